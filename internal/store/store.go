@@ -1,0 +1,256 @@
+// Package store is the storage contract of Gatehouse: the Store and Tx
+// interfaces every backend implements, and the rules each method keeps. The
+// conformance suite in store/storetest holds every backend to this contract.
+//
+// Rules every backend keeps:
+//
+//   - Writes happen only inside InTx. Each write method records a
+//     domain.Mutation; when the closure returns nil the backend allocates the
+//     next revision, appends one change-log row holding every mutation of the
+//     transaction, stamps the transaction's audit records with that
+//     revision, and commits, all in the same database transaction.
+//     Revisions strictly increase in commit order with no gaps: a reader
+//     that sees revision N sees every change up to N.
+//   - A transaction that records mutations must record at least one audit
+//     event (R29); otherwise InTx fails with KindInvalid and rolls back. A
+//     transaction with audit events but no mutation (a refused attempt)
+//     commits its audit records under the current revision, without a
+//     change-log row.
+//   - A closure that returns an error or panics leaves no trace: no row, no
+//     audit record, no change-log row. A panic is re-raised after rollback.
+//   - Errors are *domain.Error with a kind: KindNotFound for a missing
+//     object, KindExists for a unique key taken (names compare
+//     case-insensitively via domain.NameKey), KindConflict for a stale
+//     Version, a reference still in use or a write-write conflict,
+//     KindInvalid for a reference to a missing object or a write breaking
+//     the schema's constraints, KindUnavailable when the database cannot be
+//     reached. Kinds come from driver error codes, never from message text.
+//   - Create* methods set CreatedAt, UpdatedAt (store clock, UTC, truncated
+//     to microseconds) and Version = 1 on the object passed in. Update*
+//     methods require obj.Version to equal the stored version (else
+//     KindConflict), then store the object with Version+1 and a new
+//     UpdatedAt, written back into obj. IDs are set by the caller; an empty
+//     ID gets domain.NewID().
+//   - Objects are validated by the service before they reach the store; the
+//     store still refuses what its schema forbids (KindInvalid).
+//   - Deletes cascade as domain.Mutation documents; a delete of a missing
+//     object is KindNotFound.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+)
+
+// Store is a Gatehouse database.
+type Store interface {
+	Reader
+
+	// InTx runs fn in one read-write transaction: commit when fn returns
+	// nil, roll back when it returns an error or panics. It returns the
+	// change committed (Revision 0 and no mutations when fn wrote nothing).
+	// Backends serialize write transactions so that revisions follow
+	// commit order.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) (domain.Change, error)
+
+	// LoadSnapshot reads everything the engine needs at one revision, in
+	// one consistent read.
+	LoadSnapshot(ctx context.Context) (*domain.Snapshot, error)
+
+	// ReadChanges returns the changes with revision > since, oldest first,
+	// at most limit of them (limit <= 0 means a backend default of 1000).
+	ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error)
+
+	// Revision returns the last committed revision (0 for a new database).
+	Revision(ctx context.Context) (int64, error)
+
+	// Ping reports whether the database is reachable and migrated to the
+	// version this binary expects (KindUnavailable otherwise).
+	Ping(ctx context.Context) error
+
+	// Close releases the database.
+	Close() error
+}
+
+// Reader holds the read methods, available on the Store (each call its
+// own read) and inside a transaction (reading the transaction's state).
+type Reader interface {
+	GetUser(ctx context.Context, id string) (domain.User, error)
+	// GetUserByUsername finds a user by username, case-insensitively.
+	GetUserByUsername(ctx context.Context, username string) (domain.User, error)
+	ListUsers(ctx context.Context, q ListQuery) (Page[domain.User], error)
+
+	GetProject(ctx context.Context, id string) (domain.Project, error)
+	ListProjects(ctx context.Context, q ListQuery) (Page[domain.Project], error)
+
+	GetGroup(ctx context.Context, id string) (domain.Group, error)
+	// ListGroups lists groups; Filter.ProjectID ("" for all) narrows to the
+	// project groups of one project, Filter.Scope to one scope.
+	ListGroups(ctx context.Context, q ListQuery) (Page[domain.Group], error)
+
+	GetMembership(ctx context.Context, groupID, userID string) (domain.Membership, error)
+	// ListMembers lists a group's members with their user record, ordered
+	// and searched by the user's fields (R28).
+	ListMembers(ctx context.Context, groupID string, q ListQuery) (Page[Member], error)
+	// ListUserMemberships lists every membership of a user, expired ones included.
+	ListUserMemberships(ctx context.Context, userID string) ([]domain.Membership, error)
+
+	GetRole(ctx context.Context, id string) (domain.Role, error)
+	ListRoles(ctx context.Context, q ListQuery) (Page[domain.Role], error)
+	// RoleHolders names the users, groups and grants that use a role (R7).
+	RoleHolders(ctx context.Context, roleID string) ([]RoleHolder, error)
+
+	GetProjectGrant(ctx context.Context, projectID string, kind domain.SubjectKind, subjectID string) (domain.ProjectGrant, error)
+	// ListProjectGrants lists grants on a project (projectID set) or held by a
+	// subject (subjectID set), or both narrowed.
+	ListProjectGrants(ctx context.Context, f GrantFilter) ([]domain.ProjectGrant, error)
+
+	ListDomainGrants(ctx context.Context, groupID string) ([]domain.DomainGrant, error)
+
+	GetFolderType(ctx context.Context, id string) (domain.FolderType, error)
+	ListFolderTypes(ctx context.Context) ([]domain.FolderType, error)
+
+	GetFolder(ctx context.Context, id string) (domain.Folder, error)
+	// ListFolders lists the children of parentID ("" for the roots).
+	ListFolders(ctx context.Context, parentID string, q ListQuery) (Page[domain.Folder], error)
+
+	// ListFolderLevels lists levels on a folder (folderID set) or held by a
+	// group (groupID set), or both narrowed.
+	ListFolderLevels(ctx context.Context, folderID, groupID string) ([]domain.FolderLevel, error)
+
+	GetRule(ctx context.Context, id string) (domain.Rule, error)
+	ListRules(ctx context.Context, groupID string) ([]domain.Rule, error)
+
+	GetSetting(ctx context.Context, key string) (domain.Setting, error)
+
+	// ListAudit lists audit events, newest first.
+	ListAudit(ctx context.Context, q AuditQuery) (Page[domain.AuditEvent], error)
+}
+
+// Tx is a read-write transaction. Every write records its mutation.
+type Tx interface {
+	Reader
+
+	CreateUser(ctx context.Context, u *domain.User) error
+	UpdateUser(ctx context.Context, u *domain.User) error
+	// SetPasswordHash replaces a user's password hash. It records no
+	// mutation (the hash never enters the change log) but the caller still
+	// audits it.
+	SetPasswordHash(ctx context.Context, userID, hash string) error
+	DeleteUser(ctx context.Context, id string) error
+
+	CreateProject(ctx context.Context, p *domain.Project) error
+	UpdateProject(ctx context.Context, p *domain.Project) error
+	DeleteProject(ctx context.Context, id string) error
+
+	CreateGroup(ctx context.Context, g *domain.Group) error
+	// UpdateGroup stores every field but Scope, ProjectID and Builtin,
+	// which never change (R1); a change to them is KindInvalid.
+	UpdateGroup(ctx context.Context, g *domain.Group) error
+	DeleteGroup(ctx context.Context, id string) error
+
+	// PutMembership adds a membership or replaces its expiry.
+	PutMembership(ctx context.Context, m *domain.Membership) error
+	DeleteMembership(ctx context.Context, groupID, userID string) error
+
+	CreateRole(ctx context.Context, r *domain.Role) error
+	UpdateRole(ctx context.Context, r *domain.Role) error
+	// DeleteRole is KindConflict while RoleHolders is not empty.
+	DeleteRole(ctx context.Context, id string) error
+
+	// PutProjectGrant creates or replaces a grant.
+	PutProjectGrant(ctx context.Context, g *domain.ProjectGrant) error
+	DeleteProjectGrant(ctx context.Context, projectID string, kind domain.SubjectKind, subjectID string) error
+
+	PutDomainGrant(ctx context.Context, g *domain.DomainGrant) error
+	DeleteDomainGrant(ctx context.Context, groupID, domainName string) error
+
+	CreateFolderType(ctx context.Context, t *domain.FolderType) error
+	UpdateFolderType(ctx context.Context, t *domain.FolderType) error
+	// DeleteFolderType is KindConflict while folders or rules use the type.
+	DeleteFolderType(ctx context.Context, id string) error
+
+	CreateFolder(ctx context.Context, f *domain.Folder) error
+	// UpdateFolder renames, moves (ParentID), retypes or changes
+	// properties. A move below the folder itself or one of its descendants
+	// is KindInvalid.
+	UpdateFolder(ctx context.Context, f *domain.Folder) error
+	DeleteFolder(ctx context.Context, id string) error
+
+	// PutFolderLevel creates or replaces a group's level on a folder.
+	PutFolderLevel(ctx context.Context, l *domain.FolderLevel) error
+	DeleteFolderLevel(ctx context.Context, folderID, groupID string) error
+
+	CreateRule(ctx context.Context, r *domain.Rule) error
+	UpdateRule(ctx context.Context, r *domain.Rule) error
+	DeleteRule(ctx context.Context, id string) error
+
+	PutSetting(ctx context.Context, s *domain.Setting) error
+
+	// Audit appends an audit record to the transaction (R29). The store
+	// sets ID (if empty) and Revision; At defaults to the store clock.
+	Audit(ctx context.Context, e *domain.AuditEvent) error
+}
+
+// ListQuery selects a page of a list. Lists are ordered by Sort (a column
+// name the list documents; default the name, or username for users) and
+// then id, ascending unless Desc; the order is total, so cursors are stable
+// across inserts and deletes.
+type ListQuery struct {
+	// Search, when set, keeps rows whose name fields contain it,
+	// case-insensitively (users: username, display name, email).
+	Search string
+	// Sort names the column: users and members sort by username,
+	// display_name, email or created_at; other lists by name or created_at.
+	// An unknown column is KindInvalid.
+	Sort string
+	Desc bool
+	// Cursor is the opaque Next of the previous page ("" for the first).
+	Cursor string
+	// Limit is the page size; <= 0 means 100, and it is capped at 1000.
+	Limit int
+	// Scope and ProjectID narrow ListGroups and ListRoles.
+	Scope     domain.Scope
+	ProjectID string
+}
+
+// Page is one page of a list. Next is "" on the last page.
+type Page[T any] struct {
+	Items []T
+	Next  string
+}
+
+// Member is a membership with the member's user record.
+type Member struct {
+	User       domain.User
+	Membership domain.Membership
+}
+
+// RoleHolder names one use of a role.
+type RoleHolder struct {
+	Kind      string // "user", "group", "group_default", "project_grant"
+	ID        string // the user or group id
+	Name      string // the username or group name
+	ProjectID string // for project grants
+}
+
+// GrantFilter narrows ListProjectGrants; at least one field is set.
+type GrantFilter struct {
+	ProjectID   string
+	SubjectKind domain.SubjectKind
+	SubjectID   string
+}
+
+// AuditQuery selects audit events, newest first.
+type AuditQuery struct {
+	ActorID    string
+	TargetKind string
+	TargetID   string
+	Action     string
+	Since      time.Time // inclusive, zero for no bound
+	Until      time.Time // exclusive, zero for no bound
+	Cursor     string
+	Limit      int
+}
