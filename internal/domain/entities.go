@@ -79,11 +79,11 @@ const (
 
 // Group is a system or project group (MODEL.md §3).
 type Group struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"` // unique within its scope, case-insensitively
-	Description string `json:"description,omitempty"`
-	Scope       Scope  `json:"scope"`                // ScopeSystem or ScopeProject; fixed at creation (R1)
-	ProjectID   string `json:"project_id,omitempty"` // set exactly when Scope is ScopeProject
+	ID          string  `json:"id"`
+	Name        string  `json:"name"` // unique within its scope, case-insensitively
+	Description string  `json:"description,omitempty"`
+	Scope       Scope   `json:"scope"`                // ScopeSystem or ScopeProject; fixed at creation (R1)
+	ProjectID   string  `json:"project_id,omitempty"` // set exactly when Scope is ScopeProject
 	Builtin     Builtin `json:"builtin,omitempty"`
 	// SystemRoleID and SystemPermissions are the group's system grants:
 	// its role [S5] and its checkboxes [C][Q]. Only system groups have them.
@@ -268,17 +268,17 @@ const (
 // AuditEvent records who did what, when, to what, with the state before and
 // after (R29). Refused attempts are audited too, with OutcomeDenied.
 type AuditEvent struct {
-	ID         string    `json:"id"`
-	Revision   int64     `json:"revision"` // the revision the event committed (or, if it changed nothing, the one current then)
-	At         time.Time `json:"at"`
-	ActorID    string    `json:"actor_id,omitempty"` // empty for the system itself (bootstrap, migrations)
-	ActorName  string    `json:"actor_name"`
-	Action     string    `json:"action"` // e.g. "group.create"
-	TargetKind string    `json:"target_kind,omitempty"`
-	TargetID   string    `json:"target_id,omitempty"`
-	Outcome    Outcome   `json:"outcome"`
+	ID         string          `json:"id"`
+	Revision   int64           `json:"revision"` // the revision the event committed (or, if it changed nothing, the one current then)
+	At         time.Time       `json:"at"`
+	ActorID    string          `json:"actor_id,omitempty"` // empty for the system itself (bootstrap, migrations)
+	ActorName  string          `json:"actor_name"`
+	Action     string          `json:"action"` // e.g. "group.create"
+	TargetKind string          `json:"target_kind,omitempty"`
+	TargetID   string          `json:"target_id,omitempty"`
+	Outcome    Outcome         `json:"outcome"`
 	Before     json.RawMessage `json:"before,omitempty"` // JSON of the object before, if any
 	After      json.RawMessage `json:"after,omitempty"`  // JSON of the object after, if any
-	Detail     string    `json:"detail,omitempty"`
-	RemoteAddr string    `json:"remote_addr,omitempty"`
+	Detail     string          `json:"detail,omitempty"`
+	RemoteAddr string          `json:"remote_addr,omitempty"`
 }
