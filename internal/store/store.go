@@ -18,6 +18,14 @@
 //     change-log row.
 //   - A closure that returns an error or panics leaves no trace: no row, no
 //     audit record, no change-log row. A panic is re-raised after rollback.
+//     InTx returns the closure's error (possibly wrapped), so errors.Is and
+//     domain.KindOf still see it. Change.ActorID is the ActorID of the
+//     transaction's first audit record that has one.
+//   - fn must not call InTx (a nested write transaction would wait for
+//     the one it is inside of).
+//   - Backends serialize write transactions, so KindConflict from a write
+//     means a stale Version or a reference in use, never a transient
+//     clash: callers do not retry it blindly; they re-read and decide.
 //   - Errors are *domain.Error with a kind: KindNotFound for a missing
 //     object, KindExists for a unique key taken (names compare
 //     case-insensitively via domain.NameKey), KindConflict for a stale
@@ -29,12 +37,19 @@
 //     to microseconds) and Version = 1 on the object passed in. Update*
 //     methods require obj.Version to equal the stored version (else
 //     KindConflict), then store the object with Version+1 and a new
-//     UpdatedAt, written back into obj. IDs are set by the caller; an empty
-//     ID gets domain.NewID().
+//     UpdatedAt, written back into obj; the stored CreatedAt is kept
+//     whatever obj carries. Put* methods write store-clock times back too
+//     (Membership.CreatedAt on the first put, kept on replace;
+//     ProjectGrant.UpdatedAt on every put). IDs are set by the caller; an
+//     empty ID gets domain.NewID(). CreateUser and UpdateUser ignore
+//     PasswordHash: only SetPasswordHash writes it.
+//   - Slice fields (permissions, contexts, properties, criteria) keep the
+//     order they were written in.
 //   - Objects are validated by the service before they reach the store; the
 //     store still refuses what its schema forbids (KindInvalid).
 //   - Deletes cascade as domain.Mutation documents; a delete of a missing
-//     object is KindNotFound.
+//     object is KindNotFound. Clearing a folder's ProjectID when its
+//     project is deleted does not change the folder's Version or UpdatedAt.
 package store
 
 import (
@@ -66,8 +81,10 @@ type Store interface {
 	// Revision returns the last committed revision (0 for a new database).
 	Revision(ctx context.Context) (int64, error)
 
-	// Ping reports whether the database is reachable and migrated to the
-	// version this binary expects (KindUnavailable otherwise).
+	// Ping reports whether the database is reachable and migrated to at
+	// least the version this binary embeds (KindUnavailable otherwise). A
+	// database migrated newer than the binary is accepted, so replicas can
+	// be upgraded one by one after the migration ran.
 	Ping(ctx context.Context) error
 
 	// Close releases the database.
@@ -86,15 +103,16 @@ type Reader interface {
 	ListProjects(ctx context.Context, q ListQuery) (Page[domain.Project], error)
 
 	GetGroup(ctx context.Context, id string) (domain.Group, error)
-	// ListGroups lists groups; Filter.ProjectID ("" for all) narrows to the
-	// project groups of one project, Filter.Scope to one scope.
+	// ListGroups lists groups; q.ProjectID ("" for all) narrows to the
+	// project groups of one project, q.Scope to one scope.
 	ListGroups(ctx context.Context, q ListQuery) (Page[domain.Group], error)
 
 	GetMembership(ctx context.Context, groupID, userID string) (domain.Membership, error)
 	// ListMembers lists a group's members with their user record, ordered
 	// and searched by the user's fields (R28).
 	ListMembers(ctx context.Context, groupID string, q ListQuery) (Page[Member], error)
-	// ListUserMemberships lists every membership of a user, expired ones included.
+	// ListUserMemberships lists every membership of a user, expired ones
+	// included, ordered by group id.
 	ListUserMemberships(ctx context.Context, userID string) ([]domain.Membership, error)
 
 	GetRole(ctx context.Context, id string) (domain.Role, error)
@@ -104,12 +122,15 @@ type Reader interface {
 
 	GetProjectGrant(ctx context.Context, projectID string, kind domain.SubjectKind, subjectID string) (domain.ProjectGrant, error)
 	// ListProjectGrants lists grants on a project (projectID set) or held by a
-	// subject (subjectID set), or both narrowed.
+	// subject (subjectID set), or both narrowed, ordered by project id,
+	// subject kind and subject id.
 	ListProjectGrants(ctx context.Context, f GrantFilter) ([]domain.ProjectGrant, error)
 
+	// ListDomainGrants lists a group's accessible domains, ordered by name.
 	ListDomainGrants(ctx context.Context, groupID string) ([]domain.DomainGrant, error)
 
 	GetFolderType(ctx context.Context, id string) (domain.FolderType, error)
+	// ListFolderTypes lists every folder type, ordered by name.
 	ListFolderTypes(ctx context.Context) ([]domain.FolderType, error)
 
 	GetFolder(ctx context.Context, id string) (domain.Folder, error)
@@ -117,15 +138,16 @@ type Reader interface {
 	ListFolders(ctx context.Context, parentID string, q ListQuery) (Page[domain.Folder], error)
 
 	// ListFolderLevels lists levels on a folder (folderID set) or held by a
-	// group (groupID set), or both narrowed.
+	// group (groupID set), or both narrowed, ordered by folder id, group id.
 	ListFolderLevels(ctx context.Context, folderID, groupID string) ([]domain.FolderLevel, error)
 
 	GetRule(ctx context.Context, id string) (domain.Rule, error)
+	// ListRules lists a group's rules, ordered by name.
 	ListRules(ctx context.Context, groupID string) ([]domain.Rule, error)
 
 	GetSetting(ctx context.Context, key string) (domain.Setting, error)
 
-	// ListAudit lists audit events, newest first.
+	// ListAudit lists audit events, newest first (by At, then id, descending).
 	ListAudit(ctx context.Context, q AuditQuery) (Page[domain.AuditEvent], error)
 }
 
@@ -135,9 +157,9 @@ type Tx interface {
 
 	CreateUser(ctx context.Context, u *domain.User) error
 	UpdateUser(ctx context.Context, u *domain.User) error
-	// SetPasswordHash replaces a user's password hash. It records no
-	// mutation (the hash never enters the change log) but the caller still
-	// audits it.
+	// SetPasswordHash replaces a user's password hash (KindNotFound for a
+	// missing user). It records no mutation (the hash never enters the
+	// change log) but the caller still audits it.
 	SetPasswordHash(ctx context.Context, userID, hash string) error
 	DeleteUser(ctx context.Context, id string) error
 
@@ -190,24 +212,30 @@ type Tx interface {
 	PutSetting(ctx context.Context, s *domain.Setting) error
 
 	// Audit appends an audit record to the transaction (R29). The store
-	// sets ID (if empty) and Revision; At defaults to the store clock.
+	// keeps e, sets its ID (if empty) and At (if zero, the store clock),
+	// and writes the committed Revision into it when InTx commits. An
+	// empty Outcome is KindInvalid at commit.
 	Audit(ctx context.Context, e *domain.AuditEvent) error
 }
 
 // ListQuery selects a page of a list. Lists are ordered by Sort (a column
-// name the list documents; default the name, or username for users) and
-// then id, ascending unless Desc; the order is total, so cursors are stable
-// across inserts and deletes.
+// name the list documents; default the name, or username for users),
+// compared as domain.NameKey, and then id, ascending unless Desc (which
+// reverses both); the order is total, so cursors are stable across inserts
+// and deletes. Root folders are siblings of one another: their names are
+// unique among roots.
 type ListQuery struct {
-	// Search, when set, keeps rows whose name fields contain it,
-	// case-insensitively (users: username, display name, email).
+	// Search, when set, keeps rows whose name fields contain it as a
+	// literal substring (% and _ are not wildcards), case-insensitively as
+	// domain.NameKey folds case (users: username, display name, email).
 	Search string
 	// Sort names the column: users and members sort by username,
 	// display_name, email or created_at; other lists by name or created_at.
 	// An unknown column is KindInvalid.
 	Sort string
 	Desc bool
-	// Cursor is the opaque Next of the previous page ("" for the first).
+	// Cursor is the opaque Next of the previous page ("" for the first);
+	// a malformed cursor is KindInvalid.
 	Cursor string
 	// Limit is the page size; <= 0 means 100, and it is capped at 1000.
 	Limit int

@@ -1,0 +1,416 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// testUniqueNames checks the unique keys: names compare case-insensitively
+// (domain.NameKey) within their scope, and a taken key is KindExists.
+func testUniqueNames(t *testing.T, newStore NewStore) {
+	type op = func(ctx context.Context, tx store.Tx) error
+	type fixture struct {
+		d          deps
+		p2         string // a second project
+		folder     string // a root folder named "Data" with children "Raw" and "Clean"
+		raw, clean string
+		other      string // a root folder named "Other" with a child "Data"
+	}
+	setup := func(t *testing.T, s store.Store) fixture {
+		var f fixture
+		f.d = makeDeps(t, s)
+		mustWrite(t, s, func(ctx context.Context, tx store.Tx) error {
+			p2 := newProject("second-project")
+			if err := tx.CreateProject(ctx, p2); err != nil {
+				return err
+			}
+			f.p2 = p2.ID
+			data, other := newFolder("Data", "", f.d.typeID), newFolder("Other", "", f.d.typeID)
+			if err := tx.CreateFolder(ctx, data); err != nil {
+				return err
+			}
+			if err := tx.CreateFolder(ctx, other); err != nil {
+				return err
+			}
+			raw, clean, od := newFolder("Raw", data.ID, f.d.typeID), newFolder("Clean", data.ID, f.d.typeID), newFolder("Data", other.ID, f.d.typeID)
+			for _, x := range []*domain.Folder{raw, clean, od} {
+				if err := tx.CreateFolder(ctx, x); err != nil {
+					return err
+				}
+			}
+			f.folder, f.raw, f.clean, f.other = data.ID, raw.ID, clean.ID, other.ID
+			return nil
+		})
+		return f
+	}
+	cases := []struct {
+		name  string
+		first func(f fixture) op // creates the first object
+		// second tries the clashing (or allowed) write.
+		second func(f fixture) op
+		want   domain.Kind // KindOther: the second write must succeed
+	}{
+		{"username differing in case",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("Alice")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("alice")) }
+			},
+			domain.KindExists},
+		{"username differing in non-ASCII case",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("Ölaf")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("öLAF")) }
+			},
+			domain.KindExists},
+		{"user renamed onto a taken username",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("bob")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					u := newUser("carol")
+					if err := tx.CreateUser(ctx, u); err != nil {
+						return err
+					}
+					u.Username = "BOB"
+					return tx.UpdateUser(ctx, u)
+				}
+			},
+			domain.KindExists},
+		{"user id taken",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					u := newUser("dave")
+					u.ID = "00000000-0000-7000-8000-00000000aaaa"
+					return tx.CreateUser(ctx, u)
+				}
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					u := newUser("erin")
+					u.ID = "00000000-0000-7000-8000-00000000aaaa"
+					return tx.CreateUser(ctx, u)
+				}
+			},
+			domain.KindExists},
+		{"project name differing in case",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateProject(ctx, newProject("Trial")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateProject(ctx, newProject("TRIAL")) }
+			},
+			domain.KindExists},
+		{"system group name differing in case",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newSystemGroup("Staff")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newSystemGroup("staff")) }
+			},
+			domain.KindExists},
+		{"system group renamed onto a taken name",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newSystemGroup("Staff")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					g := newSystemGroup("Guests")
+					if err := tx.CreateGroup(ctx, g); err != nil {
+						return err
+					}
+					g.Name = "STAFF"
+					return tx.UpdateGroup(ctx, g)
+				}
+			},
+			domain.KindExists},
+		{"project group name differing in case in the same project",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateGroup(ctx, newProjectGroup("Staff", f.d.projectID))
+				}
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateGroup(ctx, newProjectGroup("STAFF", f.d.projectID))
+				}
+			},
+			domain.KindExists},
+		{"same name as a system group and a project group",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newSystemGroup("Staff")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateGroup(ctx, newProjectGroup("staff", f.d.projectID))
+				}
+			},
+			domain.KindOther},
+		{"same group name in two projects",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateGroup(ctx, newProjectGroup("Staff", f.d.projectID))
+				}
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateGroup(ctx, newProjectGroup("Staff", f.p2))
+				}
+			},
+			domain.KindOther},
+		{"system role name differing in case",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateRole(ctx, newRole("Auditor", domain.ScopeSystem))
+				}
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateRole(ctx, newRole("auditor", domain.ScopeSystem))
+				}
+			},
+			domain.KindExists},
+		{"same role name in the system and project scopes",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateRole(ctx, newRole("Auditor", domain.ScopeSystem))
+				}
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateRole(ctx, newRole("Auditor", domain.ScopeProject))
+				}
+			},
+			domain.KindOther},
+		{"folder type name differing in case",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateFolderType(ctx, newFolderType("Study")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateFolderType(ctx, newFolderType("STUDY")) }
+			},
+			domain.KindExists},
+		{"sibling folder name differing in case",
+			func(f fixture) op { return func(ctx context.Context, tx store.Tx) error { return nil } },
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateFolder(ctx, newFolder("raw", f.folder, f.d.typeID))
+				}
+			},
+			domain.KindExists},
+		{"root folder name differing in case",
+			func(f fixture) op { return func(ctx context.Context, tx store.Tx) error { return nil } },
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateFolder(ctx, newFolder("DATA", "", f.d.typeID))
+				}
+			},
+			domain.KindExists},
+		{"folder renamed onto a sibling's name",
+			func(f fixture) op { return func(ctx context.Context, tx store.Tx) error { return nil } },
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					x, err := tx.GetFolder(ctx, f.clean)
+					if err != nil {
+						return err
+					}
+					x.Name = "RAW"
+					return tx.UpdateFolder(ctx, &x)
+				}
+			},
+			domain.KindExists},
+		{"folder moved next to a sibling of the same name",
+			func(f fixture) op { return func(ctx context.Context, tx store.Tx) error { return nil } },
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					x, err := tx.GetFolder(ctx, f.folder) // "Data" under the root, into Other, which has a "Data"
+					if err != nil {
+						return err
+					}
+					x.ParentID = f.other
+					return tx.UpdateFolder(ctx, &x)
+				}
+			},
+			domain.KindExists},
+		{"same folder name under different parents",
+			func(f fixture) op { return func(ctx context.Context, tx store.Tx) error { return nil } },
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateFolder(ctx, newFolder("Raw", f.other, f.d.typeID))
+				}
+			},
+			domain.KindOther},
+		{"rule name differing in case in one group",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateRule(ctx, newRule("Monitors", f.d.groupID, f.d.typeID))
+				}
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateRule(ctx, newRule("MONITORS", f.d.groupID, f.d.typeID))
+				}
+			},
+			domain.KindExists},
+		{"same rule name in two groups",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateRule(ctx, newRule("Monitors", f.d.groupID, f.d.typeID))
+				}
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					g := newSystemGroup("another")
+					if err := tx.CreateGroup(ctx, g); err != nil {
+						return err
+					}
+					return tx.CreateRule(ctx, newRule("Monitors", g.ID, f.d.typeID))
+				}
+			},
+			domain.KindOther},
+	}
+	// Each case gets its own store: the fixture, then the first write
+	// committed, then the second write, refused or allowed.
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newStore(t)
+			f := setup(t, s)
+			mustWrite(t, s, c.first(f))
+			if c.want == domain.KindOther {
+				_, err := s.InTx(context.Background(), func(ctx context.Context, tx store.Tx) error {
+					if err := c.second(f)(ctx, tx); err != nil {
+						return err
+					}
+					return tx.Audit(ctx, auditEvent("storetest.unique"))
+				})
+				if err != nil {
+					t.Errorf("%s: got error %v (kind %v), want it allowed", c.name, err, domain.KindOf(err))
+				}
+				return
+			}
+			rev := revision(t, s)
+			expectKind(t, s, c.want, c.name, c.second(f))
+			if r := revision(t, s); r != rev {
+				t.Errorf("Revision after a refused write = %d, want %d", r, rev)
+			}
+		})
+	}
+}
+
+// testMissingReferences checks that a write referring to a missing object
+// is KindInvalid, and that the store keeps nothing of it.
+func testMissingReferences(t *testing.T, s store.Store) {
+	d := makeDeps(t, s)
+	u := newUser("present")
+	f := newFolder("present", "", d.typeID)
+	mustWrite(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.CreateFolder(ctx, f)
+	})
+	missing := domain.NewID()
+	type op = func(ctx context.Context, tx store.Tx) error
+	cases := []struct {
+		name string
+		op   op
+	}{
+		{"membership of an unknown user", func(ctx context.Context, tx store.Tx) error {
+			return tx.PutMembership(ctx, &domain.Membership{GroupID: d.groupID, UserID: missing})
+		}},
+		{"membership in an unknown group", func(ctx context.Context, tx store.Tx) error {
+			return tx.PutMembership(ctx, &domain.Membership{GroupID: missing, UserID: u.ID})
+		}},
+		{"project group of an unknown project", func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateGroup(ctx, newProjectGroup("orphan", missing))
+		}},
+		{"user with an unknown system role", func(ctx context.Context, tx store.Tx) error {
+			x := newUser("x")
+			x.SystemRoleID = missing
+			return tx.CreateUser(ctx, x)
+		}},
+		{"group with an unknown system role", func(ctx context.Context, tx store.Tx) error {
+			g := newSystemGroup("x")
+			g.SystemRoleID = missing
+			return tx.CreateGroup(ctx, g)
+		}},
+		{"group with an unknown default project role", func(ctx context.Context, tx store.Tx) error {
+			g := newSystemGroup("x")
+			g.DefaultProjectRoleID = missing
+			return tx.CreateGroup(ctx, g)
+		}},
+		{"project grant on an unknown project", func(ctx context.Context, tx store.Tx) error {
+			return tx.PutProjectGrant(ctx, &domain.ProjectGrant{ProjectID: missing, SubjectKind: domain.SubjectUser, SubjectID: u.ID})
+		}},
+		{"project grant to an unknown user", func(ctx context.Context, tx store.Tx) error {
+			return tx.PutProjectGrant(ctx, &domain.ProjectGrant{ProjectID: d.projectID, SubjectKind: domain.SubjectUser, SubjectID: missing})
+		}},
+		{"project grant to an unknown group", func(ctx context.Context, tx store.Tx) error {
+			return tx.PutProjectGrant(ctx, &domain.ProjectGrant{ProjectID: d.projectID, SubjectKind: domain.SubjectGroup, SubjectID: missing})
+		}},
+		{"project grant to a user id given as a group", func(ctx context.Context, tx store.Tx) error {
+			return tx.PutProjectGrant(ctx, &domain.ProjectGrant{ProjectID: d.projectID, SubjectKind: domain.SubjectGroup, SubjectID: u.ID})
+		}},
+		{"project grant with an unknown role", func(ctx context.Context, tx store.Tx) error {
+			return tx.PutProjectGrant(ctx, &domain.ProjectGrant{ProjectID: d.projectID, SubjectKind: domain.SubjectUser, SubjectID: u.ID, RoleID: missing})
+		}},
+		{"domain grant of an unknown group", func(ctx context.Context, tx store.Tx) error {
+			return tx.PutDomainGrant(ctx, &domain.DomainGrant{GroupID: missing, Domain: "a"})
+		}},
+		{"folder with an unknown parent", func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateFolder(ctx, newFolder("x", missing, d.typeID))
+		}},
+		{"folder with an unknown type", func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateFolder(ctx, newFolder("x", "", missing))
+		}},
+		{"folder in an unknown project", func(ctx context.Context, tx store.Tx) error {
+			x := newFolder("x", "", d.typeID)
+			x.ProjectID = missing
+			return tx.CreateFolder(ctx, x)
+		}},
+		{"folder moved under an unknown parent", func(ctx context.Context, tx store.Tx) error {
+			x, err := tx.GetFolder(ctx, f.ID)
+			if err != nil {
+				return err
+			}
+			x.ParentID = missing
+			return tx.UpdateFolder(ctx, &x)
+		}},
+		{"folder level on an unknown folder", func(ctx context.Context, tx store.Tx) error {
+			return tx.PutFolderLevel(ctx, &domain.FolderLevel{FolderID: missing, GroupID: d.groupID, Level: domain.LevelView})
+		}},
+		{"folder level of an unknown group", func(ctx context.Context, tx store.Tx) error {
+			return tx.PutFolderLevel(ctx, &domain.FolderLevel{FolderID: f.ID, GroupID: missing, Level: domain.LevelView})
+		}},
+		{"rule of an unknown group", func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateRule(ctx, newRule("x", missing, d.typeID))
+		}},
+		{"rule on an unknown folder type", func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateRule(ctx, newRule("x", d.groupID, missing))
+		}},
+	}
+	rev := revision(t, s)
+	for _, c := range cases {
+		expectKind(t, s, domain.KindInvalid, c.name, c.op)
+	}
+	if r := revision(t, s); r != rev {
+		t.Errorf("Revision after refused writes = %d, want %d unchanged", r, rev)
+	}
+	ctx := context.Background()
+	if ms, err := s.ListUserMemberships(ctx, u.ID); err != nil || len(ms) != 0 {
+		t.Errorf("ListUserMemberships after refused writes = %v, %v; want none", ms, err)
+	}
+	if gs, err := s.ListProjectGrants(ctx, store.GrantFilter{ProjectID: d.projectID}); err != nil || len(gs) != 0 {
+		t.Errorf("ListProjectGrants after refused writes = %v, %v; want none", gs, err)
+	}
+	if ls, err := s.ListFolderLevels(ctx, f.ID, ""); err != nil || len(ls) != 0 {
+		t.Errorf("ListFolderLevels after refused writes = %v, %v; want none", ls, err)
+	}
+}
