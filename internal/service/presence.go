@@ -1,0 +1,150 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// presentIn lists the projects where group g is present: its own project
+// for a project group, the projects where it has a grant row for a system
+// group (MODEL.md §3).
+func presentIn(ctx context.Context, r store.Reader, g *domain.Group) ([]ProjectRef, error) {
+	if g.Scope == domain.ScopeProject {
+		p, err := r.GetProject(ctx, g.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		return []ProjectRef{{ID: p.ID, Name: p.Name}}, nil
+	}
+	grants, err := r.ListProjectGrants(ctx, store.GrantFilter{SubjectKind: domain.SubjectGroup, SubjectID: g.ID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ProjectRef, 0, len(grants))
+	for _, pg := range grants {
+		p, err := r.GetProject(ctx, pg.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ProjectRef{ID: p.ID, Name: p.Name})
+	}
+	return out, nil
+}
+
+// isPresent reports whether group g is present in project projectID.
+func isPresent(ctx context.Context, r store.Reader, g *domain.Group, projectID string) (bool, error) {
+	if g.Scope == domain.ScopeProject {
+		return g.ProjectID == projectID, nil
+	}
+	_, err := r.GetProjectGrant(ctx, projectID, domain.SubjectGroup, g.ID)
+	switch {
+	case err == nil:
+		return true, nil
+	case domain.Is(err, domain.KindNotFound):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+// exclusiveGroups lists the non-built-in groups present in the project
+// that the user is an active member of: the "single group" of R14/R23.
+func exclusiveGroups(ctx context.Context, r store.Reader, userID, projectID string, now time.Time) ([]domain.Group, error) {
+	ms, err := r.ListUserMemberships(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var out []domain.Group
+	for _, m := range ms {
+		if !m.ActiveAt(now) {
+			continue
+		}
+		g, err := r.GetGroup(ctx, m.GroupID)
+		if err != nil {
+			return nil, err
+		}
+		if g.Builtin != domain.BuiltinNone {
+			continue
+		}
+		ok, err := isPresent(ctx, r, &g, projectID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// grantKeys returns the permissions a project grant gives: its role's and
+// its own.
+func grantKeys(ctx context.Context, r store.Reader, pg *domain.ProjectGrant) ([]string, error) {
+	keys := pg.Permissions
+	if pg.RoleID != "" {
+		role, err := r.GetRole(ctx, pg.RoleID)
+		if err != nil && !domain.Is(err, domain.KindNotFound) {
+			return nil, err
+		}
+		keys = union(keys, role.Permissions)
+	}
+	return keys, nil
+}
+
+// ensureIndividualRow gives the user an empty individual grant row on the
+// project unless they have one: they stay a project member with no access
+// (R25, R26 keep_users).
+func ensureIndividualRow(ctx context.Context, tx store.Tx, userID, projectID string) (bool, error) {
+	_, err := tx.GetProjectGrant(ctx, projectID, domain.SubjectUser, userID)
+	if err == nil {
+		return false, nil
+	}
+	if !domain.Is(err, domain.KindNotFound) {
+		return false, err
+	}
+	return true, tx.PutProjectGrant(ctx, &domain.ProjectGrant{ProjectID: projectID, SubjectKind: domain.SubjectUser, SubjectID: userID})
+}
+
+// dropEmptyIndividualRow removes the user's individual grant row on the
+// project when it carries no rights, so the user leaves the project (R27).
+// A row with rights was given to the user personally and stays.
+func dropEmptyIndividualRow(ctx context.Context, tx store.Tx, userID, projectID string) (bool, error) {
+	pg, err := tx.GetProjectGrant(ctx, projectID, domain.SubjectUser, userID)
+	if domain.Is(err, domain.KindNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if pg.RoleID != "" || len(pg.Permissions) > 0 {
+		return false, nil
+	}
+	return true, tx.DeleteProjectGrant(ctx, projectID, domain.SubjectUser, userID)
+}
+
+func allMembers(ctx context.Context, r store.Reader, groupID string) ([]store.Member, error) {
+	return collect(ctx, func(cur string) (store.Page[store.Member], error) {
+		return r.ListMembers(ctx, groupID, store.ListQuery{Cursor: cur, Limit: 1000})
+	})
+}
+
+// emptyIndividualRights empties the user's individual rights on an
+// exclusive project they join a group of: the group's rights replace them
+// (R23). The row stays, so they remain a member should they leave the
+// group. It reports whether there were rights to drop.
+func emptyIndividualRights(ctx context.Context, tx store.Tx, userID, projectID string) (bool, error) {
+	pg, err := tx.GetProjectGrant(ctx, projectID, domain.SubjectUser, userID)
+	if domain.Is(err, domain.KindNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if pg.RoleID == "" && len(pg.Permissions) == 0 {
+		return false, nil
+	}
+	empty := domain.ProjectGrant{ProjectID: projectID, SubjectKind: domain.SubjectUser, SubjectID: userID}
+	return true, tx.PutProjectGrant(ctx, &empty)
+}

@@ -1,0 +1,347 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/authn/password"
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/engine"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Options configure a Service.
+type Options struct {
+	// PasswordParams defaults to password.Default.
+	PasswordParams *password.Params
+	// Now defaults to time.Now; tests pass a fixed clock.
+	Now func() time.Time
+}
+
+// Service runs the administrative use cases. It is safe for concurrent use.
+type Service struct {
+	st     store.Store
+	f      *Follower
+	now    func() time.Time
+	params password.Params
+}
+
+// New builds a service over st, loading the engine from a snapshot.
+func New(ctx context.Context, st store.Store, opts Options) (*Service, error) {
+	f, err := NewFollower(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{st: st, f: f, now: time.Now, params: password.Default}
+	if opts.Now != nil {
+		s.now = opts.Now
+	}
+	if opts.PasswordParams != nil {
+		s.params = *opts.PasswordParams
+	}
+	return s, nil
+}
+
+// Follower returns the engine follower, for the transports' check
+// endpoints and for change-notification wake-ups.
+func (s *Service) Follower() *Follower { return s.f }
+
+// Engine returns the current engine.
+func (s *Service) Engine() *engine.Engine { return s.f.Engine() }
+
+// Caller is who calls a use case.
+type Caller = domain.Principal
+
+// denial is a refusal found while authorizing. It travels out of the
+// write transaction (rolling it back) so the refusal can be audited on its
+// own. A hidden denial is for an object the caller may not even see: it
+// answers KindNotFound, as if the object did not exist (R21).
+type denial struct {
+	missing string // what the caller lacks, in words
+	kind    string // target kind for the audit record
+	id      string
+	hidden  bool
+}
+
+func (d *denial) Error() string {
+	if d.hidden {
+		return d.kind + " " + d.id + " not found"
+	}
+	return d.missing
+}
+
+// Unwrap gives the denial its kind, so domain.KindOf works on it outside
+// write too (in the reads).
+func (d *denial) Unwrap() error {
+	if d.hidden {
+		return &domain.Error{Kind: domain.KindNotFound}
+	}
+	return &domain.Error{Kind: domain.KindForbidden}
+}
+
+func deny(targetKind, targetID, format string, args ...any) error {
+	return &denial{missing: fmt.Sprintf(format, args...), kind: targetKind, id: targetID}
+}
+
+// notFound is what a caller who may not see an object gets (R21): the
+// same answer as for an object that does not exist. In a write it is
+// audited as a denial all the same.
+func notFound(op, what, id string) error {
+	return &denial{missing: "not visible to the caller (" + op + ")", kind: what, id: id, hidden: true}
+}
+
+func invalid(op, field, format string, args ...any) error {
+	return domain.E(op, domain.KindInvalid, domain.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func conflict(op, format string, args ...any) error {
+	return domain.Errorf(op, domain.KindConflict, format, args...)
+}
+
+// write runs fn in one transaction and brings the engine up to the
+// committed revision before returning, so a check right after a write
+// sees it. When fn refuses for lack of permission, the transaction is
+// rolled back and the refusal is audited in a transaction of its own
+// (R29), then returned as KindForbidden (KindNotFound when the caller may
+// not even see the object).
+func (s *Service) write(ctx context.Context, c Caller, op, action string, fn func(ctx context.Context, tx store.Tx) error) error {
+	if err := s.authenticated(op, c); err != nil {
+		return err
+	}
+	// Authorization reads the engine, so bring it up to what is committed
+	// now: a permission taken away by another writer (or replica) a moment
+	// ago must not still authorize this write.
+	if err := s.f.CatchUp(ctx, 0); err != nil {
+		return domain.E(op, err)
+	}
+	change, err := s.st.InTx(ctx, fn)
+	var d *denial
+	if errors.As(err, &d) {
+		_, aerr := s.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			return tx.Audit(ctx, &domain.AuditEvent{ActorID: c.UserID, ActorName: c.Name(), Action: action,
+				TargetKind: d.kind, TargetID: d.id, Outcome: domain.OutcomeDenied, Detail: d.missing, RemoteAddr: c.RemoteAddr})
+		})
+		if aerr != nil {
+			return domain.E(op, aerr)
+		}
+		if d.hidden {
+			return domain.E(op, domain.KindNotFound, errors.New(d.Error()))
+		}
+		return domain.E(op, domain.KindForbidden, errors.New(d.missing))
+	}
+	if err != nil {
+		return domain.E(op, err)
+	}
+	if change.Revision > 0 {
+		if err := s.f.CatchUp(ctx, change.Revision); err != nil {
+			return domain.E(op, err)
+		}
+	}
+	return nil
+}
+
+// authenticated refuses anonymous callers: nothing administrative is open
+// to Public. A caller whose user no longer exists is refused by perms.
+func (s *Service) authenticated(op string, c Caller) error {
+	if c.Anonymous() {
+		return domain.Errorf(op, domain.KindUnauthenticated, "sign in first")
+	}
+	return nil
+}
+
+// audit appends a success record to tx.
+func audit(ctx context.Context, tx store.Tx, c Caller, action, kind, id string, before, after any, detail string) error {
+	e := &domain.AuditEvent{ActorID: c.UserID, ActorName: c.Name(), Action: action, TargetKind: kind, TargetID: id,
+		Outcome: domain.OutcomeSuccess, Detail: detail, RemoteAddr: c.RemoteAddr}
+	e.Before = asJSON(before)
+	e.After = asJSON(after)
+	return tx.Audit(ctx, e)
+}
+
+func asJSON(v any) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return nil
+	}
+	return b
+}
+
+// ---- authorization through the engine ----
+
+// perms is what the caller holds, read once per use case from the engine.
+type perms struct {
+	s    *Service
+	c    Caller
+	eng  *engine.Engine
+	now  time.Time
+	sys  map[string]bool
+	proj map[string]map[string]bool
+}
+
+func (s *Service) perms(op string, c Caller) (*perms, error) {
+	p := &perms{s: s, c: c, eng: s.f.Engine(), now: s.now(), proj: map[string]map[string]bool{}}
+	keys, err := p.eng.EffectivePermissions(p.subject(), engine.Resource{Kind: engine.KindSystem}, p.now)
+	if err != nil {
+		if domain.Is(err, domain.KindNotFound) {
+			return nil, domain.Errorf(op, domain.KindUnauthenticated, "the signed-in user no longer exists")
+		}
+		return nil, domain.E(op, err)
+	}
+	p.sys = set(keys)
+	return p, nil
+}
+
+func (p *perms) subject() engine.Subject { return engine.Subject{UserID: p.c.UserID} }
+
+func set(keys []string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
+
+// has reports whether the caller holds a system permission.
+func (p *perms) has(key string) bool { return p.sys[key] }
+
+// onProject returns the caller's permissions on a project. A project the
+// engine does not know yet (created in this transaction) gives none.
+func (p *perms) onProject(projectID string) map[string]bool {
+	if m, ok := p.proj[projectID]; ok {
+		return m
+	}
+	keys, err := p.eng.EffectivePermissions(p.subject(), engine.Resource{Kind: engine.KindProject, ID: projectID}, p.now)
+	if err != nil {
+		keys = nil
+	}
+	m := set(keys)
+	p.proj[projectID] = m
+	return m
+}
+
+// moderates reports whether the caller holds project.moderate on the
+// project: the delegation of R21.
+func (p *perms) moderates(projectID string) bool {
+	return projectID != "" && p.onProject(projectID)[domain.PermProjectModerate]
+}
+
+// missingSystem returns the keys of grant, closed under R8, that the
+// caller does not hold (R22).
+func (p *perms) missingSystem(grant []string) []string {
+	var out []string
+	for _, k := range domain.Close(grant) {
+		if !p.sys[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// missingProject returns the keys of grant, closed, that the caller does
+// not hold on the project. server.manage holders are the installation's
+// root and are not bounded on projects (they could add themselves to any
+// group anyway); see docs/decisions.md.
+func (p *perms) missingProject(projectID string, grant []string) []string {
+	if p.sys[domain.PermServerManage] {
+		return nil
+	}
+	held := p.onProject(projectID)
+	var out []string
+	for _, k := range domain.Close(grant) {
+		if !held[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// onFolder returns the caller's folder permissions on folder id.
+func (p *perms) onFolder(id string) map[string]bool {
+	keys, err := p.eng.EffectivePermissions(p.subject(), engine.Resource{Kind: engine.KindFolder, ID: id}, p.now)
+	if err != nil {
+		return nil
+	}
+	return set(keys)
+}
+
+// ---- small helpers over the store ----
+
+func rolePerms(ctx context.Context, r store.Reader, id string, scope domain.Scope, field string) ([]string, *domain.Role, error) {
+	if id == "" {
+		return nil, nil, nil
+	}
+	role, err := r.GetRole(ctx, id)
+	if domain.Is(err, domain.KindNotFound) {
+		return nil, nil, invalid("service", field, "role %s does not exist", id)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if role.Scope != scope {
+		return nil, nil, invalid("service", field, "role %q is a %s role; a %s role is needed here", role.Name, role.Scope, scope)
+	}
+	return role.Permissions, &role, nil
+}
+
+func union(a, b []string) []string {
+	out := append(slices.Clone(a), b...)
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+func without(a, b []string) []string {
+	var out []string
+	for _, k := range a {
+		if !slices.Contains(b, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func collect[T any](ctx context.Context, list func(cursor string) (store.Page[T], error)) ([]T, error) {
+	var out []T
+	cursor := ""
+	for {
+		p, err := list(cursor)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if p.Next == "" {
+			return out, nil
+		}
+		cursor = p.Next
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// ProjectRef names a project in answers that list affected projects.
+type ProjectRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func domainResource(name string) engine.Resource {
+	return engine.Resource{Kind: engine.KindDomain, ID: name}
+}
+
+// changed returns the permissions, closed under R8, that are in one of the
+// sets and not the other: what a change of grant from old to new adds or
+// takes away. Both directions are bounded by R22, so a lesser
+// administrator can neither raise a grant above their own nor strip one
+// that reaches beyond it.
+func changed(new, old []string) []string {
+	a, b := domain.Close(new), domain.Close(old)
+	return union(without(a, b), without(b, a))
+}

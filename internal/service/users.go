@@ -1,0 +1,430 @@
+package service
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/authn/password"
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	ID          string            `json:"id,omitempty"`
+	Username    string            `json:"username"`
+	Email       string            `json:"email,omitempty"`
+	DisplayName string            `json:"display_name,omitempty"`
+	Source      domain.UserSource `json:"source,omitempty"`
+	ExternalID  string            `json:"external_id,omitempty"`
+	// Password, when set, is hashed with argon2id; a local user without
+	// one cannot sign in until it is set.
+	Password string `json:"password,omitempty"`
+	// SystemRoleID is the individual system role; none by default (the
+	// console preselects System Manager as [S5] does).
+	SystemRoleID string `json:"system_role_id,omitempty"`
+}
+
+// outranks reports which system permissions the target user would hold
+// that the caller does not: acting on such a user (editing, disabling,
+// enabling, deleting, resetting their password, changing their role)
+// would let the caller reach further than they may (R22). It reads the
+// store rather than the engine, because the engine grants a disabled user
+// nothing: resetting a disabled administrator's password and then enabling
+// them must be refused too.
+func (p *perms) outranks(ctx context.Context, r store.Reader, userID string) ([]string, error) {
+	u, err := r.GetUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	keys := mustRole(ctx, r, u.SystemRoleID)
+	ms, err := r.ListUserMemberships(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	groups := []string{domain.GroupEveryoneID}
+	for _, m := range ms {
+		if m.ActiveAt(p.now) {
+			groups = append(groups, m.GroupID)
+		}
+	}
+	for _, id := range groups {
+		g, err := r.GetGroup(ctx, id)
+		if domain.Is(err, domain.KindNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		keys = union(keys, union(mustRole(ctx, r, g.SystemRoleID), g.SystemPermissions))
+	}
+	missing := p.missingSystem(keys)
+	// Project rights count too: a users.edit holder must not take over the
+	// account of a project's moderator unless they moderate it as well.
+	// Individual and group grants are taken together, a superset of what
+	// an exclusive project grants, which errs on the side of refusing.
+	subjects := []store.GrantFilter{{SubjectKind: domain.SubjectUser, SubjectID: userID}}
+	for _, id := range groups {
+		subjects = append(subjects, store.GrantFilter{SubjectKind: domain.SubjectGroup, SubjectID: id})
+	}
+	onProject := map[string][]string{}
+	for _, f := range subjects {
+		grants, err := r.ListProjectGrants(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for i := range grants {
+			gk, err := grantKeys(ctx, r, &grants[i])
+			if err != nil {
+				return nil, err
+			}
+			onProject[grants[i].ProjectID] = union(onProject[grants[i].ProjectID], gk)
+		}
+	}
+	for pid, gk := range onProject {
+		for _, k := range p.missingProject(pid, gk) {
+			missing = append(missing, k+" on project "+pid)
+		}
+	}
+	sort.Strings(missing)
+	return missing, nil
+}
+
+func (p *perms) mayActOnUser(ctx context.Context, r store.Reader, userID, key string) error {
+	if !p.has(key) {
+		return deny("user", userID, "missing permission %s", key)
+	}
+	m, err := p.outranks(ctx, r, userID)
+	if err != nil {
+		return err
+	}
+	if len(m) > 0 {
+		return deny("user", userID, "missing permission %s: the user holds it, and you may act only on users who hold no more than you (R22)", strings.Join(m, ", "))
+	}
+	return nil
+}
+
+// CreateUser creates a user (users.edit; an individual role is checked as
+// SetUserSystemRole checks it).
+func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.User, error) {
+	const op, action = "service.CreateUser", "user.create"
+	u := domain.User{ID: in.ID, Username: in.Username, Email: in.Email, DisplayName: in.DisplayName, Status: domain.UserActive,
+		Source: in.Source, ExternalID: in.ExternalID, SystemRoleID: in.SystemRoleID, ShowPersonalInfo: true}
+	var hash string
+	if in.Password != "" {
+		var err error
+		// Hashed before the transaction: argon2id is slow on purpose and
+		// should not hold the write lock.
+		if hash, err = password.Hash(in.Password, s.params); err != nil {
+			return u, invalid(op, "password", "%v", err)
+		}
+	}
+	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		p, err := s.perms(op, c)
+		if err != nil {
+			return err
+		}
+		if !p.has(domain.PermUsersEdit) {
+			return deny("user", "", "missing permission %s (R21)", domain.PermUsersEdit)
+		}
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		if _, err := checkSystemGrant(ctx, tx, p, op, "user", "", u.SystemRoleID, nil, nil, ""); err != nil {
+			return err
+		}
+		if u.ID == "" {
+			u.ID = domain.NewID()
+		}
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		if hash != "" {
+			if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
+				return err
+			}
+		}
+		return audit(ctx, tx, c, action, "user", u.ID, nil, u, "")
+	})
+	return u, err
+}
+
+// UserUpdate changes a user's profile; nil leaves a field as it is.
+type UserUpdate struct {
+	Username    *string
+	Email       *string
+	DisplayName *string
+	Version     int64 // when not zero, must be the stored version
+}
+
+// UpdateUser edits a user's profile (users.edit, on a user who holds no
+// more than the caller).
+func (s *Service) UpdateUser(ctx context.Context, c Caller, id string, up UserUpdate) (domain.User, error) {
+	return s.changeUser(ctx, c, "service.UpdateUser", "user.update", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
+		if up.Version != 0 && up.Version != u.Version {
+			return conflict("service.UpdateUser", "user %s changed meanwhile (version %d, not %d)", id, u.Version, up.Version)
+		}
+		if up.Username != nil {
+			u.Username = *up.Username
+		}
+		if up.Email != nil {
+			u.Email = *up.Email
+		}
+		if up.DisplayName != nil {
+			u.DisplayName = *up.DisplayName
+		}
+		return nil
+	})
+}
+
+// SetUserStatus disables or enables a user (users.edit). Disabling the
+// last active administrator is refused (R3).
+func (s *Service) SetUserStatus(ctx context.Context, c Caller, id string, status domain.UserStatus) (domain.User, error) {
+	const op = "service.SetUserStatus"
+	action := "user.enable"
+	if status == domain.UserDisabled {
+		action = "user.disable"
+	}
+	return s.changeUser(ctx, c, op, action, id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
+		if status != domain.UserActive && status != domain.UserDisabled {
+			return invalid(op, "status", "must be active or disabled, not %q", status)
+		}
+		if id == c.UserID && status == domain.UserDisabled {
+			return invalid(op, "status", "you cannot disable yourself")
+		}
+		u.Status = status
+		return nil
+	})
+}
+
+// SetUserSystemRole sets a user's individual system role (users.edit).
+// The caller must hold every permission the role adds, and
+// roles.assign_admin for an administrator role (R22).
+func (s *Service) SetUserSystemRole(ctx context.Context, c Caller, id, roleID string) (domain.User, error) {
+	const op = "service.SetUserSystemRole"
+	return s.changeUser(ctx, c, op, "user.set_role", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
+		old := mustRole(ctx, tx, u.SystemRoleID)
+		if _, err := checkSystemGrant(ctx, tx, p, op, "user", id, roleID, nil, old, u.SystemRoleID); err != nil {
+			return err
+		}
+		u.SystemRoleID = roleID
+		return nil
+	})
+}
+
+// SetShowPersonalInfo sets a user's personal-information preference (R18).
+// A user may always change their own; others need users.edit.
+func (s *Service) SetShowPersonalInfo(ctx context.Context, c Caller, id string, show bool) (domain.User, error) {
+	key := domain.PermUsersEdit
+	if id == c.UserID {
+		key = ""
+	}
+	return s.changeUser(ctx, c, "service.SetShowPersonalInfo", "user.set_preference", id, key, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
+		u.ShowPersonalInfo = show
+		return nil
+	})
+}
+
+// changeUser is the shape shared by the user edits: load, authorize
+// (key, "" for a user acting on themselves), change, validate, store,
+// audit.
+func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key string, change func(context.Context, store.Tx, *perms, *domain.User) error) (domain.User, error) {
+	var u domain.User
+	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		p, err := s.perms(op, c)
+		if err != nil {
+			return err
+		}
+		if u, err = s.loadUser(ctx, tx, p, op, id); err != nil {
+			return err
+		}
+		if key != "" {
+			if err := p.mayActOnUser(ctx, tx, id, key); err != nil {
+				return err
+			}
+		}
+		before := u
+		if err := change(ctx, tx, p, &u); err != nil {
+			return err
+		}
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		if err := tx.UpdateUser(ctx, &u); err != nil {
+			return err
+		}
+		if before.Status == domain.UserActive && u.Status != domain.UserActive {
+			if _, err := tx.GetMembership(ctx, domain.GroupAdministratorsID, id); err == nil {
+				if err := keepAnAdministrator(ctx, tx, s.now(), op); err != nil {
+					return err
+				}
+			}
+		}
+		return audit(ctx, tx, c, action, "user", id, before, u, "")
+	})
+	return u, err
+}
+
+// loadUser reads a user the caller may see: users.view holders see
+// everyone, and everyone sees themselves.
+func (s *Service) loadUser(ctx context.Context, r store.Reader, p *perms, op, id string) (domain.User, error) {
+	if id != p.c.UserID && !p.has(domain.PermUsersView) {
+		return domain.User{}, notFound(op, "user", id)
+	}
+	u, err := r.GetUser(ctx, id)
+	u.PasswordHash = ""
+	return u, err
+}
+
+// DeleteUser deletes a user with their memberships and grants
+// (users.delete, on a user who holds no more than the caller). Deleting
+// yourself, or the last active administrator (R3), is refused.
+func (s *Service) DeleteUser(ctx context.Context, c Caller, id string) error {
+	const op, action = "service.DeleteUser", "user.delete"
+	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		p, err := s.perms(op, c)
+		if err != nil {
+			return err
+		}
+		u, err := s.loadUser(ctx, tx, p, op, id)
+		if err != nil {
+			return err
+		}
+		if err := p.mayActOnUser(ctx, tx, id, domain.PermUsersDelete); err != nil {
+			return err
+		}
+		if id == c.UserID {
+			return invalid(op, "id", "you cannot delete yourself")
+		}
+		_, merr := tx.GetMembership(ctx, domain.GroupAdministratorsID, id)
+		if merr != nil && !domain.Is(merr, domain.KindNotFound) {
+			return merr
+		}
+		if err := tx.DeleteUser(ctx, id); err != nil {
+			return err
+		}
+		if merr == nil {
+			if err := keepAnAdministrator(ctx, tx, s.now(), op); err != nil {
+				return err
+			}
+		}
+		return audit(ctx, tx, c, action, "user", id, u, nil, "")
+	})
+}
+
+// SetPassword sets a local user's password: users.edit on a user who holds
+// no more than the caller, or the user themselves. The hash never enters
+// the change log or the audit record.
+func (s *Service) SetPassword(ctx context.Context, c Caller, id, pw string) error {
+	const op, action = "service.SetPassword", "user.set_password"
+	hash, herr := password.Hash(pw, s.params)
+	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		p, err := s.perms(op, c)
+		if err != nil {
+			return err
+		}
+		u, err := s.loadUser(ctx, tx, p, op, id)
+		if err != nil {
+			return err
+		}
+		if id != c.UserID {
+			if err := p.mayActOnUser(ctx, tx, id, domain.PermUsersEdit); err != nil {
+				return err
+			}
+		}
+		if herr != nil {
+			return invalid(op, "password", "%v", herr)
+		}
+		if u.Source != domain.SourceLocal {
+			return invalid(op, "password", "user %s signs in through %s; only local users have a password", u.Username, u.Source)
+		}
+		if err := tx.SetPasswordHash(ctx, id, hash); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, action, "user", id, nil, nil, "password set for "+u.Username)
+	})
+}
+
+// SetUserProjectRights sets a user's individual rights on a project,
+// which also makes them a project member (an empty set keeps them a member
+// with no access). Needs users.edit or project.moderate on the project
+// (R21); R22 bounds what is added. In an exclusive project a user in one
+// of its groups holds that group's rights instead, so non-empty individual
+// rights are refused there (R23).
+func (s *Service) SetUserProjectRights(ctx context.Context, c Caller, userID, projectID, roleID string, keys []string) (domain.ProjectGrant, error) {
+	const op, action = "service.SetUserProjectRights", "user.set_project_rights"
+	var pg domain.ProjectGrant
+	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		p, err := s.perms(op, c)
+		if err != nil {
+			return err
+		}
+		if !p.has(domain.PermUsersEdit) && !p.moderates(projectID) {
+			return deny("user", userID, "missing permission %s, or %s on project %s (R21)", domain.PermUsersEdit, domain.PermProjectModerate, projectID)
+		}
+		u, err := tx.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		proj, err := tx.GetProject(ctx, projectID)
+		if err != nil {
+			return err
+		}
+		var before any
+		var oldKeys []string
+		if old, err := tx.GetProjectGrant(ctx, projectID, domain.SubjectUser, userID); err == nil {
+			before = old
+			if oldKeys, err = grantKeys(ctx, tx, &old); err != nil {
+				return err
+			}
+		} else if !domain.Is(err, domain.KindNotFound) {
+			return err
+		}
+		pg = domain.ProjectGrant{ProjectID: projectID, SubjectKind: domain.SubjectUser, SubjectID: userID, RoleID: roleID, Permissions: keys}
+		if err := pg.Validate(); err != nil {
+			return err
+		}
+		if err := checkProjectGrant(ctx, tx, p, op, "user", userID, projectID, roleID, keys, oldKeys); err != nil {
+			return err
+		}
+		if proj.MembershipMode == domain.ModeExclusive && (roleID != "" || len(keys) > 0) {
+			gs, err := exclusiveGroups(ctx, tx, userID, projectID, s.now())
+			if err != nil {
+				return err
+			}
+			if len(gs) > 0 {
+				return domain.E(op, domain.KindConflict, domain.FieldError{Field: "permissions",
+					Message: "project " + proj.Name + " is exclusive and " + u.Username + " is in group " + gs[0].Name + ", whose rights replace individual rights there (R23)"})
+			}
+		}
+		if err := tx.PutProjectGrant(ctx, &pg); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, action, "user", userID, before, pg, "project "+proj.Name)
+	})
+	return pg, err
+}
+
+// RemoveUserFromProject removes a user's individual grant row on a
+// project (users.edit or project.moderate on it). They stay a member
+// through any group present there.
+func (s *Service) RemoveUserFromProject(ctx context.Context, c Caller, userID, projectID string) error {
+	const op, action = "service.RemoveUserFromProject", "user.remove_from_project"
+	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		p, err := s.perms(op, c)
+		if err != nil {
+			return err
+		}
+		if !p.has(domain.PermUsersEdit) && !p.moderates(projectID) {
+			return deny("user", userID, "missing permission %s, or %s on project %s (R21)", domain.PermUsersEdit, domain.PermProjectModerate, projectID)
+		}
+		old, err := tx.GetProjectGrant(ctx, projectID, domain.SubjectUser, userID)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteProjectGrant(ctx, projectID, domain.SubjectUser, userID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, action, "user", userID, old, nil, "project "+projectID)
+	})
+}
