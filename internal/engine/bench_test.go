@@ -1,0 +1,312 @@
+package engine
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/engine/enginegen"
+)
+
+// The large data set and its engine are built once per benchmark binary.
+//
+//	go test -run '^$' -bench . -benchmem -count 3 ./internal/engine/
+
+var large struct {
+	once sync.Once
+	data *enginegen.Data
+	e    *Engine
+	// query sets, each cycled through so that no single answer stays hot
+	folderAllowed, folderDenied []query
+	listUser                    string
+	listCount                   int
+}
+
+type query struct {
+	s    Subject
+	perm string
+	r    Resource
+}
+
+func largeEngine(b *testing.B) {
+	b.Helper()
+	large.once.Do(func() {
+		large.data = enginegen.Generate(1, enginegen.Large())
+		e, err := New(large.data.Snapshot)
+		if err != nil {
+			panic(err)
+		}
+		large.e = e
+		pickFolderQueries()
+	})
+	if large.e == nil {
+		b.Fatal("large engine not built")
+	}
+}
+
+// pickFolderQueries samples checks of typical users on random folders,
+// kept in allowed and denied sets, and the typical user whose listing is
+// nearest a thousand folders.
+func pickFolderQueries() {
+	d, e := large.data, large.e
+	now := enginegen.Now
+	r := rand.New(rand.NewPCG(7, 7))
+	var all []string
+	for _, fs := range d.FoldersByDepth {
+		all = append(all, fs...)
+	}
+	best := -1
+	for _, u := range d.TypicalUsers {
+		ids, _ := e.ListResources(Subject{UserID: u}, "root.read", KindFolder, "", now)
+		if best < 0 || abs(len(ids)-1000) < abs(best-1000) {
+			best, large.listUser = len(ids), u
+		}
+		for _, id := range ids {
+			if len(large.folderAllowed) < 4096 && r.IntN(4) == 0 {
+				large.folderAllowed = append(large.folderAllowed, query{Subject{UserID: u}, "root.read", Resource{Kind: KindFolder, ID: id}})
+			}
+		}
+	}
+	large.listCount = best
+	for len(large.folderDenied) < 4096 {
+		u := d.TypicalUsers[r.IntN(len(d.TypicalUsers))]
+		q := query{Subject{UserID: u}, "root.edit", Resource{Kind: KindFolder, ID: all[r.IntN(len(all))]}}
+		if dec, err := e.Check(q.s, q.perm, q.r, now); err == nil && !dec.Allowed {
+			large.folderDenied = append(large.folderDenied, q)
+		}
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func runQueries(b *testing.B, qs []query, want bool) {
+	if len(qs) == 0 {
+		b.Skip("no queries")
+	}
+	e, now := large.e, enginegen.Now
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		q := &qs[i%len(qs)]
+		d, err := e.Check(q.s, q.perm, q.r, now)
+		if err != nil || d.Allowed != want {
+			b.Fatalf("Check(%v, %s, %v) = %v, %v; want %v", q.s, q.perm, q.r, d.Allowed, err, want)
+		}
+	}
+}
+
+// reportLatency times single checks to report the median and the 99th
+// percentile (each sample includes about 20–40 ns of clock reads).
+func reportLatency(b *testing.B, qs []query) {
+	e, now := large.e, enginegen.Now
+	n := min(len(qs)*4, 20000)
+	lat := make([]time.Duration, n)
+	for i := range lat {
+		q := &qs[i%len(qs)]
+		t := time.Now()
+		_, _ = e.Check(q.s, q.perm, q.r, now)
+		lat[i] = time.Since(t)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[n/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(lat[n*99/100].Nanoseconds()), "p99-ns")
+}
+
+func BenchmarkCheckFolderAllowed(b *testing.B) {
+	largeEngine(b)
+	runQueries(b, large.folderAllowed, true)
+	reportLatency(b, large.folderAllowed)
+}
+
+func BenchmarkCheckFolderDenied(b *testing.B) {
+	largeEngine(b)
+	runQueries(b, large.folderDenied, false)
+	reportLatency(b, large.folderDenied)
+}
+
+func sysQueries(want bool) []query {
+	var qs []query
+	for _, u := range large.data.Snapshot.Users[:2000] {
+		for _, p := range []string{domain.PermUsersView, domain.PermStorageEdit} {
+			q := query{Subject{UserID: u.ID}, p, Resource{Kind: KindSystem}}
+			if d, err := large.e.Check(q.s, q.perm, q.r, enginegen.Now); err == nil && d.Allowed == want {
+				qs = append(qs, q)
+			}
+		}
+	}
+	return qs
+}
+
+func projQueries(want bool) []query {
+	var qs []query
+	snap := large.data.Snapshot
+	for i, u := range snap.Users[:5000] {
+		for j := 0; j < 20; j++ {
+			p := snap.Projects[(i*31+j*17)%len(snap.Projects)]
+			q := query{Subject{UserID: u.ID}, domain.PermProjectRead, Resource{Kind: KindProject, ID: p.ID}}
+			if d, err := large.e.Check(q.s, q.perm, q.r, enginegen.Now); err == nil && d.Allowed == want {
+				qs = append(qs, q)
+			}
+		}
+	}
+	for _, pg := range snap.ProjectGrants {
+		if len(qs) > 4096 {
+			break
+		}
+		if pg.SubjectKind != domain.SubjectUser {
+			continue
+		}
+		q := query{Subject{UserID: pg.SubjectID}, domain.PermProjectRead, Resource{Kind: KindProject, ID: pg.ProjectID}}
+		if d, err := large.e.Check(q.s, q.perm, q.r, enginegen.Now); err == nil && d.Allowed == want {
+			qs = append(qs, q)
+		}
+	}
+	return qs
+}
+
+func BenchmarkCheckSystemAllowed(b *testing.B) {
+	largeEngine(b)
+	runQueries(b, sysQueries(true), true)
+}
+
+func BenchmarkCheckSystemDenied(b *testing.B) {
+	largeEngine(b)
+	runQueries(b, sysQueries(false), false)
+}
+
+func BenchmarkCheckProjectAllowed(b *testing.B) {
+	largeEngine(b)
+	runQueries(b, projQueries(true), true)
+}
+
+func BenchmarkCheckProjectDenied(b *testing.B) {
+	largeEngine(b)
+	runQueries(b, projQueries(false), false)
+}
+
+func BenchmarkListResourcesTypicalUser(b *testing.B) {
+	largeEngine(b)
+	s := Subject{UserID: large.listUser}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ids, err := large.e.ListResources(s, "root.read", KindFolder, "", enginegen.Now)
+		if err != nil || len(ids) != large.listCount {
+			b.Fatalf("ListResources = %d, %v; want %d", len(ids), err, large.listCount)
+		}
+	}
+	b.ReportMetric(float64(large.listCount), "folders")
+}
+
+// BenchmarkNew builds the large index; heap-MB is the heap the index
+// holds (live heap after GC with it minus without it).
+func BenchmarkNew(b *testing.B) {
+	largeEngine(b)
+	snap := large.data.Snapshot
+	var before, after runtime.MemStats
+	b.ResetTimer()
+	var e *Engine
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e = nil
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		var err error
+		e, err = New(snap)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(e)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MB")
+}
+
+// applyToggle applies a and then b alternately, each a change of its own.
+func applyToggle(bm *testing.B, a, b domain.Mutation) {
+	e := large.e
+	bm.ReportAllocs()
+	bm.ResetTimer()
+	for i := 0; i < bm.N; i++ {
+		m := a
+		if i%2 == 1 {
+			m = b
+		}
+		if err := e.Apply(domain.Change{Revision: e.Revision() + 1, Mutations: []domain.Mutation{m}}); err != nil {
+			bm.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkApplyMembership(b *testing.B) {
+	largeEngine(b)
+	snap := large.data.Snapshot
+	m := &domain.Membership{GroupID: snap.Groups[100].ID, UserID: large.listUser}
+	applyToggle(b, domain.Mutation{Op: domain.OpPut, Entity: domain.EntityMembership, Membership: m},
+		domain.Mutation{Op: domain.OpDelete, Entity: domain.EntityMembership, Membership: m})
+}
+
+func BenchmarkApplyFolderMove(b *testing.B) {
+	largeEngine(b)
+	d := large.data
+	var f domain.Folder
+	for _, x := range d.Snapshot.Folders {
+		if x.ID == d.FoldersByDepth[4][0] {
+			f = x
+		}
+	}
+	g := f
+	g.ParentID = d.FoldersByDepth[3][len(d.FoldersByDepth[3])-1]
+	applyToggle(b, domain.Mutation{Op: domain.OpPut, Entity: domain.EntityFolder, Folder: &g},
+		domain.Mutation{Op: domain.OpPut, Entity: domain.EntityFolder, Folder: &f})
+}
+
+func BenchmarkApplyFolderLevel(b *testing.B) {
+	largeEngine(b)
+	l := large.data.Snapshot.FolderLevels[100]
+	l2 := l
+	l2.Level = (l.Level + 1) % (domain.LevelDeleteFolder + 1)
+	applyToggle(b, domain.Mutation{Op: domain.OpPut, Entity: domain.EntityFolderLevel, FolderLevel: &l2},
+		domain.Mutation{Op: domain.OpPut, Entity: domain.EntityFolderLevel, FolderLevel: &l})
+}
+
+// BenchmarkApplyFolderLevelAtRoot is the worst case of a level change: the
+// effective grants of a whole top-level subtree (a seventh of the tree)
+// are recomputed.
+func BenchmarkApplyFolderLevelAtRoot(b *testing.B) {
+	largeEngine(b)
+	root := large.data.FoldersByDepth[0][0]
+	g := large.data.Snapshot.Groups[200].ID
+	applyToggle(b, domain.Mutation{Op: domain.OpPut, Entity: domain.EntityFolderLevel, FolderLevel: &domain.FolderLevel{FolderID: root, GroupID: g, Level: domain.LevelView}},
+		domain.Mutation{Op: domain.OpDelete, Entity: domain.EntityFolderLevel, FolderLevel: &domain.FolderLevel{FolderID: root, GroupID: g}})
+}
+
+// BenchmarkListSubjectsFolder lists who may read a folder a typical user
+// reads (no target; ListSubjects checks every candidate in full).
+func BenchmarkListSubjectsFolder(b *testing.B) {
+	largeEngine(b)
+	r := large.folderAllowed[0].r
+	b.ReportAllocs()
+	b.ResetTimer()
+	var n int
+	for i := 0; i < b.N; i++ {
+		users, _, err := large.e.ListSubjects("root.read", r, enginegen.Now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(users)
+	}
+	b.ReportMetric(float64(n), "users")
+}

@@ -1,0 +1,390 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+)
+
+// maxGroupsOnStack bounds the effective group list kept on the stack; a
+// user in more groups costs one allocation per check.
+const maxGroupsOnStack = 64
+
+// who is a resolved subject: nil u for anonymous.
+type who struct {
+	u   *userRec
+	now int64
+}
+
+// denied reports R11: a disabled user holds nothing.
+func (w who) denied() bool { return w.u != nil && !w.u.active }
+
+// subject resolves s; an unknown user is an error (decisions.md).
+func (st *state) subject(op string, s Subject, now time.Time) (who, error) {
+	w := who{now: nanos(now)}
+	if s.UserID == "" {
+		return w, nil
+	}
+	i, ok := st.userIx.get(s.UserID)
+	if ok {
+		w.u = st.users.get(i)
+	}
+	if w.u == nil {
+		return w, domain.E(op, domain.KindNotFound, errorf("user %q not found", s.UserID))
+	}
+	return w, nil
+}
+
+// groupsOf appends to buf the subject's groups at w.now (R12), sorted:
+// Everyone for an active user, Public, then direct unexpired memberships.
+func (st *state) groupsOf(w who, buf []int32) []int32 {
+	if w.u == nil {
+		return append(buf, gPublic)
+	}
+	if !w.u.active {
+		return buf
+	}
+	buf = append(buf, gEveryone, gPublic)
+	for _, m := range w.u.groups {
+		if w.now < m.exp {
+			buf = append(buf, m.g)
+		}
+	}
+	return buf
+}
+
+func (st *state) roleSys(r int32) uint64 {
+	if r == none {
+		return 0
+	}
+	if rr := st.roles.get(r); rr != nil {
+		return rr.sys
+	}
+	return 0
+}
+
+func (st *state) roleProj(r int32) uint8 {
+	if r == none {
+		return 0
+	}
+	if rr := st.roles.get(r); rr != nil {
+		return rr.proj
+	}
+	return 0
+}
+
+// sysOf is the closed set of system permissions (R13); Public holds none
+// (R5) even if data said otherwise.
+func (st *state) sysOf(w who, groups []int32) uint64 {
+	if w.u == nil || !w.u.active {
+		return 0
+	}
+	m := st.roleSys(w.u.role)
+	for _, gi := range groups {
+		m |= st.gsys.get(gi) // 0 for Public and deleted groups
+	}
+	return m
+}
+
+func (st *state) hasSys(w who, groups []int32, bit uint8) bool {
+	if st.sysOf(w, groups)&(1<<bit) == 0 {
+		return false
+	}
+	// R18: personal information needs the user's preference too.
+	return uint64(1)<<bit != bitPersonalInfo || w.u.showPI
+}
+
+// projOf is the closed set of project permissions on p (R14).
+func (st *state) projOf(w who, groups []int32, p *projectRec, pi int32) uint8 {
+	if w.denied() {
+		return 0
+	}
+	var individual, grouped, builtin uint8
+	inGroup := false
+	if w.u != nil {
+		if i, found := findBy(w.u.pgrants, pi, userGrantKey); found {
+			g := w.u.pgrants[i]
+			individual = g.mask | st.roleProj(g.role)
+		}
+	}
+	// Merge the two sorted lists: the subject's groups and the groups
+	// present in p.
+	i, j := 0, 0
+	for i < len(groups) && j < len(p.groups) {
+		switch a, e := groups[i], p.groups[j]; {
+		case a < e.g:
+			i++
+		case a > e.g:
+			j++
+		default:
+			m := e.mask | st.roleProj(e.role)
+			if a < nBuiltin {
+				builtin |= m
+			} else {
+				grouped |= m
+				inGroup = true
+			}
+			i++
+			j++
+		}
+	}
+	if p.exclusive && inGroup {
+		return grouped | builtin
+	}
+	return individual | grouped | builtin
+}
+
+func (st *state) hasProj(w who, groups []int32, p *projectRec, pi int32, bit uint8) bool {
+	if st.projOf(w, groups, p, pi)&(1<<bit) == 0 {
+		return false
+	}
+	return uint8(1)<<bit != bitProjPersonalPI || (w.u != nil && w.u.showPI)
+}
+
+func (st *state) hasDomain(groups []int32, name string) bool {
+	for _, gi := range groups {
+		if g := st.groups.get(gi); g != nil {
+			if _, found := slices.BinarySearch(g.domains, name); found {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (st *state) folderByID(op, id string) (int32, *folderRec, error) {
+	if i, ok := st.folderIx.get(id); ok {
+		if f := st.folders.get(i); f != nil {
+			return i, f, nil
+		}
+	}
+	return none, nil, domain.E(op, domain.KindNotFound, errorf("folder %q not found", id))
+}
+
+func (st *state) contextsOf(f *folderRec) []string {
+	if t := st.types.get(f.typ); t != nil {
+		return t.contexts
+	}
+	return []string{domain.ContextRoot}
+}
+
+func (st *state) typeName(f *folderRec) string {
+	if t := st.types.get(f.typ); t != nil {
+		return t.name
+	}
+	return "(unknown type)"
+}
+
+func (st *state) typeDeclares(typ int32, ctx string) bool {
+	if t := st.types.get(typ); t != nil {
+		for _, c := range t.contexts {
+			if c == ctx {
+				return true
+			}
+		}
+		return false
+	}
+	return ctx == domain.ContextRoot
+}
+
+// checkContext answers R16's invalid request: a context the folder's type
+// does not declare.
+func (st *state) checkContext(op string, f *folderRec, ctx string) error {
+	ctxs := st.contextsOf(f)
+	for _, c := range ctxs {
+		if c == ctx {
+			return nil
+		}
+	}
+	return domain.E(op, domain.KindInvalid, errorf("folder %q of type %q has no context %q; its contexts are: %s",
+		f.id, st.typeName(f), ctx, strings.Join(ctxs, ", ")))
+}
+
+// folderAllows follows the chain of folders with entries from the folder
+// up (see eff.go), nearest first. For each of the subject's groups the
+// first level entry met is its level (R15, even none); any level reaching
+// the action's minimum allows, as does any rule matched on the way that
+// grants the permission (R16).
+func (st *state) folderAllows(groups []int32, fi int32, ctx string, a domain.Action) bool {
+	need, byLevel := domain.LevelFor(a)
+	var resolved uint64 // bit i: groups[i] has met its nearest entry
+	var overflow []bool
+	if len(groups) > 64 {
+		overflow = make([]bool, len(groups))
+	}
+	var bloom uint32
+	for _, g := range groups {
+		bloom |= groupBit(g)
+	}
+	for x := st.hot.get(fi).anc; x != none; {
+		h := st.hot.get(x)
+		if h.bloom&bloom == 0 {
+			x = h.next
+			continue
+		}
+		if byLevel {
+			i, j := 0, 0
+			for i < len(groups) && j < len(h.levels) {
+				switch g, e := groups[i], h.levels[j]; {
+				case g < e.g:
+					i++
+				case g > e.g:
+					j++
+				default:
+					if overflow != nil {
+						if !overflow[i] {
+							overflow[i] = true
+							if e.l >= need {
+								return true
+							}
+						}
+					} else if resolved&(1<<i) == 0 {
+						resolved |= 1 << i
+						if e.l >= need {
+							return true
+						}
+					}
+					i++
+					j++
+				}
+			}
+		}
+		rs := h.rules
+		i, j := 0, 0
+		for i < len(groups) && j < len(rs) {
+			switch g, ref := groups[i], rs[j]; {
+			case g < ref.g:
+				i++
+			case g > ref.g:
+				j++
+			default:
+				if st.rules.get(ref.r).grantsPerm(ctx, a) {
+					return true
+				}
+				j++ // a group may own several rules
+			}
+		}
+		x = h.next
+	}
+	return false
+}
+
+// folderAllowsWalk is the same answer by walking every ancestor's record;
+// tests hold the chain of hot slots to it.
+func (st *state) folderAllowsWalk(groups []int32, fi int32, ctx string, a domain.Action) bool {
+	need, byLevel := domain.LevelFor(a)
+	seen := map[int32]bool{}
+	for x := fi; x != none; {
+		f := st.folders.get(x)
+		for _, e := range f.levels {
+			if !seen[e.g] {
+				seen[e.g] = true
+				if byLevel && e.l >= need && containsSorted(groups, e.g) {
+					return true
+				}
+			}
+		}
+		for _, ref := range f.rules {
+			if containsSorted(groups, ref.g) && st.rules.get(ref.r).grantsPerm(ctx, a) {
+				return true
+			}
+		}
+		x = f.parent
+	}
+	return false
+}
+
+// Check answers whether s may do permission on r at now (MODEL.md §7).
+func (e *Engine) Check(s Subject, permission string, r Resource, now time.Time) (Decision, error) {
+	st := e.cur.Load()
+	ok, err := st.check("engine.Check", s, permission, r, now)
+	return Decision{Allowed: ok, Revision: st.rev}, err
+}
+
+func (st *state) check(op string, s Subject, permission string, r Resource, now time.Time) (bool, error) {
+	p, err := parsePerm(op, permission)
+	if err != nil {
+		return false, err
+	}
+	if p.kind != r.Kind {
+		return false, mismatch(op, permission, p, r)
+	}
+	var buf [maxGroupsOnStack]int32
+	switch r.Kind {
+	case KindSystem:
+		w, err := st.subject(op, s, now)
+		if err != nil {
+			return false, err
+		}
+		return st.hasSys(w, st.groupsOf(w, buf[:0]), p.bit), nil
+	case KindProject:
+		pi, pr, err := st.projectByID(op, r.ID)
+		if err != nil {
+			return false, err
+		}
+		w, err := st.subject(op, s, now)
+		if err != nil {
+			return false, err
+		}
+		return st.hasProj(w, st.groupsOf(w, buf[:0]), pr, pi, p.bit), nil
+	case KindDomain:
+		if r.ID == "" {
+			return false, noDomain(op)
+		}
+		w, err := st.subject(op, s, now)
+		if err != nil {
+			return false, err
+		}
+		if w.denied() {
+			return false, nil
+		}
+		return st.hasDomain(st.groupsOf(w, buf[:0]), r.ID), nil
+	case KindFolder:
+		// Only the folder's hot slot is read here; its record only for an error.
+		fi, ok := st.folderIx.get(r.ID)
+		h := st.hot.get(fi)
+		if !ok || !h.live() {
+			_, _, err := st.folderByID(op, r.ID)
+			return false, err
+		}
+		if !st.typeDeclares(h.typ(), p.ctx) {
+			return false, st.checkContext(op, st.folders.get(fi), p.ctx)
+		}
+		w, err := st.subject(op, s, now)
+		if err != nil {
+			return false, err
+		}
+		if w.denied() {
+			return false, nil
+		}
+		groups := st.groupsOf(w, buf[:0])
+		if st.sysOf(w, groups)&bitFilesAdmin != 0 { // R17
+			return true, nil
+		}
+		return st.folderAllows(groups, fi, p.ctx, p.action), nil
+	}
+	return false, domain.E(op, domain.KindInvalid, errorf("unknown resource kind %q", r.Kind))
+}
+
+func (st *state) projectByID(op, id string) (int32, *projectRec, error) {
+	if i, ok := st.projectIx.get(id); ok {
+		if p := st.projects.get(i); p != nil {
+			return i, p, nil
+		}
+	}
+	return none, nil, domain.E(op, domain.KindNotFound, errorf("project %q not found", id))
+}
+
+// noDomain refuses a domain without a name, as ParseResource does.
+func noDomain(op string) error {
+	return domain.E(op, domain.KindInvalid, errorf("a domain resource needs a name: domain:<name>"))
+}
+
+func mismatch(op, permission string, p permSpec, r Resource) error {
+	if r.Kind != KindSystem && r.Kind != KindProject && r.Kind != KindDomain && r.Kind != KindFolder {
+		return domain.E(op, domain.KindInvalid, errorf("unknown resource kind %q", r.Kind))
+	}
+	return domain.E(op, domain.KindInvalid, errorf("permission %q applies to %s resources, not to %s", permission, p.kind, r))
+}

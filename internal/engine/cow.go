@@ -1,0 +1,177 @@
+package engine
+
+import (
+	"hash/maphash"
+	"maps"
+	"slices"
+)
+
+// The index is a set of persistent structures. A published state is never
+// written again; Apply works on a shallow copy and copies a chunk, a shard
+// or a record only the first time it touches it in that Apply. The "gen"
+// tags say which Apply owns (and may therefore mutate in place) a piece.
+
+const (
+	leafBits = 6
+	leafSize = 1 << leafBits
+	leafMask = leafSize - 1
+	midBits  = 6
+	midSize  = 1 << midBits
+	midMask  = midSize - 1
+	midSpan  = leafSize * midSize // ids under one mid node
+)
+
+type leaf[T any] struct {
+	gen   uint64
+	items [leafSize]T
+}
+
+type mid[T any] struct {
+	gen    uint64
+	leaves [midSize]*leaf[T]
+}
+
+// vec is a persistent dense array indexed by interned int32 ids: a
+// two-level radix tree of 64-way nodes under a directory of one pointer
+// per 4,096 ids. Reading costs three indexings; the first write in a new
+// generation copies the directory, one mid node (64 pointers) and one
+// leaf (64 items). Small nodes matter: writes of one change land on ids
+// scattered over the whole range (a moved subtree, a group's members).
+type vec[T any] struct {
+	mids []*mid[T]
+	n    int32
+	gen  uint64
+}
+
+func (v *vec[T]) get(i int32) T {
+	if i < 0 || i >= v.n {
+		var zero T
+		return zero
+	}
+	return v.mids[i>>(leafBits+midBits)].leaves[(i>>leafBits)&midMask].items[i&leafMask]
+}
+
+func (v *vec[T]) set(gen uint64, i int32, x T) {
+	if v.gen != gen {
+		v.mids = slices.Clone(v.mids)
+		v.gen = gen
+	}
+	mi := i >> (leafBits + midBits)
+	m := v.mids[mi]
+	if m.gen != gen {
+		nm := new(mid[T])
+		*nm = *m
+		nm.gen = gen
+		v.mids[mi] = nm
+		m = nm
+	}
+	li := (i >> leafBits) & midMask
+	l := m.leaves[li]
+	if l.gen != gen {
+		nl := new(leaf[T])
+		*nl = *l
+		nl.gen = gen
+		m.leaves[li] = nl
+		l = nl
+	}
+	l.items[i&leafMask] = x
+}
+
+func (v *vec[T]) push(gen uint64, x T) int32 {
+	i := v.n
+	if int(i/midSpan) == len(v.mids) {
+		if v.gen != gen {
+			v.mids = slices.Clone(v.mids)
+			v.gen = gen
+		}
+		v.mids = append(v.mids, &mid[T]{gen: gen})
+	}
+	m := v.mids[i/midSpan]
+	if li := (i >> leafBits) & midMask; m.leaves[li] == nil {
+		if m.gen != gen {
+			nm := new(mid[T])
+			*nm = *m
+			nm.gen = gen
+			v.mids[i/midSpan] = nm
+			m = nm
+		}
+		m.leaves[li] = &leaf[T]{gen: gen}
+	}
+	v.n++
+	v.set(gen, i, x)
+	return i
+}
+
+const (
+	shardBits = 10
+	nShards   = 1 << shardBits
+)
+
+var hashSeed = maphash.MakeSeed()
+
+type shard struct {
+	gen uint64
+	m   map[string]int32
+}
+
+// strIndex interns external string ids to dense int32s. It is sharded so
+// that adding or removing one id copies one small map, not all of them.
+type strIndex struct {
+	shards []*shard
+	gen    uint64
+}
+
+func newStrIndex(gen uint64) strIndex {
+	s := strIndex{shards: make([]*shard, nShards), gen: gen}
+	for i := range s.shards {
+		s.shards[i] = &shard{gen: gen, m: map[string]int32{}}
+	}
+	return s
+}
+
+func shardOf(k string) int { return int(maphash.String(hashSeed, k) & (nShards - 1)) }
+
+func (s *strIndex) get(k string) (int32, bool) {
+	i, ok := s.shards[shardOf(k)].m[k]
+	return i, ok
+}
+
+func (s *strIndex) mut(gen uint64, k string) *shard {
+	if s.gen != gen {
+		s.shards = slices.Clone(s.shards)
+		s.gen = gen
+	}
+	si := shardOf(k)
+	sh := s.shards[si]
+	if sh.gen != gen {
+		sh = &shard{gen: gen, m: maps.Clone(sh.m)}
+		s.shards[si] = sh
+	}
+	return sh
+}
+
+func (s *strIndex) put(gen uint64, k string, i int32) { s.mut(gen, k).m[k] = i }
+
+// Sorted int32 set helpers: small sorted slices are the per-record
+// adjacency lists (a user's groups, a group's members, ...).
+
+func insertSorted(s []int32, x int32) []int32 {
+	i, found := slices.BinarySearch(s, x)
+	if found {
+		return s
+	}
+	return slices.Insert(s, i, x)
+}
+
+func removeSorted(s []int32, x int32) []int32 {
+	i, found := slices.BinarySearch(s, x)
+	if !found {
+		return s
+	}
+	return slices.Delete(s, i, i+1)
+}
+
+func containsSorted(s []int32, x int32) bool {
+	_, found := slices.BinarySearch(s, x)
+	return found
+}

@@ -1,0 +1,315 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+)
+
+var _ Querier = (*Engine)(nil)
+
+// Engine is the permission index. Queries read the current state through
+// an atomic pointer and never wait; Apply is serialized by a mutex among
+// writers only.
+type Engine struct {
+	cur atomic.Pointer[state]
+	mu  sync.Mutex // serializes Apply
+	gen uint64     // the generation of the last Apply; guarded by mu
+}
+
+// The built-in groups get fixed ints so that the implicit groups of R12
+// sort first in every user's effective group list.
+const (
+	gEveryone int32 = 0
+	gPublic   int32 = 1
+	gAdmins   int32 = 2
+	nBuiltin        = 3
+	none      int32 = -1
+)
+
+// state is one immutable version of the index. Deleted objects leave a nil
+// slot and keep their interned id, so re-creating an id reuses its int.
+type state struct {
+	rev int64
+
+	userIx, groupIx, projectIx, roleIx, typeIx, folderIx, ruleIx strIndex
+
+	users    vec[*userRec]
+	groups   vec[*groupRec]
+	gsys     vec[uint64] // parallel to groups: checkboxes | role, closed (R13)
+	projects vec[*projectRec]
+	roles    vec[*roleRec]
+	types    vec[*typeRec]
+	folders  vec[*folderRec]
+	hot      vec[fhot] // parallel to folders
+	rules    vec[*ruleRec]
+}
+
+// memb is one direct membership; exp is the expiry in Unix nanoseconds,
+// math.MaxInt64 for none, compared with now at query time (R6).
+type memb struct {
+	g   int32
+	exp int64
+}
+
+// userGrant and presence stay small (12 bytes): a project check merges
+// them. raw holds the keys as granted (unclosed), for explanations.
+type userGrant struct {
+	p    int32
+	role int32
+	mask uint8
+	raw  uint8
+}
+
+type userRec struct {
+	gen      uint64
+	id       string
+	username string
+	active   bool
+	showPI   bool
+	role     int32
+	groups   []memb      // sorted by g; never the implicit Everyone or Public
+	pgrants  []userGrant // individual project grants, sorted by p
+}
+
+type groupRec struct {
+	gen          uint64
+	id           string
+	name         string
+	builtin      domain.Builtin
+	project      int32 // owning project of a project group, else none
+	role         int32 // system role, or none
+	sys          uint64
+	sysKeys      []string // the checkboxes as stored, for explanations
+	members      []int32  // sorted user ints
+	domains      []string // sorted
+	projects     []int32  // projects where the group has a grant row, sorted
+	levelFolders []int32  // folders with a level entry for the group, sorted
+	rules        []int32  // rules the group owns, sorted
+}
+
+// presence is a group present in a project (R14): a grant row, or a
+// project group of that project (row false and no rights until it has one).
+type presence struct {
+	g    int32
+	role int32
+	mask uint8
+	raw  uint8
+	row  bool
+}
+
+type projectRec struct {
+	gen       uint64
+	id        string
+	name      string
+	exclusive bool
+	groups    []presence // sorted by g
+}
+
+type roleRec struct {
+	id    string
+	name  string
+	scope domain.Scope
+	sys   uint64
+	proj  uint8
+	keys  []string
+}
+
+type typeRec struct {
+	id       string
+	name     string
+	contexts []string
+}
+
+type lvl struct {
+	g int32
+	l domain.Level
+}
+
+type ruleRef struct {
+	g int32
+	r int32
+}
+
+type folderRec struct {
+	gen      uint64
+	id       string
+	name     string
+	parent   int32
+	typ      int32
+	props    map[string]string
+	levels   []lvl     // sorted by g
+	rules    []ruleRef // rules matching this folder itself, sorted by (g, r)
+	children []int32   // sorted
+}
+
+type ctxGrant struct {
+	ctx  string
+	mask uint16
+}
+
+type crit struct {
+	typ    int32
+	prop   string
+	op     domain.Operator
+	value  string
+	values []string
+}
+
+type ruleRec struct {
+	gen      uint64
+	id       string
+	name     string
+	g        int32
+	criteria []crit
+	grants   []ctxGrant
+	matched  []int32 // folders the rule matches itself, sorted
+}
+
+func (r *ruleRec) grantsPerm(ctx string, a domain.Action) bool {
+	for _, cg := range r.grants {
+		if cg.ctx == ctx {
+			return cg.mask&(1<<a) != 0
+		}
+	}
+	return false
+}
+
+var (
+	minNano = time.Unix(0, math.MinInt64+1)
+	maxNano = time.Unix(0, math.MaxInt64-1)
+)
+
+// nanos maps a time to Unix nanoseconds, clamped so that a never-expiring
+// membership (MaxInt64) still counts at any representable now.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(minNano):
+		return math.MinInt64 + 1
+	case t.After(maxNano):
+		return math.MaxInt64 - 1
+	}
+	return t.UnixNano()
+}
+
+func expNanos(t *time.Time) int64 {
+	if t == nil {
+		return math.MaxInt64
+	}
+	return nanos(*t)
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// New builds the index of a snapshot.
+func New(snap *domain.Snapshot) (*Engine, error) {
+	const op = "engine.New"
+	if snap == nil {
+		return nil, domain.E(op, domain.KindInvalid, errorf("nil snapshot"))
+	}
+	const gen = 1
+	s := &state{rev: snap.Revision}
+	for _, ix := range []*strIndex{&s.userIx, &s.groupIx, &s.projectIx, &s.roleIx, &s.typeIx, &s.folderIx, &s.ruleIx} {
+		*ix = newStrIndex(gen)
+	}
+	b := &builder{s: s, gen: gen, bulk: true, op: op}
+	b.reserveBuiltins()
+	for i := range snap.Roles {
+		b.putRole(&snap.Roles[i])
+	}
+	for i := range snap.FolderTypes {
+		b.putType(&snap.FolderTypes[i])
+	}
+	steps := []func() error{
+		func() error {
+			for i := range snap.Projects {
+				b.putProject(&snap.Projects[i])
+			}
+			for i := range snap.Groups {
+				if err := b.putGroup(&snap.Groups[i]); err != nil {
+					return err
+				}
+			}
+			for i := range snap.Users {
+				b.putUser(&snap.Users[i])
+			}
+			return nil
+		},
+		func() error {
+			for i := range snap.Memberships {
+				if err := b.putMembership(&snap.Memberships[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func() error {
+			for i := range snap.ProjectGrants {
+				if err := b.putProjectGrant(&snap.ProjectGrants[i]); err != nil {
+					return err
+				}
+			}
+			for i := range snap.DomainGrants {
+				if err := b.putDomainGrant(&snap.DomainGrants[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func() error { return b.bulkFolders(snap.Folders) },
+		func() error {
+			for i := range snap.FolderLevels {
+				if err := b.putFolderLevel(&snap.FolderLevels[i]); err != nil {
+					return err
+				}
+			}
+			return b.bulkRules(snap.Rules)
+		},
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	b.normalize()
+	b.recomputeAll()
+	e := &Engine{gen: gen}
+	e.cur.Store(s)
+	return e, nil
+}
+
+// Revision returns the revision of the current index.
+func (e *Engine) Revision() int64 { return e.cur.Load().rev }
+
+// Apply applies one committed change. Its revision must be exactly the
+// current one plus one, so a reader of the change log notices a gap.
+// Either the whole change is applied or, on error, nothing is.
+func (e *Engine) Apply(c domain.Change) error {
+	const op = "engine.Apply"
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := e.cur.Load()
+	if c.Revision != old.rev+1 {
+		return domain.E(op, domain.KindConflict, errorf("change revision %d does not follow the index revision %d", c.Revision, old.rev))
+	}
+	next := *old
+	gen := e.gen + 1
+	b := &builder{s: &next, gen: gen, op: op}
+	for i := range c.Mutations {
+		if err := b.apply(&c.Mutations[i]); err != nil {
+			return domain.E(op, fmt.Errorf("revision %d, mutation %d (%s %s): %w", c.Revision, i, c.Mutations[i].Op, c.Mutations[i].Entity, err))
+		}
+	}
+	b.flushEff()
+	next.rev = c.Revision
+	e.gen = gen
+	e.cur.Store(&next)
+	return nil
+}
+
+// snapshot returns the current state; tests hold one across an Apply.
+func (e *Engine) snapshot() *state { return e.cur.Load() }
