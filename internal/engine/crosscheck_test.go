@@ -652,11 +652,9 @@ func queries(g *gen, snap *domain.Snapshot, now time.Time, sample float64, full 
 
 // disagreement is one query two implementations answer differently.
 type disagreement struct {
-	q          query
-	want, got  string // reference's answer, the other's
-	other      string // the other's name
-	minimal    string // the smallest dataset found that still disagrees
-	wantReason string
+	q         query
+	want, got string // reference's answer, the other's
+	other     string // the other's name
 }
 
 // compare asks every query of both and returns the first disagreements

@@ -411,8 +411,6 @@ func errKind(err error) string {
 	return domain.KindOf(err).String()
 }
 
-func boolp(b bool) *bool { return &b }
-
 // runCheck asserts one expected answer on one implementation.
 func runCheck(t *testing.T, im impl, c yCheck, now time.Time, rev int64) {
 	t.Helper()

@@ -144,8 +144,6 @@ type principal struct {
 	groups []string     // R12: direct unexpired memberships + Everyone + Public
 }
 
-func (p principal) anonymous() bool { return p.user == nil }
-
 // disabled reports R11: a disabled user has no permission at all.
 func (p principal) disabled() bool { return p.user != nil && !p.user.Active() }
 
