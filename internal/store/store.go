@@ -4,7 +4,9 @@
 //
 // Rules every backend keeps:
 //
-//   - Writes happen only inside InTx. Each write method records a
+//   - Writes happen only inside InTx, except for the housekeeping methods
+//     of Store (TouchSession, TouchAPIToken, PruneSessions; see "Sessions
+//     and API tokens" below). Each write method of Tx records a
 //     domain.Mutation; when the closure returns nil the backend allocates the
 //     next revision, appends one change-log row holding every mutation of the
 //     transaction, stamps the transaction's audit records with that
@@ -50,6 +52,36 @@
 //   - Deletes cascade as domain.Mutation documents; a delete of a missing
 //     object is KindNotFound. Clearing a folder's ProjectID when its
 //     project is deleted does not change the folder's Version or UpdatedAt.
+//
+// Sessions and API tokens (internal/authn) are not engine data, and their
+// writes follow rules of their own:
+//
+//   - Their Tx methods (CreateSession, RevokeSession, RevokeUserSessions,
+//     CreateAPIToken, RevokeAPIToken) record no domain.Mutation, so they
+//     allocate no revision and never reach the change log or a snapshot,
+//     as SetPasswordHash does. A transaction holding only such writes
+//     commits them with its audit records under the current revision, or
+//     with none: the store does not demand an audit record for them, but
+//     their caller (internal/authn) audits each sign-in, sign-out, token
+//     creation and revocation in the same transaction (R29).
+//   - Marking a session or token as used on a request is housekeeping,
+//     not a change anyone audits: Store.TouchSession and
+//     Store.TouchAPIToken write outside InTx, one statement each, without
+//     taking the write-transaction lock that serializes InTx, and with no
+//     audit record. PruneSessions, deleting sessions long over, is the same
+//     kind of write. These three are the only writes outside InTx.
+//   - Only the hex SHA-256 of a secret is stored (TokenHash); the schema
+//     refuses anything but 64 lower-case hex digits there (KindInvalid),
+//     so a secret in clear cannot be stored by mistake. A TokenHash taken
+//     is KindExists; a UserID of no user is KindInvalid.
+//   - Unlike the Create* methods of engine data, CreateSession and
+//     CreateAPIToken keep the times the caller sets (internal/authn
+//     decides expiry with its own, injectable, clock), in UTC truncated to
+//     microseconds and written back; a zero CreatedAt gets the store clock.
+//     Sessions and tokens have no Version.
+//   - Deleting a user deletes their sessions and tokens (no mutation).
+//   - The readers return revoked and expired sessions and tokens too:
+//     whether one still admits its holder is internal/authn's decision.
 package store
 
 import (
@@ -89,6 +121,23 @@ type Store interface {
 
 	// Close releases the database.
 	Close() error
+
+	// TouchSession sets a session's LastSeenAt to at, outside any
+	// transaction and without an audit record (see the package doc). It
+	// only moves LastSeenAt forward: an older at leaves it as it is, so
+	// racing requests cannot move it back. A missing session is
+	// KindNotFound. Like InTx, it must not be called from inside an InTx
+	// closure (on SQLite it waits for the one write connection).
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// TouchAPIToken sets a token's LastUsedAt to at, as TouchSession does
+	// for sessions.
+	TouchAPIToken(ctx context.Context, id string, at time.Time) error
+	// PruneSessions deletes the sessions that expired, or were revoked,
+	// before the instant given, outside any transaction and without an
+	// audit record (their sign-in and sign-out were audited), and returns
+	// how many it deleted. It keeps the sessions table from growing
+	// without bound.
+	PruneSessions(ctx context.Context, before time.Time) (int, error)
 }
 
 // Reader holds the read methods, available on the Store (each call its
@@ -149,9 +198,23 @@ type Reader interface {
 
 	// ListAudit lists audit events, newest first (by At, then id, descending).
 	ListAudit(ctx context.Context, q AuditQuery) (Page[domain.AuditEvent], error)
+
+	// GetSessionByHash finds a session by the hex SHA-256 of its secret
+	// (KindNotFound when none), revoked and expired ones included.
+	GetSessionByHash(ctx context.Context, tokenHash string) (domain.Session, error)
+	// GetAPIToken finds a token by id, revoked and expired ones included.
+	GetAPIToken(ctx context.Context, id string) (domain.APIToken, error)
+	// GetAPITokenByHash finds a token by the hex SHA-256 of its secret
+	// (KindNotFound when none), revoked and expired ones included.
+	GetAPITokenByHash(ctx context.Context, tokenHash string) (domain.APIToken, error)
+	// ListAPITokens lists a user's tokens, revoked and expired ones
+	// included, oldest first (by CreatedAt, then id); none for a missing
+	// user.
+	ListAPITokens(ctx context.Context, userID string) ([]domain.APIToken, error)
 }
 
-// Tx is a read-write transaction. Every write records its mutation.
+// Tx is a read-write transaction. Every write of engine data records its
+// mutation (SetPasswordHash and the session and token writes record none).
 type Tx interface {
 	Reader
 
@@ -210,6 +273,28 @@ type Tx interface {
 	DeleteRule(ctx context.Context, id string) error
 
 	PutSetting(ctx context.Context, s *domain.Setting) error
+
+	// CreateSession stores a new session (see "Sessions and API tokens"
+	// in the package doc). An empty ID gets domain.NewID(); a zero
+	// CreatedAt gets the store clock, a zero LastSeenAt CreatedAt; a zero
+	// ExpiresAt is KindInvalid (every session ends); RevokedAt is ignored.
+	CreateSession(ctx context.Context, s *domain.Session) error
+	// RevokeSession marks a session revoked at the store clock's time
+	// (sign-out). Revoking a revoked session keeps its first RevokedAt
+	// and is not an error; a missing session is KindNotFound.
+	RevokeSession(ctx context.Context, id string) error
+	// RevokeUserSessions revokes every session of a user not yet revoked
+	// (a password reset, a disabled account) and returns how many it
+	// revoked; a user with none, or no such user, gives 0 and no error.
+	RevokeUserSessions(ctx context.Context, userID string) (int, error)
+	// CreateAPIToken stores a new token. An empty ID gets domain.NewID();
+	// a zero CreatedAt gets the store clock; LastUsedAt and RevokedAt are
+	// ignored (a new token is unused and valid). Permissions keep their
+	// order.
+	CreateAPIToken(ctx context.Context, t *domain.APIToken) error
+	// RevokeAPIToken marks a token revoked at the store clock's time, as
+	// RevokeSession does for sessions.
+	RevokeAPIToken(ctx context.Context, id string) error
 
 	// Audit appends an audit record to the transaction (R29). The store
 	// keeps e, sets its ID (if empty) and At (if zero, the store clock),

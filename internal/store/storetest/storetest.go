@@ -72,6 +72,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Lists", func(t *testing.T) { testLists(t, newStore) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, newStore) })
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, newStore) })
+	t.Run("Authn", func(t *testing.T) { testAuthn(t, newStore) })
 }
 
 // errRollback makes a test closure roll its transaction back.
@@ -189,7 +190,7 @@ func checkStoreTime(t testing.TB, what string, ts time.Time) {
 		t.Errorf("%s = %v is in location %v, want UTC", what, ts, ts.Location())
 	case ts.Nanosecond()%1000 != 0:
 		t.Errorf("%s = %v has nanoseconds, want it truncated to microseconds", what, ts)
-	case ts.Sub(time.Now()).Abs() > time.Hour:
+	case time.Until(ts).Abs() > time.Hour:
 		t.Errorf("%s = %v, want a time near now (%v)", what, ts, time.Now().UTC())
 	}
 }
