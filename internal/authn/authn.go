@@ -164,10 +164,6 @@ type Identity struct {
 	SessionID string `json:"session_id,omitempty"`
 	// TokenID is set when the request came with an API token.
 	TokenID string `json:"token_id,omitempty"`
-	// Permissions is the API token's limit: when not empty, the request
-	// holds only those of the user's system permissions listed here
-	// (domain.APIToken.Permissions). Empty: everything the user holds.
-	Permissions []string `json:"permissions,omitempty"`
 }
 
 // Anonymous returns the identity of a request without credentials from
@@ -176,15 +172,11 @@ func Anonymous(remoteAddr string) Identity {
 	return Identity{Principal: domain.Principal{RemoteAddr: remoteAddr}}
 }
 
-// Limited reports whether the identity is an API token limited to a list
-// of permissions.
-func (id Identity) Limited() bool { return len(id.Permissions) > 0 }
-
 // Allows reports whether the token limit lets the identity use system
 // permission key (always true without a limit). It does not say whether
 // the user holds key: the engine does.
 func (id Identity) Allows(key string) bool {
-	return !id.Limited() || slices.Contains(id.Permissions, key)
+	return !id.Limited() || slices.Contains(id.Limit, key)
 }
 
 // ThrottledError says sign-ins are refused for a while. It is the cause of

@@ -111,12 +111,12 @@ func (a *Authenticator) validateToken(op string, actor Identity, req *TokenReque
 		case seen[k]:
 			add(f, "permission %q is listed twice", k)
 		case actor.Limited() && !actor.Allows(k):
-			add(f, "this request's API token is limited to %s and cannot make a token with %q", strings.Join(actor.Permissions, ", "), k)
+			add(f, "this request's API token is limited to %s and cannot make a token with %q", strings.Join(actor.Limit, ", "), k)
 		}
 		seen[k] = true
 	}
 	if actor.Limited() && len(req.Permissions) == 0 {
-		add("permissions", "this request's API token is limited to %s: a token it makes must be limited to some of those too", strings.Join(actor.Permissions, ", "))
+		add("permissions", "this request's API token is limited to %s: a token it makes must be limited to some of those too", strings.Join(actor.Limit, ", "))
 	}
 	if req.ExpiresAt != nil {
 		if !req.ExpiresAt.After(now) {
@@ -258,5 +258,5 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, secret string) (I
 			a.log.Warn("authn: recording an API token's use failed", "token", tok.ID, "err", err)
 		}
 	}
-	return Identity{Principal: domain.Principal{UserID: u.ID, Username: u.Username}, TokenID: tok.ID, Permissions: tok.Permissions}, nil
+	return Identity{Principal: domain.Principal{UserID: u.ID, Username: u.Username, Limit: tok.Permissions}, TokenID: tok.ID}, nil
 }

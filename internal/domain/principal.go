@@ -8,7 +8,14 @@ type Principal struct {
 	UserID     string `json:"user_id,omitempty"`
 	Username   string `json:"username,omitempty"`
 	RemoteAddr string `json:"remote_addr,omitempty"`
+	// Limit, when not empty, is an API token's limit: the caller holds only
+	// those of the user's system permissions listed here (closed under R8),
+	// and no project or folder permission. Empty: everything the user holds.
+	Limit []string `json:"limit,omitempty"`
 }
+
+// Limited reports whether the principal acts with a limited API token.
+func (p Principal) Limited() bool { return len(p.Limit) > 0 }
 
 // AnonymousPrincipal is the caller of a request without credentials (R12).
 var AnonymousPrincipal = Principal{}

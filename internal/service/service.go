@@ -196,6 +196,16 @@ func (s *Service) perms(op string, c Caller) (*perms, error) {
 		return nil, domain.E(op, err)
 	}
 	p.sys = set(keys)
+	if c.Limited() {
+		// A limited API token holds the user's permissions only where the
+		// limit (closed under R8) also has them.
+		allowed := set(domain.Close(c.Limit))
+		for k := range p.sys {
+			if !allowed[k] {
+				delete(p.sys, k)
+			}
+		}
+	}
 	return p, nil
 }
 
@@ -217,6 +227,9 @@ func (p *perms) has(key string) bool { return p.sys[key] }
 func (p *perms) onProject(projectID string) map[string]bool {
 	if m, ok := p.proj[projectID]; ok {
 		return m
+	}
+	if p.c.Limited() {
+		return nil // a limited token holds no project permission
 	}
 	keys, err := p.eng.EffectivePermissions(p.subject(), engine.Resource{Kind: engine.KindProject, ID: projectID}, p.now)
 	if err != nil {
@@ -265,6 +278,9 @@ func (p *perms) missingProject(projectID string, grant []string) []string {
 
 // onFolder returns the caller's folder permissions on folder id.
 func (p *perms) onFolder(id string) map[string]bool {
+	if p.c.Limited() {
+		return nil // a limited token holds no folder permission
+	}
 	keys, err := p.eng.EffectivePermissions(p.subject(), engine.Resource{Kind: engine.KindFolder, ID: id}, p.now)
 	if err != nil {
 		return nil

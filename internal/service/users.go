@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -193,6 +194,13 @@ func (s *Service) SetUserStatus(ctx context.Context, c Caller, id string, status
 			return invalid(op, "status", "you cannot disable yourself")
 		}
 		u.Status = status
+		if status == domain.UserDisabled {
+			// Requests of a disabled user are refused anyway (R11); revoking
+			// the sessions makes enabling them again require a new sign-in.
+			if _, err := authn.RevokeSessionsInTx(ctx, tx, c, id, "account disabled"); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 }
@@ -339,6 +347,11 @@ func (s *Service) SetPassword(ctx context.Context, c Caller, id, pw string) erro
 			return invalid(op, "password", "user %s signs in through %s; only local users have a password", u.Username, u.Source)
 		}
 		if err := tx.SetPasswordHash(ctx, id, hash); err != nil {
+			return err
+		}
+		// Whoever knew the old password may hold a session: a new password
+		// signs the user out everywhere.
+		if _, err := authn.RevokeSessionsInTx(ctx, tx, c, id, "password reset"); err != nil {
 			return err
 		}
 		return audit(ctx, tx, c, action, "user", id, nil, nil, "password set for "+u.Username)

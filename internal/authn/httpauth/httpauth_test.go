@@ -41,7 +41,7 @@ func (f fake) AuthenticateToken(ctx context.Context, s string) (authn.Identity, 
 	if s != goodToken {
 		return authn.Identity{}, domain.E("fake", domain.KindUnauthenticated, errors.New("invalid, revoked or expired API token"))
 	}
-	return authn.Identity{Principal: domain.Principal{UserID: "u2", Username: "bot"}, TokenID: "t1", Permissions: []string{domain.PermScimProvision}}, nil
+	return authn.Identity{Principal: domain.Principal{UserID: "u2", Username: "bot", Limit: []string{domain.PermScimProvision}}, TokenID: "t1"}, nil
 }
 
 // serve runs r through the middleware and returns the response and the

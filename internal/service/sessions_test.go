@@ -1,0 +1,76 @@
+package service_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/authn"
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// login opens a session for a user directly in the store, as authn would.
+func (e *env) session(userID string) domain.Session {
+	e.t.Helper()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	s := domain.Session{ID: domain.NewID(), TokenHash: authn.HashSecret(domain.NewID()), UserID: userID,
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastSeenAt: now}
+	_, err := e.st.InTx(e.ctx, func(ctx context.Context, tx store.Tx) error { return tx.CreateSession(ctx, &s) })
+	e.must(err)
+	return s
+}
+
+func (e *env) revoked(s domain.Session) bool {
+	e.t.Helper()
+	got, err := e.st.GetSessionByHash(e.ctx, s.TokenHash)
+	e.must(err)
+	return got.RevokedAt != nil
+}
+
+func TestPasswordResetSignsTheUserOutEverywhere(t *testing.T) {
+	e := newEnv(t)
+	bob := e.user("bob", "")
+	s1, s2 := e.session(bob.UserID), e.session(bob.UserID)
+	other := e.session(e.admin.UserID)
+	e.must(e.svc.SetPassword(e.ctx, e.admin, bob.UserID, "a-new-password-1"))
+	if !e.revoked(s1) || !e.revoked(s2) {
+		t.Error("bob's sessions survive a password reset")
+	}
+	if e.revoked(other) {
+		t.Error("a password reset of bob signed the admin out")
+	}
+	if a := e.audits(authn.ActionRevokeSessions, domain.OutcomeSuccess); len(a) != 1 || a[0].TargetID != bob.UserID ||
+		!strings.Contains(a[0].Detail, "signed out of 2 session(s): password reset") {
+		t.Errorf("audit of the revocation = %+v, want one record saying bob's 2 sessions were revoked", a)
+	}
+}
+
+func TestR11_DisablingAUserRevokesTheirSessions(t *testing.T) {
+	e := newEnv(t)
+	bob := e.user("bob", "")
+	s := e.session(bob.UserID)
+	_, err := e.svc.SetUserStatus(e.ctx, e.admin, bob.UserID, domain.UserDisabled)
+	e.must(err)
+	if !e.revoked(s) {
+		t.Error("a disabled user's session is still valid")
+	}
+}
+
+// An API token limited to scim.provision acts with that permission only,
+// even for an administrator.
+func TestLimitedTokenHoldsOnlyItsLimit(t *testing.T) {
+	e := newEnv(t)
+	limited := e.admin
+	limited.Limit = []string{domain.PermScimProvision}
+	_, err := e.svc.CreateGroup(e.ctx, limited, domain.Group{Name: "Radiologists", Scope: domain.ScopeSystem})
+	wantKind(t, err, domain.KindForbidden, domain.PermGroupsEdit)
+	// The same administrator without the limit may.
+	if _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Radiologists", Scope: domain.ScopeSystem}); err != nil {
+		t.Fatalf("unlimited admin: %v", err)
+	}
+	p := e.project("CT", domain.ModeMultiple)
+	_, err = e.svc.SetUserProjectRights(e.ctx, limited, e.admin.UserID, p.ID, "", []string{domain.PermProjectRead})
+	wantKind(t, err, domain.KindForbidden)
+}
