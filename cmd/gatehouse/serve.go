@@ -14,6 +14,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/internal/api/health"
+	"github.com/gatehouse/gatehouse/internal/api/rest"
+	"github.com/gatehouse/gatehouse/internal/authn"
+	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -94,10 +99,35 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 
+	svc, err := service.New(ctx, st, service.Options{})
+	if err != nil {
+		return fmt.Errorf("loading the permission engine: %w", err)
+	}
+	log.Info("engine loaded", "revision", svc.Follower().Revision())
+	authenticator, err := authn.New(st, authn.Options{Logger: log,
+		// users.edit (within a token's limit) manages other users' tokens.
+		MayManageTokens: func(ctx context.Context, actor authn.Identity, userID string) bool {
+			if !actor.Allows(domain.PermUsersEdit) {
+				return false
+			}
+			d, err := svc.Engine().Check(engine.Subject{UserID: actor.UserID}, domain.PermUsersEdit,
+				engine.Resource{Kind: engine.KindSystem}, time.Now())
+			return err == nil && d.Allowed
+		}})
+	if err != nil {
+		return fmt.Errorf("authentication: %w", err)
+	}
+	ha := httpauth.New(authenticator, httpauth.Options{})
+	api := rest.New(svc, ha, rest.Options{Log: log, Version: versionString(), Sessions: authenticator, Cookies: ha})
+
 	mux := http.NewServeMux()
 	h := health.New()
 	h.AddCheck("store", st.Ping)
+	// The engine is loaded once service.New returns; ready also means it
+	// can still follow the change log.
+	h.AddCheck("engine", func(ctx context.Context) error { return svc.Follower().CatchUp(ctx, 0) })
 	h.Register(mux)
+	mux.Handle(rest.Prefix+"/", api)
 
 	srv := &http.Server{
 		Handler:           mux,

@@ -1,0 +1,15 @@
+// Package rest is Gatehouse's JSON API under /api/v1: a thin transport over
+// internal/service (administration) and the engine's queries (check, batch
+// check, explain, list resources, list subjects, effective permissions).
+//
+// It owns the HTTP conventions and nothing else: decoding and schema
+// validation (huma/v2 on the standard ServeMux, OpenAPI 3.1 generated from
+// the Go types and served at /api/v1/openapi.json), the one table that maps
+// domain error kinds to statuses (errors.go), RFC 9457 problem+json answers
+// naming the field at fault, ETag/If-Match from object versions, cursor
+// pagination, R20's at_least waits, the request body limit and a recover
+// middleware so no panic reaches a client. Who may do what is decided by the
+// service; this package only turns requests into service calls.
+//
+// See docs/api.md for how to call it.
+package rest

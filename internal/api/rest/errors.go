@@ -1,0 +1,190 @@
+package rest
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// statusOf is the one table from domain error kinds to HTTP statuses.
+// KindInvalid is 422 Unprocessable Content, the status huma's own schema
+// validation uses, so every "the input is wrong" answer has one status;
+// 400 is kept for bodies that are not JSON at all.
+var statusOf = map[domain.Kind]int{
+	domain.KindInvalid:         http.StatusUnprocessableEntity,
+	domain.KindNotFound:        http.StatusNotFound,
+	domain.KindExists:          http.StatusConflict,
+	domain.KindConflict:        http.StatusConflict,
+	domain.KindForbidden:       http.StatusForbidden,
+	domain.KindUnauthenticated: http.StatusUnauthorized,
+	domain.KindUnavailable:     http.StatusServiceUnavailable,
+	domain.KindOther:           http.StatusInternalServerError,
+}
+
+// Problem is an RFC 9457 problem document (application/problem+json). It
+// is huma's ErrorModel with a few extensions: the domain error kind, the
+// holders of a role that cannot be deleted (R7) and, for a 503 on an
+// at_least wait, the revision the server has.
+type Problem struct {
+	Type     string              `json:"type,omitempty" doc:"A URI reference for the problem type (about:blank)."`
+	Title    string              `json:"title,omitempty" doc:"Short summary: the HTTP status text."`
+	Status   int                 `json:"status,omitempty" doc:"The HTTP status code."`
+	Detail   string              `json:"detail,omitempty" doc:"What went wrong, in words."`
+	Instance string              `json:"instance,omitempty"`
+	Kind     string              `json:"kind,omitempty" doc:"The Gatehouse error kind: invalid, not_found, exists, conflict, forbidden, unauthenticated, unavailable, precondition_failed or other."`
+	Errors   []*huma.ErrorDetail `json:"errors,omitempty" doc:"Each field at fault: location (e.g. body.name) and message."`
+	Holders  []Holder            `json:"holders,omitempty" doc:"For a role still assigned (R7): who holds it."`
+	Revision int64               `json:"revision,omitempty" doc:"For a 503 after an at_least wait: the revision the server answers at."`
+}
+
+// Holder is one holder of a role (R7).
+type Holder struct {
+	Kind      string `json:"kind" doc:"user, group, group_default or project_grant"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	ProjectID string `json:"project_id,omitempty"`
+}
+
+func (p *Problem) Error() string  { return p.Detail }
+func (p *Problem) GetStatus() int { return p.Status }
+
+// ContentType makes huma answer application/problem+json.
+func (p *Problem) ContentType(ct string) string {
+	if ct == "application/json" {
+		return "application/problem+json"
+	}
+	return ct
+}
+
+func newProblem(status int, kind, detail string) *Problem {
+	return &Problem{Title: http.StatusText(status), Status: status, Kind: kind, Detail: detail}
+}
+
+// problem turns a service error into a problem document. Unexpected
+// errors (KindOther) are logged and answered with a generic message: their
+// text may hold internals.
+func (a *API) problem(err error) error { return a.problemAt(err) }
+
+// problemAt is problem for a handler whose input is not all in the body:
+// at maps the service's field names to their locations ("id",
+// "path.id", "members", "query.members", ...). Other fields are in the
+// body.
+func (a *API) problemAt(err error, at ...string) error {
+	if err == nil {
+		return nil
+	}
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	kind := domain.KindOf(err)
+	status, ok := statusOf[kind]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status == http.StatusInternalServerError {
+		a.log.Error("rest: unexpected error", "err", err)
+		return newProblem(status, domain.KindOther.String(), "internal error; the server log has the details")
+	}
+	p = newProblem(status, kind.String(), message(err))
+	for _, f := range domain.FieldsOf(err) {
+		loc := location(f.Field)
+		for i := 0; i+1 < len(at); i += 2 {
+			if f.Field == at[i] || strings.HasPrefix(f.Field, at[i]+"[") {
+				loc = at[i+1] + strings.TrimPrefix(f.Field, at[i])
+			}
+		}
+		p.Errors = append(p.Errors, &huma.ErrorDetail{Location: loc, Message: f.Message})
+	}
+	var he *service.HoldersError
+	if errors.As(err, &he) {
+		for _, h := range he.Holders {
+			p.Holders = append(p.Holders, holderOf(h))
+		}
+	}
+	return p
+}
+
+func holderOf(h store.RoleHolder) Holder {
+	return Holder{Kind: h.Kind, ID: h.ID, Name: h.Name, ProjectID: h.ProjectID}
+}
+
+// location turns a domain field name into huma's location syntax. Field
+// names are the JSON names of the request body; path parameters keep
+// theirs when the service names them.
+func location(field string) string {
+	if strings.HasPrefix(field, "path.") || strings.HasPrefix(field, "query.") || strings.HasPrefix(field, "body.") {
+		return field
+	}
+	return "body." + field
+}
+
+// message is the error's text without the chain of operation names
+// ("service.AddMembers: ..."), which mean nothing to an API client.
+func message(err error) string {
+	for err != nil {
+		e, ok := err.(*domain.Error)
+		if !ok {
+			return err.Error()
+		}
+		if len(e.Fields) > 0 {
+			parts := make([]string, len(e.Fields))
+			for i, f := range e.Fields {
+				parts[i] = f.String()
+			}
+			return strings.Join(parts, "; ")
+		}
+		if e.Err == nil {
+			return strings.ReplaceAll(e.Kind.String(), "_", " ")
+		}
+		err = e.Err
+	}
+	return ""
+}
+
+// preconditionFailed is the 412 of a stale If-Match.
+func preconditionFailed(current int64) error {
+	return newProblem(http.StatusPreconditionFailed, "precondition_failed",
+		"the object changed since you read it: its ETag is now "+etag(current)+"; read it again and retry")
+}
+
+func (a *API) logPanic(r *http.Request, v any, stack []byte) {
+	a.log.Error("rest: panic serving request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Any("panic", v), slog.String("stack", string(stack)))
+}
+
+// problemTransformer rewrites huma's own error answers (schema validation,
+// malformed JSON, body too large) into Problems, so every error has one
+// shape with a kind, and drops echoed values that are whole objects or
+// may be secrets (a password sent with a misspelt field would otherwise
+// come back in the answer).
+func problemTransformer(_ huma.Context, _ string, v any) (any, error) {
+	em, ok := v.(*huma.ErrorModel)
+	if !ok {
+		return v, nil
+	}
+	p := &Problem{Type: em.Type, Title: em.Title, Status: em.Status, Detail: em.Detail, Instance: em.Instance, Errors: em.Errors}
+	switch em.Status {
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		p.Kind = domain.KindInvalid.String()
+	case http.StatusNotFound:
+		p.Kind = domain.KindNotFound.String()
+	}
+	for _, d := range p.Errors {
+		switch d.Value.(type) {
+		case map[string]any, []any:
+			d.Value = nil
+		}
+		if l := strings.ToLower(d.Location); strings.Contains(l, "password") || strings.Contains(l, "secret") {
+			d.Value = nil
+		}
+	}
+	return p, nil
+}

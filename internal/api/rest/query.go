@@ -1,0 +1,536 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/engine"
+)
+
+// Consistency is R20's demand: answer on data at least this fresh.
+type Consistency struct {
+	AtLeast int64 `json:"at_least,omitempty" minimum:"0" doc:"Answer on a revision at least this one (R20), e.g. the revision a write answered with. The server waits for it up to wait_ms, then answers 503."`
+	WaitMS  *int  `json:"wait_ms,omitempty" minimum:"0" maximum:"30000" doc:"How long to wait for at_least, in milliseconds (default 2000, at most 30000; 0 answers at once)."`
+}
+
+func waitOf(ms *int) time.Duration {
+	if ms == nil {
+		return DefaultWait
+	}
+	return time.Duration(*ms) * time.Millisecond
+}
+
+// consistent waits, bounded, until the engine is at revision atLeast or
+// later (R20) and returns the engine to answer with. Past the bound it
+// answers 503 with the revision the server has.
+func (a *API) consistent(ctx context.Context, atLeast int64, wait time.Duration) (*engine.Engine, error) {
+	f := a.svc.Follower()
+	if atLeast <= 0 || f.Revision() >= atLeast {
+		return f.Engine(), nil
+	}
+	if wait > MaxWait {
+		wait = MaxWait
+	}
+	deadline := time.Now().Add(wait)
+	pause := 5 * time.Millisecond
+	for {
+		err := f.CatchUp(ctx, atLeast)
+		if err == nil {
+			return f.Engine(), nil
+		}
+		if !domain.Is(err, domain.KindUnavailable) {
+			return nil, a.problem(err)
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			p := newProblem(http.StatusServiceUnavailable, domain.KindUnavailable.String(),
+				fmt.Sprintf("revision %d is not available yet (this server is at %d after waiting %v); retry later or with a longer wait_ms", atLeast, f.Revision(), wait))
+			p.Revision = f.Revision()
+			return nil, huma.ErrorWithHeaders(p, http.Header{"Retry-After": {"1"}, RevisionHeader: {fmt.Sprint(f.Revision())}})
+		}
+		t := time.NewTimer(min(pause, left))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, a.problem(domain.E("rest.at_least", domain.KindUnavailable, ctx.Err()))
+		case <-t.C:
+		}
+		pause = min(pause*2, 50*time.Millisecond)
+	}
+}
+
+// parseSubject parses a subject field: "user:<id>", "anonymous", or empty
+// for the caller. self reports whether it names the caller.
+func (a *API) parseSubject(c domain.Principal, s, field string) (sub engine.Subject, self bool, err error) {
+	switch {
+	case s == "":
+		return engine.Subject{UserID: c.UserID}, true, nil
+	case s == "anonymous":
+		sub = engine.Anonymous
+	case strings.HasPrefix(s, "user:") && len(s) > len("user:"):
+		sub = engine.Subject{UserID: strings.TrimPrefix(s, "user:")}
+	default:
+		return sub, false, a.problem(domain.E("rest.subject", domain.KindInvalid,
+			domain.FieldError{Field: field, Message: fmt.Sprintf("%q must be user:<id>, anonymous, or empty for yourself", s)}))
+	}
+	return sub, sub.UserID == c.UserID && !c.Anonymous(), nil
+}
+
+// subject parses a subject field and authorizes the question: asking
+// about anyone but yourself needs users.view, since the answers say what
+// another user may do.
+func (a *API) subject(ctx context.Context, eng *engine.Engine, s, field string) (engine.Subject, error) {
+	c := caller(ctx)
+	sub, self, err := a.parseSubject(c, s, field)
+	if err != nil || self {
+		return sub, err
+	}
+	return sub, a.mayAskAboutOthers(eng, c)
+}
+
+// mayAskAboutOthers: see docs/api.md ("Who may ask"). This belongs in the
+// service (which has no query use case yet); it is kept to this one place.
+func (a *API) mayAskAboutOthers(eng *engine.Engine, c domain.Principal) error {
+	callerID := c.UserID
+	if callerID == "" {
+		return a.problem(domain.Errorf("rest.check", domain.KindUnauthenticated, "sign in to ask about other subjects"))
+	}
+	d, err := eng.Check(engine.Subject{UserID: callerID}, domain.PermUsersView, engine.Resource{Kind: engine.KindSystem}, a.now())
+	if err != nil || !d.Allowed || (c.Limited() && !slices.Contains(domain.Close(c.Limit), domain.PermUsersView)) {
+		return a.problem(domain.Errorf("rest.check", domain.KindForbidden, "asking about another subject needs %s", domain.PermUsersView))
+	}
+	return nil
+}
+
+func (a *API) resource(s, field string) (engine.Resource, error) {
+	r, err := engine.ParseResource(s)
+	if err != nil {
+		return r, a.problem(domain.E("rest.resource", domain.KindInvalid, domain.FieldError{Field: field, Message: message(err)}))
+	}
+	return r, nil
+}
+
+// ---- check ----
+
+// CheckRequest asks whether a subject may do a permission on a resource.
+type CheckRequest struct {
+	Subject    string `json:"subject,omitempty" maxLength:"200" doc:"user:<id>, anonymous, or empty for the caller."`
+	Permission string `json:"permission" minLength:"1" maxLength:"200" doc:"A catalog key (project.read) or a folder permission <context>.<action> (root.read)."`
+	Resource   string `json:"resource" minLength:"1" maxLength:"300" doc:"system, project:<id>, domain:<name> or folder:<id>."`
+	Consistency
+}
+
+// CheckResponse is the answer to a check, with the revision it was computed on (R20).
+type CheckResponse struct {
+	Allowed  bool  `json:"allowed"`
+	Revision int64 `json:"revision"`
+}
+
+type checkIn struct{ Body CheckRequest }
+type checkOut struct {
+	Revisioned
+	Body CheckResponse
+}
+
+func (a *API) check(ctx context.Context, raw *rawIn) (*checkOut, error) {
+	in := &checkIn{}
+	if err := in.Body.decode(raw.RawBody); err != nil {
+		return nil, err
+	}
+	eng, err := a.consistent(ctx, in.Body.AtLeast, waitOf(in.Body.WaitMS))
+	if err != nil {
+		return nil, err
+	}
+	sub, err := a.subject(ctx, eng, in.Body.Subject, "subject")
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.resource(in.Body.Resource, "resource")
+	if err != nil {
+		return nil, err
+	}
+	d, err := eng.Check(sub, in.Body.Permission, res, a.now())
+	if err != nil {
+		return nil, a.problem(err)
+	}
+	return &checkOut{Revisioned{d.Revision}, CheckResponse{Allowed: d.Allowed, Revision: d.Revision}}, nil
+}
+
+// ---- batch check ----
+
+// CheckItem is one check of a batch.
+type CheckItem struct {
+	Subject    string `json:"subject,omitempty" maxLength:"200" doc:"user:<id>, anonymous, or empty for the caller."`
+	Permission string `json:"permission" minLength:"1" maxLength:"200"`
+	Resource   string `json:"resource" minLength:"1" maxLength:"300"`
+}
+
+// BatchCheckRequest holds up to MaxBatch checks answered on one revision.
+type BatchCheckRequest struct {
+	Checks []CheckItem `json:"checks" minItems:"1" maxItems:"1000" doc:"Up to 1000 checks, answered in order on one revision."`
+	Consistency
+}
+
+// BatchResult is the answer to one check of a batch: allowed, or the
+// error that check alone met (an unknown permission, user or folder).
+type BatchResult struct {
+	Allowed bool       `json:"allowed"`
+	Error   *ItemError `json:"error,omitempty"`
+}
+
+// ItemError is a problem confined to one item of a batch.
+type ItemError struct {
+	Status   int    `json:"status"`
+	Kind     string `json:"kind"`
+	Detail   string `json:"detail"`
+	Location string `json:"location,omitempty"`
+}
+
+// BatchCheckResponse answers every check in request order.
+type BatchCheckResponse struct {
+	Results  []BatchResult `json:"results"`
+	Revision int64         `json:"revision"`
+}
+
+type batchIn struct{ Body BatchCheckRequest }
+type batchOut struct {
+	Revisioned
+	Body BatchCheckResponse
+}
+
+func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
+	in := &batchIn{}
+	if err := in.Body.decode(raw.RawBody); err != nil {
+		return nil, err
+	}
+	eng, err := a.consistent(ctx, in.Body.AtLeast, waitOf(in.Body.WaitMS))
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	out := BatchCheckResponse{Results: make([]BatchResult, len(in.Body.Checks)), Revision: eng.Revision()}
+	c := caller(ctx)
+	var othersOK *error
+	for i, ch := range in.Body.Checks {
+		loc := func(f string) string { return fmt.Sprintf("checks[%d].%s", i, f) }
+		sub, err := a.subjectFast(eng, c, ch.Subject, loc, &othersOK)
+		if err == nil {
+			var res engine.Resource
+			if res, err = engine.ParseResource(ch.Resource); err != nil {
+				err = a.problem(domain.E("rest.resource", domain.KindInvalid, domain.FieldError{Field: loc("resource"), Message: message(err)}))
+			} else {
+				var d engine.Decision
+				if d, err = eng.Check(sub, ch.Permission, res, now); err == nil {
+					out.Results[i].Allowed = d.Allowed
+					continue
+				}
+				err = a.problem(err)
+			}
+		}
+		out.Results[i].Error = itemError(err)
+	}
+	return &batchOut{Revisioned{out.Revision}, out}, nil
+}
+
+// subjectFast is subject with the users.view verdict computed once per batch.
+func (a *API) subjectFast(eng *engine.Engine, c domain.Principal, s string, loc func(string) string, othersOK **error) (engine.Subject, error) {
+	if s == "" {
+		return engine.Subject{UserID: c.UserID}, nil
+	}
+	sub, self, err := a.parseSubject(c, s, loc("subject"))
+	if err != nil || self {
+		return sub, err
+	}
+	if *othersOK == nil {
+		e := a.mayAskAboutOthers(eng, c)
+		*othersOK = &e
+	}
+	return sub, **othersOK
+}
+
+func itemError(err error) *ItemError {
+	var p *Problem
+	if !errors.As(err, &p) {
+		return &ItemError{Status: http.StatusInternalServerError, Kind: "other", Detail: "internal error"}
+	}
+	ie := &ItemError{Status: p.Status, Kind: p.Kind, Detail: p.Detail}
+	if len(p.Errors) > 0 {
+		ie.Location = p.Errors[0].Location
+		ie.Detail = p.Errors[0].Message
+	}
+	return ie
+}
+
+// ---- explain ----
+
+// ExplainResponse says why a check is allowed or denied (R19).
+type ExplainResponse struct {
+	Allowed     bool       `json:"allowed"`
+	Revision    int64      `json:"revision"`
+	Subject     string     `json:"subject"`
+	Permission  string     `json:"permission"`
+	Resource    string     `json:"resource"`
+	Reason      string     `json:"reason,omitempty"`
+	Paths       []PathJSON `json:"paths,omitempty" doc:"For an allow: every grant path that allows."`
+	Considered  []string   `json:"considered,omitempty" doc:"For a deny: what was checked."`
+	Suggestions []string   `json:"suggestions,omitempty" doc:"For a deny: changes that would allow."`
+}
+
+// PathJSON is one grant path: user → group or individual → grant → where it comes from.
+type PathJSON struct {
+	GroupID    string `json:"group_id,omitempty"`
+	GroupName  string `json:"group_name,omitempty"`
+	Via        string `json:"via" doc:"role, checkbox, project_grant, domain_grant, folder_level, rule or files_admin"`
+	RoleID     string `json:"role_id,omitempty"`
+	RoleName   string `json:"role_name,omitempty"`
+	Permission string `json:"permission,omitempty"`
+	FolderID   string `json:"folder_id,omitempty"`
+	Level      string `json:"level,omitempty"`
+	RuleID     string `json:"rule_id,omitempty"`
+	RuleName   string `json:"rule_name,omitempty"`
+	MatchedID  string `json:"matched_id,omitempty"`
+}
+
+type explainOut struct {
+	Revisioned
+	Body ExplainResponse
+}
+
+func subjectString(s engine.Subject) string {
+	if s.UserID == "" {
+		return "anonymous"
+	}
+	return "user:" + s.UserID
+}
+
+func (a *API) explain(ctx context.Context, in *checkIn) (*explainOut, error) {
+	eng, err := a.consistent(ctx, in.Body.AtLeast, waitOf(in.Body.WaitMS))
+	if err != nil {
+		return nil, err
+	}
+	sub, err := a.subject(ctx, eng, in.Body.Subject, "subject")
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.resource(in.Body.Resource, "resource")
+	if err != nil {
+		return nil, err
+	}
+	x, err := eng.Explain(sub, in.Body.Permission, res, a.now())
+	if err != nil {
+		return nil, a.problem(err)
+	}
+	out := ExplainResponse{Allowed: x.Allowed, Revision: x.Revision, Subject: subjectString(x.Subject), Permission: x.Permission,
+		Resource: x.Resource.String(), Reason: x.Reason, Considered: x.Considered, Suggestions: x.Suggestions}
+	for _, p := range x.Paths {
+		pj := PathJSON{GroupID: p.GroupID, GroupName: p.GroupName, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
+			Permission: p.Permission, FolderID: p.FolderID, RuleID: p.RuleID, RuleName: p.RuleName, MatchedID: p.MatchedID}
+		if p.Via == "folder_level" {
+			pj.Level = p.Level.String()
+		}
+		out.Paths = append(out.Paths, pj)
+	}
+	return &explainOut{Revisioned{x.Revision}, out}, nil
+}
+
+// ---- lists ----
+
+// QueryConsistency is Consistency as query parameters.
+type QueryConsistency struct {
+	AtLeast int64  `query:"at_least" minimum:"0" doc:"Answer on a revision at least this one (R20)."`
+	WaitMS  string `query:"wait_ms" pattern:"^[0-9]{1,5}$" patternDescription:"milliseconds" doc:"How long to wait for at_least, in milliseconds (default 2000, at most 30000; 0 answers at once)."`
+}
+
+func (q QueryConsistency) wait() (time.Duration, error) {
+	if q.WaitMS == "" {
+		return DefaultWait, nil
+	}
+	n, err := strconv.Atoi(q.WaitMS)
+	if err != nil || n > int(MaxWait/time.Millisecond) {
+		p := newProblem(http.StatusUnprocessableEntity, domain.KindInvalid.String(), "wait_ms must be 0 to 30000")
+		p.Errors = []*huma.ErrorDetail{{Location: "query.wait_ms", Message: "must be 0 to 30000 milliseconds", Value: q.WaitMS}}
+		return 0, p
+	}
+	return time.Duration(n) * time.Millisecond, nil
+}
+
+func (a *API) consistentQuery(ctx context.Context, q QueryConsistency) (*engine.Engine, error) {
+	w, err := q.wait()
+	if err != nil {
+		return nil, err
+	}
+	return a.consistent(ctx, q.AtLeast, w)
+}
+
+type resourcesIn struct {
+	Subject    string `query:"subject" maxLength:"200" doc:"user:<id>, anonymous, or empty for the caller."`
+	Permission string `query:"permission" required:"true" minLength:"1" maxLength:"200"`
+	Kind       string `query:"kind" required:"true" enum:"project,domain,folder"`
+	Under      string `query:"under" maxLength:"200" doc:"For folders: only this folder and its descendants."`
+	QueryConsistency
+}
+
+// ResourcesResponse lists resource ids the subject may act on.
+type ResourcesResponse struct {
+	Kind     string   `json:"kind"`
+	IDs      []string `json:"ids"`
+	Revision int64    `json:"revision"`
+}
+
+type resourcesOut struct {
+	Revisioned
+	Body ResourcesResponse
+}
+
+func (a *API) listResources(ctx context.Context, in *resourcesIn) (*resourcesOut, error) {
+	eng, err := a.consistentQuery(ctx, in.QueryConsistency)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := a.subject(ctx, eng, in.Subject, "query.subject")
+	if err != nil {
+		return nil, err
+	}
+	ids, err := eng.ListResources(sub, in.Permission, engine.ResourceKind(in.Kind), in.Under, a.now())
+	if err != nil {
+		return nil, a.problem(err)
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	rev := eng.Revision()
+	return &resourcesOut{Revisioned{rev}, ResourcesResponse{Kind: in.Kind, IDs: ids, Revision: rev}}, nil
+}
+
+type subjectsIn struct {
+	Permission string `query:"permission" required:"true" minLength:"1" maxLength:"200"`
+	Resource   string `query:"resource" required:"true" minLength:"1" maxLength:"300"`
+	QueryConsistency
+}
+
+// SubjectGrant is one user allowed, with the groups through which ("" is the user's own grant).
+type SubjectGrant struct {
+	UserID   string   `json:"user_id"`
+	Username string   `json:"username"`
+	Groups   []string `json:"groups"`
+}
+
+// SubjectsResponse lists who may do a permission on a resource.
+type SubjectsResponse struct {
+	Users     []SubjectGrant `json:"users"`
+	Anonymous bool           `json:"anonymous" doc:"Whether requests without credentials are allowed too."`
+	Revision  int64          `json:"revision"`
+}
+
+type subjectsOut struct {
+	Revisioned
+	Body SubjectsResponse
+}
+
+func (a *API) listSubjects(ctx context.Context, in *subjectsIn) (*subjectsOut, error) {
+	eng, err := a.consistentQuery(ctx, in.QueryConsistency)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.mayAskAboutOthers(eng, caller(ctx)); err != nil {
+		return nil, err
+	}
+	res, err := a.resource(in.Resource, "query.resource")
+	if err != nil {
+		return nil, err
+	}
+	users, anon, err := eng.ListSubjects(in.Permission, res, a.now())
+	if err != nil {
+		return nil, a.problem(err)
+	}
+	out := SubjectsResponse{Users: make([]SubjectGrant, len(users)), Anonymous: anon, Revision: eng.Revision()}
+	for i, u := range users {
+		out.Users[i] = SubjectGrant{UserID: u.UserID, Username: u.Username, Groups: u.Groups}
+	}
+	return &subjectsOut{Revisioned{out.Revision}, out}, nil
+}
+
+type effectiveIn struct {
+	Subject  string `query:"subject" maxLength:"200" doc:"user:<id>, anonymous, or empty for the caller."`
+	Resource string `query:"resource" required:"true" minLength:"1" maxLength:"300"`
+	QueryConsistency
+}
+
+// EffectiveResponse lists every permission the subject holds on the resource.
+type EffectiveResponse struct {
+	Subject     string   `json:"subject"`
+	Resource    string   `json:"resource"`
+	Permissions []string `json:"permissions"`
+	Revision    int64    `json:"revision"`
+}
+
+type effectiveOut struct {
+	Revisioned
+	Body EffectiveResponse
+}
+
+func (a *API) effective(ctx context.Context, in *effectiveIn) (*effectiveOut, error) {
+	eng, err := a.consistentQuery(ctx, in.QueryConsistency)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := a.subject(ctx, eng, in.Subject, "query.subject")
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.resource(in.Resource, "query.resource")
+	if err != nil {
+		return nil, err
+	}
+	keys, err := eng.EffectivePermissions(sub, res, a.now())
+	if err != nil {
+		return nil, a.problem(err)
+	}
+	if keys == nil {
+		keys = []string{}
+	}
+	rev := eng.Revision()
+	return &effectiveOut{Revisioned{rev}, EffectiveResponse{Subject: subjectString(sub), Resource: res.String(), Permissions: keys, Revision: rev}}, nil
+}
+
+func (a *API) registerQueries() {
+	api := a.huma
+	o := op("check", http.MethodPost, "/check", "Check a permission", "Checks")
+	o.Description = "May the subject do the permission on the resource? Answers with the revision used (R20). " +
+		"Asking about someone other than yourself needs users.view."
+	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
+	huma.Register(api, a.rawBodyOp(o, CheckRequest{}), a.check)
+
+	o = op("batch-check", http.MethodPost, "/check/batch", "Check many permissions at once", "Checks")
+	o.Description = fmt.Sprintf("Up to %d checks, answered in order on one revision. A check that fails on its own (unknown permission, user or folder) carries its error in its result; the others are answered.", MaxBatch)
+	o.Errors = append(o.Errors, http.StatusServiceUnavailable, http.StatusRequestEntityTooLarge)
+	huma.Register(api, a.rawBodyOp(o, BatchCheckRequest{}), a.batchCheck)
+	a.rawBodyDocs("/check", "/check/batch")
+
+	o = op("explain", http.MethodPost, "/explain", "Explain a check", "Checks")
+	o.Description = "Why a check is allowed (every grant path) or denied (what was checked, what would allow it) (R19)."
+	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
+	huma.Register(api, o, a.explain)
+
+	o = op("list-resources", http.MethodGet, "/resources", "List the resources a subject may act on", "Checks")
+	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
+	huma.Register(api, o, a.listResources)
+
+	o = op("list-subjects", http.MethodGet, "/subjects", "List the users allowed a permission on a resource", "Checks")
+	o.Description = "Needs users.view."
+	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
+	huma.Register(api, o, a.listSubjects)
+
+	o = op("effective-permissions", http.MethodGet, "/effective-permissions", "List every permission a subject holds on a resource", "Checks")
+	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
+	huma.Register(api, o, a.effective)
+}

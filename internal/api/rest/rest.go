@@ -1,0 +1,247 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/gatehouse/gatehouse/internal/authn"
+	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/api/v1"
+
+// Limits of the API, documented in docs/api.md and the OpenAPI document.
+const (
+	// MaxBodyBytes is the largest request body accepted (413 beyond).
+	MaxBodyBytes = 1 << 20
+	// MaxBatch is the most checks one batch check may hold.
+	MaxBatch = 1000
+	// DefaultWait and MaxWait bound how long a query waits for at_least.
+	DefaultWait = 2 * time.Second
+	MaxWait     = 30 * time.Second
+	// RevisionHeader carries the revision an answer was computed on, or
+	// the revision a write committed at.
+	RevisionHeader = "X-Gatehouse-Revision"
+)
+
+// Authenticator says who a request acts as: a signed-in user (API token
+// or session cookie) or anonymous (authn.Anonymous) when it carries no
+// credentials. Credentials that are present but bad are an error, answered
+// with httpauth.WriteError (401 with WWW-Authenticate, 403 for a
+// cross-origin use of the cookie, 429 when throttled).
+// *httpauth.Auth is the real one.
+type Authenticator interface {
+	Identify(r *http.Request) (authn.Identity, error)
+}
+
+// AuthenticatorFunc adapts a function to Authenticator.
+type AuthenticatorFunc func(r *http.Request) (authn.Identity, error)
+
+// Identify calls f.
+func (f AuthenticatorFunc) Identify(r *http.Request) (authn.Identity, error) { return f(r) }
+
+// Options configure the API.
+type Options struct {
+	// Log defaults to slog.Default().
+	Log *slog.Logger
+	// Version is the API document's version; default "dev".
+	Version string
+	// Now defaults to time.Now; the engine's queries evaluate expiries at it.
+	Now func() time.Time
+	// Sessions and Cookies, when both set, add the sign-in, sign-out and
+	// API token endpoints (*authn.Authenticator and *httpauth.Auth); see
+	// RegisterAuth.
+	Sessions Sessions
+	Cookies  Cookies
+}
+
+// API is the REST API's state: the service and how to authenticate.
+type API struct {
+	svc  *service.Service
+	auth Authenticator
+	log  *slog.Logger
+	now  func() time.Time
+	huma huma.API
+	mux  *http.ServeMux
+}
+
+// New builds the API over svc. The handler serves every path under
+// /api/v1 (mount it at "/api/v1/" on the server's mux).
+func New(svc *service.Service, auth Authenticator, opts Options) *API {
+	a := &API{svc: svc, auth: auth, log: opts.Log, now: opts.Now, mux: http.NewServeMux()}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	version := opts.Version
+	if version == "" {
+		version = "dev"
+	}
+	a.huma = humago.New(a.mux, config(version))
+	a.register()
+	// Every error is a Problem (huma's ErrorModel plus kind, holders and
+	// revision): say so in the document's error schema.
+	reg := a.huma.OpenAPI().Components.Schemas
+	ps := reg.Schema(reflect.TypeFor[Problem](), false, "Problem")
+	ps.Description = "An RFC 9457 problem (application/problem+json); see docs/api.md, Errors."
+	reg.Map()["ErrorModel"] = ps
+	if opts.Sessions != nil && opts.Cookies != nil {
+		a.RegisterAuth(opts.Sessions, opts.Cookies)
+	}
+	return a
+}
+
+// OpenAPI returns the API's OpenAPI 3.1 document as indented JSON.
+func (a *API) OpenAPI() ([]byte, error) {
+	b, err := json.MarshalIndent(a.huma.OpenAPI(), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+func config(version string) huma.Config {
+	cfg := huma.DefaultConfig("Gatehouse API", version)
+	cfg.Info.Description = "Group and permission management: administration (users, groups, members, roles, " +
+		"projects, folders, audit log) and permission checks. See docs/api.md for conventions: errors are " +
+		"RFC 9457 problem+json; ETag/If-Match on versioned objects; cursor pagination; at_least (R20)."
+	// No $schema links in bodies and no docs UI: the document is the API.
+	cfg.CreateHooks = nil
+	cfg.Transformers = []huma.Transformer{problemTransformer}
+	cfg.OpenAPIPath = Prefix + "/openapi"
+	cfg.DocsPath = ""
+	cfg.SchemasPath = ""
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer":  {Type: "http", Scheme: "bearer", Description: "An API token (gh_…) in Authorization: Bearer."},
+		"session": {Type: "apiKey", In: "cookie", Name: "gatehouse_session", Description: "A sign-in session cookie."},
+	}
+	cfg.Security = []map[string][]string{{"bearer": {}}, {"session": {}}}
+	return cfg
+}
+
+// ServeHTTP authenticates the request, recovers from panics and serves it.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			a.logPanic(r, v, debug.Stack())
+			writeProblem(w, newProblem(http.StatusInternalServerError, domain.KindOther.String(),
+				"internal error; the server log has the details"))
+		}
+	}()
+	id, err := a.auth.Identify(r)
+	if err != nil {
+		httpauth.WriteError(w, err)
+		return
+	}
+	if id.RemoteAddr == "" {
+		id.RemoteAddr = httpauth.RemoteIP(r)
+	}
+	ctx := httpauth.WithIdentity(r.Context(), id)
+	a.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, requestKey{}, r)))
+}
+
+func writeProblem(w http.ResponseWriter, p *Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// caller is the request's principal, set by ServeHTTP.
+func caller(ctx context.Context) service.Caller {
+	id, _ := httpauth.FromContext(ctx)
+	return id.Principal
+}
+
+// ---- conventions shared by the handlers ----
+
+// etag is the entity tag of an object version.
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// ifMatch parses an If-Match header: the version it demands, or 0 when the
+// header is absent or "*" (a missing If-Match is allowed: the write is then
+// unconditional). A malformed header is a 400 naming it.
+func ifMatch(h string) (int64, error) {
+	h = strings.TrimSpace(h)
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	v := strings.TrimPrefix(h, "W/")
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		if n, err := strconv.ParseInt(v[1:len(v)-1], 10, 64); err == nil && n > 0 {
+			return n, nil
+		}
+	}
+	p := newProblem(http.StatusBadRequest, domain.KindInvalid.String(), "If-Match must be an ETag from a previous answer, such as \"3\"")
+	p.Errors = []*huma.ErrorDetail{{Location: "header.If-Match", Message: "not an ETag of this API", Value: h}}
+	return 0, p
+}
+
+// precondition compares the If-Match version with the object's current
+// version: 412 when they differ.
+func precondition(want, current int64) error {
+	if want != 0 && want != current {
+		return preconditionFailed(current)
+	}
+	return nil
+}
+
+// staleOr turns the KindConflict of a write that carried a version into
+// 412 when the object's version now differs from the one demanded.
+func (a *API) staleOr(err error, want int64, current func() (int64, error)) error {
+	if want != 0 && domain.Is(err, domain.KindConflict) {
+		if v, gerr := current(); gerr == nil && v != want {
+			return preconditionFailed(v)
+		}
+	}
+	return a.problem(err)
+}
+
+// revision is the revision the engine answers at: after a write, at least
+// the revision the write committed (the service catches the engine up to
+// it before returning).
+func (a *API) revision() int64 { return a.svc.Follower().Revision() }
+
+// op fills an operation's common fields.
+func op(id, method, path, summary string, tags ...string) huma.Operation {
+	return huma.Operation{
+		OperationID:  id,
+		Method:       method,
+		Path:         Prefix + path,
+		Summary:      summary,
+		Tags:         tags,
+		MaxBodyBytes: MaxBodyBytes,
+		Errors:       []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}
+}
+
+// ListParams are the query parameters of a paged list.
+type ListParams struct {
+	Search string `query:"search" maxLength:"256" doc:"Keep rows whose name fields contain this, case-insensitively."`
+	Sort   string `query:"sort" maxLength:"64" doc:"Column to sort by (name or created_at; users: username, display_name, email, created_at)."`
+	Order  string `query:"order" enum:"asc,desc," doc:"asc (default) or desc."`
+	Cursor string `query:"cursor" maxLength:"1024" doc:"next_cursor of the previous page; empty for the first."`
+	Limit  int    `query:"limit" minimum:"0" maximum:"1000" doc:"Page size: default 100, at most 1000."`
+}
+
+// Revisioned is the revision part of an answer.
+type Revisioned struct {
+	Revision int64 `header:"X-Gatehouse-Revision" doc:"The revision the answer was computed on, or the write committed at."`
+}
