@@ -471,3 +471,27 @@ func (s *Service) ListAudit(ctx context.Context, c Caller, q store.AuditQuery) (
 	}
 	return page, nil
 }
+
+// AuthorizeQuery says whether the caller may ask the engine about subject
+// (a check, an explanation, a list of resources or permissions): anyone
+// may ask about themselves, anonymous callers about anonymous access, and
+// asking about another user, or who may act (ListSubjects, everyone is
+// the subject), needs users.view, since the answers tell what others may
+// do. A limited API token needs users.view in its limit too.
+func (s *Service) AuthorizeQuery(c Caller, subjectUserID string, others bool) error {
+	const op = "service.AuthorizeQuery"
+	if !others && subjectUserID == c.UserID {
+		return nil
+	}
+	if c.Anonymous() {
+		return domain.Errorf(op, domain.KindUnauthenticated, "sign in to ask about other subjects")
+	}
+	p, err := s.perms(op, c)
+	if err != nil {
+		return err
+	}
+	if !p.has(domain.PermUsersView) {
+		return forbidden(op, "asking about another subject needs %s", domain.PermUsersView)
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -73,4 +74,22 @@ func TestLimitedTokenHoldsOnlyItsLimit(t *testing.T) {
 	p := e.project("CT", domain.ModeMultiple)
 	_, err = e.svc.SetUserProjectRights(e.ctx, limited, e.admin.UserID, p.ID, "", []string{domain.PermProjectRead})
 	wantKind(t, err, domain.KindForbidden)
+}
+
+func TestAuthorizeQuery(t *testing.T) {
+	e := newEnv(t)
+	bob := e.user("bob", "")
+	viewer := e.user("viewer", domain.RoleSystemMemberID) // holds users.view
+	if err := e.svc.AuthorizeQuery(bob, bob.UserID, false); err != nil {
+		t.Errorf("asking about yourself: %v", err)
+	}
+	wantKind(t, e.svc.AuthorizeQuery(bob, viewer.UserID, false), domain.KindForbidden, domain.PermUsersView)
+	wantKind(t, e.svc.AuthorizeQuery(bob, bob.UserID, true), domain.KindForbidden, domain.PermUsersView)
+	if err := e.svc.AuthorizeQuery(viewer, bob.UserID, false); err != nil {
+		t.Errorf("users.view holder asking about bob: %v", err)
+	}
+	wantKind(t, e.svc.AuthorizeQuery(service.Caller{}, bob.UserID, false), domain.KindUnauthenticated)
+	limited := viewer
+	limited.Limit = []string{domain.PermScimProvision}
+	wantKind(t, e.svc.AuthorizeQuery(limited, bob.UserID, false), domain.KindForbidden)
 }

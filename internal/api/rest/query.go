@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,19 +93,14 @@ func (a *API) subject(ctx context.Context, eng *engine.Engine, s, field string) 
 	if err != nil || self {
 		return sub, err
 	}
-	return sub, a.mayAskAboutOthers(eng, c)
+	return sub, a.mayAskAboutOthers(c)
 }
 
-// mayAskAboutOthers: see docs/api.md ("Who may ask"). This belongs in the
-// service (which has no query use case yet); it is kept to this one place.
-func (a *API) mayAskAboutOthers(eng *engine.Engine, c domain.Principal) error {
-	callerID := c.UserID
-	if callerID == "" {
-		return a.problem(domain.Errorf("rest.check", domain.KindUnauthenticated, "sign in to ask about other subjects"))
-	}
-	d, err := eng.Check(engine.Subject{UserID: callerID}, domain.PermUsersView, engine.Resource{Kind: engine.KindSystem}, a.now())
-	if err != nil || !d.Allowed || (c.Limited() && !slices.Contains(domain.Close(c.Limit), domain.PermUsersView)) {
-		return a.problem(domain.Errorf("rest.check", domain.KindForbidden, "asking about another subject needs %s", domain.PermUsersView))
+// mayAskAboutOthers applies the service's rule for questions about other
+// subjects (docs/api.md, "Who may ask").
+func (a *API) mayAskAboutOthers(c domain.Principal) error {
+	if err := a.svc.AuthorizeQuery(c, "", true); err != nil {
+		return a.problem(err)
 	}
 	return nil
 }
@@ -251,7 +245,7 @@ func (a *API) subjectFast(eng *engine.Engine, c domain.Principal, s string, loc 
 		return sub, err
 	}
 	if *othersOK == nil {
-		e := a.mayAskAboutOthers(eng, c)
+		e := a.mayAskAboutOthers(c)
 		*othersOK = &e
 	}
 	return sub, **othersOK
@@ -441,7 +435,7 @@ func (a *API) listSubjects(ctx context.Context, in *subjectsIn) (*subjectsOut, e
 	if err != nil {
 		return nil, err
 	}
-	if err := a.mayAskAboutOthers(eng, caller(ctx)); err != nil {
+	if err := a.mayAskAboutOthers(caller(ctx)); err != nil {
 		return nil, err
 	}
 	res, err := a.resource(in.Resource, "query.resource")
