@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/authn/password"
@@ -138,6 +139,7 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 		return domain.E(op, err)
 	}
 	if change.Revision > 0 {
+		recordCommit(ctx, change.Revision)
 		if err := s.f.CatchUp(ctx, change.Revision); err != nil {
 			return domain.E(op, err)
 		}
@@ -360,4 +362,35 @@ func domainResource(name string) engine.Resource {
 func changed(new, old []string) []string {
 	a, b := domain.Close(new), domain.Close(old)
 	return union(without(a, b), without(b, a))
+}
+
+// commitKey carries a request's commit recorder (see WithCommitRecorder).
+type commitKey struct{}
+
+// WithCommitRecorder returns a context in which the service records the
+// revision each successful write commits, so a transport can answer a
+// write with exactly its own revision (R20) rather than whatever the
+// engine reached meanwhile. It carries a result, not a dependency.
+func WithCommitRecorder(ctx context.Context) context.Context {
+	return context.WithValue(ctx, commitKey{}, new(atomic.Int64))
+}
+
+// CommittedRevision returns the highest revision committed by writes made
+// with ctx (see WithCommitRecorder), or 0 when none committed.
+func CommittedRevision(ctx context.Context) int64 {
+	if r, ok := ctx.Value(commitKey{}).(*atomic.Int64); ok {
+		return r.Load()
+	}
+	return 0
+}
+
+func recordCommit(ctx context.Context, rev int64) {
+	if r, ok := ctx.Value(commitKey{}).(*atomic.Int64); ok {
+		for {
+			old := r.Load()
+			if rev <= old || r.CompareAndSwap(old, rev) {
+				return
+			}
+		}
+	}
 }

@@ -93,3 +93,33 @@ func TestAuthorizeQuery(t *testing.T) {
 	limited.Limit = []string{domain.PermScimProvision}
 	wantKind(t, e.svc.AuthorizeQuery(limited, bob.UserID, false), domain.KindForbidden)
 }
+
+// R20: a write reports exactly the revision it committed.
+func TestR20_CommitRecorderGivesTheWritesOwnRevision(t *testing.T) {
+	e := newEnv(t)
+	ctx := service.WithCommitRecorder(e.ctx)
+	if got := service.CommittedRevision(ctx); got != 0 {
+		t.Fatalf("before any write: %d", got)
+	}
+	g, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Radiologists", Scope: domain.ScopeSystem})
+	e.must(err)
+	changes, err := e.st.ReadChanges(e.ctx, 0, 0)
+	e.must(err)
+	last := changes[len(changes)-1]
+	if got := service.CommittedRevision(ctx); got != last.Revision || last.Mutations[0].Group == nil || last.Mutations[0].Group.ID != g.ID {
+		t.Errorf("CommittedRevision = %d, want %d, the change that created the group", got, last.Revision)
+	}
+	// A write made with another context does not leak into this one.
+	e.sysGroup("Other")
+	if got := service.CommittedRevision(ctx); got != last.Revision {
+		t.Errorf("after another request's write: %d, want still %d", got, last.Revision)
+	}
+	// A refused write records nothing.
+	bob := e.user("bob", "")
+	ctx2 := service.WithCommitRecorder(e.ctx)
+	_, err = e.svc.CreateGroup(ctx2, bob, domain.Group{Name: "Nope", Scope: domain.ScopeSystem})
+	wantKind(t, err, domain.KindForbidden)
+	if got := service.CommittedRevision(ctx2); got != 0 {
+		t.Errorf("a refused write recorded revision %d", got)
+	}
+}

@@ -24,8 +24,8 @@ type GroupOut struct {
 	Body GroupBody
 }
 
-func (a *API) groupOut(g domain.Group) *GroupOut {
-	rev := a.revision()
+func (a *API) groupOut(ctx context.Context, g domain.Group) *GroupOut {
+	rev := a.revision(ctx)
 	return &GroupOut{ETag: etag(g.Version), Revisioned: Revisioned{rev}, Body: GroupBody{g, rev}}
 }
 
@@ -199,8 +199,8 @@ type membersOut struct {
 	Body MembersBody
 }
 
-func (a *API) membersOut(r service.MembersResult) *membersOut {
-	rev := a.revision()
+func (a *API) membersOut(ctx context.Context, r service.MembersResult) *membersOut {
+	rev := a.revision(ctx)
 	if r.Projects == nil {
 		r.Projects = []service.ProjectRef{}
 	}
@@ -243,7 +243,7 @@ func (a *API) registerGroups() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.groupOut(g), nil
+		return a.groupOut(ctx, g), nil
 	})
 	huma.Register(api, op("get-group", http.MethodGet, "/groups/{id}", "Get a group", "Groups"),
 		func(ctx context.Context, in *IDPath) (*GroupOut, error) {
@@ -251,7 +251,7 @@ func (a *API) registerGroups() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return a.groupOut(g), nil
+			return a.groupOut(ctx, g), nil
 		})
 	o = op("update-group", http.MethodPatch, "/groups/{id}", "Rename or describe a group", "Groups")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
@@ -271,7 +271,7 @@ func (a *API) registerGroups() {
 				return g.Version, err
 			})
 		}
-		return a.groupOut(g), nil
+		return a.groupOut(ctx, g), nil
 	})
 	o = op("delete-group", http.MethodDelete, "/groups/{id}", "Delete a group (R2, R26, R27)", "Groups")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
@@ -283,7 +283,7 @@ func (a *API) registerGroups() {
 		if err != nil {
 			return nil, a.problemAt(err, "id", "path.id", "members", "query.members", "confirm", "query.confirm")
 		}
-		rev := a.revision()
+		rev := a.revision(ctx)
 		return &deleteGroupOut{Revisioned{rev}, DeleteGroupBody{r, rev}}, nil
 	})
 	o = op("set-group-system-grants", http.MethodPut, "/groups/{id}/system-grants", "Set a system group's role and permission checkboxes (R8, R9, R22)", "Groups")
@@ -300,7 +300,7 @@ func (a *API) registerGroups() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.groupOut(g), nil
+		return a.groupOut(ctx, g), nil
 	})
 	o = op("set-group-default-project-rights", http.MethodPut, "/groups/{id}/default-project-rights", "Set the rights a system group brings into projects", "Groups")
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
@@ -316,7 +316,7 @@ func (a *API) registerGroups() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.groupOut(g), nil
+		return a.groupOut(ctx, g), nil
 	})
 	o = op("set-group-domains", http.MethodPut, "/groups/{id}/domains", "Replace a group's accessible domains", "Groups")
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
@@ -331,7 +331,7 @@ func (a *API) registerGroups() {
 		if d == nil {
 			d = []string{}
 		}
-		rev := a.revision()
+		rev := a.revision(ctx)
 		return &domainsOut{Revisioned{rev}, DomainsBody{d, rev}}, nil
 	})
 	o = op("set-group-project-rights", http.MethodPut, "/groups/{id}/projects/{project_id}", "Set a group's rights in a project where it is present", "Groups")
@@ -340,7 +340,7 @@ func (a *API) registerGroups() {
 		if err != nil {
 			return nil, a.problemAt(err, "project_id", "path.project_id", "group_id", "path.id")
 		}
-		return a.grantOut(g), nil
+		return a.grantOut(ctx, g), nil
 	})
 	o = op("import-group", http.MethodPost, "/groups/{id}/projects/import", "Import a system group into projects", "Groups")
 	o.Errors = append(o.Errors, http.StatusConflict)
@@ -352,7 +352,7 @@ func (a *API) registerGroups() {
 		if ps == nil {
 			ps = []service.ProjectRef{}
 		}
-		rev := a.revision()
+		rev := a.revision(ctx)
 		return &projectsOut{Revisioned{rev}, ProjectsBody{ps, rev}}, nil
 	})
 	o = op("remove-group-from-projects", http.MethodPost, "/groups/{id}/projects/remove", "Remove a system group from projects (R27)", "Groups")
@@ -361,7 +361,7 @@ func (a *API) registerGroups() {
 		if err != nil {
 			return nil, a.problemAt(err, "group_id", "path.id")
 		}
-		rev := a.revision()
+		rev := a.revision(ctx)
 		return &removeGroupOut{Revisioned{rev}, RemoveGroupBody{r, rev}}, nil
 	})
 
@@ -386,7 +386,7 @@ func (a *API) registerGroups() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.membersOut(r), nil
+		return a.membersOut(ctx, r), nil
 	})
 	o = op("remove-members", http.MethodPost, "/groups/{id}/members/remove", "Remove users from a group (R3, R25)", "Members")
 	o.Errors = append(o.Errors, http.StatusConflict)
@@ -395,7 +395,7 @@ func (a *API) registerGroups() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.membersOut(r), nil
+		return a.membersOut(ctx, r), nil
 	})
 	o = op("remove-member", http.MethodDelete, "/groups/{id}/members/{user_id}", "Remove one user from a group (R3, R25)", "Members")
 	o.Errors = append(o.Errors, http.StatusConflict)
@@ -404,7 +404,7 @@ func (a *API) registerGroups() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.membersOut(r), nil
+		return a.membersOut(ctx, r), nil
 	})
 }
 

@@ -27,8 +27,8 @@ type RoleBody struct {
 	Revision int64 `json:"revision,omitempty"`
 }
 
-func (a *API) roleOut(r domain.Role) *versioned[RoleBody] {
-	rev := a.revision()
+func (a *API) roleOut(ctx context.Context, r domain.Role) *versioned[RoleBody] {
+	rev := a.revision(ctx)
 	return &versioned[RoleBody]{etag(r.Version), Revisioned{rev}, RoleBody{r, rev}}
 }
 
@@ -61,8 +61,8 @@ type ProjectBody struct {
 	Revision int64 `json:"revision,omitempty"`
 }
 
-func (a *API) projectOut(p domain.Project) *versioned[ProjectBody] {
-	rev := a.revision()
+func (a *API) projectOut(ctx context.Context, p domain.Project) *versioned[ProjectBody] {
+	rev := a.revision(ctx)
 	return &versioned[ProjectBody]{etag(p.Version), Revisioned{rev}, ProjectBody{p, rev}}
 }
 
@@ -94,8 +94,8 @@ type FolderTypeBody struct {
 	Revision int64 `json:"revision,omitempty"`
 }
 
-func (a *API) folderTypeOut(t domain.FolderType) *versioned[FolderTypeBody] {
-	rev := a.revision()
+func (a *API) folderTypeOut(ctx context.Context, t domain.FolderType) *versioned[FolderTypeBody] {
+	rev := a.revision(ctx)
 	return &versioned[FolderTypeBody]{etag(t.Version), Revisioned{rev}, FolderTypeBody{t, rev}}
 }
 
@@ -113,8 +113,8 @@ type FolderBody struct {
 	Revision int64 `json:"revision,omitempty"`
 }
 
-func (a *API) folderOut(f domain.Folder) *versioned[FolderBody] {
-	rev := a.revision()
+func (a *API) folderOut(ctx context.Context, f domain.Folder) *versioned[FolderBody] {
+	rev := a.revision(ctx)
 	return &versioned[FolderBody]{etag(f.Version), Revisioned{rev}, FolderBody{f, rev}}
 }
 
@@ -175,8 +175,8 @@ type RuleBody struct {
 	Revision int64 `json:"revision,omitempty"`
 }
 
-func (a *API) ruleOut(r domain.Rule) *versioned[RuleBody] {
-	rev := a.revision()
+func (a *API) ruleOut(ctx context.Context, r domain.Rule) *versioned[RuleBody] {
+	rev := a.revision(ctx)
 	return &versioned[RuleBody]{etag(r.Version), Revisioned{rev}, RuleBody{r, rev}}
 }
 
@@ -229,7 +229,7 @@ func (a *API) registerResources() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.roleOut(r), nil
+		return a.roleOut(ctx, r), nil
 	})
 	huma.Register(api, op("get-role", http.MethodGet, "/roles/{id}", "Get a role", "Roles"),
 		func(ctx context.Context, in *IDPath) (*versioned[RoleBody], error) {
@@ -237,7 +237,7 @@ func (a *API) registerResources() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return a.roleOut(r), nil
+			return a.roleOut(ctx, r), nil
 		})
 	o = op("update-role", http.MethodPatch, "/roles/{id}", "Edit a role (R9, R22)", "Roles")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
@@ -258,7 +258,7 @@ func (a *API) registerResources() {
 				return r.Version, err
 			})
 		}
-		return a.roleOut(r), nil
+		return a.roleOut(ctx, r), nil
 	})
 	o = op("delete-role", http.MethodDelete, "/roles/{id}", "Delete a role (R7: refused while assigned, listing the holders)", "Roles")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
@@ -280,7 +280,7 @@ func (a *API) registerResources() {
 		if err := a.svc.DeleteRole(ctx, c(ctx), in.ID); err != nil {
 			return nil, a.problem(err)
 		}
-		return a.revisionOut(), nil
+		return a.revisionOut(ctx), nil
 	})
 
 	// Projects.
@@ -304,7 +304,7 @@ func (a *API) registerResources() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.projectOut(p), nil
+		return a.projectOut(ctx, p), nil
 	})
 	huma.Register(api, op("get-project", http.MethodGet, "/projects/{id}", "Get a project", "Projects"),
 		func(ctx context.Context, in *IDPath) (*versioned[ProjectBody], error) {
@@ -312,7 +312,7 @@ func (a *API) registerResources() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return a.projectOut(p), nil
+			return a.projectOut(ctx, p), nil
 		})
 	o = op("update-project", http.MethodPatch, "/projects/{id}", "Edit a project (membership_mode: R23)", "Projects")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
@@ -333,7 +333,7 @@ func (a *API) registerResources() {
 				return p.Version, err
 			})
 		}
-		return a.projectOut(p), nil
+		return a.projectOut(ctx, p), nil
 	})
 	o = op("delete-project", http.MethodDelete, "/projects/{id}", "Delete a project with its groups and grants", "Projects")
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
@@ -355,7 +355,7 @@ func (a *API) registerResources() {
 		if err := a.svc.DeleteProject(ctx, c(ctx), in.ID); err != nil {
 			return nil, a.problem(err)
 		}
-		return a.revisionOut(), nil
+		return a.revisionOut(ctx), nil
 	})
 	huma.Register(api, op("list-project-grants", http.MethodGet, "/projects/{id}/grants", "Who is a member of a project, with which rights", "Projects"),
 		func(ctx context.Context, in *IDPath) (*struct{ Body GrantsBody }, error) {
@@ -384,7 +384,7 @@ func (a *API) registerResources() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.folderTypeOut(t), nil
+		return a.folderTypeOut(ctx, t), nil
 	})
 	o = op("update-folder-type", http.MethodPut, "/folder-types/{id}", "Rename a folder type or add contexts and properties", "Folders")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
@@ -410,7 +410,7 @@ func (a *API) registerResources() {
 				return want, err
 			})
 		}
-		return a.folderTypeOut(t), nil
+		return a.folderTypeOut(ctx, t), nil
 	})
 	o = op("delete-folder-type", http.MethodDelete, "/folder-types/{id}", "Delete an unused folder type", "Folders")
 	o.Errors = append(o.Errors, http.StatusConflict)
@@ -418,7 +418,7 @@ func (a *API) registerResources() {
 		if err := a.svc.DeleteFolderType(ctx, c(ctx), in.ID); err != nil {
 			return nil, a.problem(err)
 		}
-		return a.revisionOut(), nil
+		return a.revisionOut(ctx), nil
 	})
 
 	// Folders.
@@ -442,7 +442,7 @@ func (a *API) registerResources() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.folderOut(f), nil
+		return a.folderOut(ctx, f), nil
 	})
 	huma.Register(api, op("get-folder", http.MethodGet, "/folders/{id}", "Get a folder", "Folders"),
 		func(ctx context.Context, in *IDPath) (*versioned[FolderBody], error) {
@@ -450,7 +450,7 @@ func (a *API) registerResources() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return a.folderOut(f), nil
+			return a.folderOut(ctx, f), nil
 		})
 	o = op("update-folder", http.MethodPatch, "/folders/{id}", "Rename, move or set the properties of a folder", "Folders")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
@@ -471,7 +471,7 @@ func (a *API) registerResources() {
 				return f.Version, err
 			})
 		}
-		return a.folderOut(f), nil
+		return a.folderOut(ctx, f), nil
 	})
 	o = op("delete-folder", http.MethodDelete, "/folders/{id}", "Delete a folder and its subtree", "Folders")
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
@@ -493,7 +493,7 @@ func (a *API) registerResources() {
 		if err := a.svc.DeleteFolder(ctx, c(ctx), in.ID); err != nil {
 			return nil, a.problem(err)
 		}
-		return a.revisionOut(), nil
+		return a.revisionOut(ctx), nil
 	})
 
 	// Folder levels.
@@ -522,7 +522,7 @@ func (a *API) registerResources() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			rev := a.revision()
+			rev := a.revision(ctx)
 			return &struct {
 				Revisioned
 				Body LevelBody
@@ -536,7 +536,7 @@ func (a *API) registerResources() {
 			if err := a.svc.DeleteFolderLevel(ctx, c(ctx), in.ID, in.GroupID); err != nil {
 				return nil, a.problem(err)
 			}
-			return a.revisionOut(), nil
+			return a.revisionOut(ctx), nil
 		})
 
 	// Rules.
@@ -560,7 +560,7 @@ func (a *API) registerResources() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.ruleOut(r), nil
+		return a.ruleOut(ctx, r), nil
 	})
 	o = op("update-rule", http.MethodPut, "/rules/{id}", "Replace a rule's name, criteria and matrix", "Rules")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
@@ -584,14 +584,14 @@ func (a *API) registerResources() {
 			}
 			return nil, a.problem(err)
 		}
-		return a.ruleOut(r), nil
+		return a.ruleOut(ctx, r), nil
 	})
 	huma.Register(api, op("delete-rule", http.MethodDelete, "/rules/{id}", "Delete a rule", "Rules"),
 		func(ctx context.Context, in *IDPath) (*RevisionOut, error) {
 			if err := a.svc.DeleteRule(ctx, c(ctx), in.ID); err != nil {
 				return nil, a.problem(err)
 			}
-			return a.revisionOut(), nil
+			return a.revisionOut(ctx), nil
 		})
 
 	// Audit log.

@@ -155,7 +155,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id.RemoteAddr = httpauth.RemoteIP(r)
 	}
 	ctx := httpauth.WithIdentity(r.Context(), id)
-	a.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, requestKey{}, r)))
+	a.mux.ServeHTTP(w, r.WithContext(context.WithValue(service.WithCommitRecorder(ctx), requestKey{}, r)))
 }
 
 func writeProblem(w http.ResponseWriter, p *Problem) {
@@ -217,7 +217,15 @@ func (a *API) staleOr(err error, want int64, current func() (int64, error)) erro
 // revision is the revision the engine answers at: after a write, at least
 // the revision the write committed (the service catches the engine up to
 // it before returning).
-func (a *API) revision() int64 { return a.svc.Follower().Revision() }
+// revision is what a write answers with: the revision its own
+// transaction committed, or, for a write that changed nothing, the one the
+// engine is at.
+func (a *API) revision(ctx context.Context) int64 {
+	if rev := service.CommittedRevision(ctx); rev > 0 {
+		return rev
+	}
+	return a.svc.Follower().Revision()
+}
 
 // op fills an operation's common fields.
 func op(id, method, path, summary string, tags ...string) huma.Operation {

@@ -24,8 +24,8 @@ type UserOut struct {
 	Body UserBody
 }
 
-func (a *API) userOut(u domain.User) (*UserOut, error) {
-	rev := a.revision()
+func (a *API) userOut(ctx context.Context, u domain.User) (*UserOut, error) {
+	rev := a.revision(ctx)
 	return &UserOut{ETag: etag(u.Version), Revisioned: Revisioned{rev}, Body: UserBody{User: u, Revision: rev}}, nil
 }
 
@@ -72,8 +72,8 @@ type RevisionBody struct {
 	Revision int64 `json:"revision" doc:"The revision the change committed at (use it as at_least)."`
 }
 
-func (a *API) revisionOut() *RevisionOut {
-	rev := a.revision()
+func (a *API) revisionOut(ctx context.Context) *RevisionOut {
+	rev := a.revision(ctx)
 	return &RevisionOut{Revisioned{rev}, RevisionBody{rev}}
 }
 
@@ -163,8 +163,8 @@ type grantOut struct {
 	Body GrantBody
 }
 
-func (a *API) grantOut(g domain.ProjectGrant) *grantOut {
-	rev := a.revision()
+func (a *API) grantOut(ctx context.Context, g domain.ProjectGrant) *grantOut {
+	rev := a.revision(ctx)
 	return &grantOut{Revisioned{rev}, GrantBody{g, rev}}
 }
 
@@ -203,7 +203,7 @@ func (a *API) registerUsers() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.userOut(u)
+		return a.userOut(ctx, u)
 	})
 	huma.Register(api, op("get-me", http.MethodGet, "/me", "The signed-in user", "Users"),
 		func(ctx context.Context, _ *struct{}) (*UserOut, error) {
@@ -212,7 +212,7 @@ func (a *API) registerUsers() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return a.userOut(u)
+			return a.userOut(ctx, u)
 		})
 	huma.Register(api, op("get-user", http.MethodGet, "/users/{id}", "Get a user", "Users"),
 		func(ctx context.Context, in *IDPath) (*UserOut, error) {
@@ -220,7 +220,7 @@ func (a *API) registerUsers() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return a.userOut(u)
+			return a.userOut(ctx, u)
 		})
 	o = op("update-user", http.MethodPatch, "/users/{id}", "Edit a user's profile", "Users")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
@@ -237,7 +237,7 @@ func (a *API) registerUsers() {
 				return u.Version, err
 			})
 		}
-		return a.userOut(u)
+		return a.userOut(ctx, u)
 	})
 	o = op("delete-user", http.MethodDelete, "/users/{id}", "Delete a user", "Users")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
@@ -251,7 +251,7 @@ func (a *API) registerUsers() {
 		if err := a.svc.DeleteUser(ctx, caller(ctx), in.ID); err != nil {
 			return nil, a.problemAt(err, "id", "path.id")
 		}
-		return a.revisionOut(), nil
+		return a.revisionOut(ctx), nil
 	})
 	o = op("set-user-status", http.MethodPut, "/users/{id}/status", "Disable or enable a user", "Users")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
@@ -263,14 +263,14 @@ func (a *API) registerUsers() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.userOut(u)
+		return a.userOut(ctx, u)
 	})
 	huma.Register(api, op("set-user-password", http.MethodPut, "/users/{id}/password", "Set or reset a user's password", "Users"),
 		func(ctx context.Context, in *passwordIn) (*RevisionOut, error) {
 			if err := a.svc.SetPassword(ctx, caller(ctx), in.ID, in.Body.Password); err != nil {
 				return nil, a.problem(err)
 			}
-			return a.revisionOut(), nil
+			return a.revisionOut(ctx), nil
 		})
 	o = op("set-user-system-role", http.MethodPut, "/users/{id}/system-role", "Set a user's individual system role", "Users")
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
@@ -282,7 +282,7 @@ func (a *API) registerUsers() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.userOut(u)
+		return a.userOut(ctx, u)
 	})
 	o = op("set-user-preferences", http.MethodPut, "/users/{id}/preferences", "Set a user's personal-information preference (R18)", "Users")
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
@@ -294,7 +294,7 @@ func (a *API) registerUsers() {
 		if err != nil {
 			return nil, a.problem(err)
 		}
-		return a.userOut(u)
+		return a.userOut(ctx, u)
 	})
 	o = op("set-user-project-rights", http.MethodPut, "/users/{id}/projects/{project_id}", "Set a user's individual rights on a project", "Users")
 	o.Errors = append(o.Errors, http.StatusConflict)
@@ -303,13 +303,13 @@ func (a *API) registerUsers() {
 		if err != nil {
 			return nil, a.problemAt(err, "project_id", "path.project_id", "user_id", "path.id")
 		}
-		return a.grantOut(g), nil
+		return a.grantOut(ctx, g), nil
 	})
 	huma.Register(api, op("remove-user-from-project", http.MethodDelete, "/users/{id}/projects/{project_id}", "Remove a user's individual grant on a project", "Users"),
 		func(ctx context.Context, in *userProjectIn) (*RevisionOut, error) {
 			if err := a.svc.RemoveUserFromProject(ctx, caller(ctx), in.ID, in.ProjectID); err != nil {
 				return nil, a.problem(err)
 			}
-			return a.revisionOut(), nil
+			return a.revisionOut(ctx), nil
 		})
 }
