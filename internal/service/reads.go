@@ -416,6 +416,20 @@ func (s *Service) ListFolderTypes(ctx context.Context, c Caller) ([]domain.Folde
 	return ts, nil
 }
 
+// GetFolderType returns a folder type (any signed-in user, as
+// ListFolderTypes).
+func (s *Service) GetFolderType(ctx context.Context, c Caller, id string) (domain.FolderType, error) {
+	const op = "service.GetFolderType"
+	if _, err := s.reader(op, c); err != nil {
+		return domain.FolderType{}, err
+	}
+	t, err := s.st.GetFolderType(ctx, id)
+	if err != nil {
+		return t, domain.E(op, err)
+	}
+	return t, nil
+}
+
 // ListFolderLevels lists the levels on a folder (folderID) or held by a
 // group (groupID): groups.view or files.admin.
 func (s *Service) ListFolderLevels(ctx context.Context, c Caller, folderID, groupID string) ([]domain.FolderLevel, error) {
@@ -453,6 +467,28 @@ func (s *Service) ListRules(ctx context.Context, c Caller, groupID string) ([]do
 		return nil, domain.E(op, err)
 	}
 	return rs, nil
+}
+
+// GetRule returns a rule (as ListRules for its group: a caller who may not
+// see the group gets not found).
+func (s *Service) GetRule(ctx context.Context, c Caller, id string) (domain.Rule, error) {
+	const op = "service.GetRule"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return domain.Rule{}, err
+	}
+	r, err := s.st.GetRule(ctx, id)
+	if err != nil {
+		return domain.Rule{}, domain.E(op, err)
+	}
+	g, err := s.st.GetGroup(ctx, r.GroupID)
+	if err != nil {
+		return domain.Rule{}, domain.E(op, err)
+	}
+	if !p.mayViewGroup(&g) && !p.has(domain.PermFilesAdmin) {
+		return domain.Rule{}, domain.E(op, notFound(op, "rule", id))
+	}
+	return r, nil
 }
 
 // ListAudit lists audit events, newest first (audit.view).

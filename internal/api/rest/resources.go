@@ -375,6 +375,14 @@ func (a *API) registerResources() {
 			}
 			return &struct{ Body Page[domain.FolderType] }{Page[domain.FolderType]{Items: nonNil(ts)}}, nil
 		})
+	huma.Register(api, op("get-folder-type", http.MethodGet, "/folder-types/{id}", "Get a folder type", "Folders"),
+		func(ctx context.Context, in *IDPath) (*versioned[FolderTypeBody], error) {
+			t, err := a.svc.GetFolderType(ctx, c(ctx), in.ID)
+			if err != nil {
+				return nil, a.problem(err)
+			}
+			return a.folderTypeOut(ctx, t), nil
+		})
 	o = op("create-folder-type", http.MethodPost, "/folder-types", "Create a folder type", "Folders")
 	o.DefaultStatus = http.StatusCreated
 	o.Errors = append(o.Errors, http.StatusConflict)
@@ -562,6 +570,14 @@ func (a *API) registerResources() {
 		}
 		return a.ruleOut(ctx, r), nil
 	})
+	huma.Register(api, op("get-rule", http.MethodGet, "/rules/{id}", "Get a rule", "Rules"),
+		func(ctx context.Context, in *IDPath) (*versioned[RuleBody], error) {
+			r, err := a.svc.GetRule(ctx, c(ctx), in.ID)
+			if err != nil {
+				return nil, a.problem(err)
+			}
+			return a.ruleOut(ctx, r), nil
+		})
 	o = op("update-rule", http.MethodPut, "/rules/{id}", "Replace a rule's name, criteria and matrix", "Rules")
 	o.Errors = append(o.Errors, http.StatusConflict, http.StatusPreconditionFailed)
 	huma.Register(api, o, func(ctx context.Context, in *struct {
@@ -576,13 +592,10 @@ func (a *API) registerResources() {
 		b := in.Body
 		r, err := a.svc.UpdateRule(ctx, c(ctx), in.ID, domain.Rule{Name: b.Name, Criteria: b.Criteria, Grants: b.Grants, Version: want})
 		if err != nil {
-			// The service has no GetRule: with If-Match, its conflict
-			// is the stale version.
-			if want != 0 && domain.Is(err, domain.KindConflict) {
-				p := newProblem(http.StatusPreconditionFailed, "precondition_failed", message(err))
-				return nil, p
-			}
-			return nil, a.problem(err)
+			return nil, a.staleOr(err, want, func() (int64, error) {
+				r, err := a.svc.GetRule(ctx, c(ctx), in.ID)
+				return r.Version, err
+			})
 		}
 		return a.ruleOut(ctx, r), nil
 	})

@@ -214,9 +214,6 @@ func (a *API) staleOr(err error, want int64, current func() (int64, error)) erro
 	return a.problem(err)
 }
 
-// revision is the revision the engine answers at: after a write, at least
-// the revision the write committed (the service catches the engine up to
-// it before returning).
 // revision is what a write answers with: the revision its own
 // transaction committed, or, for a write that changed nothing, the one the
 // engine is at.

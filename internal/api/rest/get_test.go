@@ -1,0 +1,45 @@
+package rest_test
+
+import (
+	"net/http"
+	"testing"
+)
+
+// Rules and folder types have their own GET with an ETag, and a stale
+// If-Match on a rule update is 412 with the current version.
+func TestGetRuleAndFolderTypeWithETags(t *testing.T) {
+	e := newEnv(t)
+	ft := e.do(&e.admin, http.MethodPost, "/api/v1/folder-types", map[string]any{
+		"name": "Project", "contexts": []string{"root", "document"}, "properties": []string{"Therapeutic area"}}).want(t, http.StatusCreated)
+	ftID := ft.str("id")
+	got := e.do(&e.admin, http.MethodGet, "/api/v1/folder-types/"+ftID, nil).want(t, http.StatusOK)
+	if got.str("name") != "Project" || got.Header.Get("ETag") != `"1"` {
+		t.Errorf("GET folder type = %s, ETag %q", got.Raw, got.Header.Get("ETag"))
+	}
+	e.do(&e.admin, http.MethodGet, "/api/v1/folder-types/nope", nil).want(t, http.StatusNotFound)
+
+	g := e.sysGroup("Cardiology")
+	rule := e.do(&e.admin, http.MethodPost, "/api/v1/groups/"+g+"/rules", map[string]any{
+		"name":     "Cardio documents",
+		"criteria": []map[string]any{{"folder_type_id": ftID, "property": "Therapeutic area", "operator": "eq", "value": "Cardiovascular"}},
+		"grants":   map[string][]string{"document": {"read", "edit"}},
+	}).want(t, http.StatusCreated)
+	id := rule.str("id")
+	got = e.do(&e.admin, http.MethodGet, "/api/v1/rules/"+id, nil).want(t, http.StatusOK)
+	if got.str("name") != "Cardio documents" || got.Header.Get("ETag") != `"1"` {
+		t.Errorf("GET rule = %s, ETag %q", got.Raw, got.Header.Get("ETag"))
+	}
+	body := map[string]any{
+		"name":     "Cardio documents (read)",
+		"criteria": []map[string]any{{"folder_type_id": ftID, "property": "Therapeutic area", "operator": "eq", "value": "Cardiovascular"}},
+		"grants":   map[string][]string{"document": {"read"}},
+	}
+	e.do(&e.admin, http.MethodPut, "/api/v1/rules/"+id, body, "If-Match", `"1"`).want(t, http.StatusOK)
+	stale := e.do(&e.admin, http.MethodPut, "/api/v1/rules/"+id, body, "If-Match", `"1"`)
+	if stale.Status != http.StatusPreconditionFailed {
+		t.Errorf("stale If-Match on a rule = %d %s, want 412", stale.Status, stale.Raw)
+	}
+	// Someone who may not see the group does not see its rule either (R21).
+	bob := e.user("bob", "")
+	e.do(&bob, http.MethodGet, "/api/v1/rules/"+id, nil).want(t, http.StatusNotFound)
+}
