@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse/gatehouse/internal/cli"
 )
 
 func main() {
@@ -68,6 +70,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())}
 	})
 	root.AddCommand(newServeCmd(getenv), newMigrateCmd(getenv), newVersionCmd())
+	root.AddCommand(cli.Commands(cli.Env{Getenv: getenv})...)
 	return root
 }
 

@@ -118,7 +118,7 @@ func (e *authEnv) adminToken() string {
 	return e.call(c, "", "POST", "/api/v1/tokens", map[string]any{"name": "test admin"}).want(e.t, 201).str("secret")
 }
 
-func TestLoginSetsSessionCookie(t *testing.T) {
+func TestAuthLoginSetsSessionCookie(t *testing.T) {
 	e := newAuthEnv(t)
 	c := e.client()
 	before := time.Now()
@@ -149,7 +149,7 @@ func TestLoginSetsSessionCookie(t *testing.T) {
 	}
 }
 
-func TestLoginFailuresAreGeneric(t *testing.T) {
+func TestAuthLoginFailuresAreGeneric(t *testing.T) {
 	e := newAuthEnv(t)
 	bob := e.user("bob", "")
 	e.do(&e.admin, "PUT", "/api/v1/users/"+bob.UserID+"/password", map[string]any{"password": "bob-secret-1"}).want(t, 200)
@@ -174,7 +174,7 @@ func TestLoginFailuresAreGeneric(t *testing.T) {
 	e.call(e.client(), "", "POST", "/api/v1/login", map[string]any{"username": 3, "password": "x"}).problem(t, 422, "body.username")
 }
 
-func TestLoginThrottled(t *testing.T) {
+func TestAuthLoginThrottled(t *testing.T) {
 	e := newAuthEnv(t)
 	c := e.client()
 	var last resp
@@ -194,7 +194,7 @@ func TestLoginThrottled(t *testing.T) {
 	e.login(c, "admin", "pw-admin-123").problem(t, 429, "")
 }
 
-func TestLogoutRevokesSession(t *testing.T) {
+func TestAuthLogoutRevokesSession(t *testing.T) {
 	e := newAuthEnv(t)
 	c := e.client()
 	e.login(c, "admin", "pw-admin-123").want(t, 200)
@@ -218,7 +218,7 @@ func TestLogoutRevokesSession(t *testing.T) {
 	e.call(e.client(), "", "POST", "/api/v1/logout", nil).want(t, 204)
 }
 
-func TestTokens(t *testing.T) {
+func TestAuthTokens(t *testing.T) {
 	e := newAuthEnv(t)
 	admin := e.adminToken()
 	if !strings.HasPrefix(admin, authn.TokenPrefix) {
@@ -263,7 +263,7 @@ func TestTokens(t *testing.T) {
 	e.call(anon, admin, "DELETE", "/api/v1/tokens/nope", nil).problem(t, 404, "")
 }
 
-func TestOtherUsersTokens(t *testing.T) {
+func TestAuthOtherUsersTokens(t *testing.T) {
 	e := newAuthEnv(t)
 	admin := e.adminToken()
 	anon := e.client()

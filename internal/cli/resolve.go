@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/domain"
+)
+
+// Commands take an object by id or by name: ids are what the API uses,
+// names are what people type. An id is tried first; on 404, an exact
+// (case-insensitive) name among the search results.
+
+// resolve finds one object by id, then by name.
+func resolve[T any](ctx context.Context, what, s string, get func(string) (T, error),
+	search func(string) ([]T, error), name func(T) string) (T, error) {
+	v, err := get(s)
+	if err == nil || !client.IsNotFound(err) {
+		return v, err
+	}
+	items, serr := search(s)
+	if serr != nil {
+		return v, err // the 404 says more than a failed search
+	}
+	var found []T
+	for _, x := range items {
+		if strings.EqualFold(name(x), s) {
+			found = append(found, x)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return v, fmt.Errorf("no %s with the id or name %q (or you may not see it)", what, s)
+	}
+	return v, fmt.Errorf("several %ss are named %q: give the id", what, s)
+}
+
+func resolveUser(ctx context.Context, c *client.Client, s string) (domain.User, error) {
+	return resolve(ctx, "user", s,
+		func(id string) (domain.User, error) { return c.GetUser(ctx, id) },
+		func(q string) ([]domain.User, error) {
+			p, err := c.ListUsers(ctx, client.ListOptions{Search: q, Limit: 1000})
+			return p.Items, err
+		},
+		func(u domain.User) string { return u.Username })
+}
+
+func resolveGroup(ctx context.Context, c *client.Client, s string) (domain.Group, error) {
+	return resolve(ctx, "group", s,
+		func(id string) (domain.Group, error) { return c.GetGroup(ctx, id) },
+		func(q string) ([]domain.Group, error) {
+			p, err := c.ListGroups(ctx, client.GroupQuery{ListOptions: client.ListOptions{Search: q, Limit: 1000}})
+			return p.Items, err
+		},
+		func(g domain.Group) string { return g.Name })
+}
+
+func resolveRole(ctx context.Context, c *client.Client, s string) (domain.Role, error) {
+	return resolve(ctx, "role", s,
+		func(id string) (domain.Role, error) { return c.GetRole(ctx, id) },
+		func(q string) ([]domain.Role, error) {
+			p, err := c.ListRoles(ctx, "", client.ListOptions{Search: q, Limit: 1000})
+			return p.Items, err
+		},
+		func(r domain.Role) string { return r.Name })
+}
+
+func resolveProject(ctx context.Context, c *client.Client, s string) (domain.Project, error) {
+	return resolve(ctx, "project", s,
+		func(id string) (domain.Project, error) { return c.GetProject(ctx, id) },
+		func(q string) ([]domain.Project, error) {
+			p, err := c.ListProjects(ctx, client.ListOptions{Search: q, Limit: 1000})
+			return p.Items, err
+		},
+		func(p domain.Project) string { return p.Name })
+}
+
+// subject turns a check's subject into the API's form: user:<id> and
+// anonymous as they are, "me" for the caller, else a user's id or name.
+func subject(ctx context.Context, c *client.Client, s string) (string, error) {
+	switch {
+	case s == "me" || s == "":
+		return "", nil
+	case s == "anonymous" || strings.HasPrefix(s, "user:"):
+		return s, nil
+	}
+	u, err := resolveUser(ctx, c, s)
+	if err != nil {
+		return "", err
+	}
+	return "user:" + u.ID, nil
+}
+
+// resource turns project:<name> into project:<id>; other forms
+// (system, domain:<name>, folder:<id>, project:<id>) go as they are. A
+// project the caller cannot read goes as typed too: the server's answer
+// about it is the one to show.
+func resource(ctx context.Context, c *client.Client, s string) string {
+	name, ok := strings.CutPrefix(s, "project:")
+	if !ok || name == "" {
+		return s
+	}
+	p, err := resolveProject(ctx, c, name)
+	if err != nil {
+		return s
+	}
+	return "project:" + p.ID
+}
