@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -136,6 +137,9 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 		return domain.E(op, domain.KindForbidden, errors.New(d.missing))
 	}
 	if err != nil {
+		if domain.Is(err, domain.KindExists) && len(domain.FieldsOf(err)) == 0 {
+			return domain.E(op, domain.KindExists, takenName(action))
+		}
 		return domain.E(op, err)
 	}
 	if change.Revision > 0 {
@@ -145,6 +149,25 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 		}
 	}
 	return nil
+}
+
+// takenName words a unique-key clash for the person who chose the name:
+// the store reports only that a key is taken, and its driver's text would
+// mean nothing to them.
+func takenName(action string) domain.FieldError {
+	entity, _, _ := strings.Cut(action, ".")
+	what := strings.ReplaceAll(entity, "_", " ")
+	switch entity {
+	case "user":
+		return domain.FieldError{Field: "username", Message: "another user already has this username (usernames are unique regardless of case)"}
+	case "group":
+		return domain.FieldError{Field: "name", Message: "another group of the same scope already has this name (names are unique regardless of case)"}
+	case "folder":
+		return domain.FieldError{Field: "name", Message: "another folder in the same parent already has this name (names are unique regardless of case)"}
+	case "rule":
+		return domain.FieldError{Field: "name", Message: "another rule of this group already has this name (names are unique regardless of case)"}
+	}
+	return domain.FieldError{Field: "name", Message: "another " + what + " already has this name (names are unique regardless of case)"}
 }
 
 // authenticated refuses anonymous callers: nothing administrative is open

@@ -123,3 +123,18 @@ func TestR20_CommitRecorderGivesTheWritesOwnRevision(t *testing.T) {
 		t.Errorf("a refused write recorded revision %d", got)
 	}
 }
+
+// A name clash names the field and says why, without the driver's text.
+func TestDuplicateNamesAreExplained(t *testing.T) {
+	e := newEnv(t)
+	e.project("CT study", domain.ModeMultiple)
+	_, err := e.svc.CreateProject(e.ctx, e.admin, domain.Project{Name: "ct STUDY"})
+	wantKind(t, err, domain.KindExists)
+	wantField(t, err, "name")
+	if strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "constraint") {
+		t.Errorf("the error leaks the driver's text: %v", err)
+	}
+	e.user("alice", "")
+	_, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ALICE"})
+	wantField(t, err, "username")
+}
