@@ -115,13 +115,21 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 	if err := s.authenticated(op, c); err != nil {
 		return err
 	}
-	// Authorization reads the engine, so bring it up to what is committed
-	// now: a permission taken away by another writer (or replica) a moment
-	// ago must not still authorize this write.
-	if err := s.f.CatchUp(ctx, 0); err != nil {
-		return domain.E(op, err)
-	}
-	change, err := s.st.InTx(ctx, fn)
+	change, err := s.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		// Authorization reads the engine, so bring it up to the revision
+		// this transaction builds on. Writers are serialized (store
+		// contract), so nothing can commit between that revision and this
+		// write: a permission taken away by another writer, or another
+		// replica, a moment ago no longer authorizes it.
+		rev, err := tx.Revision(ctx)
+		if err != nil {
+			return err
+		}
+		if err := s.f.CatchUp(ctx, rev); err != nil {
+			return err
+		}
+		return fn(ctx, tx)
+	})
 	var d *denial
 	if errors.As(err, &d) {
 		_, aerr := s.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {

@@ -138,3 +138,25 @@ func TestDuplicateNamesAreExplained(t *testing.T) {
 	_, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ALICE"})
 	wantField(t, err, "username")
 }
+
+// A permission another replica took away (a commit this process's engine
+// has not applied yet) no longer authorizes a write (R21, R22).
+func TestWriteSeesAnotherReplicasCommitBeforeAuthorizing(t *testing.T) {
+	e := newEnv(t)
+	editors := e.sysGroup("Editors", domain.PermGroupsEdit, domain.PermRolesView)
+	bob := e.user("bob", "")
+	e.add(editors.ID, bob)
+	if _, err := e.svc.CreateGroup(e.ctx, bob, domain.Group{Name: "First", Scope: domain.ScopeSystem}); err != nil {
+		t.Fatalf("bob may create groups while in Editors: %v", err)
+	}
+	// Another replica removes bob from Editors, straight in the database.
+	_, err := e.st.InTx(e.ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.DeleteMembership(ctx, editors.ID, bob.UserID); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, &domain.AuditEvent{ActorName: "replica-2", Action: "group.member_remove", Outcome: domain.OutcomeSuccess})
+	})
+	e.must(err)
+	_, err = e.svc.CreateGroup(e.ctx, bob, domain.Group{Name: "Second", Scope: domain.ScopeSystem})
+	wantKind(t, err, domain.KindForbidden, domain.PermGroupsEdit)
+}

@@ -110,9 +110,6 @@ type Store interface {
 	// at most limit of them (limit <= 0 means a backend default of 1000).
 	ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error)
 
-	// Revision returns the last committed revision (0 for a new database).
-	Revision(ctx context.Context) (int64, error)
-
 	// Ping reports whether the database is reachable and migrated to at
 	// least the version this binary embeds (KindUnavailable otherwise). A
 	// database migrated newer than the binary is accepted, so replicas can
@@ -143,6 +140,12 @@ type Store interface {
 // Reader holds the read methods, available on the Store (each call its
 // own read) and inside a transaction (reading the transaction's state).
 type Reader interface {
+	// Revision returns the last committed revision (0 for a new
+	// database). Inside a write transaction it is the revision the
+	// transaction builds on: writers are serialized, so no other commit
+	// can come between it and this transaction's own.
+	Revision(ctx context.Context) (int64, error)
+
 	GetUser(ctx context.Context, id string) (domain.User, error)
 	// GetUserByUsername finds a user by username, case-insensitively.
 	GetUserByUsername(ctx context.Context, username string) (domain.User, error)

@@ -236,16 +236,6 @@ func (c *conn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return c.db.r.QueryRowContext(ctx, q, args...)
 }
 
-// Revision returns the last committed revision.
-func (db *DB) Revision(ctx context.Context) (int64, error) {
-	c := &conn{db: db}
-	var rev int64
-	if err := c.queryRow(ctx, `SELECT revision FROM gh_revision WHERE id = 1`).Scan(&rev); err != nil {
-		return 0, db.mapErr("store.Revision", err, domain.KindInvalid)
-	}
-	return rev, nil
-}
-
 // Migrate applies every embedded migration the database lacks.
 func (db *DB) Migrate(ctx context.Context) error {
 	p, err := db.provider()

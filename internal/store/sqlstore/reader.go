@@ -351,6 +351,16 @@ func (r reader) ListRules(ctx context.Context, groupID string) ([]domain.Rule, e
 	return out, err
 }
 
+// Revision returns the last committed revision; inside a write
+// transaction, the one the transaction builds on.
+func (r reader) Revision(ctx context.Context) (int64, error) {
+	var rev int64
+	if err := r.c.queryRow(ctx, `SELECT revision FROM gh_revision WHERE id = 1`).Scan(&rev); err != nil {
+		return 0, r.c.db.mapErr("store.Revision", err, domain.KindInvalid)
+	}
+	return rev, nil
+}
+
 func (r reader) GetSetting(ctx context.Context, key string) (s domain.Setting, err error) {
 	err = r.getOne(ctx, "store.GetSetting", "setting "+key, func(sc scanner) error { return sc.Scan(&s.Key, &s.Value) },
 		`SELECT key, value FROM settings WHERE key = ?`, key)
