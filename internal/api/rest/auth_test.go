@@ -214,6 +214,10 @@ func TestAuthLogoutRevokesSession(t *testing.T) {
 	other := e.client()
 	other.Jar.SetCookies(u.URL, stolen)
 	e.call(other, "", "GET", "/api/v1/me", nil).problem(t, 401, "")
+	// Signing out with the dead cookie succeeds and clears it.
+	if r := e.call(other, "", "POST", "/api/v1/logout", nil).want(t, 204); !strings.Contains(r.Header.Get("Set-Cookie"), "Max-Age=0") {
+		t.Errorf("logout with a dead cookie: Set-Cookie = %q, want the cookie cleared", r.Header.Get("Set-Cookie"))
+	}
 	// Without a session, logout does nothing and says so with 204.
 	e.call(e.client(), "", "POST", "/api/v1/logout", nil).want(t, 204)
 }

@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -76,6 +77,9 @@ type API struct {
 	now  func() time.Time
 	huma huma.API
 	mux  *http.ServeMux
+	// cookies clears a dead session's cookie on sign-out; nil without
+	// the sign-in endpoints.
+	cookies Cookies
 }
 
 // New builds the API over svc. The handler serves every path under
@@ -101,6 +105,7 @@ func New(svc *service.Service, auth Authenticator, opts Options) *API {
 	ps.Description = "An RFC 9457 problem (application/problem+json); see docs/api.md, Errors."
 	reg.Map()["ErrorModel"] = ps
 	if opts.Sessions != nil && opts.Cookies != nil {
+		a.cookies = opts.Cookies
 		a.RegisterAuth(opts.Sessions, opts.Cookies)
 	}
 	return a
@@ -148,6 +153,15 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	id, err := a.auth.Identify(r)
 	if err != nil {
+		var f *httpauth.Failure
+		if a.cookies != nil && r.Method == http.MethodPost && r.URL.Path == Prefix+"/logout" &&
+			errors.As(err, &f) && f.Status == http.StatusUnauthorized && !f.Bearer {
+			// Signing out with a session that already ended succeeds: the
+			// browser's stale cookie is cleared all the same.
+			a.cookies.ClearSessionCookie(w, r)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		httpauth.WriteError(w, err)
 		return
 	}
