@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/api/health"
 	"github.com/gatehouse/gatehouse/internal/api/rest"
+	"github.com/gatehouse/gatehouse/internal/api/scim"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
@@ -128,6 +129,8 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	h.AddCheck("engine", func(ctx context.Context) error { return svc.Follower().CatchUp(ctx, 0) })
 	h.Register(mux)
 	mux.Handle(rest.Prefix+"/", api)
+	// SCIM 2.0 for identity providers: bearer API tokens only (see docs/scim.md).
+	mux.Handle(scim.Prefix+"/", scim.New(svc, ha, scim.Options{Log: log}))
 
 	srv := &http.Server{
 		Handler:           mux,

@@ -1,0 +1,553 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/authn"
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// What the SCIM transport (internal/api/scim) needs beyond the REST use
+// cases. The rules, as docs/decisions.md ("SCIM provisioning") says:
+//
+//   - SCIM needs scim.provision AND, for each operation, the users.* or
+//     groups.* permission that the same REST write needs, held by the
+//     token's user. scim.provision never implies them: it only lets a token
+//     whose limit is scim.provision use its user's user and group
+//     administration rights through /scim/v2 (SCIMCaller), and R21–R29 then
+//     apply exactly as over REST (same checks, same audit log).
+//   - The IdP owns what it provisioned, and nothing else: SCIM sees, changes
+//     and deletes only users whose source is scim; a SCIM group's member
+//     list is its scim users, so replacing it never removes a local user
+//     an administrator put there.
+
+// ErrStaleVersion is the cause of the KindConflict error a SCIM write
+// returns when the object's version is not the one the client named
+// (If-Match); the transport answers 412.
+var ErrStaleVersion = errors.New("the object changed meanwhile")
+
+// scimRights are the permissions a token limited to scim.provision may
+// use through /scim/v2, when its user holds them.
+var scimRights = []string{
+	domain.PermScimProvision,
+	domain.PermUsersView, domain.PermUsersEdit, domain.PermUsersDelete,
+	domain.PermGroupsView, domain.PermGroupsEdit, domain.PermGroupsDelete, domain.PermGroupsMembers,
+	domain.PermRolesView, // groups.edit works only alongside it (R9)
+}
+
+// SCIMCaller checks that c may use SCIM at all (it holds scim.provision,
+// within its token's limit) and returns the caller SCIM operations run
+// as: for a limited token, its limit widened to the user and group
+// administration keys. The engine still intersects them with what the
+// user holds, so the token never holds more than its user.
+func (s *Service) SCIMCaller(c Caller) (Caller, error) {
+	const op = "service.SCIMCaller"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return c, err
+	}
+	if !p.has(domain.PermScimProvision) {
+		return c, forbidden(op, "missing permission %s", domain.PermScimProvision)
+	}
+	if c.Limited() {
+		c.Limit = union(c.Limit, scimRights)
+	}
+	return c, nil
+}
+
+func notSCIM(op, id string) error {
+	return domain.Errorf(op, domain.KindNotFound, "user %s not found among the users provisioned over SCIM", id)
+}
+
+// GetSCIMUser returns a user provisioned over SCIM (users.view).
+func (s *Service) GetSCIMUser(ctx context.Context, c Caller, id string) (domain.User, error) {
+	const op = "service.GetSCIMUser"
+	u, err := s.GetUser(ctx, c, id)
+	if err != nil {
+		return u, err
+	}
+	if u.Source != domain.SourceSCIM {
+		return domain.User{}, notSCIM(op, id)
+	}
+	return u, nil
+}
+
+// ListSCIMUsers returns every user provisioned over SCIM (users.view), by
+// username. SCIM filters, sorts and pages in memory over this list.
+func (s *Service) ListSCIMUsers(ctx context.Context, c Caller) ([]domain.User, error) {
+	all, err := collect(ctx, func(cur string) (store.Page[domain.User], error) {
+		return s.ListUsers(ctx, c, store.ListQuery{Cursor: cur, Limit: 1000})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, u := range all {
+		if u.Source == domain.SourceSCIM {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// CreateSCIMUser creates a user with source scim, active or disabled, in
+// one transaction (users.edit).
+func (s *Service) CreateSCIMUser(ctx context.Context, c Caller, in NewUser, active bool) (domain.User, error) {
+	const op, action = "service.CreateSCIMUser", "user.create"
+	u := domain.User{ID: in.ID, Username: in.Username, Email: in.Email, DisplayName: in.DisplayName, Status: domain.UserActive,
+		Source: domain.SourceSCIM, ExternalID: in.ExternalID, ShowPersonalInfo: true}
+	if !active {
+		u.Status = domain.UserDisabled
+	}
+	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		p, err := s.perms(op, c)
+		if err != nil {
+			return err
+		}
+		if !p.has(domain.PermUsersEdit) {
+			return deny("user", "", "missing permission %s (R21)", domain.PermUsersEdit)
+		}
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		if u.ID == "" {
+			u.ID = domain.NewID()
+		}
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, action, "user", u.ID, nil, u, "provisioned over SCIM")
+	})
+	return u, err
+}
+
+// SCIMUserUpdate is the new state of a SCIM user's fields; nil leaves a
+// field as it is.
+type SCIMUserUpdate struct {
+	Username    *string
+	Email       *string
+	DisplayName *string
+	ExternalID  *string
+	Active      *bool
+	Version     int64 // when not zero, must be the stored version (ErrStaleVersion)
+}
+
+// UpdateSCIMUser changes a SCIM user's profile and status in one
+// transaction (users.edit, on a user who holds no more than the caller).
+// Disabling signs the user out everywhere, as SetUserStatus does.
+func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SCIMUserUpdate) (domain.User, error) {
+	const op = "service.UpdateSCIMUser"
+	// One audit record: the status change shows in its before and after.
+	return s.changeUser(ctx, c, op, "user.update", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
+		if u.Source != domain.SourceSCIM {
+			return notSCIM(op, id)
+		}
+		if up.Version != 0 && up.Version != u.Version {
+			return domain.E(op, domain.KindConflict, fmt.Errorf("user %s: %w (version %d, not %d)", id, ErrStaleVersion, u.Version, up.Version))
+		}
+		if up.Username != nil {
+			u.Username = *up.Username
+		}
+		if up.Email != nil {
+			u.Email = *up.Email
+		}
+		if up.DisplayName != nil {
+			u.DisplayName = *up.DisplayName
+		}
+		if up.ExternalID != nil {
+			u.ExternalID = *up.ExternalID
+		}
+		if up.Active != nil {
+			status := domain.UserActive
+			if !*up.Active {
+				status = domain.UserDisabled
+			}
+			if status != u.Status && status == domain.UserDisabled {
+				if id == c.UserID {
+					return invalid(op, "active", "you cannot disable yourself")
+				}
+				if _, err := authn.RevokeSessionsInTx(ctx, tx, c, id, "account disabled"); err != nil {
+					return err
+				}
+			}
+			u.Status = status
+		}
+		return nil
+	})
+}
+
+// DeleteSCIMUser deletes a user provisioned over SCIM, as DeleteUser does.
+// version, when not zero, must be the stored one; it is compared just
+// before the deletion's own transaction, so a change in between is not
+// seen (a narrow window, accepted: the deletion is what the IdP wants).
+func (s *Service) DeleteSCIMUser(ctx context.Context, c Caller, id string, version int64) error {
+	const op = "service.DeleteSCIMUser"
+	u, err := s.GetSCIMUser(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	if version != 0 && version != u.Version {
+		return domain.E(op, domain.KindConflict, fmt.Errorf("user %s: %w", id, ErrStaleVersion))
+	}
+	return s.DeleteUser(ctx, c, id)
+}
+
+// isSCIMGroup reports whether g is exposed as a SCIM Group: a system
+// group that is not built in (Everyone and Public have no member list,
+// and Administrators is not for an IdP to fill).
+func isSCIMGroup(g *domain.Group) bool {
+	return g.Scope == domain.ScopeSystem && g.Builtin == domain.BuiltinNone
+}
+
+// SCIMGroup is a SCIM Group: a system group and its SCIM members.
+type SCIMGroup struct {
+	Group   domain.Group
+	Members []domain.User // members whose source is scim, by username
+}
+
+// GetSCIMGroup returns a SCIM group with its SCIM members (groups.view
+// and users.view).
+func (s *Service) GetSCIMGroup(ctx context.Context, c Caller, id string) (SCIMGroup, error) {
+	const op = "service.GetSCIMGroup"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return SCIMGroup{}, err
+	}
+	g, err := loadGroup(ctx, s.st, p, op, id)
+	if err != nil {
+		return SCIMGroup{}, domain.E(op, err)
+	}
+	if !isSCIMGroup(&g) {
+		return SCIMGroup{}, domain.Errorf(op, domain.KindNotFound, "group %s is not a SCIM group", id)
+	}
+	return s.scimGroup(ctx, p, op, g)
+}
+
+func (s *Service) scimGroup(ctx context.Context, p *perms, op string, g domain.Group) (SCIMGroup, error) {
+	if !p.has(domain.PermUsersView) {
+		return SCIMGroup{}, forbidden(op, "missing permission %s: a group's members are users", domain.PermUsersView)
+	}
+	ms, err := allMembers(ctx, s.st, g.ID)
+	if err != nil {
+		return SCIMGroup{}, domain.E(op, err)
+	}
+	out := SCIMGroup{Group: g, Members: []domain.User{}}
+	for _, m := range ms {
+		if m.User.Source == domain.SourceSCIM && m.Membership.ActiveAt(s.now()) {
+			m.User.PasswordHash = ""
+			out.Members = append(out.Members, m.User)
+		}
+	}
+	return out, nil
+}
+
+// ListSCIMGroups returns every SCIM group with its SCIM members (groups.view
+// and users.view), by name.
+func (s *Service) ListSCIMGroups(ctx context.Context, c Caller) ([]SCIMGroup, error) {
+	const op = "service.ListSCIMGroups"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return nil, err
+	}
+	gs, err := collect(ctx, func(cur string) (store.Page[domain.Group], error) {
+		return s.ListGroups(ctx, c, store.ListQuery{Cursor: cur, Limit: 1000, Scope: domain.ScopeSystem})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []SCIMGroup{}
+	for _, g := range gs {
+		if !isSCIMGroup(&g) {
+			continue
+		}
+		sg, err := s.scimGroup(ctx, p, op, g)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sg)
+	}
+	return out, nil
+}
+
+// SCIMUserGroups returns the SCIM groups a user is directly and currently
+// a member of (groups.view and users.view), for User.groups.
+func (s *Service) SCIMUserGroups(ctx context.Context, c Caller, userID string) ([]domain.Group, error) {
+	const op = "service.SCIMUserGroups"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return nil, err
+	}
+	if !p.has(domain.PermGroupsView) || !p.has(domain.PermUsersView) {
+		return nil, forbidden(op, "missing permission %s and %s", domain.PermGroupsView, domain.PermUsersView)
+	}
+	ms, err := s.st.ListUserMemberships(ctx, userID)
+	if err != nil {
+		return nil, domain.E(op, err)
+	}
+	out := []domain.Group{}
+	now := s.now()
+	for _, m := range ms {
+		if !m.ActiveAt(now) {
+			continue
+		}
+		g, err := s.st.GetGroup(ctx, m.GroupID)
+		if domain.Is(err, domain.KindNotFound) {
+			continue
+		} else if err != nil {
+			return nil, domain.E(op, err)
+		}
+		if isSCIMGroup(&g) {
+			out = append(out, g)
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.Group) int { return strings.Compare(domain.NameKey(a.Name), domain.NameKey(b.Name)) })
+	return out, nil
+}
+
+// SCIMGroupChange is the new state of a SCIM group: its name when not nil,
+// and its SCIM member list when Members is not nil (the IDs of users
+// provisioned over SCIM; members of another source are kept as they are).
+type SCIMGroupChange struct {
+	Name    *string
+	Members *[]string
+	Version int64 // when not zero, must be the stored version (ErrStaleVersion)
+}
+
+// CreateSCIMGroup creates a system group with its members in one
+// transaction: groups.edit (with roles.view, R9), and groups.members
+// (with users.view) when it has members.
+func (s *Service) CreateSCIMGroup(ctx context.Context, c Caller, name string, members []string) (SCIMGroup, error) {
+	const op, action = "service.CreateSCIMGroup", "group.create"
+	g := domain.Group{Name: name, Scope: domain.ScopeSystem}
+	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		p, err := s.perms(op, c)
+		if err != nil {
+			return err
+		}
+		if !p.mayAdministerGroup(&g, domain.PermGroupsEdit) {
+			return deny("group", "", "missing permission %s (R21)", domain.PermGroupsEdit)
+		}
+		if err := p.needsAlongside(&g, domain.PermGroupsEdit, "group", ""); err != nil {
+			return err
+		}
+		if err := g.Validate(); err != nil {
+			return err
+		}
+		g.ID = domain.NewID()
+		if err := tx.CreateGroup(ctx, &g); err != nil {
+			return err
+		}
+		if err := audit(ctx, tx, c, action, "group", g.ID, nil, g, "provisioned over SCIM"); err != nil {
+			return err
+		}
+		if len(members) == 0 {
+			return nil
+		}
+		return s.setSCIMMembers(ctx, tx, p, c, &g, members)
+	})
+	if err != nil {
+		return SCIMGroup{}, err
+	}
+	return s.GetSCIMGroup(ctx, c, g.ID)
+}
+
+// ChangeSCIMGroup renames a SCIM group and/or sets its SCIM member list in
+// one transaction, authorized as UpdateGroup, AddMembers and RemoveMembers
+// are (R21–R25), one audit record per change.
+func (s *Service) ChangeSCIMGroup(ctx context.Context, c Caller, id string, ch SCIMGroupChange) (SCIMGroup, error) {
+	const op = "service.ChangeSCIMGroup"
+	action := "group.update"
+	if ch.Name == nil {
+		action = "group.member_add"
+	}
+	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		p, err := s.perms(op, c)
+		if err != nil {
+			return err
+		}
+		g, err := loadGroup(ctx, tx, p, op, id)
+		if err != nil {
+			return err
+		}
+		if !isSCIMGroup(&g) {
+			return domain.Errorf(op, domain.KindNotFound, "group %s is not a SCIM group", id)
+		}
+		if ch.Version != 0 && ch.Version != g.Version {
+			return domain.E(op, domain.KindConflict, fmt.Errorf("group %s: %w (version %d, not %d)", id, ErrStaleVersion, g.Version, ch.Version))
+		}
+		if ch.Name != nil && *ch.Name != g.Name {
+			if !p.mayAdministerGroup(&g, domain.PermGroupsEdit) {
+				return deny("group", id, "missing permission %s (R21)", domain.PermGroupsEdit)
+			}
+			if err := p.needsAlongside(&g, domain.PermGroupsEdit, "group", id); err != nil {
+				return err
+			}
+			before := g
+			g.Name = *ch.Name
+			if err := g.Validate(); err != nil {
+				return err
+			}
+			if err := tx.UpdateGroup(ctx, &g); err != nil {
+				return err
+			}
+			if err := audit(ctx, tx, c, "group.update", "group", id, before, g, "over SCIM"); err != nil {
+				return err
+			}
+		}
+		if ch.Members != nil {
+			return s.setSCIMMembers(ctx, tx, p, c, &g, *ch.Members)
+		}
+		return nil
+	})
+	if err != nil {
+		return SCIMGroup{}, err
+	}
+	return s.GetSCIMGroup(ctx, c, id)
+}
+
+// setSCIMMembers makes the group's SCIM members exactly want: the same
+// checks and effects as AddMembers and RemoveMembers (R3, R21–R25), only
+// when something changes.
+func (s *Service) setSCIMMembers(ctx context.Context, tx store.Tx, p *perms, c Caller, g *domain.Group, want []string) error {
+	const op = "service.setSCIMMembers"
+	current, err := allMembers(ctx, tx, g.ID)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, m := range current {
+		if m.User.Source == domain.SourceSCIM {
+			have[m.User.ID] = true
+		}
+	}
+	wanted := map[string]bool{}
+	var add []domain.User
+	for i, uid := range want {
+		if wanted[uid] {
+			continue
+		}
+		wanted[uid] = true
+		if have[uid] {
+			continue
+		}
+		u, err := tx.GetUser(ctx, uid)
+		if domain.Is(err, domain.KindNotFound) || (err == nil && u.Source != domain.SourceSCIM) {
+			return invalid(op, fmt.Sprintf("members[%d].value", i), "user %s does not exist among the users provisioned over SCIM", uid)
+		} else if err != nil {
+			return err
+		}
+		add = append(add, u)
+	}
+	var remove []string
+	for _, m := range current {
+		if have[m.User.ID] && !wanted[m.User.ID] {
+			remove = append(remove, m.User.ID)
+		}
+	}
+	if len(add) == 0 && len(remove) == 0 {
+		return nil
+	}
+	if err := authorizeMembers(p, op, g); err != nil {
+		return err
+	}
+	projects, err := presentIn(ctx, tx, g)
+	if err != nil {
+		return err
+	}
+	if err := checkMembershipGrant(ctx, tx, p, g, projects); err != nil {
+		return err
+	}
+	for _, uid := range remove {
+		m, err := tx.GetMembership(ctx, g.ID, uid)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteMembership(ctx, g.ID, uid); err != nil {
+			return err
+		}
+		for _, pr := range projects {
+			if _, err := ensureIndividualRow(ctx, tx, uid, pr.ID); err != nil {
+				return err
+			}
+		}
+		if err := audit(ctx, tx, c, "group.member_remove", "group", g.ID, m, nil, "user "+uid+projectsDetail(projects)+"; over SCIM"); err != nil {
+			return err
+		}
+	}
+	var exclusive []domain.Project
+	for _, pr := range projects {
+		proj, err := tx.GetProject(ctx, pr.ID)
+		if err != nil {
+			return err
+		}
+		if proj.MembershipMode == domain.ModeExclusive {
+			exclusive = append(exclusive, proj)
+		}
+	}
+	now := s.now()
+	for _, u := range add {
+		for _, proj := range exclusive {
+			others, err := exclusiveGroups(ctx, tx, u.ID, proj.ID, now)
+			if err != nil {
+				return err
+			}
+			for _, o := range others {
+				if o.ID != g.ID {
+					return domain.E(op, domain.KindConflict, domain.FieldError{Field: "members",
+						Message: fmt.Sprintf("project %q is exclusive and %s is already in group %q there (R23)", proj.Name, u.Username, o.Name)})
+				}
+			}
+		}
+		m := domain.Membership{GroupID: g.ID, UserID: u.ID}
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		if err := tx.PutMembership(ctx, &m); err != nil {
+			return err
+		}
+		var dropped []string
+		for _, proj := range exclusive {
+			emptied, err := emptyIndividualRights(ctx, tx, u.ID, proj.ID)
+			if err != nil {
+				return err
+			}
+			if emptied {
+				dropped = append(dropped, proj.Name)
+			}
+		}
+		detail := "user " + u.Username + projectsDetail(projects)
+		if len(dropped) > 0 {
+			detail += "; individual rights dropped in " + strings.Join(dropped, ", ") + " (R23)"
+		}
+		if err := audit(ctx, tx, c, "group.member_add", "group", g.ID, nil, m, detail+"; over SCIM"); err != nil {
+			return err
+		}
+	}
+	if g.Builtin == domain.BuiltinAdministrators {
+		return keepAnAdministrator(ctx, tx, now, op)
+	}
+	return nil
+}
+
+// DeleteSCIMGroup deletes a SCIM group (groups.delete). The IdP's DELETE is
+// the confirmation R27 asks for: the group leaves every project it is in.
+func (s *Service) DeleteSCIMGroup(ctx context.Context, c Caller, id string, version int64) error {
+	const op = "service.DeleteSCIMGroup"
+	g, err := s.GetGroup(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	if !isSCIMGroup(&g) {
+		return domain.Errorf(op, domain.KindNotFound, "group %s is not a SCIM group", id)
+	}
+	if version != 0 && version != g.Version {
+		return domain.E(op, domain.KindConflict, fmt.Errorf("group %s: %w", id, ErrStaleVersion))
+	}
+	_, err = s.DeleteGroup(ctx, c, id, DeleteGroupOptions{Confirm: true})
+	return err
+}
