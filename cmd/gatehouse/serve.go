@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse/gatehouse/internal/api/console"
 	"github.com/gatehouse/gatehouse/internal/api/health"
 	"github.com/gatehouse/gatehouse/internal/api/rest"
 	"github.com/gatehouse/gatehouse/internal/api/scim"
@@ -131,6 +132,13 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	mux.Handle(rest.Prefix+"/", api)
 	// SCIM 2.0 for identity providers: bearer API tokens only (see docs/scim.md).
 	mux.Handle(scim.Prefix+"/", scim.New(svc, ha, scim.Options{Log: log}))
+	// The console: a stale cookie sends the browser to the sign-in page
+	// rather than to a 401 document.
+	con, err := console.New(svc, authenticator, httpauth.New(authenticator, httpauth.Options{AnonymousOnStaleCookie: true}), console.Options{Log: log})
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	mux.Handle("/", con)
 
 	srv := &http.Server{
 		Handler:           mux,

@@ -1,0 +1,192 @@
+package console
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/authn"
+	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
+	"github.com/gatehouse/gatehouse/internal/authn/password"
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+)
+
+// The browser tests in test/e2e click through the stories; these check
+// what a browser does not show: escaping, redirects, refusals.
+
+var cheap = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+type env struct {
+	h     http.Handler
+	svc   *service.Service
+	admin service.Caller
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{AdminPassword: "pw-admin-123", PasswordParams: &cheap, Log: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := authn.New(st, authn.Options{PasswordParams: &cheap, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(svc, a, httpauth.New(a, httpauth.Options{AnonymousOnStaleCookie: true}), Options{Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.GetUserByUsername(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{h: c, svc: svc, admin: service.Caller{UserID: u.ID, Username: u.Username}}
+}
+
+func (e *env) do(t *testing.T, method, path string, form url.Values, cookies ...*http.Cookie) *http.Response {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	r := httptest.NewRequest(method, path, body)
+	if form != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return w.Result()
+}
+
+func (e *env) signIn(t *testing.T) *http.Cookie {
+	t.Helper()
+	resp := e.do(t, http.MethodPost, "/login", url.Values{"username": {"admin"}, "password": {"pw-admin-123"}})
+	for _, c := range resp.Cookies() {
+		if c.Name == httpauth.CookieName && c.Value != "" {
+			return c
+		}
+	}
+	t.Fatalf("sign-in set no session cookie (status %d)", resp.StatusCode)
+	return nil
+}
+
+func read(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// User data is escaped where it is shown (html/template's contextual
+// escaping; no template.HTML anywhere).
+func TestUserDataIsEscaped(t *testing.T) {
+	e := newEnv(t)
+	ck := e.signIn(t)
+	evil := `<script>alert("x")</script>`
+	if _, err := e.svc.CreateGroup(context.Background(), e.admin, domain.Group{Name: "g" + evil, Description: `" onmouseover="alert(1)`, Scope: domain.ScopeSystem}); err != nil {
+		t.Fatal(err)
+	}
+	resp := e.do(t, http.MethodGet, "/admin/groups", nil, ck)
+	body := read(t, resp)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("groups list: %d", resp.StatusCode)
+	}
+	if strings.Contains(body, evil) || strings.Contains(body, `" onmouseover="`) {
+		t.Errorf("user data reached the page unescaped:\n%s", body)
+	}
+	if !strings.Contains(body, "&lt;script&gt;") {
+		t.Errorf("the group's name is missing from the list")
+	}
+}
+
+// After sign-in the browser only ever goes back to a page of this site.
+func TestSignInRedirectStaysOnSite(t *testing.T) {
+	for next, want := range map[string]string{
+		"":                       "/admin/groups",
+		"/admin/users?q=a":       "/admin/users?q=a",
+		"//evil.example/":        "/admin/groups",
+		"/\\evil.example":        "/admin/groups",
+		"https://evil.example/":  "/admin/groups",
+		"javascript:alert(1)":    "/admin/groups",
+		"/login?next=/admin/xyz": "/admin/groups",
+	} {
+		if got := safeNext(next); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
+		}
+	}
+}
+
+// Anonymous visitors are sent to sign in; a stale cookie too, not to a
+// 401 document; unknown pages and cross-site forms get readable pages.
+func TestAnonymousStaleAndRefused(t *testing.T) {
+	e := newEnv(t)
+	resp := e.do(t, http.MethodGet, "/admin/groups", nil)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+		t.Errorf("anonymous: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp = e.do(t, http.MethodGet, "/admin/groups", nil, &http.Cookie{Name: httpauth.CookieName, Value: "stale"})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Errorf("stale cookie: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	ck := e.signIn(t)
+	resp = e.do(t, http.MethodGet, "/admin/no-such-page", nil, ck)
+	if body := read(t, resp); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "There is no such page.") {
+		t.Errorf("unknown page: %d %s", resp.StatusCode, body)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/admin/groups", strings.NewReader("name=x&scope=system"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	r.AddCookie(ck)
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "sent from another site") {
+		t.Errorf("cross-site form: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// Every page template renders for the administrator without a template
+// error (a missing field would otherwise show only at run time).
+func TestEveryPageRenders(t *testing.T) {
+	e := newEnv(t)
+	ck := e.signIn(t)
+	g, err := e.svc.CreateGroup(context.Background(), e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/admin/groups", "/admin/groups/new", "/admin/users", "/admin/roles", "/admin/roles/new",
+		"/admin/roles/" + domain.RoleSystemManagerID, "/admin/projects", "/admin/folders", "/admin/audit", "/admin/access",
+		"/admin/access?user=anonymous&permission=server.manage&resource=system", "/preferences",
+		"/admin/groups/" + g.ID + "/general", "/admin/groups/" + g.ID + "/privileges", "/admin/groups/" + g.ID + "/projects",
+		"/admin/groups/" + g.ID + "/rules", "/admin/groups/" + g.ID + "/rules/new", "/admin/groups/" + g.ID + "/folders",
+		"/admin/groups/" + g.ID + "/members", "/admin/groups/" + g.ID + "/delete"} {
+		resp := e.do(t, http.MethodGet, p, nil, ck)
+		body := read(t, resp)
+		if resp.StatusCode != http.StatusOK || strings.Contains(body, "went wrong") {
+			t.Errorf("GET %s: %d\n%s", p, resp.StatusCode, body)
+		}
+	}
+}

@@ -1,0 +1,429 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/authn"
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/engine"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// users
+
+func (c *Console) userList(w http.ResponseWriter, r *http.Request, s *session) {
+	q := r.URL.Query()
+	page, err := c.svc.ListUsers(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "username", Limit: 1000})
+	if err != nil {
+		c.render(w, r, s, http.StatusForbidden, "denied", "Users", "users", message(err))
+		return
+	}
+	if !s.ShowPI() {
+		kept := page.Items[:0]
+		for _, u := range page.Items {
+			if matchesUsername(u.Username, q.Get("q")) {
+				kept = append(kept, u) // R18: hidden names and emails are not searchable
+			}
+		}
+		page.Items = kept
+	}
+	roles := map[string]string{}
+	var sysRoles []domain.Role
+	if rp, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Limit: 1000}); err == nil {
+		for _, ro := range rp.Items {
+			roles[ro.ID] = ro.Name
+			if ro.Scope == domain.ScopeSystem {
+				sysRoles = append(sysRoles, ro)
+			}
+		}
+	}
+	c.render(w, r, s, http.StatusOK, "users", "Users", "users", map[string]any{
+		"Users": page.Items, "Search": q.Get("q"), "RoleNames": roles, "Roles": sysRoles,
+		"CanEdit": s.Can(domain.PermUsersEdit), "DefaultRole": domain.RoleSystemManagerID,
+	})
+}
+
+func (c *Console) userCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	f := r.PostForm
+	u, err := c.svc.CreateUser(r.Context(), s.Caller(), service.NewUser{Username: strings.TrimSpace(f.Get("username")),
+		Email: strings.TrimSpace(f.Get("email")), DisplayName: strings.TrimSpace(f.Get("display_name")),
+		Password: f.Get("password"), SystemRoleID: f.Get("role")})
+	if err != nil {
+		failed(w, r, "/admin/users", err)
+		return
+	}
+	done(w, r, "/admin/users", "User “"+u.Username+"” created.")
+}
+
+func (c *Console) userStatus(w http.ResponseWriter, r *http.Request, s *session) {
+	st := domain.UserStatus(r.PostForm.Get("status"))
+	u, err := c.svc.SetUserStatus(r.Context(), s.Caller(), r.PathValue("id"), st)
+	if err != nil {
+		failed(w, r, "/admin/users", err)
+		return
+	}
+	done(w, r, "/admin/users", "User “"+u.Username+"” is now "+string(u.Status)+".")
+}
+
+// roles
+
+func (c *Console) roleList(w http.ResponseWriter, r *http.Request, s *session) {
+	page, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Limit: 1000})
+	if err != nil {
+		c.render(w, r, s, http.StatusForbidden, "denied", "Roles", "roles", message(err))
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "roles", "Roles", "roles", map[string]any{
+		"Roles": page.Items, "CanEdit": s.Can(domain.PermRolesEdit), "CanDelete": s.Can(domain.PermRolesDelete),
+	})
+}
+
+func (c *Console) roleEditor(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	role := domain.Role{ID: "new", Scope: domain.Scope(r.URL.Query().Get("scope")), Editable: true}
+	if role.Scope != domain.ScopeProject {
+		role.Scope = domain.ScopeSystem
+	}
+	if id != "new" {
+		var err error
+		if role, err = c.svc.GetRole(r.Context(), s.Caller(), id); err != nil {
+			c.render(w, r, s, http.StatusNotFound, "denied", "Role", "roles", message(err))
+			return
+		}
+	}
+	c.render(w, r, s, http.StatusOK, "role", "Role", "roles", map[string]any{
+		"Role": role, "Held": setOf(role.Permissions), "Areas": areasOf(role.Scope),
+		"CanEdit": s.Can(domain.PermRolesEdit) && role.Editable,
+	})
+}
+
+func (c *Console) roleSave(w http.ResponseWriter, r *http.Request, s *session) {
+	id, f := r.PathValue("id"), r.PostForm
+	name, desc, perms := strings.TrimSpace(f.Get("name")), strings.TrimSpace(f.Get("description")), closeViews(f["perm"])
+	var err error
+	var role domain.Role
+	if id == "new" {
+		role, err = c.svc.CreateRole(r.Context(), s.Caller(), domain.Role{Name: name, Description: desc, Scope: domain.Scope(f.Get("scope")), Permissions: perms})
+	} else {
+		role, err = c.svc.UpdateRole(r.Context(), s.Caller(), id, service.RoleUpdate{Name: &name, Description: &desc, Permissions: &perms})
+	}
+	if err != nil {
+		failed(w, r, "/admin/roles/"+url.PathEscape(id)+queryOf("scope", f.Get("scope")), err)
+		return
+	}
+	done(w, r, "/admin/roles", "Role “"+role.Name+"” saved.")
+}
+
+func (c *Console) roleDelete(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := c.svc.DeleteRole(r.Context(), s.Caller(), r.PathValue("id")); err != nil {
+		failed(w, r, "/admin/roles", err)
+		return
+	}
+	done(w, r, "/admin/roles", "Role deleted.")
+}
+
+// projects
+
+type projectLine struct {
+	domain.Project
+	CanEdit bool
+}
+
+func (c *Console) projectList(w http.ResponseWriter, r *http.Request, s *session) {
+	_, projects := c.projectNames(s, r)
+	var rows []projectLine
+	for _, p := range projects {
+		rows = append(rows, projectLine{Project: p, CanEdit: c.onProject(s, p.ID)[domain.PermProjectModerate] || s.Can(domain.PermServerManage)})
+	}
+	c.render(w, r, s, http.StatusOK, "projects", "Projects", "projects", map[string]any{
+		"Projects": rows, "CanCreate": s.Can(domain.PermProjectCreate),
+	})
+}
+
+func (c *Console) projectCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	f := r.PostForm
+	p, err := c.svc.CreateProject(r.Context(), s.Caller(), domain.Project{Name: strings.TrimSpace(f.Get("name")),
+		Description: strings.TrimSpace(f.Get("description")), MembershipMode: domain.MembershipMode(f.Get("mode"))})
+	if err != nil {
+		failed(w, r, "/admin/projects", err)
+		return
+	}
+	done(w, r, "/admin/projects", "Project “"+p.Name+"” created.")
+}
+
+func (c *Console) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	mode := domain.MembershipMode(r.PostForm.Get("mode"))
+	p, err := c.svc.UpdateProject(r.Context(), s.Caller(), r.PathValue("id"), service.ProjectUpdate{MembershipMode: &mode})
+	if err != nil {
+		failed(w, r, "/admin/projects", err)
+		return
+	}
+	done(w, r, "/admin/projects", "Project “"+p.Name+"” is now in "+string(p.MembershipMode)+" membership mode.")
+}
+
+// folders
+
+func (c *Console) folderPage(w http.ResponseWriter, r *http.Request, s *session) {
+	tree, err := c.folderTree(r, s, 1000)
+	types, terr := c.svc.ListFolderTypes(r.Context(), s.Caller())
+	if err == nil {
+		err = terr
+	}
+	_, projects := c.projectNames(s, r)
+	if err != nil {
+		s.Error = message(err)
+	}
+	c.render(w, r, s, http.StatusOK, "folders", "Folders", "folders", map[string]any{
+		"Tree": tree, "Types": types, "Projects": projects, "CanEdit": s.Can(domain.PermFilesAdmin),
+	})
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, x := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if x = strings.TrimSpace(x); x != "" && !contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (c *Console) folderTypeCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	f := r.PostForm
+	ctxs := splitList(f.Get("contexts"))
+	if !contains(ctxs, domain.ContextRoot) {
+		ctxs = append([]string{domain.ContextRoot}, ctxs...)
+	}
+	t, err := c.svc.CreateFolderType(r.Context(), s.Caller(), domain.FolderType{Name: strings.TrimSpace(f.Get("name")),
+		Contexts: ctxs, Properties: splitList(f.Get("properties"))})
+	if err != nil {
+		failed(w, r, "/admin/folders", err)
+		return
+	}
+	done(w, r, "/admin/folders", "Folder type “"+t.Name+"” created.")
+}
+
+func (c *Console) folderCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	f := r.PostForm
+	props := map[string]string{}
+	for _, line := range strings.Split(f.Get("properties"), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) != "" {
+			props[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	fo, err := c.svc.CreateFolder(r.Context(), s.Caller(), domain.Folder{Name: strings.TrimSpace(f.Get("name")), ParentID: f.Get("parent"),
+		TypeID: f.Get("type"), Properties: props, ProjectID: f.Get("project")})
+	if err != nil {
+		failed(w, r, "/admin/folders", err)
+		return
+	}
+	done(w, r, "/admin/folders", "Folder “"+fo.Name+"” created.")
+}
+
+// audit
+
+func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
+	q := r.URL.Query()
+	aq := store.AuditQuery{ActorID: q.Get("actor"), Action: q.Get("action"), TargetKind: q.Get("kind"), Cursor: q.Get("cursor"), Limit: 50}
+	page, err := c.svc.ListAudit(r.Context(), s.Caller(), aq)
+	if err != nil {
+		c.render(w, r, s, http.StatusForbidden, "denied", "Audit log", "audit", message(err))
+		return
+	}
+	next := ""
+	if page.Next != "" {
+		next = "/admin/audit" + queryOf("actor", aq.ActorID, "action", aq.Action, "kind", aq.TargetKind, "cursor", page.Next)
+	}
+	c.render(w, r, s, http.StatusOK, "audit", "Audit log", "audit", map[string]any{
+		"Events": page.Items, "Actor": aq.ActorID, "Action": aq.Action, "Kind": aq.TargetKind, "Next": next,
+	})
+}
+
+// access explorer
+
+type accessAnswer struct {
+	Explanation engine.Explanation
+	Effective   []string
+	Error       string
+	Subject     string
+	GroupNames  map[string]string
+}
+
+func (c *Console) accessPage(w http.ResponseWriter, r *http.Request, s *session) {
+	q := r.URL.Query()
+	var users []domain.User
+	if page, err := c.svc.ListUsers(r.Context(), s.Caller(), store.ListQuery{Sort: "username", Limit: 1000}); err == nil {
+		users = page.Items
+	} else {
+		users = []domain.User{s.User} // without users.view, one may ask about oneself only
+	}
+	var perms []string
+	for _, p := range domain.Catalog() {
+		perms = append(perms, p.Key)
+	}
+	types, _ := c.svc.ListFolderTypes(r.Context(), s.Caller())
+	for _, cx := range ruleContexts(types) {
+		for _, a := range domain.Actions() {
+			perms = append(perms, cx+"."+a)
+		}
+	}
+	tree, _ := c.folderTree(r, s, 300)
+	_, projects := c.projectNames(s, r)
+	names := map[string]string{"system": "the system"}
+	for _, f := range tree {
+		names[f.ID] = f.Name
+		names["folder:"+f.ID] = "folder " + f.Name
+	}
+	for _, p := range projects {
+		names["project:"+p.ID] = "project " + p.Name
+	}
+	data := map[string]any{"Users": users, "Perms": perms, "Projects": projects, "Tree": tree, "Names": names,
+		"User": q.Get("user"), "Perm": q.Get("permission"), "Resource": q.Get("resource")}
+	if q.Get("resource") != "" {
+		data["Answer"] = c.explain(r, s, q.Get("user"), q.Get("permission"), q.Get("resource"))
+	}
+	c.render(w, r, s, http.StatusOK, "access", "Access explorer", "access", data)
+}
+
+// explain answers the explorer's question: R19's explanation of the check
+// and the subject's effective permissions on the resource.
+func (c *Console) explain(r *http.Request, s *session, user, perm, res string) accessAnswer {
+	var a accessAnswer
+	subj := engine.Subject{}
+	a.Subject = "anonymous"
+	if user != "" && user != "anonymous" {
+		subj.UserID = user
+		a.Subject = user
+		if u, err := c.svc.GetUser(r.Context(), s.Caller(), user); err == nil {
+			a.Subject = u.Username
+		}
+	}
+	if err := c.svc.AuthorizeQuery(s.Caller(), subj.UserID, false); err != nil {
+		a.Error = message(err)
+		return a
+	}
+	rs, err := engine.ParseResource(res)
+	if err != nil {
+		a.Error = message(err)
+		return a
+	}
+	now := c.now()
+	eng := c.svc.Engine()
+	if perm != "" {
+		if a.Explanation, err = eng.Explain(subj, perm, rs, now); err != nil {
+			a.Error = message(err)
+			return a
+		}
+	}
+	if a.Effective, err = eng.EffectivePermissions(subj, rs, now); err != nil {
+		a.Error = message(err)
+	}
+	return a
+}
+
+// preferences
+
+func (c *Console) prefsPage(w http.ResponseWriter, r *http.Request, s *session) {
+	tokens, err := c.authn.ListTokens(r.Context(), s.ID, s.ID.UserID)
+	if err != nil {
+		s.Error = message(err)
+	}
+	var live []domain.APIToken
+	for _, t := range tokens {
+		if t.RevokedAt == nil {
+			live = append(live, t)
+		}
+	}
+	c.render(w, r, s, http.StatusOK, "preferences", "Personal preferences", "prefs", map[string]any{
+		"Tokens": live, "Secret": newSecret(w, r), "HasPIRight": c.holdsPIRight(s),
+	})
+}
+
+// holdsPIRight tells whether the user would see personal information with
+// the preference on: whether the preference is the only thing hiding it.
+func (c *Console) holdsPIRight(s *session) bool {
+	ex, err := c.svc.Engine().Explain(engine.Subject{UserID: s.ID.UserID}, domain.PermPersonalInfoView, engine.Resource{Kind: engine.KindSystem}, c.now())
+	return err == nil && (ex.Allowed || len(ex.Paths) > 0 || strings.Contains(ex.Reason, "preference"))
+}
+
+const secretCookie = "gatehouse_new_token"
+
+// newSecret shows a just-created token's secret once: it travels from the
+// POST to the next page in a short-lived HttpOnly cookie, cleared on read.
+func newSecret(w http.ResponseWriter, r *http.Request) string {
+	ck, err := r.Cookie(secretCookie)
+	if err != nil || ck.Value == "" {
+		return ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: secretCookie, Value: "", Path: "/preferences", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	return ck.Value
+}
+
+func (c *Console) prefsPI(w http.ResponseWriter, r *http.Request, s *session) {
+	show := r.PostForm.Get("show") == "on"
+	if _, err := c.svc.SetShowPersonalInfo(r.Context(), s.Caller(), s.ID.UserID, show); err != nil {
+		failed(w, r, "/preferences", err)
+		return
+	}
+	msg := "Personal information is now hidden."
+	if show {
+		msg = "Personal information is now shown (where you have the right to see it)."
+	}
+	done(w, r, "/preferences", msg)
+}
+
+func (c *Console) prefsPassword(w http.ResponseWriter, r *http.Request, s *session) {
+	f := r.PostForm
+	if f.Get("new") != f.Get("repeat") {
+		failed(w, r, "/preferences", domain.E(domain.KindInvalid, domain.FieldError{Field: "Repeat new password", Message: "the two new passwords differ"}))
+		return
+	}
+	// The current password is asked for, so that a browser left signed in
+	// cannot be used to take the account over.
+	ns, err := c.authn.Login(r.Context(), s.User.Username, f.Get("current"), s.ID.RemoteAddr, "console password check")
+	if err != nil {
+		failed(w, r, "/preferences", domain.E(domain.KindInvalid, domain.FieldError{Field: "Current password", Message: "is not right"}))
+		return
+	}
+	_ = c.authn.Logout(r.Context(), ns.Secret, s.ID.RemoteAddr) // the check's own session is not needed
+	if err := c.svc.SetPassword(r.Context(), s.Caller(), s.ID.UserID, f.Get("new")); err != nil {
+		failed(w, r, "/preferences", err)
+		return
+	}
+	// A new password ends every session of the user (the service revokes
+	// them), this one too: sign in again.
+	c.auth.ClearSessionCookie(w, r)
+	done(w, r, "/login", "Password changed. Every session of yours was ended; sign in with the new password.")
+}
+
+func (c *Console) prefsTokenCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	f := r.PostForm
+	req := authn.TokenRequest{Name: strings.TrimSpace(f.Get("name")), Permissions: f["perm"]}
+	if d := strings.TrimSpace(f.Get("expires")); d != "" {
+		t, err := time.Parse("2006-01-02", d)
+		if err != nil {
+			failed(w, r, "/preferences", domain.E(domain.KindInvalid, domain.FieldError{Field: "Expires", Message: "use the form YYYY-MM-DD"}))
+			return
+		}
+		req.ExpiresAt = &t
+	}
+	nt, err := c.authn.CreateToken(r.Context(), s.ID, req)
+	if err != nil {
+		failed(w, r, "/preferences", err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: secretCookie, Value: nt.Secret, Path: "/preferences", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	done(w, r, "/preferences", "Token “"+nt.Token.Name+"” created. Copy its secret now: it is shown only once.")
+}
+
+func (c *Console) prefsTokenRevoke(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := c.authn.RevokeToken(r.Context(), s.ID, r.PathValue("id")); err != nil {
+		failed(w, r, "/preferences", err)
+		return
+	}
+	done(w, r, "/preferences", "Token revoked.")
+}
