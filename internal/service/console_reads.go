@@ -50,3 +50,43 @@ func (s *Service) GroupProjectGrants(ctx context.Context, c Caller, groupID stri
 	}
 	return gs, nil
 }
+
+// UserProjectGrants lists a user's individual grant rows, one per project
+// where they hold rights of their own, so the console can draw the user's
+// projects matrix (the user must be visible to the caller: users.view, or
+// themselves).
+func (s *Service) UserProjectGrants(ctx context.Context, c Caller, userID string) ([]domain.ProjectGrant, error) {
+	const op = "service.UserProjectGrants"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.loadUser(ctx, s.st, p, op, userID); err != nil {
+		return nil, domain.E(op, err)
+	}
+	gs, err := s.st.ListProjectGrants(ctx, store.GrantFilter{SubjectKind: domain.SubjectUser, SubjectID: userID})
+	if err != nil {
+		return nil, domain.E(op, err)
+	}
+	return gs, nil
+}
+
+// CheckActOnUser tells, without acting, whether the caller may act on a
+// user with permission key (R21), bounded by R22 (the user must hold no
+// more than the caller): nil, or the refusal the write would give. The
+// console uses it to draw the user's forms disabled, with the reason,
+// rather than failing after a click; the writes still check.
+func (s *Service) CheckActOnUser(ctx context.Context, c Caller, userID, key string) error {
+	const op = "service.CheckActOnUser"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.loadUser(ctx, s.st, p, op, userID); err != nil {
+		return domain.E(op, err)
+	}
+	if err := p.mayActOnUser(ctx, s.st, userID, key); err != nil {
+		return domain.E(op, err)
+	}
+	return nil
+}

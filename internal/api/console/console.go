@@ -1,9 +1,10 @@
 // Package console is Gatehouse's server-rendered administration console,
 // mounted at "/": sign-in, the groups screens of the five reference
 // products (group list, the group editor's General, Privileges, Projects,
-// Rules, Folder permissions and Members tabs, the delete dialogs), users,
-// roles, projects, folders, the audit log, the access explorer and the
-// personal preferences.
+// Rules, Folder permissions and Members tabs, the delete dialogs), users
+// and a user's page, roles, projects (and deleting one), folders with the
+// folder and folder type editors, the audit log, the access explorer and
+// the personal preferences.
 //
 // It is plain html/template over the service layer, with the signed-in
 // user as the caller: the console can never do more than the REST API
@@ -51,6 +52,9 @@ type Options struct {
 	Log *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// PageSize is the number of rows of a page of the users list and of
+	// a group's member list; it defaults to 1000 (the store's maximum).
+	PageSize int
 }
 
 // Console serves the administration console.
@@ -63,6 +67,8 @@ type Console struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	cross *http.CrossOriginProtection
+	// pageSize rows per page of the users and members lists.
+	pageSize int
 }
 
 // New returns the console. auth should be built with
@@ -77,10 +83,15 @@ func New(svc *service.Service, a *authn.Authenticator, auth *httpauth.Auth, o Op
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.pageSize = o.PageSize
+	if c.pageSize <= 0 || c.pageSize > 1000 {
+		c.pageSize = 1000
+	}
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
 	c.routes()
+	c.moreRoutes()
 	return c, nil
 }
 
@@ -111,7 +122,8 @@ func (c *Console) parse() error {
 			}
 			return t.UTC().Format("2006-01-02")
 		},
-		"add": func(a, b int) int { return a + b },
+		"add":    func(a, b int) int { return a + b },
+		"plural": plural,
 		"tabsOf": func(id, tab string, tabs any) map[string]any {
 			return map[string]any{"ID": id, "Tab": tab, "Tabs": tabs}
 		},
@@ -261,13 +273,16 @@ func message(err error) string {
 	if err == nil {
 		return ""
 	}
-	var de *domain.Error
-	if errors.As(err, &de) && len(de.Fields) > 0 {
-		parts := make([]string, 0, len(de.Fields))
-		for _, f := range de.Fields {
-			parts = append(parts, strings.ReplaceAll(f.Field, "_", " ")+": "+f.Message)
+	// The field errors may sit below a wrapping error of the write (its
+	// op), so every error of the chain is looked at.
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if de, ok := e.(*domain.Error); ok && len(de.Fields) > 0 {
+			parts := make([]string, 0, len(de.Fields))
+			for _, f := range de.Fields {
+				parts = append(parts, strings.ReplaceAll(f.Field, "_", " ")+": "+f.Message)
+			}
+			return strip(strings.Join(parts, "; "))
 		}
-		return strings.Join(parts, "; ")
 	}
 	switch domain.KindOf(err) {
 	case domain.KindNotFound:

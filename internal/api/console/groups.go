@@ -526,7 +526,7 @@ func (c *Console) fillMembers(r *http.Request, s *session, e *editor) error {
 	if order == "none" {
 		sortBy = ""
 	}
-	mq := service.MemberQuery{Search: search, Sort: sortBy, Order: order, AllUsers: true, Limit: 1000}
+	mq := service.MemberQuery{Search: search, Sort: sortBy, Order: order, AllUsers: true, Limit: c.pageSize, Cursor: q.Get("cursor")}
 	if sortBy == "email" || sortBy == "display_name" {
 		// R18: sorting by a masked column would leak its order.
 		if !s.ShowPI() {
@@ -587,6 +587,8 @@ func (c *Console) fillMembers(r *http.Request, s *session, e *editor) error {
 	e.Extra["Sort"] = sortBy
 	e.Extra["Order"] = order
 	e.Extra["Present"] = present
+	e.Extra["Pager"] = pagerOf(groupURL(e.Group.ID, "members"), q, []string{"q", "sort", "order"}, page.Next)
+	e.Extra["Pager"] = pagerOf(groupURL(e.Group.ID, "members"), q, []string{"q", "sort", "order"}, page.Next)
 	return nil
 }
 
@@ -594,6 +596,16 @@ func (c *Console) groupSaveMembers(w http.ResponseWriter, r *http.Request, s *se
 	id := r.PathValue("id")
 	f := r.PostForm
 	back := groupURL(id, "members") + queryOf("q", f.Get("q"), "sort", f.Get("sort"), "order", f.Get("order"))
+	if cur := f.Get("cursor"); cur != "" {
+		// Back to the page the form was on.
+		v := url.Values{"cursor": {cur}, "before": f["before"]}
+		for _, k := range []string{"q", "sort", "order"} {
+			if x := f.Get(k); x != "" {
+				v.Set(k, x)
+			}
+		}
+		back = groupURL(id, "members") + "?" + v.Encode()
+	}
 	was, now := setOf(f["was"]), setOf(f["member"])
 	var exp *time.Time
 	if d := strings.TrimSpace(f.Get("expires")); d != "" {

@@ -17,7 +17,12 @@ import (
 
 func (c *Console) userList(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	page, err := c.svc.ListUsers(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "username", Limit: 1000})
+	page, err := c.svc.ListUsers(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "username", Limit: c.pageSize, Cursor: q.Get("cursor")})
+	if err != nil && q.Get("cursor") != "" && domain.KindOf(err) == domain.KindInvalid {
+		// A stale or damaged page link: back to the first page.
+		failed(w, r, "/admin/users"+queryOf("q", q.Get("q")), err)
+		return
+	}
 	if err != nil {
 		c.render(w, r, s, http.StatusForbidden, "denied", "Users", "users", message(err))
 		return
@@ -43,6 +48,7 @@ func (c *Console) userList(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	c.render(w, r, s, http.StatusOK, "users", "Users", "users", map[string]any{
 		"Users": page.Items, "Search": q.Get("q"), "RoleNames": roles, "Roles": sysRoles,
+		"Pager":   pagerOf("/admin/users", q, []string{"q"}, page.Next),
 		"CanEdit": s.Can(domain.PermUsersEdit), "DefaultRole": domain.RoleSystemManagerID,
 	})
 }
@@ -61,12 +67,16 @@ func (c *Console) userCreate(w http.ResponseWriter, r *http.Request, s *session)
 
 func (c *Console) userStatus(w http.ResponseWriter, r *http.Request, s *session) {
 	st := domain.UserStatus(r.PostForm.Get("status"))
+	back := "/admin/users"
+	if r.PostForm.Get("back") == "user" {
+		back = userURL(r.PathValue("id"))
+	}
 	u, err := c.svc.SetUserStatus(r.Context(), s.Caller(), r.PathValue("id"), st)
 	if err != nil {
-		failed(w, r, "/admin/users", err)
+		failed(w, r, back, err)
 		return
 	}
-	done(w, r, "/admin/users", "User “"+u.Username+"” is now "+string(u.Status)+".")
+	done(w, r, back, "User “"+u.Username+"” is now "+string(u.Status)+".")
 }
 
 // roles
@@ -140,7 +150,7 @@ func (c *Console) projectList(w http.ResponseWriter, r *http.Request, s *session
 		rows = append(rows, projectLine{Project: p, CanEdit: c.onProject(s, p.ID)[domain.PermProjectModerate] || s.Can(domain.PermServerManage)})
 	}
 	c.render(w, r, s, http.StatusOK, "projects", "Projects", "projects", map[string]any{
-		"Projects": rows, "CanCreate": s.Can(domain.PermProjectCreate),
+		"Projects": rows, "CanCreate": s.Can(domain.PermProjectCreate), "CanDelete": s.Can(domain.PermProjectDelete),
 	})
 }
 
