@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/store/postgres/pgtest"
+)
+
+// TestQuick runs the program's short mode end to end and checks that it
+// measured every figure. It asserts no timing: the machine is shared.
+func TestQuick(t *testing.T) {
+	quickRun(t, "-quick")
+}
+
+// TestQuickPostgres does the same on PostgreSQL (skipped when no server
+// is reachable, failed under CI=true, as pgtest decides).
+func TestQuickPostgres(t *testing.T) {
+	quickRun(t, "-quick", "-db", "postgres", "-pg-dsn", pgtest.NewDatabase(t))
+}
+
+func quickRun(t *testing.T, args ...string) {
+	cfg, err := parseFlags(args, &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out strings.Builder
+	rep, err := run(ctx, cfg, &out)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if len(rep.Databases) != 1 {
+		t.Fatalf("%d database reports, want 1", len(rep.Databases))
+	}
+	r := rep.Databases[0]
+	if r.Users == 0 || r.Members == 0 || r.Folders == 0 {
+		t.Errorf("the data set was not seeded: %+v", r)
+	}
+	points := map[string][]result{"check": r.Check, "trivial": r.Trivial, "batch": r.Batch, "adds": r.Adds,
+		"anonymous": r.Anonymous, "best check": {r.BestCheck}, "best trivial": {r.BestTriv}, "best anonymous": {r.BestAnon}}
+	want := map[string]int{"check": len(cfg.conc), "trivial": len(cfg.conc), "batch": len(cfg.batchConc), "adds": len(cfg.addConc),
+		"anonymous": len(cfg.conc), "best check": 1, "best trivial": 1, "best anonymous": 1}
+	for name, rs := range points {
+		if len(rs) != want[name] {
+			t.Errorf("%s: %d load points, want %d", name, len(rs), want[name])
+		}
+		for _, x := range rs {
+			if x.Requests == 0 || x.PerSecond <= 0 || x.P50 <= 0 || x.P99 < x.P50 {
+				t.Errorf("%s: a load point measured nothing sensible: %+v", name, x)
+			}
+		}
+	}
+	for _, a := range r.Adds {
+		if a.Requests != cfg.adds {
+			t.Errorf("adds: %d requests, want %d", a.Requests, cfg.adds)
+		}
+	}
+	if r.Ratio <= 0 || r.AnonRatio <= 0 || r.BestChecks <= 0 {
+		t.Errorf("ratio %v, anonymous ratio %v, batch checks/s %v: want all positive", r.Ratio, r.AnonRatio, r.BestChecks)
+	}
+	for _, s := range []string{"ratio", "checks/s", "membership adds"} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("the printed report lacks %q:\n%s", s, out.String())
+		}
+	}
+}
+
+func TestFlags(t *testing.T) {
+	for _, args := range [][]string{{"-size", "huge"}, {"-db", "mysql"}, {"-conc", "0"}, {"-batch", "1001"}, {"extra"}} {
+		if _, err := parseFlags(args, &strings.Builder{}); err == nil {
+			t.Errorf("parseFlags(%q) accepted bad input", args)
+		}
+	}
+	cfg, err := parseFlags([]string{"-quick", "-adds", "7"}, &strings.Builder{})
+	if err != nil || cfg.adds != 7 || cfg.size != "small" || cfg.dur >= time.Second {
+		t.Errorf("-quick with -adds 7: %+v, %v; want the flag set on the command line to win", cfg, err)
+	}
+}
