@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -78,9 +79,12 @@ func (a *API) rawBodyOp(o huma.Operation, body any) huma.Operation {
 	return o
 }
 
-func checkLen(loc, s string, minLen, maxLen int) error {
-	if n := len([]rune(s)); n < minLen || n > maxLen {
-		return invalidAt(loc, fmt.Sprintf("expected length %d to %d, not %d", minLen, maxLen, n))
+// checkLen checks s is minLen to maxLen characters long; loc names the
+// field and is only built when it is not, so a batch of valid checks
+// formats no locations.
+func checkLen(loc func() string, s string, minLen, maxLen int) error {
+	if n := utf8.RuneCountInString(s); n < minLen || n > maxLen {
+		return invalidAt(loc(), fmt.Sprintf("expected length %d to %d, not %d", minLen, maxLen, n))
 	}
 	return nil
 }
@@ -95,21 +99,22 @@ func (c Consistency) validate() error {
 	return nil
 }
 
-func (c CheckItem) validate(prefix string) error {
-	if err := checkLen(prefix+"subject", c.Subject, 0, 200); err != nil {
+func (c CheckItem) validate(prefix func() string) error {
+	at := func(f string) func() string { return func() string { return prefix() + f } }
+	if err := checkLen(at("subject"), c.Subject, 0, 200); err != nil {
 		return err
 	}
-	if err := checkLen(prefix+"permission", c.Permission, 1, 200); err != nil {
+	if err := checkLen(at("permission"), c.Permission, 1, 200); err != nil {
 		return err
 	}
-	return checkLen(prefix+"resource", c.Resource, 1, 300)
+	return checkLen(at("resource"), c.Resource, 1, 300)
 }
 
 func (r *CheckRequest) decode(raw []byte) error {
 	if err := decodeStrict(raw, r); err != nil {
 		return err
 	}
-	if err := (CheckItem{r.Subject, r.Permission, r.Resource}).validate("body."); err != nil {
+	if err := (CheckItem{r.Subject, r.Permission, r.Resource}).validate(func() string { return "body." }); err != nil {
 		return err
 	}
 	return r.Consistency.validate()
@@ -123,7 +128,7 @@ func (r *BatchCheckRequest) decode(raw []byte) error {
 		return invalidAt("body.checks", fmt.Sprintf("expected 1 to %d checks, not %d", MaxBatch, n))
 	}
 	for i, c := range r.Checks {
-		if err := c.validate(fmt.Sprintf("body.checks[%d].", i)); err != nil {
+		if err := c.validate(func() string { return fmt.Sprintf("body.checks[%d].", i) }); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package rest_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -42,4 +43,31 @@ func TestGetRuleAndFolderTypeWithETags(t *testing.T) {
 	// Someone who may not see the group does not see its rule either (R21).
 	bob := e.user("bob", "")
 	e.do(&bob, http.MethodGet, "/api/v1/rules/"+id, nil).want(t, http.StatusNotFound)
+}
+
+// What anonymous requests may do is public: anyone may ask, even
+// anonymously; asking about another user needs users.view.
+func TestAnyoneMayAskAboutAnonymous(t *testing.T) {
+	e := newEnv(t)
+	bob := e.user("bob", "")
+	q := map[string]any{"subject": "anonymous", "permission": "project.read", "resource": "project:" + e.project("CT", "multiple")}
+	if r := e.do(nil, http.MethodPost, "/api/v1/check", q).want(t, http.StatusOK); r.Body["allowed"] != false {
+		t.Errorf("anonymous asking about anonymous: %s", r.Raw)
+	}
+	e.do(&bob, http.MethodPost, "/api/v1/check", q).want(t, http.StatusOK)
+	q["subject"] = "user:" + e.admin.UserID
+	e.do(&bob, http.MethodPost, "/api/v1/check", q).problem(t, http.StatusForbidden, "", "users.view")
+}
+
+// A context the folder's type does not declare is a 422 naming the
+// permission field, with the type's contexts in the message (R16).
+func TestUndeclaredContextNamesThePermissionField(t *testing.T) {
+	e := newEnv(t)
+	f := e.do(&e.admin, http.MethodPost, "/api/v1/folders", map[string]any{"name": "images", "type_id": "00000000-0000-7000-8000-000000000201"}).want(t, http.StatusCreated)
+	q := map[string]any{"permission": "finance.read", "resource": "folder:" + f.str("id")}
+	e.do(&e.admin, http.MethodPost, "/api/v1/check", q).problem(t, http.StatusUnprocessableEntity, "body.permission", "root")
+	b := e.do(&e.admin, http.MethodPost, "/api/v1/check/batch", map[string]any{"checks": []any{q}}).want(t, http.StatusOK)
+	if !strings.Contains(string(b.Raw), `"location":"body.checks[0].permission"`) {
+		t.Errorf("batch item error = %s, want its location body.checks[0].permission", b.Raw)
+	}
 }

@@ -81,7 +81,10 @@ func (a *API) parseSubject(c domain.Principal, s, field string) (sub engine.Subj
 		return sub, false, a.problem(domain.E("rest.subject", domain.KindInvalid,
 			domain.FieldError{Field: field, Message: fmt.Sprintf("%q must be user:<id>, anonymous, or empty for yourself", s)}))
 	}
-	return sub, sub.UserID == c.UserID && !c.Anonymous(), nil
+	// What anonymous requests may do is public: anyone can find it out by
+	// sending one. So asking about anonymous counts as asking about
+	// yourself.
+	return sub, sub.UserID == c.UserID || sub.UserID == "", nil
 }
 
 // subject parses a subject field and authorizes the question: asking
@@ -103,6 +106,17 @@ func (a *API) mayAskAboutOthers(c domain.Principal) error {
 		return a.problem(err)
 	}
 	return nil
+}
+
+// queryProblem answers an engine error. The engine's invalid answers (a
+// permission that does not fit the resource, a context the folder's type
+// does not declare) concern the permission asked, so the problem names
+// that field, as every 422 does.
+func (a *API) queryProblem(err error, field string) error {
+	if domain.Is(err, domain.KindInvalid) && len(domain.FieldsOf(err)) == 0 {
+		err = domain.E(domain.KindInvalid, domain.FieldError{Field: field, Message: message(err)})
+	}
+	return a.problem(err)
 }
 
 func (a *API) resource(s, field string) (engine.Resource, error) {
@@ -154,7 +168,7 @@ func (a *API) check(ctx context.Context, raw *rawIn) (*checkOut, error) {
 	}
 	d, err := eng.Check(sub, in.Body.Permission, res, a.now())
 	if err != nil {
-		return nil, a.problem(err)
+		return nil, a.queryProblem(err, "permission")
 	}
 	return &checkOut{Revisioned{d.Revision}, CheckResponse{Allowed: d.Allowed, Revision: d.Revision}}, nil
 }
@@ -227,7 +241,7 @@ func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 					out.Results[i].Allowed = d.Allowed
 					continue
 				}
-				err = a.problem(err)
+				err = a.queryProblem(err, loc("permission"))
 			}
 		}
 		out.Results[i].Error = itemError(err)
@@ -321,7 +335,7 @@ func (a *API) explain(ctx context.Context, in *checkIn) (*explainOut, error) {
 	}
 	x, err := eng.Explain(sub, in.Body.Permission, res, a.now())
 	if err != nil {
-		return nil, a.problem(err)
+		return nil, a.queryProblem(err, "permission")
 	}
 	out := ExplainResponse{Allowed: x.Allowed, Revision: x.Revision, Subject: subjectString(x.Subject), Permission: x.Permission,
 		Resource: x.Resource.String(), Reason: x.Reason, Considered: x.Considered, Suggestions: x.Suggestions}
@@ -396,7 +410,7 @@ func (a *API) listResources(ctx context.Context, in *resourcesIn) (*resourcesOut
 	}
 	ids, err := eng.ListResources(sub, in.Permission, engine.ResourceKind(in.Kind), in.Under, a.now())
 	if err != nil {
-		return nil, a.problem(err)
+		return nil, a.queryProblem(err, "query.permission")
 	}
 	if ids == nil {
 		ids = []string{}
@@ -444,7 +458,7 @@ func (a *API) listSubjects(ctx context.Context, in *subjectsIn) (*subjectsOut, e
 	}
 	users, anon, err := eng.ListSubjects(in.Permission, res, a.now())
 	if err != nil {
-		return nil, a.problem(err)
+		return nil, a.queryProblem(err, "query.permission")
 	}
 	out := SubjectsResponse{Users: make([]SubjectGrant, len(users)), Anonymous: anon, Revision: eng.Revision()}
 	for i, u := range users {
