@@ -71,3 +71,12 @@ func TestUndeclaredContextNamesThePermissionField(t *testing.T) {
 		t.Errorf("batch item error = %s, want its location body.checks[0].permission", b.Raw)
 	}
 }
+
+// Refusing to delete a built-in role names the path parameter, not a body.
+func TestDeleteBuiltinRoleNamesThePath(t *testing.T) {
+	e := newEnv(t)
+	r := e.do(&e.admin, http.MethodDelete, "/api/v1/roles/00000000-0000-7000-8000-000000000101", nil)
+	if r.Status < 400 || r.Status >= 500 || !strings.Contains(string(r.Raw), `"location":"path.id"`) {
+		t.Errorf("DELETE built-in role = %d %s, want a 4xx at path.id", r.Status, r.Raw)
+	}
+}

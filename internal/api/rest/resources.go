@@ -278,7 +278,7 @@ func (a *API) registerResources() {
 			}
 		}
 		if err := a.svc.DeleteRole(ctx, c(ctx), in.ID); err != nil {
-			return nil, a.problem(err)
+			return nil, a.problemAt(err, "id", "path.id")
 		}
 		return a.revisionOut(ctx), nil
 	})
@@ -353,7 +353,7 @@ func (a *API) registerResources() {
 			}
 		}
 		if err := a.svc.DeleteProject(ctx, c(ctx), in.ID); err != nil {
-			return nil, a.problem(err)
+			return nil, a.problemAt(err, "id", "path.id")
 		}
 		return a.revisionOut(ctx), nil
 	})
@@ -424,7 +424,7 @@ func (a *API) registerResources() {
 	o.Errors = append(o.Errors, http.StatusConflict)
 	huma.Register(api, o, func(ctx context.Context, in *IDPath) (*RevisionOut, error) {
 		if err := a.svc.DeleteFolderType(ctx, c(ctx), in.ID); err != nil {
-			return nil, a.problem(err)
+			return nil, a.problemAt(err, "id", "path.id")
 		}
 		return a.revisionOut(ctx), nil
 	})
@@ -499,7 +499,7 @@ func (a *API) registerResources() {
 			}
 		}
 		if err := a.svc.DeleteFolder(ctx, c(ctx), in.ID); err != nil {
-			return nil, a.problem(err)
+			return nil, a.problemAt(err, "id", "path.id")
 		}
 		return a.revisionOut(ctx), nil
 	})
@@ -602,7 +602,7 @@ func (a *API) registerResources() {
 	huma.Register(api, op("delete-rule", http.MethodDelete, "/rules/{id}", "Delete a rule", "Rules"),
 		func(ctx context.Context, in *IDPath) (*RevisionOut, error) {
 			if err := a.svc.DeleteRule(ctx, c(ctx), in.ID); err != nil {
-				return nil, a.problem(err)
+				return nil, a.problemAt(err, "id", "path.id")
 			}
 			return a.revisionOut(ctx), nil
 		})
