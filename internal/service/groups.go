@@ -641,8 +641,8 @@ func (s *Service) exclusiveJoin(ctx context.Context, tx store.Tx, g *domain.Grou
 // RemoveGroupResult lists what removing a system group from projects did.
 type RemoveGroupResult struct {
 	Projects []ProjectRef `json:"projects"`
-	// Users are the members who left those projects (their empty
-	// individual grant rows there were removed).
+	// Users are the members who left at least one of those projects: no
+	// rights of their own and no other group present keeps them there.
 	Users []string `json:"users"`
 }
 
@@ -705,11 +705,21 @@ func (s *Service) RemoveGroupFromProjects(ctx context.Context, c Caller, groupID
 				return err
 			}
 			for _, m := range members {
-				dropped, err := dropEmptyIndividualRow(ctx, tx, m.User.ID, pid)
+				if _, err := dropEmptyIndividualRow(ctx, tx, m.User.ID, pid); err != nil {
+					return err
+				}
+				// The member left the project unless something else keeps
+				// them in it: rights of their own, or another group present.
+				if _, err := tx.GetProjectGrant(ctx, pid, domain.SubjectUser, m.User.ID); err == nil {
+					continue
+				} else if !domain.Is(err, domain.KindNotFound) {
+					return err
+				}
+				others, err := exclusiveGroups(ctx, tx, m.User.ID, pid, s.now())
 				if err != nil {
 					return err
 				}
-				if dropped && !left[m.User.ID] {
+				if len(others) == 0 && !left[m.User.ID] {
 					left[m.User.ID] = true
 					res.Users = append(res.Users, m.User.ID)
 				}

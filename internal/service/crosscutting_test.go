@@ -160,3 +160,32 @@ func TestWriteSeesAnotherReplicasCommitBeforeAuthorizing(t *testing.T) {
 	_, err = e.svc.CreateGroup(e.ctx, bob, domain.Group{Name: "Second", Scope: domain.ScopeSystem})
 	wantKind(t, err, domain.KindForbidden, domain.PermGroupsEdit)
 }
+
+// R27: the answer lists every member who left a project, whether or not
+// they had an (empty) row of their own there; one kept by another group
+// present in the project is not listed.
+func TestR27_RemovalListsEveryMemberWhoLeft(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.project("A", domain.ModeMultiple), e.project("B", domain.ModeMultiple)
+	readers := e.sysGroup("Readers")
+	other := e.sysGroup("Other")
+	_, err := e.svc.ImportGroup(e.ctx, e.admin, readers.ID, []string{a.ID, b.ID})
+	e.must(err)
+	_, err = e.svc.ImportGroup(e.ctx, e.admin, other.ID, []string{b.ID})
+	e.must(err)
+	ann, ben := e.user("ann", ""), e.user("ben", "")
+	e.add(readers.ID, ann, ben)
+	e.add(other.ID, ben) // ben stays in B through Other
+	res, err := e.svc.RemoveGroupFromProjects(e.ctx, e.admin, readers.ID, []string{a.ID, b.ID}, true)
+	e.must(err)
+	got := map[string]bool{}
+	for _, u := range res.Users {
+		got[u] = true
+	}
+	if !got[ann.UserID] || !got[ben.UserID] || len(res.Users) != 2 {
+		t.Errorf("Users = %v, want ann (left A and B) and ben (left A)", res.Users)
+	}
+	if e.can(ann, domain.PermProjectRead, proj(a.ID)) {
+		t.Error("ann still reads A")
+	}
+}
