@@ -88,6 +88,9 @@ type Options struct {
 	// the API tokens of another user (userID). Nil: only one's own.
 	// The service supplies it (for example: actor holds users.edit).
 	MayManageTokens func(ctx context.Context, actor Identity, userID string) bool
+	// TokenCacheTTL is how long a verified API token is trusted without a
+	// database read (default DefaultTokenCacheTTL; negative: never).
+	TokenCacheTTL time.Duration
 	// Logger receives what the caller cannot be told (a malformed stored
 	// hash, a failed housekeeping write); default slog.Default().
 	Logger *slog.Logger
@@ -112,6 +115,7 @@ type Authenticator struct {
 	dummyHash string
 	// verifyPW is password.Verify; tests count its calls.
 	verifyPW func(pw, hash string) error
+	tokens   tokenCache
 }
 
 // New returns an Authenticator over st. It computes one argon2id hash (the
@@ -140,6 +144,10 @@ func New(st Store, o Options) (*Authenticator, error) {
 	}
 	if o.PasswordParams != nil {
 		a.params = *o.PasswordParams
+	}
+	a.tokens.ttl = DefaultTokenCacheTTL
+	if o.TokenCacheTTL != 0 {
+		a.tokens.ttl = o.TokenCacheTTL
 	}
 	n := o.MaxConcurrentHashes
 	if n <= 0 {

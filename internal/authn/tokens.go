@@ -223,6 +223,7 @@ func (a *Authenticator) RevokeToken(ctx context.Context, actor Identity, tokenID
 	if err != nil {
 		return domain.E(op, err)
 	}
+	a.tokens.forget(tok.ID)
 	return nil
 }
 
@@ -235,7 +236,11 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, secret string) (I
 	if !wellFormedToken(secret) {
 		return Identity{}, unauthenticated(op, errBadToken)
 	}
-	tok, err := a.st.GetAPITokenByHash(ctx, HashSecret(secret))
+	hash := HashSecret(secret)
+	if id, ok := a.tokens.get(hash, a.now()); ok {
+		return id, nil
+	}
+	tok, err := a.st.GetAPITokenByHash(ctx, hash)
 	if domain.Is(err, domain.KindNotFound) {
 		return Identity{}, unauthenticated(op, errBadToken)
 	}
@@ -258,5 +263,7 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, secret string) (I
 			a.log.Warn("authn: recording an API token's use failed", "token", tok.ID, "err", err)
 		}
 	}
-	return Identity{Principal: domain.Principal{UserID: u.ID, Username: u.Username, Limit: tok.Permissions}, TokenID: tok.ID}, nil
+	id := Identity{Principal: domain.Principal{UserID: u.ID, Username: u.Username, Limit: tok.Permissions}, TokenID: tok.ID}
+	a.tokens.put(hash, id, tok.ExpiresAt, now)
+	return id, nil
 }
