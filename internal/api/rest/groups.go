@@ -210,14 +210,13 @@ func (a *API) membersOut(ctx context.Context, r service.MembersResult) *membersO
 // groupVersion checks If-Match against the group the caller sees.
 func (a *API) groupVersion(ctx context.Context, id, header string) (int64, error) {
 	want, err := ifMatch(header)
-	if err != nil || want == 0 {
+	if err != nil {
 		return 0, err
 	}
-	g, err := a.svc.GetGroup(ctx, caller(ctx), id)
-	if err != nil {
-		return 0, a.problem(err)
-	}
-	return want, precondition(want, g.Version)
+	return want, a.checkIfMatch(header, func() (int64, error) {
+		g, err := a.svc.GetGroup(ctx, caller(ctx), id)
+		return g.Version, err
+	})
 }
 
 func (a *API) registerGroups() {

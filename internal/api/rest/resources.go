@@ -266,16 +266,11 @@ func (a *API) registerResources() {
 		IDPath
 		IfMatchHeader
 	}) (*RevisionOut, error) {
-		if want, err := ifMatch(in.IfMatch); err != nil {
-			return nil, err
-		} else if want != 0 {
+		if err := a.checkIfMatch(in.IfMatch, func() (int64, error) {
 			r, err := a.svc.GetRole(ctx, c(ctx), in.ID)
-			if err != nil {
-				return nil, a.problem(err)
-			}
-			if err := precondition(want, r.Version); err != nil {
-				return nil, err
-			}
+			return r.Version, err
+		}); err != nil {
+			return nil, err
 		}
 		if err := a.svc.DeleteRole(ctx, c(ctx), in.ID); err != nil {
 			return nil, a.problemAt(err, "id", "path.id")
@@ -341,16 +336,11 @@ func (a *API) registerResources() {
 		IDPath
 		IfMatchHeader
 	}) (*RevisionOut, error) {
-		if want, err := ifMatch(in.IfMatch); err != nil {
-			return nil, err
-		} else if want != 0 {
+		if err := a.checkIfMatch(in.IfMatch, func() (int64, error) {
 			p, err := a.svc.GetProject(ctx, c(ctx), in.ID)
-			if err != nil {
-				return nil, a.problem(err)
-			}
-			if err := precondition(want, p.Version); err != nil {
-				return nil, err
-			}
+			return p.Version, err
+		}); err != nil {
+			return nil, err
 		}
 		if err := a.svc.DeleteProject(ctx, c(ctx), in.ID); err != nil {
 			return nil, a.problemAt(err, "id", "path.id")
@@ -487,16 +477,11 @@ func (a *API) registerResources() {
 		IDPath
 		IfMatchHeader
 	}) (*RevisionOut, error) {
-		if want, err := ifMatch(in.IfMatch); err != nil {
-			return nil, err
-		} else if want != 0 {
+		if err := a.checkIfMatch(in.IfMatch, func() (int64, error) {
 			f, err := a.svc.GetFolder(ctx, c(ctx), in.ID)
-			if err != nil {
-				return nil, a.problem(err)
-			}
-			if err := precondition(want, f.Version); err != nil {
-				return nil, err
-			}
+			return f.Version, err
+		}); err != nil {
+			return nil, err
 		}
 		if err := a.svc.DeleteFolder(ctx, c(ctx), in.ID); err != nil {
 			return nil, a.problemAt(err, "id", "path.id")

@@ -217,6 +217,22 @@ func precondition(want, current int64) error {
 	return nil
 }
 
+// checkIfMatch answers 412 when the request's If-Match names another
+// version than the object's current one (read by current); without
+// If-Match it reads nothing. Writes whose service call takes no version
+// (deletes, setters) use it before writing.
+func (a *API) checkIfMatch(header string, current func() (int64, error)) error {
+	want, err := ifMatch(header)
+	if err != nil || want == 0 {
+		return err
+	}
+	v, err := current()
+	if err != nil {
+		return a.problem(err)
+	}
+	return precondition(want, v)
+}
+
 // staleOr turns the KindConflict of a write that carried a version into
 // 412 when the object's version now differs from the one demanded.
 func (a *API) staleOr(err error, want int64, current func() (int64, error)) error {

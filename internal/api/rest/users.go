@@ -173,14 +173,13 @@ type listUsersIn struct{ ListParams }
 // userVersion checks If-Match against the user the caller sees.
 func (a *API) userVersion(ctx context.Context, id, header string) (int64, error) {
 	want, err := ifMatch(header)
-	if err != nil || want == 0 {
+	if err != nil {
 		return 0, err
 	}
-	u, err := a.svc.GetUser(ctx, caller(ctx), id)
-	if err != nil {
-		return 0, a.problem(err)
-	}
-	return want, precondition(want, u.Version)
+	return want, a.checkIfMatch(header, func() (int64, error) {
+		u, err := a.svc.GetUser(ctx, caller(ctx), id)
+		return u.Version, err
+	})
 }
 
 func (a *API) registerUsers() {
