@@ -1,8 +1,9 @@
 // Package cli is the gatehouse subcommands that administer a server over
 // its REST API (login, logout, users, groups, members, roles, projects,
-// check, explain, tokens), through internal/client. The serve, migrate and
-// version commands, which work on the database directly, live in
-// cmd/gatehouse.
+// check, explain, tokens, and export and apply of the whole configuration
+// through internal/declarative), through internal/client. The serve,
+// migrate and version commands, which work on the database directly, live
+// in cmd/gatehouse.
 //
 // Every command prints a readable table, or with --json the API's JSON.
 // Failures are returned as errors for cmd/gatehouse to print on one line;
@@ -49,6 +50,7 @@ func Commands(env Env) []*cobra.Command {
 	cmds := []*cobra.Command{
 		a.loginCmd(), a.logoutCmd(), a.usersCmd(), a.groupsCmd(), a.membersCmd(), a.rolesCmd(),
 		a.projectsCmd(), a.checkCmd(), a.explainCmd(), a.tokensCmd(),
+		a.exportCmd(), a.applyCmd(),
 	}
 	for _, c := range cmds {
 		a.globalFlags(c)

@@ -453,3 +453,37 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// ---- configuration as code (gatehouse export / apply) ----
+
+// SetShowPersonalInfo sets a user's personal-information preference (R18).
+func (c *Client) SetShowPersonalInfo(ctx context.Context, id string, show bool) (domain.User, error) {
+	return call[domain.User](ctx, c, request{method: http.MethodPut, path: "/users/" + seg(id) + "/preferences", body: map[string]bool{"show_personal_info": show}})
+}
+
+// GroupDomains lists a group's accessible domains.
+func (c *Client) GroupDomains(ctx context.Context, id string) ([]string, error) {
+	r, err := call[struct {
+		Domains []string `json:"domains"`
+	}](ctx, c, request{method: http.MethodGet, path: "/groups/" + seg(id) + "/domains"})
+	return r.Domains, err
+}
+
+// UpdateFolderType renames a folder type or adds contexts and properties
+// (none can be removed).
+func (c *Client) UpdateFolderType(ctx context.Context, id string, t FolderTypeRequest) (domain.FolderType, error) {
+	t.ID = ""
+	return call[domain.FolderType](ctx, c, request{method: http.MethodPut, path: "/folder-types/" + seg(id), body: t})
+}
+
+// DeleteFolderType deletes a folder type no folder or rule uses.
+func (c *Client) DeleteFolderType(ctx context.Context, id string) error {
+	_, err := c.do(ctx, request{method: http.MethodDelete, path: "/folder-types/" + seg(id)}, nil)
+	return err
+}
+
+// UpdateRule replaces a rule's name, criteria and matrix.
+func (c *Client) UpdateRule(ctx context.Context, id string, r RuleRequest) (domain.Rule, error) {
+	r.ID = ""
+	return call[domain.Rule](ctx, c, request{method: http.MethodPut, path: "/rules/" + seg(id), body: r})
+}
