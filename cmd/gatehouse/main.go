@@ -70,6 +70,8 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())}
 	})
 	root.AddCommand(newServeCmd(getenv), newMigrateCmd(getenv), newVersionCmd())
+	root.AddCommand(newBackupCmd(getenv), newRestoreCmd(getenv))
+	root.AddCommand(newAuditCmd(getenv))
 	root.AddCommand(cli.Commands(cli.Env{Getenv: getenv})...)
 	return root
 }

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,7 +23,10 @@ import (
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine"
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/postgres"
 )
 
 type serveConfig struct {
@@ -32,6 +37,17 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	adminUser       string
 	adminPassword   string
+	tlsCert         string // with tlsKey: serve HTTPS (tls.go)
+	tlsKey          string
+	// Replicas (docs/operations.md, Replica flags).
+	pollInterval time.Duration
+	readyMaxLag  time.Duration
+	reloadAfter  int64
+	drainDelay   time.Duration
+	metrics      bool
+	envErrs      []error // malformed GATEHOUSE_* values, reported as usage errors
+	demo         bool    // --demo: the demo data set (demo.go)
+	demoFresh    bool    // set by serve: the database is new, load the demo
 }
 
 func newServeCmd(getenv func(string) string) *cobra.Command {
@@ -45,6 +61,12 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 			"default admin; password from GATEHOUSE_ADMIN_PASSWORD, else generated and logged once).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cfg.checkReplicaFlags(); err != nil {
+				return err
+			}
+			if cfg.demo {
+				demoDefaults(cmd, &cfg, getenv)
+			}
 			return serve(cmd.Context(), cfg, cmd.ErrOrStderr())
 		},
 	}
@@ -53,8 +75,82 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 	f.StringVar(&cfg.listen, "listen", envOr(getenv, "GATEHOUSE_LISTEN", "127.0.0.1:8080"), "address to listen on, host:port (env GATEHOUSE_LISTEN)")
 	f.StringVar(&cfg.logFormat, "log-format", envOr(getenv, "GATEHOUSE_LOG_FORMAT", "text"), "log format: text or json (env GATEHOUSE_LOG_FORMAT)")
 	f.StringVar(&cfg.logLevel, "log-level", envOr(getenv, "GATEHOUSE_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env GATEHOUSE_LOG_LEVEL)")
+	f.StringVar(&cfg.tlsCert, "tls-cert", getenv("GATEHOUSE_TLS_CERT"), "serve HTTPS with this PEM certificate chain; needs --tls-key (env GATEHOUSE_TLS_CERT)")
+	f.StringVar(&cfg.tlsKey, "tls-key", getenv("GATEHOUSE_TLS_KEY"), "the PEM private key of --tls-cert (env GATEHOUSE_TLS_KEY)")
+	f.BoolVar(&cfg.demo, "demo", false, "load the demo data set (docs/demo.md) into a new database; default --db "+demoDB)
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests finish on SIGINT/SIGTERM")
+	f.DurationVar(&cfg.pollInterval, "poll-interval", cfg.envDuration(getenv, "GATEHOUSE_POLL_INTERVAL", 500*time.Millisecond),
+		"how often to read the database's revision when no change notification came (env GATEHOUSE_POLL_INTERVAL)")
+	f.DurationVar(&cfg.readyMaxLag, "ready-max-lag", cfg.envDuration(getenv, "GATEHOUSE_READY_MAX_LAG", 10*time.Second),
+		"/readyz answers 503 while the engine has been behind the database longer than this; 0 disables (env GATEHOUSE_READY_MAX_LAG)")
+	f.Int64Var(&cfg.reloadAfter, "reload-after", cfg.envInt(getenv, "GATEHOUSE_RELOAD_AFTER", service.DefaultReloadAfter),
+		"reload a snapshot instead of reading the change log when more than this many revisions behind; 0 never (env GATEHOUSE_RELOAD_AFTER)")
+	f.DurationVar(&cfg.drainDelay, "drain-delay", cfg.envDuration(getenv, "GATEHOUSE_DRAIN_DELAY", 0),
+		"on SIGTERM, how long /readyz answers 503 before the server stops accepting requests (env GATEHOUSE_DRAIN_DELAY)")
+	f.BoolVar(&cfg.metrics, "metrics", cfg.envBool(getenv, "GATEHOUSE_METRICS", true),
+		"serve Prometheus metrics at /metrics, unauthenticated (env GATEHOUSE_METRICS)")
 	return cmd
+}
+
+func (c *serveConfig) envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	v := getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q: want a duration such as 500ms or 10s", key, v))
+		return def
+	}
+	return d
+}
+
+func (c *serveConfig) envInt(getenv func(string) string, key string, def int64) int64 {
+	v := getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q: want a whole number", key, v))
+		return def
+	}
+	return n
+}
+
+func (c *serveConfig) envBool(getenv func(string) string, key string, def bool) bool {
+	v := getenv(key)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q: want true or false", key, v))
+		return def
+	}
+	return b
+}
+
+// checkReplicaFlags reports malformed environment values and flags out of
+// range as usage errors.
+func (c *serveConfig) checkReplicaFlags() error {
+	errs := c.envErrs
+	if c.pollInterval <= 0 {
+		errs = append(errs, fmt.Errorf("--poll-interval %v: want a positive duration such as 500ms", c.pollInterval))
+	}
+	if c.readyMaxLag < 0 {
+		errs = append(errs, fmt.Errorf("--ready-max-lag %v: want 0 (no bound) or a positive duration", c.readyMaxLag))
+	}
+	if c.reloadAfter < 0 {
+		errs = append(errs, fmt.Errorf("--reload-after %d: want 0 (never) or a positive number of revisions", c.reloadAfter))
+	}
+	if c.drainDelay < 0 {
+		errs = append(errs, fmt.Errorf("--drain-delay %v: want 0 or a positive duration", c.drainDelay))
+	}
+	if len(errs) > 0 {
+		return usageError{errors.Join(errs...)}
+	}
+	return nil
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -80,6 +176,11 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
 		return usageError{fmt.Errorf("--listen %q: want host:port, e.g. 127.0.0.1:8080", cfg.listen)}
 	}
+	// Unreadable or mismatched TLS files fail before anything else starts.
+	tlsConfig, err := loadTLS(cfg.tlsCert, cfg.tlsKey)
+	if err != nil {
+		return err
+	}
 	// Listen before opening the database so a taken port fails fast,
 	// before any migration runs.
 	ln, err := net.Listen("tcp", cfg.listen)
@@ -94,16 +195,168 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	}
 	defer st.Close()
 	log.Info("database ready", "db", redactDSN(cfg.db))
+	if cfg.demoFresh, err = demoInspect(ctx, cfg, st); err != nil {
+		return err
+	}
 
+	// Metrics, when on, count the store's failures too: the service and
+	// the follower go through the observed store.
+	var m *metrics.Metrics
+	var obsStore store.Store = st
+	instrument := func(api string, h http.Handler) http.Handler { return h }
+	if cfg.metrics {
+		m = metrics.New()
+		obsStore = m.ObserveStore(st)
+		instrument = m.Instrument
+	}
+
+	// The listener and the health endpoints serve before the engine
+	// loads (which takes a while on a large database): /healthz is 200,
+	// /readyz 503 "loading", and the APIs answer 503 until it is done.
+	var svcReady atomic.Pointer[service.Service]
+	var app atomic.Pointer[http.Handler]
+	mux := http.NewServeMux()
+	h := health.New()
+	h.AddCheck("store", obsStore.Ping)
+	h.AddCheck("engine", health.EngineCheck(func() health.Follower {
+		if s := svcReady.Load(); s != nil {
+			return s.Follower()
+		}
+		return nil
+	}, cfg.readyMaxLag))
+	hm := http.NewServeMux()
+	h.Register(hm)
+	mux.Handle("GET /healthz", instrument("health", hm))
+	mux.Handle("GET /readyz", instrument("health", hm))
+	if m != nil {
+		// Unauthenticated, like /healthz: see docs/operations.md, Metrics,
+		// for keeping it private.
+		mux.Handle("GET /metrics", instrument("metrics", m.Handler()))
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := app.Load(); a != nil {
+			(*a).ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"title":"Service Unavailable","status":503,"kind":"unavailable","detail":"the server is starting: the permission engine is loading; retry shortly"}`+"\n")
+	}))
+
+	srv := &http.Server{
+		Handler:           securityHeaders(mux, tlsConfig != nil),
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		// The certificate is in srv.TLSConfig; ServeTLS also enables HTTP/2.
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	url := scheme + "://" + ln.Addr().String() + "/"
+	// "listening" comes first, with health endpoints only; "gatehouse
+	// serving" once the APIs answer.
+	log.Info("listening; loading the permission engine", "url", url)
+	// shutdown drains: /readyz turns 503 at once, the load balancer gets
+	// --drain-delay to notice, then requests in flight get
+	// --shutdown-timeout to finish.
+	shutdown := func() error {
+		h.SetDraining()
+		log.Info("draining: /readyz answers 503", "drain_delay", cfg.drainDelay)
+		time.Sleep(cfg.drainDelay)
+		log.Info("shutting down: letting requests finish", "timeout", cfg.shutdownTimeout)
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		return nil
+	}
+
+	svc, appHandler, err := loadApp(ctx, obsStore, cfg, log, m, instrument)
+	if err != nil {
+		if ctx.Err() != nil { // stopped while loading
+			return shutdown()
+		}
+		_ = srv.Close()
+		return err
+	}
+	app.Store(&appHandler)
+	svcReady.Store(svc)
+	if m != nil {
+		m.Follow(svc.Follower())
+	}
+
+	// Follow the change log: woken by PostgreSQL's notifications, and
+	// polling in any case (SQLite has no notifications: a single-node
+	// server is its own only writer, so polling finds nothing new).
+	fctx, stopFollowing := context.WithCancel(context.Background())
+	defer stopFollowing()
+	ro := service.RunOptions{PollInterval: cfg.pollInterval, ReloadAfter: cfg.reloadAfter, Log: log}
+	if ro.ReloadAfter == 0 {
+		ro.ReloadAfter = -1 // --reload-after 0: never reload for lag
+	}
+	if m != nil {
+		ro.Observer = m
+	}
+	var listener *postgres.Listener
+	if pg, ok := st.(*postgres.DB); ok {
+		listener = pg.Listen(fctx, postgres.ListenOptions{Log: log})
+		ro.Wake = listener.C
+	}
+	following := make(chan struct{})
+	go func() {
+		defer close(following)
+		_ = svc.Follower().Run(fctx, ro)
+	}()
+	log.Info("gatehouse serving", "url", url, "version", versionString(), "revision", svc.Follower().Revision())
+	demoAnnounce(cfg, url, log)
+
+	var serveErr error
+	select {
+	case err := <-errc:
+		serveErr = fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+		serveErr = shutdown()
+	}
+	stopFollowing()
+	<-following
+	if listener != nil {
+		listener.Wait()
+	}
+	if serveErr != nil {
+		return serveErr
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// loadApp bootstraps the database if it is new, loads the engine and
+// builds the REST, SCIM and console handlers over it.
+func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Logger, m *metrics.Metrics,
+	instrument func(string, http.Handler) http.Handler) (*service.Service, http.Handler, error) {
 	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{
 		AdminUsername: cfg.adminUser, AdminPassword: cfg.adminPassword, Log: log,
 	}); err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
+		return nil, nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	if err := demoLoad(ctx, st, cfg.demoFresh, log); err != nil {
+		return nil, nil, err
 	}
 
 	svc, err := service.New(ctx, st, service.Options{})
 	if err != nil {
-		return fmt.Errorf("loading the permission engine: %w", err)
+		return nil, nil, fmt.Errorf("loading the permission engine: %w", err)
 	}
 	log.Info("engine loaded", "revision", svc.Follower().Revision())
 	authenticator, err := authn.New(st, authn.Options{Logger: log,
@@ -117,55 +370,27 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 			return err == nil && d.Allowed
 		}})
 	if err != nil {
-		return fmt.Errorf("authentication: %w", err)
+		return nil, nil, fmt.Errorf("authentication: %w", err)
 	}
 	ha := httpauth.New(authenticator, httpauth.Options{})
-	api := rest.New(svc, ha, rest.Options{Log: log, Version: versionString(), Sessions: authenticator, Cookies: ha})
+	ro := rest.Options{Log: log, Version: versionString(), Sessions: authenticator, Cookies: ha}
+	if m != nil {
+		ro.Checks = m
+	}
+	api := rest.New(svc, ha, ro)
 
 	mux := http.NewServeMux()
-	h := health.New()
-	h.AddCheck("store", st.Ping)
-	// The engine is loaded once service.New returns; ready also means it
-	// can still follow the change log.
-	h.AddCheck("engine", func(ctx context.Context) error { return svc.Follower().CatchUp(ctx, 0) })
-	h.Register(mux)
-	mux.Handle(rest.Prefix+"/", api)
+	mux.Handle(rest.Prefix+"/", instrument("rest", api))
 	// SCIM 2.0 for identity providers: bearer API tokens only (see docs/scim.md).
-	mux.Handle(scim.Prefix+"/", scim.New(svc, ha, scim.Options{Log: log}))
+	mux.Handle(scim.Prefix+"/", instrument("scim", scim.New(svc, ha, scim.Options{Log: log})))
 	// The console: a stale cookie sends the browser to the sign-in page
 	// rather than to a 401 document.
 	con, err := console.New(svc, authenticator, httpauth.New(authenticator, httpauth.Options{AnonymousOnStaleCookie: true}), console.Options{Log: log})
 	if err != nil {
-		return fmt.Errorf("console: %w", err)
+		return nil, nil, fmt.Errorf("console: %w", err)
 	}
-	mux.Handle("/", con)
-
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("gatehouse serving", "url", "http://"+ln.Addr().String()+"/", "version", versionString())
-
-	select {
-	case err := <-errc:
-		return fmt.Errorf("server stopped: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: letting requests finish", "timeout", cfg.shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	log.Info("stopped")
-	return nil
+	mux.Handle("/", instrument("console", con))
+	return svc, mux, nil
 }
 
 // redactDSN hides a password in a postgres:// URL so it never reaches a log.

@@ -1,14 +1,18 @@
 // Package health serves the liveness and readiness endpoints that process
 // supervisors and load balancers poll: /healthz says the process is up,
-// /readyz says it can serve (store reachable and migrated, and whatever
-// else the server registers, such as the engine being loaded).
+// /readyz says it can serve (store reachable and migrated, the engine
+// loaded and not too far behind the database, not draining, and whatever
+// else the server registers).
 package health
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,7 +24,38 @@ type Handler struct {
 	mu     sync.RWMutex
 	checks []namedCheck
 	// Timeout bounds the readiness checks of one request.
-	Timeout time.Duration
+	Timeout  time.Duration
+	draining atomic.Bool
+}
+
+// SetDraining makes /readyz answer 503 "draining" from now on, without
+// running the checks: the server is shutting down, and the load balancer
+// should send new requests elsewhere while it finishes those in flight.
+func (h *Handler) SetDraining() { h.draining.Store(true) }
+
+// Follower is what EngineCheck reads: how far the engine is behind the
+// database. *service.Follower is one.
+type Follower interface {
+	Lag() (revisions int64, behind time.Duration)
+}
+
+// ErrLoading is the engine check's answer while the engine loads.
+var ErrLoading = errors.New("loading the permission engine")
+
+// EngineCheck is ready when the engine is loaded (follower returns
+// non-nil) and has not been behind the head revision it knows for more
+// than maxLag (0 disables the bound).
+func EngineCheck(follower func() Follower, maxLag time.Duration) Check {
+	return func(context.Context) error {
+		f := follower()
+		if f == nil {
+			return ErrLoading
+		}
+		if n, d := f.Lag(); maxLag > 0 && d > maxLag {
+			return fmt.Errorf("%d revisions behind the database for %v (more than --ready-max-lag %v)", n, d.Round(time.Millisecond), maxLag)
+		}
+		return nil
+	}
 }
 
 type namedCheck struct {
@@ -54,6 +89,10 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	if h.draining.Load() {
+		write(w, http.StatusServiceUnavailable, status{Status: "draining"})
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.Timeout)
 	defer cancel()
 	h.mu.RLock()

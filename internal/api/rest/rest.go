@@ -67,6 +67,8 @@ type Options struct {
 	// RegisterAuth.
 	Sessions Sessions
 	Cookies  Cookies
+	// Checks, if set, is told about every check answered (metrics).
+	Checks CheckObserver
 }
 
 // API is the REST API's state: the service and how to authenticate.
@@ -80,12 +82,17 @@ type API struct {
 	// cookies clears a dead session's cookie on sign-out; nil without
 	// the sign-in endpoints.
 	cookies Cookies
+	checks  CheckObserver
 }
 
 // New builds the API over svc. The handler serves every path under
 // /api/v1 (mount it at "/api/v1/" on the server's mux).
 func New(svc *service.Service, auth Authenticator, opts Options) *API {
 	a := &API{svc: svc, auth: auth, log: opts.Log, now: opts.Now, mux: http.NewServeMux()}
+	a.checks = opts.Checks
+	if a.checks == nil {
+		a.checks = noObserver{}
+	}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -168,8 +175,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if id.RemoteAddr == "" {
 		id.RemoteAddr = httpauth.RemoteIP(r)
 	}
-	ctx := httpauth.WithIdentity(r.Context(), id)
-	a.mux.ServeHTTP(w, r.WithContext(context.WithValue(service.WithCommitRecorder(ctx), requestKey{}, r)))
+	ctx := service.WithCommitRecorder(httpauth.WithIdentity(r.Context(), id))
+	a.mux.ServeHTTP(a.revisionWriter(w, ctx), r.WithContext(context.WithValue(ctx, requestKey{}, r)))
 }
 
 func writeProblem(w http.ResponseWriter, p *Problem) {

@@ -25,6 +25,8 @@ func TestClassify(t *testing.T) {
 		{"08006", sqlstore.ClassUnavailable},
 		{"57P01", sqlstore.ClassUnavailable},
 		{"53300", sqlstore.ClassUnavailable},
+		{"53100", sqlstore.ClassFull},
+		{"53200", sqlstore.ClassUnavailable},
 		{"42P01", sqlstore.ClassOther},
 	}
 	for _, c := range cases {

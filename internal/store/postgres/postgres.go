@@ -18,6 +18,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"strings"
@@ -127,6 +128,9 @@ func classify(err error) sqlstore.Class {
 			return sqlstore.ClassUnique
 		case pe.Code == "23503":
 			return sqlstore.ClassForeignKey
+		case pe.Code == "53100":
+			// disk_full: no space for the write.
+			return sqlstore.ClassFull
 		case pe.Code == "40001", pe.Code == "40P01", pe.Code == "55P03":
 			return sqlstore.ClassConflict
 		case strings.HasPrefix(pe.Code, "23"), strings.HasPrefix(pe.Code, "22"):
@@ -143,7 +147,11 @@ func classify(err error) sqlstore.Class {
 	}
 	var ce *pgconn.ConnectError
 	var ne net.Error
-	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || pgconn.Timeout(err) {
+	// A connection cut mid-query (the server restarted) surfaces as an
+	// unexpected EOF; pgx marks errors raised before anything was sent as
+	// safe to retry. Both mean the database, not the request, failed.
+	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || pgconn.Timeout(err) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err) {
 		return sqlstore.ClassUnavailable
 	}
 	return sqlstore.ClassOther

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,7 +24,14 @@ const (
 	ClassCheck                    // a CHECK, NOT NULL or data constraint: KindInvalid
 	ClassConflict                 // serialization failure, deadlock, stale snapshot: KindConflict
 	ClassUnavailable              // cannot reach or lock the database: KindUnavailable
+	ClassFull                     // no space left for the database to grow: KindUnavailable, saying so
 )
+
+// errFull is what a write refused for want of space says. The driver's own
+// text ("database or disk is full", "could not extend file") follows it;
+// an operator reading a 503 must learn that nothing is wrong with the
+// request and what to do.
+var errFull = errors.New("the database is full: its disk has no space left, so writes are refused until space is freed (reads and checks go on; nothing already written is lost)")
 
 // Dialect is what differs between the SQL backends. Everything else,
 // SQL text included, is shared.
@@ -112,10 +120,27 @@ func (db *DB) mapErr(op string, err error, fk domain.Kind) error {
 	case ClassConflict:
 		return domain.E(op, domain.KindConflict, err)
 	case ClassUnavailable:
-		return domain.E(op, domain.KindUnavailable, err)
+		return db.unreachable(op, err)
+	case ClassFull:
+		return domain.E(op, domain.KindUnavailable, fmt.Errorf("%w: %w", errFull, err))
 	}
 	if errors.Is(err, sql.ErrConnDone) {
-		return domain.E(op, domain.KindUnavailable, err)
+		return db.unreachable(op, err)
 	}
 	return domain.E(op, err)
+}
+
+// errUnreachable leads the message of a PostgreSQL server that cannot be
+// reached (down, restarting, refusing connections): a client's 503 says so
+// plainly, before the driver's details.
+var errUnreachable = errors.New("the database is not reachable; retry shortly")
+
+// unreachable is the KindUnavailable error of a database that failed to
+// answer. SQLite's unavailable codes (busy, I/O) keep the driver's words:
+// "not reachable" would mislead there.
+func (db *DB) unreachable(op string, err error) error {
+	if db.d.Name == "postgres" {
+		return domain.E(op, domain.KindUnavailable, fmt.Errorf("%w: %w", errUnreachable, err))
+	}
+	return domain.E(op, domain.KindUnavailable, err)
 }
