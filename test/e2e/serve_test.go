@@ -49,7 +49,7 @@ type server struct {
 	done chan error
 }
 
-var servingRE = regexp.MustCompile(`msg="gatehouse serving" url=(http://\S+)/`)
+var servingRE = regexp.MustCompile(`msg="gatehouse serving" url=(https?://\S+)/`)
 
 // start runs `gatehouse serve` in dir with args and env, and waits until it
 // logs the URL it serves.

@@ -317,6 +317,18 @@ func (a *API) registerGroups() {
 		}
 		return a.groupOut(ctx, g), nil
 	})
+	huma.Register(api, op("get-group-domains", http.MethodGet, "/groups/{id}/domains", "List a group's accessible domains", "Groups"),
+		func(ctx context.Context, in *IDPath) (*domainsOut, error) {
+			d, err := a.svc.GroupDomains(ctx, caller(ctx), in.ID)
+			if err != nil {
+				return nil, a.problem(err)
+			}
+			if d == nil {
+				d = []string{}
+			}
+			rev := a.revision(ctx)
+			return &domainsOut{Revisioned{rev}, DomainsBody{d, rev}}, nil
+		})
 	o = op("set-group-domains", http.MethodPut, "/groups/{id}/domains", "Replace a group's accessible domains", "Groups")
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
 	huma.Register(api, o, func(ctx context.Context, in *domainsIn) (*domainsOut, error) {
@@ -412,4 +424,5 @@ func (a *API) register() {
 	a.registerUsers()
 	a.registerGroups()
 	a.registerResources()
+	a.registerAuditChain()
 }

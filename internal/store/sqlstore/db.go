@@ -245,7 +245,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return db.mapErr("store.Migrate", fmt.Errorf("migrating the %s database: %w", db.d.Name, err), domain.KindInvalid)
 	}
-	return nil
+	// Audit records written before the chain existed are sealed now
+	// (auditchain.go); this is a no-op once they are.
+	return db.sealLegacyAudit(ctx)
 }
 
 func (db *DB) provider() (*goose.Provider, error) {
@@ -379,14 +381,10 @@ func (t *tx) finish(ctx context.Context) (domain.Change, error) {
 	} else if err := c.queryRow(ctx, `SELECT revision FROM gh_revision WHERE id = 1`).Scan(&rev); err != nil {
 		return domain.Change{}, c.db.mapErr(op, err, domain.KindInvalid)
 	}
-	for _, e := range t.audit {
-		e.Revision = rev
-		if _, err := c.exec(ctx, `INSERT INTO audit (id, revision, at, actor_id, actor_name, action, target_kind, target_id, outcome, before_json, after_json, detail, remote_addr)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, e.Revision, e.At.UnixMicro(), e.ActorID, e.ActorName, e.Action, e.TargetKind, e.TargetID, string(e.Outcome),
-			rawOrNil(e.Before), rawOrNil(e.After), e.Detail, e.RemoteAddr); err != nil {
-			return domain.Change{}, c.db.mapErr("store.Audit", err, domain.KindInvalid)
-		}
+	// The audit records join the hash chain here, under the same lock
+	// that orders revisions (auditchain.go).
+	if err := t.appendAudit(ctx, rev); err != nil {
+		return domain.Change{}, err
 	}
 	return ch, nil
 }
