@@ -86,6 +86,7 @@ package store
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
@@ -135,6 +136,39 @@ type Store interface {
 	// how many it deleted. It keeps the sessions table from growing
 	// without bound.
 	PruneSessions(ctx context.Context, before time.Time) (int, error)
+
+	// Dump writes a portable, gzipped copy of the database to w (the
+	// format is described in docs/backup.md): every table of the schema,
+	// read in one consistent read transaction while writers go on, except
+	// sign-in sessions (short-lived; their holders sign in again) and the
+	// migration bookkeeping (the header carries the schema version). It
+	// is read column by column from the catalogue, so a column a later
+	// migration adds is carried without code changes, and values are
+	// normalized (integers, booleans, text, JSON as text) so that a dump
+	// of one backend restores into the other. It returns the header it
+	// wrote.
+	Dump(ctx context.Context, w io.Writer) (DumpHeader, error)
+	// Restore loads a dump written by Dump (from either backend) into
+	// this database, which must be migrated and empty: no engine data, no
+	// audit record, revision 0 (KindConflict otherwise). It reads the
+	// whole dump and verifies its checksum and row counts before writing
+	// anything (KindInvalid for a damaged or foreign file), refuses a dump
+	// of a newer schema than the database's (KindInvalid), and writes
+	// everything in one transaction, change log and revision included,
+	// so an engine loads at the dump's revision and followers continue
+	// from it.
+	Restore(ctx context.Context, r io.Reader) (DumpHeader, error)
+}
+
+// DumpHeader describes a dump: the first line of the file.
+type DumpHeader struct {
+	Format        string           `json:"format"`         // "gatehouse-dump"
+	FormatVersion int              `json:"format_version"` // 1
+	SchemaVersion int64            `json:"schema_version"` // the source's migration version
+	Backend       string           `json:"backend"`        // "sqlite" or "postgres"
+	Revision      int64            `json:"revision"`       // the source's revision when read
+	CreatedAt     time.Time        `json:"created_at"`
+	Tables        map[string]int64 `json:"tables"` // row count per table
 }
 
 // Reader holds the read methods, available on the Store (each call its

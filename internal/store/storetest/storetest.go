@@ -62,6 +62,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Rules", func(t *testing.T) { testRules(t, newStore(t)) })
 	t.Run("Settings", func(t *testing.T) { testSettings(t, newStore(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
+	t.Run("AuditChain", func(t *testing.T) { testAuditChain(t, newStore) })
 	t.Run("DeleteMissing", func(t *testing.T) { testDeleteMissing(t, newStore(t)) })
 	t.Run("UniqueNames", func(t *testing.T) { testUniqueNames(t, newStore) })
 	t.Run("MissingReferences", func(t *testing.T) { testMissingReferences(t, newStore(t)) })
@@ -74,6 +75,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, newStore) })
 	t.Run("RevisionInTx", func(t *testing.T) { testRevisionInTx(t, newStore) })
 	t.Run("Authn", func(t *testing.T) { testAuthn(t, newStore) })
+	t.Run("Dump", func(t *testing.T) { testDump(t, newStore) })
 }
 
 // errRollback makes a test closure roll its transaction back.
