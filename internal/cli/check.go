@@ -12,7 +12,8 @@ import (
 
 const checkArgsHelp = "SUBJECT is a user's id or username, user:<id>, anonymous, or me.\n" +
 	"PERMISSION is a catalog key (project.read) or a folder permission (root.read).\n" +
-	"RESOURCE is system, project:<id or name>, domain:<name> or folder:<id>."
+	"RESOURCE is system, project:<id or name>, domain:<name>, folder:<id> or\n" +
+	"folder:/<path> (a folder's path from the root, /Images/CT)."
 
 // checkRequest reads SUBJECT PERMISSION RESOURCE.
 func (a *app) checkRequest(cmd *cobra.Command, c *client.Client, args []string, atLeast int64) (client.CheckRequest, error) {
@@ -21,7 +22,11 @@ func (a *app) checkRequest(cmd *cobra.Command, c *client.Client, args []string, 
 	if err != nil {
 		return client.CheckRequest{}, err
 	}
-	return client.CheckRequest{Subject: sub, Permission: args[1], Resource: resource(ctx, c, args[2]),
+	res, err := resource(ctx, c, args[2])
+	if err != nil {
+		return client.CheckRequest{}, err
+	}
+	return client.CheckRequest{Subject: sub, Permission: args[1], Resource: res,
 		Consistency: client.Consistency{AtLeast: atLeast}}, nil
 }
 
@@ -84,7 +89,15 @@ func (a *app) explainCmd() *cobra.Command {
 			case args[0] != x.Subject:
 				who = args[0] + " (" + x.Subject + ")"
 			}
-			return a.output(cmd, x, func(w io.Writer) error { return printExplanation(w, who, x) })
+			return a.output(cmd, x, func(w io.Writer) error {
+				// Say the resource as the user named it (a path, a project's
+				// name) with the id the server answered about.
+				shown := x
+				if req.Resource != args[2] {
+					shown.Resource = args[2] + " (" + x.Resource + ")"
+				}
+				return printExplanation(w, who, shown)
+			})
 		},
 	}
 	cmd.Flags().Int64Var(&atLeast, "at-least", 0, "answer on a revision at least this one (R20)")

@@ -1,6 +1,7 @@
 // Package cli is the gatehouse subcommands that administer a server over
 // its REST API (login, logout, users, groups, members, roles, projects,
-// check, explain, tokens, and export and apply of the whole configuration
+// folder types, folders, folder levels, rules, check, explain, tokens,
+// and export and apply of the whole configuration
 // through internal/declarative), through internal/client. The serve,
 // migrate and version commands, which work on the database directly, live
 // in cmd/gatehouse.
@@ -51,6 +52,7 @@ func Commands(env Env) []*cobra.Command {
 		a.loginCmd(), a.logoutCmd(), a.usersCmd(), a.groupsCmd(), a.membersCmd(), a.rolesCmd(),
 		a.projectsCmd(), a.checkCmd(), a.explainCmd(), a.tokensCmd(),
 		a.exportCmd(), a.applyCmd(),
+		a.folderTypesCmd(), a.foldersCmd(), a.levelsCmd(), a.rulesCmd(),
 	}
 	for _, c := range cmds {
 		a.globalFlags(c)

@@ -95,18 +95,27 @@ func subject(ctx context.Context, c *client.Client, s string) (string, error) {
 	return "user:" + u.ID, nil
 }
 
-// resource turns project:<name> into project:<id>; other forms
-// (system, domain:<name>, folder:<id>, project:<id>) go as they are. A
-// project the caller cannot read goes as typed too: the server's answer
-// about it is the one to show.
-func resource(ctx context.Context, c *client.Client, s string) string {
+// resource turns project:<name> into project:<id> and folder:/<path>
+// into folder:<id>; other forms (system, domain:<name>, folder:<id>,
+// project:<id>) go as they are. A project the caller cannot read goes as
+// typed too: the server's answer about it is the one to show. A folder
+// path cannot go as typed (the server takes ids), so a path not found is
+// an error naming the missing segment.
+func resource(ctx context.Context, c *client.Client, s string) (string, error) {
+	if p, ok := strings.CutPrefix(s, "folder:"); ok && strings.HasPrefix(p, "/") {
+		f, err := walkPath(ctx, c, p)
+		if err != nil {
+			return "", err
+		}
+		return "folder:" + f.ID, nil
+	}
 	name, ok := strings.CutPrefix(s, "project:")
 	if !ok || name == "" {
-		return s
+		return s, nil
 	}
 	p, err := resolveProject(ctx, c, name)
 	if err != nil {
-		return s
+		return s, nil
 	}
-	return "project:" + p.ID
+	return "project:" + p.ID, nil
 }
