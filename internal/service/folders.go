@@ -108,6 +108,11 @@ func (s *Service) DeleteFolderType(ctx context.Context, c Caller, id string) err
 		if err != nil {
 			return err
 		}
+		if id == domain.FolderTypeFolderID {
+			// Folders created without a type get this one; without it
+			// every such create would fail.
+			return invalid(op, "id", "%s is the built-in folder type, the default of new folders; it can be edited but not deleted", old.Name)
+		}
 		if err := tx.DeleteFolderType(ctx, id); err != nil {
 			return err
 		}

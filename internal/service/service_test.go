@@ -432,4 +432,8 @@ func TestDomainsAndFolderTypes(t *testing.T) {
 		t.Errorf("%d folder types", len(types))
 	}
 	e.must(e.svc.DeleteFolderType(e.ctx, e.admin, ft.ID))
+	// The built-in type is every untyped folder's default: not deletable.
+	err = e.svc.DeleteFolderType(e.ctx, e.admin, domain.FolderTypeFolderID)
+	wantKind(t, err, domain.KindInvalid, "built-in folder type")
+	wantField(t, err, "id")
 }
