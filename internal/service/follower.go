@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -71,7 +72,7 @@ const DefaultReloadAfter = 10000
 // how far behind it is, in revisions and in time.
 type Follower struct {
 	src ChangeSource
-	mu  sync.Mutex // serializes readers of the log so no change is applied twice
+	mu  sync.Mutex // serializes applying changes and swapping engines; never held during I/O
 	eng atomic.Pointer[engine.Engine]
 
 	head        atomic.Int64
@@ -105,8 +106,12 @@ func NewFollower(ctx context.Context, src ChangeSource) (*Follower, error) {
 	return f, nil
 }
 
-// reload rebuilds the engine from a snapshot. The caller holds f.mu.
-// Checks keep answering from the old engine while the snapshot loads.
+// reload rebuilds the engine from a snapshot. The snapshot is read and
+// indexed without f.mu (checks, and writers applying the log, go on
+// meanwhile), then swapped in unless the engine has meanwhile moved past
+// it; after a refused change the snapshot replaces the engine whatever its
+// revision, because that engine has drifted, and the log brings it
+// forward again.
 func (f *Follower) reload(ctx context.Context, reason string) error {
 	start := time.Now()
 	from := f.Revision()
@@ -118,7 +123,13 @@ func (f *Follower) reload(ctx context.Context, reason string) error {
 	if err != nil {
 		return domain.E("service.Follower", err)
 	}
+	f.mu.Lock()
+	if cur := f.Revision(); e.Revision() < cur && reason != ReloadRefused {
+		f.mu.Unlock()
+		return nil
+	}
 	f.eng.Store(e)
+	f.mu.Unlock()
 	f.reloads.Add(1)
 	d := time.Since(start)
 	f.logger().Warn("engine reloaded from a snapshot", "reason", reason, "from", from, "to", e.Revision(), "took", d)
@@ -204,21 +215,53 @@ func (f *Follower) advance() <-chan struct{} {
 	return f.adv
 }
 
+// ChangeReader is where CatchUpWithin reads the log: a write transaction.
+type ChangeReader interface {
+	ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error)
+}
+
 // CatchUp applies the change log until the engine is at revision rev or
 // later. rev <= 0 means "whatever the log holds now". A revision the log
 // does not hold yet is KindUnavailable. The engine is rebuilt from a
 // snapshot instead when the log shows a gap, when it is more than
 // ReloadAfter revisions behind the head, or when it refuses a change.
 func (f *Follower) CatchUp(ctx context.Context, rev int64) error {
+	return f.catchUp(ctx, f.src, rev, false)
+}
+
+// CatchUpWithin is CatchUp for a writer inside its transaction: it reads
+// the log through tx (the writer holds the write lock and its own
+// connection; asking the pool for another could wait forever behind the
+// writers queued on that lock), and it never reloads a snapshot there: a
+// gap or a refused change is answered KindUnavailable and the reload is
+// left to the next CatchUp outside the transaction.
+func (f *Follower) CatchUpWithin(ctx context.Context, tx ChangeReader, rev int64) error {
+	err := f.catchUp(ctx, tx, rev, true)
+	if errors.Is(err, errNeedsReload) {
+		// Reload outside the writer's transaction, from the pool, so the
+		// writer's retry finds the engine rebuilt.
+		go func() { _ = f.CatchUp(context.WithoutCancel(ctx), rev) }()
+		return domain.E("service.CatchUp", domain.KindUnavailable,
+			errors.New("the permission engine is being rebuilt from a snapshot; retry shortly"))
+	}
+	return err
+}
+
+var errNeedsReload = errors.New("the engine needs a snapshot reload")
+
+// catchUp reads the log and applies it. I/O (reading the log, loading a
+// snapshot) happens without f.mu; f.mu is held only while changes are
+// applied in memory, so no reader of the log waits on another's I/O.
+// Changes another caller applied meanwhile are skipped: the log has no
+// gaps, so what remains after the engine's revision follows it directly.
+func (f *Follower) catchUp(ctx context.Context, r ChangeReader, rev int64, inTx bool) error {
 	if rev > 0 && f.Revision() >= rev {
 		return nil
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	reloadedBehind := false
 	for rev <= 0 || f.Revision() < rev {
-		e := f.eng.Load()
-		if ra := f.reloadAfter.Load(); ra >= 0 && !reloadedBehind && f.head.Load()-e.Revision() > ra {
+		from := f.Revision()
+		if ra := f.reloadAfter.Load(); !inTx && ra >= 0 && !reloadedBehind && f.head.Load()-from > ra {
 			// Once per call: a snapshot is as new as it gets, and a head
 			// announced ahead of it must not make the follower reload forever.
 			reloadedBehind = true
@@ -228,20 +271,25 @@ func (f *Follower) CatchUp(ctx context.Context, rev int64) error {
 			continue
 		}
 		start := time.Now()
-		changes, err := f.src.ReadChanges(ctx, e.Revision(), 0)
+		changes, err := r.ReadChanges(ctx, from, 0)
 		if err != nil {
 			return domain.E("service.CatchUp", err)
 		}
 		if len(changes) == 0 {
-			if rev <= 0 {
+			if rev <= 0 || f.Revision() >= rev {
 				return nil
 			}
 			return domain.E("service.CatchUp", domain.KindUnavailable,
-				fmt.Errorf("revision %d is not in the change log (engine at %d)", rev, e.Revision()))
+				fmt.Errorf("revision %d is not in the change log (engine at %d)", rev, f.Revision()))
 		}
 		f.noteHead(changes[len(changes)-1].Revision)
 		applied, reason := 0, ""
+		f.mu.Lock()
+		e := f.eng.Load()
 		for _, c := range changes {
+			if c.Revision <= e.Revision() {
+				continue // applied by another caller while this one read
+			}
 			if c.Revision != e.Revision()+1 {
 				// Revisions have no gaps (store contract): a missing one
 				// means the log was pruned or edited under us.
@@ -257,6 +305,7 @@ func (f *Follower) CatchUp(ctx context.Context, rev int64) error {
 			}
 			applied++
 		}
+		f.mu.Unlock()
 		if applied > 0 {
 			if o := f.obs.Load(); o != nil {
 				(*o).ChangesApplied(applied, time.Since(start))
@@ -264,6 +313,9 @@ func (f *Follower) CatchUp(ctx context.Context, rev int64) error {
 			f.advanced()
 		}
 		if reason != "" {
+			if inTx {
+				return errNeedsReload
+			}
 			if err := f.reload(ctx, reason); err != nil {
 				return err
 			}

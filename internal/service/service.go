@@ -125,7 +125,7 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 		if err != nil {
 			return err
 		}
-		if err := s.f.CatchUp(ctx, rev); err != nil {
+		if err := s.f.CatchUpWithin(ctx, tx, rev); err != nil {
 			return err
 		}
 		return fn(ctx, tx)

@@ -107,10 +107,6 @@ type Store interface {
 	// one consistent read.
 	LoadSnapshot(ctx context.Context) (*domain.Snapshot, error)
 
-	// ReadChanges returns the changes with revision > since, oldest first,
-	// at most limit of them (limit <= 0 means a backend default of 1000).
-	ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error)
-
 	// Ping reports whether the database is reachable and migrated to at
 	// least the version this binary embeds (KindUnavailable otherwise). A
 	// database migrated newer than the binary is accepted, so replicas can
@@ -179,6 +175,13 @@ type Reader interface {
 	// transaction builds on: writers are serialized, so no other commit
 	// can come between it and this transaction's own.
 	Revision(ctx context.Context) (int64, error)
+	// ReadChanges returns the changes with revision > since, oldest first,
+	// at most limit of them (limit <= 0 means a backend default of 1000).
+	// Inside a write transaction it reads through the transaction's own
+	// connection, so a writer holding the write lock can bring its engine
+	// up to date without a second connection (which, with every pooled
+	// connection held by writers queued behind that lock, would never come).
+	ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error)
 
 	GetUser(ctx context.Context, id string) (domain.User, error)
 	// GetUserByUsername finds a user by username, case-insensitively.

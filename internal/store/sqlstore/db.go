@@ -389,14 +389,16 @@ func (t *tx) finish(ctx context.Context) (domain.Change, error) {
 	return ch, nil
 }
 
-// ReadChanges returns the changes after since, oldest first.
-func (db *DB) ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
+// ReadChanges returns the changes after since, oldest first, through the
+// reader's connection: the read pool outside a transaction, the
+// transaction's own connection inside one.
+func (r reader) ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
 	const op = "store.ReadChanges"
 	if limit <= 0 {
 		limit = 1000
 	}
-	c := &conn{db: db}
-	rows, err := c.query(ctx, `SELECT revision, at, actor_id, mutations FROM changes WHERE revision > ? ORDER BY revision LIMIT ?`, since, limit)
+	db := r.c.db
+	rows, err := r.c.query(ctx, `SELECT revision, at, actor_id, mutations FROM changes WHERE revision > ? ORDER BY revision LIMIT ?`, since, limit)
 	if err != nil {
 		return nil, db.mapErr(op, err, domain.KindInvalid)
 	}
