@@ -167,13 +167,16 @@ func classify(err error) sqlstore.Class {
 	case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL, sqlite3.SQLITE_CONSTRAINT_DATATYPE,
 		sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_RANGE:
 		return sqlstore.ClassCheck
+	case sqlite3.SQLITE_FULL:
+		// The disk (or a max_page_count) has no room for the write.
+		return sqlstore.ClassFull
 	case sqlite3.SQLITE_BUSY_SNAPSHOT:
 		// A read transaction tried to write after another writer
 		// committed: the data it read is stale.
 		return sqlstore.ClassConflict
 	default:
 		switch code & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_FULL,
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN,
 			sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
 			return sqlstore.ClassUnavailable
 		case sqlite3.SQLITE_CONSTRAINT:
