@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/testfigures"
 )
 
 // TestQuickstart follows docs/quickstart.md literally: every ```console
@@ -131,7 +134,7 @@ func TestQuickstart(t *testing.T) {
 			t.Fatalf("step %d: %q printed\n%s\nbut docs/quickstart.md shows\n%s", i+1, cmdline, got, strings.Join(want, "\n"))
 		}
 	}
-	t.Logf("quickstart: %d commands followed, all printed what the page shows", len(steps))
+	testfigures.Record(t, fmt.Sprintf("quickstart: %d commands of docs/quickstart.md followed literally, all printed what the page shows", len(steps)))
 }
 
 type consoleStep struct {

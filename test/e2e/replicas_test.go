@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gatehouse/gatehouse/internal/store/postgres/pgtest"
+	"github.com/gatehouse/gatehouse/internal/testfigures"
 )
 
 // TestReplicasReadYourWrites writes on one replica and checks, with the
@@ -136,8 +137,8 @@ func TestReplicasReadYourWrites(t *testing.T) {
 		conv = append(conv, took)
 	}
 	sort.Slice(conv, func(i, j int) bool { return conv[i] < conv[j] })
-	t.Logf("convergence without a token over %d writes (write acknowledged → all 3 replicas answer it): p50 %v, p99 %v, max %v",
-		rounds, percentile(conv, 50), percentile(conv, 99), conv[len(conv)-1])
+	testfigures.Record(t, fmt.Sprintf("replicas: %d writes checked with their token on the other replicas, all consistent; convergence without a token over %d writes: p50 %v, p99 %v, max %v",
+		tokenRounds, rounds, percentile(conv, 50), percentile(conv, 99), conv[len(conv)-1]))
 	if max := conv[len(conv)-1]; max > time.Second {
 		n := sort.Search(len(conv), func(i int) bool { return conv[i] > time.Second })
 		t.Errorf("%d of %d writes took longer than 1s to reach every replica (max %v)", len(conv)-n, len(conv), max)
@@ -351,7 +352,7 @@ func (w *workload) verify(t *testing.T, c *rclient, rev int64) {
 			t.Errorf("acknowledged rule %s: GET /rules/%s = %v %v", id, id, a, err)
 		}
 	}
-	t.Logf("writes answered: %v; %d acknowledged outcomes checked, %d lost", w.counts, checked, lost)
+	testfigures.Record(t, fmt.Sprintf("replicas %s: writes answered %v; %d acknowledged outcomes checked, %d lost", t.Name(), w.counts, checked, lost))
 	if w.counts["membership"] == 0 || w.counts["grant"] == 0 || w.counts["rule"] == 0 {
 		t.Errorf("the writers did not write every kind of change: %v", w.counts)
 	}

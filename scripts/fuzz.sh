@@ -1,0 +1,49 @@
+#!/bin/sh
+# Runs every `go test -fuzz` target of the repository for FUZZTIME each
+# (default 30s). The targets are found by grepping for `func Fuzz` in the
+# test files, so a new target is run without editing this script or the
+# Makefile. `make fuzz` and `make fuzz-ci` (FUZZTIME=5s) call it.
+#
+#   scripts/fuzz.sh              # every target, 30s each
+#   FUZZTIME=5s scripts/fuzz.sh  # the short run of `make test`
+#   scripts/fuzz.sh FuzzParseFilter   # only targets matching a pattern
+#
+# At the end it prints the number of targets run and the executions
+# counted by the fuzzer; a target that finds a failure stops the run with
+# the failing input written to the package's testdata/fuzz/<target>/.
+set -eu
+GO=${GO:-go}
+FUZZTIME=${FUZZTIME:-30s}
+pattern=${1:-.}
+cd "$(dirname "$0")/.."
+
+targets=$(grep -rl --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*(' . | sort | while read -r f; do
+	dir=$(dirname "$f")
+	grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed "s|^func ||; s|^|$dir |"
+done | grep -E " .*$pattern" || true)
+if [ -z "$targets" ]; then
+	echo "fuzz: no fuzz targets match $pattern" >&2
+	exit 1
+fi
+
+n=0
+execs=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+echo "$targets" | {
+	while read -r dir name; do
+		echo "fuzz: $name in $dir for $FUZZTIME"
+		# -run '^$' skips the unit tests; the seed corpus runs first.
+		if ! $GO test -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME" "$dir" >"$log" 2>&1; then
+			cat "$log"
+			echo "fuzz: $name in $dir FAILED" >&2
+			exit 1
+		fi
+		# The last progress line holds the total: "execs: N (…/sec)".
+		e=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | sed 's/execs: //')
+		tail -1 "$log"
+		n=$((n + 1))
+		execs=$((execs + ${e:-0}))
+	done
+	echo "fuzz: $n targets run, $execs execs in total, no failure"
+}
