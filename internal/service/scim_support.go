@@ -45,14 +45,17 @@ var scimRights = []string{
 // as: for a limited token, its limit widened to the user and group
 // administration keys. The engine still intersects them with what the
 // user holds, so the token never holds more than its user.
-func (s *Service) SCIMCaller(c Caller) (Caller, error) {
+func (s *Service) SCIMCaller(ctx context.Context, c Caller) (Caller, error) {
 	const op = "service.SCIMCaller"
 	p, err := s.reader(op, c)
 	if err != nil {
 		return c, err
 	}
 	if !p.has(domain.PermScimProvision) {
-		return c, forbidden(op, "missing permission %s", domain.PermScimProvision)
+		// Audited: a token knocking on SCIM without the right is worth a
+		// record.
+		return c, s.refuse(ctx, c, op, "scim.access", &denial{kind: "system", id: "scim",
+			missing: "missing permission " + domain.PermScimProvision})
 	}
 	if c.Limited() {
 		c.Limit = union(c.Limit, scimRights)
@@ -62,6 +65,14 @@ func (s *Service) SCIMCaller(c Caller) (Caller, error) {
 
 func notSCIM(op, id string) error {
 	return domain.Errorf(op, domain.KindNotFound, "user %s not found among the users provisioned over SCIM", id)
+}
+
+// hiddenFromSCIM is the refusal, inside a write, to touch an object SCIM
+// does not manage (a local user, a built-in or project group): not found,
+// as for SCIM it does not exist, and audited like every refused write.
+func hiddenFromSCIM(kind, id, what string) *denial {
+	return &denial{kind: kind, id: id, hidden: true, missing: "not managed over SCIM: " + what,
+		notFound: fmt.Sprintf("%s %s not found among the %ss provisioned over SCIM", kind, id, kind)}
 }
 
 // GetSCIMUser returns a user provisioned over SCIM (users.view).
@@ -145,7 +156,7 @@ func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SC
 	// One audit record: the status change shows in its before and after.
 	return s.changeUser(ctx, c, op, "user.update", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
 		if u.Source != domain.SourceSCIM {
-			return notSCIM(op, id)
+			return hiddenFromSCIM("user", id, "its source is "+string(u.Source))
 		}
 		if up.Version != 0 && up.Version != u.Version {
 			return domain.E(op, domain.KindConflict, fmt.Errorf("user %s: %w (version %d, not %d)", id, ErrStaleVersion, u.Version, up.Version))
@@ -187,9 +198,12 @@ func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SC
 // seen (a narrow window, accepted: the deletion is what the IdP wants).
 func (s *Service) DeleteSCIMUser(ctx context.Context, c Caller, id string, version int64) error {
 	const op = "service.DeleteSCIMUser"
-	u, err := s.GetSCIMUser(ctx, c, id)
+	u, err := s.GetUser(ctx, c, id)
 	if err != nil {
 		return err
+	}
+	if u.Source != domain.SourceSCIM {
+		return s.refuse(ctx, c, op, "user.delete", hiddenFromSCIM("user", id, "its source is "+string(u.Source)))
 	}
 	if version != 0 && version != u.Version {
 		return domain.E(op, domain.KindConflict, fmt.Errorf("user %s: %w", id, ErrStaleVersion))
@@ -223,9 +237,30 @@ func (s *Service) GetSCIMGroup(ctx context.Context, c Caller, id string) (SCIMGr
 		return SCIMGroup{}, domain.E(op, err)
 	}
 	if !isSCIMGroup(&g) {
-		return SCIMGroup{}, domain.Errorf(op, domain.KindNotFound, "group %s is not a SCIM group", id)
+		return SCIMGroup{}, domain.Errorf(op, domain.KindNotFound, "group %s not found among the groups provisioned over SCIM", id)
 	}
 	return s.scimGroup(ctx, p, op, g)
+}
+
+// RefuseSCIMChange is for a SCIM change (PATCH) that must read its
+// target before writing: when err, from GetSCIMUser or GetSCIMGroup, says
+// the object exists but is not managed over SCIM (a local user, a built-in
+// or project group), the refused change is audited like any refused write
+// (R29) and still answered as not found. Other errors pass through.
+func (s *Service) RefuseSCIMChange(ctx context.Context, c Caller, kind, id string, err error) error {
+	if !domain.Is(err, domain.KindNotFound) {
+		return err
+	}
+	op, action, what := "service.ChangeSCIMUser", "user.update", "a local user"
+	exists := func() bool { _, e := s.st.GetUser(ctx, id); return e == nil }
+	if kind == "group" {
+		op, action, what = "service.ChangeSCIMGroup", "group.update", "a built-in or project group"
+		exists = func() bool { _, e := s.st.GetGroup(ctx, id); return e == nil }
+	}
+	if !exists() {
+		return err
+	}
+	return s.refuse(ctx, c, op, action, hiddenFromSCIM(kind, id, what))
 }
 
 func (s *Service) scimGroup(ctx context.Context, p *perms, op string, g domain.Group) (SCIMGroup, error) {
@@ -375,7 +410,7 @@ func (s *Service) ChangeSCIMGroup(ctx context.Context, c Caller, id string, ch S
 			return err
 		}
 		if !isSCIMGroup(&g) {
-			return domain.Errorf(op, domain.KindNotFound, "group %s is not a SCIM group", id)
+			return hiddenFromSCIM("group", id, "a built-in or project group")
 		}
 		if ch.Version != 0 && ch.Version != g.Version {
 			return domain.E(op, domain.KindConflict, fmt.Errorf("group %s: %w (version %d, not %d)", id, ErrStaleVersion, g.Version, ch.Version))
@@ -543,7 +578,7 @@ func (s *Service) DeleteSCIMGroup(ctx context.Context, c Caller, id string, vers
 		return err
 	}
 	if !isSCIMGroup(&g) {
-		return domain.Errorf(op, domain.KindNotFound, "group %s is not a SCIM group", id)
+		return s.refuse(ctx, c, op, "group.delete", hiddenFromSCIM("group", id, "a built-in or project group"))
 	}
 	if version != 0 && version != g.Version {
 		return domain.E(op, domain.KindConflict, fmt.Errorf("group %s: %w", id, ErrStaleVersion))

@@ -68,10 +68,16 @@ type denial struct {
 	kind    string // target kind for the audit record
 	id      string
 	hidden  bool
+	// notFound, for a hidden denial, is the not-found message the caller
+	// gets instead of the generic "<kind> <id> not found".
+	notFound string
 }
 
 func (d *denial) Error() string {
 	if d.hidden {
+		if d.notFound != "" {
+			return d.notFound
+		}
 		return d.kind + " " + d.id + " not found"
 	}
 	return d.missing
@@ -132,17 +138,7 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 	})
 	var d *denial
 	if errors.As(err, &d) {
-		_, aerr := s.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-			return tx.Audit(ctx, &domain.AuditEvent{ActorID: c.UserID, ActorName: c.Name(), Action: action,
-				TargetKind: d.kind, TargetID: d.id, Outcome: domain.OutcomeDenied, Detail: d.missing, RemoteAddr: c.RemoteAddr})
-		})
-		if aerr != nil {
-			return domain.E(op, aerr)
-		}
-		if d.hidden {
-			return domain.E(op, domain.KindNotFound, errors.New(d.Error()))
-		}
-		return domain.E(op, domain.KindForbidden, errors.New(d.missing))
+		return s.refuse(ctx, c, op, action, d)
 	}
 	if err != nil {
 		if domain.Is(err, domain.KindExists) && len(domain.FieldsOf(err)) == 0 {
@@ -157,6 +153,23 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 		}
 	}
 	return nil
+}
+
+// refuse audits a refusal in a transaction of its own (R29: refused
+// attempts are in the audit log too) and returns it as KindForbidden, or
+// KindNotFound for a hidden denial.
+func (s *Service) refuse(ctx context.Context, c Caller, op, action string, d *denial) error {
+	_, aerr := s.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.Audit(ctx, &domain.AuditEvent{ActorID: c.UserID, ActorName: c.Name(), Action: action,
+			TargetKind: d.kind, TargetID: d.id, Outcome: domain.OutcomeDenied, Detail: d.missing, RemoteAddr: c.RemoteAddr})
+	})
+	if aerr != nil {
+		return domain.E(op, aerr)
+	}
+	if d.hidden {
+		return domain.E(op, domain.KindNotFound, errors.New(d.Error()))
+	}
+	return domain.E(op, domain.KindForbidden, errors.New(d.missing))
 }
 
 // takenName words a unique-key clash for the person who chose the name:

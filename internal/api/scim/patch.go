@@ -340,7 +340,11 @@ func (h *Handler) patchWith(q *req, kind, id string, body map[string]any, versio
 	}
 	res, current, err := h.load(q, kind, id)
 	if err != nil {
-		return nil, 0, err
+		target := "group"
+		if kind == "Users" {
+			target = "user"
+		}
+		return nil, 0, h.svc.RefuseSCIMChange(q.ctx, q.caller, target, id, err)
 	}
 	if version != 0 && version != current {
 		return nil, 0, &scimError{Status: http.StatusPreconditionFailed, Detail: "the resource changed since the version named in If-Match"}

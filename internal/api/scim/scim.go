@@ -106,7 +106,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeSCIMError(w, &scimError{Status: http.StatusUnauthorized, Detail: "SCIM needs an API token (Authorization: Bearer gh_…) whose user holds scim.provision"})
 		return
 	}
-	caller, err := h.svc.SCIMCaller(id.Principal)
+	caller, err := h.svc.SCIMCaller(r.Context(), id.Principal)
 	if err != nil {
 		writeSCIMError(w, h.fromService(r, err))
 		return
