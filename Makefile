@@ -18,7 +18,7 @@ test: lint
 	@rm -f $(FIGURES)
 	GATEHOUSE_FIGURES=$(FIGURES) $(GO) test -race -short -count=1 ./...
 	$(GO) test -count=1 -run 'Large' ./internal/store/...
-	$(MAKE) fuzz-ci
+	GATEHOUSE_FIGURES=$(FIGURES) $(MAKE) fuzz-ci
 	@echo "== figures of this run"; cat $(FIGURES) 2>/dev/null || echo "(none recorded)"
 
 lint:

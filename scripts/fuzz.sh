@@ -45,5 +45,8 @@ echo "$targets" | {
 		n=$((n + 1))
 		execs=$((execs + ${e:-0}))
 	done
-	echo "fuzz: $n targets run, $execs execs in total, no failure"
+	line="fuzz: $n targets run for $FUZZTIME each, $execs execs in total, no failure"
+	echo "$line"
+	# make test prints the figures file at the end of its run.
+	if [ -n "${GATEHOUSE_FIGURES:-}" ]; then echo "$line" >>"$GATEHOUSE_FIGURES"; fi
 }
