@@ -39,6 +39,7 @@ type serveConfig struct {
 	adminPassword   string
 	tlsCert         string // with tlsKey: serve HTTPS (tls.go)
 	tlsKey          string
+	secureCookies   bool // behind a proxy that terminates TLS: cookies Secure, HSTS sent
 	// Replicas (docs/operations.md, Replica flags).
 	pollInterval time.Duration
 	readyMaxLag  time.Duration
@@ -77,6 +78,8 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 	f.StringVar(&cfg.logLevel, "log-level", envOr(getenv, "GATEHOUSE_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env GATEHOUSE_LOG_LEVEL)")
 	f.StringVar(&cfg.tlsCert, "tls-cert", getenv("GATEHOUSE_TLS_CERT"), "serve HTTPS with this PEM certificate chain; needs --tls-key (env GATEHOUSE_TLS_CERT)")
 	f.StringVar(&cfg.tlsKey, "tls-key", getenv("GATEHOUSE_TLS_KEY"), "the PEM private key of --tls-cert (env GATEHOUSE_TLS_KEY)")
+	f.BoolVar(&cfg.secureCookies, "secure-cookies", cfg.envBool(getenv, "GATEHOUSE_SECURE_COOKIES", false),
+		"behind a proxy that terminates TLS: mark cookies Secure and send HSTS although requests arrive over plain HTTP (env GATEHOUSE_SECURE_COOKIES)")
 	f.BoolVar(&cfg.demo, "demo", false, "load the demo data set (docs/demo.md) into a new database; default --db "+demoDB)
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests finish on SIGINT/SIGTERM")
 	f.DurationVar(&cfg.pollInterval, "poll-interval", cfg.envDuration(getenv, "GATEHOUSE_POLL_INTERVAL", 500*time.Millisecond),
@@ -245,7 +248,7 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	}))
 
 	srv := &http.Server{
-		Handler:           securityHeaders(mux, tlsConfig != nil),
+		Handler:           securityHeaders(mux, tlsConfig != nil || cfg.secureCookies),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -372,7 +375,7 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	if err != nil {
 		return nil, nil, fmt.Errorf("authentication: %w", err)
 	}
-	ha := httpauth.New(authenticator, httpauth.Options{})
+	ha := httpauth.New(authenticator, httpauth.Options{SecureCookies: cfg.secureCookies})
 	ro := rest.Options{Log: log, Version: versionString(), Sessions: authenticator, Cookies: ha}
 	if m != nil {
 		ro.Checks = m
@@ -385,7 +388,8 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	mux.Handle(scim.Prefix+"/", instrument("scim", scim.New(svc, ha, scim.Options{Log: log})))
 	// The console: a stale cookie sends the browser to the sign-in page
 	// rather than to a 401 document.
-	con, err := console.New(svc, authenticator, httpauth.New(authenticator, httpauth.Options{AnonymousOnStaleCookie: true}), console.Options{Log: log})
+	con, err := console.New(svc, authenticator, httpauth.New(authenticator, httpauth.Options{AnonymousOnStaleCookie: true, SecureCookies: cfg.secureCookies}),
+		console.Options{Log: log, SecureCookies: cfg.secureCookies})
 	if err != nil {
 		return nil, nil, fmt.Errorf("console: %w", err)
 	}

@@ -287,3 +287,29 @@ func TestServeTLSFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestServeSecureCookiesBehindProxy: with --secure-cookies (a proxy in
+// front terminates TLS, so requests arrive over plain HTTP) the session
+// cookie is Secure and answers carry Strict-Transport-Security all the same.
+func TestServeSecureCookiesBehindProxy(t *testing.T) {
+	srv := start(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=" + adminPassword}, "--secure-cookies")
+	resp, err := http.Post(srv.url+"/api/v1/login", "application/json",
+		strings.NewReader(`{"username":"admin","password":"`+adminPassword+`"}`))
+	if err != nil {
+		t.Fatalf("POST /api/v1/login: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /api/v1/login = %d, want 200", resp.StatusCode)
+	}
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.HttpOnly {
+			session = c
+		}
+	}
+	if session == nil || !session.Secure {
+		t.Errorf("with --secure-cookies the session cookie is not Secure: %q", resp.Header.Values("Set-Cookie"))
+	}
+	hsts(t, "POST /api/v1/login with --secure-cookies", resp.Header, true)
+}

@@ -55,6 +55,9 @@ type Options struct {
 	// PageSize is the number of rows of a page of the users list and of
 	// a group's member list; it defaults to 1000 (the store's maximum).
 	PageSize int
+	// SecureCookies marks the console's own cookies Secure even on plain
+	// HTTP requests: behind a proxy that terminates TLS.
+	SecureCookies bool
 }
 
 // Console serves the administration console.
@@ -69,6 +72,8 @@ type Console struct {
 	cross *http.CrossOriginProtection
 	// pageSize rows per page of the users and members lists.
 	pageSize int
+	// secureCookies: Options.SecureCookies.
+	secureCookies bool
 }
 
 // New returns the console. auth should be built with
@@ -84,6 +89,7 @@ func New(svc *service.Service, a *authn.Authenticator, auth *httpauth.Auth, o Op
 		c.now = time.Now
 	}
 	c.pageSize = o.PageSize
+	c.secureCookies = o.SecureCookies
 	if c.pageSize <= 0 || c.pageSize > 1000 {
 		c.pageSize = 1000
 	}

@@ -428,7 +428,7 @@ func (c *Console) prefsTokenCreate(w http.ResponseWriter, r *http.Request, s *se
 	}
 	// The new token's secret rides in this cookie once; over HTTPS it
 	// must never be sent back over plain HTTP.
-	http.SetCookie(w, &http.Cookie{Name: secretCookie, Value: nt.Secret, Path: "/preferences", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: secretCookie, Value: nt.Secret, Path: "/preferences", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil || c.secureCookies})
 	done(w, r, "/preferences", "Token “"+nt.Token.Name+"” created. Copy its secret now: it is shown only once.")
 }
 
