@@ -128,7 +128,8 @@ func Bootstrap(ctx context.Context, st store.Store, opts BootstrapOptions) (Boot
 		log.Warn("initial administrator created; this password is shown only now, so store it and change it after signing in",
 			"username", admin.Username, "password", generated)
 	} else {
-		log.Info("initial administrator created with the password from GATEHOUSE_ADMIN_PASSWORD", "username", admin.Username)
+		// The password was given (GATEHOUSE_ADMIN_PASSWORD, or the demo's): never logged.
+		log.Info("initial administrator created with the password given to the server", "username", admin.Username)
 	}
 	return res, nil
 }
