@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatehouse/gatehouse/bench/internal/benchdb"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine/enginegen"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -87,7 +88,7 @@ func openDB(ctx context.Context, cfg config, db string) (store.Store, func(), er
 	dsn, drop := cfg.pgDSN, func() {}
 	if dsn == "" {
 		var err error
-		if dsn, drop, err = scratchDatabase(ctx, cfg.pgServer); err != nil {
+		if dsn, drop, err = benchdb.Scratch(ctx, cfg.pgServer); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/gatehouse/gatehouse/bench/internal/benchdb"
 )
 
 // report is what a run measured.
@@ -68,7 +70,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	}
 	dsn := cfg.pgDSN
 	if dsn == "" {
-		d, drop, err := scratchDatabase(ctx, cfg.pgServer)
+		d, drop, err := benchdb.Scratch(ctx, cfg.pgServer)
 		if err != nil {
 			return nil, err
 		}
@@ -96,11 +98,11 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	fmt.Fprintf(out, "%d replicas on one PostgreSQL database; %s\n", len(procs), rep.Machine)
 
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.conc + 4}}
-	token, err := signIn(ctx, procs[0].url)
+	token, err := signIn(ctx, procs[0].URL)
 	if err != nil {
 		return nil, err
 	}
-	api := func(p *proc) *client { return &client{hc: hc, base: p.url + "/api/v1", token: token} }
+	api := func(p *proc) *client { return &client{hc: hc, base: p.URL + "/api/v1", token: token} }
 	d, err := seed(ctx, api(procs[0]), cfg)
 	if err != nil {
 		return nil, err

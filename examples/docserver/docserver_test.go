@@ -1,26 +1,19 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/testserver"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse"
 )
 
@@ -31,101 +24,35 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "docserver-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "gatehouse")
-	build := exec.Command("go", "build", "-o", binary, "github.com/gatehouse/gatehouse/cmd/gatehouse")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building gatehouse:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testserver.Main(m, "docserver-test", &binary)
 }
 
 const adminPassword = "docserver-Admin-Secret-1"
 
-// gatehouseServer is a running gatehouse process (a copy of test/e2e's
-// helper, which is not importable).
-type gatehouseServer struct {
-	cmd  *exec.Cmd
-	url  string
-	mu   sync.Mutex
-	logs bytes.Buffer
-	done chan error
-}
-
-var servingRE = regexp.MustCompile(`msg="gatehouse serving" url=(http://\S+)/`)
-
 // startGatehouse runs `gatehouse serve` on a fresh SQLite database with a
-// known administrator password and waits until it serves.
-func startGatehouse(t testing.TB) *gatehouseServer {
+// known administrator password and waits until it serves. A failing
+// test's output ends with the gatehouse log.
+func startGatehouse(t testing.TB) *testserver.Server {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0")
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_USER=admin", "GATEHOUSE_ADMIN_PASSWORD="+adminPassword)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &gatehouseServer{cmd: cmd, done: make(chan error, 1)}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.logs.WriteString(line + "\n")
-			s.mu.Unlock()
-			if m := servingRE.FindStringSubmatch(line); m != nil {
-				urlc <- m[1]
-			}
-		}
-		s.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-s.done
-		}
-		if t.Failed() {
-			t.Logf("gatehouse log:\n%s", s.log())
+	var s *testserver.Server
+	dir := t.TempDir()
+	t.Cleanup(func() { // after Start's kill
+		if s != nil && t.Failed() {
+			t.Logf("gatehouse log:\n%s", s.Log())
 		}
 	})
-	select {
-	case s.url = <-urlc:
-		return s
-	case err := <-s.done:
-		t.Fatalf("gatehouse exited before serving: %v\n%s", err, s.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("gatehouse did not start within 60s\n%s", s.log())
-	}
-	return nil
+	s = testserver.Start(t, testserver.Options{Binary: binary, Dir: dir,
+		Env: []string{"GATEHOUSE_ADMIN_USER=admin", "GATEHOUSE_ADMIN_PASSWORD=" + adminPassword}})
+	return s
 }
 
-func (s *gatehouseServer) log() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.logs.String()
-}
-
-// stop sends SIGTERM and waits for the process to end.
-func (s *gatehouseServer) stop(t testing.TB) {
+// stopGatehouse sends SIGTERM and waits for the process to end.
+func stopGatehouse(t testing.TB, s *testserver.Server) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := s.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
+	if exited, _ := s.Wait(30 * time.Second); !exited {
 		t.Fatalf("gatehouse did not stop within 30s of SIGTERM")
 	}
 }
@@ -253,7 +180,7 @@ func TestDocServer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	gh := startGatehouse(t)
-	adm, appToken := admin(t, ctx, gh.url)
+	adm, appToken := admin(t, ctx, gh.URL)
 
 	alice := create(t, ctx, adm, "/users", map[string]string{"username": "alice"})
 	bob := create(t, ctx, adm, "/users", map[string]string{"username": "bob"})
@@ -262,7 +189,7 @@ func TestDocServer(t *testing.T) {
 	readers := groupOf(t, ctx, adm, "Readers", bob)
 
 	// The document server, in-process, with the limited token.
-	app, err := gatehouse.New(gh.url, gatehouse.WithToken(appToken))
+	app, err := gatehouse.New(gh.URL, gatehouse.WithToken(appToken))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +284,7 @@ func TestDocServer(t *testing.T) {
 	aliceC.want(404, "GET", "/docs/minutes/m1", "", 0)
 
 	// Gatehouse stops: every request is refused (fail closed).
-	gh.stop(t)
+	stopGatehouse(t, gh)
 	bobC.want(503, "GET", "/docs/reports/q1", "", 0, "unavailable")
 	aliceC.want(503, "PUT", "/docs/reports/q1", "while down", 0)
 	carolC.want(503, "GET", "/folders", "", 0)

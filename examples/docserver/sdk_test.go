@@ -18,7 +18,7 @@ func TestSDKAgainstGatehouse(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	gh := startGatehouse(t)
-	adm, limited := admin(t, ctx, gh.url)
+	adm, limited := admin(t, ctx, gh.URL)
 
 	alice := create(t, ctx, adm, "/users", map[string]string{"username": "alice"})
 	bob := create(t, ctx, adm, "/users", map[string]string{"username": "bob"})
@@ -27,7 +27,7 @@ func TestSDKAgainstGatehouse(t *testing.T) {
 	gallery := create(t, ctx, adm, "/folders", map[string]string{"name": "gallery", "parent_id": images})
 	rev := must(t)(adm.Do(ctx, "PUT", "/folders/"+images+"/levels/"+readers, map[string]string{"level": "download"}, nil))
 
-	app, err := gatehouse.New(gh.url, gatehouse.WithToken(limited), gatehouse.WithRetries(1, 10*time.Millisecond))
+	app, err := gatehouse.New(gh.URL, gatehouse.WithToken(limited), gatehouse.WithRetries(1, 10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,12 +101,12 @@ func TestSDKAgainstGatehouse(t *testing.T) {
 		Resource: gatehouse.Folder("00000000-0000-7000-8000-00000000dead")}); !gatehouse.IsNotFound(err) {
 		t.Errorf("an unknown folder = %v, want a 404", err)
 	}
-	stranger, _ := gatehouse.New(gh.url, gatehouse.WithToken("gh_"+strings.Repeat("x", 49)))
+	stranger, _ := gatehouse.New(gh.URL, gatehouse.WithToken("gh_"+strings.Repeat("x", 49)))
 	if _, err = stranger.Check(ctx, gatehouse.CheckRequest{Permission: "root.read", Resource: gatehouse.Folder(gallery)}); !gatehouse.IsUnauthenticated(err) {
 		t.Errorf("a bad token = %v, want a 401", err)
 	}
 	// Anonymous may ask about itself, not about others.
-	anon, _ := gatehouse.New(gh.url)
+	anon, _ := gatehouse.New(gh.URL)
 	if d, err := anon.Check(ctx, gatehouse.CheckRequest{Permission: "root.read", Resource: gatehouse.Folder(gallery)}); err != nil || d.Allowed {
 		t.Errorf("anonymous about itself = %+v, %v; want a denial", d, err)
 	}
@@ -127,7 +127,7 @@ func TestSDKAgainstGatehouse(t *testing.T) {
 
 	// The server stops: unavailable, with no answer (Status 0), after
 	// the one retry asked for.
-	gh.stop(t)
+	stopGatehouse(t, gh)
 	_, err = app.Check(ctx, gatehouse.CheckRequest{Subject: gatehouse.User(alice), Permission: "root.read", Resource: gatehouse.Folder(gallery)})
 	if !errors.As(err, &e) || !gatehouse.IsUnavailable(err) || e.Status != 0 {
 		t.Errorf("a stopped server = %#v, want unavailable with status 0", err)
@@ -142,12 +142,12 @@ func TestSDKAgainstGatehouse(t *testing.T) {
 func BenchmarkSDKCheck(b *testing.B) {
 	ctx := context.Background()
 	gh := startGatehouse(b)
-	adm, limited := admin(b, ctx, gh.url)
+	adm, limited := admin(b, ctx, gh.URL)
 	alice := create(b, ctx, adm, "/users", map[string]string{"username": "alice"})
 	images := create(b, ctx, adm, "/folders", map[string]string{"name": "images"})
 	readers := groupOf(b, ctx, adm, "Readers", alice)
 	must(b)(adm.Do(ctx, "PUT", "/folders/"+images+"/levels/"+readers, map[string]string{"level": "view"}, nil))
-	app, err := gatehouse.New(gh.url, gatehouse.WithToken(limited))
+	app, err := gatehouse.New(gh.URL, gatehouse.WithToken(limited))
 	if err != nil {
 		b.Fatal(err)
 	}

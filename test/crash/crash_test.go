@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store/postgres/pgtest"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testfigures"
+	"github.com/gatehouse/gatehouse/internal/testserver"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -92,7 +93,7 @@ type harness struct {
 
 // newHarness starts the server on a new database, creates the fixture and
 // the clients.
-func newHarness(t *testing.T, args []string, open func(context.Context) (store.Store, error), sd int64) (*harness, *server) {
+func newHarness(t *testing.T, args []string, open func(context.Context) (store.Store, error), sd int64) (*harness, *testserver.Server) {
 	h := &harness{t: t, dir: t.TempDir(), open: open,
 		rng: rand.New(rand.NewPCG(uint64(sd), 0x9e3779b9)), writeActions: map[string]bool{}}
 	srv, _ := start(t, h.dir, args...)
@@ -114,7 +115,7 @@ func runCrash(t *testing.T, name string, args []string, open func(context.Contex
 	for k := 0; k < n; k++ {
 		h.load(ctx, srv)
 		h.checkLog(srv)
-		srv.kill()
+		srv.Kill()
 		killed := srv
 		for _, p := range h.verifyDB(ctx, k+1) {
 			t.Error(p)
@@ -130,12 +131,12 @@ func runCrash(t *testing.T, name string, args []string, open func(context.Contex
 			t.Logf("crash %s: %d kills, revision %d, %s", name, k+1, h.lastDB.rev, time.Since(began).Round(time.Second))
 		}
 		if t.Failed() {
-			t.Logf("log of the server killed:\n%s", killed.log())
-			t.Logf("log of the server restarted:\n%s", srv.log())
+			t.Logf("log of the server killed:\n%s", killed.Log())
+			t.Logf("log of the server restarted:\n%s", srv.Log())
 			t.FailNow()
 		}
 	}
-	srv.stop(t)
+	stop(t, srv)
 
 	acked := 0
 	for _, c := range h.clients {
@@ -151,9 +152,9 @@ func runCrash(t *testing.T, name string, args []string, open func(context.Contex
 
 // setup signs in, makes the API token the clients use, and creates the
 // fixture: users, a folder type with contexts root and doc, six folders.
-func (h *harness) setup(ctx context.Context, srv *server) {
+func (h *harness) setup(ctx context.Context, srv *testserver.Server) {
 	t := h.t
-	c, err := client.New(srv.url, client.Options{})
+	c, err := client.New(srv.URL, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,12 +198,12 @@ func (h *harness) setup(ctx context.Context, srv *server) {
 
 // load runs the clients against srv for a random while, then kills the
 // server under them and waits until every client has seen it.
-func (h *harness) load(ctx context.Context, srv *server) {
+func (h *harness) load(ctx context.Context, srv *testserver.Server) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tr := &http.Transport{MaxIdleConnsPerHost: nClients}
 	defer tr.CloseIdleConnections()
-	a := &api{base: srv.url + "/api/v1", token: h.token, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	a := &api{base: srv.URL + "/api/v1", token: h.token, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var failures []string
@@ -218,7 +219,7 @@ func (h *harness) load(ctx context.Context, srv *server) {
 	}
 	// The kill lands anywhere from the first requests to well into a run.
 	time.Sleep(h.minLoad + time.Duration(50+h.rng.IntN(1200))*time.Millisecond)
-	srv.kill()
+	srv.Kill()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -234,8 +235,8 @@ func (h *harness) load(ctx context.Context, srv *server) {
 }
 
 // checkLog fails on a panic in the server's log.
-func (h *harness) checkLog(srv *server) {
-	if l := srv.log(); strings.Contains(l, "panic") {
+func (h *harness) checkLog(srv *testserver.Server) {
+	if l := srv.Log(); strings.Contains(l, "panic") {
 		h.t.Errorf("the server logged a panic:\n%s", l)
 	}
 }
@@ -349,8 +350,8 @@ func (h *harness) verifyDB(ctx context.Context, k int) []string {
 
 // verifyServer compares the restarted server's answers with an engine
 // built from the database.
-func (h *harness) verifyServer(ctx context.Context, srv *server, k int) {
-	c, err := client.New(srv.url, client.Options{Token: h.token})
+func (h *harness) verifyServer(ctx context.Context, srv *testserver.Server, k int) {
+	c, err := client.New(srv.URL, client.Options{Token: h.token})
 	if err != nil {
 		h.t.Fatal(err)
 	}

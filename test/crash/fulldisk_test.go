@@ -62,7 +62,7 @@ func TestFullDiskSQLite(t *testing.T) {
 func runFullDisk(t *testing.T, name, dir, mnt, db string, open func(context.Context) (store.Store, error)) {
 	srv, _ := start(t, dir, "--db", db)
 	ctx := context.Background()
-	c, err := client.New(srv.url, client.Options{})
+	c, err := client.New(srv.URL, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func runFullDisk(t *testing.T, name, dir, mnt, db string, open func(context.Cont
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &api{base: srv.url + "/api/v1", token: tok.Secret, hc: &http.Client{Timeout: 30 * time.Second}}
+	a := &api{base: srv.URL + "/api/v1", token: tok.Secret, hc: &http.Client{Timeout: 30 * time.Second}}
 
 	// Writes acknowledged before the disk fills, which must survive it.
 	var acked []string
@@ -107,7 +107,7 @@ func runFullDisk(t *testing.T, name, dir, mnt, db string, open func(context.Cont
 			"name": fmt.Sprintf("full %d", i), "description": desc})
 		switch {
 		case err != nil:
-			t.Fatalf("write %d: %v\n%s", i, err, srv.log())
+			t.Fatalf("write %d: %v\n%s", i, err, srv.Log())
 		case status/100 == 2:
 			acked = append(acked, id)
 			if status, _, body, err := a.call(ctx, "POST", "/groups/"+id+"/members", map[string]any{"members": []any{map[string]any{"user_id": user.ID}}}); err != nil || status/100 != 2 {
@@ -184,11 +184,11 @@ func runFullDisk(t *testing.T, name, dir, mnt, db string, open func(context.Cont
 			break
 		}
 		if time.Since(freed) > 20*time.Second {
-			t.Fatalf("writes did not resume within 20s of freeing space: %d %s %v\n%s", status, body, err, srv.log())
+			t.Fatalf("writes did not resume within 20s of freeing space: %d %s %v\n%s", status, body, err, srv.Log())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	srv.stop(t)
+	stop(t, srv)
 
 	// Nothing acknowledged is lost, and the logs are whole.
 	st, err := open(ctx)
@@ -211,8 +211,8 @@ func runFullDisk(t *testing.T, name, dir, mnt, db string, open func(context.Cont
 	for _, p := range d.logProblems(map[string]bool{"group.create": true, "group.member_add": true}) {
 		t.Errorf("after the full disk: %s", p)
 	}
-	if strings.Contains(srv.log(), "panic") {
-		t.Errorf("the server logged a panic:\n%s", srv.log())
+	if strings.Contains(srv.Log(), "panic") {
+		t.Errorf("the server logged a panic:\n%s", srv.Log())
 	}
 	line := fmt.Sprintf("full disk %s: %d acknowledged groups kept with their members, writes refused with 503 in %s while full, reads and checks served, writes resumed %.2fs after space was freed",
 		name, len(acked), refusedIn.Round(time.Millisecond), resumed.Seconds())

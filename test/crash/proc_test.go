@@ -1,21 +1,15 @@
 package crash
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"flag"
-	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/testserver"
 )
 
 var (
@@ -31,21 +25,7 @@ var binary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "gatehouse-crash")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "gatehouse")
-	build := exec.Command("go", "build", "-o", binary, "github.com/gatehouse/gatehouse/cmd/gatehouse")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building gatehouse:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testserver.Main(m, "gatehouse-crash", &binary)
 }
 
 // kills is how many SIGKILLs each backend's run makes.
@@ -81,69 +61,17 @@ const adminPassword = "crash-Admin-Secret-1"
 // failed, without holding every request line of a long run.
 const logTail = 256 << 10
 
-// server is one running gatehouse process.
-type server struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan error
-
-	mu   sync.Mutex
-	logs bytes.Buffer
-}
-
-var servingRE = regexp.MustCompile(`msg="gatehouse serving" url=(http://\S+)/`)
-
 // start runs `gatehouse serve` with args in dir and returns once /readyz
 // answers 200, with how long that took from the exec.
-func start(t *testing.T, dir string, args ...string) (*server, time.Duration) {
+func start(t *testing.T, dir string, args ...string) (*testserver.Server, time.Duration) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_USER=admin", "GATEHOUSE_ADMIN_PASSWORD="+adminPassword)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, done: make(chan error, 1)}
 	began := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			if s.logs.Len() > logTail {
-				rest := s.logs.Bytes()[s.logs.Len()-logTail/2:]
-				s.logs = *bytes.NewBuffer(append([]byte("…\n"), rest...))
-			}
-			s.logs.WriteString(line + "\n")
-			s.mu.Unlock()
-			if m := servingRE.FindStringSubmatch(line); m != nil {
-				select {
-				case urlc <- m[1]:
-				default:
-				}
-			}
-		}
-		s.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() { s.kill() })
-	select {
-	case s.url = <-urlc:
-	case err := <-s.done:
-		s.done <- err
-		t.Fatalf("gatehouse exited before serving: %v\n%s", err, s.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("gatehouse did not start within 60s\n%s", s.log())
-	}
+	s := testserver.Start(t, testserver.Options{Binary: binary, Dir: dir, Args: args, LogLimit: logTail,
+		Env: []string{"GATEHOUSE_ADMIN_USER=admin", "GATEHOUSE_ADMIN_PASSWORD=" + adminPassword}})
 	hc := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		res, err := hc.Get(s.url + "/readyz")
+		res, err := hc.Get(s.URL + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
@@ -151,46 +79,24 @@ func start(t *testing.T, dir string, args ...string) (*server, time.Duration) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("gatehouse's /readyz did not answer 200 within 60s (last: %v)\n%s", err, s.log())
+			t.Fatalf("gatehouse's /readyz did not answer 200 within 60s (last: %v)\n%s", err, s.Log())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-func (s *server) log() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.logs.String()
-}
-
-// kill sends SIGKILL and waits for the process to be gone. Killing a
-// process already gone is a no-op.
-func (s *server) kill() {
-	if s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	select {
-	case err := <-s.done:
-		s.done <- err // later callers see it too
-	case <-time.After(30 * time.Second):
-	}
-}
-
-// stop ends the process with SIGTERM (a graceful shutdown).
-func (s *server) stop(t *testing.T) {
+// stop ends the process with SIGTERM (a graceful shutdown); it fails the
+// test, without ending it, when the process does not exit with status 0
+// within 30 s (it is killed then).
+func stop(t *testing.T, s *testserver.Server) {
 	t.Helper()
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	select {
-	case err := <-s.done:
-		s.done <- err
-		if err != nil {
-			t.Errorf("gatehouse exited with %v after SIGTERM\n%s", err, s.log())
-		}
-	case <-ctx.Done():
+	_ = s.Signal(syscall.SIGTERM)
+	exited, err := s.Wait(30 * time.Second)
+	switch {
+	case !exited:
 		t.Errorf("gatehouse did not stop within 30s of SIGTERM")
-		s.kill()
+		s.Kill()
+	case err != nil:
+		t.Errorf("gatehouse exited with %v after SIGTERM\n%s", err, s.Log())
 	}
 }

@@ -40,10 +40,10 @@ func startStory(t *testing.T, args ...string) string {
 	s := start(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_USER=admin", "GATEHOUSE_ADMIN_PASSWORD=" + adminPassword}, args...)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("server log:\n%s", s.log())
+			t.Logf("server log:\n%s", s.Log())
 		}
 	})
-	return s.url + "/api/v1"
+	return s.URL + "/api/v1"
 }
 
 // anonymous returns a client that sends no credentials (the Public group).

@@ -74,11 +74,11 @@ func TestAuditChainCommands(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "gatehouse.db")
 	srv := start(t, dir, []string{"GATEHOUSE_ADMIN_USER=admin", "GATEHOUSE_ADMIN_PASSWORD=" + adminPassword}, "--db", db)
-	c := adminClient(t, srv.url+"/api/v1")
+	c := adminClient(t, srv.URL+"/api/v1")
 	for i := range 3 {
 		c.create("/groups", obj{"name": fmt.Sprintf("Audited %d", i), "scope": "system", "description": `<script>alert("x")</script>, 3:x,`})
 	}
-	anonymous(t, srv.url+"/api/v1").raw("POST", "/groups", obj{"name": "refused", "scope": "system"}) // a refusal is audited too
+	anonymous(t, srv.URL+"/api/v1").raw("POST", "/groups", obj{"name": "refused", "scope": "system"}) // a refusal is audited too
 
 	code, out, stderr := runCmd(t, dir, "audit", "verify", "--db", db)
 	verifyOut := out
@@ -88,7 +88,7 @@ func TestAuditChainCommands(t *testing.T) {
 	if v := c.call("GET", "/audit/verify", nil, 200); v["ok"] != true || v["head_hash"] == "" || !strings.Contains(out, v["head_hash"].(string)) {
 		t.Errorf("GET /api/v1/audit/verify = %v, want ok and the head the command printed (%s)", v, out)
 	}
-	if code, _, _ := anonymous(t, srv.url+"/api/v1").raw("GET", "/audit/verify", nil); code != 401 && code != 403 {
+	if code, _, _ := anonymous(t, srv.URL+"/api/v1").raw("GET", "/audit/verify", nil); code != 401 && code != 403 {
 		t.Errorf("GET /api/v1/audit/verify anonymously = %d, want 401 or 403", code)
 	}
 
@@ -197,11 +197,11 @@ func TestAuditChainCommands(t *testing.T) {
 	raw.Close()
 
 	// Pruning, on a fresh database with an intact chain.
-	srv.stop(t)
+	srv.Stop(t)
 	dir2 := t.TempDir()
 	db2 := filepath.Join(dir2, "gatehouse.db")
 	srv2 := start(t, dir2, []string{"GATEHOUSE_ADMIN_PASSWORD=" + adminPassword}, "--db", db2)
-	c2 := adminClient(t, srv2.url+"/api/v1")
+	c2 := adminClient(t, srv2.URL+"/api/v1")
 	c2.create("/groups", obj{"name": "Before the cut", "scope": "system"})
 	time.Sleep(10 * time.Millisecond)
 	cut := time.Now().UTC().Format(time.RFC3339Nano)
@@ -241,5 +241,5 @@ func TestAuditChainCommands(t *testing.T) {
 	if code, _, stderr := runCmd(t, dir2, "audit", "prune", "--db", db2, "--before", future); code != 1 || !strings.Contains(stderr, "future") {
 		t.Errorf("audit prune --before %s: exit %d, stderr %q; want 1 and a message about the future", future, code, stderr)
 	}
-	srv2.stop(t)
+	srv2.Stop(t)
 }

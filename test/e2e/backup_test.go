@@ -16,7 +16,7 @@ func TestBackupRestoreToPostgres(t *testing.T) {
 	dir := t.TempDir()
 	dsn := pgtest.NewDatabase(t)
 	src := start(t, dir, nil, "--demo")
-	user := login(t, src.url+"/api/v1", "user", "demo-user")
+	user := login(t, src.URL+"/api/v1", "user", "demo-user")
 	before := user.call("POST", "/check", obj{"permission": "root.read", "resource": "folder:" + demoStaffPhotos}, 200)
 
 	// Online: the server keeps running.
@@ -25,7 +25,7 @@ func TestBackupRestoreToPostgres(t *testing.T) {
 		t.Fatalf("backup: status %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	user.check("", "root.read", "folder:"+demoStaffPhotos, true)
-	src.stop(t)
+	src.Stop(t)
 
 	code, stdout, stderr = runCmd(t, dir, "restore", "--db", dsn, "demo.gz")
 	if code != 0 || !strings.Contains(stdout, "from a sqlite backup") {
@@ -56,14 +56,14 @@ func TestBackupRestoreToPostgres(t *testing.T) {
 	}
 
 	dst := start(t, dir, nil, "--db", dsn)
-	demoAnswers(t, dst.url+"/api/v1")
-	after := login(t, dst.url+"/api/v1", "user", "demo-user").call("POST", "/check",
+	demoAnswers(t, dst.URL+"/api/v1")
+	after := login(t, dst.URL+"/api/v1", "user", "demo-user").call("POST", "/check",
 		obj{"permission": "root.read", "resource": "folder:" + demoStaffPhotos}, 200)
 	if after["revision"] != before["revision"] || after["allowed"] != before["allowed"] {
 		t.Errorf("after restore: check answered %v, before %v; want the same answer at the same revision", after, before)
 	}
 	// The audit log came along.
-	admin := login(t, dst.url+"/api/v1", "admin", "demo-admin")
+	admin := login(t, dst.URL+"/api/v1", "admin", "demo-admin")
 	admin.wantAudit("action=system.demo_loaded", obj{"outcome": "success", "actor_name": "admin"})
-	dst.stop(t)
+	dst.Stop(t)
 }

@@ -16,7 +16,7 @@ import (
 func TestConsoleEditing(t *testing.T) {
 	const pw = "console-admin-pw-1"
 	srv := start(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=" + pw})
-	b := newUIBrowser(t, srv.url)
+	b := newUIBrowser(t, srv.URL)
 	b.signIn("admin", pw)
 
 	t.Run("Setup", func(t *testing.T) {
@@ -109,7 +109,7 @@ func TestConsoleEditing(t *testing.T) {
 		b.signIn("dave", "dave-password-1")
 		// The administrator holds more than dave: R22, read-only, with
 		// the service's reason.
-		b.open(strings.TrimPrefix(adminURL, srv.url), "admin seen by dave")
+		b.open(strings.TrimPrefix(adminURL, srv.URL), "admin seen by dave")
 		b.wantText("#readonly", "R22")
 		if !b.disabled("#save-role") || !b.disabled("#toggle-status") || !b.disabled("#delete-user") {
 			t.Errorf("dave may act on the administrator")

@@ -13,7 +13,7 @@ import (
 func TestConsoleStories(t *testing.T) {
 	const pw = "console-admin-pw-1"
 	srv := start(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=" + pw})
-	b := newUIBrowser(t, srv.url)
+	b := newUIBrowser(t, srv.URL)
 
 	t.Run("SignIn", func(t *testing.T) {
 		b.t = t
@@ -464,7 +464,7 @@ func TestConsoleStories(t *testing.T) {
 func TestConsoleRefusesCrossSiteForms(t *testing.T) {
 	srv := start(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=console-admin-pw-1"})
 	for _, path := range []string{"/login", "/logout", "/admin/groups", "/preferences/password"} {
-		req, err := http.NewRequest(http.MethodPost, srv.url+path, strings.NewReader("username=admin&password=console-admin-pw-1"))
+		req, err := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader("username=admin&password=console-admin-pw-1"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -486,7 +486,7 @@ func TestConsoleRefusesCrossSiteForms(t *testing.T) {
 	}
 	// Same-origin sign-in works and sets the session cookie.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, _ := http.NewRequest(http.MethodPost, srv.url+"/login", strings.NewReader("username=admin&password=console-admin-pw-1"))
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader("username=admin&password=console-admin-pw-1"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	resp, err := client.Do(req)

@@ -40,11 +40,11 @@ func TestServeDemo(t *testing.T) {
 	s := start(t, dir, nil, "--demo")
 	// The logins follow the "gatehouse serving" line start waits for.
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(s.log(), "username=user password=demo-user") && time.Now().Before(deadline) {
+	for !strings.Contains(s.Log(), "username=user password=demo-user") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	log := s.log()
-	for _, want := range []string{`msg="demo data loaded"`, `username=admin password=demo-admin`, `username=user password=demo-user`, `msg="demo ready: open ` + s.url} {
+	log := s.Log()
+	for _, want := range []string{`msg="demo data loaded"`, `username=admin password=demo-admin`, `username=user password=demo-user`, `msg="demo ready: open ` + s.URL} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log lacks %q:\n%s", want, log)
 		}
@@ -55,20 +55,20 @@ func TestServeDemo(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "gatehouse.db")); err == nil {
 		t.Errorf("--demo created gatehouse.db, which is a user's real data file")
 	}
-	demoAnswers(t, s.url+"/api/v1")
-	s.stop(t)
+	demoAnswers(t, s.URL+"/api/v1")
+	s.Stop(t)
 
 	// A restart finds the demo loaded: no second load, same answers.
 	s = start(t, dir, nil, "--demo")
-	if strings.Contains(s.log(), "demo data loaded") {
-		t.Errorf("the restart loaded the demo again:\n%s", s.log())
+	if strings.Contains(s.Log(), "demo data loaded") {
+		t.Errorf("the restart loaded the demo again:\n%s", s.Log())
 	}
-	demoAnswers(t, s.url+"/api/v1")
-	s.stop(t)
+	demoAnswers(t, s.URL+"/api/v1")
+	s.Stop(t)
 
 	// A database with other data is refused, in one line, untouched.
 	other := start(t, dir, []string{"GATEHOUSE_ADMIN_PASSWORD=" + adminPassword}, "--db", "real.db")
-	other.stop(t)
+	other.Stop(t)
 	code, _, stderr := runCmd(t, dir, "serve", "--demo", "--db", "real.db", "--listen", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(stderr, "not the demo's") || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {
 		t.Errorf("serve --demo on a non-demo database: status %d, stderr %q; want status 1 and one error line", code, stderr)

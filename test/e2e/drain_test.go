@@ -15,10 +15,10 @@ import (
 // main listener meanwhile.
 func TestDrainOnSIGTERM(t *testing.T) {
 	s := start(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=correct-horse-battery"}, "--drain-delay", "3s")
-	if code, body := get(t, s.url+"/readyz"); code != 200 {
+	if code, body := get(t, s.URL+"/readyz"); code != 200 {
 		t.Fatalf("/readyz before SIGTERM = %d %s", code, body)
 	}
-	code, body := get(t, s.url+"/metrics")
+	code, body := get(t, s.URL+"/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics = %d", code)
 	}
@@ -37,7 +37,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	}
 	inflight := make(chan answer, 1)
 	go func() {
-		resp, err := http.Post(s.url+"/api/v1/check", "application/json",
+		resp, err := http.Post(s.URL+"/api/v1/check", "application/json",
 			strings.NewReader(`{"permission":"users.view","resource":"system","at_least":999999,"wait_ms":1500}`))
 		if err != nil {
 			inflight <- answer{err: err}
@@ -49,12 +49,12 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	}()
 	time.Sleep(200 * time.Millisecond) // let the request reach the server
 
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := s.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(2500 * time.Millisecond)
 	for {
-		code, body := get(t, s.url+"/readyz")
+		code, body := get(t, s.URL+"/readyz")
 		if code == 503 && strings.Contains(body, `"draining"`) {
 			break
 		}
@@ -63,7 +63,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if code, _ := get(t, s.url+"/healthz"); code != 200 {
+	if code, _ := get(t, s.URL+"/healthz"); code != 200 {
 		t.Errorf("/healthz while draining = %d, want 200 (the process is alive)", code)
 	}
 
@@ -71,15 +71,12 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	if a.err != nil || a.code != 503 || !strings.Contains(a.body, "not available yet") {
 		t.Errorf("the request in flight got %d %q (err %v), want its whole 503 answer", a.code, a.body, a.err)
 	}
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, s.log())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("did not stop within 30s of SIGTERM\n%s", s.log())
+	if exited, err := s.Wait(30 * time.Second); !exited {
+		t.Fatalf("did not stop within 30s of SIGTERM\n%s", s.Log())
+	} else if err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, s.Log())
 	}
-	log := s.log()
+	log := s.Log()
 	for _, want := range []string{"draining", "msg=stopped"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)

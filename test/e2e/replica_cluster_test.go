@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,20 +31,28 @@ type replica struct {
 	dir  string
 	args []string
 
-	mu  sync.Mutex
-	srv *server
+	mu      sync.Mutex
+	srv     *server
+	earlier string // the logs of the earlier lives, when restarted
 }
 
 func (r *replica) base() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.srv.url
+	return r.srv.URL
 }
 
 func (r *replica) server() *server {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.srv
+}
+
+// log is the replica's log, the earlier lives' first.
+func (r *replica) log() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.earlier + r.srv.Log()
 }
 
 // replicaEnv is the environment every replica starts with: the first one
@@ -59,7 +68,7 @@ func startReplica(t *testing.T, name, dsn string, extra ...string) *replica {
 	r.srv = start(t, r.dir, replicaEnv, r.args...)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("log of replica %s:\n%s", r.name, r.server().log())
+			t.Logf("log of replica %s:\n%s", r.name, r.log())
 		}
 	})
 	return r
@@ -70,12 +79,10 @@ func startReplica(t *testing.T, name, dsn string, extra ...string) *replica {
 func (r *replica) kill(t *testing.T) {
 	t.Helper()
 	s := r.server()
-	if err := s.cmd.Process.Kill(); err != nil {
+	if err := s.Signal(os.Kill); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
+	if exited, _ := s.Wait(30 * time.Second); !exited {
 		t.Fatalf("replica %s still running 30s after SIGKILL", r.name)
 	}
 }
@@ -88,7 +95,7 @@ func (r *replica) restart(t *testing.T) {
 	old := r.srv
 	r.srv = s
 	// Keep the log of the earlier life for a failing test's message.
-	s.logs.WriteString("---- earlier run ----\n" + old.log() + "---- restarted ----\n")
+	r.earlier += "---- earlier run ----\n" + old.Log() + "---- restarted ----\n"
 	r.mu.Unlock()
 }
 
@@ -386,7 +393,7 @@ func waitRevision(t *testing.T, c *rclient, f *fixture, rev int64, within time.D
 func agree(t *testing.T, dsn string, rs []*replica, token string, f *fixture) {
 	t.Helper()
 	fresh := startReplica(t, "fresh", dsn)
-	defer fresh.server().stop(t)
+	defer fresh.server().Stop(t)
 	fc := newRClient(fresh, token)
 	qs := f.probe()
 	want, rev, err := answers(context.Background(), fc, qs)

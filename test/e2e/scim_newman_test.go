@@ -57,9 +57,9 @@ func TestSCIMNewman(t *testing.T) {
 
 	dir := t.TempDir()
 	s := start(t, dir, []string{"GATEHOUSE_ADMIN_PASSWORD=scim-newman-admin-pw"})
-	defer s.stop(t)
-	token := scimToken(t, s.url, "admin", "scim-newman-admin-pw")
-	host, port, _ := strings.Cut(strings.TrimPrefix(s.url, "http://"), ":")
+	defer s.Stop(t)
+	token := scimToken(t, s.URL, "admin", "scim-newman-admin-pw")
+	host, port, _ := strings.Cut(strings.TrimPrefix(s.URL, "http://"), ":")
 
 	report := filepath.Join(dir, "newman-report.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -159,7 +159,7 @@ func TestSCIMNewman(t *testing.T) {
 	}
 	// The token is limited to scim.provision and may not read the audit
 	// log: ask as the administrator.
-	adminGetAudit(t, s.url, &audit)
+	adminGetAudit(t, s.URL, &audit)
 	found := false
 	for _, e := range audit.Items {
 		if e.ActorName == "admin" && strings.Contains(e.Detail, "SCIM") {

@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -12,113 +10,27 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store/postgres/pgtest"
+	"github.com/gatehouse/gatehouse/internal/testserver"
 )
 
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "gatehouse-e2e")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "gatehouse")
-	build := exec.Command("go", "build", "-o", binary, "github.com/gatehouse/gatehouse/cmd/gatehouse")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building gatehouse:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testserver.Main(m, "gatehouse-e2e", &binary)
 }
 
 // server is a running gatehouse process.
-type server struct {
-	cmd  *exec.Cmd
-	url  string
-	mu   sync.Mutex
-	logs bytes.Buffer
-	done chan error
-}
-
-var servingRE = regexp.MustCompile(`msg="gatehouse serving" url=(https?://\S+)/`)
+type server = testserver.Server
 
 // start runs `gatehouse serve` in dir with args and env, and waits until it
 // logs the URL it serves.
 func start(t *testing.T, dir string, env []string, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, done: make(chan error, 1)}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.logs.WriteString(line + "\n")
-			s.mu.Unlock()
-			if m := servingRE.FindStringSubmatch(line); m != nil {
-				urlc <- m[1]
-			}
-		}
-		s.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-	})
-	select {
-	case s.url = <-urlc:
-		return s
-	case err := <-s.done:
-		t.Fatalf("gatehouse exited before serving: %v\n%s", err, s.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("gatehouse did not start within 60s\n%s", s.log())
-	}
-	return nil
-}
-
-func (s *server) log() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.logs.String()
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (s *server) stop(t *testing.T) {
-	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Fatalf("gatehouse exited with %v after SIGTERM, want status 0\n%s", err, s.log())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("gatehouse did not stop within 30s of SIGTERM\n%s", s.log())
-	}
-	if !strings.Contains(s.log(), `msg=stopped`) {
-		t.Errorf("no graceful-shutdown log line:\n%s", s.log())
-	}
+	return testserver.Start(t, testserver.Options{Binary: binary, Dir: dir, Env: env, Args: args})
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -140,22 +52,22 @@ var passwordRE = regexp.MustCompile(`password=(\S+)`)
 func checkServes(t *testing.T, dir string, args ...string) {
 	s := start(t, dir, []string{"GATEHOUSE_ADMIN_PASSWORD="}, args...)
 	for _, p := range []string{"/healthz", "/readyz"} {
-		if code, body := get(t, s.url+p); code != 200 || !strings.Contains(body, `"status":"ok"`) {
+		if code, body := get(t, s.URL+p); code != 200 || !strings.Contains(body, `"status":"ok"`) {
 			t.Errorf("GET %s = %d %s, want 200 ok", p, code, body)
 		}
 	}
-	first := s.log()
-	s.stop(t)
+	first := s.Log()
+	s.Stop(t)
 	if n := len(passwordRE.FindAllString(first, -1)); n != 1 || !strings.Contains(first, "initial administrator created") {
 		t.Fatalf("first start logged the password %d times, want once:\n%s", n, first)
 	}
 
 	s = start(t, dir, []string{"GATEHOUSE_ADMIN_PASSWORD="}, args...)
-	if code, _ := get(t, s.url+"/healthz"); code != 200 {
+	if code, _ := get(t, s.URL+"/healthz"); code != 200 {
 		t.Errorf("after restart /healthz = %d", code)
 	}
-	again := s.log()
-	s.stop(t)
+	again := s.Log()
+	s.Stop(t)
 	if passwordRE.MatchString(again) || strings.Contains(again, "initial administrator") {
 		t.Errorf("restart logged the initial password again:\n%s", again)
 	}

@@ -72,10 +72,10 @@ func TestServeTLS(t *testing.T) {
 	dir := t.TempDir()
 	cert, key, pool := selfSigned(t, dir, "server")
 	srv := start(t, dir, []string{"GATEHOUSE_ADMIN_PASSWORD=" + adminPassword}, "--tls-cert", cert, "--tls-key", key)
-	if !strings.HasPrefix(srv.url, "https://") {
-		t.Fatalf("serving %s, want an https:// URL in the log", srv.url)
+	if !strings.HasPrefix(srv.URL, "https://") {
+		t.Fatalf("serving %s, want an https:// URL in the log", srv.URL)
 	}
-	addr := strings.TrimPrefix(srv.url, "https://")
+	addr := strings.TrimPrefix(srv.URL, "https://")
 
 	for _, v := range []struct {
 		name     string
@@ -103,7 +103,7 @@ func TestServeTLS(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	resp, err := hc.Post(srv.url+"/api/v1/login", "application/json",
+	resp, err := hc.Post(srv.URL+"/api/v1/login", "application/json",
 		strings.NewReader(`{"username":"admin","password":"`+adminPassword+`"}`))
 	if err != nil {
 		t.Fatalf("POST /api/v1/login over TLS: %v", err)
@@ -124,7 +124,7 @@ func TestServeTLS(t *testing.T) {
 	if !secure {
 		t.Errorf("the session cookie set over HTTPS is not Secure and HttpOnly: %q", resp.Header.Values("Set-Cookie"))
 	}
-	checkSecurityHeaders(t, hc, srv.url, true)
+	checkSecurityHeaders(t, hc, srv.URL, true)
 }
 
 // TestServeSecurityHeadersPlainHTTP checks the same headers on a plain-HTTP
@@ -133,13 +133,13 @@ func TestServeSecurityHeadersPlainHTTP(t *testing.T) {
 	srv := start(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=" + adminPassword})
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	resp, err := hc.Post(srv.url+"/api/v1/login", "application/json",
+	resp, err := hc.Post(srv.URL+"/api/v1/login", "application/json",
 		strings.NewReader(`{"username":"admin","password":"`+adminPassword+`"}`))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("POST /api/v1/login: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	checkSecurityHeaders(t, hc, srv.url, false)
+	checkSecurityHeaders(t, hc, srv.URL, false)
 }
 
 // consoleGETRoute finds the console's GET routes in its source, so that a
@@ -293,7 +293,7 @@ func TestServeTLSFlagErrors(t *testing.T) {
 // cookie is Secure and answers carry Strict-Transport-Security all the same.
 func TestServeSecureCookiesBehindProxy(t *testing.T) {
 	srv := start(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=" + adminPassword}, "--secure-cookies")
-	resp, err := http.Post(srv.url+"/api/v1/login", "application/json",
+	resp, err := http.Post(srv.URL+"/api/v1/login", "application/json",
 		strings.NewReader(`{"username":"admin","password":"`+adminPassword+`"}`))
 	if err != nil {
 		t.Fatalf("POST /api/v1/login: %v", err)

@@ -124,20 +124,20 @@ func auditCount(t *testing.T, api *client, q url.Values, outcome string) int {
 
 func attackPasswordGuessing(t *testing.T) {
 	s := start(t)
-	api := newClient(s.url, adminToken(t, s.url))
+	api := newClient(s.URL, adminToken(t, s.URL))
 	api.must(t, 201, "POST", "/api/v1/users", map[string]any{"username": "alice", "password": "alice-password-1"})
 	api.must(t, 201, "POST", "/api/v1/users", map[string]any{"username": "bob", "password": "bob-password-1"})
 
 	// Per account: five wrong guesses, then even the right password is
 	// refused with 429 and Retry-After.
 	for i := range 5 {
-		r := login(t, s.url, "alice", fmt.Sprintf("guess-%d", i))
+		r := login(t, s.URL, "alice", fmt.Sprintf("guess-%d", i))
 		attempted(r.Status == 401, false)
 		if r.Status != 401 {
 			t.Fatalf("guess %d = %d, want 401: %s", i, r.Status, r.Body)
 		}
 	}
-	r := login(t, s.url, "alice", "alice-password-1")
+	r := login(t, s.URL, "alice", "alice-password-1")
 	attempted(r.Status == 429, false)
 	retry, _ := strconv.Atoi(r.Header.Get("Retry-After"))
 	if r.Status != 429 || retry < 1 || retry > 30 {
@@ -150,7 +150,7 @@ func attackPasswordGuessing(t *testing.T) {
 	// The real user is not locked out for good: after the window the
 	// right password works.
 	time.Sleep(time.Duration(retry)*time.Second + 500*time.Millisecond)
-	if r := login(t, s.url, "alice", "alice-password-1"); r.Status != 200 {
+	if r := login(t, s.URL, "alice", "alice-password-1"); r.Status != 200 {
 		t.Fatalf("after the %d s lock, the right password = %d, want 200: %s", retry, r.Status, r.Body)
 	}
 
@@ -158,14 +158,14 @@ func attackPasswordGuessing(t *testing.T) {
 	// per-account limit) lock the address, for bob too.
 	locked := false
 	for i := range 25 {
-		r := login(t, s.url, fmt.Sprintf("nobody%d", i), "guess")
+		r := login(t, s.URL, fmt.Sprintf("nobody%d", i), "guess")
 		attempted(r.Status == 401 || r.Status == 429, false)
 		if r.Status == 429 {
 			locked = true
 			break
 		}
 	}
-	r = login(t, s.url, "bob", "bob-password-1")
+	r = login(t, s.URL, "bob", "bob-password-1")
 	if !locked || r.Status != 429 || r.Header.Get("Retry-After") == "" {
 		t.Errorf("after 20+ failures from one address, bob's right password = %d (locked %v), want 429 with Retry-After", r.Status, locked)
 	}
@@ -196,13 +196,13 @@ func withCookie(t *testing.T, base, value, method, path string) response {
 
 func attackSessions(t *testing.T) {
 	s := start(t)
-	api := newClient(s.url, adminToken(t, s.url))
+	api := newClient(s.URL, adminToken(t, s.URL))
 	alice := idOf(t, api.must(t, 201, "POST", "/api/v1/users", map[string]any{"username": "alice", "password": "alice-password-1"}))
 
 	// Session fixation: a cookie value set before sign-in is not adopted.
 	planted := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	c := newClient(s.url, "")
-	c.origin, c.fetchSite = s.url, "same-origin"
+	c := newClient(s.URL, "")
+	c.origin, c.fetchSite = s.URL, "same-origin"
 	r := c.raw(t, "POST", "/login", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Cookie": {"gatehouse_session=" + planted}},
 		[]byte(url.Values{"username": {"alice"}, "password": {"alice-password-1"}}.Encode()))
 	ck := sessionCookie(r)
@@ -211,7 +211,7 @@ func attackSessions(t *testing.T) {
 	if fixated {
 		t.Fatalf("sign-in with a planted cookie = %d, cookie %+v: want a new session id", r.Status, ck)
 	}
-	if r := withCookie(t, s.url, planted, "GET", "/api/v1/me"); r.Status != 401 {
+	if r := withCookie(t, s.URL, planted, "GET", "/api/v1/me"); r.Status != 401 {
 		t.Errorf("the planted cookie after sign-in = %d, want 401", r.Status)
 	}
 	// Cookie flags over plain HTTP: HttpOnly, SameSite=Lax, Path=/, not
@@ -222,42 +222,42 @@ func attackSessions(t *testing.T) {
 		t.Errorf("session cookie %q: want HttpOnly; SameSite=Lax; Path=/; Expires; no Secure over HTTP", raw)
 	}
 	// Another sign-in is another session.
-	c2 := newClient(s.url, "")
-	c2.origin, c2.fetchSite = s.url, "same-origin"
+	c2 := newClient(s.URL, "")
+	c2.origin, c2.fetchSite = s.URL, "same-origin"
 	other := sessionCookie(c2.raw(t, "POST", "/login", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
 		[]byte(url.Values{"username": {"alice"}, "password": {"alice-password-1"}}.Encode())))
 	if other == nil || other.Value == ck.Value {
 		t.Fatalf("a second sign-in reused the session id")
 	}
-	if r := withCookie(t, s.url, ck.Value, "GET", "/api/v1/me"); r.Status != 200 {
+	if r := withCookie(t, s.URL, ck.Value, "GET", "/api/v1/me"); r.Status != 200 {
 		t.Fatalf("the session cookie = %d, want 200 on /api/v1/me", r.Status)
 	}
 
 	// Logout revokes the session on the server: a copied cookie is dead.
 	copied := ck.Value
-	lc := newClient(s.url, "")
-	lc.origin, lc.fetchSite = s.url, "same-origin"
+	lc := newClient(s.URL, "")
+	lc.origin, lc.fetchSite = s.URL, "same-origin"
 	lr := lc.raw(t, "POST", "/logout", http.Header{"Cookie": {"gatehouse_session=" + copied}, "Content-Type": {"application/x-www-form-urlencoded"}}, nil)
 	if lr.Status != 303 {
 		t.Errorf("console sign-out = %d, want 303", lr.Status)
 	}
-	r = withCookie(t, s.url, copied, "GET", "/api/v1/me")
+	r = withCookie(t, s.URL, copied, "GET", "/api/v1/me")
 	attempted(r.Status == 401, true)
 	if r.Status != 401 {
 		t.Errorf("a copied cookie after sign-out = %d, want 401", r.Status)
 	}
 
 	// A password change revokes the user's other sessions.
-	if r := withCookie(t, s.url, other.Value, "GET", "/api/v1/me"); r.Status != 200 {
+	if r := withCookie(t, s.URL, other.Value, "GET", "/api/v1/me"); r.Status != 200 {
 		t.Fatalf("the second session = %d before the password change", r.Status)
 	}
 	api.must(t, 200, "PUT", "/api/v1/users/"+alice+"/password", map[string]any{"password": "alice-password-2"})
-	r = withCookie(t, s.url, other.Value, "GET", "/api/v1/me")
+	r = withCookie(t, s.URL, other.Value, "GET", "/api/v1/me")
 	attempted(r.Status == 401, true)
 	if r.Status != 401 {
 		t.Errorf("a session after its user's password was changed = %d, want 401", r.Status)
 	}
-	if r := login(t, s.url, "alice", "alice-password-1"); r.Status != 401 {
+	if r := login(t, s.URL, "alice", "alice-password-1"); r.Status != 401 {
 		t.Errorf("the old password after the change = %d, want 401", r.Status)
 	}
 	s.checkLog(t)
@@ -267,12 +267,12 @@ func attackSessions(t *testing.T) {
 
 func attackTokens(t *testing.T) {
 	s := start(t)
-	c := newClient(s.url, "")
+	c := newClient(s.URL, "")
 	c.must(t, 200, "POST", "/api/v1/login", map[string]any{"username": "admin", "password": adminPassword})
 	created := c.must(t, 201, "POST", "/api/v1/tokens", map[string]any{"name": "stored"})
 	secret := created["secret"].(string)
 	tokenID := created["token"].(map[string]any)["id"].(string)
-	api := newClient(s.url, secret)
+	api := newClient(s.URL, secret)
 	api.must(t, 200, "GET", "/api/v1/me", nil)
 
 	// Stored hashed only: no column of any row of the token and session
@@ -340,7 +340,7 @@ func attackTokens(t *testing.T) {
 	// Expired: refused once its expiry has passed, cached or not.
 	exp := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
 	short := c.must(t, 201, "POST", "/api/v1/tokens", map[string]any{"name": "short", "expires_at": exp.Format(time.RFC3339)})
-	sc := newClient(s.url, short["secret"].(string))
+	sc := newClient(s.URL, short["secret"].(string))
 	sc.must(t, 200, "GET", "/api/v1/me", nil)
 	time.Sleep(time.Until(exp) + 300*time.Millisecond)
 	r = sc.do(t, "GET", "/api/v1/me", nil)
@@ -349,7 +349,7 @@ func attackTokens(t *testing.T) {
 		t.Errorf("an expired token = %d, want 401", r.Status)
 	}
 	// A token never falls back to anonymous: a mistyped one is a 401 too.
-	r = newClient(s.url, secret[:len(secret)-1]+"x").do(t, "GET", "/api/v1/groups", nil)
+	r = newClient(s.URL, secret[:len(secret)-1]+"x").do(t, "GET", "/api/v1/groups", nil)
 	attempted(r.Status == 401, true)
 	if r.Status != 401 {
 		t.Errorf("a mistyped token = %d, want 401", r.Status)
@@ -361,9 +361,9 @@ func attackTokens(t *testing.T) {
 
 func attackCSRF(t *testing.T) {
 	s := start(t)
-	api := newClient(s.url, adminToken(t, s.url))
+	api := newClient(s.URL, adminToken(t, s.URL))
 	fx := makeFixtures(t, api)
-	con := consoleClient(t, s.url, "admin", adminPassword)
+	con := consoleClient(t, s.URL, "admin", adminPassword)
 	before := auditCount(t, api, url.Values{}, "")
 	routes := consoleRoutes(t)
 	fields := consoleFields(t)
@@ -383,7 +383,7 @@ func attackCSRF(t *testing.T) {
 			{"https://evil.example", "cross-site"},
 			{"https://evil.example", ""},
 			{"null", "cross-site"},
-			{s.url + ".evil.example", "same-site"},
+			{s.URL + ".evil.example", "same-site"},
 		} {
 			evil := *con
 			evil.origin, evil.fetchSite = v.origin, v.site

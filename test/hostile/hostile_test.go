@@ -222,11 +222,11 @@ func TestHostileInput(t *testing.T) {
 	t.Parallel()
 	began := time.Now()
 	s := start(t)
-	admin := newClient(s.url, adminToken(t, s.url))
+	admin := newClient(s.URL, adminToken(t, s.URL))
 	fx := makeFixtures(t, admin)
 	// The console signs in before the REST run's hostile sign-ins can
 	// throttle this client address.
-	con := consoleClient(t, s.url, "admin", adminPassword)
+	con := consoleClient(t, s.URL, "admin", adminPassword)
 	ta := newTally()
 
 	t.Run("REST", func(t *testing.T) { hostileREST(t, admin, fx, newSub(ta)) })

@@ -70,7 +70,7 @@ func consoleRefused(t *testing.T, c *client, path string, form url.Values) (bool
 // audit log.
 func attackLimitedAdmin(t *testing.T) {
 	s := start(t)
-	api := newClient(s.url, adminToken(t, s.url))
+	api := newClient(s.URL, adminToken(t, s.URL))
 	p1 := idOf(t, api.must(t, 201, "POST", "/api/v1/projects", map[string]any{"name": "Trial A"}))
 	p2 := idOf(t, api.must(t, 201, "POST", "/api/v1/projects", map[string]any{"name": "Trial B"}))
 	pg1 := idOf(t, api.must(t, 201, "POST", "/api/v1/groups", map[string]any{"name": "A moderators", "scope": "project", "project_id": p1}))
@@ -88,17 +88,17 @@ func attackLimitedAdmin(t *testing.T) {
 
 	// The moderator may moderate Trial A: check that this works, so the
 	// refusals below are about the limits, not a broken setup.
-	modTok := tokenFor(t, s.url, "mod", "mod-password-1", nil)
-	modAPI := newClient(s.url, modTok)
+	modTok := tokenFor(t, s.URL, "mod", "mod-password-1", nil)
+	modAPI := newClient(s.URL, modTok)
 	modAPI.must(t, 200, "POST", "/api/v1/groups/"+pg1+"/members", map[string]any{"members": []map[string]any{{"user_id": victim}}})
-	modCon := consoleClient(t, s.url, "mod", "mod-password-1")
-	limTok := tokenFor(t, s.url, "helpdesk", "help-password-1", []string{"users.view"})
-	limAPI := newClient(s.url, limTok)
+	modCon := consoleClient(t, s.URL, "mod", "mod-password-1")
+	limTok := tokenFor(t, s.URL, "helpdesk", "help-password-1", []string{"users.view"})
+	limAPI := newClient(s.URL, limTok)
 	limAPI.must(t, 200, "GET", "/api/v1/users/"+victim, nil)
 	prov := idOf(t, api.must(t, 201, "POST", "/api/v1/users", map[string]any{"username": "idp", "password": "idp-password-1"}))
 	pvg := idOf(t, api.must(t, 201, "POST", "/api/v1/groups", map[string]any{"name": "Provisioners", "scope": "system", "system_permissions": []string{"scim.provision", "users.view", "users.edit", "groups.view", "groups.members"}}))
 	api.must(t, 200, "POST", "/api/v1/groups/"+pvg+"/members", map[string]any{"members": []map[string]any{{"user_id": prov}}})
-	provAPI := newClient(s.url, tokenFor(t, s.url, "idp", "idp-password-1", []string{"scim.provision"}))
+	provAPI := newClient(s.URL, tokenFor(t, s.URL, "idp", "idp-password-1", []string{"scim.provision"}))
 	provAPI.must(t, 200, "GET", "/scim/v2/Users", nil)
 
 	table := []attempt{
@@ -171,19 +171,19 @@ func attackLimitedAdmin(t *testing.T) {
 		}},
 		// CLI
 		{"moderator", "CLI", "create a system group with users.edit", func(t *testing.T) (bool, string) {
-			return cli(t, s.url, modTok, "groups", "create", "Escalate CLI", "--permissions", "users.edit")
+			return cli(t, s.URL, modTok, "groups", "create", "Escalate CLI", "--permissions", "users.edit")
 		}},
 		{"moderator", "CLI", "create a project", func(t *testing.T) (bool, string) {
-			return cli(t, s.url, modTok, "projects", "create", "Evil project")
+			return cli(t, s.URL, modTok, "projects", "create", "Evil project")
 		}},
 		{"moderator", "CLI", "create a role", func(t *testing.T) (bool, string) {
-			return cli(t, s.url, modTok, "roles", "create", "Evil role", "--scope", "system", "--permissions", "server.manage")
+			return cli(t, s.URL, modTok, "roles", "create", "Evil role", "--scope", "system", "--permissions", "server.manage")
 		}},
 		{"limited token", "CLI", "create a user", func(t *testing.T) (bool, string) {
-			return cli(t, s.url, limTok, "users", "create", "evil-cli")
+			return cli(t, s.URL, limTok, "users", "create", "evil-cli")
 		}},
 		{"limited token", "CLI", "disable a user", func(t *testing.T) (bool, string) {
-			return cli(t, s.url, limTok, "users", "disable", "victim")
+			return cli(t, s.URL, limTok, "users", "disable", "victim")
 		}},
 	}
 	actor := map[string]string{"moderator": mod, "limited token": help, "provisioner": prov}

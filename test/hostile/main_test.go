@@ -1,7 +1,6 @@
 package hostile
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,15 +10,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/testserver"
 )
 
 // long runs the bigger corpus: more hostile values per field, longer
@@ -33,94 +30,29 @@ var repoRoot = filepath.Join("..", "..")
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "gatehouse-hostile")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "gatehouse")
-	build := exec.Command("go", "build", "-o", binary, "github.com/gatehouse/gatehouse/cmd/gatehouse")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building gatehouse:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testserver.Main(m, "gatehouse-hostile", &binary)
 }
 
 const adminPassword = "hostile-admin-password-1"
 
-// server is a running gatehouse process and its log.
+// server is a running gatehouse process and its directory.
 type server struct {
-	cmd  *exec.Cmd
-	url  string
-	dir  string
-	mu   sync.Mutex
-	logs bytes.Buffer
-	done chan error
+	*testserver.Server
+	dir string
 }
-
-var servingRE = regexp.MustCompile(`msg="gatehouse serving" url=(https?://\S+)/`)
 
 // start runs `gatehouse serve` on a fresh SQLite database in a temporary
 // directory, with a known administrator password.
 func start(t *testing.T, args ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "gatehouse.db")}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_PASSWORD="+adminPassword, "GATEHOUSE_ADMIN_USER=admin")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, dir: dir, done: make(chan error, 1)}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 16<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.logs.WriteString(line + "\n")
-			s.mu.Unlock()
-			if m := servingRE.FindStringSubmatch(line); m != nil {
-				urlc <- m[1]
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		s.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-s.done:
-			case <-time.After(20 * time.Second):
-				_ = cmd.Process.Kill()
-			}
-		}
-	})
-	select {
-	case s.url = <-urlc:
-		return s
-	case err := <-s.done:
-		t.Fatalf("gatehouse exited before serving: %v\n%s", err, s.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("gatehouse did not start within 60s\n%s", s.log())
-	}
-	return nil
-}
-
-func (s *server) log() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.logs.String()
+	s := testserver.Start(t, testserver.Options{Binary: binary, Dir: dir,
+		Env:  []string{"GATEHOUSE_ADMIN_PASSWORD=" + adminPassword, "GATEHOUSE_ADMIN_USER=admin"},
+		Args: append([]string{"--db", filepath.Join(dir, "gatehouse.db")}, args...)})
+	// At the test's end, a graceful shutdown first (this runs before
+	// Start's kill).
+	t.Cleanup(func() { _ = s.Terminate(20 * time.Second) })
+	return &server{Server: s, dir: dir}
 }
 
 // panicRE finds what a panic or a Go stack trace leaves in the log.
@@ -131,7 +63,7 @@ var panicRE = regexp.MustCompile(`(?i)panic|goroutine \d+ \[|runtime/debug\.Stac
 func (s *server) checkLog(t *testing.T) int {
 	t.Helper()
 	var bad []string
-	for _, l := range strings.Split(s.log(), "\n") {
+	for _, l := range strings.Split(s.Log(), "\n") {
 		if panicRE.MatchString(l) {
 			bad = append(bad, l)
 		}

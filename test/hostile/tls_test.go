@@ -59,9 +59,9 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 func attackCookieTLS(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
 	s := start(t, "--tls-cert", certFile, "--tls-key", keyFile)
-	c := newClient(s.url, "")
+	c := newClient(s.URL, "")
 	c.http.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
-	c.origin, c.fetchSite = s.url, "same-origin"
+	c.origin, c.fetchSite = s.URL, "same-origin"
 	r := c.form(t, "/login", url.Values{"username": {"admin"}, "password": {adminPassword}})
 	ck := sessionCookie(r)
 	attempted(ck != nil && ck.Secure, false)

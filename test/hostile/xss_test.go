@@ -18,7 +18,7 @@ var xssPayloads = []struct{ raw, escaped string }{
 func TestStoredXSS(t *testing.T) {
 	t.Parallel()
 	s := start(t)
-	api := newClient(s.url, adminToken(t, s.url))
+	api := newClient(s.URL, adminToken(t, s.URL))
 	type obj struct{ kind, id, page string }
 	var objs []obj
 	for i, p := range xssPayloads {
@@ -42,7 +42,7 @@ func TestStoredXSS(t *testing.T) {
 		api.must(t, 200, "POST", "/api/v1/groups/"+g+"/members", map[string]any{"members": []map[string]any{{"user_id": u}}})
 		api.must(t, 201, "POST", "/api/v1/folder-types", map[string]any{"name": fmt.Sprintf("T%d %s", i, p.raw)})
 	}
-	con := consoleClient(t, s.url, "admin", adminPassword)
+	con := consoleClient(t, s.URL, "admin", adminPassword)
 	pages := []string{"/admin/groups", "/admin/users", "/admin/users?search=" + "%3C", "/admin/projects", "/admin/roles", "/admin/folders", "/admin/audit", "/preferences"}
 	for _, o := range objs {
 		pages = append(pages, o.page)

@@ -1,4 +1,7 @@
-package main
+// Package benchdb is the PostgreSQL side the benchmark programs under
+// bench/ share: the scratch database a run creates on a server and drops
+// afterwards.
+package benchdb
 
 import (
 	"context"
@@ -11,10 +14,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// scratchDatabase creates an empty database with a random name on the
-// PostgreSQL server at serverDSN and returns its DSN and a function that
-// drops it.
-func scratchDatabase(ctx context.Context, serverDSN string) (string, func(), error) {
+// Scratch creates an empty database with a random name on the PostgreSQL
+// server at serverDSN and returns its DSN and a function that drops it.
+func Scratch(ctx context.Context, serverDSN string) (string, func(), error) {
 	u, err := url.Parse(serverDSN)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "", nil, fmt.Errorf("-pg must be a postgres:// URL")

@@ -1,0 +1,71 @@
+package testserver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// StopTimeout is how long Stop waits for the process to exit after
+// SIGTERM.
+const StopTimeout = 30 * time.Second
+
+// Main is a TestMain body: it builds the binary into a new temporary
+// directory named after pattern (as os.MkdirTemp), sets *binary to its
+// path, runs the tests, removes the directory and exits with the tests'
+// status. A failed build ends the process with status 1 and the go
+// command's output on stderr.
+func Main(m *testing.M, pattern string, binary *string) {
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*binary, err = Build(context.Background(), dir, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "building gatehouse:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Start launches the server (see Launch) and fails the test if it does
+// not serve. The process is killed, if still running, when the test ends.
+func Start(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	s, err := Launch(context.Background(), opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Kill)
+	return s
+}
+
+// Stop is a graceful shutdown as a test expects it: SIGTERM, an exit with
+// status 0 within StopTimeout (else the process is killed) and the
+// shutdown's `msg=stopped` log line. A failure to stop or a non-zero exit
+// ends the test.
+func (s *Server) Stop(tb testing.TB) {
+	tb.Helper()
+	if err := s.Signal(syscall.SIGTERM); err != nil {
+		tb.Fatal(err)
+	}
+	exited, err := s.Wait(StopTimeout)
+	if !exited {
+		log := s.Log()
+		s.Kill()
+		tb.Fatalf("gatehouse did not stop within %s of SIGTERM\n%s", fmtDuration(StopTimeout), log)
+	}
+	if err != nil {
+		tb.Fatalf("gatehouse exited with %v after SIGTERM, want status 0\n%s", err, s.Log())
+	}
+	if !strings.Contains(s.Log(), `msg=stopped`) {
+		tb.Errorf("no graceful-shutdown log line:\n%s", s.Log())
+	}
+}
