@@ -508,6 +508,29 @@ func (s *Service) ListAudit(ctx context.Context, c Caller, q store.AuditQuery) (
 	return page, nil
 }
 
+// UserIDByUsername finds the id of the user named username (any case), for
+// a question about that user. Naming yourself is always allowed; naming
+// anyone else, or no one, needs what AuthorizeQuery asks for questions
+// about others, so whether a name exists is told only to callers who
+// could list users anyway. An unknown name is KindNotFound.
+func (s *Service) UserIDByUsername(ctx context.Context, c Caller, username string) (string, error) {
+	const op = "service.UserIDByUsername"
+	u, err := s.st.GetUserByUsername(ctx, username)
+	if err != nil && !domain.Is(err, domain.KindNotFound) {
+		return "", domain.E(op, err)
+	}
+	if err == nil && u.ID == c.UserID && c.UserID != "" {
+		return u.ID, nil
+	}
+	if aerr := s.AuthorizeQuery(c, "", true); aerr != nil {
+		return "", aerr
+	}
+	if err != nil {
+		return "", domain.E(op, err)
+	}
+	return u.ID, nil
+}
+
 // AuthorizeQuery says whether the caller may ask the engine about subject
 // (a check, an explanation, a list of resources or permissions): anyone
 // may ask about themselves, anonymous callers about anonymous access, and

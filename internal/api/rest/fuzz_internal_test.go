@@ -67,16 +67,17 @@ func FuzzIfMatch(f *testing.F) {
 	})
 }
 
-// FuzzParseSubject: a subject field is "user:<id>", "anonymous" or empty
-// for the caller; anything else is an invalid-input error naming the field.
+// FuzzParseSubject: a subject field is "user:<id>", "username:<name>",
+// "anonymous" or empty for the caller; anything else is an invalid-input
+// error naming the field.
 func FuzzParseSubject(f *testing.F) {
-	for _, s := range []string{"", "anonymous", "user:u1", "user:", "USER:x", "group:g", "user:../x", "\xff"} {
+	for _, s := range []string{"", "anonymous", "user:u1", "user:", "USER:x", "group:g", "user:../x", "\xff", "username:alice", "username:ME", "username: "} {
 		f.Add(s)
 	}
 	a := &API{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	caller := domain.Principal{UserID: "me"}
 	f.Fuzz(func(t *testing.T, s string) {
-		sub, self, err := a.parseSubject(caller, s, "subject")
+		sub, self, username, err := a.parseSubject(caller, s, "subject")
 		if err != nil {
 			var p *Problem
 			if !errors.As(err, &p) || p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Errors[0].Location, "subject") {
@@ -91,6 +92,8 @@ func FuzzParseSubject(f *testing.F) {
 			t.Fatalf("anonymous is %+v", sub)
 		case strings.HasPrefix(s, "user:") && sub.UserID != strings.TrimPrefix(s, "user:"):
 			t.Fatalf("%q is %+v", s, sub)
+		case strings.HasPrefix(s, "username:") && (self || username != strings.TrimSpace(strings.TrimPrefix(s, "username:"))):
+			t.Fatalf("%q: self %v, username %q; want the name left to resolve", s, self, username)
 		}
 	})
 }

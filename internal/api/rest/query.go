@@ -58,24 +58,47 @@ func (a *API) consistent(ctx context.Context, atLeast int64, wait time.Duration)
 	return nil, huma.ErrorWithHeaders(p, http.Header{"Retry-After": {"1"}, RevisionHeader: {fmt.Sprint(f.Revision())}})
 }
 
-// parseSubject parses a subject field: "user:<id>", "anonymous", or empty
-// for the caller. self reports whether it names the caller.
-func (a *API) parseSubject(c domain.Principal, s, field string) (sub engine.Subject, self bool, err error) {
+// parseSubject parses a subject field: "user:<id>", "username:<name>",
+// "anonymous", or empty for the caller. self reports whether it names the
+// caller. A username comes back in username, for resolveUsername, which
+// also authorizes the question.
+func (a *API) parseSubject(c domain.Principal, s, field string) (sub engine.Subject, self bool, username string, err error) {
 	switch {
 	case s == "":
-		return engine.Subject{UserID: c.UserID}, true, nil
+		return engine.Subject{UserID: c.UserID}, true, "", nil
 	case s == "anonymous":
 		sub = engine.Anonymous
 	case strings.HasPrefix(s, "user:") && len(s) > len("user:"):
 		sub = engine.Subject{UserID: strings.TrimPrefix(s, "user:")}
+	case strings.HasPrefix(s, "username:") && strings.TrimSpace(s[len("username:"):]) != "":
+		// Resolved and authorized by resolveUsername: whether it names the
+		// caller is known only once it is looked up.
+		return sub, false, strings.TrimSpace(s[len("username:"):]), nil
 	default:
-		return sub, false, a.problem(domain.E("rest.subject", domain.KindInvalid,
-			domain.FieldError{Field: field, Message: fmt.Sprintf("%q must be user:<id>, anonymous, or empty for yourself", s)}))
+		return sub, false, "", a.problem(domain.E("rest.subject", domain.KindInvalid,
+			domain.FieldError{Field: field, Message: fmt.Sprintf("%q must be user:<id>, username:<name>, anonymous, or empty for yourself", s)}))
 	}
 	// What anonymous requests may do is public: anyone can find it out by
 	// sending one. So asking about anonymous counts as asking about
 	// yourself.
-	return sub, sub.UserID == c.UserID || sub.UserID == "", nil
+	return sub, sub.UserID == c.UserID || sub.UserID == "", "", nil
+}
+
+// resolveUsername turns a username subject into the user's id, reading
+// the database (an id is answered from memory alone). Naming yourself
+// needs nothing; naming anyone else, or no one, needs what asking about
+// others needs, so an unknown name is told only to those who may ask: an
+// invalid subject field.
+func (a *API) resolveUsername(ctx context.Context, c domain.Principal, name, field string) (engine.Subject, error) {
+	id, err := a.svc.UserIDByUsername(ctx, c, name)
+	if domain.Is(err, domain.KindNotFound) {
+		return engine.Subject{}, a.problem(domain.E("rest.subject", domain.KindInvalid,
+			domain.FieldError{Field: field, Message: fmt.Sprintf("no user is named %q", name)}))
+	}
+	if err != nil {
+		return engine.Subject{}, a.problem(err)
+	}
+	return engine.Subject{UserID: id}, nil
 }
 
 // subject parses a subject field and authorizes the question: asking
@@ -83,9 +106,12 @@ func (a *API) parseSubject(c domain.Principal, s, field string) (sub engine.Subj
 // another user may do.
 func (a *API) subject(ctx context.Context, eng *engine.Engine, s, field string) (engine.Subject, error) {
 	c := caller(ctx)
-	sub, self, err := a.parseSubject(c, s, field)
+	sub, self, username, err := a.parseSubject(c, s, field)
 	if err != nil || self {
 		return sub, err
+	}
+	if username != "" {
+		return a.resolveUsername(ctx, c, username, field)
 	}
 	return sub, a.mayAskAboutOthers(c)
 }
@@ -122,7 +148,7 @@ func (a *API) resource(s, field string) (engine.Resource, error) {
 
 // CheckRequest asks whether a subject may do a permission on a resource.
 type CheckRequest struct {
-	Subject    string `json:"subject,omitempty" maxLength:"200" doc:"user:<id>, anonymous, or empty for the caller."`
+	Subject    string `json:"subject,omitempty" maxLength:"200" doc:"user:<id>, username:<name> (resolved from the database: slower than an id), anonymous, or empty for the caller."`
 	Permission string `json:"permission" minLength:"1" maxLength:"200" doc:"A catalog key (project.read) or a folder permission <context>.<action> (root.read)."`
 	Resource   string `json:"resource" minLength:"1" maxLength:"300" doc:"system, project:<id>, domain:<name> or folder:<id>."`
 	Consistency
@@ -170,7 +196,7 @@ func (a *API) check(ctx context.Context, raw *rawIn) (*checkOut, error) {
 
 // CheckItem is one check of a batch.
 type CheckItem struct {
-	Subject    string `json:"subject,omitempty" maxLength:"200" doc:"user:<id>, anonymous, or empty for the caller."`
+	Subject    string `json:"subject,omitempty" maxLength:"200" doc:"user:<id>, username:<name> (resolved from the database: slower than an id), anonymous, or empty for the caller."`
 	Permission string `json:"permission" minLength:"1" maxLength:"200"`
 	Resource   string `json:"resource" minLength:"1" maxLength:"300"`
 }
@@ -223,7 +249,7 @@ func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 	var othersOK *error
 	for i, ch := range in.Body.Checks {
 		loc := func(f string) string { return fmt.Sprintf("checks[%d].%s", i, f) }
-		sub, err := a.subjectFast(eng, c, ch.Subject, loc, &othersOK)
+		sub, err := a.subjectFast(ctx, eng, c, ch.Subject, loc, &othersOK)
 		if err == nil {
 			var res engine.Resource
 			if res, err = engine.ParseResource(ch.Resource); err != nil {
@@ -245,13 +271,16 @@ func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 }
 
 // subjectFast is subject with the users.view verdict computed once per batch.
-func (a *API) subjectFast(eng *engine.Engine, c domain.Principal, s string, loc func(string) string, othersOK **error) (engine.Subject, error) {
+func (a *API) subjectFast(ctx context.Context, eng *engine.Engine, c domain.Principal, s string, loc func(string) string, othersOK **error) (engine.Subject, error) {
 	if s == "" {
 		return engine.Subject{UserID: c.UserID}, nil
 	}
-	sub, self, err := a.parseSubject(c, s, loc("subject"))
+	sub, self, username, err := a.parseSubject(c, s, loc("subject"))
 	if err != nil || self {
 		return sub, err
+	}
+	if username != "" {
+		return a.resolveUsername(ctx, c, username, loc("subject"))
 	}
 	if *othersOK == nil {
 		e := a.mayAskAboutOthers(c)
@@ -375,7 +404,7 @@ func (a *API) consistentQuery(ctx context.Context, q QueryConsistency) (*engine.
 }
 
 type resourcesIn struct {
-	Subject    string `query:"subject" maxLength:"200" doc:"user:<id>, anonymous, or empty for the caller."`
+	Subject    string `query:"subject" maxLength:"200" doc:"user:<id>, username:<name> (resolved from the database: slower than an id), anonymous, or empty for the caller."`
 	Permission string `query:"permission" required:"true" minLength:"1" maxLength:"200"`
 	Kind       string `query:"kind" required:"true" enum:"project,domain,folder"`
 	Under      string `query:"under" maxLength:"200" doc:"For folders: only this folder and its descendants."`
@@ -463,7 +492,7 @@ func (a *API) listSubjects(ctx context.Context, in *subjectsIn) (*subjectsOut, e
 }
 
 type effectiveIn struct {
-	Subject  string `query:"subject" maxLength:"200" doc:"user:<id>, anonymous, or empty for the caller."`
+	Subject  string `query:"subject" maxLength:"200" doc:"user:<id>, username:<name> (resolved from the database: slower than an id), anonymous, or empty for the caller."`
 	Resource string `query:"resource" required:"true" minLength:"1" maxLength:"300"`
 	QueryConsistency
 }

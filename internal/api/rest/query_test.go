@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // R20: a write answers with its revision; a check with at_least that
@@ -132,4 +133,48 @@ func TestExplainAndLists(t *testing.T) {
 		t.Errorf("effective = %s", ep.Raw)
 	}
 	e.do(&u, "GET", "/api/v1/resources?kind=planet&permission=project.read", nil).problem(t, 422, "query.kind")
+}
+
+// TestSubjectByUsername: "username:<name>" names a user as "user:<id>"
+// does, in any case; a caller may name themselves without users.view, but
+// naming another needs it (and an unknown name is answered only then, so
+// the question reveals nothing).
+func TestSubjectByUsername(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("P", "multiple")
+	u := e.user("ursula", "")
+	v := e.user("victor", "")
+	e.do(&e.admin, "PUT", "/api/v1/users/"+u.UserID+"/projects/"+p, map[string]any{"role_id": domain.RoleEditorID}).want(t, 200)
+	check := func(as *service.Caller, subject string) resp {
+		return e.do(as, "POST", "/api/v1/check", map[string]any{"subject": subject, "permission": "project.write", "resource": "project:" + p})
+	}
+	if r := check(&e.admin, "username:URSULA").want(t, 200); r.Body["allowed"] != true {
+		t.Errorf("username:URSULA = %s, want allowed like user:<id>", r.Raw)
+	}
+	if r := check(&e.admin, "username:victor").want(t, 200); r.Body["allowed"] != false {
+		t.Errorf("username:victor = %s, want denied", r.Raw)
+	}
+	check(&e.admin, "username:nobody").problem(t, 422, "body.subject", "nobody")
+	check(&e.admin, "username:").problem(t, 422, "body.subject")
+	// Yourself by name: no users.view needed.
+	if r := check(&u, "username:ursula").want(t, 200); r.Body["allowed"] != true {
+		t.Errorf("ursula asking about herself by name = %s", r.Raw)
+	}
+	// Another by name, or an unknown name, without users.view: refused
+	// before the name is looked up.
+	check(&v, "username:ursula").problem(t, 403, "", "users.view")
+	check(&v, "username:nobody").problem(t, 403, "", "users.view")
+	// Lists and batches take names too.
+	e.do(&e.admin, "GET", "/api/v1/effective-permissions?resource=project:"+p+"&subject=username:ursula", nil).want(t, 200)
+	r := e.do(&e.admin, "POST", "/api/v1/check/batch", map[string]any{"checks": []map[string]any{
+		{"subject": "username:ursula", "permission": "project.write", "resource": "project:" + p},
+		{"subject": "username:nobody", "permission": "project.write", "resource": "project:" + p},
+	}}).want(t, 200)
+	results := r.Body["results"].([]any)
+	if results[0].(map[string]any)["allowed"] != true {
+		t.Errorf("batch item by name = %v", results[0])
+	}
+	if ie, _ := results[1].(map[string]any)["error"].(map[string]any); ie == nil || ie["location"] != "body.checks[1].subject" {
+		t.Errorf("batch item with an unknown name = %v, want an item error at body.checks[1].subject", results[1])
+	}
 }
