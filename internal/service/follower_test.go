@@ -232,7 +232,7 @@ func TestFollowerLag(t *testing.T) {
 
 // WaitFor answers as soon as the revision arrives, and past its bound
 // says it is unavailable rather than hanging.
-func TestFollowerWaitFor(t *testing.T) {
+func TestR20FollowerWaitFor(t *testing.T) {
 	l := &fakeLog{}
 	f := newFollower(t, l)
 	wake := make(chan int64, 1)

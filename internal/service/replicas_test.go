@@ -16,7 +16,7 @@ import (
 // database: concurrent edits of one group carrying the same version
 // (If-Match) never both succeed, so no update is lost; the loser gets
 // KindConflict, and both engines end at the same revision.
-func TestTwoReplicasNoLostUpdate(t *testing.T) {
+func TestR20TwoReplicasNoLostUpdate(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	ctx := context.Background()
 	open := func() *postgres.DB {

@@ -66,11 +66,11 @@ func parseExport(t *testing.T, out string) []exported {
 	return recs
 }
 
-// TestAuditChainCommands drives the real binary: writes over REST, then
+// TestR29AuditChainCommands drives the real binary: writes over REST, then
 // `gatehouse audit verify`, `export` (re-verified here from the JSON lines
 // alone), a direct edit of the SQLite file that verify must catch and
 // name, and `prune`, after which the chain still verifies.
-func TestAuditChainCommands(t *testing.T) {
+func TestR29AuditChainCommands(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "gatehouse.db")
 	srv := start(t, dir, []string{"GATEHOUSE_ADMIN_USER=admin", "GATEHOUSE_ADMIN_PASSWORD=" + adminPassword}, "--db", db)

@@ -26,12 +26,12 @@ import (
 	"github.com/gatehouse/gatehouse/internal/testfigures"
 )
 
-// TestReplicasReadYourWrites writes on one replica and checks, with the
+// TestR20ReplicasReadYourWrites writes on one replica and checks, with the
 // write's revision as at_least, on the two others, round-robin: the answer
 // must always reflect the write. Then it measures, for writes without a
 // token, how long until every replica answers the new result, and asserts
 // each write converged within 1 s.
-func TestReplicasReadYourWrites(t *testing.T) {
+func TestR20ReplicasReadYourWrites(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	rs := startReplicas(t, 3, dsn)
 	token := replicaToken(t, rs[0])

@@ -30,7 +30,7 @@ func (c *countChecks) ObserveCheck(kind engine.ResourceKind, allowed bool, d tim
 // R20 across replicas: every answer says which revision it was answered
 // at; a check with at_least a revision another replica committed reads it
 // from the log at once; checks are reported to the observer.
-func TestRevisionHeaderAndAtLeastFromAnotherReplica(t *testing.T) {
+func TestR20RevisionHeaderAndAtLeastFromAnotherReplica(t *testing.T) {
 	e := newEnv(t)
 	obs := &countChecks{allowed: map[engine.ResourceKind]int{}, denied: map[engine.ResourceKind]int{}}
 	e.h = rest.New(e.svc, testAuth, rest.Options{Checks: obs})
