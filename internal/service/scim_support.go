@@ -494,9 +494,6 @@ func (s *Service) setSCIMMembers(ctx context.Context, tx store.Tx, p *perms, c C
 	if err != nil {
 		return err
 	}
-	if err := checkMembershipGrant(ctx, tx, p, g, projects); err != nil {
-		return err
-	}
 	for _, uid := range remove {
 		m, err := tx.GetMembership(ctx, g.ID, uid)
 		if err != nil {
@@ -562,9 +559,6 @@ func (s *Service) setSCIMMembers(ctx context.Context, tx store.Tx, p *perms, c C
 		if err := audit(ctx, tx, c, "group.member_add", "group", g.ID, nil, m, detail+"; over SCIM"); err != nil {
 			return err
 		}
-	}
-	if g.Builtin == domain.BuiltinAdministrators {
-		return keepAnAdministrator(ctx, tx, now, op)
 	}
 	return nil
 }
