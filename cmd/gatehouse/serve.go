@@ -363,9 +363,7 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	authenticator, err := authn.New(st, authn.Options{Logger: log,
 		// The service decides who may manage another user's tokens (R22:
 		// minting a token for a user is acting on them).
-		MayManageTokens: func(ctx context.Context, actor authn.Identity, userID string) bool {
-			return svc.MayManageTokens(ctx, actor.Principal, userID)
-		}})
+		MayManageTokens: svc.MayManageTokens})
 	if err != nil {
 		return nil, nil, fmt.Errorf("authentication: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -127,17 +128,25 @@ func (p *perms) actOnUser(userID, key string) error {
 // MayManageTokens reports whether c may create, list and revoke userID's
 // API tokens: their own always; another user's with users.edit on a user
 // who holds no more than c (R22: a token for a user is acting on them).
-// It answers false on any error (fail closed).
-func (s *Service) MayManageTokens(ctx context.Context, c Caller, userID string) bool {
-	if c.Anonymous() {
-		return false
+// It answers nil or the refusal: KindNotFound for a user c may not see,
+// KindForbidden naming what c lacks, or the error that kept it from
+// deciding (fail closed).
+// Its shape is authn.Options.MayManageTokens'.
+func (s *Service) MayManageTokens(ctx context.Context, actor authn.Identity, userID string) error {
+	const op = "service.MayManageTokens"
+	c := actor.Principal
+	if err := s.authenticated(op, c); err != nil {
+		return err
 	}
-	if userID == c.UserID {
-		return true
-	}
-	p, err := s.perms("service.MayManageTokens", c)
+	p, err := s.perms(op, c)
 	if err != nil {
-		return false
+		return err
 	}
-	return p.actOnUser(userID, domain.PermUsersEdit) == nil
+	if _, err := s.loadUser(ctx, s.st, p, op, userID); err != nil {
+		return domain.E(op, err)
+	}
+	if err := p.actOnUser(userID, domain.PermUsersEdit); err != nil {
+		return domain.E(op, err)
+	}
+	return nil
 }
