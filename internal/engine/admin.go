@@ -89,7 +89,9 @@ var bitServerManage = uint64(1) << fixedPerms[domain.PermServerManage].bit
 // exemption) and act on anyone (docs/decisions.md).
 func (h *holder) root() bool { return h.sys&bitServerManage != 0 }
 
-func (h *holder) filesAdmin() bool { return h.sys&bitFilesAdmin != 0 }
+// filesAdmin is R17 for the caller; a limited token holds no folder
+// permission, files.admin in its limit or not.
+func (h *holder) filesAdmin() bool { return !h.limited && h.sys&bitFilesAdmin != 0 }
 
 func (h *holder) lacksProj(pi int32, m uint8) uint8 {
 	p := h.st.projects.get(pi)
