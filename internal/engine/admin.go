@@ -78,7 +78,12 @@ func (st *state) holderOf(op string, h Holder, now time.Time) (*holder, error) {
 	// holder's own answers, it does not take the permission away.
 	sys := st.sysOf(w, groups)
 	if h.Limited {
+		// A limited token holds no folder permission (the service's
+		// rule), so not files.admin's either.
 		sys &= sysMask(h.Limit)
+		if sys&bitServerManage == 0 {
+			sys &^= bitFilesAdmin
+		}
 	}
 	return &holder{st: st, w: w, groups: groups, sys: sys, limited: h.Limited}, nil
 }
@@ -89,9 +94,8 @@ var bitServerManage = uint64(1) << fixedPerms[domain.PermServerManage].bit
 // exemption) and act on anyone (docs/decisions.md).
 func (h *holder) root() bool { return h.sys&bitServerManage != 0 }
 
-// filesAdmin is R17 for the caller; a limited token holds no folder
-// permission, files.admin in its limit or not.
-func (h *holder) filesAdmin() bool { return !h.limited && h.sys&bitFilesAdmin != 0 }
+// filesAdmin is R17 for the caller.
+func (h *holder) filesAdmin() bool { return h.sys&bitFilesAdmin != 0 }
 
 func (h *holder) lacksProj(pi int32, m uint8) uint8 {
 	p := h.st.projects.get(pi)
