@@ -49,14 +49,24 @@ func Commands(env Env) []*cobra.Command {
 	}
 	a := &app{env: env}
 	cmds := []*cobra.Command{
-		a.loginCmd(), a.logoutCmd(), a.usersCmd(), a.groupsCmd(), a.membersCmd(), a.rolesCmd(),
-		a.projectsCmd(), a.checkCmd(), a.explainCmd(), a.tokensCmd(),
+		// login signs in (a session), makes the CLI's token with it, and
+		// signs the session out; with --token it checks the token (GET /me).
+		declare(a.loginCmd(), "POST /api/v1/login", "POST /api/v1/tokens", "POST /api/v1/logout", "GET /api/v1/me"),
+		// The CLI holds a token, not a session: logout revokes it.
+		declare(a.logoutCmd(), "DELETE /api/v1/tokens/{id}"),
+		a.whoamiCmd(), a.usersCmd(), a.groupsCmd(), a.membersCmd(), a.rolesCmd(),
+		a.projectsCmd(), declare(a.checkCmd(), "POST /api/v1/check"), a.batchCheckCmd(),
+		declare(a.explainCmd(), "POST /api/v1/explain"), a.resourcesCmd(), a.subjectsCmd(), a.effectiveCmd(),
+		a.tokensCmd(), a.auditLogCmd(),
+		// export and apply read and write the whole configuration through
+		// many operations, each also a command of its own.
 		a.exportCmd(), a.applyCmd(),
 		a.folderTypesCmd(), a.foldersCmd(), a.levelsCmd(), a.rulesCmd(),
 	}
 	for _, c := range cmds {
 		a.globalFlags(c)
 	}
+	document(cmds)
 	return cmds
 }
 

@@ -91,23 +91,6 @@ func (a *app) folderTypesCmd() *cobra.Command {
 		},
 	}
 
-	get := &cobra.Command{
-		Use:   "get TYPE",
-		Short: "Show a folder type (by id or name)",
-		Args:  nargs("TYPE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			t, err := resolveFolderType(cmd.Context(), c, args[0])
-			if err != nil {
-				return explain(c, err)
-			}
-			return a.output(cmd, t, func(w io.Writer) error { return folderTypeTable(w, t).flush() })
-		},
-	}
-
 	var contexts, props string
 	create := &cobra.Command{
 		Use:   "create NAME",
@@ -158,7 +141,9 @@ func (a *app) folderTypesCmd() *cobra.Command {
 			return a.done(cmd, map[string]any{"deleted": t.ID, "revision": c.Revision()}, "Folder type %s (%s) deleted", t.Name, t.ID)
 		},
 	}
-	cmd.AddCommand(list, get, create, del)
+	cmd.AddCommand(declare(list, "GET /api/v1/folder-types"), declare(create, "POST /api/v1/folder-types"),
+		declare(del, "DELETE /api/v1/folder-types/{id}"))
+	cmd.AddCommand(a.folderTypeEditCmds()...)
 	return cmd
 }
 
@@ -553,7 +538,8 @@ func (a *app) foldersCmd() *cobra.Command {
 			return a.done(cmd, map[string]any{"deleted": f.ID, "revision": rev}, "Folder %s (%s) deleted with its subtree", path, f.ID)
 		},
 	}
-	cmd.AddCommand(list, get, create, move, setProp, del)
+	cmd.AddCommand(declare(list, "GET /api/v1/folders"), declare(get, "GET /api/v1/folders/{id}"), declare(create, "POST /api/v1/folders"),
+		declare(move, "PATCH /api/v1/folders/{id}"), declare(setProp, "PATCH /api/v1/folders/{id}"), declare(del, "DELETE /api/v1/folders/{id}"))
 	return cmd
 }
 
@@ -658,6 +644,7 @@ func (a *app) levelsCmd() *cobra.Command {
 				"Removed the level of group %s on %s; it inherits again", g.Name, firstOf(folderPath(ctx, c, f), f.ID))
 		},
 	}
-	cmd.AddCommand(list, set, remove)
+	cmd.AddCommand(declare(list, "GET /api/v1/folders/{id}/levels"), declare(set, "PUT /api/v1/folders/{id}/levels/{group_id}"),
+		declare(remove, "DELETE /api/v1/folders/{id}/levels/{group_id}"))
 	return cmd
 }

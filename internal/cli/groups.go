@@ -212,7 +212,9 @@ func (a *app) groupsCmd() *cobra.Command {
 	}
 	setPerms.Flags().StringVar(&spRole, "role", "", "the group's system role (id, name, or none)")
 
-	cmd.AddCommand(list, get, create, del, setPerms)
+	cmd.AddCommand(declare(list, "GET /api/v1/groups"), declare(get, "GET /api/v1/groups/{id}"), declare(create, "POST /api/v1/groups"),
+		declare(del, "DELETE /api/v1/groups/{id}"), declare(setPerms, "PUT /api/v1/groups/{id}/system-grants"))
+	cmd.AddCommand(a.groupEditCmds()...)
 	return cmd
 }
 
@@ -334,7 +336,13 @@ func (a *app) membersCmd() *cobra.Command {
 				}
 				ids = append(ids, u.ID)
 			}
-			r, err := c.RemoveMembers(ctx, g.ID, ids...)
+			// One user has an operation of its own; several go in one request.
+			var r client.MembersResult
+			if len(ids) == 1 {
+				r, err = c.RemoveMember(ctx, g.ID, ids[0])
+			} else {
+				r, err = c.RemoveMembers(ctx, g.ID, ids...)
+			}
 			if err != nil {
 				return explain(c, err)
 			}
@@ -342,6 +350,7 @@ func (a *app) membersCmd() *cobra.Command {
 				len(ids), g.Name, orNone(projectNames(r.Projects)))
 		},
 	}
-	cmd.AddCommand(list, add, remove)
+	cmd.AddCommand(declare(list, "GET /api/v1/groups/{id}/members"), declare(add, "POST /api/v1/groups/{id}/members"),
+		declare(remove, "DELETE /api/v1/groups/{id}/members/{user_id}", "POST /api/v1/groups/{id}/members/remove"))
 	return cmd
 }

@@ -114,7 +114,8 @@ func (a *app) rolesCmd() *cobra.Command {
 			return a.done(cmd, map[string]any{"deleted": r.ID, "revision": rev}, "Role %s (%s) deleted", r.Name, r.ID)
 		},
 	}
-	cmd.AddCommand(list, get, create, del)
+	cmd.AddCommand(declare(list, "GET /api/v1/roles"), declare(get, "GET /api/v1/roles/{id}"), declare(create, "POST /api/v1/roles"),
+		declare(del, "DELETE /api/v1/roles/{id}"), a.roleUpdateCmd())
 	return cmd
 }
 
@@ -228,6 +229,8 @@ func (a *app) projectsCmd() *cobra.Command {
 			return a.done(cmd, map[string]any{"deleted": p.ID, "revision": rev}, "Project %s (%s) deleted", p.Name, p.ID)
 		},
 	}
-	cmd.AddCommand(list, create, setMode, del)
+	cmd.AddCommand(declare(list, "GET /api/v1/projects"), declare(create, "POST /api/v1/projects"),
+		declare(setMode, "PATCH /api/v1/projects/{id}"), declare(del, "DELETE /api/v1/projects/{id}"))
+	cmd.AddCommand(a.projectEditCmds()...)
 	return cmd
 }

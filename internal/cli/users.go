@@ -157,7 +157,7 @@ func (a *app) usersCmd() *cobra.Command {
 	create.Flags().StringVar(&role, "role", "", "an individual system role (id or name)")
 
 	status := func(use, short string, st domain.UserStatus) *cobra.Command {
-		return &cobra.Command{
+		return declare(&cobra.Command{
 			Use:   use + " USER",
 			Short: short,
 			Args:  nargs("USER"),
@@ -175,7 +175,7 @@ func (a *app) usersCmd() *cobra.Command {
 				}
 				return a.printUser(cmd, c, u)
 			},
-		}
+		}, "PUT /api/v1/users/{id}/status")
 	}
 
 	del := &cobra.Command{
@@ -226,9 +226,10 @@ func (a *app) usersCmd() *cobra.Command {
 			return a.printUser(cmd, c, u)
 		},
 	}
-	cmd.AddCommand(list, get, create,
+	cmd.AddCommand(declare(list, "GET /api/v1/users"), declare(get, "GET /api/v1/users/{id}"), declare(create, "POST /api/v1/users"),
 		status("disable", "Disable a user: they hold no permission and are signed out (R11)", domain.UserDisabled),
 		status("enable", "Enable a disabled user", domain.UserActive),
-		del, setRole)
+		declare(del, "DELETE /api/v1/users/{id}"), declare(setRole, "PUT /api/v1/users/{id}/system-role"))
+	cmd.AddCommand(a.userEditCmds()...)
 	return cmd
 }
