@@ -143,7 +143,7 @@ func (a *app) userEditCmds() []*cobra.Command {
 			"permissions, replacing those they had. Neither keeps them in the project with no\n" +
 			"access. You grant nothing you do not hold yourself (R22).",
 		example: "  gatehouse users set-project-rights alice Radiology --role Viewer\n" +
-			"  gatehouse users set-project-rights alice Radiology --permissions project.read,project.edit",
+			"  gatehouse users set-project-rights alice Radiology --permissions project.read,project.write",
 		args:  nargs("USER", "PROJECT"),
 		flags: func(f *pflag.FlagSet) { rf.add(f, "the user's") },
 		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
@@ -285,7 +285,7 @@ func (a *app) groupEditCmds() []*cobra.Command {
 				if f, err := c.GetFolder(cmd.Context(), l.FolderID); err == nil {
 					path = folderPath(cmd.Context(), c, f)
 				}
-				t.row(l.FolderID, path, string(l.Level))
+				t.row(l.FolderID, path, l.Level.String())
 			}
 			return t.flush()
 		}),
@@ -365,7 +365,7 @@ func (a *app) roleUpdateCmd() *cobra.Command {
 		long: "Edit a custom role; only the flags given change. --permissions replaces the role's\n" +
 			"permissions (\"\" for none). Built-in roles cannot be edited, and you grant nothing\n" +
 			"you do not hold yourself (R9, R22).",
-		example: "  gatehouse roles update \"Report readers\" --permissions project.read,project.export",
+		example: "  gatehouse roles update \"Report readers\" --permissions project.read,project.write",
 		args:    nargs("ROLE"),
 		flags: func(f *pflag.FlagSet) {
 			f.StringVar(&name, "name", "", "a new name")

@@ -170,10 +170,15 @@ func (a *app) subjectsCmd() *cobra.Command {
 			res, err := resource(cmd.Context(), c, args[1])
 			return apiCall{query: consistency(url.Values{"permission": {args[0]}, "resource": {res}}, atLeast)}, err
 		},
-		text: as(func(cmd *cobra.Command, _ *client.Client, s client.Subjects) error {
+		text: as(func(cmd *cobra.Command, c *client.Client, s client.Subjects) error {
 			t := newTable(cmd.OutOrStdout(), "USER ID", "USERNAME", "THROUGH")
+			names := groupNames(cmd, c)
 			for _, u := range s.Users {
-				t.row(u.UserID, u.Username, strings.Join(u.Groups, ","))
+				through := make([]string, len(u.Groups))
+				for i, g := range u.Groups {
+					through[i] = firstOf(names[g], g, "(individually)")
+				}
+				t.row(u.UserID, u.Username, strings.Join(through, ", "))
 			}
 			if err := t.flush(); err != nil {
 				return err
@@ -182,6 +187,24 @@ func (a *app) subjectsCmd() *cobra.Command {
 			return err
 		}),
 	})
+}
+
+// groupNames maps group ids to names for a table; a caller who may not
+// list groups sees ids.
+func groupNames(cmd *cobra.Command, c *client.Client) map[string]string {
+	m := map[string]string{}
+	for cursor := ""; ; {
+		p, err := c.ListGroups(cmd.Context(), client.GroupQuery{ListOptions: client.ListOptions{Limit: 1000, Cursor: cursor}})
+		if err != nil {
+			return m
+		}
+		for _, g := range p.Items {
+			m[g.ID] = g.Name
+		}
+		if cursor = p.NextCursor; cursor == "" {
+			return m
+		}
+	}
 }
 
 func (a *app) effectiveCmd() *cobra.Command {
