@@ -268,3 +268,28 @@ func unexercised() []string {
 	sort.Strings(missing)
 	return missing
 }
+
+// TestManualDescribesEveryCommand: docs/cli.md shows every command, and
+// its table of operations names every operation of the document.
+func TestManualDescribesEveryCommand(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "cli.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manual := string(raw)
+	for name := range leaves() {
+		if !strings.Contains(manual, "gatehouse "+name) {
+			t.Errorf("docs/cli.md does not show gatehouse %s", name)
+		}
+	}
+	ops, err := loadOps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range ops {
+		row := "| `" + strings.Replace(o.String(), " /api/v1", " ", 1) + "` |"
+		if !strings.Contains(manual, row) {
+			t.Errorf("docs/cli.md, Every API operation, has no row %s", row)
+		}
+	}
+}
