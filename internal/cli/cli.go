@@ -1,8 +1,10 @@
 // Package cli is the gatehouse subcommands that administer a server over
-// its REST API (login, logout, users, groups, members, roles, projects,
-// folder types, folders, folder levels, rules, check, explain, tokens,
-// and export and apply of the whole configuration
-// through internal/declarative), through internal/client. The serve,
+// its REST API (login, logout, whoami, users, groups, members, roles,
+// projects, folder types, folders, folder levels, rules, check, explain,
+// batch-check, resources, subjects, effective-permissions, tokens, the
+// audit log, and export and apply of the whole configuration through
+// internal/declarative), through internal/client. Every operation of the
+// API has a command, which declares it (OperationsAnnotation). The serve,
 // migrate and version commands, which work on the database directly, live
 // in cmd/gatehouse.
 //

@@ -48,6 +48,30 @@ func grantTable(w io.Writer, roles map[string]string, gs ...domain.ProjectGrant)
 	return t
 }
 
+// projectRightsCmd completes the spec of a set-project-rights command:
+// SUBJECT PROJECT (subject resolving the first), --role and --permissions,
+// the grant printed.
+func (a *app) projectRightsCmd(s apiSpec, whose string, subject func(*cobra.Command, *client.Client, []string) (apiCall, error)) *cobra.Command {
+	var rf rightsFlags
+	s.flags = func(f *pflag.FlagSet) { rf.add(f, whose) }
+	s.build = func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		call, err := subject(cmd, c, args)
+		if err != nil {
+			return call, err
+		}
+		p, err := resolveProject(cmd.Context(), c, args[1])
+		if err != nil {
+			return call, err
+		}
+		role, perms, err := rf.resolve(cmd.Context(), c)
+		call.params = append(call.params, p.ID)
+		call.body = map[string]any{"role_id": role, "permissions": perms}
+		return call, err
+	}
+	s.text = as(a.printGrant)
+	return a.apiCmd(s)
+}
+
 func (a *app) printGrant(cmd *cobra.Command, c *client.Client, g domain.ProjectGrant) error {
 	return grantTable(cmd.OutOrStdout(), a.roleNames(cmd, c), g).flush()
 }
@@ -63,7 +87,7 @@ func userAndProject(ctx context.Context, c *client.Client, user, project string)
 }
 
 func (a *app) userEditCmds() []*cobra.Command {
-	var username, email, displayName string
+	var profile patch
 	update := a.apiCmd(apiSpec{
 		op:  "PATCH /api/v1/users/{id}",
 		use: "update USER", short: "Edit a user's profile: username, email, display name",
@@ -73,22 +97,11 @@ func (a *app) userEditCmds() []*cobra.Command {
 			"  gatehouse users update alice --username alice.liddell",
 		args: nargs("USER"),
 		flags: func(f *pflag.FlagSet) {
-			f.StringVar(&username, "username", "", "a new username")
-			f.StringVar(&email, "email", "", "a new email address (\"\" clears it)")
-			f.StringVar(&displayName, "display-name", "", "a new display name")
+			profile.add(f, field{"username", "username", "a new username"}, field{"email", "email", "a new email address (\"\" clears it)"},
+				field{"display-name", "display_name", "a new display name"})
 		},
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
-			body := map[string]any{}
-			optional(cmd, body, "username", "username", username)
-			optional(cmd, body, "email", "email", email)
-			optional(cmd, body, "display-name", "display_name", displayName)
-			if err := needChange(cmd, body, "--username, --email or --display-name"); err != nil {
-				return apiCall{}, err
-			}
-			u, err := resolveUser(cmd.Context(), c, args[0])
-			return apiCall{params: []string{u.ID}, body: body}, err
-		},
-		text: as(a.printUser),
+		build: edit(&profile, byName(resolveUser, func(u domain.User) string { return u.ID })),
+		text:  as(a.printUser),
 	})
 
 	var who string
@@ -135,8 +148,7 @@ func (a *app) userEditCmds() []*cobra.Command {
 		}),
 	})
 
-	var rf rightsFlags
-	rights := a.apiCmd(apiSpec{
+	rights := a.projectRightsCmd(apiSpec{
 		op:  "PUT /api/v1/users/{id}/projects/{project_id}",
 		use: "set-project-rights USER PROJECT [--role ROLE] [--permissions P,Q]", short: "Set a user's individual rights on a project",
 		long: "Give a user individual rights on a project: a project role and/or project\n" +
@@ -144,18 +156,8 @@ func (a *app) userEditCmds() []*cobra.Command {
 			"access. You grant nothing you do not hold yourself (R22).",
 		example: "  gatehouse users set-project-rights alice Radiology --role Viewer\n" +
 			"  gatehouse users set-project-rights alice Radiology --permissions project.read,project.write",
-		args:  nargs("USER", "PROJECT"),
-		flags: func(f *pflag.FlagSet) { rf.add(f, "the user's") },
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
-			params, err := userAndProject(cmd.Context(), c, args[0], args[1])
-			if err != nil {
-				return apiCall{}, err
-			}
-			role, perms, err := rf.resolve(cmd.Context(), c)
-			return apiCall{params: params, body: map[string]any{"role_id": role, "permissions": perms}}, err
-		},
-		text: as(a.printGrant),
-	})
+		args: nargs("USER", "PROJECT"),
+	}, "the user's", byName(resolveUser, func(u domain.User) string { return u.ID }))
 
 	remove := a.apiCmd(apiSpec{
 		op:  "DELETE /api/v1/users/{id}/projects/{project_id}",
@@ -173,7 +175,7 @@ func (a *app) userEditCmds() []*cobra.Command {
 	return []*cobra.Command{update, password, prefs, rights, remove}
 }
 
-// groupIDs resolves GROUP PROJECT... into the group's id and the projects'.
+// groupAndProjects resolves GROUP PROJECT... into the group and the projects' ids.
 func groupAndProjects(ctx context.Context, c *client.Client, args []string) (domain.Group, []string, error) {
 	g, err := resolveGroup(ctx, c, args[0])
 	if err != nil {
@@ -192,36 +194,17 @@ func domainsText(cmd *cobra.Command, _ *client.Client, v struct {
 	return err
 }
 
-// groupParam resolves GROUP into the path parameter.
-func groupParam(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
-	g, err := resolveGroup(cmd.Context(), c, args[0])
-	return apiCall{params: []string{g.ID}}, err
-}
-
 func (a *app) groupEditCmds() []*cobra.Command {
-	var name, description string
+	var gp patch
 	update := a.apiCmd(apiSpec{
 		op:  "PATCH /api/v1/groups/{id}",
 		use: "update GROUP [--name NAME] [--description TEXT]", short: "Rename a group or edit its description",
 		long:    "Rename a group or edit its description; only the flags given change. Its scope\nnever changes (R1).",
 		example: "  gatehouse groups update Auditors --name \"Log readers\" --description \"Read the audit log\"",
 		args:    nargs("GROUP"),
-		flags: func(f *pflag.FlagSet) {
-			f.StringVar(&name, "name", "", "a new name")
-			f.StringVar(&description, "description", "", "a new description (\"\" clears it)")
-		},
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
-			body := map[string]any{}
-			optional(cmd, body, "name", "name", name)
-			optional(cmd, body, "description", "description", description)
-			if err := needChange(cmd, body, "--name or --description"); err != nil {
-				return apiCall{}, err
-			}
-			call, err := groupParam(cmd, c, args)
-			call.body = body
-			return call, err
-		},
-		text: as(a.printGroup),
+		flags:   func(f *pflag.FlagSet) { gp.add(f, nameField, descriptionField) },
+		build:   edit(&gp, groupParam),
+		text:    as(a.printGroup),
 	})
 
 	var drf rightsFlags
@@ -304,7 +287,7 @@ func (a *app) groupEditCmds() []*cobra.Command {
 			gname = g.Name
 			return apiCall{params: []string{g.ID}, body: map[string]any{"project_ids": ps}}, err
 		},
-		text: say(func(r client.RemoveGroupResult) string {
+		text: say(func(r client.MembersResult) string {
 			return fmt.Sprintf("Group %s imported into: %s", gname, orNone(projectNames(r.Projects)))
 		}),
 	})
@@ -333,8 +316,7 @@ func (a *app) groupEditCmds() []*cobra.Command {
 		}),
 	})
 
-	var prf rightsFlags
-	rights := a.apiCmd(apiSpec{
+	rights := a.projectRightsCmd(apiSpec{
 		op:  "PUT /api/v1/groups/{id}/projects/{project_id}",
 		use: "set-project-rights GROUP PROJECT [--role ROLE] [--permissions P,Q]", short: "Set a group's rights in a project where it is present",
 		long: "Set the project role and permissions a group's members get in a project where the\n" +
@@ -342,23 +324,13 @@ func (a *app) groupEditCmds() []*cobra.Command {
 			"replacing those it had. You grant nothing you do not hold yourself (R22).",
 		example: "  gatehouse groups set-project-rights Radiologists Radiology --role Editor\n" +
 			"  gatehouse groups set-project-rights Team Radiology --permissions project.read",
-		args:  nargs("GROUP", "PROJECT"),
-		flags: func(f *pflag.FlagSet) { prf.add(f, "the group's") },
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
-			g, ps, err := groupAndProjects(cmd.Context(), c, args)
-			if err != nil {
-				return apiCall{}, err
-			}
-			role, perms, err := prf.resolve(cmd.Context(), c)
-			return apiCall{params: []string{g.ID, ps[0]}, body: map[string]any{"role_id": role, "permissions": perms}}, err
-		},
-		text: as(a.printGrant),
-	})
+		args: nargs("GROUP", "PROJECT"),
+	}, "the group's", groupParam)
 	return []*cobra.Command{update, defaults, domains, setDomains, levels, imp, remove, rights}
 }
 
 func (a *app) roleUpdateCmd() *cobra.Command {
-	var name, description, perms string
+	var rp patch
 	return a.apiCmd(apiSpec{
 		op:  "PATCH /api/v1/roles/{id}",
 		use: "update ROLE [--name NAME] [--description TEXT] [--permissions P,Q]", short: "Rename a custom role, or edit its description or permissions",
@@ -368,31 +340,22 @@ func (a *app) roleUpdateCmd() *cobra.Command {
 		example: "  gatehouse roles update \"Report readers\" --permissions project.read,project.write",
 		args:    nargs("ROLE"),
 		flags: func(f *pflag.FlagSet) {
-			f.StringVar(&name, "name", "", "a new name")
-			f.StringVar(&description, "description", "", "a new description")
-			f.StringVar(&perms, "permissions", "", "the role's permissions, comma-separated (replacing them)")
+			rp.add(f, nameField, descriptionField, field{"permissions", "permissions", "the role's permissions, comma-separated (replacing them)"})
 		},
 		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
-			body := map[string]any{}
-			optional(cmd, body, "name", "name", name)
-			optional(cmd, body, "description", "description", description)
-			optional(cmd, body, "permissions", "permissions", append([]string{}, splitList(perms)...))
-			if err := needChange(cmd, body, "--name, --description or --permissions"); err != nil {
-				return apiCall{}, err
+			call, err := edit(&rp, byName(resolveRole, func(r domain.Role) string { return r.ID }))(cmd, c, args)
+			// The API takes a list: "" is none.
+			if body, ok := call.body.(map[string]any); ok {
+				if perms, ok := body["permissions"].(string); ok {
+					body["permissions"] = append([]string{}, splitList(perms)...)
+				}
 			}
-			r, err := resolveRole(cmd.Context(), c, args[0])
-			return apiCall{params: []string{r.ID}, body: body}, err
+			return call, err
 		},
 		text: as(func(cmd *cobra.Command, _ *client.Client, r domain.Role) error {
 			return roleTable(cmd.OutOrStdout(), r).flush()
 		}),
 	})
-}
-
-// projectParam resolves PROJECT into the path parameter.
-func projectParam(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
-	p, err := resolveProject(cmd.Context(), c, args[0])
-	return apiCall{params: []string{p.ID}}, err
 }
 
 func printProject(cmd *cobra.Command, _ *client.Client, p domain.Project) error {
@@ -407,7 +370,7 @@ func (a *app) projectEditCmds() []*cobra.Command {
 		args:    nargs("PROJECT"), build: projectParam, text: as(printProject),
 	})
 
-	var name, description, mode string
+	var pp patch
 	update := a.apiCmd(apiSpec{
 		op:  "PATCH /api/v1/projects/{id}",
 		use: "update PROJECT [--name NAME] [--description TEXT] [--mode multiple|exclusive]", short: "Rename a project, or edit its description or membership mode",
@@ -416,24 +379,13 @@ func (a *app) projectEditCmds() []*cobra.Command {
 		example: "  gatehouse projects update Radiology --name \"Radiology dept\" --description \"Imaging\"",
 		args:    nargs("PROJECT"),
 		flags: func(f *pflag.FlagSet) {
-			f.StringVar(&name, "name", "", "a new name")
-			f.StringVar(&description, "description", "", "a new description")
-			f.StringVar(&mode, "mode", "", "the membership mode: multiple or exclusive (R23)")
+			pp.add(f, nameField, descriptionField, field{"mode", "membership_mode", "the membership mode: multiple or exclusive (R23)"})
 		},
 		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
-			if cmd.Flags().Changed("mode") && !validMode(mode) {
-				return apiCall{}, usage(cmd, "--mode %q: want multiple or exclusive", mode)
+			if m, _ := cmd.Flags().GetString("mode"); cmd.Flags().Changed("mode") && !validMode(m) {
+				return apiCall{}, usage(cmd, "--mode %q: want multiple or exclusive", m)
 			}
-			body := map[string]any{}
-			optional(cmd, body, "name", "name", name)
-			optional(cmd, body, "description", "description", description)
-			optional(cmd, body, "mode", "membership_mode", mode)
-			if err := needChange(cmd, body, "--name, --description or --mode"); err != nil {
-				return apiCall{}, err
-			}
-			call, err := projectParam(cmd, c, args)
-			call.body = body
-			return call, err
+			return edit(&pp, projectParam)(cmd, c, args)
 		},
 		text: as(printProject),
 	})
@@ -510,12 +462,6 @@ func (a *app) ruleEditCmds() []*cobra.Command {
 		text: as(a.printRule),
 	})
 	return []*cobra.Command{get, update}
-}
-
-// folderTypeParam resolves TYPE into the path parameter.
-func folderTypeParam(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
-	t, err := resolveFolderType(cmd.Context(), c, args[0])
-	return apiCall{params: []string{t.ID}}, err
 }
 
 func printFolderType(cmd *cobra.Command, _ *client.Client, t domain.FolderType) error {

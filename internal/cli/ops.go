@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/domain"
 )
 
 // OperationsAnnotation is the cobra annotation in which a command names
@@ -177,18 +179,69 @@ func ids[T any](args []string, find func(string) (T, error), id func(T) string) 
 	return out, nil
 }
 
-// optional sets body[key] to *v when the flag was given: a PATCH sends
-// only what changes.
-func optional(cmd *cobra.Command, body map[string]any, flag, key string, v any) {
-	if cmd.Flags().Changed(flag) {
-		body[key] = v
+// field is one flag of an edit: its name, the JSON field it sets, its help.
+type field struct{ flag, key, help string }
+
+var (
+	nameField        = field{"name", "name", "a new name"}
+	descriptionField = field{"description", "description", "a new description (\"\" clears it)"}
+)
+
+// patch is the flags of an edit (a PATCH): the body holds only the
+// fields whose flags were given.
+type patch struct {
+	fields []field
+	vals   []*string
+}
+
+func (p *patch) add(f *pflag.FlagSet, fields ...field) {
+	for _, fl := range fields {
+		v := new(string)
+		f.StringVar(v, fl.flag, "", fl.help)
+		p.fields, p.vals = append(p.fields, fl), append(p.vals, v)
 	}
 }
 
-// needChange refuses an edit that changes nothing.
-func needChange(cmd *cobra.Command, body map[string]any, flags string) error {
-	if len(body) == 0 {
-		return usage(cmd, "%s changes nothing: give %s", path(cmd), flags)
+// body is the fields given; none is a usage mistake.
+func (p *patch) body(cmd *cobra.Command) (map[string]any, error) {
+	body := map[string]any{}
+	names := make([]string, len(p.fields))
+	for i, fl := range p.fields {
+		names[i] = "--" + fl.flag
+		if cmd.Flags().Changed(fl.flag) {
+			body[fl.key] = *p.vals[i]
+		}
 	}
-	return nil
+	if len(body) == 0 {
+		return nil, usage(cmd, "%s changes nothing: give %s", path(cmd), strings.Join(names, ", "))
+	}
+	return body, nil
+}
+
+// byName is a build that resolves the first argument (an id or a name)
+// into the path parameter.
+func byName[T any](find func(context.Context, *client.Client, string) (T, error), id func(T) string) func(*cobra.Command, *client.Client, []string) (apiCall, error) {
+	return func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		v, err := find(cmd.Context(), c, args[0])
+		return apiCall{params: []string{id(v)}}, err
+	}
+}
+
+var (
+	groupParam      = byName(resolveGroup, func(g domain.Group) string { return g.ID })
+	projectParam    = byName(resolveProject, func(p domain.Project) string { return p.ID })
+	folderTypeParam = byName(resolveFolderType, func(t domain.FolderType) string { return t.ID })
+)
+
+// edit is a build for a PATCH of the object named by the first argument.
+func edit(p *patch, param func(*cobra.Command, *client.Client, []string) (apiCall, error)) func(*cobra.Command, *client.Client, []string) (apiCall, error) {
+	return func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		body, err := p.body(cmd)
+		if err != nil {
+			return apiCall{}, err
+		}
+		call, err := param(cmd, c, args)
+		call.body = body
+		return call, err
+	}
 }
