@@ -79,6 +79,8 @@ type app struct {
 	token  string
 	json   bool
 	stdin  *bufio.Reader
+	// captured is the API's answer that --json prints (see capture).
+	captured *capture
 }
 
 func (a *app) globalFlags(c *cobra.Command) {
@@ -182,7 +184,12 @@ func (a *app) client(cmd *cobra.Command) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(server, client.Options{Token: token, HTTPClient: a.env.HTTPClient, UserAgent: "gatehouse-cli"})
+	hc := a.env.HTTPClient
+	if a.json && len(Operations(cmd)) > 0 {
+		a.captured = &capture{ops: Operations(cmd)}
+		hc = a.captured.httpClient(hc)
+	}
+	c, err := client.New(server, client.Options{Token: token, HTTPClient: hc, UserAgent: "gatehouse-cli"})
 	if err != nil {
 		return nil, usage(cmd, "%v", err)
 	}
@@ -240,9 +247,14 @@ func (t *table) row(cells ...string) {
 
 func (t *table) flush() error { return t.tw.Flush() }
 
-// output prints v as JSON with --json, else runs the table printer.
+// output prints, with --json, the API's answer as it came (v when the
+// command kept none: an empty answer, or one it did not call), else runs
+// the table printer.
 func (a *app) output(cmd *cobra.Command, v any, text func(w io.Writer) error) error {
 	if a.json {
+		if raw := a.captured.answer(); raw != nil {
+			return printRaw(cmd.OutOrStdout(), raw)
+		}
 		return printJSON(cmd.OutOrStdout(), v)
 	}
 	return text(cmd.OutOrStdout())

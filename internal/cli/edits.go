@@ -352,9 +352,7 @@ func (a *app) roleUpdateCmd() *cobra.Command {
 			}
 			return call, err
 		},
-		text: as(func(cmd *cobra.Command, _ *client.Client, r domain.Role) error {
-			return roleTable(cmd.OutOrStdout(), r).flush()
-		}),
+		text: as(printRole),
 	})
 }
 

@@ -363,23 +363,12 @@ func (a *app) foldersCmd() *cobra.Command {
 	lf.add(list)
 	list.Flags().StringVar(&parent, "parent", "", "list this folder's children (id or path); default: the root folders")
 
-	get := &cobra.Command{
-		Use:   "get FOLDER",
-		Short: "Show a folder",
-		Long:  "Show a folder: its id, path, type, project and properties.\n\n" + folderArg,
-		Args:  nargs("FOLDER"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			f, err := resolveFolder(cmd.Context(), c, args[0])
-			if err != nil {
-				return explain(c, err)
-			}
-			return a.printFolder(cmd, c, f)
-		},
-	}
+	get := a.apiCmd(apiSpec{
+		op:  "GET /api/v1/folders/{id}",
+		use: "get FOLDER", short: "Show a folder",
+		long: "Show a folder: its id, path, type, project and properties.\n\n" + folderArg,
+		args: nargs("FOLDER"), build: byName(resolveFolder, func(f domain.Folder) string { return f.ID }), text: as(a.printFolder),
+	})
 
 	var cParent, cType, cProject string
 	var cProps []string
@@ -538,7 +527,7 @@ func (a *app) foldersCmd() *cobra.Command {
 			return a.done(cmd, map[string]any{"deleted": f.ID, "revision": rev}, "Folder %s (%s) deleted with its subtree", path, f.ID)
 		},
 	}
-	cmd.AddCommand(declare(list, "GET /api/v1/folders"), declare(get, "GET /api/v1/folders/{id}"), declare(create, "POST /api/v1/folders"),
+	cmd.AddCommand(declare(list, "GET /api/v1/folders"), get, declare(create, "POST /api/v1/folders"),
 		declare(move, "PATCH /api/v1/folders/{id}"), declare(setProp, "PATCH /api/v1/folders/{id}"), declare(del, "DELETE /api/v1/folders/{id}"))
 	return cmd
 }

@@ -73,22 +73,11 @@ func (a *app) groupsCmd() *cobra.Command {
 	list.Flags().StringVar(&scope, "scope", "", "only system or project groups")
 	list.Flags().StringVar(&project, "project", "", "only this project's groups (id or name)")
 
-	get := &cobra.Command{
-		Use:   "get GROUP",
-		Short: "Show a group (by id or name)",
-		Args:  nargs("GROUP"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			g, err := resolveGroup(cmd.Context(), c, args[0])
-			if err != nil {
-				return explain(c, err)
-			}
-			return a.printGroup(cmd, c, g)
-		},
-	}
+	get := a.apiCmd(apiSpec{
+		op:  "GET /api/v1/groups/{id}",
+		use: "get GROUP", short: "Show a group (by id or name)",
+		args: nargs("GROUP"), build: groupParam, text: as(a.printGroup),
+	})
 
 	var ng client.NewGroup
 	var cScope, cProject, cRole, cPerms string
@@ -212,7 +201,7 @@ func (a *app) groupsCmd() *cobra.Command {
 	}
 	setPerms.Flags().StringVar(&spRole, "role", "", "the group's system role (id, name, or none)")
 
-	cmd.AddCommand(declare(list, "GET /api/v1/groups"), declare(get, "GET /api/v1/groups/{id}"), declare(create, "POST /api/v1/groups"),
+	cmd.AddCommand(declare(list, "GET /api/v1/groups"), get, declare(create, "POST /api/v1/groups"),
 		declare(del, "DELETE /api/v1/groups/{id}"), declare(setPerms, "PUT /api/v1/groups/{id}/system-grants"))
 	cmd.AddCommand(a.groupEditCmds()...)
 	return cmd

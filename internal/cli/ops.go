@@ -128,7 +128,8 @@ func fillPath(tmpl string, params []string) (string, error) {
 
 // printRaw prints the server's JSON indented (an empty answer as {}).
 func printRaw(w io.Writer, raw json.RawMessage) error {
-	if len(bytes.TrimSpace(raw)) == 0 {
+	raw = bytes.TrimSpace(raw) // json.Indent would keep a trailing newline
+	if len(raw) == 0 {
 		raw = json.RawMessage("{}")
 	}
 	var b bytes.Buffer
