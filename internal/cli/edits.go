@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -120,6 +121,12 @@ func (a *app) userEditCmds() []*cobra.Command {
 			}
 			who = u.Username
 			pw, err := a.readPassword(cmd, "New password for "+u.Username+": ")
+			if err == nil && isTerminal(cmd.InOrStdin()) { // a typo typed blind is caught here
+				again, rerr := a.readPassword(cmd, "Repeat it: ")
+				if err = rerr; err == nil && again != pw {
+					err = errors.New("the two passwords differ; nothing was changed")
+				}
+			}
 			return apiCall{params: []string{u.ID}, body: map[string]string{"password": pw}}, err
 		},
 		text: say(func(r revision) string { return fmt.Sprintf("Password of %s set (revision %d)", who, r.Revision) }),

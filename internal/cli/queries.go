@@ -350,10 +350,12 @@ func (a *app) auditLogCmd() *cobra.Command {
 	return cmd
 }
 
-// parsePast reads a time: RFC 3339, a date, or a duration before now.
+// parsePast reads a time as parseExpiry does, but a duration counts back
+// from now (7d: a week ago).
 func parsePast(s string, now time.Time) (time.Time, error) {
-	if t, err := parseExpiry(s, now); err == nil && !strings.ContainsAny(s, "-:") {
-		return now.Add(now.Sub(t)), nil // a duration: as far back as parseExpiry went forward
+	t, err := parseExpiry(s, now)
+	if err != nil || strings.ContainsAny(s, "-:") { // an error, a time or a date
+		return t, err
 	}
-	return parseExpiry(s, now)
+	return now.Add(-t.Sub(now)), nil
 }
