@@ -178,3 +178,17 @@ func TestR22AnErrorWhileAuthorizingRefuses(t *testing.T) {
 }
 
 func identity(c service.Caller) authn.Identity { return authn.Identity{Principal: c} }
+
+// SCIM answers "not found" for a user it does not manage, before anything
+// about the user's power is looked at (a 403 listing the administrator's
+// permissions told a provisioning client what it may not know).
+func TestR22SCIMUpdateOfALocalUserIsNotFoundNotForbidden(t *testing.T) {
+	e := newEnv(t)
+	idp := e.user("idp", "")
+	e.add(e.sysGroup("Provisioners", domain.PermUsersView, domain.PermUsersEdit).ID, idp)
+	name := "taken-over"
+	_, err := e.svc.UpdateSCIMUser(e.ctx, idp, e.admin.UserID, service.SCIMUserUpdate{Username: &name})
+	if !domain.Is(err, domain.KindNotFound) || strings.Contains(err.Error(), "server.manage") {
+		t.Fatalf("err = %v, want not found, naming nothing the admin holds", err)
+	}
+}

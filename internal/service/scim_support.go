@@ -154,10 +154,13 @@ type SCIMUserUpdate struct {
 func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SCIMUserUpdate) (domain.User, error) {
 	const op = "service.UpdateSCIMUser"
 	// One audit record: the status change shows in its before and after.
-	return s.changeUser(ctx, c, op, "user.update", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
+	mine := func(u *domain.User) error {
 		if u.Source != domain.SourceSCIM {
 			return hiddenFromSCIM("user", id, "its source is "+string(u.Source))
 		}
+		return nil
+	}
+	return s.changeUser(ctx, c, op, "user.update", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
 		if up.Version != 0 && up.Version != u.Version {
 			return domain.E(op, domain.KindConflict, fmt.Errorf("user %s: %w (version %d, not %d)", id, ErrStaleVersion, u.Version, up.Version))
 		}
@@ -189,7 +192,7 @@ func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SC
 			u.Status = status
 		}
 		return nil
-	})
+	}, mine)
 }
 
 // DeleteSCIMUser deletes a user provisioned over SCIM, as DeleteUser does.

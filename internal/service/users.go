@@ -152,10 +152,11 @@ func (s *Service) SetShowPersonalInfo(ctx context.Context, c Caller, id string, 
 	})
 }
 
-// changeUser is the shape shared by the user edits: load, authorize
-// (key, "" for a user acting on themselves), change, validate, store,
-// audit.
-func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key string, change func(context.Context, store.Tx, *perms, *domain.User) error) (domain.User, error) {
+// changeUser is the shape shared by the user edits: load, look (gates:
+// refusals that must come before the caller learns anything of the
+// user's power, such as SCIM's "not one of mine"), authorize (key, ""
+// for a user acting on themselves), change, validate, store, audit.
+func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key string, change func(context.Context, store.Tx, *perms, *domain.User) error, gates ...func(*domain.User) error) (domain.User, error) {
 	var u domain.User
 	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
@@ -164,6 +165,11 @@ func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key 
 		}
 		if u, err = s.loadUser(ctx, tx, p, op, id); err != nil {
 			return err
+		}
+		for _, gate := range gates {
+			if err := gate(&u); err != nil {
+				return err
+			}
 		}
 		if key != "" {
 			if err := p.actOnUser(id, key); err != nil {
