@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -197,7 +198,8 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, u GroupU
 
 // SetGroupSystemGrants sets a system group's role and permission
 // checkboxes (groups.edit). R9 is checked on the union of the role and the
-// checkboxes, R8 closes it, R22 bounds it; Public holds none (R5).
+// checkboxes, R8 closes it, the kernel bounds it (R22); Public holds none
+// (R5); Administrators keep server.manage (R3).
 func (s *Service) SetGroupSystemGrants(ctx context.Context, c Caller, id, roleID string, keys []string) (domain.Group, error) {
 	const op, action = "service.SetGroupSystemGrants", "group.set_system_grants"
 	var g domain.Group
@@ -206,39 +208,93 @@ func (s *Service) SetGroupSystemGrants(ctx context.Context, c Caller, id, roleID
 		if err != nil {
 			return err
 		}
-		if g, err = loadGroup(ctx, tx, p, op, id); err != nil {
+		if g, err = s.loadGroupToEdit(ctx, tx, p, op, id); err != nil {
 			return err
 		}
-		if !p.has(domain.PermGroupsEdit) {
-			return deny("group", id, "missing permission %s (R21)", domain.PermGroupsEdit)
-		}
-		if err := p.needsAlongside(&g, domain.PermGroupsEdit, "group", id); err != nil {
-			return err
-		}
-		if g.Scope != domain.ScopeSystem {
-			return invalid(op, "system_permissions", "a project group cannot hold system permissions")
-		}
-		if g.Builtin == domain.BuiltinPublic && (roleID != "" || len(keys) > 0) {
-			return invalid(op, "system_permissions", "the Public group can hold no system permission (R5); give it folder levels or project read rights instead")
-		}
-		before := g
-		g.SystemRoleID, g.SystemPermissions = roleID, keys
-		if err := g.Validate(); err != nil {
-			return err
-		}
-		all, err := checkSystemGrant(ctx, tx, p, op, "group", id, roleID, keys, before.SystemRoleID)
+		return s.setSystemGrants(ctx, tx, p, c, op, &g, roleID, keys)
+	})
+	return g, err
+}
+
+// loadGroupToEdit loads a group the caller may edit (groups.edit, with
+// roles.view, R9 [S5]).
+func (s *Service) loadGroupToEdit(ctx context.Context, tx store.Tx, p *perms, op, id string) (domain.Group, error) {
+	g, err := loadGroup(ctx, tx, p, op, id)
+	if err != nil {
+		return g, err
+	}
+	if !p.has(domain.PermGroupsEdit) {
+		return g, deny("group", id, "missing permission %s (R21)", domain.PermGroupsEdit)
+	}
+	return g, p.needsAlongside(&g, domain.PermGroupsEdit, "group", id)
+}
+
+// setSystemGrants is SetGroupSystemGrants inside a transaction.
+func (s *Service) setSystemGrants(ctx context.Context, tx store.Tx, p *perms, c Caller, op string, g *domain.Group, roleID string, keys []string) error {
+	if g.Scope != domain.ScopeSystem {
+		return invalid(op, "system_permissions", "a project group cannot hold system permissions")
+	}
+	if g.Builtin == domain.BuiltinPublic && (roleID != "" || len(keys) > 0) {
+		return invalid(op, "system_permissions", "the Public group can hold no system permission (R5); give it folder levels or project read rights instead")
+	}
+	before := *g
+	g.SystemRoleID, g.SystemPermissions = roleID, keys
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	all, err := checkSystemGrant(ctx, tx, p, op, "group", g.ID, roleID, keys, before.SystemRoleID)
+	if err != nil {
+		return err
+	}
+	if g.Builtin == domain.BuiltinAdministrators && !slices.Contains(domain.Close(all), domain.PermServerManage) {
+		return invalid(op, "system_permissions", "%s must keep %s: it is what makes its members administrators (R3)", g.Name, domain.PermServerManage)
+	}
+	if err := tx.UpdateGroup(ctx, g); err != nil {
+		return err
+	}
+	return audit(ctx, tx, c, "group.set_system_grants", "group", g.ID, before, *g, "")
+}
+
+// GroupPrivileges is a system group's privileges as one form sets them:
+// its role and checkboxes (ignored for Public, which holds none) and its
+// accessible domains.
+type GroupPrivileges struct {
+	RoleID      string
+	Permissions []string
+	Domains     []string
+}
+
+// SetGroupPrivileges sets a group's system grants and domains in one
+// transaction (groups.edit): refused or saved as a whole. Only what
+// changes is written.
+func (s *Service) SetGroupPrivileges(ctx context.Context, c Caller, id string, in GroupPrivileges) (domain.Group, []string, error) {
+	const op, action = "service.SetGroupPrivileges", "group.set_privileges"
+	var g domain.Group
+	var doms []string
+	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		p, err := s.perms(op, c)
 		if err != nil {
 			return err
 		}
-		if g.Builtin == domain.BuiltinAdministrators && !slices.Contains(domain.Close(all), domain.PermServerManage) {
-			return invalid(op, "system_permissions", "%s must keep %s: it is what makes its members administrators (R3)", g.Name, domain.PermServerManage)
-		}
-		if err := tx.UpdateGroup(ctx, &g); err != nil {
+		if g, err = s.loadGroupToEdit(ctx, tx, p, op, id); err != nil {
 			return err
 		}
-		return audit(ctx, tx, c, action, "group", id, before, g, "")
+		if g.Builtin != domain.BuiltinPublic && (g.SystemRoleID != in.RoleID || !sameKeys(g.SystemPermissions, in.Permissions)) {
+			if err := s.setSystemGrants(ctx, tx, p, c, op, &g, in.RoleID, in.Permissions); err != nil {
+				return err
+			}
+		}
+		doms, err = s.setDomains(ctx, tx, c, op, &g, in.Domains)
+		return err
 	})
-	return g, err
+	return g, doms, err
+}
+
+func sameKeys(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 // SetGroupDefaultProjectRights sets the rights a system group brings into
@@ -275,8 +331,8 @@ func (s *Service) SetGroupDefaultProjectRights(ctx context.Context, c Caller, id
 }
 
 // SetGroupDomains replaces a group's accessible domains (groups.edit).
-// R22: a caller adds or removes only domains they may access themselves,
-// unless they hold server.manage.
+// The kernel bounds them (R22): a caller adds or removes only domains
+// they may access, unless they hold server.manage.
 func (s *Service) SetGroupDomains(ctx context.Context, c Caller, id string, domains []string) ([]string, error) {
 	const op, action = "service.SetGroupDomains", "group.set_domains"
 	var out []string
@@ -292,71 +348,56 @@ func (s *Service) SetGroupDomains(ctx context.Context, c Caller, id string, doma
 		if !p.has(domain.PermGroupsEdit) {
 			return deny("group", id, "missing permission %s (R21)", domain.PermGroupsEdit)
 		}
-		old, err := tx.ListDomainGrants(ctx, g.ID)
-		if err != nil {
-			return err
-		}
-		var oldNames []string
-		for _, d := range old {
-			oldNames = append(oldNames, d.Domain)
-		}
-		want := map[string]bool{}
-		var fields []domain.FieldError
-		for i, name := range domains {
-			d := domain.DomainGrant{GroupID: id, Domain: name}
-			if err := d.Validate(); err != nil {
-				fields = append(fields, domain.FieldError{Field: fmt.Sprintf("domains[%d]", i), Message: err.Error()})
-				continue
-			}
-			want[d.Domain] = true
-		}
-		if len(fields) > 0 {
-			return domain.E(op, domain.KindInvalid, fields)
-		}
-		var touched []string
-		for name := range want {
-			if !slices.Contains(oldNames, name) {
-				touched = append(touched, name)
-			}
-		}
-		for _, name := range oldNames {
-			if !want[name] {
-				touched = append(touched, name)
-			}
-		}
-		slices.Sort(touched)
-		for _, name := range touched {
-			if p.has(domain.PermServerManage) {
-				break
-			}
-			ok, err := p.eng.Check(p.subject(), domain.PermDomainAccess, domainResource(name), p.now)
-			if err != nil {
-				return err
-			}
-			if !ok.Allowed {
-				return deny("group", id, "missing permission %s on domain %s: you can grant or take away only domains you may access (R22)", domain.PermDomainAccess, name)
-			}
-		}
-		for _, name := range oldNames {
-			if !want[name] {
-				if err := tx.DeleteDomainGrant(ctx, id, name); err != nil {
-					return err
-				}
-			}
-		}
-		for name := range want {
-			if !slices.Contains(oldNames, name) {
-				if err := tx.PutDomainGrant(ctx, &domain.DomainGrant{GroupID: id, Domain: name}); err != nil {
-					return err
-				}
-			}
-			out = append(out, name)
-		}
-		slices.Sort(out)
-		slices.Sort(oldNames)
-		return audit(ctx, tx, c, action, "group", id, oldNames, out, "")
+		out, err = s.setDomains(ctx, tx, c, op, &g, domains)
+		return err
 	})
 	return out, err
+}
+
+// setDomains is SetGroupDomains inside a transaction; it writes nothing
+// when the set is unchanged.
+func (s *Service) setDomains(ctx context.Context, tx store.Tx, c Caller, op string, g *domain.Group, domains []string) ([]string, error) {
+	old, err := tx.ListDomainGrants(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	var oldNames []string
+	for _, d := range old {
+		oldNames = append(oldNames, d.Domain)
+	}
+	want := map[string]bool{}
+	var fields []domain.FieldError
+	for i, name := range domains {
+		d := domain.DomainGrant{GroupID: g.ID, Domain: name}
+		if err := d.Validate(); err != nil {
+			fields = append(fields, domain.FieldError{Field: fmt.Sprintf("domains[%d]", i), Message: err.Error()})
+			continue
+		}
+		want[d.Domain] = true
+	}
+	if len(fields) > 0 {
+		return nil, domain.E(op, domain.KindInvalid, fields)
+	}
+	out := slices.Sorted(maps.Keys(want))
+	slices.Sort(oldNames)
+	if slices.Equal(out, oldNames) {
+		return out, nil
+	}
+	for _, name := range oldNames {
+		if !want[name] {
+			if err := tx.DeleteDomainGrant(ctx, g.ID, name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, name := range out {
+		if !slices.Contains(oldNames, name) {
+			if err := tx.PutDomainGrant(ctx, &domain.DomainGrant{GroupID: g.ID, Domain: name}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, audit(ctx, tx, c, "group.set_domains", "group", g.ID, oldNames, out, "")
 }
 
 // SetGroupProjectRights sets a group's rights on a project where it is

@@ -464,7 +464,7 @@ func (s *Service) setSCIMMembers(ctx context.Context, tx store.Tx, p *perms, c C
 		}
 	}
 	wanted := map[string]bool{}
-	var add []domain.User
+	var add []MemberInput
 	for i, uid := range want {
 		if wanted[uid] {
 			continue
@@ -479,7 +479,7 @@ func (s *Service) setSCIMMembers(ctx context.Context, tx store.Tx, p *perms, c C
 		} else if err != nil {
 			return err
 		}
-		add = append(add, u)
+		add = append(add, MemberInput{UserID: u.ID})
 	}
 	var remove []string
 	for _, m := range current {
@@ -497,73 +497,12 @@ func (s *Service) setSCIMMembers(ctx context.Context, tx store.Tx, p *perms, c C
 	if err != nil {
 		return err
 	}
-	for _, uid := range remove {
-		m, err := tx.GetMembership(ctx, g.ID, uid)
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteMembership(ctx, g.ID, uid); err != nil {
-			return err
-		}
-		for _, pr := range projects {
-			if _, err := ensureIndividualRow(ctx, tx, uid, pr.ID); err != nil {
-				return err
-			}
-		}
-		if err := audit(ctx, tx, c, "group.member_remove", "group", g.ID, m, nil, "user "+uid+projectsDetail(projects)+"; over SCIM"); err != nil {
-			return err
-		}
+	// The same use cases as REST and the console (R21–R25; the kernel
+	// bounds them, R3 and R22).
+	if err := s.removeMembers(ctx, tx, c, op, g, remove, &MembersResult{Projects: projects}, "; over SCIM"); err != nil {
+		return err
 	}
-	var exclusive []domain.Project
-	for _, pr := range projects {
-		proj, err := tx.GetProject(ctx, pr.ID)
-		if err != nil {
-			return err
-		}
-		if proj.MembershipMode == domain.ModeExclusive {
-			exclusive = append(exclusive, proj)
-		}
-	}
-	now := s.now()
-	for _, u := range add {
-		for _, proj := range exclusive {
-			others, err := exclusiveGroups(ctx, tx, u.ID, proj.ID, now)
-			if err != nil {
-				return err
-			}
-			for _, o := range others {
-				if o.ID != g.ID {
-					return domain.E(op, domain.KindConflict, domain.FieldError{Field: "members",
-						Message: fmt.Sprintf("project %q is exclusive and %s is already in group %q there (R23)", proj.Name, u.Username, o.Name)})
-				}
-			}
-		}
-		m := domain.Membership{GroupID: g.ID, UserID: u.ID}
-		if err := m.Validate(); err != nil {
-			return err
-		}
-		if err := tx.PutMembership(ctx, &m); err != nil {
-			return err
-		}
-		var dropped []string
-		for _, proj := range exclusive {
-			emptied, err := emptyIndividualRights(ctx, tx, u.ID, proj.ID)
-			if err != nil {
-				return err
-			}
-			if emptied {
-				dropped = append(dropped, proj.Name)
-			}
-		}
-		detail := "user " + u.Username + projectsDetail(projects)
-		if len(dropped) > 0 {
-			detail += "; individual rights dropped in " + strings.Join(dropped, ", ") + " (R23)"
-		}
-		if err := audit(ctx, tx, c, "group.member_add", "group", g.ID, nil, m, detail+"; over SCIM"); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.addMembers(ctx, tx, c, op, g, add, &MembersResult{Projects: projects}, "; over SCIM")
 }
 
 // DeleteSCIMGroup deletes a SCIM group (groups.delete). The IdP's DELETE is

@@ -380,10 +380,6 @@ type ProjectRef struct {
 	Name string `json:"name"`
 }
 
-func domainResource(name string) engine.Resource {
-	return engine.Resource{Kind: engine.KindDomain, ID: name}
-}
-
 // commitKey carries a request's commit recorder (see WithCommitRecorder).
 type commitKey struct{}
 

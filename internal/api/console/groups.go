@@ -258,24 +258,18 @@ func (c *Console) groupSavePrivileges(w http.ResponseWriter, r *http.Request, s 
 		s.Error = "Not saved: " + message(err)
 		c.render(w, r, s, http.StatusUnprocessableEntity, "group_privileges", g.Name, "groups", e)
 	}
-	if g.Builtin != domain.BuiltinPublic {
-		if _, err := c.svc.SetGroupSystemGrants(r.Context(), s.Caller(), id, f.Get("role"), keys); err != nil {
-			again(err)
-			return
-		}
-	}
 	var doms []string
 	for _, line := range strings.FieldsFunc(f.Get("domains"), func(r rune) bool { return r == '\n' || r == ',' }) {
 		if d := strings.TrimSpace(line); d != "" && !contains(doms, d) {
 			doms = append(doms, d)
 		}
 	}
-	old, _ := c.svc.GroupDomains(r.Context(), s.Caller(), id)
-	if !sameSet(old, doms) {
-		if _, err := c.svc.SetGroupDomains(r.Context(), s.Caller(), id, doms); err != nil {
-			again(err)
-			return
-		}
+	// One service call: the checkboxes and the domains are saved, or
+	// refused, together.
+	in := service.GroupPrivileges{RoleID: f.Get("role"), Permissions: keys, Domains: doms}
+	if _, _, err := c.svc.SetGroupPrivileges(r.Context(), s.Caller(), id, in); err != nil {
+		again(err)
+		return
 	}
 	done(w, r, back, "Privileges of “"+g.Name+"” saved.")
 }
@@ -627,29 +621,28 @@ func (c *Console) groupSaveMembers(w http.ResponseWriter, r *http.Request, s *se
 		}
 	}
 	var msgs []string
-	if len(add) > 0 {
-		res, err := c.svc.AddMembers(r.Context(), s.Caller(), id, add)
+	if len(add) > 0 || len(remove) > 0 {
+		// One service call: the ticked and unticked users are added and
+		// removed together, or not at all.
+		added, removed, err := c.svc.ChangeMembers(r.Context(), s.Caller(), id, add, remove)
 		if err != nil {
 			failed(w, r, back, err)
 			return
 		}
-		m := plural(len(res.Users), "user") + " added."
-		if len(res.Projects) > 0 {
-			m += " They are now members of these projects: " + refNames(res.Projects) + " (R24)."
+		if len(added.Users) > 0 {
+			m := plural(len(added.Users), "user") + " added."
+			if len(added.Projects) > 0 {
+				m += " They are now members of these projects: " + refNames(added.Projects) + " (R24)."
+			}
+			msgs = append(msgs, m)
 		}
-		msgs = append(msgs, m)
-	}
-	if len(remove) > 0 {
-		res, err := c.svc.RemoveMembers(r.Context(), s.Caller(), id, remove)
-		if err != nil {
-			failed(w, r, back, err)
-			return
+		if len(removed.Users) > 0 {
+			m := plural(len(removed.Users), "user") + " removed."
+			if len(removed.Projects) > 0 {
+				m += " They stay in these projects without this group's rights: " + refNames(removed.Projects) + " (R25)."
+			}
+			msgs = append(msgs, m)
 		}
-		m := plural(len(res.Users), "user") + " removed."
-		if len(res.Projects) > 0 {
-			m += " They stay in these projects without this group's rights: " + refNames(res.Projects) + " (R25)."
-		}
-		msgs = append(msgs, m)
 	}
 	if len(msgs) == 0 {
 		msgs = append(msgs, "Nothing changed.")
