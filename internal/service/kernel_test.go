@@ -192,3 +192,52 @@ func TestR22SCIMUpdateOfALocalUserIsNotFoundNotForbidden(t *testing.T) {
 		t.Fatalf("err = %v, want not found, naming nothing the admin holds", err)
 	}
 }
+
+// R18 at the service: every answer about users masks the personal fields
+// for a caller without personal_info.view, and searches do not match them.
+func TestR18PersonalFieldsAreMaskedInEveryAnswer(t *testing.T) {
+	e := newEnv(t)
+	ann, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ann", Email: "ann@hospital.example", DisplayName: "Ann Secret"})
+	e.must(err)
+	viewer := e.user("viewer", "")
+	g := e.sysGroup("Viewers", domain.PermUsersView, domain.PermGroupsView)
+	e.add(g.ID, viewer)
+	annC := service.Caller{UserID: ann.ID}
+	e.add(g.ID, annC)
+
+	u, err := e.svc.GetUser(e.ctx, viewer, ann.ID)
+	e.must(err)
+	if u.Email != "" || u.DisplayName != "" {
+		t.Errorf("GetUser showed %q / %q to a caller without personal_info.view", u.Email, u.DisplayName)
+	}
+	page, err := e.svc.ListUsers(e.ctx, viewer, store.ListQuery{Search: "hospital"})
+	e.must(err)
+	if len(page.Items) != 0 {
+		t.Errorf("a search matched a hidden email: %+v", page.Items)
+	}
+	page, err = e.svc.ListUsers(e.ctx, viewer, store.ListQuery{Search: "ann"})
+	e.must(err)
+	if len(page.Items) != 1 || page.Items[0].Email != "" {
+		t.Errorf("ListUsers by username: %+v, want ann masked", page.Items)
+	}
+	members, err := e.svc.ListMembers(e.ctx, viewer, g.ID, service.MemberQuery{})
+	e.must(err)
+	for _, m := range members.Items {
+		if m.User.ID == ann.ID && (m.Email != "" || m.User.Email != "" || m.User.DisplayName != "") {
+			t.Errorf("ListMembers showed ann's personal fields: %+v", m)
+		}
+	}
+	// Her own record, and an administrator, see them.
+	if u, _ := e.svc.GetUser(e.ctx, annC, ann.ID); u.Email == "" {
+		t.Error("a user does not see their own email")
+	}
+	if u, _ := e.svc.GetUser(e.ctx, e.admin, ann.ID); u.Email == "" {
+		t.Error("an administrator does not see the email")
+	}
+	// With the preference off, the administrator does not either.
+	_, err = e.svc.SetShowPersonalInfo(e.ctx, e.admin, e.admin.UserID, false)
+	e.must(err)
+	if u, _ := e.svc.GetUser(e.ctx, e.admin, ann.ID); u.Email != "" {
+		t.Error("the preference off still shows the email (R18)")
+	}
+}

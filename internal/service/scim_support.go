@@ -38,6 +38,9 @@ var scimRights = []string{
 	domain.PermUsersView, domain.PermUsersEdit, domain.PermUsersDelete,
 	domain.PermGroupsView, domain.PermGroupsEdit, domain.PermGroupsDelete, domain.PermGroupsMembers,
 	domain.PermRolesView, // groups.edit works only alongside it (R9)
+	// An identity provider reads back the emails and names it wrote;
+	// without this its user's answers are masked like anyone's (R18).
+	domain.PermPersonalInfoView,
 }
 
 // SCIMCaller checks that c may use SCIM at all (it holds scim.provision,

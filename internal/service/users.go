@@ -158,11 +158,13 @@ func (s *Service) SetShowPersonalInfo(ctx context.Context, c Caller, id string, 
 // for a user acting on themselves), change, validate, store, audit.
 func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key string, change func(context.Context, store.Tx, *perms, *domain.User) error, gates ...func(*domain.User) error) (domain.User, error) {
 	var u domain.User
+	var seen *perms
 	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
 		}
+		seen = p
 		if u, err = s.loadUser(ctx, tx, p, op, id); err != nil {
 			return err
 		}
@@ -188,6 +190,9 @@ func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key 
 		}
 		return audit(ctx, tx, c, action, "user", id, before, u, "")
 	})
+	if seen != nil {
+		seen.maskUser(&u) // the answer is about a user too (R18)
+	}
 	return u, err
 }
 

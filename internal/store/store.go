@@ -361,6 +361,11 @@ type ListQuery struct {
 	// literal substring (% and _ are not wildcards), case-insensitively as
 	// domain.NameKey folds case (users: username, display name, email).
 	Search string
+	// AccountOnly (R18: the caller may not see personal information)
+	// searches users and members by username alone, never by the
+	// personal fields (display name, email), and refuses sorting by them
+	// (KindInvalid), whose order would tell what they hide.
+	AccountOnly bool
 	// Sort names the column: users and members sort by username,
 	// display_name, email or created_at; other lists by name or created_at.
 	// An unknown column is KindInvalid.
