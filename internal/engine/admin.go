@@ -759,3 +759,72 @@ func (e *Engine) HeldForever(perm string, now time.Time) (forever bool, until ti
 	}
 	return false, time.Unix(0, last).UTC(), nil
 }
+
+// GroupsInProject lists, sorted, the ids of the groups other than the
+// built-in ones and except that put user in project at now: their
+// unexpired memberships of groups present there. In an exclusive project
+// there is at most one (R14's single group, R23). A disabled user's
+// memberships count: enabling them must not make a conflict appear.
+func (e *Engine) GroupsInProject(userID, projectID, except string, now time.Time) ([]string, error) {
+	const op = "engine.GroupsInProject"
+	st := e.cur.Load()
+	w, err := st.subject(op, Subject{UserID: userID}, now)
+	if err != nil {
+		return nil, err
+	}
+	_, p, err := st.projectByID(op, projectID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range w.u.groups {
+		if m.g < nBuiltin || m.exp <= w.now {
+			continue
+		}
+		if _, ok := findBy(p.groups, m.g, presenceKey); !ok {
+			continue
+		}
+		if g := st.groups.get(m.g); g != nil && g.id != except {
+			out = append(out, g.id)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// SharedInProject lists the users in more than one non-built-in group
+// present in project at now, with those groups' ids, sorted: what R23
+// forbids once the project is exclusive.
+func (e *Engine) SharedInProject(projectID string, now time.Time) (map[string][]string, error) {
+	const op = "engine.SharedInProject"
+	st := e.cur.Load()
+	_, p, err := st.projectByID(op, projectID)
+	if err != nil {
+		return nil, err
+	}
+	n := nanos(now)
+	in := map[int32][]string{}
+	for _, pr := range p.groups {
+		g := st.groups.get(pr.g)
+		if pr.g < nBuiltin || g == nil {
+			continue
+		}
+		for _, ui := range g.members {
+			u := st.users.get(ui)
+			if u == nil {
+				continue
+			}
+			if k, ok := findBy(u.groups, pr.g, membKey); ok && u.groups[k].exp > n {
+				in[ui] = append(in[ui], g.id)
+			}
+		}
+	}
+	out := map[string][]string{}
+	for ui, gs := range in {
+		if len(gs) > 1 {
+			slices.Sort(gs)
+			out[st.users.get(ui).id] = gs
+		}
+	}
+	return out, nil
+}

@@ -643,7 +643,7 @@ func (s *Service) exclusiveJoin(ctx context.Context, tx store.Tx, g *domain.Grou
 		if !m.Membership.ActiveAt(now) {
 			continue
 		}
-		others, err := exclusiveGroups(ctx, tx, m.User.ID, pr.ID, now)
+		others, err := s.exclusiveGroups(ctx, tx, m.User.ID, pr.ID, g.ID)
 		if err != nil {
 			return err
 		}
@@ -728,7 +728,7 @@ func (s *Service) RemoveGroupFromProjects(ctx context.Context, c Caller, groupID
 				} else if !domain.Is(err, domain.KindNotFound) {
 					return err
 				}
-				others, err := exclusiveGroups(ctx, tx, m.User.ID, pid, s.now())
+				others, err := s.exclusiveGroups(ctx, tx, m.User.ID, pid, groupID)
 				if err != nil {
 					return err
 				}

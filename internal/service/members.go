@@ -193,15 +193,14 @@ func (s *Service) addMembers(ctx context.Context, tx store.Tx, c Caller, op stri
 // present there.
 func (s *Service) exclusiveJoinOf(ctx context.Context, tx store.Tx, op, field string, u *domain.User, g *domain.Group, exclusive []domain.Project) error {
 	for _, proj := range exclusive {
-		others, err := exclusiveGroups(ctx, tx, u.ID, proj.ID, s.now())
+		others, err := s.exclusiveGroups(ctx, tx, u.ID, proj.ID, g.ID)
 		if err != nil {
 			return err
 		}
-		for _, o := range others {
-			if o.ID != g.ID {
-				return domain.E(op, domain.KindConflict, domain.FieldError{Field: field,
-					Message: fmt.Sprintf("project %q is exclusive and %s is already in group %q there (R23); remove them from %q first", proj.Name, u.Username, o.Name, o.Name)})
-			}
+		if len(others) > 0 {
+			o := others[0]
+			return domain.E(op, domain.KindConflict, domain.FieldError{Field: field,
+				Message: fmt.Sprintf("project %q is exclusive and %s is already in group %q there (R23); remove them from %q first", proj.Name, u.Username, o.Name, o.Name)})
 		}
 	}
 	return nil

@@ -96,21 +96,22 @@ func (s *Service) UpdateProject(ctx context.Context, c Caller, id string, up Pro
 }
 
 func (s *Service) checkCanBeExclusive(ctx context.Context, r store.Reader, pr *domain.Project) error {
-	groups, err := groupsPresent(ctx, r, pr.ID)
+	shared, err := s.Engine().SharedInProject(pr.ID, s.now())
 	if err != nil {
 		return err
 	}
-	now := s.now()
 	in := map[string][]string{} // username -> group names
-	for _, g := range groups {
-		members, err := allMembers(ctx, r, g.ID)
+	for userID, groupIDs := range shared {
+		u, err := r.GetUser(ctx, userID)
 		if err != nil {
 			return err
 		}
-		for _, m := range members {
-			if m.Membership.ActiveAt(now) {
-				in[m.User.Username] = append(in[m.User.Username], g.Name)
+		for _, id := range groupIDs {
+			g, err := r.GetGroup(ctx, id)
+			if err != nil {
+				return err
 			}
+			in[u.Username] = append(in[u.Username], g.Name)
 		}
 	}
 	var lines []string
@@ -126,30 +127,6 @@ func (s *Service) checkCanBeExclusive(ctx context.Context, r store.Reader, pr *d
 	sort.Strings(lines)
 	return domain.E("service.UpdateProject", domain.KindConflict, domain.FieldError{Field: "membership_mode",
 		Message: "cannot switch to exclusive while users are in several of its groups (R23): " + strings.Join(lines, "; ") + "; remove them from all but one group first"})
-}
-
-// groupsPresent lists the non-built-in groups present in a project.
-func groupsPresent(ctx context.Context, r store.Reader, projectID string) ([]domain.Group, error) {
-	own, err := collect(ctx, func(cur string) (store.Page[domain.Group], error) {
-		return r.ListGroups(ctx, store.ListQuery{ProjectID: projectID, Scope: domain.ScopeProject, Cursor: cur, Limit: 1000})
-	})
-	if err != nil {
-		return nil, err
-	}
-	grants, err := r.ListProjectGrants(ctx, store.GrantFilter{ProjectID: projectID, SubjectKind: domain.SubjectGroup})
-	if err != nil {
-		return nil, err
-	}
-	for _, pg := range grants {
-		g, err := r.GetGroup(ctx, pg.SubjectID)
-		if err != nil {
-			return nil, err
-		}
-		if g.Scope == domain.ScopeSystem && g.Builtin == domain.BuiltinNone {
-			own = append(own, g)
-		}
-	}
-	return own, nil
 }
 
 // loadProject reads a project the caller may see: holders of

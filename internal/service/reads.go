@@ -223,7 +223,6 @@ func (s *Service) ListMembers(ctx context.Context, c Caller, groupID string, q M
 		}
 	}
 	roles := map[string]string{}
-	now := s.now()
 	out.Items = make([]MemberRow, 0, len(rows))
 	for _, r := range rows {
 		p.maskUser(&r.u)
@@ -240,7 +239,7 @@ func (s *Service) ListMembers(ctx context.Context, c Caller, groupID string, q M
 			mr.RoleName = roles[mr.RoleID]
 		}
 		for _, pid := range exclusive {
-			gs, err := exclusiveGroups(ctx, s.st, r.u.ID, pid, now)
+			gs, err := s.exclusiveGroups(ctx, s.st, r.u.ID, pid, "")
 			if err != nil {
 				return out, domain.E(op, err)
 			}

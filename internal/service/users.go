@@ -311,7 +311,7 @@ func (s *Service) SetUserProjectRights(ctx context.Context, c Caller, userID, pr
 			return err
 		}
 		if proj.MembershipMode == domain.ModeExclusive && (roleID != "" || len(keys) > 0) {
-			gs, err := exclusiveGroups(ctx, tx, userID, projectID, s.now())
+			gs, err := s.exclusiveGroups(ctx, tx, userID, projectID, "")
 			if err != nil {
 				return err
 			}
