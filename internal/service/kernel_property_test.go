@@ -40,6 +40,7 @@ var (
 	propWorlds = flag.Int("kernel.worlds", 0, "worlds the kernel property test explores (0: 200, or 8 with -short)")
 	propSteps  = flag.Int("kernel.steps", 100, "writes per world in the kernel property test")
 	propSeed   = flag.Uint64("kernel.seed", 0, "first seed of the kernel property test (0: from the clock)")
+	propFor    = flag.Duration("kernel.for", 0, "explore new worlds for this long instead (a soak: go test -run TestR22R3KernelProperty ./internal/service -kernel.for 1h)")
 )
 
 func TestR22R3KernelProperty(t *testing.T) {
@@ -55,7 +56,8 @@ func TestR22R3KernelProperty(t *testing.T) {
 		seed = uint64(time.Now().UnixNano())
 	}
 	var ops, refused, denied int
-	for w := 0; w < worlds; w++ {
+	deadline := time.Now().Add(*propFor)
+	for w := 0; w < worlds || *propFor > 0 && time.Now().Before(deadline); w++ {
 		ws := seed + uint64(w)
 		pw := newPropWorld(t, ws)
 		for i := 0; i < *propSteps; i++ {
@@ -71,6 +73,9 @@ func TestR22R3KernelProperty(t *testing.T) {
 				t.Fatalf("world seed %d (rerun: go test ./internal/service -run TestR22R3KernelProperty -kernel.seed %d -kernel.worlds 1), step %d", ws, ws, i)
 			}
 		}
+	}
+	if *propFor > 0 {
+		worlds = int(ops / *propSteps)
 	}
 	line := fmt.Sprintf("kernel property: %d worlds, %d writes by random callers (%d refused, %d of them denied), no escalation, no lock-out, engine = reference", worlds, ops, refused, denied)
 	t.Log(line)
