@@ -43,10 +43,12 @@ type serveConfig struct {
 	readyMaxLag  time.Duration
 	reloadAfter  int64
 	drainDelay   time.Duration
-	metrics      bool
-	envErrs      []error // malformed GATEHOUSE_* values, reported as usage errors
-	demo         bool    // --demo: the demo data set (demo.go)
-	demoFresh    bool    // set by serve: the database is new, load the demo
+	// changesRetention prunes the change log (0 keeps it all).
+	changesRetention time.Duration
+	metrics          bool
+	envErrs          []error // malformed GATEHOUSE_* values, reported as usage errors
+	demo             bool    // --demo: the demo data set (demo.go)
+	demoFresh        bool    // set by serve: the database is new, load the demo
 }
 
 func newServeCmd(getenv func(string) string) *cobra.Command {
@@ -88,6 +90,8 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 		"reload a snapshot instead of reading the change log when more than this many revisions behind; 0 never (env GATEHOUSE_RELOAD_AFTER)")
 	f.DurationVar(&cfg.drainDelay, "drain-delay", cfg.envDuration(getenv, "GATEHOUSE_DRAIN_DELAY", 0),
 		"on SIGTERM, how long /readyz answers 503 before the server stops accepting requests (env GATEHOUSE_DRAIN_DELAY)")
+	f.DurationVar(&cfg.changesRetention, "changes-retention", cfg.envDuration(getenv, "GATEHOUSE_CHANGES_RETENTION", 0),
+		"delete change-log rows older than this (the change feed then answers 410 for them); 0 keeps them all (env GATEHOUSE_CHANGES_RETENTION)")
 	f.BoolVar(&cfg.metrics, "metrics", cfg.envBool(getenv, "GATEHOUSE_METRICS", true),
 		"serve Prometheus metrics at /metrics, unauthenticated (env GATEHOUSE_METRICS)")
 	return cmd
@@ -144,6 +148,9 @@ func (c *serveConfig) checkReplicaFlags() error {
 	}
 	if c.reloadAfter < 0 {
 		errs = append(errs, fmt.Errorf("--reload-after %d: want 0 (never) or a positive number of revisions", c.reloadAfter))
+	}
+	if c.changesRetention < 0 {
+		errs = append(errs, fmt.Errorf("--changes-retention %v: want 0 (keep all) or a positive duration", c.changesRetention))
 	}
 	if c.drainDelay < 0 {
 		errs = append(errs, fmt.Errorf("--drain-delay %v: want 0 or a positive duration", c.drainDelay))
@@ -320,6 +327,13 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 		defer close(following)
 		_ = svc.Follower().Run(fctx, ro)
 	}()
+	pruning := make(chan struct{})
+	go func() {
+		defer close(pruning)
+		if cfg.changesRetention > 0 {
+			svc.PruneChangesEvery(fctx, cfg.changesRetention, log)
+		}
+	}()
 	log.Info("gatehouse serving", "url", url, "version", versionString(), "revision", svc.Follower().Revision())
 	demoAnnounce(cfg, url, log)
 
@@ -332,6 +346,7 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	}
 	stopFollowing()
 	<-following
+	<-pruning
 	if listener != nil {
 		listener.Wait()
 	}
@@ -368,7 +383,7 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 		return nil, nil, fmt.Errorf("authentication: %w", err)
 	}
 	ha := httpauth.New(authenticator, httpauth.Options{SecureCookies: cfg.secureCookies})
-	ro := rest.Options{Log: log, Version: versionString(), Sessions: authenticator, Cookies: ha}
+	ro := rest.Options{Log: log, Version: versionString(), Sessions: authenticator, Cookies: ha, Streams: ctx}
 	if m != nil {
 		ro.Checks = m
 	}

@@ -52,6 +52,7 @@ const (
 	PermStorageEdit      = "storage.edit"
 	PermStorageDelete    = "storage.delete"
 	PermAuditView        = "audit.view"
+	PermChangesRead      = "changes.read"
 	PermReportsView      = "reports.view"
 	PermPortfoliosUse    = "portfolios.use"
 	PermPortfoliosAdmin  = "portfolios.admin"
@@ -89,6 +90,7 @@ var catalog = []Permission{
 	{Key: PermStorageEdit, Scope: ScopeSystem, Area: "Storage", Label: "Add/edit storage", Implies: []string{PermStorageView}},
 	{Key: PermStorageDelete, Scope: ScopeSystem, Area: "Storage", Label: "Delete storage", Implies: []string{PermStorageView}},
 	{Key: PermAuditView, Scope: ScopeSystem, Area: "Server", Label: "View audit log"},
+	{Key: PermChangesRead, Scope: ScopeSystem, Area: "Server", Label: "Read the change feed", Description: "Follow every committed change (GET /api/v1/changes), personal fields masked as for any read (R18)."},
 	{Key: PermReportsView, Scope: ScopeSystem, Area: "Server", Label: "View reports"},
 	{Key: PermPortfoliosUse, Scope: ScopeSystem, Area: "Portfolios", Label: "Use portfolios"},
 	{Key: PermPortfoliosAdmin, Scope: ScopeSystem, Area: "Portfolios", Label: "Administer portfolios", Implies: []string{PermPortfoliosUse}},

@@ -132,6 +132,12 @@ type Store interface {
 	// how many it deleted. It keeps the sessions table from growing
 	// without bound.
 	PruneSessions(ctx context.Context, before time.Time) (int, error)
+	// PruneChanges deletes the change-log rows committed before the
+	// instant given, always keeping the newest, as housekeeping like
+	// PruneSessions, and returns how many it deleted. A follower whose
+	// next revision is gone reloads a snapshot; the change feed answers
+	// that the revision is no longer retained.
+	PruneChanges(ctx context.Context, before time.Time) (int, error)
 
 	// Dump writes a portable, gzipped copy of the database to w (the
 	// format is described in docs/backup.md): every table of the schema,
@@ -182,6 +188,11 @@ type Reader interface {
 	// up to date without a second connection (which, with every pooled
 	// connection held by writers queued behind that lock, would never come).
 	ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error)
+	// ListChangeAudit returns the successful audit records with a
+	// revision in (after, upTo] and a time in [since, until], in the
+	// order they were written: the change feed's source of action names
+	// and of objects' prior states.
+	ListChangeAudit(ctx context.Context, after, upTo int64, since, until time.Time) ([]domain.AuditEvent, error)
 
 	GetUser(ctx context.Context, id string) (domain.User, error)
 	// GetUserByUsername finds a user by username, case-insensitively.

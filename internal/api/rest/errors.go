@@ -38,10 +38,11 @@ type Problem struct {
 	Status   int                 `json:"status,omitempty" doc:"The HTTP status code."`
 	Detail   string              `json:"detail,omitempty" doc:"What went wrong, in words."`
 	Instance string              `json:"instance,omitempty"`
-	Kind     string              `json:"kind,omitempty" doc:"The Gatehouse error kind: invalid, not_found, exists, conflict, forbidden, unauthenticated, unavailable, precondition_failed or other."`
+	Kind     string              `json:"kind,omitempty" doc:"The Gatehouse error kind: invalid, not_found, exists, conflict, forbidden, unauthenticated, unavailable, precondition_failed, gone (410, the change feed) or other."`
 	Errors   []*huma.ErrorDetail `json:"errors,omitempty" doc:"Each field at fault: location (e.g. body.name) and message."`
 	Holders  []Holder            `json:"holders,omitempty" doc:"For a role still assigned (R7): who holds it."`
 	Revision int64               `json:"revision,omitempty" doc:"For a 503 after an at_least wait: the revision the server answers at."`
+	Oldest   int64               `json:"oldest,omitempty" doc:"For a 410 from the change feed: the oldest revision still retained; resync from a snapshot, then follow from there."`
 }
 
 // Holder is one holder of a role (R7).

@@ -425,4 +425,5 @@ func (a *API) register() {
 	a.registerGroups()
 	a.registerResources()
 	a.registerAuditChain()
+	a.registerChanges()
 }

@@ -69,6 +69,10 @@ type Options struct {
 	Cookies  Cookies
 	// Checks, if set, is told about every check answered (metrics).
 	Checks CheckObserver
+	// Streams, when it ends, ends the change feed's event streams and
+	// long polls (the server passes its lifetime, so they do not hold up
+	// a shutdown); nil means never.
+	Streams context.Context
 }
 
 // API is the REST API's state: the service and how to authenticate.
@@ -79,6 +83,8 @@ type API struct {
 	now  func() time.Time
 	huma huma.API
 	mux  *http.ServeMux
+	// streams ends the change feed's streams and long polls.
+	streams context.Context
 	// cookies clears a dead session's cookie on sign-out; nil without
 	// the sign-in endpoints.
 	cookies Cookies
@@ -102,6 +108,10 @@ func New(svc *service.Service, auth Authenticator, opts Options) *API {
 	version := opts.Version
 	if version == "" {
 		version = "dev"
+	}
+	a.streams = opts.Streams
+	if a.streams == nil {
+		a.streams = context.Background()
 	}
 	a.huma = humago.New(a.mux, config(version))
 	a.register()
@@ -176,6 +186,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id.RemoteAddr = httpauth.RemoteIP(r)
 	}
 	ctx := service.WithCommitRecorder(httpauth.WithIdentity(r.Context(), id))
+	if wantsEventStream(r) {
+		a.streamChanges(w, r.WithContext(ctx))
+		return
+	}
 	a.mux.ServeHTTP(a.revisionWriter(w, ctx), r.WithContext(context.WithValue(ctx, requestKey{}, r)))
 }
 

@@ -152,7 +152,7 @@ func (t *tx) RevokeAPIToken(ctx context.Context, id string) error {
 // execHousekeeping runs one statement on the write pool in autocommit,
 // outside InTx: it neither waits for nor takes the write-transaction lock
 // (LockSQL), and it records no mutation and no audit event. Only the
-// Touch* and PruneSessions methods use it (see the store package doc).
+// Touch*, PruneSessions and PruneChanges methods use it (see the store package doc).
 // It runs unprepared: these statements run about once a minute per
 // session, not per request.
 func (db *DB) execHousekeeping(ctx context.Context, op string, q string, args ...any) (int64, error) {
@@ -193,5 +193,13 @@ func (db *DB) PruneSessions(ctx context.Context, before time.Time) (int, error) 
 	us := storeTime(before).UnixMicro()
 	n, err := db.execHousekeeping(ctx, "store.PruneSessions",
 		`DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?`, us, us)
+	return int(n), err
+}
+
+// PruneChanges deletes change-log rows committed before the instant
+// given, keeping the newest so the log always tells the head revision.
+func (db *DB) PruneChanges(ctx context.Context, before time.Time) (int, error) {
+	n, err := db.execHousekeeping(ctx, "store.PruneChanges",
+		`DELETE FROM changes WHERE at < ? AND revision < (SELECT MAX(revision) FROM changes)`, storeTime(before).UnixMicro())
 	return int(n), err
 }

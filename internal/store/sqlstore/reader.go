@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -425,4 +426,19 @@ func (r reader) ListAudit(ctx context.Context, q store.AuditQuery) (store.Page[d
 		p.Next = encodeCursor(cursor{N: last.At.UnixMicro(), I: last.ID})
 	}
 	return p, nil
+}
+
+// ListChangeAudit returns the successful audit records of revisions in
+// (after, upTo] written in [since, until], in chain order. The time bounds
+// let the audit_at index narrow the scan.
+func (r reader) ListChangeAudit(ctx context.Context, after, upTo int64, since, until time.Time) ([]domain.AuditEvent, error) {
+	var out []domain.AuditEvent
+	err := r.all(ctx, "store.ListChangeAudit", func(rows *sql.Rows) error {
+		var e domain.AuditEvent
+		err := scanAudit(rows, &e)
+		out = append(out, e)
+		return err
+	}, `SELECT `+auditCols+` FROM audit WHERE at >= ? AND at <= ? AND revision > ? AND revision <= ? AND outcome = 'success' ORDER BY seq`,
+		storeTime(since).UnixMicro(), storeTime(until).UnixMicro(), after, upTo)
+	return out, err
 }
