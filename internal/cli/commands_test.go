@@ -40,6 +40,10 @@ func TestCommandsReachTheAPI(t *testing.T) {
 		want  []string
 	}{
 		{args: []string{"whoami"}, want: []string{clienttest.AdminUser, "active"}},
+		// The change feed: the bootstrap is revision 1; a filter by user.
+		{args: []string{"changes", "--limit", "1"}, want: []string{"1\t", "system.bootstrap", "next: --after 1"}},
+		{args: []string{"changes", "--user", "alice", "--json"}, want: []string{`"user.create"`, alice.ID}},
+		{args: []string{"changes", "--entity", "spaceship"}, code: 1, want: []string{"entity"}},
 		// A user's profile, password, preferences and project rights.
 		{args: []string{"users", "update", "alice", "--display-name", "Alice L.", "--email", "alice@example.org"}, want: []string{"Alice L.", "alice@example.org"}},
 		{args: []string{"users", "update", "alice"}, code: 2, want: []string{"users update changes nothing"}},
