@@ -1,0 +1,112 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+// R18 in the change feed: a user's before and after are masked for a
+// reader of changes.read without personal_info.view, shown to one with
+// it; a caller without changes.read is refused.
+func TestR18ChangeFeedMasksPersonalFields(t *testing.T) {
+	e := newEnv(t)
+	from := e.rev()
+	ann, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ann", Email: "ann@hospital.example", DisplayName: "Ann Secret"})
+	e.must(err)
+	mail := "ann@clinic.example"
+	_, err = e.svc.UpdateUser(e.ctx, e.admin, ann.ID, service.UserUpdate{Email: &mail})
+	e.must(err)
+
+	reader := e.user("reader", "")
+	e.add(e.sysGroup("Feed readers", domain.PermChangesRead).ID, reader)
+	page, err := e.svc.Changes(e.ctx, reader, service.FeedQuery{After: from, Entity: "user", UserID: ann.ID})
+	e.must(err)
+	if len(page.Changes) != 2 || page.Changes[1].Actions[0] != "user.update" {
+		t.Fatalf("want ann's creation and update, got %s", mustJSON(t, page))
+	}
+	upd := page.Changes[1].Objects[0]
+	if len(upd.Before) == 0 || !strings.Contains(string(upd.After), `"username":"ann"`) {
+		t.Fatalf("the update should carry before and after: %s", mustJSON(t, upd))
+	}
+	if got := string(mustJSON(t, page)); strings.Contains(got, "hospital") || strings.Contains(got, "clinic") || strings.Contains(got, "Ann Secret") {
+		t.Errorf("personal fields shown to a reader without personal_info.view: %s", got)
+	}
+	full, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: from, Entity: "user", UserID: ann.ID})
+	e.must(err)
+	before, after := string(full.Changes[1].Objects[0].Before), string(full.Changes[1].Objects[0].After)
+	if !strings.Contains(before, "ann@hospital.example") || !strings.Contains(after, "ann@clinic.example") {
+		t.Errorf("the administrator should see the email change: before %s, after %s", before, after)
+	}
+	if strings.Contains(before+after, "password") {
+		t.Errorf("a password hash in the feed: %s %s", before, after)
+	}
+	_, err = e.svc.Changes(e.ctx, e.user("nobody", ""), service.FeedQuery{})
+	if !domain.Is(err, domain.KindForbidden) || !strings.Contains(err.Error(), domain.PermChangesRead) {
+		t.Errorf("a caller without changes.read: %v, want forbidden naming it", err)
+	}
+}
+
+// The feed's page: next moves past changes the filters drop, a wait
+// answers as soon as the next change commits, and a pruned revision is
+// ChangesGone naming the oldest retained.
+func TestChangeFeedPagingWaitingAndRetention(t *testing.T) {
+	e := newEnv(t)
+	from := e.rev()
+	g := e.sysGroup("Watched", domain.PermGroupsView)
+	e.sysGroup("Other", domain.PermGroupsView)
+	page, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: from, GroupID: g.ID})
+	e.must(err)
+	if len(page.Changes) != 1 || page.Next != e.rev() {
+		t.Fatalf("group filter: %s, want one change and next %d", mustJSON(t, page), e.rev())
+	}
+
+	head := e.rev()
+	got := make(chan service.FeedPage, 1)
+	go func() {
+		p, err := e.svc.Changes(context.Background(), e.admin, service.FeedQuery{After: head, Wait: 10 * time.Second})
+		if err != nil {
+			t.Error(err)
+		}
+		got <- p
+	}()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	e.sysGroup("Awaited", domain.PermGroupsView)
+	p := <-got
+	if len(p.Changes) != 1 || p.Changes[0].Revision != head+1 || time.Since(start) > 5*time.Second {
+		t.Fatalf("a waiting read should answer with the next change at once: %s after %v", mustJSON(t, p), time.Since(start))
+	}
+	empty, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: head + 1, Wait: 20 * time.Millisecond})
+	if err != nil || len(empty.Changes) != 0 || empty.Next != head+1 {
+		t.Fatalf("a wait with no change: %s, %v", mustJSON(t, empty), err)
+	}
+
+	n, err := e.st.PruneChanges(e.ctx, time.Now().Add(time.Hour))
+	e.must(err)
+	if n == 0 {
+		t.Fatal("nothing pruned")
+	}
+	_, err = e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: from})
+	var gone *service.ChangesGone
+	if !errors.As(err, &gone) || gone.Oldest != e.rev() {
+		t.Fatalf("after pruning: %v, want ChangesGone with oldest %d (the newest row is kept)", err, e.rev())
+	}
+	// The engine still follows: a write after the pruning is checked and
+	// applied.
+	e.sysGroup("After pruning", domain.PermGroupsView)
+	if _, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: gone.Oldest - 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []service.FeedQuery{{After: -1}, {Limit: 1001}, {Wait: time.Hour}, {Entity: "spaceship"}} {
+		_, err := e.svc.Changes(e.ctx, e.admin, bad)
+		if !domain.Is(err, domain.KindInvalid) {
+			t.Errorf("%+v: %v, want invalid", bad, err)
+		}
+	}
+}
