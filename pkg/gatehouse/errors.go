@@ -24,7 +24,8 @@ type Error struct {
 	Detail string `json:"detail,omitempty"`
 	// Kind is Gatehouse's error kind: invalid, not_found, exists,
 	// conflict, forbidden, unauthenticated, unavailable,
-	// precondition_failed or other ("unavailable" when no answer arrived).
+	// precondition_failed, gone or other ("unavailable" when no answer
+	// arrived).
 	Kind string `json:"kind,omitempty"`
 	// Fields are the fields at fault, each with its location
 	// (body.permission, query.resource, body.checks[2].resource).
@@ -32,6 +33,9 @@ type Error struct {
 	// Revision, for a 503 after an AtLeast wait, is the revision the
 	// server had.
 	Revision int64 `json:"revision,omitempty"`
+	// Oldest, for the change feed's 410 (Gone), is the oldest revision
+	// the server still retains.
+	Oldest int64 `json:"oldest,omitempty"`
 	// RetryAfter is the answer's Retry-After (0 when absent).
 	RetryAfter time.Duration `json:"-"`
 	// Method and Path name the call (Path is under /api/v1).
@@ -113,6 +117,10 @@ func IsUnavailable(err error) bool {
 // IsForbidden reports a 403: the token lacks a permission for the
 // question (for example users.view, to ask about another user).
 func IsForbidden(err error) bool { return statusIs(err, http.StatusForbidden) }
+
+// IsGone reports the change feed's 410: the revision asked after is no
+// longer retained; resync from a snapshot, then follow from Error.Oldest-1.
+func IsGone(err error) bool { return statusIs(err, http.StatusGone) }
 
 // IsNotFound reports a 404: an unknown user, folder or project (or one
 // the token may not see).

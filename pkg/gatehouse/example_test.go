@@ -2,6 +2,7 @@ package gatehouse_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -86,4 +87,67 @@ func ExampleMiddleware() {
 	// "u1": 200 the documents of f1 (allowed at revision 42)
 	// "u2": 403 Forbidden
 	// "": 401 sign in first
+}
+
+// fakeFeed stands in for a Gatehouse server's change feed: after
+// revision 41 comes one change, alice (u1) added to a group; then nothing.
+func fakeFeed() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("after") == "41" {
+			fmt.Fprint(w, `{"changes":[{"revision":42,"actions":["group.member_add"],
+				"objects":[{"entity":"membership","id":"g1/u1","op":"put","after":{"group_id":"g1","user_id":"u1"}}]}],"next":42}`)
+			return
+		}
+		fmt.Fprintf(w, `{"changes":[],"next":%s}`, r.URL.Query().Get("after"))
+	}))
+}
+
+// A cache of decisions kept right by the change feed: any change to a
+// user's memberships or grants drops that user's cached decisions. The
+// consumer stores the last revision it processed, so a restart resumes
+// there (and a 410, IsGone, means: drop the whole cache and start again
+// from the revision of a fresh read).
+func ExampleClient_Changes() {
+	srv := fakeFeed()
+	defer srv.Close()
+	gh, _ := gatehouse.New(srv.URL, gatehouse.WithToken("gh_…")) // a token limited to changes.read
+	defer gh.Close()
+
+	cache := map[string]map[string]bool{"u1": {"root.read folder:f1": false}, "u2": {"root.read folder:f1": true}}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	last := int64(41) // in real life: read from where the consumer keeps it
+	for ch, err := range gh.Changes(ctx, gatehouse.ChangesQuery{After: last}) {
+		if gatehouse.IsGone(err) {
+			clear(cache) // resync: everything may have changed
+			break
+		}
+		if err != nil {
+			continue // unavailable: the iterator tries again
+		}
+		for _, o := range ch.Objects {
+			obj := o.After
+			if o.Op == "delete" {
+				obj = o.Before
+			}
+			var about struct {
+				UserID    string `json:"user_id"`    // a membership
+				SubjectID string `json:"subject_id"` // a project grant
+			}
+			_ = json.Unmarshal(obj, &about)
+			delete(cache, about.UserID)
+			delete(cache, about.SubjectID)
+			if o.Entity != "membership" && o.Entity != "project_grant" {
+				// A user changed, or something that may affect many
+				// users (a group's rights, a role): start afresh.
+				clear(cache)
+			}
+		}
+		last = ch.Revision
+		fmt.Printf("revision %d %v: cached users left %d\n", ch.Revision, ch.Actions, len(cache))
+		stop() // an example ends here; a consumer keeps following
+	}
+	// Output:
+	// revision 42 [group.member_add]: cached users left 1
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
 )
 
 // feedChange is one change of GET /api/v1/changes.
@@ -256,5 +259,43 @@ func TestChangeFeedGoneAfterRetention(t *testing.T) {
 	page := admin.feed(fmt.Sprintf("after=%d", int64(oldest)-1))
 	if len(page.Changes) == 0 || page.Changes[len(page.Changes)-1].Objects[0].ID != last {
 		t.Fatalf("following from the oldest retained revision should reach the last write: %s", jsonString(page))
+	}
+}
+
+// TestChangeFeedSDKIterator: pkg/gatehouse's Changes follows the real
+// server's feed across writes made while it waits, resuming after the
+// last revision it yielded, in order, each once.
+func TestChangeFeedSDKIterator(t *testing.T) {
+	base := startStory(t)
+	admin := adminClient(t, base)
+	gh, err := gatehouse.New(strings.TrimSuffix(base, "/api/v1"), gatehouse.WithToken(admin.limitedToken("changes.read").token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gh.Close()
+	start := admin.revisionNow()
+	go func() {
+		for i := range 20 {
+			time.Sleep(10 * time.Millisecond)
+			admin.create("/groups", obj{"name": fmt.Sprintf("SDK %d", i), "scope": "system"})
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	want := start + 1
+	for ch, err := range gh.Changes(ctx, gatehouse.ChangesQuery{After: start, Entity: "group", Limit: 3, Wait: 2 * time.Second}) {
+		if err != nil {
+			t.Fatalf("after revision %d: %v", want-1, err)
+		}
+		if ch.Revision != want || ch.Actions[0] != "group.create" || ch.Objects[0].Entity != "group" {
+			t.Fatalf("got revision %d %v, want %d, a group creation", ch.Revision, ch.Actions, want)
+		}
+		if want == start+20 {
+			break
+		}
+		want++
+	}
+	if want != start+20 {
+		t.Fatalf("the iterator stopped at revision %d", want)
 	}
 }

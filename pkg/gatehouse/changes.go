@@ -1,0 +1,125 @@
+package gatehouse
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Change is one committed write from the change feed (GET /changes; see
+// docs/integrating.md, "The change feed").
+type Change struct {
+	Revision int64     `json:"revision"`
+	At       time.Time `json:"at"`
+	ActorID  string    `json:"actor_id,omitempty"`
+	// Actions are the write's audit action names, e.g. group.member_add.
+	Actions []string        `json:"actions"`
+	Objects []ChangedObject `json:"objects"`
+}
+
+// ChangedObject is one object a change wrote.
+type ChangedObject struct {
+	// Entity is the object's kind: user, project, group, membership,
+	// role, project_grant, domain_grant, folder_type, folder,
+	// folder_level, rule or setting.
+	Entity string `json:"entity"`
+	// ID is the object's id; several joined with "/" for a membership
+	// (group/user), a grant or a folder level.
+	ID string `json:"id"`
+	// Op is "put" (created or replaced) or "delete".
+	Op string `json:"op"`
+	// Before and After are the object's JSON before and after the write;
+	// Before is absent for a creation, After for a delete.
+	Before json.RawMessage `json:"before,omitempty"`
+	After  json.RawMessage `json:"after,omitempty"`
+}
+
+// ChangesQuery says where to start following the feed and what to keep.
+type ChangesQuery struct {
+	// After is the last revision the consumer has processed; 0 for all
+	// that the server retains.
+	After int64
+	// Entity, GroupID, ProjectID and UserID keep only the objects of that
+	// kind or about that group, project or user.
+	Entity, GroupID, ProjectID, UserID string
+	// Limit is how many changes one request reads (server default 100).
+	Limit int
+	// Wait is how long one request waits for a change (default 25s, at
+	// most 30s).
+	Wait time.Duration
+}
+
+// DefaultChangesWait is ChangesQuery.Wait's default.
+const DefaultChangesWait = 25 * time.Second
+
+func (q ChangesQuery) values(after int64) url.Values {
+	v := url.Values{"after": {strconv.FormatInt(after, 10)}, "wait_ms": {strconv.FormatInt(q.Wait.Milliseconds(), 10)}}
+	for k, s := range map[string]string{"entity": q.Entity, "group_id": q.GroupID, "project_id": q.ProjectID, "user_id": q.UserID} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	return v
+}
+
+type changesPage struct {
+	Changes []Change `json:"changes"`
+	Next    int64    `json:"next"`
+}
+
+// Changes follows the change feed from q.After for as long as the loop
+// over it runs, long-polling: it yields every change once, in revision
+// order, and each request resumes after the last revision read. When the
+// server is unavailable it yields the error and, if the loop goes on,
+// tries again with backoff; any other error (403 without changes.read,
+// 410 for a revision no longer retained, with Error.Oldest) is yielded
+// last. It ends when ctx does.
+func (c *Client) Changes(ctx context.Context, q ChangesQuery) iter.Seq2[Change, error] {
+	if q.Wait <= 0 {
+		q.Wait = DefaultChangesWait
+	}
+	return func(yield func(Change, error) bool) {
+		after, pause := q.After, max(c.backoff, 100*time.Millisecond)
+		for ctx.Err() == nil {
+			var p changesPage
+			_, err := c.do(ctx, call{method: http.MethodGet, path: "/changes?" + q.values(after).Encode(), readOnly: true, wait: q.Wait}, &p)
+			if err != nil {
+				if ctx.Err() != nil || !yield(Change{}, err) || !retryable(err) {
+					return
+				}
+				if !sleep(ctx, pause/2+rand.N(pause/2+1)) {
+					return
+				}
+				pause = min(pause*2, c.maxBackoff)
+				continue
+			}
+			pause = max(c.backoff, 100*time.Millisecond)
+			for _, ch := range p.Changes {
+				if !yield(ch, nil) {
+					return
+				}
+			}
+			after = p.Next
+		}
+	}
+}
+
+// sleep waits d or until ctx ends, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
