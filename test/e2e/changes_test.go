@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,6 +117,18 @@ func TestChangeFeedFollowsThousandWrites(t *testing.T) {
 		}
 		wantFeedChange(t, ch, i, groups, ids)
 	}
+
+	// Feed throughput, for docs/benchmarks.md: the 1,000 changes read
+	// again in pages of 1,000 (several rounds, the best kept).
+	best := time.Duration(1 << 62)
+	for range 5 {
+		t0 := time.Now()
+		if p := consumer.feed(fmt.Sprintf("after=%d&limit=1000", start)); len(p.Changes) != len(seen) {
+			t.Fatalf("reading again: %d changes, want %d", len(p.Changes), len(seen))
+		}
+		best = min(best, time.Since(t0))
+	}
+	t.Logf("feed throughput: %d changes in %v, %.0f changes/s", len(seen), best, float64(len(seen))/best.Seconds())
 
 	// Users' personal fields: masked for the limited token, shown to the
 	// administrator's full token.
@@ -263,8 +276,10 @@ func TestChangeFeedGoneAfterRetention(t *testing.T) {
 }
 
 // TestChangeFeedSDKIterator: pkg/gatehouse's Changes follows the real
-// server's feed across writes made while it waits, resuming after the
-// last revision it yielded, in order, each once.
+// server's feed across writes made while it waits (paced at 100 writes/s),
+// resuming after the last revision it yielded, in order, each once; it
+// logs the latency from each write's request (an upper bound of its
+// commit) to the iterator's receipt, for docs/benchmarks.md.
 func TestChangeFeedSDKIterator(t *testing.T) {
 	base := startStory(t)
 	admin := adminClient(t, base)
@@ -273,29 +288,50 @@ func TestChangeFeedSDKIterator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer gh.Close()
+	const writes = 200
 	start := admin.revisionNow()
+	// The only writer: write i commits revision start+1+i, and its
+	// request time is noted before it is sent.
+	var mu sync.Mutex
+	sent := make([]time.Time, writes)
 	go func() {
-		for i := range 20 {
-			time.Sleep(10 * time.Millisecond)
-			admin.create("/groups", obj{"name": fmt.Sprintf("SDK %d", i), "scope": "system"})
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for i := range writes {
+			<-tick.C
+			mu.Lock()
+			sent[i] = time.Now()
+			mu.Unlock()
+			if code, _, b := admin.raw("POST", "/groups", obj{"name": fmt.Sprintf("SDK %d", i), "scope": "system"}); code != 201 {
+				t.Errorf("write %d: %d %s", i, code, b)
+				return
+			}
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	want := start + 1
+	var lat []time.Duration
 	for ch, err := range gh.Changes(ctx, gatehouse.ChangesQuery{After: start, Entity: "group", Limit: 3, Wait: 2 * time.Second}) {
 		if err != nil {
 			t.Fatalf("after revision %d: %v", want-1, err)
 		}
+		got := time.Now()
 		if ch.Revision != want || ch.Actions[0] != "group.create" || ch.Objects[0].Entity != "group" {
 			t.Fatalf("got revision %d %v, want %d, a group creation", ch.Revision, ch.Actions, want)
 		}
-		if want == start+20 {
+		mu.Lock()
+		lat = append(lat, got.Sub(sent[ch.Revision-start-1]))
+		mu.Unlock()
+		if want == start+writes {
 			break
 		}
 		want++
 	}
-	if want != start+20 {
+	if want != start+writes {
 		t.Fatalf("the iterator stopped at revision %d", want)
 	}
+	slices.Sort(lat)
+	t.Logf("write request to feed consumer at 100 writes/s: p50 %v, p99 %v, max %v (%d changes)",
+		lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1], len(lat))
 }
