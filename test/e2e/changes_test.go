@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/store/postgres/pgtest"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse"
 )
 
@@ -244,10 +245,14 @@ func TestChangeFeedServerSentEvents(t *testing.T) {
 
 // TestChangeFeedGoneAfterRetention: with --changes-retention, a revision
 // no longer in the change log answers 410 naming the oldest available,
-// and following from there works; the server's engine (which reloads
-// from a snapshot on a gap) and checks still answer.
+// and following from there works, on SQLite and on PostgreSQL.
 func TestChangeFeedGoneAfterRetention(t *testing.T) {
-	base := startStory(t, "--changes-retention", "1s")
+	t.Run("sqlite", func(t *testing.T) { goneAfterRetention(t) })
+	t.Run("postgres", func(t *testing.T) { goneAfterRetention(t, "--db", pgtest.NewDatabase(t)) })
+}
+
+func goneAfterRetention(t *testing.T, args ...string) {
+	base := startStory(t, append(args, "--changes-retention", "1s")...)
 	admin := adminClient(t, base)
 	admin.create("/groups", obj{"name": "Old", "scope": "system"})
 	time.Sleep(1500 * time.Millisecond)
