@@ -162,14 +162,16 @@ func knownEntity(e domain.Entity) bool {
 	return ok
 }
 
-// feedChange builds the feed's view of one change: the audit records
-// written no later than the commit are the write's own (a later one at
-// the same revision, such as a sign-in, changed nothing).
+// feedChange builds the feed's view of one change: the audit records of
+// its revision by its actor written no later than the commit are the
+// write's own (a later one at the same revision, such as a sign-in,
+// changed nothing; a write's records are all stamped by the clock of the
+// one server that ran it, before its commit).
 func feedChange(p *perms, ch domain.Change, audit []domain.AuditEvent, q FeedQuery) FeedChange {
 	fc := FeedChange{Revision: ch.Revision, At: ch.At, ActorID: ch.ActorID, Actions: []string{}, Objects: []FeedObject{}}
 	var own []domain.AuditEvent
 	for _, e := range audit {
-		if e.At.After(ch.At) {
+		if e.At.After(ch.At) || e.ActorID != ch.ActorID {
 			continue
 		}
 		own = append(own, e)

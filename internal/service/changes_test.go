@@ -25,9 +25,19 @@ func TestR18ChangeFeedMasksPersonalFields(t *testing.T) {
 
 	reader := e.user("reader", "")
 	e.add(e.sysGroup("Feed readers", domain.PermChangesRead).ID, reader)
+	// A refused attempt right after commits only an audit record, at the
+	// revision of the last change: it is not one of that change's actions.
+	lastRev := e.rev()
+	if _, err := e.svc.UpdateUser(e.ctx, reader, ann.ID, service.UserUpdate{Email: &mail}); err == nil {
+		t.Fatal("the reader's update went through")
+	}
+	e.wantDeniedAudit(reader, "user.update")
+	if e.rev() != lastRev {
+		t.Fatal("a refused write moved the revision")
+	}
 	page, err := e.svc.Changes(e.ctx, reader, service.FeedQuery{After: from, Entity: "user", UserID: ann.ID})
 	e.must(err)
-	if len(page.Changes) != 2 || page.Changes[1].Actions[0] != "user.update" {
+	if len(page.Changes) != 2 || len(page.Changes[1].Actions) != 1 || page.Changes[1].Actions[0] != "user.update" {
 		t.Fatalf("want ann's creation and update, got %s", mustJSON(t, page))
 	}
 	upd := page.Changes[1].Objects[0]
