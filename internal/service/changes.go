@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
@@ -105,8 +106,12 @@ func (s *Service) Changes(ctx context.Context, c Caller, q FeedQuery) (FeedPage,
 	if err == nil && len(log) == 0 && q.Wait > 0 {
 		// The follower hears of commits (notifications, polls); waiting on
 		// it reads nothing while nothing happens.
-		if werr := s.f.WaitFor(ctx, q.After+1, q.Wait); werr != nil {
-			return FeedPage{Next: q.After}, nil
+		werr := s.f.WaitFor(ctx, q.After+1, q.Wait)
+		if domain.Is(werr, domain.KindUnavailable) {
+			return FeedPage{Next: q.After}, nil // nothing came within the wait
+		}
+		if werr != nil {
+			return FeedPage{}, domain.E(op, werr)
 		}
 		log, err = s.st.ReadChanges(ctx, q.After, q.Limit)
 	}
@@ -175,7 +180,7 @@ func feedChange(p *perms, ch domain.Change, audit []domain.AuditEvent, q FeedQue
 			continue
 		}
 		own = append(own, e)
-		if !contains(fc.Actions, e.Action) {
+		if !slices.Contains(fc.Actions, e.Action) {
 			fc.Actions = append(fc.Actions, e.Action)
 		}
 	}
@@ -186,15 +191,6 @@ func feedChange(p *perms, ch domain.Change, audit []domain.AuditEvent, q FeedQue
 		fc.Objects = append(fc.Objects, feedObject(p, m, own))
 	}
 	return fc
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // feedObject is one mutation as the feed shows it, personal fields masked
@@ -324,7 +320,7 @@ func (q FeedQuery) matches(m domain.Mutation) bool {
 }
 
 func within(want string, ids []string) bool {
-	return want == "" || contains(ids, want)
+	return want == "" || slices.Contains(ids, want)
 }
 
 // related names the groups, projects and users a mutation is about.
