@@ -234,6 +234,10 @@ func TestChangeFeedServerSentEvents(t *testing.T) {
 			t.Fatalf("first stream: events %v, want 1, 2, 3", first)
 		}
 	}
+	if code, h, b := admin.limitedToken("groups.view").raw("GET", "/changes", nil, "Accept", "text/event-stream"); code != 403 ||
+		!strings.Contains(h.Get("Content-Type"), "problem+json") || !strings.Contains(string(b), "changes.read") {
+		t.Errorf("a stream without changes.read: %d %s %s, want a 403 problem naming it", code, h.Get("Content-Type"), b)
+	}
 	admin.create("/groups", obj{"name": "While away", "scope": "system"})
 	rest := sseEvents(t, admin, strconv.FormatInt(first[2], 10), int(head)-3+1)
 	for i, rev := range rest {

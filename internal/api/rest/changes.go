@@ -103,10 +103,11 @@ func (a *API) streamChanges(w http.ResponseWriter, r *http.Request) {
 	ctx, done := a.untilStop(r.Context())
 	defer done()
 	q := in.query()
-	q.Wait = sseWait
-	// The first read answers errors (403, 410, 422) as problems, before
-	// the stream starts.
+	// The first read waits for nothing: it answers errors (403, 410, 422)
+	// as problems, or starts the stream at once.
+	q.Wait = 0
 	page, err := a.svc.Changes(ctx, caller(ctx), q)
+	q.Wait = sseWait
 	if err != nil {
 		var p *Problem
 		if errors.As(a.feedProblem(err), &p) {
