@@ -1,6 +1,8 @@
 package service
 
 import (
+	"sort"
+
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
@@ -89,4 +91,161 @@ func (s *Service) CheckActOnUser(ctx context.Context, c Caller, userID, key stri
 		return domain.E(op, err)
 	}
 	return nil
+}
+
+// RolesOfScope lists every role of a scope, for the console's role
+// pickers (all pages: roles are few, and a picker must not drop any).
+// Holders of roles.view may list them; a moderator of projectID may list
+// the project roles, to give one to a group or user there (R21).
+func (s *Service) RolesOfScope(ctx context.Context, c Caller, scope domain.Scope, projectID string) ([]domain.Role, error) {
+	const op = "service.RolesOfScope"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return nil, err
+	}
+	if !p.has(domain.PermRolesView) && !(scope == domain.ScopeProject && p.moderates(projectID)) {
+		return nil, forbidden(op, "missing permission %s", domain.PermRolesView)
+	}
+	roles, err := collect(ctx, func(cur string) (store.Page[domain.Role], error) {
+		return s.st.ListRoles(ctx, store.ListQuery{Scope: scope, Sort: "name", Cursor: cur, Limit: 1000})
+	})
+	if err != nil {
+		return nil, domain.E(op, err)
+	}
+	return roles, nil
+}
+
+// MemberCounts counts a group's memberships: those that count now and
+// those that have ended (R6) and are kept for the record.
+type MemberCounts struct {
+	Active, Expired int
+}
+
+// GroupMemberCounts counts a group's members, for the console's tab
+// headers and dialogs, which say how many users an action touches without
+// listing them (the group must be visible to the caller, R21).
+func (s *Service) GroupMemberCounts(ctx context.Context, c Caller, groupID string) (MemberCounts, error) {
+	const op = "service.GroupMemberCounts"
+	var n MemberCounts
+	p, err := s.reader(op, c)
+	if err != nil {
+		return n, err
+	}
+	if _, err := loadGroup(ctx, s.st, p, op, groupID); err != nil {
+		return n, domain.E(op, err)
+	}
+	now := s.now()
+	cur := ""
+	for {
+		page, err := s.st.ListMembers(ctx, groupID, store.ListQuery{Sort: "created_at", Cursor: cur, Limit: 1000})
+		if err != nil {
+			return n, domain.E(op, err)
+		}
+		for _, m := range page.Items {
+			if m.Membership.ActiveAt(now) {
+				n.Active++
+			} else {
+				n.Expired++
+			}
+		}
+		if cur = page.Next; cur == "" {
+			return n, nil
+		}
+	}
+}
+
+// ProjectGroup is one group present in a project, with its grant row
+// there (nil for a project group that has no rights yet).
+type ProjectGroup struct {
+	Group domain.Group         `json:"group"`
+	Grant *domain.ProjectGrant `json:"grant,omitempty"`
+}
+
+// ProjectGroups lists the groups present in a project: its own project
+// groups and the system groups imported into it, each with its grant
+// row, sorted by name, for the console's project page. It needs
+// groups.view, or project.moderate on the project (R21: a moderator
+// administers the groups present in their project).
+func (s *Service) ProjectGroups(ctx context.Context, c Caller, projectID string) ([]ProjectGroup, error) {
+	const op = "service.ProjectGroups"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.loadProject(ctx, s.st, p, op, projectID); err != nil {
+		return nil, domain.E(op, err)
+	}
+	if !p.has(domain.PermGroupsView) && !p.moderates(projectID) {
+		return nil, forbidden(op, "missing permission %s, or %s on the project", domain.PermGroupsView, domain.PermProjectModerate)
+	}
+	grants, err := s.st.ListProjectGrants(ctx, store.GrantFilter{ProjectID: projectID, SubjectKind: domain.SubjectGroup})
+	if err != nil {
+		return nil, domain.E(op, err)
+	}
+	own, err := collect(ctx, func(cur string) (store.Page[domain.Group], error) {
+		return s.st.ListGroups(ctx, store.ListQuery{Scope: domain.ScopeProject, ProjectID: projectID, Sort: "name", Cursor: cur, Limit: 1000})
+	})
+	if err != nil {
+		return nil, domain.E(op, err)
+	}
+	byID := map[string]int{}
+	out := make([]ProjectGroup, 0, len(own)+len(grants))
+	for _, g := range own {
+		byID[g.ID] = len(out)
+		out = append(out, ProjectGroup{Group: g})
+	}
+	for i := range grants {
+		pg := grants[i]
+		if j, ok := byID[pg.SubjectID]; ok {
+			out[j].Grant = &pg
+			continue
+		}
+		g, err := s.st.GetGroup(ctx, pg.SubjectID)
+		if err != nil {
+			return nil, domain.E(op, err)
+		}
+		out = append(out, ProjectGroup{Group: g, Grant: &pg})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return domain.NameKey(out[i].Group.Name) < domain.NameKey(out[j].Group.Name)
+	})
+	return out, nil
+}
+
+// ImportableGroups lists a page of the system groups that are not yet
+// present in a project (searched by name), for the console's "add an
+// existing system group" picker: groups.view, or project.moderate on the
+// project. A page may hold fewer than q.Limit rows, since present groups
+// are left out; its Next goes on from there.
+func (s *Service) ImportableGroups(ctx context.Context, c Caller, projectID string, q store.ListQuery) (store.Page[domain.Group], error) {
+	const op = "service.ImportableGroups"
+	var out store.Page[domain.Group]
+	p, err := s.reader(op, c)
+	if err != nil {
+		return out, err
+	}
+	if _, err := s.loadProject(ctx, s.st, p, op, projectID); err != nil {
+		return out, domain.E(op, err)
+	}
+	if !p.has(domain.PermGroupsView) && !p.moderates(projectID) {
+		return out, forbidden(op, "missing permission %s, or %s on the project", domain.PermGroupsView, domain.PermProjectModerate)
+	}
+	q.Scope, q.ProjectID = domain.ScopeSystem, ""
+	page, err := s.st.ListGroups(ctx, q)
+	if err != nil {
+		return out, domain.E(op, err)
+	}
+	out.Next = page.Next
+	for _, g := range page.Items {
+		if g.Builtin != domain.BuiltinNone {
+			continue // the built-in groups are not imported (R4, R5)
+		}
+		if _, err := s.st.GetProjectGrant(ctx, projectID, domain.SubjectGroup, g.ID); err == nil {
+			continue
+		} else if !domain.Is(err, domain.KindNotFound) {
+			return out, domain.E(op, err)
+		}
+		out.Items = append(out.Items, g)
+	}
+	return out, nil
 }

@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -131,8 +132,11 @@ func (c *Console) parse() error {
 			}
 			return t.UTC().Format("2006-01-02")
 		},
-		"add":    func(a, b int) int { return a + b },
-		"plural": plural,
+		"add":       func(a, b int) int { return a + b },
+		"opLabel":   opLabel,
+		"label":     keyLabel,
+		"permLabel": permLabel,
+		"plural":    plural,
 		"tabsOf": func(id, tab string, tabs any) map[string]any {
 			return map[string]any{"ID": id, "Tab": tab, "Tabs": tabs}
 		},
@@ -288,7 +292,7 @@ func message(err error) string {
 		if de, ok := e.(*domain.Error); ok && len(de.Fields) > 0 {
 			parts := make([]string, 0, len(de.Fields))
 			for _, f := range de.Fields {
-				parts = append(parts, strings.ReplaceAll(f.Field, "_", " ")+": "+f.Message)
+				parts = append(parts, fieldLabel(f.Field)+": "+f.Message)
 			}
 			return strip(strings.Join(parts, "; "))
 		}
@@ -302,8 +306,15 @@ func message(err error) string {
 	return strip(err.Error())
 }
 
-// strip drops the "service.Op: " prefixes of wrapped errors.
+// ruleRefRE matches the model's rule numbers in a service message, "(R22)"
+// or "R9: ": they are for the API's readers and the code, not for a
+// person at the console.
+var ruleRefRE = regexp.MustCompile(`\s*\((R\d+[,; ]*(and )?)+\)|\bR\d+('s)?:?\s*`)
+
+// strip drops the "service.Op: " prefixes of wrapped errors and the rule
+// numbers.
 func strip(s string) string {
+	s = strings.TrimSpace(ruleRefRE.ReplaceAllString(s, ""))
 	for {
 		i := strings.Index(s, ": ")
 		if i < 0 || !strings.HasPrefix(s, "service.") && !strings.HasPrefix(s, "authn.") && !strings.HasPrefix(s, "store.") && !strings.HasPrefix(s, "engine.") {
@@ -350,7 +361,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, status int, msg s
 
 var errorPage = template.Must(template.New("err").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Text}} · Gatehouse</title>
-<link rel="stylesheet" href="/static/console.css"></head><body><main class="narrow">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/console.css"></head><body><main class="narrow">
 <h1>{{.Text}}</h1><p class="msg error" role="alert">{{.Msg}}</p><p><a href="/">Back to the console</a></p></main></body></html>`))
 
 // handler is a console page handler with its session.
@@ -392,6 +403,11 @@ func (c *Console) routes() {
 			return
 		}
 		files.ServeHTTP(w, r)
+	})
+	// Browsers ask for /favicon.ico whatever the page says.
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=86400")
+		http.ServeFileFS(w, r, static, "favicon.svg")
 	})
 	m.HandleFunc("GET /login", c.loginPage)
 	m.HandleFunc("POST /login", c.login)

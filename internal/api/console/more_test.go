@@ -204,10 +204,11 @@ func TestPaging(t *testing.T) {
 	if link(prevLink, get(pages[0])) != "" {
 		t.Errorf("the first page has a previous link")
 	}
-	// Members, sorted descending: the sort is kept.
-	body := get("/admin/groups/" + g.ID + "/members?q=user-&sort=username&order=desc")
+	// Every user, to add members, sorted descending: the view and the
+	// sort are kept.
+	body := get("/admin/groups/" + g.ID + "/members?view=all&q=user-&sort=username&order=desc")
 	next := link(nextLink, body)
-	if !strings.Contains(next, "order=desc") || !strings.Contains(next, "q=user-") {
+	if !strings.Contains(next, "order=desc") || !strings.Contains(next, "q=user-") || !strings.Contains(next, "view=all") {
 		t.Fatalf("members next link %q", next)
 	}
 	if body := get(next); !strings.Contains(body, "user-c") || strings.Contains(body, "user-e") || link(prevLink, body) == "" {

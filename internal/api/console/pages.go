@@ -37,14 +37,9 @@ func (c *Console) userList(w http.ResponseWriter, r *http.Request, s *session) {
 		page.Items = kept
 	}
 	roles := map[string]string{}
-	var sysRoles []domain.Role
-	if rp, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Limit: 1000}); err == nil {
-		for _, ro := range rp.Items {
-			roles[ro.ID] = ro.Name
-			if ro.Scope == domain.ScopeSystem {
-				sysRoles = append(sysRoles, ro)
-			}
-		}
+	sysRoles, _ := c.svc.RolesOfScope(r.Context(), s.Caller(), domain.ScopeSystem, "")
+	for _, ro := range sysRoles {
+		roles[ro.ID] = ro.Name
 	}
 	c.render(w, r, s, http.StatusOK, "users", "Users", "users", map[string]any{
 		"Users": page.Items, "Search": q.Get("q"), "RoleNames": roles, "Roles": sysRoles,
@@ -65,11 +60,25 @@ func (c *Console) userCreate(w http.ResponseWriter, r *http.Request, s *session)
 	done(w, r, "/admin/users", "User “"+u.Username+"” created.")
 }
 
+// userStatus enables a user at once, and disables one only after a
+// confirmation that says what disabling does; both go back to where the
+// form was (the user's page, or the list with its search and page).
 func (c *Console) userStatus(w http.ResponseWriter, r *http.Request, s *session) {
-	st := domain.UserStatus(r.PostForm.Get("status"))
-	back := "/admin/users"
-	if r.PostForm.Get("back") == "user" {
+	f := r.PostForm
+	st := domain.UserStatus(f.Get("status"))
+	back := "/admin/users" + queryOf("q", f.Get("q"), "cursor", f.Get("cursor"))
+	if f.Get("back") == "user" {
 		back = userURL(r.PathValue("id"))
+	}
+	if st == domain.UserDisabled && f.Get("confirm") != "yes" {
+		u, err := c.svc.GetUser(r.Context(), s.Caller(), r.PathValue("id"))
+		if err != nil {
+			failed(w, r, back, err)
+			return
+		}
+		c.render(w, r, s, http.StatusOK, "user_disable", "Disable "+u.Username, "users", map[string]any{
+			"User": u, "Back": back, "From": f.Get("back"), "Q": f.Get("q"), "Cursor": f.Get("cursor")})
+		return
 	}
 	u, err := c.svc.SetUserStatus(r.Context(), s.Caller(), r.PathValue("id"), st)
 	if err != nil {

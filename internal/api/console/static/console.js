@@ -4,6 +4,19 @@
 // and the project matrix's "read comes with write".
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
+  document.documentElement.classList.add("js");
+  // Rule editor: the property lists offer only the chosen folder type's
+  // properties (the server does the same when the form comes back).
+  var ruleType = document.getElementById("rule-type");
+  function filterProps() {
+    var t = ruleType.value;
+    document.querySelectorAll('#criteria select[name$=".prop"] option[data-types]').forEach(function (o) {
+      var ok = !t || (" " + o.dataset.types + " ").indexOf(" " + t + " ") >= 0;
+      o.hidden = !ok; o.disabled = !ok;
+      if (!ok && o.selected) { o.parentNode.value = ""; }
+    });
+  }
+  if (ruleType) { ruleType.addEventListener("change", filterProps); filterProps(); }
   // R8: checking a box checks what it implies (data-implies lists keys).
   document.querySelectorAll("input[data-implies]").forEach(function (box) {
     box.addEventListener("change", function () {
