@@ -2,6 +2,7 @@ package service
 
 import (
 	"sort"
+	"strings"
 
 	"context"
 
@@ -248,4 +249,101 @@ func (s *Service) ImportableGroups(ctx context.Context, c Caller, projectID stri
 		out.Items = append(out.Items, g)
 	}
 	return out, nil
+}
+
+// ProjectMember is one member of a project: a user with a grant row of
+// their own there (MODEL.md §3: joining through a group present in the
+// project gives the user such a row, possibly empty, R24), and in an
+// exclusive project the group they are in there (R23).
+type ProjectMember struct {
+	User         domain.User         `json:"user"`
+	Grant        domain.ProjectGrant `json:"grant"`
+	CurrentGroup string              `json:"current_group,omitempty"`
+}
+
+// ProjectMemberQuery selects a page of a project's members: searched by
+// username, name or email, sorted by username (Desc for descending),
+// from Offset, at most Limit rows.
+type ProjectMemberQuery struct {
+	Search string
+	// UsernameOnly searches the username alone: for a caller to whom
+	// names and emails are masked (R18), who must not find users by them.
+	UsernameOnly  bool
+	Desc          bool
+	Offset, Limit int
+}
+
+// ProjectMembers lists a page of a project's members and how many match,
+// for the console's project page: users.view, or project.moderate on the
+// project (R21).
+func (s *Service) ProjectMembers(ctx context.Context, c Caller, projectID string, q ProjectMemberQuery) ([]ProjectMember, int, error) {
+	const op = "service.ProjectMembers"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return nil, 0, err
+	}
+	pr, err := s.loadProject(ctx, s.st, p, op, projectID)
+	if err != nil {
+		return nil, 0, domain.E(op, err)
+	}
+	if !p.has(domain.PermUsersView) && !p.moderates(projectID) {
+		return nil, 0, forbidden(op, "missing permission %s, or %s on the project", domain.PermUsersView, domain.PermProjectModerate)
+	}
+	grants, err := s.st.ListProjectGrants(ctx, store.GrantFilter{ProjectID: projectID, SubjectKind: domain.SubjectUser})
+	if err != nil {
+		return nil, 0, domain.E(op, err)
+	}
+	rows := make([]ProjectMember, 0, len(grants))
+	for _, g := range grants {
+		u, err := s.st.GetUser(ctx, g.SubjectID)
+		if err != nil {
+			return nil, 0, domain.E(op, err)
+		}
+		u.PasswordHash = ""
+		if q.Search != "" && !matchesUser(&u, q.Search, q.UsernameOnly) {
+			continue
+		}
+		rows = append(rows, ProjectMember{User: u, Grant: g})
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := domain.NameKey(rows[i].User.Username), domain.NameKey(rows[j].User.Username)
+		if q.Desc {
+			return a > b
+		}
+		return a < b
+	})
+	total := len(rows)
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 100
+	}
+	rows = rows[min(max(q.Offset, 0), total):min(max(q.Offset, 0)+q.Limit, total)]
+	if pr.MembershipMode == domain.ModeExclusive {
+		now := s.now()
+		for i := range rows {
+			gs, err := exclusiveGroups(ctx, s.st, rows[i].User.ID, projectID, now)
+			if err != nil {
+				return nil, 0, domain.E(op, err)
+			}
+			if len(gs) > 0 {
+				rows[i].CurrentGroup = gs[0].Name
+			}
+		}
+	}
+	return rows, total, nil
+}
+
+// matchesUser reports whether a search matches a user's username, name
+// or email, case-insensitively, as the store's user search does.
+func matchesUser(u *domain.User, search string, usernameOnly bool) bool {
+	k := domain.NameKey(search)
+	fields := []string{u.Username, u.DisplayName, u.Email}
+	if usernameOnly {
+		fields = fields[:1]
+	}
+	for _, f := range fields {
+		if strings.Contains(domain.NameKey(f), k) {
+			return true
+		}
+	}
+	return false
 }

@@ -99,6 +99,7 @@ func New(svc *service.Service, a *authn.Authenticator, auth *httpauth.Auth, o Op
 	}
 	c.routes()
 	c.moreRoutes()
+	c.projectRoutes()
 	return c, nil
 }
 
@@ -132,11 +133,13 @@ func (c *Console) parse() error {
 			}
 			return t.UTC().Format("2006-01-02")
 		},
-		"add":       func(a, b int) int { return a + b },
-		"opLabel":   opLabel,
-		"label":     keyLabel,
-		"permLabel": permLabel,
-		"plural":    plural,
+		"add":         func(a, b int) int { return a + b },
+		"opLabel":     opLabel,
+		"label":       keyLabel,
+		"permLabel":   permLabel,
+		"actionLabel": actionLabel,
+		"norules":     func(s string) string { return strings.TrimSpace(ruleRefRE.ReplaceAllString(s, "")) },
+		"plural":      plural,
 		"tabsOf": func(id, tab string, tabs any) map[string]any {
 			return map[string]any{"ID": id, "Tab": tab, "Tabs": tabs}
 		},

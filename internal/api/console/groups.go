@@ -63,37 +63,50 @@ func (c *Console) rightsOn(s *session, g *domain.Group) groupRights {
 	return r
 }
 
-func (c *Console) projectNames(s *session, r *http.Request) (map[string]string, []domain.Project) {
+// allProjects lists every project the caller may see, page after page
+// (for pickers and name lookups: projects are counted in hundreds, not in
+// the hundred thousands that users are).
+func (c *Console) allProjects(s *session, r *http.Request) (map[string]string, []domain.Project) {
 	names := map[string]string{}
-	page, err := c.svc.ListProjects(r.Context(), s.Caller(), store.ListQuery{Limit: 1000, Sort: "name"})
-	if err != nil {
-		return names, nil
+	var all []domain.Project
+	cur := ""
+	for {
+		page, err := c.svc.ListProjects(r.Context(), s.Caller(), store.ListQuery{Sort: "name", Cursor: cur, Limit: 1000})
+		if err != nil {
+			return names, all
+		}
+		for _, p := range page.Items {
+			names[p.ID] = p.Name
+		}
+		all = append(all, page.Items...)
+		if cur = page.Next; cur == "" {
+			return names, all
+		}
 	}
-	for _, p := range page.Items {
-		names[p.ID] = p.Name
-	}
-	return names, page.Items
 }
 
 func (c *Console) groupList(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	page, err := c.svc.ListGroups(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "name", Limit: 1000})
+	page, err := c.svc.ListGroups(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "name", Limit: c.pageSize, Cursor: q.Get("cursor")})
 	if err != nil {
+		if c.landModerator(w, r, s) {
+			return
+		}
 		c.render(w, r, s, http.StatusForbidden, "denied", "Groups", "groups", message(err))
 		return
 	}
-	names, _ := c.projectNames(s, r)
 	rows := make([]groupRow, 0, len(page.Items))
 	for _, g := range page.Items {
-		rows = append(rows, groupRow{Group: g, ProjectName: names[g.ProjectID], CanDelete: c.rightsOn(s, &g).Delete})
+		rows = append(rows, groupRow{Group: g, ProjectName: c.projectName(r, s, g.ProjectID), CanDelete: c.rightsOn(s, &g).Delete})
 	}
 	c.render(w, r, s, http.StatusOK, "groups", "Groups", "groups", map[string]any{
 		"Groups": rows, "Search": q.Get("q"), "CanCreate": s.Can(domain.PermGroupsEdit),
+		"Pager": pagerOf("/admin/groups", q, []string{"q"}, page.Next),
 	})
 }
 
 func (c *Console) groupNew(w http.ResponseWriter, r *http.Request, s *session) {
-	_, projects := c.projectNames(s, r)
+	_, projects := c.allProjects(s, r)
 	c.render(w, r, s, http.StatusOK, "group_new", "New group", "groups", map[string]any{
 		"Projects": projects, "Project": r.URL.Query().Get("project"), "CanCreate": s.Can(domain.PermGroupsEdit),
 	})
@@ -352,6 +365,12 @@ type projectRow struct {
 	// New marks a project group's own project before it has any right
 	// there: the group is present, with nothing granted yet.
 	New bool
+	// Href links the row's name (a project, group or user page); System
+	// marks a system group on a project page (it can be removed there);
+	// Note is the row's note column (a member's current group).
+	Href   string
+	System bool
+	Note   string
 }
 
 var projectPerms = []string{domain.PermProjectRead, domain.PermProjectWrite, domain.PermProjectAddSeries, domain.PermProjectViewPI, domain.PermProjectModerate}
@@ -370,13 +389,18 @@ func projectCols() []permCol {
 // matrix is a rights matrix of projects × project permissions, with a
 // role per row: a group's or a user's.
 type matrix struct {
+	Head    string // the first column's heading: Project, Group or Member
 	Action  string // where the form posts
 	Rows    []projectRow
 	Cols    []permCol
 	Select  bool // a selection column, for "remove from projects"
-	Link    bool // project names link to the project page
 	CanSave bool
 	Empty   string // what to say when there is no row
+	// Kinds and Counts describe group rows (what the group is, how many
+	// members); NoteHead heads the note column when rows have one.
+	Kinds    map[string]string
+	Counts   map[string]int
+	NoteHead string
 }
 
 // rowOf builds a matrix row from a grant row and the project roles.
@@ -429,7 +453,10 @@ func (c *Console) fillProjects(r *http.Request, s *session, e *editor) error {
 	}
 	slices.SortFunc(rows, func(a, b projectRow) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
 	e.Extra["Rows"] = rows
-	e.Extra["Matrix"] = matrix{Action: groupURL(e.Group.ID, "projects"), Rows: rows, Cols: projectCols(), Link: true,
+	for i := range rows {
+		rows[i].Href = projectURL(rows[i].ID, "groups")
+	}
+	e.Extra["Matrix"] = matrix{Head: "Project", Action: groupURL(e.Group.ID, "projects"), Rows: rows, Cols: projectCols(),
 		Select: e.Group.Scope == domain.ScopeSystem, CanSave: slices.ContainsFunc(rows, func(r projectRow) bool { return r.Editable }),
 		Empty: "This group is not present in any project yet: add it to projects below."}
 	e.Extra["Cols"] = projectCols()
@@ -572,7 +599,7 @@ func (c *Console) groupRemove(w http.ResponseWriter, r *http.Request, s *session
 			failed(w, r, back, err)
 			return
 		}
-		names, _ := c.projectNames(s, r)
+		names, _ := c.allProjects(s, r)
 		var chosen []service.ProjectRef
 		for _, p := range ids {
 			chosen = append(chosen, service.ProjectRef{ID: p, Name: names[p]})

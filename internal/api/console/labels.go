@@ -74,3 +74,13 @@ func fieldLabel(f string) string {
 	}
 	return keyLabel(strings.Join(parts, ", "))
 }
+
+// actionLabel names an audited action: group.set_project_rights →
+// "Group: set project rights".
+func actionLabel(a string) string {
+	kind, what, ok := strings.Cut(a, ".")
+	if !ok {
+		return keyLabel(a)
+	}
+	return keyLabel(kind) + ": " + strings.ReplaceAll(what, "_", " ")
+}

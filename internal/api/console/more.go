@@ -26,7 +26,6 @@ func (c *Console) moreRoutes() {
 	m.HandleFunc("POST /admin/users/{id}/projects", c.signedIn(c.userProjects))
 	m.HandleFunc("GET /admin/users/{id}/delete", c.signedIn(c.userDeletePage))
 	m.HandleFunc("POST /admin/users/{id}/delete", c.signedIn(c.userDelete))
-	m.HandleFunc("GET /admin/projects/{id}/delete", c.signedIn(c.projectDeletePage))
 	m.HandleFunc("POST /admin/projects/{id}/delete", c.signedIn(c.projectDelete))
 	m.HandleFunc("GET /admin/folders/{id}", c.signedIn(c.folderEditor))
 	m.HandleFunc("POST /admin/folders/{id}", c.signedIn(c.folderSave))
@@ -75,7 +74,7 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, g := range grants {
 		byProject[g.ProjectID] = g
 	}
-	_, projects := c.projectNames(s, r)
+	_, projects := c.allProjects(s, r)
 	// R21 and R22, asked of the service: a user who holds more than the
 	// caller is drawn read-only, with the service's reason.
 	canEdit, why := true, ""
@@ -200,7 +199,7 @@ func (c *Console) userDeletePage(w http.ResponseWriter, r *http.Request, s *sess
 		return
 	}
 	grants, _ := c.svc.UserProjectGrants(r.Context(), s.Caller(), u.ID)
-	names, _ := c.projectNames(s, r)
+	names, _ := c.allProjects(s, r)
 	var in []string
 	for _, g := range grants {
 		in = append(in, names[g.ProjectID])

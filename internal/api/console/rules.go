@@ -29,7 +29,7 @@ type ruleForm struct {
 	// type and criteria are joined by AND, so the rule names it once.
 	TypeID string
 	Rows   []criterionRow
-	Grants   map[string]bool // "<context>.<action>"
+	Grants map[string]bool // "<context>.<action>"
 }
 
 func formOfRule(r domain.Rule) ruleForm {
@@ -285,34 +285,48 @@ type folderNode struct {
 }
 
 // folderTree walks the visible tree depth first, up to max folders, so a
-// huge tree cannot make a page without end.
+// huge tree cannot make a page without end; folderTreeUpTo also says
+// whether folders were left out, so that the page can say so.
 func (c *Console) folderTree(r *http.Request, s *session, max int) ([]folderNode, error) {
+	out, _, err := c.folderTreeUpTo(r, s, max)
+	return out, err
+}
+
+func (c *Console) folderTreeUpTo(r *http.Request, s *session, max int) ([]folderNode, bool, error) {
 	types, _ := c.svc.ListFolderTypes(r.Context(), s.Caller())
 	tn := map[string]string{}
 	for _, t := range types {
 		tn[t.ID] = t.Name
 	}
 	var out []folderNode
+	more := false
 	var walk func(parent string, depth int) error
 	walk = func(parent string, depth int) error {
-		page, err := c.svc.ListFolders(r.Context(), s.Caller(), parent, store.ListQuery{Sort: "name", Limit: 1000})
-		if err != nil {
-			return err
-		}
-		for _, f := range page.Items {
-			if len(out) >= max {
-				return nil
+		cur := ""
+		for {
+			page, err := c.svc.ListFolders(r.Context(), s.Caller(), parent, store.ListQuery{Sort: "name", Cursor: cur, Limit: 1000})
+			if err != nil {
+				return err
 			}
-			out = append(out, folderNode{Folder: f, Depth: depth, TypeName: tn[f.TypeID]})
-			if depth < 20 {
-				if err := walk(f.ID, depth+1); err != nil {
-					return err
+			for _, f := range page.Items {
+				if len(out) >= max {
+					more = true
+					return nil
+				}
+				out = append(out, folderNode{Folder: f, Depth: depth, TypeName: tn[f.TypeID]})
+				if depth < 20 {
+					if err := walk(f.ID, depth+1); err != nil {
+						return err
+					}
 				}
 			}
+			if cur = page.Next; cur == "" {
+				return nil
+			}
 		}
-		return nil
 	}
-	return out, walk("", 0)
+	err := walk("", 0)
+	return out, more, err
 }
 
 func (c *Console) fillFolders(r *http.Request, s *session, e *editor) error {
