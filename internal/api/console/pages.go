@@ -3,8 +3,8 @@ package console
 import (
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
