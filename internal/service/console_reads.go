@@ -347,3 +347,41 @@ func matchesUser(u *domain.User, search string, usernameOnly bool) bool {
 	}
 	return false
 }
+
+// UserGroup is one group of a user, with the membership (its expiry).
+type UserGroup struct {
+	Group      domain.Group      `json:"group"`
+	Membership domain.Membership `json:"membership"`
+}
+
+// UserGroups lists the groups a user is in, ended memberships too (R6),
+// sorted by group name, for the user's page: the user must be visible to
+// the caller, and only the groups the caller may see are listed (R21).
+func (s *Service) UserGroups(ctx context.Context, c Caller, userID string) ([]UserGroup, error) {
+	const op = "service.UserGroups"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.loadUser(ctx, s.st, p, op, userID); err != nil {
+		return nil, domain.E(op, err)
+	}
+	ms, err := s.st.ListUserMemberships(ctx, userID)
+	if err != nil {
+		return nil, domain.E(op, err)
+	}
+	out := make([]UserGroup, 0, len(ms))
+	for _, m := range ms {
+		g, err := s.st.GetGroup(ctx, m.GroupID)
+		if err != nil {
+			return nil, domain.E(op, err)
+		}
+		if p.mayViewGroup(&g) {
+			out = append(out, UserGroup{Group: g, Membership: m})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return domain.NameKey(out[i].Group.Name) < domain.NameKey(out[j].Group.Name)
+	})
+	return out, nil
+}

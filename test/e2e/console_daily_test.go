@@ -46,6 +46,19 @@ func (b *uiBrowser) noInternalWords() {
 	}
 }
 
+// tabTo presses Tab until the element with the id has the focus, as a
+// keyboard user would; it fails if the element cannot be reached.
+func (b *uiBrowser) tabTo(id string) {
+	b.t.Helper()
+	for i := 0; i < 200; i++ {
+		if b.js(`document.activeElement && document.activeElement.id === ` + jsQuote(id)) {
+			return
+		}
+		b.do(chromedp.KeyEvent("\t"))
+	}
+	b.t.Fatalf("%s cannot be reached with Tab on %s", id, b.location())
+}
+
 // str evaluates a string expression in the page.
 func (b *uiBrowser) str(expr string) string {
 	b.t.Helper()
@@ -282,6 +295,42 @@ func TestConsoleDailyWork(t *testing.T) {
 		b.click("#confirm")
 		b.submit("#confirm-remove", "Help desk removed")
 		b.wantFlash("removed from")
+	})
+
+	// The user's page: groups with expiry, project roles, effective access.
+	t.Run("UserPage", func(t *testing.T) {
+		b.t = t
+		b.open("/admin/users/"+b.userID("aiko.rossi"), "aiko.rossi's page")
+		b.wantText("#user-groups", "Research assistants")
+		b.wantText("#access-projects", "Lung CT screening", "Research assistants", "Viewer")
+		b.fill("#add-group-name", "help desk")
+		b.fill("#add-group-expires", "2099-06-30")
+		b.submit("#add-group-button", "added to Help desk")
+		b.wantFlash("Added to “Help desk”.")
+		b.wantText("#user-groups", "Help desk", "until 2099-06-30")
+		b.submit(`button[aria-label="Remove from Help desk"]`, "removed from Help desk")
+		b.wantFlash("Removed")
+		b.choose(byID("role-Liver MR"), "Editor")
+		b.submit("#save-user-rights", "Editor in Liver MR")
+		b.wantFlash("1 project changed")
+		if !b.checked(byID("u-Liver MR-project.write")) {
+			t.Error("the Editor role's rights are not shown in Liver MR")
+		}
+		b.wantText("#access-projects", "Liver MR")
+		b.noInternalWords()
+	})
+
+	// One story by keyboard alone: add a system group to a project.
+	t.Run("KeyboardOnly", func(t *testing.T) {
+		b.t = t
+		b.open("/admin/projects/"+demoLungCT+"/groups", "keyboard: Lung CT groups")
+		b.tabTo("gq")
+		b.loads("keyboard: search", chromedp.KeyEvent("Help desk\r"))
+		b.tabTo("import-Help desk")
+		b.do(chromedp.KeyEvent(" "))
+		b.tabTo("import")
+		b.loads("keyboard: added", chromedp.KeyEvent("\r"))
+		b.wantFlash("“Help desk” added.")
 	})
 
 	// A project moderator lands on their projects and works there.

@@ -604,9 +604,9 @@ func (c *Console) groupRemove(w http.ResponseWriter, r *http.Request, s *session
 		for _, p := range ids {
 			chosen = append(chosen, service.ProjectRef{ID: p, Name: names[p]})
 		}
-		members, _ := c.svc.ListMembers(r.Context(), s.Caller(), id, service.MemberQuery{Limit: 1000})
+		n, _ := c.svc.GroupMemberCounts(r.Context(), s.Caller(), id)
 		c.render(w, r, s, http.StatusOK, "group_remove", "Remove "+g.Name, "groups", map[string]any{
-			"Group": g, "Projects": chosen, "Members": members.Items})
+			"Group": g, "Projects": chosen, "Members": n.Active + n.Expired})
 		return
 	}
 	res, err := c.svc.RemoveGroupFromProjects(r.Context(), s.Caller(), id, ids, true)

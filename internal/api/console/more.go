@@ -8,7 +8,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The user page, project deletion, and the folder and folder type
@@ -24,6 +23,7 @@ func (c *Console) moreRoutes() {
 	m.HandleFunc("POST /admin/users/{id}/role", c.signedIn(c.userRole))
 	m.HandleFunc("POST /admin/users/{id}/password", c.signedIn(c.userPassword))
 	m.HandleFunc("POST /admin/users/{id}/projects", c.signedIn(c.userProjects))
+	m.HandleFunc("POST /admin/users/{id}/groups", c.signedIn(c.userGroups))
 	m.HandleFunc("GET /admin/users/{id}/delete", c.signedIn(c.userDeletePage))
 	m.HandleFunc("POST /admin/users/{id}/delete", c.signedIn(c.userDelete))
 	m.HandleFunc("POST /admin/projects/{id}/delete", c.signedIn(c.projectDelete))
@@ -41,12 +41,8 @@ func userURL(id string) string { return "/admin/users/" + url.PathEscape(id) }
 
 // userProjectRow is one project of the user's individual rights matrix.
 type userProjectRow struct {
-	ID, Name string
-	Mode     domain.MembershipMode
-	Keys     map[string]bool
-	Member   bool // holds an individual grant row there
-	RoleName string
-	Editable bool
+	projectRow
+	Member bool // holds an individual grant row there
 }
 
 func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -60,15 +56,10 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		s.Error = message(err)
 	}
+	sysRoles, _ := c.svc.RolesOfScope(r.Context(), s.Caller(), domain.ScopeSystem, "")
 	roleNames := map[string]string{}
-	var sysRoles []domain.Role
-	if rp, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Limit: 1000}); err == nil {
-		for _, ro := range rp.Items {
-			roleNames[ro.ID] = ro.Name
-			if ro.Scope == domain.ScopeSystem {
-				sysRoles = append(sysRoles, ro)
-			}
-		}
+	for _, ro := range sysRoles {
+		roleNames[ro.ID] = ro.Name
 	}
 	byProject := map[string]domain.ProjectGrant{}
 	for _, g := range grants {
@@ -88,15 +79,18 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *session) {
 	var rows []userProjectRow
 	for _, p := range projects {
 		g, member := byProject[p.ID]
-		rows = append(rows, userProjectRow{ID: p.ID, Name: p.Name, Mode: p.MembershipMode, Keys: setOf(g.Permissions), Member: member,
-			RoleName: roleNames[g.RoleID], Editable: s.Can(domain.PermUsersEdit) || c.onProject(s, p.ID)[domain.PermProjectModerate]})
+		editable := s.Can(domain.PermUsersEdit) || c.onProject(s, p.ID)[domain.PermProjectModerate]
+		rows = append(rows, userProjectRow{projectRow: rowOf(p, g, c.projectRoles(r, s, p.ID), editable), Member: member})
 	}
 	anyEditable := slices.ContainsFunc(rows, func(r userProjectRow) bool { return r.Editable })
-	c.render(w, r, s, http.StatusOK, "user", "User "+u.Username, "users", map[string]any{
+	data := map[string]any{
 		"User": u, "Roles": sysRoles, "RoleName": roleNames[u.SystemRoleID], "Rows": rows, "Cols": projectCols(),
 		"CanEdit": canEdit, "CanDelete": canDelete, "Self": u.ID == s.ID.UserID,
 		"CanRights": anyEditable, "Why": why, "Local": u.Source == domain.SourceLocal,
-	})
+	}
+	c.fillUserGroups(r, s, u, data)
+	c.fillAccess(r, s, u, data)
+	c.render(w, r, s, http.StatusOK, "user", "User "+u.Username, "users", data)
 }
 
 func (c *Console) userProfile(w http.ResponseWriter, r *http.Request, s *session) {
@@ -167,8 +161,8 @@ func (c *Console) userProjects(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	changed := 0
 	for _, pid := range f["row"] {
-		keys := projectKeys(f["p."+pid])
-		member := f.Get("member."+pid) == "on" || len(keys) > 0
+		keys, role := projectKeys(f["p."+pid]), f.Get("role."+pid)
+		member := f.Get("member."+pid) == "on" || len(keys) > 0 || role != ""
 		g, had := old[pid]
 		switch {
 		case had && !member:
@@ -177,8 +171,8 @@ func (c *Console) userProjects(w http.ResponseWriter, r *http.Request, s *sessio
 				return
 			}
 			changed++
-		case member && (!had || !sameSet(keys, g.Permissions)):
-			if _, err := c.svc.SetUserProjectRights(r.Context(), s.Caller(), id, pid, g.RoleID, keys); err != nil {
+		case member && (!had || !sameSet(keys, g.Permissions) || role != g.RoleID):
+			if _, err := c.svc.SetUserProjectRights(r.Context(), s.Caller(), id, pid, role, keys); err != nil {
 				failed(w, r, back, err)
 				return
 			}
@@ -232,32 +226,18 @@ func (c *Console) projectDeletePage(w http.ResponseWriter, r *http.Request, s *s
 		c.render(w, r, s, http.StatusNotFound, "denied", "Project", "projects", message(err))
 		return
 	}
-	var groups []string
-	own := map[string]bool{}
-	if gp, err := c.svc.ListGroups(r.Context(), s.Caller(), store.ListQuery{Scope: domain.ScopeProject, ProjectID: p.ID, Sort: "name", Limit: 1000}); err == nil {
-		for _, g := range gp.Items {
-			if g.Scope == domain.ScopeProject && g.ProjectID == p.ID {
-				groups = append(groups, g.Name)
-				own[g.ID] = true
-			}
+	var groups, sysGroups []string
+	users := 0
+	pgs, gerr := c.svc.ProjectGroups(r.Context(), s.Caller(), p.ID)
+	for _, pg := range pgs {
+		if pg.Group.Scope == domain.ScopeProject {
+			groups = append(groups, pg.Group.Name)
+		} else {
+			sysGroups = append(sysGroups, pg.Group.Name)
 		}
 	}
-	// The grants: system groups present in the project (they stay, without
-	// it) and users' individual rights there.
-	users := 0
-	var sysGroups []string
-	grants, gerr := c.svc.ListProjectGrants(r.Context(), s.Caller(), p.ID)
-	for _, g := range grants {
-		switch {
-		case g.SubjectKind == domain.SubjectUser:
-			users++
-		case !own[g.SubjectID]:
-			name := "a group you cannot see"
-			if gr, err := c.svc.GetGroup(r.Context(), s.Caller(), g.SubjectID); err == nil {
-				name = gr.Name
-			}
-			sysGroups = append(sysGroups, name)
-		}
+	if gerr == nil {
+		_, users, gerr = c.svc.ProjectMembers(r.Context(), s.Caller(), p.ID, service.ProjectMemberQuery{Limit: 1})
 	}
 	slices.Sort(sysGroups)
 	c.render(w, r, s, http.StatusOK, "project_delete", "Delete project "+p.Name, "projects", map[string]any{
@@ -335,20 +315,17 @@ func (c *Console) folderDeletePage(w http.ResponseWriter, r *http.Request, s *se
 	}
 	// The subtree: the folder and its descendants, from the visible tree
 	// (depth first, so the descendants follow the folder).
-	tree, _ := c.folderTree(r, s, 1000)
-	var sub []folderNode
-	if i := slices.IndexFunc(tree, func(n folderNode) bool { return n.ID == f.ID }); i >= 0 {
-		d := tree[i].Depth
-		for j, n := range tree[i:] {
-			if j > 0 && n.Depth <= d {
-				break
-			}
-			n.Depth -= d
-			sub = append(sub, n)
-		}
+	below, more, _ := c.subtree(r, s, f.ID, 2000)
+	sub := []folderNode{{Folder: f}}
+	if t, err := c.svc.GetFolderType(r.Context(), s.Caller(), f.TypeID); err == nil {
+		sub[0].TypeName = t.Name
+	}
+	for _, n := range below {
+		n.Depth++
+		sub = append(sub, n)
 	}
 	c.render(w, r, s, http.StatusOK, "folder_delete", "Delete folder "+f.Name, "folders", map[string]any{
-		"Folder": f, "Subtree": sub, "CanEdit": s.Can(domain.PermFilesAdmin),
+		"Folder": f, "Subtree": sub, "MoreFolders": more, "CanEdit": s.Can(domain.PermFilesAdmin),
 	})
 }
 

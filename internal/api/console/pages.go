@@ -93,13 +93,15 @@ func (c *Console) userStatus(w http.ResponseWriter, r *http.Request, s *session)
 // roles
 
 func (c *Console) roleList(w http.ResponseWriter, r *http.Request, s *session) {
-	page, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Limit: 1000})
+	q := r.URL.Query()
+	page, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
 	if err != nil {
 		c.render(w, r, s, http.StatusForbidden, "denied", "Roles", "roles", message(err))
 		return
 	}
 	c.render(w, r, s, http.StatusOK, "roles", "Roles", "roles", map[string]any{
 		"Roles": page.Items, "CanEdit": s.Can(domain.PermRolesEdit), "CanDelete": s.Can(domain.PermRolesDelete),
+		"Pager": pagerOf("/admin/roles", q, nil, page.Next),
 	})
 }
 
@@ -194,7 +196,7 @@ func (c *Console) projectUpdate(w http.ResponseWriter, r *http.Request, s *sessi
 // folders
 
 func (c *Console) folderPage(w http.ResponseWriter, r *http.Request, s *session) {
-	tree, err := c.folderTree(r, s, 1000)
+	tree, more, err := c.folderTreeUpTo(r, s, 2000)
 	types, terr := c.svc.ListFolderTypes(r.Context(), s.Caller())
 	if err == nil {
 		err = terr
@@ -204,7 +206,7 @@ func (c *Console) folderPage(w http.ResponseWriter, r *http.Request, s *session)
 		s.Error = message(err)
 	}
 	c.render(w, r, s, http.StatusOK, "folders", "Folders", "folders", map[string]any{
-		"Tree": tree, "Types": types, "Projects": projects, "CanEdit": s.Can(domain.PermFilesAdmin),
+		"Tree": tree, "MoreFolders": more, "Types": types, "Projects": projects, "CanEdit": s.Can(domain.PermFilesAdmin),
 	})
 }
 

@@ -293,6 +293,11 @@ func (c *Console) folderTree(r *http.Request, s *session, max int) ([]folderNode
 }
 
 func (c *Console) folderTreeUpTo(r *http.Request, s *session, max int) ([]folderNode, bool, error) {
+	return c.subtree(r, s, "", max)
+}
+
+// subtree walks the folders below root ("" for the whole tree).
+func (c *Console) subtree(r *http.Request, s *session, root string, max int) ([]folderNode, bool, error) {
 	types, _ := c.svc.ListFolderTypes(r.Context(), s.Caller())
 	tn := map[string]string{}
 	for _, t := range types {
@@ -325,15 +330,16 @@ func (c *Console) folderTreeUpTo(r *http.Request, s *session, max int) ([]folder
 			}
 		}
 	}
-	err := walk("", 0)
+	err := walk(root, 0)
 	return out, more, err
 }
 
 func (c *Console) fillFolders(r *http.Request, s *session, e *editor) error {
-	tree, err := c.folderTree(r, s, 500)
+	tree, more, err := c.folderTreeUpTo(r, s, 2000)
 	if err != nil {
 		return err
 	}
+	e.Extra["MoreFolders"] = more
 	levels, err := c.svc.ListFolderLevels(r.Context(), s.Caller(), "", e.Group.ID)
 	if err != nil {
 		return err
