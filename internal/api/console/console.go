@@ -53,8 +53,9 @@ type Options struct {
 	Log *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
-	// PageSize is the number of rows of a page of the users list and of
-	// a group's member list; it defaults to 1000 (the store's maximum).
+	// PageSize is the number of rows of a page of every list (users,
+	// groups, members, projects, pickers); it defaults to 100, and is at
+	// most 1000 (the store's maximum).
 	PageSize int
 	// SecureCookies marks the console's own cookies Secure even on plain
 	// HTTP requests: behind a proxy that terminates TLS.
@@ -91,9 +92,10 @@ func New(svc *service.Service, a *authn.Authenticator, auth *httpauth.Auth, o Op
 	}
 	c.pageSize = o.PageSize
 	c.secureCookies = o.SecureCookies
-	if c.pageSize <= 0 || c.pageSize > 1000 {
-		c.pageSize = 1000
+	if c.pageSize <= 0 {
+		c.pageSize = 100
 	}
+	c.pageSize = min(c.pageSize, 1000)
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
