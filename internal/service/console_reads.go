@@ -1,6 +1,7 @@
 package service
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -252,13 +253,13 @@ func (s *Service) ImportableGroups(ctx context.Context, c Caller, projectID stri
 }
 
 // ProjectMember is one member of a project: a user with a grant row of
-// their own there (MODEL.md §3: joining through a group present in the
-// project gives the user such a row, possibly empty, R24), and in an
-// exclusive project the group they are in there (R23).
+// their own there, or in a group present in it (R24), with the groups
+// through which they are; in an exclusive project that is one group at
+// most, whose rights replace their own (R23).
 type ProjectMember struct {
-	User         domain.User         `json:"user"`
-	Grant        domain.ProjectGrant `json:"grant"`
-	CurrentGroup string              `json:"current_group,omitempty"`
+	User   domain.User         `json:"user"`
+	Grant  domain.ProjectGrant `json:"grant"` // empty when they have no row of their own
+	Groups []string            `json:"groups,omitempty"`
 }
 
 // ProjectMemberQuery selects a page of a project's members: searched by
@@ -275,37 +276,31 @@ type ProjectMemberQuery struct {
 
 // ProjectMembers lists a page of a project's members and how many match,
 // for the console's project page: users.view, or project.moderate on the
-// project (R21).
+// project (R21). Ended memberships (R6) do not make a member.
 func (s *Service) ProjectMembers(ctx context.Context, c Caller, projectID string, q ProjectMemberQuery) ([]ProjectMember, int, error) {
 	const op = "service.ProjectMembers"
 	p, err := s.reader(op, c)
 	if err != nil {
 		return nil, 0, err
 	}
-	pr, err := s.loadProject(ctx, s.st, p, op, projectID)
-	if err != nil {
+	if _, err := s.loadProject(ctx, s.st, p, op, projectID); err != nil {
 		return nil, 0, domain.E(op, err)
 	}
 	if !p.has(domain.PermUsersView) && !p.moderates(projectID) {
 		return nil, 0, forbidden(op, "missing permission %s, or %s on the project", domain.PermUsersView, domain.PermProjectModerate)
 	}
-	grants, err := s.st.ListProjectGrants(ctx, store.GrantFilter{ProjectID: projectID, SubjectKind: domain.SubjectUser})
+	byUser, err := s.projectMemberSet(ctx, projectID)
 	if err != nil {
 		return nil, 0, domain.E(op, err)
 	}
-	rows := make([]ProjectMember, 0, len(grants))
-	for _, g := range grants {
-		u, err := s.st.GetUser(ctx, g.SubjectID)
-		if err != nil {
-			return nil, 0, domain.E(op, err)
+	rows := make([]ProjectMember, 0, len(byUser))
+	for _, m := range byUser {
+		if q.Search == "" || matchesUser(&m.User, q.Search, q.UsernameOnly) {
+			m.User.PasswordHash = ""
+			rows = append(rows, *m)
 		}
-		u.PasswordHash = ""
-		if q.Search != "" && !matchesUser(&u, q.Search, q.UsernameOnly) {
-			continue
-		}
-		rows = append(rows, ProjectMember{User: u, Grant: g})
 	}
-	sort.SliceStable(rows, func(i, j int) bool {
+	sort.Slice(rows, func(i, j int) bool {
 		a, b := domain.NameKey(rows[i].User.Username), domain.NameKey(rows[j].User.Username)
 		if q.Desc {
 			return a > b
@@ -316,20 +311,66 @@ func (s *Service) ProjectMembers(ctx context.Context, c Caller, projectID string
 	if q.Limit <= 0 || q.Limit > 1000 {
 		q.Limit = 100
 	}
-	rows = rows[min(max(q.Offset, 0), total):min(max(q.Offset, 0)+q.Limit, total)]
-	if pr.MembershipMode == domain.ModeExclusive {
-		now := s.now()
-		for i := range rows {
-			gs, err := exclusiveGroups(ctx, s.st, rows[i].User.ID, projectID, now)
-			if err != nil {
-				return nil, 0, domain.E(op, err)
-			}
-			if len(gs) > 0 {
-				rows[i].CurrentGroup = gs[0].Name
-			}
+	off := min(max(q.Offset, 0), total)
+	return rows[off:min(off+q.Limit, total)], total, nil
+}
+
+// projectMemberSet gathers a project's members: the users with a row of
+// their own, and the active members of every group present.
+func (s *Service) projectMemberSet(ctx context.Context, projectID string) (map[string]*ProjectMember, error) {
+	grants, err := s.st.ListProjectGrants(ctx, store.GrantFilter{ProjectID: projectID})
+	if err != nil {
+		return nil, err
+	}
+	byUser := map[string]*ProjectMember{}
+	var groups []string
+	for _, g := range grants {
+		if g.SubjectKind == domain.SubjectGroup {
+			groups = append(groups, g.SubjectID)
+			continue
+		}
+		u, err := s.st.GetUser(ctx, g.SubjectID)
+		if err != nil {
+			return nil, err
+		}
+		byUser[u.ID] = &ProjectMember{User: u, Grant: g}
+	}
+	own, err := collect(ctx, func(cur string) (store.Page[domain.Group], error) {
+		return s.st.ListGroups(ctx, store.ListQuery{Scope: domain.ScopeProject, ProjectID: projectID, Cursor: cur, Limit: 1000})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range own {
+		if !slices.Contains(groups, g.ID) {
+			groups = append(groups, g.ID)
 		}
 	}
-	return rows, total, nil
+	now := s.now()
+	for _, gid := range groups {
+		g, err := s.st.GetGroup(ctx, gid)
+		if err != nil {
+			return nil, err
+		}
+		members, err := collect(ctx, func(cur string) (store.Page[store.Member], error) {
+			return s.st.ListMembers(ctx, gid, store.ListQuery{Sort: "created_at", Cursor: cur, Limit: 1000})
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range members {
+			if !m.Membership.ActiveAt(now) {
+				continue
+			}
+			pm, ok := byUser[m.User.ID]
+			if !ok {
+				pm = &ProjectMember{User: m.User}
+				byUser[m.User.ID] = pm
+			}
+			pm.Groups = append(pm.Groups, g.Name)
+		}
+	}
+	return byUser, nil
 }
 
 // matchesUser reports whether a search matches a user's username, name

@@ -192,7 +192,7 @@ func TestConsoleStories(t *testing.T) {
 			t.Error("write without read in the matrix")
 		}
 		b.submit("#save-rights", "project rights saved")
-		b.wantFlash("Project rights saved.")
+		b.wantFlash("Project rights saved (1 project changed).")
 		if !b.checked(`[id="p-Trial B-project.write"]`) {
 			t.Error("Trial B write was not saved")
 		}
@@ -245,7 +245,7 @@ func TestConsoleStories(t *testing.T) {
 			t.Error("keep users is not the default (R26)")
 		}
 		b.submit("#confirm-delete", "Site team deleted")
-		b.wantFlash("Group deleted.", "stay in Trial A without access")
+		b.wantFlash("Group “Site team” deleted.", "stay in Trial A without access")
 		if strings.Contains(b.text("#groups"), "Site team") {
 			t.Error("Site team is still listed")
 		}

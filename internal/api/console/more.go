@@ -237,7 +237,13 @@ func (c *Console) projectDeletePage(w http.ResponseWriter, r *http.Request, s *s
 		}
 	}
 	if gerr == nil {
-		_, users, gerr = c.svc.ProjectMembers(r.Context(), s.Caller(), p.ID, service.ProjectMemberQuery{Limit: 1})
+		var grants []domain.ProjectGrant
+		grants, gerr = c.svc.ListProjectGrants(r.Context(), s.Caller(), p.ID)
+		for _, g := range grants {
+			if g.SubjectKind == domain.SubjectUser {
+				users++
+			}
+		}
 	}
 	slices.Sort(sysGroups)
 	c.render(w, r, s, http.StatusOK, "project_delete", "Delete project "+p.Name, "projects", map[string]any{
@@ -282,10 +288,54 @@ func (c *Console) folderEditor(w http.ResponseWriter, r *http.Request, s *sessio
 	for _, p := range t.Properties {
 		props = append(props, propField{p, f.Properties[p]})
 	}
-	tree, _ := c.folderTree(r, s, 1000)
+	tree, more, _ := c.folderTreeUpTo(r, s, 2000)
 	c.render(w, r, s, http.StatusOK, "folder", "Folder "+f.Name, "folders", map[string]any{
-		"Folder": f, "Type": t, "Props": props, "Tree": tree, "CanEdit": s.Can(domain.PermFilesAdmin),
+		"Folder": f, "Type": t, "Props": props, "Tree": tree, "MoreFolders": more, "CanEdit": s.Can(domain.PermFilesAdmin),
+		"Levels": c.levelsHere(r, s, f),
 	})
+}
+
+// levelHere is one group's level on a folder: set on it, or inherited
+// from the nearest folder above with an entry for that group (R15).
+type levelHere struct {
+	GroupID, GroupName, Level, From string
+}
+
+// levelsHere walks from the folder up to its root and keeps, per group,
+// the nearest level (nil when the caller may not list levels).
+func (c *Console) levelsHere(r *http.Request, s *session, f domain.Folder) []levelHere {
+	var out []levelHere
+	seen := map[string]bool{}
+	for cur, hops := f, 0; hops < 64; hops++ {
+		ls, err := c.svc.ListFolderLevels(r.Context(), s.Caller(), cur.ID, "")
+		if err != nil {
+			return nil
+		}
+		for _, l := range ls {
+			if seen[l.GroupID] {
+				continue
+			}
+			seen[l.GroupID] = true
+			lh := levelHere{GroupID: l.GroupID, Level: l.Level.String(), GroupName: "a group you cannot see"}
+			if g, err := c.svc.GetGroup(r.Context(), s.Caller(), l.GroupID); err == nil {
+				lh.GroupName = g.Name
+			}
+			if cur.ID != f.ID {
+				lh.From = cur.Name
+			}
+			out = append(out, lh)
+		}
+		if cur.ParentID == "" {
+			break
+		}
+		if cur, err = c.svc.GetFolder(r.Context(), s.Caller(), cur.ParentID); err != nil {
+			break
+		}
+	}
+	slices.SortFunc(out, func(a, b levelHere) int {
+		return strings.Compare(strings.ToLower(a.GroupName), strings.ToLower(b.GroupName))
+	})
+	return out
 }
 
 func (c *Console) folderSave(w http.ResponseWriter, r *http.Request, s *session) {

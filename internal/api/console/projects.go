@@ -223,12 +223,6 @@ func (c *Console) projectRemoveGroups(w http.ResponseWriter, r *http.Request, s 
 	done(w, r, back, plural(len(ids), "group")+" removed from “"+p.Name+"”; "+plural(left, "member")+" left the project with them.")
 }
 
-// projectMemberRow is one member of the project page's member list.
-type projectMemberRow struct {
-	service.ProjectMember
-	Row projectRow
-}
-
 func (c *Console) fillProjectMembers(r *http.Request, s *session, pp *projectPage) error {
 	q := r.URL.Query()
 	off, _ := strconv.Atoi(q.Get("offset"))
@@ -243,9 +237,12 @@ func (c *Console) fillProjectMembers(r *http.Request, s *session, pp *projectPag
 	editable := pp.Moderates || s.Can(domain.PermUsersEdit)
 	var mrows []projectRow
 	for _, m := range rows {
-		row := rowOf(pp.Project, m.Grant, roles, editable && m.CurrentGroup == "")
+		// In an exclusive project a member of one of its groups holds that
+		// group's rights instead of their own, which are refused (R23).
+		exclusiveMember := pp.Project.MembershipMode == domain.ModeExclusive && len(m.Groups) > 0
+		row := rowOf(pp.Project, m.Grant, roles, editable && !exclusiveMember)
 		row.ID, row.Name, row.Href = m.User.ID, m.User.Username, userURL(m.User.ID)
-		row.Note = m.CurrentGroup
+		row.Note = strings.Join(m.Groups, ", ")
 		mrows = append(mrows, row)
 	}
 	base := projectURL(pp.Project.ID, "members")
@@ -263,13 +260,14 @@ func (c *Console) fillProjectMembers(r *http.Request, s *session, pp *projectPag
 	return nil
 }
 
-// noteHead names the matrix's note column: in an exclusive project, the
-// group each member is in there (R23).
+// noteHead names the matrix's note column: the groups through which
+// each member is in the project; in an exclusive project, the one group
+// each member is in there (R23).
 func noteHead(p domain.Project) string {
 	if p.MembershipMode == domain.ModeExclusive {
 		return "Current group"
 	}
-	return ""
+	return "Through groups"
 }
 
 // projectSaveMembers saves the members' individual rights, and adds a

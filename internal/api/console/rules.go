@@ -284,14 +284,9 @@ type folderNode struct {
 	From      string // the ancestor's name it is inherited from
 }
 
-// folderTree walks the visible tree depth first, up to max folders, so a
-// huge tree cannot make a page without end; folderTreeUpTo also says
-// whether folders were left out, so that the page can say so.
-func (c *Console) folderTree(r *http.Request, s *session, max int) ([]folderNode, error) {
-	out, _, err := c.folderTreeUpTo(r, s, max)
-	return out, err
-}
-
+// folderTreeUpTo walks the visible tree depth first, up to max folders,
+// so a huge tree cannot make a page without end, and says whether folders
+// were left out, so that the page can say so.
 func (c *Console) folderTreeUpTo(r *http.Request, s *session, max int) ([]folderNode, bool, error) {
 	return c.subtree(r, s, "", max)
 }
