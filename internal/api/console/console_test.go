@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 )
 
@@ -32,16 +33,31 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return envOn(t, openStore(t))
+}
+
+// openStore opens a bootstrapped SQLite database (the administrator's
+// password is pw-admin-123).
+func openStore(t *testing.T) store.Store {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{AdminPassword: "pw-admin-123", PasswordParams: &cheap, Log: quiet}); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// envOn serves the console over the service of a store.
+func envOn(t *testing.T, st store.Store) *env {
+	t.Helper()
+	ctx := context.Background()
 	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap})
 	if err != nil {
 		t.Fatal(err)

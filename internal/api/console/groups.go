@@ -514,8 +514,11 @@ func (c *Console) groupSaveProjects(w http.ResponseWriter, r *http.Request, s *s
 	// caller could not change is never read as unticked.
 	for _, pid := range f["row"] {
 		keys, role := projectKeys(f["p."+pid]), f.Get("role."+pid)
-		pg, had := old[pid]
-		if had && sameSet(keys, pg.Permissions) && role == pg.RoleID || !had && len(keys) == 0 && role == "" {
+		var was *domain.ProjectGrant
+		if pg, ok := old[pid]; ok {
+			was = &pg
+		}
+		if !grantChanged(was, keys, role) {
 			continue
 		}
 		if _, err := c.svc.SetGroupProjectRights(r.Context(), s.Caller(), id, pid, role, keys); err != nil {
@@ -529,6 +532,16 @@ func (c *Console) groupSaveProjects(w http.ResponseWriter, r *http.Request, s *s
 		return
 	}
 	done(w, r, back, "Project rights saved ("+plural(changed, "project")+" changed).")
+}
+
+// grantChanged reports whether a matrix row's boxes and role differ from
+// the grant row it was drawn from (nil: none; then an empty row is no
+// change).
+func grantChanged(was *domain.ProjectGrant, keys []string, role string) bool {
+	if was == nil {
+		return len(keys) > 0 || role != ""
+	}
+	return !sameSet(keys, was.Permissions) || role != was.RoleID
 }
 
 // projectKeys applies R9's requirement in the browser's favour: a right

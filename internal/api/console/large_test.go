@@ -3,20 +3,13 @@ package console
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/authn"
-	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 )
 
 // The console on a large directory: every page is paged and searched by
@@ -42,34 +35,13 @@ func TestConsoleLarge(t *testing.T) {
 	if os.Getenv("GATEHOUSE_CONSOLE_LARGE") != "1" || testing.Short() {
 		t.Skip("set GATEHOUSE_CONSOLE_LARGE=1 to draw the console over 100,000 users (minutes)")
 	}
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "large.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{AdminPassword: "pw-admin-123", PasswordParams: &cheap, Log: quiet}); err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	start := time.Now()
 	ids := writeLarge(t, st)
 	t.Logf("wrote %d users, %d groups, %d memberships and %d projects in %v", lgUsers, lgGroups, lgUsers*lgPerUser, lgProjects, time.Since(start).Round(time.Second))
 	start = time.Now()
-	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := envOn(t, st)
 	t.Logf("service (engine snapshot) loaded in %v", time.Since(start).Round(time.Millisecond))
-	a, err := authn.New(st, authn.Options{PasswordParams: &cheap, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(svc, a, httpauth.New(a, httpauth.Options{AnonymousOnStaleCookie: true}), Options{Log: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{h: c, svc: svc}
 	ck := e.signIn(t)
 	g, p, u := ids.group, ids.project, ids.user
 	for _, path := range []string{

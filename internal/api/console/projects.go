@@ -143,8 +143,7 @@ func (c *Console) projectSaveGroups(w http.ResponseWriter, r *http.Request, s *s
 			continue
 		}
 		keys, role := projectKeys(f["p."+gid]), f.Get("role."+gid)
-		had := pg.Grant != nil
-		if had && sameSet(keys, pg.Grant.Permissions) && role == pg.Grant.RoleID || !had && len(keys) == 0 && role == "" {
+		if !grantChanged(pg.Grant, keys, role) {
 			continue
 		}
 		if _, err := c.svc.SetGroupProjectRights(r.Context(), s.Caller(), gid, pid, role, keys); err != nil {
