@@ -283,6 +283,18 @@ func TestConsoleDailyWork(t *testing.T) {
 		if !b.checked("#mode-exclusive") {
 			t.Error("the exclusive mode is not shown")
 		}
+		// Members through groups and with rights of their own.
+		b.open("/admin/projects/"+demoLungCT+"/members?q=aiko.rossi", "Lung CT members, searched")
+		b.wantText("#projects-matrix", "aiko.rossi", "Research assistants")
+		b.fill("#new-username", "user")
+		b.choose("#new-role", "Viewer")
+		b.submit("#add-member-button", "user added to Lung CT")
+		b.wantFlash("“user” is now a member")
+		b.fill("#member-search", "user")
+		b.submit("#search", "Lung CT members: user")
+		if v, _ := b.value(byID("role-user")); v == "" {
+			t.Error("the new member's Viewer role is not shown")
+		}
 		b.open("/admin/projects/"+demoLungCT+"/groups", "Lung CT groups")
 		b.fill("#gq", "Help")
 		b.submit("#group-search", "system groups searched")

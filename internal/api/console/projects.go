@@ -249,6 +249,7 @@ func (c *Console) fillProjectMembers(r *http.Request, s *session, pp *projectPag
 	if desc {
 		order = ""
 	}
+	pp.Extra["Roles"] = roles
 	pp.Extra["SortHref"] = base + queryOf("q", q.Get("q"), "order", order)
 	pp.Extra["Desc"] = desc
 	pp.Extra["Total"] = total
