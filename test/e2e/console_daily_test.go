@@ -182,6 +182,23 @@ func TestConsoleDailyWork(t *testing.T) {
 		b.noInternalWords()
 	})
 
+	// Ticks on one page of the user list survive going to the next page
+	// and sorting, and are saved together.
+	t.Run("SelectionsSurvivePaging", func(t *testing.T) {
+		b.t = t
+		pick := `(() => { const b = [...document.querySelectorAll('#members input[type=checkbox][name="member"]')].find(b => !b.checked && !b.disabled); b.click(); return b.id.slice(2); })()`
+		b.open("/admin/groups/"+b.groupID("Help desk")+"/members?view=all", "Help desk, all users, page 1")
+		first := b.str(pick)
+		b.submit("#page-next", "page 2")
+		second := b.str(pick)
+		b.wantText("#pending", "1 change on other pages")
+		b.submit("#sort-username", "sorted again")
+		b.submit("#save-members", "both saved")
+		b.wantFlash("2 users added.")
+		b.submit("#view-members", "Help desk members")
+		b.wantText("#members", first, second)
+	})
+
 	// Defect 6: the create form comes first; disabling asks first and
 	// keeps the search.
 	t.Run("D6_Users", func(t *testing.T) {

@@ -2,9 +2,11 @@
 // mounted at "/": sign-in, the groups screens of the five reference
 // products (group list, the group editor's General, Privileges, Projects,
 // Rules, Folder permissions and Members tabs, the delete dialogs), users
-// and a user's page, roles, projects (and deleting one), folders with the
-// folder and folder type editors, the audit log, the access explorer and
-// the personal preferences.
+// and a user's page (groups, roles, rights, effective access), roles,
+// projects and a project's page (groups, members, settings), folders with
+// the folder and folder type editors, the audit log, the access explorer
+// and the personal preferences. Every list is paged and searched by the
+// store.
 //
 // It is plain html/template over the service layer, with the signed-in
 // user as the caller: the console can never do more than the REST API
@@ -15,7 +17,9 @@
 //
 // Templates and static files are embedded (no build step). Every page works
 // without JavaScript; console.js only adds conveniences (R8's auto-check
-// of "view", the rules matrix's "Check all", live R9 hints). Forms are
+// of "view", the rules matrix's "Check all", live R9 hints, the rule
+// editor's property lists filtered by type, member ticks kept across
+// pages). Forms are
 // protected against cross-site requests by net/http's
 // CrossOriginProtection (the Sec-Fetch-Site / Origin check), and the
 // session cookie is SameSite=Lax and HttpOnly (internal/authn/httpauth).
