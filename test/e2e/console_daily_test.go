@@ -349,6 +349,15 @@ func TestConsoleDailyWork(t *testing.T) {
 		b.noInternalWords()
 	})
 
+	// A folder's page says which groups hold which level there, and
+	// from where.
+	t.Run("FolderPage", func(t *testing.T) {
+		b.t = t
+		b.open("/admin/folders/"+demoAdminOnly, "Administration folder")
+		b.wantText("#folder-levels", "Normal Users", "None", "set here", "Administrators", "Delete folder", "inherited from Image library")
+		b.noInternalWords()
+	})
+
 	// One story by keyboard alone: add a system group to a project.
 	t.Run("KeyboardOnly", func(t *testing.T) {
 		b.t = t

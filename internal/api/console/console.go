@@ -5,8 +5,8 @@
 // and a user's page (groups, roles, rights, effective access), roles,
 // projects and a project's page (groups, members, settings), folders with
 // the folder and folder type editors, the audit log, the access explorer
-// and the personal preferences. Every list is paged and searched by the
-// store.
+// and the personal preferences. Every list is paged and searched on the
+// server.
 //
 // It is plain html/template over the service layer, with the signed-in
 // user as the caller: the console can never do more than the REST API
