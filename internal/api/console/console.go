@@ -318,7 +318,7 @@ func message(err error) string {
 // ruleRefRE matches the model's rule numbers in a service message, "(R22)"
 // or "R9: ": they are for the API's readers and the code, not for a
 // person at the console.
-var ruleRefRE = regexp.MustCompile(`\s*\((R\d+[,; ]*(and )?)+\)|\bR\d+('s)?:?\s*`)
+var ruleRefRE = regexp.MustCompile(`\s*\((R\d{1,2}\b[,; ]*(and )?)+\)|\bR\d{1,2}\b('s)?:?\s*`)
 
 // strip drops the "service.Op: " prefixes of wrapped errors and the rule
 // numbers.
