@@ -199,6 +199,20 @@ func TestConsoleDailyWork(t *testing.T) {
 		b.wantText("#members", first, second)
 	})
 
+	// Bulk membership: a pasted list, previewed, then applied at once.
+	t.Run("BulkMembership", func(t *testing.T) {
+		b.t = t
+		b.open("/admin/groups/"+b.groupID("Lung readers")+"/members", "Lung readers members")
+		b.click("#bulk-open")
+		b.fill("#bulk-list", "chiara.rossi\nnobody.here\nchiara.rossi\nelif.rossi,2099-01-31\nfarid.rossi,31/01/2099\n")
+		b.submit("#bulk-preview", "bulk preview")
+		b.wantText("#bulk-summary", "2 to add", "1 already members", "1 not found", "1 not understood")
+		b.wantText("#bulk-lines", "no such user", "listed twice", "YYYY-MM-DD")
+		b.submit("#bulk-apply", "bulk applied")
+		b.wantFlash("2 users added from the list.")
+		b.wantText("#members", "chiara.rossi", "elif.rossi", "2099-01-31")
+	})
+
 	// Defect 6: the create form comes first; disabling asks first and
 	// keeps the search.
 	t.Run("D6_Users", func(t *testing.T) {

@@ -144,6 +144,7 @@ func (c *Console) parse() error {
 		"label":       keyLabel,
 		"permLabel":   permLabel,
 		"actionLabel": actionLabel,
+		"bulkCounts":  bulkCounts,
 		"norules":     func(s string) string { return strings.TrimSpace(ruleRefRE.ReplaceAllString(s, "")) },
 		"plural":      plural,
 		"tabsOf": func(id, tab string, tabs any) map[string]any {
@@ -438,6 +439,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /admin/groups/{id}/import", c.signedIn(c.groupImport))
 	m.HandleFunc("POST /admin/groups/{id}/remove", c.signedIn(c.groupRemove))
 	m.HandleFunc("POST /admin/groups/{id}/members", c.signedIn(c.groupSaveMembers))
+	m.HandleFunc("POST /admin/groups/{id}/bulk", c.signedIn(c.groupBulk))
 	m.HandleFunc("POST /admin/groups/{id}/folders", c.signedIn(c.groupSaveFolders))
 	m.HandleFunc("GET /admin/groups/{id}/rules/{rule}", c.signedIn(c.ruleEditor))
 	m.HandleFunc("POST /admin/groups/{id}/rules/{rule}", c.signedIn(c.ruleSave))
