@@ -72,7 +72,11 @@ func (c *Console) userStatus(w http.ResponseWriter, r *http.Request, s *session)
 	if f.Get("back") == "user" {
 		back = userURL(r.PathValue("id"))
 	}
-	if st == domain.UserDisabled && f.Get("confirm") != "yes" {
+	// The confirmation is asked only of a caller the service would let
+	// act; anyone else gets the service's refusal (and its audit record)
+	// at once.
+	if st == domain.UserDisabled && f.Get("confirm") != "yes" &&
+		c.svc.CheckActOnUser(r.Context(), s.Caller(), r.PathValue("id"), domain.PermUsersEdit) == nil {
 		u, err := c.svc.GetUser(r.Context(), s.Caller(), r.PathValue("id"))
 		if err != nil {
 			failed(w, r, back, err)
