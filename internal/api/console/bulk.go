@@ -2,11 +2,13 @@ package console
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -35,6 +37,12 @@ func (c *Console) groupBulk(w http.ResponseWriter, r *http.Request, s *session) 
 	g, err := c.svc.GetGroup(r.Context(), s.Caller(), id)
 	if err != nil {
 		failed(w, r, back, err)
+		return
+	}
+	// The preview form is multipart (it may carry a file); the form
+	// middleware parsed only URL-encoded bodies.
+	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		failed(w, r, back, domain.E(domain.KindInvalid, domain.FieldError{Field: "file", Message: "the list could not be read"}))
 		return
 	}
 	text := r.FormValue("list")
