@@ -219,7 +219,13 @@ func (b *uiBrowser) text(sel chromedp.CSS) string {
 // js evaluates a boolean expression in the page.
 func (b *uiBrowser) js(expr string) bool {
 	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](expr))
+	return evaluate[bool](b, expr)
+}
+
+// evaluate evaluates an expression of type T in the page.
+func evaluate[T any](b *uiBrowser, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
 		b.t.Fatalf("evaluating %s: %v", expr, err)
 	}

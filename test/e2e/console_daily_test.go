@@ -62,11 +62,7 @@ func (b *uiBrowser) tabTo(id string) {
 // str evaluates a string expression in the page.
 func (b *uiBrowser) str(expr string) string {
 	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr))
-	if err != nil {
-		b.t.Fatalf("evaluating %s: %v", expr, err)
-	}
-	return v
+	return evaluate[string](b, expr)
 }
 
 func TestConsoleDailyWork(t *testing.T) {
