@@ -281,7 +281,10 @@ func TestConsoleDailyWork(t *testing.T) {
 		defer b.viewport(1280, 900)
 		for _, p := range []string{"/admin/groups", "/admin/groups/" + demoGRTTeam + "/rules/new", "/admin/groups/" + demoGRTTeam + "/members",
 			"/admin/groups/" + b.groupID("Investigators") + "/projects", "/admin/users", "/admin/projects", "/admin/projects/" + demoTrialCT + "/groups",
-			"/admin/projects/" + demoTrialCT + "/members", "/admin/folders", "/admin/audit", "/admin/access", "/preferences"} {
+			"/admin/projects/" + demoTrialCT + "/members", "/admin/projects/" + demoTrialCT + "/settings", "/admin/folders", "/admin/audit",
+			"/admin/access", "/preferences", "/admin/groups/new", "/admin/groups/" + demoGRTTeam + "/general", "/admin/groups/" + demoGRTTeam + "/privileges",
+			"/admin/groups/" + demoGRTTeam + "/folders", "/admin/groups/" + demoGRTTeam + "/rules", "/admin/groups/" + demoGRTTeam + "/delete",
+			"/admin/roles", "/admin/users/" + b.userID("aiko.rossi"), "/admin/folders/" + demoAdminOnly} {
 			b.open(p, "390 "+p)
 			if !b.js(`document.documentElement.scrollWidth <= 390`) {
 				t.Errorf("%s scrolls sideways at 390 px: %s", p, b.str(`[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 391 && !e.closest(".tablewrap, header nav")).slice(0, 5).map(e => e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right)).join("; ")`))
