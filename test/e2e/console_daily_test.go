@@ -267,7 +267,9 @@ func TestConsoleDailyWork(t *testing.T) {
 	t.Run("D9_NoInternalWords", func(t *testing.T) {
 		b.t = t
 		for _, p := range []string{"/admin/groups", "/admin/users", "/admin/projects", "/admin/projects/" + demoTrialCT + "/groups",
-			"/admin/groups/" + demoGRTTeam + "/rules", "/admin/audit"} {
+			"/admin/groups/" + demoGRTTeam + "/rules", "/admin/audit",
+			"/admin/access?username=user&permission=root.read&resource=folder:" + demoAdminOnly,
+			"/admin/access?username=scientist&permission=data.read&resource=folder:" + demoGRT001} {
 			b.open(p, "words "+p)
 			b.noInternalWords()
 		}
