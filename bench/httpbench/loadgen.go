@@ -138,23 +138,33 @@ type target struct {
 // target see the same neighbours, so their ratio stays meaningful even
 // when the absolute figures move.
 func compare(ctx context.Context, targets []target, conc, rounds int, warmup, dur time.Duration) ([]result, error) {
+	pooled, _, err := compareRounds(ctx, targets, conc, rounds, warmup, dur)
+	return pooled, err
+}
+
+// compareRounds is compare that also gives each round's results
+// (perRound[round][target]), for the spread of the ratios.
+func compareRounds(ctx context.Context, targets []target, conc, rounds int, warmup, dur time.Duration) (pooled []result, perRound [][]result, err error) {
 	lat := make([][]time.Duration, len(targets))
 	spent := make([]time.Duration, len(targets))
 	for r := 0; r < rounds; r++ {
+		round := make([]result, len(targets))
 		for i, tg := range targets {
 			l, el, err := load(ctx, tg.url, tg.token, tg.bodies, conc, warmup, dur/time.Duration(rounds))
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			lat[i] = append(lat[i], l...)
 			spent[i] += el
+			round[i] = result{Concurrency: conc, Requests: len(l), Elapsed: el, PerSecond: float64(len(l)) / el.Seconds()}
 		}
+		perRound = append(perRound, round)
 	}
-	out := make([]result, len(targets))
+	pooled = make([]result, len(targets))
 	for i := range targets {
-		out[i] = summarize(conc, lat[i], spent[i])
+		pooled[i] = summarize(conc, lat[i], spent[i])
 	}
-	return out, nil
+	return pooled, perRound, nil
 }
 
 // summarize turns latency samples over elapsed time into a result.

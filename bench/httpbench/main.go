@@ -33,6 +33,13 @@ import (
 )
 
 func main() {
+	if os.Getenv(floorEnv) != "" {
+		if err := serveFloor(); err != nil {
+			fmt.Fprintln(os.Stderr, "httpbench floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := parseFlags(os.Args[1:], os.Stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -89,13 +96,17 @@ type config struct {
 	addConc    []int
 	jsonOut    string
 	cpuProfile string
+	floor      bool   // compare the gatehouse binary with the floor process, instead of the in-process sweep
+	floorConc  []int  // concurrencies of the floor comparison
+	binary     string // a built gatehouse binary for -floor (else built)
+	uniform    bool   // checks about users drawn over the whole data set, not the typical users
 }
 
 func parseFlags(args []string, errw io.Writer) (config, error) {
 	fs := flag.NewFlagSet("httpbench", flag.ContinueOnError)
 	fs.SetOutput(errw)
 	var cfg config
-	var dbs, conc, batchConc, addConc string
+	var dbs, conc, batchConc, addConc, floorConc string
 	quick := fs.Bool("quick", false, "a short run for tests: small data set, SQLite, short load points, few writes")
 	fs.StringVar(&cfg.size, "size", "small", "data set: small (enginegen.Small, seconds to seed) or large (enginegen.Large: 100k users, 1M memberships; ~1 min to seed on SQLite, 2-3 on PostgreSQL)")
 	fs.StringVar(&dbs, "db", "sqlite", "comma-separated databases: sqlite, postgres")
@@ -112,6 +123,10 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 	fs.StringVar(&addConc, "add-conc", "1,4", "concurrencies of the membership adds")
 	fs.StringVar(&cfg.jsonOut, "json", "", "also write the report as JSON to this file")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.BoolVar(&cfg.floor, "floor", false, "instead of the in-process single-check sweep, run the gatehouse binary and the floor (a trivial net/http JSON handler) as processes of their own and compare them in turns")
+	fs.StringVar(&floorConc, "floor-conc", "1,4,16,64", "concurrencies of the -floor comparison")
+	fs.BoolVar(&cfg.uniform, "uniform", false, "ask about users drawn uniformly over the whole data set instead of its 16 typical users")
+	fs.StringVar(&cfg.binary, "binary", "", "for -floor: a built gatehouse binary (default: build cmd/gatehouse)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -132,6 +147,7 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 		def("warmup", func() { cfg.warmup = 50 * time.Millisecond })
 		def("rounds", func() { cfg.rounds = 2 })
 		def("conc", func() { conc = "1,4" })
+		def("floor-conc", func() { floorConc = "1,4" })
 		def("batch-conc", func() { batchConc = "1" })
 		def("adds", func() { cfg.adds = 50 })
 		def("add-conc", func() { addConc = "1" })
@@ -154,6 +170,9 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 		return cfg, err
 	}
 	if cfg.addConc, err = ints("add-conc", addConc); err != nil {
+		return cfg, err
+	}
+	if cfg.floorConc, err = ints("floor-conc", floorConc); err != nil {
 		return cfg, err
 	}
 	if cfg.batchSize < 1 || cfg.batchSize > 1000 {

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/testserver"
+)
+
+// The floor comparison (-floor): the real gatehouse binary, serving the
+// seeded database in a process of its own, against the floor, a trivial
+// net/http JSON handler (trivialCheck) in another process of its own, both
+// driven by this process's load generator in turns. In-process figures
+// flatter neither side here: each request crosses between processes, as
+// an application's would.
+
+// floorEnv, set in the environment, makes this program the floor process:
+// it serves trivialCheck on 127.0.0.1 and prints its URL on stdout.
+const floorEnv = "HTTPBENCH_FLOOR"
+
+// floorLine prefixes the line that gives the floor's URL.
+const floorLine = "floor serving url="
+
+// serveFloor is the floor process's whole life: serve until stdin closes
+// (the parent ended or closed it), so a floor never outlives its parent.
+func serveFloor() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+trivialPath, trivialCheck)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(quiet.Handler(), slog.LevelWarn)}
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		_ = srv.Close()
+	}()
+	fmt.Printf("%shttp://%s\n", floorLine, ln.Addr())
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}
+
+// floorProc is a running floor process.
+type floorProc struct {
+	url   string
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+}
+
+// startFloor runs this program's own executable as the floor process.
+func startFloor(ctx context.Context) (*floorProc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.Env = append(os.Environ(), floorEnv+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &floorProc{cmd: cmd, stdin: stdin}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if !strings.HasPrefix(line, floorLine) {
+		p.stop()
+		return nil, fmt.Errorf("the floor process did not start (%q, %v): %s", line, err, stderr.String())
+	}
+	p.url = strings.TrimSpace(strings.TrimPrefix(line, floorLine))
+	return p, nil
+}
+
+// stop closes the floor's stdin, which ends it, and kills it if it has not
+// exited within 5 s.
+func (p *floorProc) stop() {
+	p.stdin.Close()
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// floorPoint is one concurrency of the floor comparison.
+type floorPoint struct {
+	Concurrency int     `json:"concurrency"`
+	Check       result  `json:"check"` // the gatehouse process, bearer token, rounds pooled
+	Floor       result  `json:"floor"`
+	Ratio       float64 `json:"ratio"`     // pooled: check req/s / floor req/s
+	RatioMin    float64 `json:"ratio_min"` // over the rounds, each a check slice and the floor slice after it
+	RatioMax    float64 `json:"ratio_max"`
+	P50Ratio    float64 `json:"p50_ratio"` // check p50 / floor p50 (pooled); the issue asks <= 1.2 at c=1
+}
+
+func (f floorPoint) String() string {
+	return fmt.Sprintf("c=%-3d check %8.0f/s p50 %-8v floor %8.0f/s p50 %-8v ratio %.2f (%.2f-%.2f), p50 ratio %.2f",
+		f.Concurrency, f.Check.PerSecond, f.Check.P50.Round(time.Microsecond), f.Floor.PerSecond,
+		f.Floor.P50.Round(time.Microsecond), f.Ratio, f.RatioMin, f.RatioMax, f.P50Ratio)
+}
+
+// launchGatehouse builds (unless cfg.binary names one) and starts
+// `gatehouse serve` on the seeded database; the returned func stops it
+// and removes the build.
+func launchGatehouse(ctx context.Context, cfg config, dsn string) (*testserver.Server, func(), error) {
+	bin, cleanup := cfg.binary, func() {}
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "httpbench-bin")
+		if err != nil {
+			return nil, nil, err
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+		var out bytes.Buffer
+		if bin, err = testserver.Build(ctx, dir, &out); err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("building gatehouse (or pass -binary): %v\n%s", err, out.String())
+		}
+	}
+	s, err := testserver.Launch(ctx, testserver.Options{Binary: bin, Name: "gatehouse", LogLimit: 1 << 16,
+		Env:  []string{"GATEHOUSE_ADMIN_PASSWORD=" + benchPassword},
+		Args: []string{"--db", dsn}})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return s, func() { _ = s.Terminate(30 * time.Second); cleanup() }, nil
+}
+
+// floorCompare measures the gatehouse process's single check against the
+// floor process at each concurrency of cfg.floorConc, in cfg.rounds turns.
+func floorCompare(ctx context.Context, cfg config, dsn, token string, bodies [][]byte, out io.Writer) ([]floorPoint, error) {
+	gh, stopGH, err := launchGatehouse(ctx, cfg, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer stopGH()
+	fl, err := startFloor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer fl.stop()
+	fmt.Fprintf(out, "floor comparison: gatehouse serve (own process, bearer token) vs a trivial net/http JSON handler (own process),\n"+
+		"same load generator, taking turns in %d rounds of %v per point:\n", cfg.rounds, cfg.dur/time.Duration(cfg.rounds))
+	var pts []floorPoint
+	for _, c := range cfg.floorConc {
+		pooled, rounds, err := compareRounds(ctx, []target{{gh.URL + "/api/v1/check", token, bodies}, {fl.url + trivialPath, "", bodies}},
+			c, cfg.rounds, cfg.warmup, cfg.dur)
+		if err != nil {
+			return nil, fmt.Errorf("%w\n%s", err, gh.Log())
+		}
+		p := floorPoint{Concurrency: c, Check: pooled[0], Floor: pooled[1], Ratio: pooled[0].PerSecond / pooled[1].PerSecond,
+			P50Ratio: float64(pooled[0].P50) / float64(pooled[1].P50)}
+		for i, r := range rounds {
+			x := r[0].PerSecond / r[1].PerSecond
+			if i == 0 || x < p.RatioMin {
+				p.RatioMin = x
+			}
+			p.RatioMax = max(p.RatioMax, x)
+		}
+		pts = append(pts, p)
+		fmt.Fprintf(out, "  %s\n", p)
+	}
+	return pts, nil
+}
