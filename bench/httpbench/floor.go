@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -109,6 +110,7 @@ func (p *floorProc) stop() {
 
 // floorPoint is one concurrency of the floor comparison.
 type floorPoint struct {
+	Binary      string  `json:"binary"`
 	Concurrency int     `json:"concurrency"`
 	Check       result  `json:"check"` // the gatehouse process, bearer token, rounds pooled
 	Floor       result  `json:"floor"`
@@ -119,71 +121,101 @@ type floorPoint struct {
 }
 
 func (f floorPoint) String() string {
-	return fmt.Sprintf("c=%-3d check %8.0f/s p50 %-8v floor %8.0f/s p50 %-8v ratio %.2f (%.2f-%.2f), p50 ratio %.2f",
-		f.Concurrency, f.Check.PerSecond, f.Check.P50.Round(time.Microsecond), f.Floor.PerSecond,
+	return fmt.Sprintf("%s c=%-3d check %8.0f/s p50 %-8v floor %8.0f/s p50 %-8v ratio %.2f (%.2f-%.2f), p50 ratio %.2f",
+		filepath.Base(f.Binary), f.Concurrency, f.Check.PerSecond, f.Check.P50.Round(time.Microsecond), f.Floor.PerSecond,
 		f.Floor.P50.Round(time.Microsecond), f.Ratio, f.RatioMin, f.RatioMax, f.P50Ratio)
 }
 
-// launchGatehouse builds (unless cfg.binary names one) and starts
-// `gatehouse serve` on the seeded database; the returned func stops it
-// and removes the build.
-func launchGatehouse(ctx context.Context, cfg config, dsn string) (*testserver.Server, func(), error) {
-	bin, cleanup := cfg.binary, func() {}
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "httpbench-bin")
-		if err != nil {
-			return nil, nil, err
-		}
-		cleanup = func() { os.RemoveAll(dir) }
-		var out bytes.Buffer
-		if bin, err = testserver.Build(ctx, dir, &out); err != nil {
-			cleanup()
-			return nil, nil, fmt.Errorf("building gatehouse (or pass -binary): %v\n%s", err, out.String())
-		}
-	}
-	s, err := testserver.Launch(ctx, testserver.Options{Binary: bin, Name: "gatehouse", LogLimit: 1 << 16,
+// launchGatehouse starts `gatehouse serve` from bin on the seeded
+// database; the returned func stops it.
+func launchGatehouse(ctx context.Context, bin, dsn string) (*testserver.Server, func(), error) {
+	s, err := testserver.Launch(ctx, testserver.Options{Binary: bin, Name: bin, LogLimit: 1 << 16,
 		Env:  []string{"GATEHOUSE_ADMIN_PASSWORD=" + benchPassword},
 		Args: []string{"--db", dsn}})
 	if err != nil {
-		cleanup()
 		return nil, nil, err
 	}
-	return s, func() { _ = s.Terminate(30 * time.Second); cleanup() }, nil
+	return s, func() { _ = s.Terminate(30 * time.Second) }, nil
 }
 
-// floorCompare measures the gatehouse process's single check against the
-// floor process at each concurrency of cfg.floorConc, in cfg.rounds turns.
+// binaries are cfg.binaries, or cmd/gatehouse built into a temporary
+// directory that the returned func removes.
+func binaries(ctx context.Context, cfg config) ([]string, func(), error) {
+	if len(cfg.binaries) > 0 {
+		return cfg.binaries, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "httpbench-bin")
+	if err != nil {
+		return nil, nil, err
+	}
+	var out bytes.Buffer
+	bin, err := testserver.Build(ctx, dir, &out)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("building gatehouse (or pass -binary): %v\n%s", err, out.String())
+	}
+	return []string{bin}, func() { os.RemoveAll(dir) }, nil
+}
+
+// floorCompare measures each gatehouse binary's single check against the
+// floor process at each concurrency of cfg.floorConc, all taking turns
+// (binary 1, binary 2, ..., floor) in cfg.rounds rounds, so that two
+// builds (before and after a change) meet the same neighbours' load.
 func floorCompare(ctx context.Context, cfg config, dsn, token string, bodies [][]byte, out io.Writer) ([]floorPoint, error) {
-	gh, stopGH, err := launchGatehouse(ctx, cfg, dsn)
+	bins, cleanup, err := binaries(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer stopGH()
+	defer cleanup()
+	var targets []target
+	var logs []func() string
+	for _, bin := range bins {
+		gh, stop, err := launchGatehouse(ctx, bin, dsn)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		targets = append(targets, target{gh.URL + "/api/v1/check", token, bodies})
+		logs = append(logs, gh.Log)
+	}
 	fl, err := startFloor(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer fl.stop()
+	targets = append(targets, target{fl.url + trivialPath, "", bodies})
 	fmt.Fprintf(out, "floor comparison: gatehouse serve (own process, bearer token) vs a trivial net/http JSON handler (own process),\n"+
 		"same load generator, taking turns in %d rounds of %v per point:\n", cfg.rounds, cfg.dur/time.Duration(cfg.rounds))
 	var pts []floorPoint
 	for _, c := range cfg.floorConc {
-		pooled, rounds, err := compareRounds(ctx, []target{{gh.URL + "/api/v1/check", token, bodies}, {fl.url + trivialPath, "", bodies}},
-			c, cfg.rounds, cfg.warmup, cfg.dur)
+		pooled, rounds, err := compareRounds(ctx, targets, c, cfg.rounds, cfg.warmup, cfg.dur)
 		if err != nil {
-			return nil, fmt.Errorf("%w\n%s", err, gh.Log())
-		}
-		p := floorPoint{Concurrency: c, Check: pooled[0], Floor: pooled[1], Ratio: pooled[0].PerSecond / pooled[1].PerSecond,
-			P50Ratio: float64(pooled[0].P50) / float64(pooled[1].P50)}
-		for i, r := range rounds {
-			x := r[0].PerSecond / r[1].PerSecond
-			if i == 0 || x < p.RatioMin {
-				p.RatioMin = x
+			for _, l := range logs {
+				err = fmt.Errorf("%w\n%s", err, l())
 			}
-			p.RatioMax = max(p.RatioMax, x)
+			return nil, err
 		}
-		pts = append(pts, p)
-		fmt.Fprintf(out, "  %s\n", p)
+		for b, bin := range bins {
+			p := pointOf(bin, b, pooled, rounds)
+			pts = append(pts, p)
+			fmt.Fprintf(out, "  %s\n", p)
+		}
 	}
 	return pts, nil
+}
+
+// pointOf is binary b's point of a comparison whose last target is the
+// floor.
+func pointOf(bin string, b int, pooled []result, rounds [][]result) floorPoint {
+	f := len(pooled) - 1
+	p := floorPoint{Binary: bin, Concurrency: pooled[b].Concurrency, Check: pooled[b], Floor: pooled[f],
+		Ratio: pooled[b].PerSecond / pooled[f].PerSecond, P50Ratio: float64(pooled[b].P50) / float64(pooled[f].P50)}
+	for i, r := range rounds {
+		x := r[b].PerSecond / r[f].PerSecond
+		if i == 0 || x < p.RatioMin {
+			p.RatioMin = x
+		}
+		p.RatioMax = max(p.RatioMax, x)
+	}
+	return p
 }

@@ -96,17 +96,17 @@ type config struct {
 	addConc    []int
 	jsonOut    string
 	cpuProfile string
-	floor      bool   // compare the gatehouse binary with the floor process, instead of the in-process sweep
-	floorConc  []int  // concurrencies of the floor comparison
-	binary     string // a built gatehouse binary for -floor (else built)
-	uniform    bool   // checks about users drawn over the whole data set, not the typical users
+	floor      bool     // compare the gatehouse binary with the floor process, instead of the in-process sweep
+	floorConc  []int    // concurrencies of the floor comparison
+	binaries   []string // built gatehouse binaries for -floor (else cmd/gatehouse is built)
+	uniform    bool     // checks about users drawn over the whole data set, not the typical users
 }
 
 func parseFlags(args []string, errw io.Writer) (config, error) {
 	fs := flag.NewFlagSet("httpbench", flag.ContinueOnError)
 	fs.SetOutput(errw)
 	var cfg config
-	var dbs, conc, batchConc, addConc, floorConc string
+	var dbs, conc, batchConc, addConc, floorConc, binaryList string
 	quick := fs.Bool("quick", false, "a short run for tests: small data set, SQLite, short load points, few writes")
 	fs.StringVar(&cfg.size, "size", "small", "data set: small (enginegen.Small, seconds to seed) or large (enginegen.Large: 100k users, 1M memberships; ~1 min to seed on SQLite, 2-3 on PostgreSQL)")
 	fs.StringVar(&dbs, "db", "sqlite", "comma-separated databases: sqlite, postgres")
@@ -126,7 +126,7 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 	fs.BoolVar(&cfg.floor, "floor", false, "instead of the in-process single-check sweep, run the gatehouse binary and the floor (a trivial net/http JSON handler) as processes of their own and compare them in turns")
 	fs.StringVar(&floorConc, "floor-conc", "1,4,16,64", "concurrencies of the -floor comparison")
 	fs.BoolVar(&cfg.uniform, "uniform", false, "ask about users drawn uniformly over the whole data set instead of its 16 typical users")
-	fs.StringVar(&cfg.binary, "binary", "", "for -floor: a built gatehouse binary (default: build cmd/gatehouse)")
+	fs.StringVar(&binaryList, "binary", "", "for -floor: comma-separated built gatehouse binaries, compared in turns (default: build cmd/gatehouse)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -174,6 +174,9 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 	}
 	if cfg.floorConc, err = ints("floor-conc", floorConc); err != nil {
 		return cfg, err
+	}
+	if binaryList != "" {
+		cfg.binaries = strings.Split(binaryList, ",")
 	}
 	if cfg.batchSize < 1 || cfg.batchSize > 1000 {
 		return cfg, fmt.Errorf("-batch %d: want 1 to 1000", cfg.batchSize)
