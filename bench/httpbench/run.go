@@ -170,7 +170,7 @@ func runDB(ctx context.Context, cfg config, db string, out io.Writer) (*dbReport
 	}
 	fmt.Fprintf(out, "batch check (POST /api/v1/check/batch, %d checks per call):\n", cfg.batchSize)
 	for _, c := range cfg.batchConc {
-		rbs, err := compare(ctx, []target{{api + "/check/batch", token, batches}}, c, 1, cfg.warmup, cfg.dur)
+		rbs, err := compare(ctx, []target{{url: api + "/check/batch", token: token, bodies: batches}}, c, 1, cfg.warmup, cfg.dur)
 		if err != nil {
 			return nil, err
 		}
@@ -213,8 +213,8 @@ func sweep(ctx context.Context, cfg config, base, token string, bodies, anonBodi
 	fmt.Fprintf(out, "single check (POST /api/v1/check) with a bearer token, without credentials, and the trivial endpoint;\n"+
 		"closed loop, taking turns in %d rounds per point:\n", cfg.rounds)
 	for _, c := range cfg.conc {
-		rs, err := compare(ctx, []target{{api + "/check", token, bodies}, {api + "/check", "", anonBodies},
-			{base + trivialPath, "", bodies}}, c, cfg.rounds, cfg.warmup, cfg.dur)
+		rs, err := compare(ctx, []target{{url: api + "/check", token: token, bodies: bodies},
+			{url: api + "/check", bodies: anonBodies}, {url: base + trivialPath, bodies: bodies}}, c, cfg.rounds, cfg.warmup, cfg.dur)
 		if err != nil {
 			return err
 		}

@@ -153,6 +153,9 @@ func (s *Server) Log() string {
 	return s.logs.String()
 }
 
+// Pid is the process's id (for benchmarks that read its CPU time).
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // Signal sends sig to the process.
 func (s *Server) Signal(sig os.Signal) error {
 	return s.cmd.Process.Signal(sig)

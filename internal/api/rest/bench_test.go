@@ -28,6 +28,25 @@ func BenchmarkCheck(b *testing.B) {
 	})
 }
 
+// BenchmarkCheckAboutAnother is BenchmarkCheck about another user: the
+// caller's right to ask (users.view) is decided on every request.
+func BenchmarkCheckAboutAnother(b *testing.B) {
+	e := newEnv(b)
+	bob := e.user("bob", "")
+	body := `{"subject": "user:` + bob.UserID + `", "permission": "users.view", "resource": "system"}`
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/api/v1/check", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer test:"+e.admin.UserID)
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code, w.Body.String())
+		}
+	}
+}
+
 // BenchmarkBatchCheck1000 measures a batch of 1000 checks.
 func BenchmarkBatchCheck1000(b *testing.B) {
 	e := newEnv(b)
