@@ -132,7 +132,7 @@ func (f floorPoint) String() string {
 // launchGatehouse starts `gatehouse serve` from bin on the seeded
 // database; the returned func stops it.
 func launchGatehouse(ctx context.Context, bin, dsn string) (*testserver.Server, func(), error) {
-	s, err := testserver.Launch(ctx, testserver.Options{Binary: bin, Name: bin, LogLimit: 1 << 16,
+	s, err := testserver.Launch(ctx, testserver.Options{Binary: bin, Name: bin, LogLimit: 1 << 16, StartTimeout: 10 * time.Minute,
 		Env:  []string{"GATEHOUSE_ADMIN_PASSWORD=" + benchPassword},
 		Args: []string{"--db", dsn}})
 	if err != nil {

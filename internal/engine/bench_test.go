@@ -92,12 +92,22 @@ func runQueries(b *testing.B, qs []query, want bool) {
 	e, now := large.e, enginegen.Now
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for i := 0; i < b.N; i++ {
 		q := &qs[i%len(qs)]
 		d, err := e.Check(q.s, q.perm, q.r, now)
 		if err != nil || d.Allowed != want {
 			b.Fatalf("Check(%v, %s, %v) = %v, %v; want %v", q.s, q.perm, q.r, d.Allowed, err, want)
 		}
+	}
+	reportCPU(b, cpu)
+}
+
+// reportCPU reports the process's CPU time per op since cpu (the whole
+// process's: with no allocation there is next to no GC to count).
+func reportCPU(b *testing.B, cpu time.Duration) {
+	if end := processCPU(); end > 0 {
+		b.ReportMetric(float64(end-cpu)/float64(b.N), "cpu-ns/op")
 	}
 }
 
@@ -376,6 +386,7 @@ func runMixed(b *testing.B, qs []query, wants []bool) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for i := 0; i < b.N; i++ {
 		j := i % len(qs)
 		q := &qs[j]
@@ -384,6 +395,7 @@ func runMixed(b *testing.B, qs []query, wants []bool) {
 			b.Fatalf("Check(%v, %s, %v) = %v, %v; want %v", q.s, q.perm, q.r, d.Allowed, err, wants[j])
 		}
 	}
+	reportCPU(b, cpu)
 	b.StopTimer()
 	b.ReportMetric(100*float64(allowed)/float64(len(wants)), "%allowed")
 }
