@@ -41,20 +41,13 @@ func newTransport(conc int) *http.Transport {
 		DisableCompression: true, IdleConnTimeout: 30 * time.Second}
 }
 
-// load drives conc workers sending POSTs to url with the bodies in turn,
-// for warmup and then for dur, and
-// measures the timed part. Every answer must be 200; the first other
-// answer stops the run with an error. Closed-loop: a worker sends its
-// next request when the previous answer is read, so the latency is what
-// a caller waits.
-func load(ctx context.Context, url, token string, bodies [][]byte, conc int, warmup, dur time.Duration) ([]time.Duration, time.Duration, error) {
-	lat, elapsed, _, err := loadCPU(ctx, target{url: url, token: token, bodies: bodies}, conc, warmup, dur)
-	return lat, elapsed, err
-}
-
-// loadCPU is load that also reads the target's server CPU time (when
-// tg.pid names its process) over the measured time.
-func loadCPU(ctx context.Context, tg target, conc int, warmup, dur time.Duration) ([]time.Duration, time.Duration, time.Duration, error) {
+// load drives conc workers sending POSTs to tg.url with tg.bodies in
+// turn, for warmup and then for dur, and measures the timed part: the
+// latencies, the time, and the server's CPU time when tg.pid names its
+// process. Every answer must be 200; the first other answer stops the run
+// with an error. Closed-loop: a worker sends its next request when the
+// previous answer is read, so the latency is what a caller waits.
+func load(ctx context.Context, tg target, conc int, warmup, dur time.Duration) ([]time.Duration, time.Duration, time.Duration, error) {
 	url, token, bodies := tg.url, tg.token, tg.bodies
 	tr := newTransport(conc)
 	defer tr.CloseIdleConnections()
@@ -191,7 +184,7 @@ func compareRounds(ctx context.Context, targets []target, conc, rounds int, warm
 	for r := 0; r < rounds; r++ {
 		round := make([]result, len(targets))
 		for i, tg := range targets {
-			l, el, c, err := loadCPU(ctx, tg, conc, warmup, dur/time.Duration(rounds))
+			l, el, c, err := load(ctx, tg, conc, warmup, dur/time.Duration(rounds))
 			if err != nil {
 				return nil, nil, err
 			}
