@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"encoding/binary"
 	"hash/maphash"
 	"maps"
-	"math/bits"
 	"slices"
 )
 
@@ -111,30 +109,13 @@ const (
 
 var hashSeed = maphash.MakeSeed()
 
-// shard is one 1,024th of a strIndex. Ids that are canonical UUIDs (what
-// Gatehouse generates: 36 characters, lowercase hex) live in an
-// open-addressing table keyed by their 16 bytes, each slot holding the
-// key and the int inline: a lookup parses the id, hashes 16 bytes once
-// (the same hash picks the shard and the slot) and reads usually one
-// cache line, where a Go map keyed by the string hashed 36 bytes twice
-// and followed a pointer to the key's bytes to compare them. Other ids
-// (names, test ids, uppercase UUIDs: the index is exact, so they stay
-// distinct from their lowercase form) go to an ordinary map.
 type shard struct {
-	gen   uint64
-	slots []uslot // a power of two long, at most 3/4 full; nil when empty
-	n     int
-	other map[string]int32
-}
-
-type uslot struct {
-	k [16]byte
-	v int32 // the int + 1; 0 marks an empty slot
+	gen uint64
+	m   map[string]int32
 }
 
 // strIndex interns external string ids to dense int32s. It is sharded so
-// that adding an id copies one small table, not all of them. Ids are never
-// removed: a deleted id re-created later gets its old int back.
+// that adding or removing one id copies one small map, not all of them.
 type strIndex struct {
 	shards []*shard
 	gen    uint64
@@ -143,134 +124,33 @@ type strIndex struct {
 func newStrIndex(gen uint64) strIndex {
 	s := strIndex{shards: make([]*shard, nShards), gen: gen}
 	for i := range s.shards {
-		s.shards[i] = &shard{gen: gen}
+		s.shards[i] = &shard{gen: gen, m: map[string]int32{}}
 	}
 	return s
-}
-
-// unhex maps a lowercase hex digit to its value and every other byte to
-// 0xff.
-var unhex = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for i, c := range "0123456789abcdef" {
-		t[c] = byte(i)
-	}
-	return t
-}()
-
-// uuidPairs are the offsets of the 16 hex pairs of a UUID's text.
-var uuidPairs = [16]uint8{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
-
-// parseUUID parses the canonical lowercase text of a UUID; any other
-// string is not one (ok false).
-func parseUUID(s string) (u [16]byte, ok bool) {
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return u, false
-	}
-	var bad byte
-	for i, o := range uuidPairs {
-		hi, lo := unhex[s[o]], unhex[s[o+1]]
-		bad |= hi | lo
-		u[i] = hi<<4 | lo
-	}
-	return u, bad&0xf0 == 0
-}
-
-var uuidSeed0, uuidSeed1 = uint64(maphash.Comparable(hashSeed, 0)), uint64(maphash.Comparable(hashSeed, 1))
-
-// hashUUID mixes a UUID's two halves with this process's seeds (a
-// 64×64→128-bit multiply, as wyhash does). The top bits pick the shard,
-// the low bits the slot.
-func hashUUID(u *[16]byte) uint64 {
-	hi, lo := bits.Mul64(binary.LittleEndian.Uint64(u[:8])^uuidSeed0, binary.LittleEndian.Uint64(u[8:])^uuidSeed1)
-	return hi ^ lo
 }
 
 func shardOf(k string) int { return int(maphash.String(hashSeed, k) & (nShards - 1)) }
 
 func (s *strIndex) get(k string) (int32, bool) {
-	u, ok := parseUUID(k)
-	if !ok {
-		i, ok := s.shards[shardOf(k)].other[k]
-		return i, ok
-	}
-	h := hashUUID(&u)
-	return s.shards[h>>(64-shardBits)].find(&u, h)
+	i, ok := s.shards[shardOf(k)].m[k]
+	return i, ok
 }
 
-// find looks u up by linear probing; a table at most 3/4 full always has
-// an empty slot to stop at.
-func (sh *shard) find(u *[16]byte, h uint64) (int32, bool) {
-	if sh.slots == nil {
-		return 0, false
-	}
-	mask := uint64(len(sh.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		sl := &sh.slots[i]
-		if sl.v == 0 {
-			return 0, false
-		}
-		if sl.k == *u {
-			return sl.v - 1, true
-		}
-	}
-}
-
-// insert sets u to i in a shard this generation owns, growing the table
-// to keep it at most 3/4 full.
-func (sh *shard) insert(u *[16]byte, h uint64, i int32) {
-	if (sh.n+1)*4 > len(sh.slots)*3 {
-		old := sh.slots
-		sh.slots = make([]uslot, max(8, 2*len(old)))
-		sh.n = 0
-		for _, sl := range old {
-			if sl.v != 0 {
-				sh.insert(&sl.k, hashUUID(&sl.k), sl.v-1)
-			}
-		}
-	}
-	mask := uint64(len(sh.slots) - 1)
-	for j := h & mask; ; j = (j + 1) & mask {
-		sl := &sh.slots[j]
-		if sl.v == 0 {
-			sh.n++
-		} else if sl.k != *u {
-			continue
-		}
-		sl.k, sl.v = *u, i+1
-		return
-	}
-}
-
-// mut returns shard si, copied first if this generation does not own it.
-func (s *strIndex) mut(gen uint64, si int) *shard {
+func (s *strIndex) mut(gen uint64, k string) *shard {
 	if s.gen != gen {
 		s.shards = slices.Clone(s.shards)
 		s.gen = gen
 	}
+	si := shardOf(k)
 	sh := s.shards[si]
 	if sh.gen != gen {
-		sh = &shard{gen: gen, slots: slices.Clone(sh.slots), n: sh.n, other: maps.Clone(sh.other)}
+		sh = &shard{gen: gen, m: maps.Clone(sh.m)}
 		s.shards[si] = sh
 	}
 	return sh
 }
 
-func (s *strIndex) put(gen uint64, k string, i int32) {
-	u, ok := parseUUID(k)
-	if !ok {
-		sh := s.mut(gen, shardOf(k))
-		if sh.other == nil {
-			sh.other = map[string]int32{}
-		}
-		sh.other[k] = i
-		return
-	}
-	h := hashUUID(&u)
-	s.mut(gen, int(h>>(64-shardBits))).insert(&u, h, i)
-}
+func (s *strIndex) put(gen uint64, k string, i int32) { s.mut(gen, k).m[k] = i }
 
 // Sorted int32 set helpers: small sorted slices are the per-record
 // adjacency lists (a user's groups, a group's members, ...).
