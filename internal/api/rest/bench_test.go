@@ -16,14 +16,7 @@ func BenchmarkCheck(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			req := httptest.NewRequest("POST", "/api/v1/check", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer test:"+e.admin.UserID)
-			w := httptest.NewRecorder()
-			e.h.ServeHTTP(w, req)
-			if w.Code != 200 {
-				b.Fatal(w.Code, w.Body.String())
-			}
+			postAsAdmin(b, e, "/api/v1/check", body)
 		}
 	})
 }
