@@ -149,7 +149,7 @@ func hostilePatchPaths() []string {
 func hostileEntityTags() []string {
 	return []string{
 		`W/"wrong-version"`, `"xyz"`, `W/"1", "xyz"`, `"a,b"`, `W/"0"`, `W/"-1"`, `""`, `W/"99999999999999999999"`, "*", `*, "1"`,
-		"garbage", `W/`, `"unterminated`, `W/"1" x`, `"1" "2"`, ",", ", ,", "\u00e9", "W/\"\x00\"", strings.Repeat(`"1",`, 5000),
+		"garbage", `W/`, `"unterminated`, `W/"1" x`, `"1" "2"`, ",", ", ,", "\u00e9", "W/\"a\tb\"", "\"\xff\xfe\"", strings.Repeat(`"1",`, 5000),
 		strings.Repeat(`W/"`, 3000),
 	}
 }
