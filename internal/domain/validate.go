@@ -175,7 +175,9 @@ func (pr *Project) Validate() error {
 func (g *Group) Validate() error {
 	var p problems
 	trim(&g.Name)
+	trim(&g.ExternalID)
 	p.text("name", g.Name, 1, MaxNameLen)
+	p.text("external_id", g.ExternalID, 0, 256)
 	p.longText("description", g.Description, MaxDescriptionLen)
 	switch g.Scope {
 	case ScopeSystem:

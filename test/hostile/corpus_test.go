@@ -136,6 +136,21 @@ func hostilePatchPaths() []string {
 		"urn:bad:", "urn:ietf:params:scim:schemas:core:2.0:User:", "name.givenName.x.y", `members[value eq "x"].value.y`,
 		strings.Repeat("a.", 3000) + "b", strings.Repeat("[", 3000), "userName[", "meta.created", "id", "schemas",
 		"\xff", "\x00", "<script>", `emails[type eq "work" and value co "@"].display`,
+		// RFC 7644 §3.5.2.3 noTarget, unknown paths (invalidPath), removing
+		// active, a Group's externalId, Entra's paths (docs/scim.md).
+		`emails[type eq "nonexistent"].value`, `members[value eq "nobody"].display`, "nonexistentAttr", "nonexistentAttr.sub",
+		"displayName.sub", `displayName[value eq "x"]`, "emails.bogus", "active", "externalId", "name.givenName",
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "urn:example:unknown:2.0:User:x",
+	}
+}
+
+// hostileEntityTags are If-Match values (and Bulk versions): well-formed
+// tags that name no version (412), malformed ones (400), lists.
+func hostileEntityTags() []string {
+	return []string{
+		`W/"wrong-version"`, `"xyz"`, `W/"1", "xyz"`, `"a,b"`, `W/"0"`, `W/"-1"`, `""`, `W/"99999999999999999999"`, "*", `*, "1"`,
+		"garbage", `W/`, `"unterminated`, `W/"1" x`, `"1" "2"`, ",", ", ,", "\u00e9", "W/\"a\tb\"", "\"\xff\xfe\"", strings.Repeat(`"1",`, 5000),
+		strings.Repeat(`W/"`, 3000),
 	}
 }
 

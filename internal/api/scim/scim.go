@@ -328,44 +328,6 @@ func (h *Handler) get(w http.ResponseWriter, q *req, kind, id string) {
 	h.respond(w, q, http.StatusOK, kind, res, v)
 }
 
-// ifMatch returns the version If-Match names (0 for none or "*"), or an
-// error for a malformed header.
-func ifMatch(r *http.Request) (int64, *scimError) {
-	v := strings.TrimSpace(r.Header.Get("If-Match"))
-	if v == "" || v == "*" {
-		return 0, nil
-	}
-	n, ok := parseETag(v)
-	if !ok {
-		return 0, errInvalidSyntax(`If-Match must be an ETag such as W/"3"`)
-	}
-	return n, nil
-}
-
-func parseETag(v string) (int64, bool) {
-	v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v[1:len(v)-1], 10, 64)
-	return n, err == nil && n > 0
-}
-
-// etagMatches reports whether an If-None-Match list names version v
-// (weak comparison, RFC 9110 §13.1.2).
-func etagMatches(list string, v int64) bool {
-	for _, t := range strings.Split(list, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" {
-			return true
-		}
-		if n, ok := parseETag(t); ok && n == v {
-			return true
-		}
-	}
-	return false
-}
-
 func (h *Handler) create(w http.ResponseWriter, q *req, kind string) {
 	raw, e := h.readBody(q)
 	if e != nil {
@@ -401,14 +363,14 @@ func (h *Handler) createFrom(q *req, kind string, body map[string]any) (map[stri
 		}
 		return userJSON(u, nil, q.base), u.Version, nil
 	}
-	name, hasName, members, _, e := readGroup(body)
+	f, e := readGroup(body)
 	if e != nil {
 		return nil, 0, e
 	}
-	if !hasName || strings.TrimSpace(name) == "" {
+	if !f.hasName || strings.TrimSpace(f.name) == "" {
 		return nil, 0, errInvalidValue("displayName is required")
 	}
-	g, err := h.svc.CreateSCIMGroup(q.ctx, q.caller, name, members)
+	g, err := h.svc.CreateSCIMGroup(q.ctx, q.caller, f.name, f.externalID, f.members)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -426,12 +388,12 @@ func (h *Handler) replace(w http.ResponseWriter, q *req, kind, id string) {
 		writeSCIMError(w, e)
 		return
 	}
-	version, e := ifMatch(q.r)
+	pre, e := ifMatch(q.r)
 	if e != nil {
 		writeSCIMError(w, e)
 		return
 	}
-	res, v, err := h.replaceWith(q, kind, id, body, version)
+	res, v, err := h.replaceWith(q, kind, id, body, pre)
 	if err != nil {
 		writeSCIMError(w, h.fromService(q.r, err))
 		return
@@ -441,12 +403,16 @@ func (h *Handler) replace(w http.ResponseWriter, q *req, kind, id string) {
 
 // replaceWith is PUT (RFC 7644 §3.5.1): userName, displayName and emails
 // (and a Group's displayName and members) are replaced, so one left out is
-// cleared. externalId and active change only when present: RFC 7644 lets
+// cleared. externalId (of both) and active change only when present: RFC 7644 lets
 // an omitted attribute count as not asserted, and a PUT that forgot
 // active must not enable or disable anyone, nor cut the IdP's link.
-func (h *Handler) replaceWith(q *req, kind, id string, body map[string]any, version int64) (map[string]any, int64, error) {
+func (h *Handler) replaceWith(q *req, kind, id string, body map[string]any, pre precondition) (map[string]any, int64, error) {
 	if bid, ok := getCI(body, "id").(string); ok && bid != "" && bid != id {
 		return nil, 0, errMutability("id is immutable and must match the URL")
+	}
+	version, e := h.expectVersion(q, kind, id, pre)
+	if e != nil {
+		return nil, 0, e
 	}
 	if kind == "Users" {
 		f, e := readUser(body)
@@ -468,17 +434,21 @@ func (h *Handler) replaceWith(q *req, kind, id string, body map[string]any, vers
 		}
 		return h.load(q, kind, id)
 	}
-	name, hasName, members, _, e := readGroup(body)
+	f, e := readGroup(body)
 	if e != nil {
 		return nil, 0, e
 	}
-	if !hasName || strings.TrimSpace(name) == "" {
+	if !f.hasName || strings.TrimSpace(f.name) == "" {
 		return nil, 0, errInvalidValue("displayName is required")
 	}
-	if members == nil {
-		members = []string{}
+	if f.members == nil {
+		f.members = []string{}
 	}
-	g, err := h.svc.ChangeSCIMGroup(q.ctx, q.caller, id, service.SCIMGroupChange{Name: &name, Members: &members, Version: version})
+	ch := service.SCIMGroupChange{Name: &f.name, Members: &f.members, Version: version}
+	if f.hasExternalID {
+		ch.ExternalID = &f.externalID
+	}
+	g, err := h.svc.ChangeSCIMGroup(q.ctx, q.caller, id, ch)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -486,19 +456,23 @@ func (h *Handler) replaceWith(q *req, kind, id string, body map[string]any, vers
 }
 
 func (h *Handler) delete(w http.ResponseWriter, q *req, kind, id string) {
-	version, e := ifMatch(q.r)
+	pre, e := ifMatch(q.r)
 	if e != nil {
 		writeSCIMError(w, e)
 		return
 	}
-	if err := h.deleteID(q, kind, id, version); err != nil {
+	if err := h.deleteID(q, kind, id, pre); err != nil {
 		writeSCIMError(w, h.fromService(q.r, err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (h *Handler) deleteID(q *req, kind, id string, version int64) error {
+func (h *Handler) deleteID(q *req, kind, id string, pre precondition) error {
+	version, e := h.expectVersion(q, kind, id, pre)
+	if e != nil {
+		return e
+	}
 	if kind == "Users" {
 		return h.svc.DeleteSCIMUser(q.ctx, q.caller, id, version)
 	}

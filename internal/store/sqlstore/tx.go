@@ -176,9 +176,9 @@ func (t *tx) DeleteProject(ctx context.Context, id string) error {
 func (t *tx) CreateGroup(ctx context.Context, g *domain.Group) error {
 	var created, updated int64
 	t.stamp(&g.ID, &created, &updated)
-	_, err := t.c.exec(ctx, `INSERT INTO groups (id, name, name_key, description, scope, project_id, builtin, system_role_id, system_permissions, default_project_role_id, default_project_permissions, created_at, updated_at, version)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-		g.ID, g.Name, domain.NameKey(g.Name), g.Description, string(g.Scope), nullable(g.ProjectID), string(g.Builtin),
+	_, err := t.c.exec(ctx, `INSERT INTO groups (id, name, name_key, description, scope, project_id, builtin, external_id, system_role_id, system_permissions, default_project_role_id, default_project_permissions, created_at, updated_at, version)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		g.ID, g.Name, domain.NameKey(g.Name), g.Description, string(g.Scope), nullable(g.ProjectID), string(g.Builtin), g.ExternalID,
 		nullable(g.SystemRoleID), mustJSON(g.SystemPermissions), nullable(g.DefaultProjectRoleID), mustJSON(g.DefaultProjectPermissions), created, updated)
 	if err != nil {
 		return t.c.db.mapErr("store.CreateGroup", err, domain.KindInvalid)
@@ -200,9 +200,9 @@ func (t *tx) UpdateGroup(ctx context.Context, g *domain.Group) error {
 			Message: "a group's scope, project and built-in kind are fixed at creation (R1)"})
 	}
 	now := t.c.db.clock()
-	created, err := t.versioned(ctx, op, "groups", g.ID, `UPDATE groups SET name = ?, name_key = ?, description = ?, system_role_id = ?, system_permissions = ?, default_project_role_id = ?, default_project_permissions = ?, updated_at = ?, version = version + 1
+	created, err := t.versioned(ctx, op, "groups", g.ID, `UPDATE groups SET name = ?, name_key = ?, description = ?, external_id = ?, system_role_id = ?, system_permissions = ?, default_project_role_id = ?, default_project_permissions = ?, updated_at = ?, version = version + 1
 WHERE id = ? AND version = ? RETURNING created_at`,
-		g.Name, domain.NameKey(g.Name), g.Description, nullable(g.SystemRoleID), mustJSON(g.SystemPermissions),
+		g.Name, domain.NameKey(g.Name), g.Description, g.ExternalID, nullable(g.SystemRoleID), mustJSON(g.SystemPermissions),
 		nullable(g.DefaultProjectRoleID), mustJSON(g.DefaultProjectPermissions), now.UnixMicro(), g.ID, g.Version)
 	if err != nil {
 		return err
