@@ -72,20 +72,6 @@ func (s *Service) exclusiveGroups(ctx context.Context, r store.Reader, userID, p
 	return out, nil
 }
 
-// grantKeys returns the permissions a project grant gives: its role's and
-// its own.
-func grantKeys(ctx context.Context, r store.Reader, pg *domain.ProjectGrant) ([]string, error) {
-	keys := pg.Permissions
-	if pg.RoleID != "" {
-		role, err := r.GetRole(ctx, pg.RoleID)
-		if err != nil && !domain.Is(err, domain.KindNotFound) {
-			return nil, err
-		}
-		keys = union(keys, role.Permissions)
-	}
-	return keys, nil
-}
-
 // ensureIndividualRow gives the user an empty individual grant row on the
 // project unless they have one: they stay a project member with no access
 // (R25, R26 keep_users).
