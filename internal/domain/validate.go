@@ -125,13 +125,20 @@ func CheckRequirements(op, field string, keys []string) error {
 func trim(s *string) { *s = strings.TrimSpace(*s) }
 
 // Validate trims the user's text fields in place and checks every field.
-func (u *User) Validate() error {
+func (u *User) Validate() error { return u.validate("") }
+
+// ValidateChange is Validate for an edit of before: a username left as it
+// was is checked as text only, so a user named before the identifier
+// profile (identifier.go) can still be disabled or edited otherwise.
+func (u *User) ValidateChange(before *User) error { return u.validate(before.Username) }
+
+func (u *User) validate(kept string) error {
 	var p problems
 	trim(&u.Username)
 	trim(&u.Email)
 	trim(&u.DisplayName)
 	trim(&u.ExternalID)
-	p.text("username", u.Username, 1, MaxNameLen)
+	p.username("username", &u.Username, kept)
 	p.email("email", u.Email)
 	p.text("display_name", u.DisplayName, 0, 256)
 	p.text("external_id", u.ExternalID, 0, 256)
@@ -153,10 +160,16 @@ func (u *User) Validate() error {
 }
 
 // Validate trims the project's text fields in place and checks every field.
-func (pr *Project) Validate() error {
+func (pr *Project) Validate() error { return pr.validate("") }
+
+// ValidateChange is Validate for an edit of before: a name left as it was
+// is checked as text only (see User.ValidateChange).
+func (pr *Project) ValidateChange(before *Project) error { return pr.validate(before.Name) }
+
+func (pr *Project) validate(kept string) error {
 	var p problems
 	trim(&pr.Name)
-	p.text("name", pr.Name, 1, MaxNameLen)
+	p.name("name", &pr.Name, kept)
 	p.longText("description", pr.Description, MaxDescriptionLen)
 	if pr.MembershipMode == "" {
 		pr.MembershipMode = ModeMultiple
@@ -172,10 +185,19 @@ func (pr *Project) Validate() error {
 // kinds are system groups, permission keys exist and fit their scope, Public
 // holds no system permission (R5). Requirements (R9) are checked by the
 // service on the whole set, role included (see CheckRequirements).
-func (g *Group) Validate() error {
+func (g *Group) Validate() error { return g.validate("") }
+
+// ValidateChange is Validate for an edit of before: a name left as it was
+// is checked as text only (see User.ValidateChange).
+func (g *Group) ValidateChange(before *Group) error { return g.validate(before.Name) }
+
+func (g *Group) validate(kept string) error {
 	var p problems
 	trim(&g.Name)
-	p.text("name", g.Name, 1, MaxNameLen)
+	p.name("name", &g.Name, kept)
+	if g.Name != kept {
+		p.builtinName(g)
+	}
 	p.longText("description", g.Description, MaxDescriptionLen)
 	switch g.Scope {
 	case ScopeSystem:
@@ -232,10 +254,16 @@ func (m *Membership) Validate() error {
 
 // Validate trims the role's text fields in place and checks every field,
 // including its own requirements (R9).
-func (r *Role) Validate() error {
+func (r *Role) Validate() error { return r.validate("") }
+
+// ValidateChange is Validate for an edit of before: a name left as it was
+// is checked as text only (see User.ValidateChange).
+func (r *Role) ValidateChange(before *Role) error { return r.validate(before.Name) }
+
+func (r *Role) validate(kept string) error {
 	var p problems
 	trim(&r.Name)
-	p.text("name", r.Name, 1, MaxNameLen)
+	p.name("name", &r.Name, kept)
 	p.longText("description", r.Description, MaxDescriptionLen)
 	switch r.Scope {
 	case ScopeSystem, ScopeProject:

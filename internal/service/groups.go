@@ -190,7 +190,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, u GroupU
 		if u.Description != nil {
 			g.Description = *u.Description
 		}
-		if err := g.Validate(); err != nil {
+		if err := g.ValidateChange(&before); err != nil {
 			return err
 		}
 		if err := tx.UpdateGroup(ctx, &g); err != nil {
@@ -229,7 +229,7 @@ func (s *Service) SetGroupSystemGrants(ctx context.Context, c Caller, id, roleID
 		}
 		before := g
 		g.SystemRoleID, g.SystemPermissions = roleID, keys
-		if err := g.Validate(); err != nil {
+		if err := g.ValidateChange(&before); err != nil {
 			return err
 		}
 		old := union(mustRole(ctx, tx, before.SystemRoleID), before.SystemPermissions)
@@ -266,7 +266,7 @@ func (s *Service) SetGroupDefaultProjectRights(ctx context.Context, c Caller, id
 		}
 		before := g
 		g.DefaultProjectRoleID, g.DefaultProjectPermissions = roleID, keys
-		if err := g.Validate(); err != nil {
+		if err := g.ValidateChange(&before); err != nil {
 			return err
 		}
 		if err := checkDefaultRights(ctx, tx, op, roleID, keys); err != nil {

@@ -79,7 +79,7 @@ func (s *Service) UpdateProject(ctx context.Context, c Caller, id string, up Pro
 		if up.MembershipMode != nil {
 			pr.MembershipMode = *up.MembershipMode
 		}
-		if err := pr.Validate(); err != nil {
+		if err := pr.ValidateChange(&before); err != nil {
 			return err
 		}
 		if pr.MembershipMode == domain.ModeExclusive && before.MembershipMode != domain.ModeExclusive {

@@ -92,7 +92,7 @@ func (s *Service) UpdateRole(ctx context.Context, c Caller, id string, up RoleUp
 		if up.Permissions != nil {
 			r.Permissions = *up.Permissions
 		}
-		if err := r.Validate(); err != nil {
+		if err := r.ValidateChange(&before); err != nil {
 			return err
 		}
 		added := changed(r.Permissions, before.Permissions)

@@ -424,7 +424,7 @@ func (s *Service) ChangeSCIMGroup(ctx context.Context, c Caller, id string, ch S
 			}
 			before := g
 			g.Name = *ch.Name
-			if err := g.Validate(); err != nil {
+			if err := g.ValidateChange(&before); err != nil {
 				return err
 			}
 			if err := tx.UpdateGroup(ctx, &g); err != nil {

@@ -255,7 +255,7 @@ func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key 
 		if err := change(ctx, tx, p, &u); err != nil {
 			return err
 		}
-		if err := u.Validate(); err != nil {
+		if err := u.ValidateChange(&before); err != nil {
 			return err
 		}
 		if err := tx.UpdateUser(ctx, &u); err != nil {

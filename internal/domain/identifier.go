@@ -1,0 +1,149 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mtibben/confusables"
+	"golang.org/x/text/secure/bidirule"
+	"golang.org/x/text/secure/precis"
+)
+
+// Identifier profiles (docs/security.md, "Names and look-alikes"). A name
+// people pick others by — a username, a group, role or project name — must
+// not be able to pass for another one:
+//
+//   - usernames follow PRECIS UsernameCasePreserved (RFC 8265): letters,
+//     digits and ASCII punctuation, no spaces; fullwidth forms are mapped
+//     to their ordinary ones and the result is NFC. Uniqueness still
+//     ignores case (NameKey), which is UsernameCaseMapped's comparison;
+//   - group, role and project names follow PRECIS Nickname (RFC 8266):
+//     any letters, digits, symbols and single spaces, NFKC-normalised, so
+//     fullwidth letters and compatibility forms become the ordinary ones;
+//   - both refuse control, invisible and direction-changing characters
+//     (zero-width spaces and joiners, bidi overrides), which PRECIS refuses
+//     too; the explicit check names the character in the message;
+//   - names whose TR39 skeletons are equal (NameSkeleton) look alike, and
+//     the store keeps one per scope, so "аdmin" with a Cyrillic а is taken
+//     when "admin" exists.
+
+// CleanUsername returns the username in its stored form (PRECIS
+// UsernameCasePreserved: width-mapped, NFC), or a message saying why it is
+// not a username. s must already be trimmed.
+func CleanUsername(s string) (string, error) {
+	if err := checkVisible(s); err != nil {
+		return "", err
+	}
+	out, err := precis.UsernameCasePreserved.String(s)
+	if err == nil {
+		return out, nil
+	}
+	if errors.Is(err, bidirule.ErrInvalid) {
+		return "", errors.New("mixes right-to-left and left-to-right characters in a way that can display misleadingly (RFC 5893)")
+	}
+	if r, ok := firstRefused(s, precis.UsernameCasePreserved); ok {
+		return "", fmt.Errorf("must not contain %s: usernames are letters, digits and ASCII punctuation such as . _ - @ + with no spaces (PRECIS, RFC 8265)", describeRune(r))
+	}
+	return "", errors.New("is not a valid username: usernames are letters, digits and ASCII punctuation such as . _ - @ + with no spaces (PRECIS, RFC 8265)")
+}
+
+// CleanName returns a group, role or project name in its stored form
+// (PRECIS Nickname: NFKC, inner runs of spaces made one space), or a
+// message saying why it is not a name. s must already be trimmed.
+func CleanName(s string) (string, error) {
+	if err := checkVisible(s); err != nil {
+		return "", err
+	}
+	out, err := precis.Nickname.String(s)
+	if err == nil {
+		return out, nil
+	}
+	if r, ok := firstRefused(s, precis.Nickname); ok {
+		return "", fmt.Errorf("must not contain %s (PRECIS Nickname profile, RFC 8266)", describeRune(r))
+	}
+	return "", errors.New("is not a valid name: use letters, digits, punctuation, symbols and single spaces (PRECIS Nickname profile, RFC 8266)")
+}
+
+// NameSkeleton is the key under which names look alike: the Unicode TR39
+// skeleton of the name as it is shown, lower-cased, so that "аdmin"
+// (Cyrillic а), "AIice" (capital I for l) and "ａｄｍｉｎ" meet "admin",
+// "Alice" and "admin". The store keeps names' skeletons unique within the
+// scope their names are unique in (MODEL.md §1, §3).
+func NameSkeleton(name string) string {
+	return strings.ToLower(confusables.Skeleton(name))
+}
+
+// checkVisible refuses control, format (zero-width, bidi) and other
+// invisible characters, naming the first one found.
+func checkVisible(s string) error {
+	for _, r := range s {
+		if invisible(r) {
+			return fmt.Errorf("must not contain invisible, control or direction-changing characters such as %s", describeRune(r))
+		}
+	}
+	return nil
+}
+
+// invisible reports a rune that can change how a name displays without
+// being seen: controls, format characters (Cf: zero-width spaces and
+// joiners, bidi embeddings, overrides and isolates, the BOM), the other
+// default-ignorable code points and variation selectors.
+func invisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Bidi_Control, unicode.Join_Control,
+		unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) || r == utf8.RuneError
+}
+
+// firstRefused finds the first rune the profile refuses on its own, so the
+// message can name it. Runes refused only in context have none to name.
+func firstRefused(s string, p *precis.Profile) (rune, bool) {
+	for _, r := range s {
+		if _, err := p.String(string(r)); err != nil && !errors.Is(err, bidirule.ErrInvalid) {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// describeRune names a rune for a message: the character itself when it
+// prints, and its code point.
+func describeRune(r rune) string {
+	switch {
+	case r == ' ':
+		return "spaces"
+	case unicode.IsPrint(r) && !invisible(r):
+		return fmt.Sprintf("%q (U+%04X)", r, r)
+	}
+	return fmt.Sprintf("U+%04X", r)
+}
+
+// username validates and cleans a username in place (see CleanUsername).
+// A username equal to kept, the one stored before an edit, is checked as
+// text only: it may predate the profile.
+func (p *problems) username(field string, s *string, kept string) {
+	n := len(*p)
+	if p.text(field, *s, 1, MaxNameLen); len(*p) > n || *s == kept {
+		return
+	}
+	if out, err := CleanUsername(*s); err != nil {
+		p.add(field, "%s", err.Error())
+	} else {
+		*s = out
+	}
+}
+
+// name validates and cleans a group, role or project name in place (see
+// CleanName); kept is as for username.
+func (p *problems) name(field string, s *string, kept string) {
+	n := len(*p)
+	if p.text(field, *s, 1, MaxNameLen); len(*p) > n || *s == kept {
+		return
+	}
+	if out, err := CleanName(*s); err != nil {
+		p.add(field, "%s", err.Error())
+	} else {
+		*s = out
+	}
+}
