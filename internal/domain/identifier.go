@@ -10,6 +10,7 @@ import (
 	"github.com/mtibben/confusables"
 	"golang.org/x/text/secure/bidirule"
 	"golang.org/x/text/secure/precis"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Identifier profiles (docs/security.md, "Names and look-alikes"). A name
@@ -41,11 +42,11 @@ func CleanUsername(s string) (string, error) {
 	if err == nil {
 		return out, nil
 	}
-	if errors.Is(err, bidirule.ErrInvalid) {
-		return "", errors.New("mixes right-to-left and left-to-right characters in a way that can display misleadingly (RFC 5893)")
-	}
-	if r, ok := firstRefused(s, precis.UsernameCasePreserved); ok {
+	if r, ok := firstRefused(s, identifierClass); ok {
 		return "", fmt.Errorf("must not contain %s: usernames are letters, digits and ASCII punctuation such as . _ - @ + with no spaces (PRECIS, RFC 8265)", describeRune(r))
+	}
+	if errors.Is(err, bidirule.ErrInvalid) {
+		return "", errors.New("mixes right-to-left and left-to-right characters in a way that can display misleadingly (the Bidi Rule of RFC 5893)")
 	}
 	return "", errors.New("is not a valid username: usernames are letters, digits and ASCII punctuation such as . _ - @ + with no spaces (PRECIS, RFC 8265)")
 }
@@ -61,19 +62,20 @@ func CleanName(s string) (string, error) {
 	if err == nil {
 		return out, nil
 	}
-	if r, ok := firstRefused(s, precis.Nickname); ok {
+	if r, ok := firstRefused(s, freeformClass); ok {
 		return "", fmt.Errorf("must not contain %s (PRECIS Nickname profile, RFC 8266)", describeRune(r))
 	}
 	return "", errors.New("is not a valid name: use letters, digits, punctuation, symbols and single spaces (PRECIS Nickname profile, RFC 8266)")
 }
 
 // NameSkeleton is the key under which names look alike: the Unicode TR39
-// skeleton of the name as it is shown, lower-cased, so that "аdmin"
+// skeleton of the name as it is shown (after NFKC, which the profiles
+// apply anyway and the table assumes), lower-cased, so that "аdmin"
 // (Cyrillic а), "AIice" (capital I for l) and "ａｄｍｉｎ" meet "admin",
 // "Alice" and "admin". The store keeps names' skeletons unique within the
 // scope their names are unique in (MODEL.md §1, §3).
 func NameSkeleton(name string) string {
-	return strings.ToLower(confusables.Skeleton(name))
+	return strings.ToLower(confusables.Skeleton(norm.NFKC.String(name)))
 }
 
 // checkVisible refuses control, format (zero-width, bidi) and other
@@ -96,11 +98,19 @@ func invisible(r rune) bool {
 		unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) || r == utf8.RuneError
 }
 
-// firstRefused finds the first rune the profile refuses on its own, so the
-// message can name it. Runes refused only in context have none to name.
-func firstRefused(s string, p *precis.Profile) (rune, bool) {
+// The bare PRECIS string classes, without the profiles' Bidi Rule, so
+// that firstRefused can name a rune the class refuses.
+var (
+	identifierClass = precis.NewIdentifier(precis.FoldWidth)
+	freeformClass   = precis.NewFreeform(precis.Norm(norm.NFKC))
+)
+
+// firstRefused finds the first rune the string class refuses on its own,
+// so the message can name it. Runes refused only in context have none to
+// name.
+func firstRefused(s string, class *precis.Profile) (rune, bool) {
 	for _, r := range s {
-		if _, err := p.String(string(r)); err != nil && !errors.Is(err, bidirule.ErrInvalid) {
+		if _, err := class.String(string(r)); err != nil {
 			return r, true
 		}
 	}

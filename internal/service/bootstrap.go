@@ -22,6 +22,9 @@ type BootstrapOptions struct {
 	AdminPassword string
 	// PasswordParams defaults to password.Default.
 	PasswordParams *password.Params
+	// PasswordPolicy is what AdminPassword must meet, as the password of
+	// a member of Administrators.
+	PasswordPolicy password.Policy
 	Log            *slog.Logger
 }
 
@@ -65,8 +68,10 @@ func Bootstrap(ctx context.Context, st store.Store, opts BootstrapOptions) (Boot
 	generated := ""
 	pw := opts.AdminPassword
 	if pw == "" {
-		pw = password.Generate(24)
+		pw = password.Generate(max(24, opts.PasswordPolicy.Min(true)))
 		generated = pw
+	} else if err := opts.PasswordPolicy.Check(pw, admin.Username, true); err != nil {
+		return BootstrapResult{}, domain.E(op, domain.KindInvalid, fmt.Errorf("GATEHOUSE_ADMIN_PASSWORD %w", err))
 	}
 	hash, err := password.Hash(pw, params)
 	if err != nil {

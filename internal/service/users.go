@@ -113,6 +113,11 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.
 		Source: in.Source, ExternalID: in.ExternalID, SystemRoleID: in.SystemRoleID, ShowPersonalInfo: true}
 	var hash string
 	if in.Password != "" {
+		// A new user is in no group yet, so the administrators' length
+		// does not apply.
+		if err := s.policy.Check(in.Password, in.Username, false); err != nil {
+			return u, invalid(op, "password", "%v", err)
+		}
 		var err error
 		// Hashed before the transaction: argon2id is slow on purpose and
 		// should not hold the write lock.
@@ -325,6 +330,9 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, id string) error {
 // the change log or the audit record.
 func (s *Service) SetPassword(ctx context.Context, c Caller, id, pw string) error {
 	const op, action = "service.SetPassword", "user.set_password"
+	if err := s.policy.Check(pw, "", false); err != nil {
+		return invalid(op, "password", "%v", err)
+	}
 	hash, herr := password.Hash(pw, s.params)
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
@@ -342,6 +350,9 @@ func (s *Service) SetPassword(ctx context.Context, c Caller, id, pw string) erro
 		}
 		if herr != nil {
 			return invalid(op, "password", "%v", herr)
+		}
+		if err := s.checkPasswordOf(ctx, tx, op, u, pw); err != nil {
+			return err
 		}
 		if u.Source != domain.SourceLocal {
 			return invalid(op, "password", "user %s signs in through %s; only local users have a password", u.Username, u.Source)
