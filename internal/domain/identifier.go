@@ -35,6 +35,9 @@ import (
 // UsernameCasePreserved: width-mapped, NFC), or a message saying why it is
 // not a username. s must already be trimmed.
 func CleanUsername(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("is required")
+	}
 	if err := checkVisible(s); err != nil {
 		return "", err
 	}
