@@ -31,44 +31,62 @@ import (
 //     the store keeps one per scope, so "аdmin" with a Cyrillic а is taken
 //     when "admin" exists.
 
+// profile is one identifier profile: the PRECIS profile, its bare string
+// class (to name a refused character) and how to word a refusal.
+type profile struct {
+	precis *precis.Profile
+	class  *precis.Profile
+	rule   string // what the names are, for messages
+}
+
+var (
+	usernameProfile = profile{precis.UsernameCasePreserved, precis.NewIdentifier(precis.FoldWidth),
+		"usernames are letters, digits and ASCII punctuation such as . _ - @ + with no spaces (PRECIS, RFC 8265)"}
+	nameProfile = profile{precis.Nickname, precis.NewFreeform(precis.Norm(norm.NFKC)),
+		"names are letters, digits, punctuation, symbols and single spaces (PRECIS Nickname profile, RFC 8266)"}
+)
+
 // CleanUsername returns the username in its stored form (PRECIS
 // UsernameCasePreserved: width-mapped, NFC), or a message saying why it is
 // not a username. s must already be trimmed.
-func CleanUsername(s string) (string, error) {
+func CleanUsername(s string) (string, error) { return usernameProfile.clean(s) }
+
+// CleanName returns a group, role or project name in its stored form
+// (PRECIS Nickname: NFKC, inner runs of spaces made one space), or a
+// message saying why it is not a name. s must already be trimmed.
+func CleanName(s string) (string, error) { return nameProfile.clean(s) }
+
+func (pr profile) clean(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("is required")
 	}
 	if err := checkVisible(s); err != nil {
 		return "", err
 	}
-	out, err := precis.UsernameCasePreserved.String(s)
+	out, err := pr.precis.String(s)
 	if err == nil {
 		return out, nil
 	}
-	if r, ok := firstRefused(s, identifierClass); ok {
-		return "", fmt.Errorf("must not contain %s: usernames are letters, digits and ASCII punctuation such as . _ - @ + with no spaces (PRECIS, RFC 8265)", describeRune(r))
+	// A character the class refuses is the likelier fault, and the more
+	// useful message, even when the Bidi Rule failed too.
+	if bad := pr.refused(s); bad != "" {
+		return "", fmt.Errorf("must not contain %s: %s", bad, pr.rule)
 	}
 	if errors.Is(err, bidirule.ErrInvalid) {
 		return "", errors.New("mixes right-to-left and left-to-right characters in a way that can display misleadingly (the Bidi Rule of RFC 5893)")
 	}
-	return "", errors.New("is not a valid username: usernames are letters, digits and ASCII punctuation such as . _ - @ + with no spaces (PRECIS, RFC 8265)")
+	return "", errors.New("is not valid: " + pr.rule)
 }
 
-// CleanName returns a group, role or project name in its stored form
-// (PRECIS Nickname: NFKC, inner runs of spaces made one space), or a
-// message saying why it is not a name. s must already be trimmed.
-func CleanName(s string) (string, error) {
-	if err := checkVisible(s); err != nil {
-		return "", err
+// refused names the first rune the profile's string class refuses on its
+// own, or is "". Runes refused only in context have none to name.
+func (pr profile) refused(s string) string {
+	for _, r := range s {
+		if _, err := pr.class.String(string(r)); err != nil {
+			return describeRune(r)
+		}
 	}
-	out, err := precis.Nickname.String(s)
-	if err == nil {
-		return out, nil
-	}
-	if r, ok := firstRefused(s, freeformClass); ok {
-		return "", fmt.Errorf("must not contain %s (PRECIS Nickname profile, RFC 8266)", describeRune(r))
-	}
-	return "", errors.New("is not a valid name: use letters, digits, punctuation, symbols and single spaces (PRECIS Nickname profile, RFC 8266)")
+	return ""
 }
 
 // NameSkeleton is the key under which names look alike: the Unicode TR39
@@ -101,25 +119,6 @@ func invisible(r rune) bool {
 		unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) || r == utf8.RuneError
 }
 
-// The bare PRECIS string classes, without the profiles' Bidi Rule, so
-// that firstRefused can name a rune the class refuses.
-var (
-	identifierClass = precis.NewIdentifier(precis.FoldWidth)
-	freeformClass   = precis.NewFreeform(precis.Norm(norm.NFKC))
-)
-
-// firstRefused finds the first rune the string class refuses on its own,
-// so the message can name it. Runes refused only in context have none to
-// name.
-func firstRefused(s string, class *precis.Profile) (rune, bool) {
-	for _, r := range s {
-		if _, err := class.String(string(r)); err != nil {
-			return r, true
-		}
-	}
-	return 0, false
-}
-
 // describeRune names a rune for a message: the character itself when it
 // prints, and its code point.
 func describeRune(r rune) string {
@@ -132,29 +131,16 @@ func describeRune(r rune) string {
 	return fmt.Sprintf("U+%04X", r)
 }
 
-// username validates and cleans a username in place (see CleanUsername).
-// A username equal to kept, the one stored before an edit, is checked as
-// text only: it may predate the profile.
-func (p *problems) username(field string, s *string, kept string) {
+// identifier validates a username or name as text, then cleans it in
+// place with clean (CleanUsername, CleanName). A value equal to kept, the
+// one stored before an edit, is checked as text only: it may predate the
+// profiles.
+func (p *problems) identifier(field string, s *string, kept string, clean func(string) (string, error)) {
 	n := len(*p)
 	if p.text(field, *s, 1, MaxNameLen); len(*p) > n || *s == kept {
 		return
 	}
-	if out, err := CleanUsername(*s); err != nil {
-		p.add(field, "%s", err.Error())
-	} else {
-		*s = out
-	}
-}
-
-// name validates and cleans a group, role or project name in place (see
-// CleanName); kept is as for username.
-func (p *problems) name(field string, s *string, kept string) {
-	n := len(*p)
-	if p.text(field, *s, 1, MaxNameLen); len(*p) > n || *s == kept {
-		return
-	}
-	if out, err := CleanName(*s); err != nil {
+	if out, err := clean(*s); err != nil {
 		p.add(field, "%s", err.Error())
 	} else {
 		*s = out

@@ -138,7 +138,7 @@ func (u *User) validate(kept string) error {
 	trim(&u.Email)
 	trim(&u.DisplayName)
 	trim(&u.ExternalID)
-	p.username("username", &u.Username, kept)
+	p.identifier("username", &u.Username, kept, CleanUsername)
 	p.email("email", u.Email)
 	p.text("display_name", u.DisplayName, 0, 256)
 	p.text("external_id", u.ExternalID, 0, 256)
@@ -169,7 +169,7 @@ func (pr *Project) ValidateChange(before *Project) error { return pr.validate(be
 func (pr *Project) validate(kept string) error {
 	var p problems
 	trim(&pr.Name)
-	p.name("name", &pr.Name, kept)
+	p.identifier("name", &pr.Name, kept, CleanName)
 	p.longText("description", pr.Description, MaxDescriptionLen)
 	if pr.MembershipMode == "" {
 		pr.MembershipMode = ModeMultiple
@@ -194,7 +194,7 @@ func (g *Group) ValidateChange(before *Group) error { return g.validate(before.N
 func (g *Group) validate(kept string) error {
 	var p problems
 	trim(&g.Name)
-	p.name("name", &g.Name, kept)
+	p.identifier("name", &g.Name, kept, CleanName)
 	if g.Name != kept {
 		p.builtinName(g)
 	}
@@ -263,7 +263,7 @@ func (r *Role) ValidateChange(before *Role) error { return r.validate(before.Nam
 func (r *Role) validate(kept string) error {
 	var p problems
 	trim(&r.Name)
-	p.name("name", &r.Name, kept)
+	p.identifier("name", &r.Name, kept, CleanName)
 	p.longText("description", r.Description, MaxDescriptionLen)
 	switch r.Scope {
 	case ScopeSystem, ScopeProject:
