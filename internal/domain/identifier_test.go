@@ -116,7 +116,7 @@ func TestBuiltinNamesAreCleanAndDistinct(t *testing.T) {
 	}
 }
 
-func TestBuiltinGroupNamesAreReserved(t *testing.T) {
+func TestR2_RenamedBuiltinGroupsKeepTheirNamesReserved(t *testing.T) {
 	everyone := BuiltinGroups()[1]
 	everyone.Name = "Administrators"
 	wantField(t, "Everyone renamed to Administrators", everyone.Validate(), "name", "built-in Administrators group")
