@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -112,6 +113,9 @@ func TestPasswords(t *testing.T) {
 	refused(t, self, http.StatusUnprocessableEntity, "PUT", path, map[string]any{"password": "green heron lantern"}, "body.current_password")
 	refused(t, self, http.StatusForbidden, "PUT", path, map[string]any{"password": "green heron lantern", "current_password": "wrong one!"}, "current password is not right")
 	refused(t, self, http.StatusUnprocessableEntity, "PUT", path, map[string]any{"password": "iloveyou1", "current_password": "orange llama teapot"}, "most common")
+	if n := auditCount(t, api, url.Values{"action": {"user.set_password"}, "target_id": {carol}}, "denied"); n != 1 {
+		t.Errorf("%d denied user.set_password records for the wrong current password, want 1", n)
+	}
 	self.must(t, 200, "PUT", path, map[string]any{"password": "green heron lantern", "current_password": "orange llama teapot"})
 	newClient(s.URL, "").must(t, 200, "POST", "/api/v1/login", map[string]any{"username": "carol", "password": "green heron lantern"})
 
