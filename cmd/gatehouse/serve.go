@@ -22,8 +22,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/authn/password"
-	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -374,15 +372,9 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	}
 	log.Info("engine loaded", "revision", svc.Follower().Revision())
 	authenticator, err := authn.New(st, authn.Options{Logger: log,
-		// users.edit (within a token's limit) manages other users' tokens.
-		MayManageTokens: func(ctx context.Context, actor authn.Identity, userID string) bool {
-			if !actor.Allows(domain.PermUsersEdit) {
-				return false
-			}
-			d, err := svc.Engine().Check(engine.Subject{UserID: actor.UserID}, domain.PermUsersEdit,
-				engine.Resource{Kind: engine.KindSystem}, time.Now())
-			return err == nil && d.Allowed
-		}})
+		// The service decides who may manage another user's tokens (R22:
+		// minting a token for a user is acting on them).
+		MayManageTokens: svc.MayManageTokens})
 	if err != nil {
 		return nil, nil, fmt.Errorf("authentication: %w", err)
 	}

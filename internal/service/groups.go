@@ -57,7 +57,7 @@ func loadGroup(ctx context.Context, r store.Reader, p *perms, op, id string) (do
 // exists and is a system role, the whole set meets R9, and the caller
 // holds every permission the change adds or takes away (R22),
 // roles.assign_admin for an administrator role.
-func checkSystemGrant(ctx context.Context, r store.Reader, p *perms, op, targetKind, targetID, roleID string, keys, oldKeys []string, oldRole string) ([]string, error) {
+func checkSystemGrant(ctx context.Context, r store.Reader, p *perms, op, targetKind, targetID, roleID string, keys []string, oldRole string) ([]string, error) {
 	rp, _, err := rolePerms(ctx, r, roleID, domain.ScopeSystem, "system_role_id")
 	if err != nil {
 		return nil, domain.E(op, err)
@@ -69,16 +69,13 @@ func checkSystemGrant(ctx context.Context, r store.Reader, p *perms, op, targetK
 	if roleID != oldRole && (domain.IsAdminRole(roleID) || domain.IsAdminRole(oldRole)) && !p.has(domain.PermRolesAssignAdmin) {
 		return nil, deny(targetKind, targetID, "missing permission %s: assigning or removing an administrator role needs it (R22)", domain.PermRolesAssignAdmin)
 	}
-	if m := p.missingSystem(changed(all, oldKeys)); len(m) > 0 {
-		return nil, deny(targetKind, targetID, "missing permission %s: you can grant or take away only permissions you hold yourself (R22)", strings.Join(m, ", "))
-	}
 	return all, nil
 }
 
 // checkProjectGrant checks rights given on a project: the role is a
 // project role, the set meets R9, and the caller holds on the project what
 // the change adds or takes away (R22).
-func checkProjectGrant(ctx context.Context, r store.Reader, p *perms, op, targetKind, targetID, projectID, roleID string, keys, oldKeys []string) error {
+func checkProjectGrant(ctx context.Context, r store.Reader, op, projectID, roleID string, keys []string) error {
 	rp, _, err := rolePerms(ctx, r, roleID, domain.ScopeProject, "role_id")
 	if err != nil {
 		return domain.E(op, err)
@@ -86,9 +83,6 @@ func checkProjectGrant(ctx context.Context, r store.Reader, p *perms, op, target
 	all := union(rp, keys)
 	if err := domain.CheckRequirements(op, "permissions", all); err != nil {
 		return err
-	}
-	if m := p.missingProject(projectID, changed(all, oldKeys)); len(m) > 0 {
-		return deny(targetKind, targetID, "missing permission %s on project %s: you can grant or take away only rights you hold there yourself (R22)", strings.Join(m, ", "), projectID)
 	}
 	return nil
 }
@@ -125,7 +119,7 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, g domain.Group) (do
 			return err
 		}
 		if g.Scope == domain.ScopeSystem {
-			if _, err := checkSystemGrant(ctx, tx, p, op, "group", "", g.SystemRoleID, g.SystemPermissions, nil, ""); err != nil {
+			if _, err := checkSystemGrant(ctx, tx, p, op, "group", "", g.SystemRoleID, g.SystemPermissions, ""); err != nil {
 				return err
 			}
 			if err := checkDefaultRights(ctx, tx, op, g.DefaultProjectRoleID, g.DefaultProjectPermissions); err != nil {
@@ -232,12 +226,12 @@ func (s *Service) SetGroupSystemGrants(ctx context.Context, c Caller, id, roleID
 		if err := g.ValidateChange(&before); err != nil {
 			return err
 		}
-		old := union(mustRole(ctx, tx, before.SystemRoleID), before.SystemPermissions)
-		if g.Builtin == domain.BuiltinAdministrators && !slices.Contains(domain.Close(union(mustRole(ctx, tx, roleID), keys)), domain.PermServerManage) {
-			return invalid(op, "system_permissions", "%s must keep %s: it is what makes its members administrators (R3)", g.Name, domain.PermServerManage)
-		}
-		if _, err := checkSystemGrant(ctx, tx, p, op, "group", id, roleID, keys, old, before.SystemRoleID); err != nil {
+		all, err := checkSystemGrant(ctx, tx, p, op, "group", id, roleID, keys, before.SystemRoleID)
+		if err != nil {
 			return err
+		}
+		if g.Builtin == domain.BuiltinAdministrators && !slices.Contains(domain.Close(all), domain.PermServerManage) {
+			return invalid(op, "system_permissions", "%s must keep %s: it is what makes its members administrators (R3)", g.Name, domain.PermServerManage)
 		}
 		if err := tx.UpdateGroup(ctx, &g); err != nil {
 			return err
@@ -388,7 +382,11 @@ func (s *Service) SetGroupProjectRights(ctx context.Context, c Caller, groupID, 
 			return deny("group", groupID, "missing permission %s, or %s on project %s (R21)", domain.PermGroupsEdit, domain.PermProjectModerate, projectID)
 		}
 		if g.Builtin == domain.BuiltinPublic {
-			if bad := without(domain.Close(union(keys, mustRole(ctx, tx, roleID))), []string{domain.PermProjectRead}); len(bad) > 0 {
+			rp, _, err := rolePerms(ctx, tx, roleID, domain.ScopeProject, "role_id")
+			if err != nil {
+				return domain.E(op, err)
+			}
+			if bad := without(domain.Close(union(keys, rp)), []string{domain.PermProjectRead}); len(bad) > 0 {
 				return invalid(op, "permissions", "the Public group carries project read rights only (R5), not %s", strings.Join(bad, ", "))
 			}
 		}
@@ -407,15 +405,11 @@ func (s *Service) SetGroupProjectRights(ctx context.Context, c Caller, groupID, 
 		if _, err := tx.GetProject(ctx, projectID); err != nil {
 			return err
 		}
-		oldKeys, err := grantKeys(ctx, tx, &old)
-		if err != nil {
-			return err
-		}
 		pg = domain.ProjectGrant{ProjectID: projectID, SubjectKind: domain.SubjectGroup, SubjectID: groupID, RoleID: roleID, Permissions: keys}
 		if err := pg.Validate(); err != nil {
 			return err
 		}
-		if err := checkProjectGrant(ctx, tx, p, op, "group", groupID, projectID, roleID, keys, oldKeys); err != nil {
+		if err := checkProjectGrant(ctx, tx, op, projectID, roleID, keys); err != nil {
 			return err
 		}
 		if err := tx.PutProjectGrant(ctx, &pg); err != nil {
@@ -428,17 +422,6 @@ func (s *Service) SetGroupProjectRights(ctx context.Context, c Caller, groupID, 
 		return audit(ctx, tx, c, action, "group", groupID, before, pg, "project "+projectID)
 	})
 	return pg, err
-}
-
-func mustRole(ctx context.Context, r store.Reader, id string) []string {
-	if id == "" {
-		return nil
-	}
-	role, err := r.GetRole(ctx, id)
-	if err != nil {
-		return nil
-	}
-	return role.Permissions
 }
 
 // DeleteGroupOptions choose what a group deletion does to its members.
@@ -500,10 +483,6 @@ func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string, o Delete
 			return invalid(op, "members", "applies to project groups only; a system group's members always leave its projects (R27)")
 		}
 		if res.Projects, err = presentIn(ctx, tx, &g); err != nil {
-			return err
-		}
-		// Deleting takes away everything the group grants its members.
-		if err := checkMembershipGrant(ctx, tx, p, &g, res.Projects); err != nil {
 			return err
 		}
 		members, err := allMembers(ctx, tx, id)
@@ -585,7 +564,7 @@ func (s *Service) ImportGroup(ctx context.Context, c Caller, groupID string, pro
 				}
 				continue
 			}
-			if err := checkProjectGrant(ctx, tx, p, op, "group", groupID, pid, g.DefaultProjectRoleID, g.DefaultProjectPermissions, nil); err != nil {
+			if err := checkProjectGrant(ctx, tx, op, pid, g.DefaultProjectRoleID, g.DefaultProjectPermissions); err != nil {
 				return err
 			}
 			if pr.MembershipMode == domain.ModeExclusive {
@@ -693,13 +672,6 @@ func (s *Service) RemoveGroupFromProjects(ctx context.Context, c Caller, groupID
 			pr, err := tx.GetProject(ctx, pid)
 			if err != nil {
 				return err
-			}
-			keys, err := grantKeys(ctx, tx, &pg)
-			if err != nil {
-				return err
-			}
-			if m := p.missingProject(pid, keys); len(m) > 0 {
-				return deny("group", groupID, "missing permission %s on project %s: the group grants it there, and you can take away only rights you hold yourself (R22)", strings.Join(m, ", "), pr.Name)
 			}
 			if err := tx.DeleteProjectGrant(ctx, pid, domain.SubjectGroup, groupID); err != nil {
 				return err

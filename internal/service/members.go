@@ -59,38 +59,10 @@ func authorizeMembers(p *perms, op string, g *domain.Group) error {
 	return p.needsAlongside(g, domain.PermGroupsMembers, "group", g.ID)
 }
 
-// checkMembershipGrant is R22 for memberships: adding someone to a group
-// grants them the group's system permissions and its rights on every
-// project where it is present, so the caller must hold all of them.
-func checkMembershipGrant(ctx context.Context, r store.Reader, p *perms, g *domain.Group, projects []ProjectRef) error {
-	if domain.IsAdminRole(g.SystemRoleID) && !p.has(domain.PermRolesAssignAdmin) {
-		return deny("group", g.ID, "missing permission %s: group %s carries an administrator role (R22)", domain.PermRolesAssignAdmin, g.Name)
-	}
-	sys := union(mustRole(ctx, r, g.SystemRoleID), g.SystemPermissions)
-	if m := p.missingSystem(sys); len(m) > 0 {
-		return deny("group", g.ID, "missing permission %s: group %s grants it, and you can grant or take away only permissions you hold yourself (R22)", strings.Join(m, ", "), g.Name)
-	}
-	for _, pr := range projects {
-		pg, err := r.GetProjectGrant(ctx, pr.ID, domain.SubjectGroup, g.ID)
-		if domain.Is(err, domain.KindNotFound) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		keys, err := grantKeys(ctx, r, &pg)
-		if err != nil {
-			return err
-		}
-		if m := p.missingProject(pr.ID, keys); len(m) > 0 {
-			return deny("group", g.ID, "missing permission %s on project %s: group %s grants it there, and you can grant or take away only rights you hold yourself (R22)", strings.Join(m, ", "), pr.Name, g.Name)
-		}
-	}
-	return nil
-}
-
 // AddMembers adds users to a group, or changes their expiry, in one
-// transaction with one audit record per user. See authorizeMembers and
-// checkMembershipGrant for who may; R23 refuses a second group in an
+// transaction with one audit record per user. See authorizeMembers for
+// who may (the kernel bounds what the memberships grant, R22, and keeps
+// an administrator, R3); R23 refuses a second group in an
 // exclusive project and empties the user's individual rights there; the
 // answer lists the projects the users now belong to (R24).
 func (s *Service) AddMembers(ctx context.Context, c Caller, groupID string, in []MemberInput) (MembersResult, error) {
@@ -110,9 +82,6 @@ func (s *Service) AddMembers(ctx context.Context, c Caller, groupID string, in [
 			return err
 		}
 		if res.Projects, err = presentIn(ctx, tx, &g); err != nil {
-			return err
-		}
-		if err := checkMembershipGrant(ctx, tx, p, &g, res.Projects); err != nil {
 			return err
 		}
 		if len(in) == 0 {
@@ -229,10 +198,6 @@ func (s *Service) RemoveMembers(ctx context.Context, c Caller, groupID string, u
 		if res.Projects, err = presentIn(ctx, tx, &g); err != nil {
 			return err
 		}
-		// Removal takes the group's grants away: bounded like adding.
-		if err := checkMembershipGrant(ctx, tx, p, &g, res.Projects); err != nil {
-			return err
-		}
 		for i, uid := range userIDs {
 			m, err := tx.GetMembership(ctx, g.ID, uid)
 			if domain.Is(err, domain.KindNotFound) {
@@ -257,25 +222,7 @@ func (s *Service) RemoveMembers(ctx context.Context, c Caller, groupID string, u
 				return err
 			}
 		}
-		if g.Builtin == domain.BuiltinAdministrators {
-			return keepAnAdministrator(ctx, tx, s.now(), op)
-		}
 		return nil
 	})
 	return res, err
-}
-
-// keepAnAdministrator refuses a change that leaves Administrators without
-// an active member (R3: no lock-out).
-func keepAnAdministrator(ctx context.Context, r store.Reader, now time.Time, op string) error {
-	members, err := allMembers(ctx, r, domain.GroupAdministratorsID)
-	if err != nil {
-		return err
-	}
-	for _, m := range members {
-		if m.User.Active() && m.Membership.ActiveAt(now) {
-			return nil
-		}
-	}
-	return conflict(op, "Administrators would have no active member left (R3); add another administrator first")
 }

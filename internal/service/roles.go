@@ -27,11 +27,6 @@ func (s *Service) CreateRole(ctx context.Context, c Caller, r domain.Role) (doma
 		if err := r.Validate(); err != nil {
 			return err
 		}
-		if r.Scope == domain.ScopeSystem {
-			if m := p.missingSystem(r.Permissions); len(m) > 0 {
-				return deny("role", "", "missing permission %s: a role may hold only permissions you hold yourself (R22)", strings.Join(m, ", "))
-			}
-		}
 		if r.ID == "" {
 			r.ID = domain.NewID()
 		}
@@ -94,27 +89,6 @@ func (s *Service) UpdateRole(ctx context.Context, c Caller, id string, up RoleUp
 		}
 		if err := r.ValidateChange(&before); err != nil {
 			return err
-		}
-		added := changed(r.Permissions, before.Permissions)
-		if len(added) > 0 {
-			if r.Scope == domain.ScopeSystem {
-				if m := p.missingSystem(added); len(m) > 0 {
-					return deny("role", id, "missing permission %s: a role may gain or lose only permissions you hold yourself (R22)", strings.Join(m, ", "))
-				}
-			} else {
-				holders, err := tx.RoleHolders(ctx, id)
-				if err != nil {
-					return err
-				}
-				for _, h := range holders {
-					if h.ProjectID == "" {
-						continue
-					}
-					if m := p.missingProject(h.ProjectID, added); len(m) > 0 {
-						return deny("role", id, "missing permission %s on project %s, where the role is used (R22)", strings.Join(m, ", "), h.ProjectID)
-					}
-				}
-			}
 		}
 		if err := tx.UpdateRole(ctx, &r); err != nil {
 			return err

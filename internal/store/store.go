@@ -341,6 +341,13 @@ type Tx interface {
 	// and writes the committed Revision into it when InTx commits. An
 	// empty Outcome is KindInvalid at commit.
 	Audit(ctx context.Context, e *domain.AuditEvent) error
+
+	// Pending returns the mutations the transaction has recorded so far,
+	// in order, with the cascades of deletes left implicit as in the
+	// change log: what the change would be if it committed now. The
+	// service's authorization kernel stages them on the engine before
+	// letting the transaction commit. The caller must not modify them.
+	Pending() []domain.Mutation
 }
 
 // ListQuery selects a page of a list. Lists are ordered by Sort (a column

@@ -2,7 +2,6 @@ package rest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,8 +16,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/api/rest"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
-	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 )
 
 // authEnv is the API with real authentication (sessions and API tokens,
@@ -34,16 +31,8 @@ func newAuthEnv(t *testing.T) *authEnv {
 	e := newEnv(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	au, err := authn.New(e.st, authn.Options{PasswordParams: &cheap, Logger: quiet,
-		// What the server is expected to pass: users.edit (within the
-		// token's limit) manages other users' tokens.
-		MayManageTokens: func(ctx context.Context, actor authn.Identity, userID string) bool {
-			if !actor.Allows(domain.PermUsersEdit) {
-				return false
-			}
-			d, err := e.svc.Follower().Engine().Check(engine.Subject{UserID: actor.UserID}, domain.PermUsersEdit,
-				engine.Resource{Kind: engine.KindSystem}, time.Now())
-			return err == nil && d.Allowed
-		}})
+		// What the server passes: the service's rule.
+		MayManageTokens: e.svc.MayManageTokens})
 	if err != nil {
 		t.Fatal(err)
 	}

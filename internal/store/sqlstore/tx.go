@@ -23,6 +23,9 @@ var _ store.Tx = (*tx)(nil)
 
 func (t *tx) record(m domain.Mutation) { t.muts = append(t.muts, m) }
 
+// Pending returns the mutations recorded so far (store.Tx).
+func (t *tx) Pending() []domain.Mutation { return t.muts }
+
 // execOne runs a write that must touch exactly one row; zero rows is
 // KindNotFound naming what.
 func (t *tx) execOne(ctx context.Context, op, what string, fk domain.Kind, q string, args ...any) error {
