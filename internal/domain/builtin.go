@@ -75,19 +75,3 @@ func BuiltinRoles() []Role {
 func BuiltinFolderType() FolderType {
 	return FolderType{ID: FolderTypeFolderID, Name: "folder", Contexts: []string{ContextRoot}}
 }
-
-// builtinName refuses a system group named like (NameSkeleton) a built-in
-// group it is not: renaming Everyone to "Administrators", or naming any
-// other system group so, would let it pass for the built-in one even after
-// that one was renamed.
-func (p *problems) builtinName(g *Group) {
-	if g.Scope != ScopeSystem || g.Name == "" {
-		return
-	}
-	skel := NameSkeleton(g.Name)
-	for _, b := range BuiltinGroups() {
-		if b.Builtin != g.Builtin && NameSkeleton(b.Name) == skel {
-			p.add("name", "%q is the name of the built-in %s group; no other system group may take it, even after that group was renamed", g.Name, b.Name)
-		}
-	}
-}

@@ -125,20 +125,13 @@ func CheckRequirements(op, field string, keys []string) error {
 func trim(s *string) { *s = strings.TrimSpace(*s) }
 
 // Validate trims the user's text fields in place and checks every field.
-func (u *User) Validate() error { return u.validate("") }
-
-// ValidateChange is Validate for an edit of before: a username left as it
-// was is checked as text only, so a user named before the identifier
-// profile (identifier.go) can still be disabled or edited otherwise.
-func (u *User) ValidateChange(before *User) error { return u.validate(before.Username) }
-
-func (u *User) validate(kept string) error {
+func (u *User) Validate() error {
 	var p problems
 	trim(&u.Username)
 	trim(&u.Email)
 	trim(&u.DisplayName)
 	trim(&u.ExternalID)
-	p.identifier("username", &u.Username, kept, CleanUsername)
+	p.text("username", u.Username, 1, MaxNameLen)
 	p.email("email", u.Email)
 	p.text("display_name", u.DisplayName, 0, 256)
 	p.text("external_id", u.ExternalID, 0, 256)
@@ -160,16 +153,10 @@ func (u *User) validate(kept string) error {
 }
 
 // Validate trims the project's text fields in place and checks every field.
-func (pr *Project) Validate() error { return pr.validate("") }
-
-// ValidateChange is Validate for an edit of before: a name left as it was
-// is checked as text only (see User.ValidateChange).
-func (pr *Project) ValidateChange(before *Project) error { return pr.validate(before.Name) }
-
-func (pr *Project) validate(kept string) error {
+func (pr *Project) Validate() error {
 	var p problems
 	trim(&pr.Name)
-	p.identifier("name", &pr.Name, kept, CleanName)
+	p.text("name", pr.Name, 1, MaxNameLen)
 	p.longText("description", pr.Description, MaxDescriptionLen)
 	if pr.MembershipMode == "" {
 		pr.MembershipMode = ModeMultiple
@@ -185,19 +172,10 @@ func (pr *Project) validate(kept string) error {
 // kinds are system groups, permission keys exist and fit their scope, Public
 // holds no system permission (R5). Requirements (R9) are checked by the
 // service on the whole set, role included (see CheckRequirements).
-func (g *Group) Validate() error { return g.validate("") }
-
-// ValidateChange is Validate for an edit of before: a name left as it was
-// is checked as text only (see User.ValidateChange).
-func (g *Group) ValidateChange(before *Group) error { return g.validate(before.Name) }
-
-func (g *Group) validate(kept string) error {
+func (g *Group) Validate() error {
 	var p problems
 	trim(&g.Name)
-	p.identifier("name", &g.Name, kept, CleanName)
-	if g.Name != kept {
-		p.builtinName(g)
-	}
+	p.text("name", g.Name, 1, MaxNameLen)
 	p.longText("description", g.Description, MaxDescriptionLen)
 	switch g.Scope {
 	case ScopeSystem:
@@ -254,16 +232,10 @@ func (m *Membership) Validate() error {
 
 // Validate trims the role's text fields in place and checks every field,
 // including its own requirements (R9).
-func (r *Role) Validate() error { return r.validate("") }
-
-// ValidateChange is Validate for an edit of before: a name left as it was
-// is checked as text only (see User.ValidateChange).
-func (r *Role) ValidateChange(before *Role) error { return r.validate(before.Name) }
-
-func (r *Role) validate(kept string) error {
+func (r *Role) Validate() error {
 	var p problems
 	trim(&r.Name)
-	p.identifier("name", &r.Name, kept, CleanName)
+	p.text("name", r.Name, 1, MaxNameLen)
 	p.longText("description", r.Description, MaxDescriptionLen)
 	switch r.Scope {
 	case ScopeSystem, ScopeProject:

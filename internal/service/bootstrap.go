@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -62,7 +63,7 @@ func Bootstrap(ctx context.Context, st store.Store, opts BootstrapOptions) (Boot
 
 	admin := domain.User{ID: domain.NewID(), Username: opts.AdminUsername, DisplayName: "Administrator",
 		Status: domain.UserActive, Source: domain.SourceLocal, ShowPersonalInfo: true}
-	if err := admin.Validate(); err != nil {
+	if err := valid(&admin, nil, identifier.User); err != nil {
 		return BootstrapResult{}, domain.E(op, fmt.Errorf("GATEHOUSE_ADMIN_USER: %w", err))
 	}
 	generated := ""

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -115,7 +116,7 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, g domain.Group) (do
 				return err
 			}
 		}
-		if err := g.Validate(); err != nil {
+		if err := valid(&g, nil, identifier.Group); err != nil {
 			return err
 		}
 		if g.Scope == domain.ScopeSystem {
@@ -184,7 +185,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, u GroupU
 		if u.Description != nil {
 			g.Description = *u.Description
 		}
-		if err := g.ValidateChange(&before); err != nil {
+		if err := valid(&g, &before, identifier.Group); err != nil {
 			return err
 		}
 		if err := tx.UpdateGroup(ctx, &g); err != nil {
@@ -223,7 +224,7 @@ func (s *Service) SetGroupSystemGrants(ctx context.Context, c Caller, id, roleID
 		}
 		before := g
 		g.SystemRoleID, g.SystemPermissions = roleID, keys
-		if err := g.ValidateChange(&before); err != nil {
+		if err := g.Validate(); err != nil {
 			return err
 		}
 		all, err := checkSystemGrant(ctx, tx, p, op, "group", id, roleID, keys, before.SystemRoleID)
@@ -260,7 +261,7 @@ func (s *Service) SetGroupDefaultProjectRights(ctx context.Context, c Caller, id
 		}
 		before := g
 		g.DefaultProjectRoleID, g.DefaultProjectPermissions = roleID, keys
-		if err := g.ValidateChange(&before); err != nil {
+		if err := g.Validate(); err != nil {
 			return err
 		}
 		if err := checkDefaultRights(ctx, tx, op, roleID, keys); err != nil {

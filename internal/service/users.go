@@ -6,6 +6,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -53,7 +54,7 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.
 		if !p.has(domain.PermUsersEdit) {
 			return deny("user", "", "missing permission %s (R21)", domain.PermUsersEdit)
 		}
-		if err := u.Validate(); err != nil {
+		if err := valid(&u, nil, identifier.User); err != nil {
 			return err
 		}
 		if _, err := checkSystemGrant(ctx, tx, p, op, "user", "", u.SystemRoleID, nil, ""); err != nil {
@@ -185,7 +186,7 @@ func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key 
 		if err := change(ctx, tx, p, &u); err != nil {
 			return err
 		}
-		if err := u.ValidateChange(&before); err != nil {
+		if err := valid(&u, &before, identifier.User); err != nil {
 			return err
 		}
 		if err := tx.UpdateUser(ctx, &u); err != nil {

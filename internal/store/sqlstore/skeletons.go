@@ -5,12 +5,13 @@ import (
 	"log/slog"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Look-alike names (migration 00004, docs/security.md): usernames and
 // group, role and project names carry their TR39 skeleton
-// (domain.NameSkeleton) in a *_skel column with a unique index per scope,
+// (identifier.Skeleton) in a *_skel column with a unique index per scope,
 // so the database refuses a name that looks like a taken one atomically,
 // whichever replica writes it; the clash is KindExists like a taken name.
 
@@ -107,7 +108,7 @@ func fillTable(ctx context.Context, c *conn, table, col, scope string) ([]lookal
 		if r.skel != "" {
 			continue
 		}
-		k := [2]string{r.scope, domain.NameSkeleton(r.name)}
+		k := [2]string{r.scope, identifier.Skeleton(r.name)}
 		if like, taken := owner[k]; taken {
 			found = append(found, lookalike{table, r.id, r.name, like})
 			continue

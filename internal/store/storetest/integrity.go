@@ -11,7 +11,7 @@ import (
 // testUniqueNames checks the unique keys: names compare case-insensitively
 // (domain.NameKey) within their scope, usernames and group, role and
 // project names are refused when they look like a taken one
-// (domain.NameSkeleton), and a taken key is KindExists.
+// (identifier.Skeleton), and a taken key is KindExists.
 func testUniqueNames(t *testing.T, newStore NewStore) {
 	type op = func(ctx context.Context, tx store.Tx) error
 	type fixture struct {

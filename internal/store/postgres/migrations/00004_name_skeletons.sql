@@ -1,6 +1,6 @@
 -- Look-alike names (docs/security.md), PostgreSQL dialect. Each username and
 -- each group, role and project name gets its Unicode TR39 skeleton
--- (domain.NameSkeleton, computed in Go), unique within the scope the name
+-- (identifier.Skeleton, computed in Go), unique within the scope the name
 -- is unique in, so the database itself refuses "аdmin" (Cyrillic а) next
 -- to "admin", whichever replica writes it. The columns are NULL for rows
 -- written before this migration; Migrate fills them in Go right after

@@ -1,4 +1,12 @@
-package domain
+// Package identifier holds the profiles of the names people choose others
+// by — usernames and group, role and project names — and the key under
+// which two names look alike (docs/security.md, "Names and look-alikes").
+// It is apart from internal/domain, which uses the standard library only
+// (ARCHITECTURE.md): the profiles need golang.org/x/text's PRECIS and
+// normalisation tables and the TR39 confusables table. The service applies
+// them when a name is set (User, Group, Role, Project); the store keeps
+// Skeleton unique per scope.
+package identifier
 
 import (
 	"errors"
@@ -7,15 +15,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/mtibben/confusables"
 	"golang.org/x/text/secure/bidirule"
 	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/norm"
 )
 
-// Identifier profiles (docs/security.md, "Names and look-alikes"). A name
-// people pick others by — a username, a group, role or project name — must
-// not be able to pass for another one:
+// A name people pick others by must not be able to pass for another one:
 //
 //   - usernames follow PRECIS UsernameCasePreserved (RFC 8265): letters,
 //     digits and ASCII punctuation, no spaces; fullwidth forms are mapped
@@ -27,7 +34,7 @@ import (
 //   - both refuse control, invisible and direction-changing characters
 //     (zero-width spaces and joiners, bidi overrides), which PRECIS refuses
 //     too; the explicit check names the character in the message;
-//   - names whose TR39 skeletons are equal (NameSkeleton) look alike, and
+//   - names whose TR39 skeletons are equal (Skeleton) look alike, and
 //     the store keeps one per scope, so "аdmin" with a Cyrillic а is taken
 //     when "admin" exists.
 
@@ -89,13 +96,13 @@ func (pr profile) refused(s string) string {
 	return ""
 }
 
-// NameSkeleton is the key under which names look alike: the Unicode TR39
+// Skeleton is the key under which names look alike: the Unicode TR39
 // skeleton of the name as it is shown (after NFKC, which the profiles
 // apply anyway and the table assumes), lower-cased, so that "аdmin"
 // (Cyrillic а), "AIice" (capital I for l) and "ａｄｍｉｎ" meet "admin",
 // "Alice" and "admin". The store keeps names' skeletons unique within the
 // scope their names are unique in (MODEL.md §1, §3).
-func NameSkeleton(name string) string {
+func Skeleton(name string) string {
 	return strings.ToLower(confusables.Skeleton(norm.NFKC.String(name)))
 }
 
@@ -131,18 +138,71 @@ func describeRune(r rune) string {
 	return fmt.Sprintf("U+%04X", r)
 }
 
-// identifier validates a username or name as text, then cleans it in
-// place with clean (CleanUsername, CleanName). A value equal to kept, the
-// one stored before an edit, is checked as text only: it may predate the
-// profiles.
-func (p *problems) identifier(field string, s *string, kept string, clean func(string) (string, error)) {
-	n := len(*p)
-	if p.text(field, *s, 1, MaxNameLen); len(*p) > n || *s == kept {
-		return
+// User cleans u's username in place by the username profile, unless it is
+// the one before had: a name stored before the profiles existed stays
+// usable, so such a user can still be disabled or updated over SCIM, and
+// the profile applies when it is renamed. before is nil for a new user. u
+// must have passed Validate (trimmed, 1–128 characters, no control
+// character). The error is KindInvalid naming the username field.
+func User(u *domain.User, before *domain.User) error {
+	if before != nil && u.Username == before.Username {
+		return nil
 	}
-	if out, err := clean(*s); err != nil {
-		p.add(field, "%s", err.Error())
-	} else {
-		*s = out
+	return clean("validate user", "username", &u.Username, CleanUsername)
+}
+
+// Project cleans a project's name as User does a username, by the name
+// profile.
+func Project(p *domain.Project, before *domain.Project) error {
+	if before != nil && p.Name == before.Name {
+		return nil
 	}
+	return clean("validate project", "name", &p.Name, CleanName)
+}
+
+// Role cleans a role's name as User does a username, by the name profile.
+func Role(r *domain.Role, before *domain.Role) error {
+	if before != nil && r.Name == before.Name {
+		return nil
+	}
+	return clean("validate role", "name", &r.Name, CleanName)
+}
+
+// Group cleans a group's name as User does a username, by the name
+// profile, and refuses a system group named like a built-in group it is
+// not: renaming Everyone to "Administrators", or naming any other system
+// group so, would let it pass for the built-in one even after that one was
+// renamed (R2 lets built-in groups be renamed).
+func Group(g *domain.Group, before *domain.Group) error {
+	const op = "validate group"
+	if before != nil && g.Name == before.Name {
+		return nil
+	}
+	if err := clean(op, "name", &g.Name, CleanName); err != nil || g.Scope != domain.ScopeSystem {
+		return err
+	}
+	skel := Skeleton(g.Name)
+	for _, b := range domain.BuiltinGroups() {
+		if b.Builtin != g.Builtin && Skeleton(b.Name) == skel {
+			return invalid(op, "name", fmt.Sprintf("%q is the name of the built-in %s group; no other system group may take it, even after that group was renamed", g.Name, b.Name))
+		}
+	}
+	return nil
+}
+
+// clean replaces *s by its cleaned form, or returns why it may not be one.
+func clean(op, field string, s *string, by func(string) (string, error)) error {
+	out, err := by(*s)
+	switch {
+	case err != nil:
+		return invalid(op, field, err.Error())
+	case utf8.RuneCountInString(out) > domain.MaxNameLen: // NFKC may lengthen a name
+		return invalid(op, field, fmt.Sprintf("must be at most %d characters once normalised (got %d)", domain.MaxNameLen, utf8.RuneCountInString(out)))
+	}
+	*s = out
+	return nil
+}
+
+func invalid(op, field, msg string) error {
+	return domain.E(op, domain.KindInvalid, domain.FieldError{Field: field, Message: msg})
 }
