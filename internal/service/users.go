@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/password"
@@ -36,7 +37,7 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.
 	if in.Password != "" {
 		// A new user is in no group yet, so the administrators' length
 		// does not apply.
-		if err := s.policy.Check(in.Password, in.Username, false); err != nil {
+		if err := s.policy.Check(in.Password, strings.TrimSpace(in.Username), false); err != nil {
 			return u, invalid(op, "password", "%v", err)
 		}
 		var err error
