@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/api/scim"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
+	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -47,6 +48,10 @@ type serveConfig struct {
 	envErrs      []error // malformed GATEHOUSE_* values, reported as usage errors
 	demo         bool    // --demo: the demo data set (demo.go)
 	demoFresh    bool    // set by serve: the database is new, load the demo
+
+	// adminPasswordMin is the shortest password of a member of
+	// Administrators (password.Policy.AdminMinLen).
+	adminPasswordMin int64
 }
 
 func newServeCmd(getenv func(string) string) *cobra.Command {
@@ -90,6 +95,8 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 		"on SIGTERM, how long /readyz answers 503 before the server stops accepting requests (env GATEHOUSE_DRAIN_DELAY)")
 	f.BoolVar(&cfg.metrics, "metrics", cfg.envBool(getenv, "GATEHOUSE_METRICS", true),
 		"serve Prometheus metrics at /metrics, unauthenticated (env GATEHOUSE_METRICS)")
+	f.Int64Var(&cfg.adminPasswordMin, "admin-password-min-length", cfg.envInt(getenv, "GATEHOUSE_ADMIN_PASSWORD_MIN_LENGTH", password.DefaultMinLen),
+		"shortest password, in characters, of a member of Administrators; everyone else needs 8 (env GATEHOUSE_ADMIN_PASSWORD_MIN_LENGTH)")
 	return cmd
 }
 
@@ -147,6 +154,9 @@ func (c *serveConfig) checkReplicaFlags() error {
 	}
 	if c.drainDelay < 0 {
 		errs = append(errs, fmt.Errorf("--drain-delay %v: want 0 or a positive duration", c.drainDelay))
+	}
+	if c.adminPasswordMin < password.DefaultMinLen || c.adminPasswordMin > password.MaxChars {
+		errs = append(errs, fmt.Errorf("--admin-password-min-length %d: want %d to %d characters", c.adminPasswordMin, password.DefaultMinLen, password.MaxChars))
 	}
 	if len(errs) > 0 {
 		return usageError{errors.Join(errs...)}
@@ -346,8 +356,9 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 // builds the REST, SCIM and console handlers over it.
 func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Logger, m *metrics.Metrics,
 	instrument func(string, http.Handler) http.Handler) (*service.Service, http.Handler, error) {
+	policy := password.Policy{AdminMinLen: int(cfg.adminPasswordMin)}
 	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{
-		AdminUsername: cfg.adminUser, AdminPassword: cfg.adminPassword, Log: log,
+		AdminUsername: cfg.adminUser, AdminPassword: cfg.adminPassword, PasswordPolicy: policy, Log: log,
 	}); err != nil {
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)
 	}
@@ -355,7 +366,7 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 		return nil, nil, err
 	}
 
-	svc, err := service.New(ctx, st, service.Options{})
+	svc, err := service.New(ctx, st, service.Options{PasswordPolicy: policy})
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading the permission engine: %w", err)
 	}

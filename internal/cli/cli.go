@@ -33,6 +33,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/domain"
 )
 
 // Env is what the commands take from their surroundings; tests replace it.
@@ -321,6 +322,17 @@ func (a *app) readPassword(cmd *cobra.Command, prompt string) (string, error) {
 		return "", err
 	}
 	return s, nil
+}
+
+// ownPassword asks for the current password when u is the signed-in user,
+// whose own password the server changes only with it; for anyone else it
+// returns "".
+func (a *app) ownPassword(cmd *cobra.Command, c *client.Client, u domain.User) (string, error) {
+	me, err := c.Me(cmd.Context())
+	if err != nil || me.ID != u.ID {
+		return "", err
+	}
+	return a.readPassword(cmd, "Current password of "+u.Username+": ")
 }
 
 func isTerminal(r io.Reader) bool {

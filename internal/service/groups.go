@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -116,7 +117,7 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, g domain.Group) (do
 				return err
 			}
 		}
-		if err := g.Validate(); err != nil {
+		if err := valid(&g, nil, identifier.Group); err != nil {
 			return err
 		}
 		if g.Scope == domain.ScopeSystem {
@@ -185,7 +186,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, u GroupU
 		if u.Description != nil {
 			g.Description = *u.Description
 		}
-		if err := g.Validate(); err != nil {
+		if err := valid(&g, &before, identifier.Group); err != nil {
 			return err
 		}
 		if err := tx.UpdateGroup(ctx, &g); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -126,7 +127,7 @@ func (s *Service) CreateSCIMUser(ctx context.Context, c Caller, in NewUser, acti
 		if !p.has(domain.PermUsersEdit) {
 			return deny("user", "", "missing permission %s (R21)", domain.PermUsersEdit)
 		}
-		if err := u.Validate(); err != nil {
+		if err := valid(&u, nil, identifier.User); err != nil {
 			return err
 		}
 		if u.ID == "" {
@@ -404,7 +405,7 @@ func (s *Service) CreateSCIMGroup(ctx context.Context, c Caller, name, externalI
 		if err := p.needsAlongside(&g, domain.PermGroupsEdit, "group", ""); err != nil {
 			return err
 		}
-		if err := g.Validate(); err != nil {
+		if err := valid(&g, nil, identifier.Group); err != nil {
 			return err
 		}
 		g.ID = domain.NewID()
@@ -470,6 +471,9 @@ func (s *Service) ChangeSCIMGroup(ctx context.Context, c Caller, id string, ch S
 				return verr
 			}
 			before := g
+			if err := identifier.Group(&next, &before); err != nil {
+				return err
+			}
 			g = next
 			if err := tx.UpdateGroup(ctx, &g); err != nil {
 				return err

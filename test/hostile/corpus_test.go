@@ -49,6 +49,12 @@ func hostileStrings() []string {
 		"' OR 1=1 --", "Robert'); DROP TABLE users;--", `<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`,
 		"../../etc/passwd", "\x00", "\u202e", "a\nb", strings.Repeat("x", 20000), "nope.permission",
 		"folder:../../x", "user:", "{{.}}", "${jndi:ldap://x}",
+		// Identifiers and passwords (issue 15, test/hostile/identifiers_test.go):
+		// look-alikes, invisible and direction-changing characters, a
+		// built-in group's name, passwords the policy refuses.
+		"\u0430dmin", "ａｄｍｉｎ", "AIice", "ad\u200bmin", "ad\u200dmin", "\u202eadmin", "admin\u2066", "admin\ufe0f",
+		"Sta\u00adff", "john smith", "smile😀", "abc\u05d0\u05d1", "Administrators", "Everyone", "PubIic",
+		"short", "password1", "PassWord123", "nul\x00inside-it", strings.Repeat("p", 257),
 	}
 	if *long {
 		v = append(v, strings.Repeat("é", 100000), strings.Repeat("\u0300", 5000), "\ufeff", "\ud7ff",
