@@ -2,12 +2,14 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -54,5 +56,35 @@ func TestFormsMustBeUTF8(t *testing.T) {
 	}
 	if resp := e.do(t, http.MethodGet, "/admin/groups?q=Zo%C3%AB", nil, ck); resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /admin/groups?q=Zoë = %d, want 200", resp.StatusCode)
+	}
+}
+
+// The console takes accessible domains by the same rule as REST and
+// apply (domain.CheckDomainList): no more than domain.MaxDomains, each a
+// domain name; a refusal writes nothing, not even the privileges sent
+// with it.
+func TestDomainsFormUsesTheOneRule(t *testing.T) {
+	e := newEnv(t)
+	ck := e.signIn(t)
+	ctx := context.Background()
+	g, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	many := make([]string, 10*domain.MaxDomains)
+	for i := range many {
+		many[i] = fmt.Sprintf("d%d.example.org", i)
+	}
+	for list, why := range map[string]string{"ok.example\nnot a domain at all!": "is not a domain name", "<b>": "is not a domain name",
+		strings.Join(many, "\n"): "at most 1000 domains"} {
+		resp := e.do(t, http.MethodPost, "/admin/groups/"+g.ID+"/privileges", url.Values{"domains": {list}, "perm": {domain.PermAuditView}}, ck)
+		if body := read(t, resp); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Not saved") || !strings.Contains(body, why) {
+			t.Errorf("domains %.40q: %d, want 422 with the reason: %.300s", list, resp.StatusCode, body)
+		}
+		doms, _ := e.svc.GroupDomains(ctx, e.admin, g.ID)
+		after, _ := e.svc.GetGroup(ctx, e.admin, g.ID)
+		if len(doms) != 0 || len(after.SystemPermissions) != 0 {
+			t.Errorf("domains %.40q: refused, yet stored domains %v and permissions %v", list, doms, after.SystemPermissions)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package rest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/api/rest"
+	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -203,4 +205,26 @@ func TestCursorsWorkAcrossReplicas(t *testing.T) {
 		t.Errorf("second page on the other replica: %s", page.Raw)
 	}
 	get(e.api, "/api/v1/users?limit=1&cursor="+url.QueryEscape(c)).problem(t, 422, "query.cursor")
+}
+
+// Accessible domains are checked by one rule (domain.CheckDomainList):
+// a domain name each, at most domain.MaxDomains.
+func TestDomainNamesAndLimit(t *testing.T) {
+	e := newEnv(t)
+	g := e.sysGroup("Readers")
+	path := "/api/v1/groups/" + g + "/domains"
+	e.do(&e.admin, "PUT", path, map[string]any{"domains": []string{"ct.example.org", "xyz-hosp"}}).want(t, 200)
+	for _, bad := range []string{"not a domain at all!", "<b>", "a..b"} {
+		e.do(&e.admin, "PUT", path, map[string]any{"domains": []string{"ok.example", bad}}).problem(t, 422, "body.domains[1]", "not a domain name")
+	}
+	many := make([]string, domain.MaxDomains+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("d%d.example.org", i)
+	}
+	e.do(&e.admin, "PUT", path, map[string]any{"domains": many}).problem(t, 422, "body.domains")
+	e.do(&e.admin, "PUT", path, map[string]any{"domains": many[:domain.MaxDomains]}).want(t, 200)
+	got := e.do(&e.admin, "GET", path, nil).want(t, 200)
+	if n := len(got.Body["domains"].([]any)); n != domain.MaxDomains {
+		t.Errorf("%d domains stored, want %d", n, domain.MaxDomains)
+	}
 }
