@@ -1,9 +1,11 @@
 package input_test
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/api/input"
 )
@@ -68,10 +70,14 @@ func TestMediaType(t *testing.T) {
 	}
 }
 
-// FuzzCheckJSON: whatever the bytes, the check never panics, and what it
-// accepts is UTF-8 JSON.
+// FuzzCheckJSON: whatever the bytes, the check never panics; what it
+// accepts is one JSON value (encoding/json agrees) in UTF-8; what it
+// accepts with case-insensitive names it accepts with exact ones; a
+// refusal says where and why. The seed corpus is in
+// testdata/fuzz/FuzzCheckJSON.
 func FuzzCheckJSON(f *testing.F) {
-	for _, s := range []string{`{"a": 1, "A": 2}`, `{"a": [1, {"b": "\ud800"}]}`, "\"\xff\"", `[[[]]]`, `{"a":1,"a":2}`, `1 2`} {
+	for _, s := range []string{`{"a": 1, "A": 2}`, `{"a": [1, {"b": "\ud800"}]}`, "\"\xff\"", `[[[]]]`, `{"a":1,"a":2}`, `1 2`,
+		"{\"n\": \"\xc0\xaf\"}", `{"x": "\ud83d\ude00"}`, `{"members": [{"user_id": "a", "USER_ID": "b"}]}`} {
 		f.Add([]byte(s), false)
 	}
 	f.Fuzz(func(t *testing.T, b []byte, folded bool) {
@@ -79,10 +85,18 @@ func FuzzCheckJSON(f *testing.F) {
 		if folded {
 			names = input.FoldedNames
 		}
-		if err := input.CheckJSON(b, names); err == nil && len(b) > 0 && !utf8Valid(b) {
+		err := input.CheckJSON(b, names)
+		switch {
+		case err != nil && err.Message == "":
+			t.Errorf("CheckJSON(%q) refused without a reason", b)
+		case err != nil || len(b) == 0:
+		case !utf8.Valid(b):
 			t.Errorf("CheckJSON accepted invalid UTF-8 %q", b)
+		case !json.Valid(b):
+			t.Errorf("CheckJSON accepted %q, which encoding/json says is not JSON", b)
+		}
+		if err == nil && folded && input.CheckJSON(b, input.ExactNames) != nil {
+			t.Errorf("CheckJSON(%q) accepts with folded names but not with exact ones", b)
 		}
 	})
 }
-
-func utf8Valid(b []byte) bool { return strings.ToValidUTF8(string(b), "\uFFFD") == string(b) }

@@ -73,6 +73,9 @@ func CheckJSON(raw []byte, names Names) *Error {
 		jsontext.AllowInvalidUTF8(false))}
 	for {
 		tok, err := s.dec.ReadToken()
+		if err == io.EOF && !s.done {
+			return &Error{Message: "the body holds no JSON value", Malformed: true}
+		}
 		if err == io.EOF {
 			return nil
 		}
