@@ -58,7 +58,20 @@ func (a *API) refuse(o *huma.Operation, r *http.Request) *Problem {
 	if p := checkBody(o, r); p != nil {
 		return p
 	}
-	return a.openCursor(r)
+	if hasCursor(o) {
+		return a.openCursor(r)
+	}
+	return nil
+}
+
+// hasCursor reports whether the operation is a list that takes a cursor.
+func hasCursor(o *huma.Operation) bool {
+	for _, p := range o.Parameters {
+		if p.In == "query" && p.Name == "cursor" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkBody reads the body (then given back to huma unchanged) and

@@ -228,3 +228,11 @@ func TestDomainNamesAndLimit(t *testing.T) {
 		t.Errorf("%d domains stored, want %d", n, domain.MaxDomains)
 	}
 }
+
+// An operation that takes no cursor ignores one, as it ignores any
+// parameter it does not declare.
+func TestCursorOnlyWhereAListTakesOne(t *testing.T) {
+	e := newEnv(t)
+	e.do(&e.admin, "GET", "/api/v1/groups/"+everyone+"?cursor=forged", nil).want(t, 200)
+	e.do(&e.admin, "GET", "/api/v1/groups?cursor=forged", nil).problem(t, 422, "query.cursor")
+}
