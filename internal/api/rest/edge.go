@@ -17,8 +17,9 @@ import (
 // The edge runs after routing and before huma parses or validates
 // anything, in this order: an anonymous caller of an administrative
 // operation is refused (401), so that nobody learns the schema of an
-// endpoint they may not call; then the body's size, media type and JSON
-// (internal/api/input: UTF-8, no repeated names); then the cursor.
+// endpoint they may not call; then the query string (UTF-8), the body's
+// size, media type and JSON (internal/api/input: UTF-8, no repeated
+// names); then the cursor.
 
 func init() {
 	// Property names match exactly: {"NAME": …} is an unknown property,
@@ -54,6 +55,11 @@ func (a *API) refuse(o *huma.Operation, r *http.Request) *Problem {
 	if id, _ := httpauth.FromContext(r.Context()); id.Anonymous() && o.Metadata["public"] != true {
 		return newProblem(http.StatusUnauthorized, domain.KindUnauthenticated.String(),
 			"sign in: this endpoint needs an API token or a session")
+	}
+	if e := input.CheckForm(r.URL.Query()); e != nil {
+		p := badJSON("the query string is not valid UTF-8 text")
+		p.Errors = []*huma.ErrorDetail{{Location: "query." + e.Location, Message: e.Message}}
+		return p
 	}
 	if p := checkBody(o, r); p != nil {
 		return p

@@ -174,6 +174,7 @@ func TestCursorsAreBoundToTheirQuery(t *testing.T) {
 	e.do(&e.admin, "GET", "/api/v1/groups/"+everyone+"/members?limit=0", nil).problem(t, 422, "query.limit")
 	e.do(&e.admin, "GET", "/api/v1/audit?limit=0", nil).problem(t, 422, "query.limit")
 	e.do(&e.admin, "GET", "/api/v1/users?limit=1001", nil).problem(t, 422, "query.limit")
+	e.do(&e.admin, "GET", "/api/v1/users?search=%ff%fe", nil).problem(t, 400, "query.search")
 }
 
 // Replicas on one database share the cursor key (service.CursorKey), so a
