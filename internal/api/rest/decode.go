@@ -88,6 +88,12 @@ func invalidAt(loc, msg string) *Problem {
 // raw body itself.
 func (a *API) rawBodyOp(o huma.Operation, body any) huma.Operation {
 	o.SkipValidateBody = true
+	// decodeStrict refuses what the edge's input.CheckJSON refuses (and
+	// answers the same), so the hot path scans its body once.
+	if o.Metadata == nil {
+		o.Metadata = map[string]any{}
+	}
+	o.Metadata[strictDecoder] = true
 	t := reflect.TypeOf(body)
 	o.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
 		"application/json": {Schema: a.huma.OpenAPI().Components.Schemas.Schema(t, true, t.Name())},

@@ -108,8 +108,15 @@ func checkBody(o *huma.Operation, r *http.Request) *Problem {
 		p.Errors = []*huma.ErrorDetail{{Location: "header.Content-Type", Message: "expected application/json", Value: r.Header.Get("Content-Type")}}
 		return p
 	}
+	if o.Metadata[strictDecoder] == true {
+		return nil
+	}
 	return bodyProblem(input.CheckJSON(raw, input.ExactNames))
 }
+
+// strictDecoder marks an operation whose handler decodes its body with
+// decodeStrict, as strictly as the edge would check it.
+const strictDecoder = "strict-decoder"
 
 // bodyProblem answers a refused body: 400 when it is not JSON (RFC 8259
 // text in UTF-8), 422 when it is JSON the API refuses (a repeated name),
