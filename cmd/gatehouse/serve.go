@@ -366,6 +366,12 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 		return nil, nil, err
 	}
 
+	// The cursor key is the database's, so that replicas accept each
+	// other's cursors (docs/api.md, Lists).
+	cursorKey, err := service.CursorKey(ctx, st)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cursor key: %w", err)
+	}
 	svc, err := service.New(ctx, st, service.Options{PasswordPolicy: policy})
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading the permission engine: %w", err)
@@ -379,7 +385,7 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 		return nil, nil, fmt.Errorf("authentication: %w", err)
 	}
 	ha := httpauth.New(authenticator, httpauth.Options{SecureCookies: cfg.secureCookies})
-	ro := rest.Options{Log: log, Version: versionString(), Sessions: authenticator, Cookies: ha}
+	ro := rest.Options{Log: log, Version: versionString(), Sessions: authenticator, Cookies: ha, CursorKey: cursorKey}
 	if m != nil {
 		ro.Checks = m
 	}

@@ -358,6 +358,9 @@ func (s *Service) SetGroupDomains(ctx context.Context, c Caller, id string, doma
 // setDomains is SetGroupDomains inside a transaction; it writes nothing
 // when the set is unchanged.
 func (s *Service) setDomains(ctx context.Context, tx store.Tx, c Caller, op string, g *domain.Group, domains []string) ([]string, error) {
+	if err := domain.CheckDomainList(domains); err != nil { // one rule for REST, console and apply
+		return nil, domain.E(op, err)
+	}
 	old, err := tx.ListDomainGrants(ctx, g.ID)
 	if err != nil {
 		return nil, err

@@ -70,6 +70,8 @@ func malformedJSON() []string {
 		`{"name":"x"}{"name":"y"}`, "\x00", "\ufeff{}", `{}`, `null`, `[]`, `123`, `true`, `"x"`,
 		`{"name":1e999}`, `{"name":"a","name":"b"}`, `{"name":"\ud800"}`, `{"name":"\x00"}`,
 		"{\"name\":\"\xff\xfe\"}", `{"__proto__":{"x":1}}`, `{"name":{"$gt":""}}`,
+		// issue 15: overlong UTF-8, a low surrogate alone, names in another case, a name twice in another case
+		"{\"name\":\"\xc0\xaf\"}", `{"name":"\udc00x"}`, `{"NAME":"x","SCOPE":"system"}`, `{"Name":"x","name":"y"}`,
 	}
 	return v
 }
@@ -112,7 +114,7 @@ func wrongTypes(typ string) []any {
 var contentTypes = []string{
 	"text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
 	"application/json; charset=latin1", "application/json; charset=utf-16", "image/png", "application/json, text/html",
-	"", "*/*", strings.Repeat("a/", 500),
+	"", "*/*", strings.Repeat("a/", 500), "application/json-patch+json", "application/merge-patch+json",
 }
 
 // hostileFilters are SCIM filter expressions.

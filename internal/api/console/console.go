@@ -38,6 +38,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/api/input"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
@@ -388,15 +389,36 @@ func (c *Console) signedIn(h handler) http.HandlerFunc {
 			return
 		}
 		s := c.sessionOf(w, r)
-		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-			if err := r.ParseForm(); err != nil {
-				c.fail(w, r, http.StatusBadRequest, "The form could not be read.")
-				return
-			}
+		if !c.readForm(w, r, input.MaxBodyBytes) {
+			return
 		}
 		h(w, r, s)
 	}
+}
+
+// readForm parses a POST's form (at most limit bytes) and refuses, with
+// the error page, a form or query whose names or values are not UTF-8
+// (the check every transport shares, internal/api/input): browsers send
+// UTF-8, and replacement characters must not be stored in its place.
+func (c *Console) readForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
+	form := r.URL.Query()
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if err := r.ParseForm(); err != nil {
+			c.fail(w, r, http.StatusBadRequest, "The form could not be read.")
+			return false
+		}
+		form = r.Form
+	}
+	if e := input.CheckForm(form); e != nil {
+		msg := "The form holds text that is not valid UTF-8; nothing was changed."
+		if e.Location != "" {
+			msg = fmt.Sprintf("The form field %q is not valid UTF-8 text; nothing was changed.", e.Location)
+		}
+		c.fail(w, r, http.StatusBadRequest, msg)
+		return false
+	}
+	return true
 }
 
 func (c *Console) routes() {
@@ -484,9 +506,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		c.fail(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !c.readForm(w, r, 64<<10) {
 		return
 	}
 	next := r.PostForm.Get("next")

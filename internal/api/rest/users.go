@@ -49,14 +49,6 @@ type pageOut[T any] struct {
 	Body Page[T]
 }
 
-func pageOf[T any](p store.Page[T]) *pageOut[T] {
-	items := p.Items
-	if items == nil {
-		items = []T{}
-	}
-	return &pageOut[T]{Body: Page[T]{Items: items, NextCursor: p.Next}}
-}
-
 func (l ListParams) query() store.ListQuery {
 	return store.ListQuery{Search: l.Search, Sort: l.Sort, Desc: l.Order == "desc", Cursor: l.Cursor, Limit: l.Limit}
 }
@@ -191,7 +183,7 @@ func (a *API) registerUsers() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return pageOf(p), nil
+			return pageOf(ctx, p), nil
 		})
 	o := op("create-user", http.MethodPost, "/users", "Create a user", "Users")
 	o.DefaultStatus = http.StatusCreated

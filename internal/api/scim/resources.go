@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/api/input"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
@@ -266,8 +267,13 @@ func memberIDs(v any) ([]string, *scimError) {
 	return ids, nil
 }
 
-// decodeObject parses a JSON object body.
+// decodeObject parses a JSON object body, after the checks every
+// transport shares (internal/api/input): UTF-8, and no attribute given
+// twice, names compared case-insensitively as RFC 7643 §2.1 has them.
 func decodeObject(raw []byte) (map[string]any, *scimError) {
+	if e := input.CheckJSON(raw, input.FoldedNames); e != nil {
+		return nil, errInvalidSyntax(e.Error())
+	}
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, errInvalidSyntax("the body is not a JSON object")

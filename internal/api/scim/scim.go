@@ -19,7 +19,6 @@ package scim
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -27,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/api/input"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
@@ -38,7 +38,7 @@ const Prefix = "/scim/v2"
 
 // Limits, advertised in /ServiceProviderConfig.
 const (
-	MaxBodyBytes     = 1 << 20 // also Bulk's maxPayloadSize
+	MaxBodyBytes     = input.MaxBodyBytes // also Bulk's maxPayloadSize; the same for every transport
 	MaxBulkOps       = 1000
 	DefaultPageCount = 100
 	MaxPageCount     = 1000
@@ -257,18 +257,19 @@ func schemaOf(kind string) *resourceSchema {
 	return groupSchema
 }
 
+// readBody reads a request body: at most MaxBodyBytes, sent as
+// application/scim+json or application/json (RFC 7644 §3.1; 415
+// otherwise, a missing Content-Type too).
 func (h *Handler) readBody(q *req) ([]byte, *scimError) {
-	ct := q.r.Header.Get("Content-Type")
-	if ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
-		return nil, &scimError{Status: http.StatusUnsupportedMediaType, Detail: "send application/scim+json or application/json"}
-	}
-	raw, err := io.ReadAll(q.r.Body)
+	raw, err := input.ReadBody(q.r.Body, MaxBodyBytes)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.Is(err, input.ErrTooLarge) {
 			return nil, &scimError{Status: http.StatusRequestEntityTooLarge, Detail: "the body is larger than 1 MiB"}
 		}
 		return nil, errInvalidSyntax("cannot read the body")
+	}
+	if len(raw) > 0 && !input.MediaType(q.r.Header.Get("Content-Type"), "application/scim+json", "application/json") {
+		return nil, &scimError{Status: http.StatusUnsupportedMediaType, Detail: "send the body as Content-Type: application/scim+json or application/json"}
 	}
 	return raw, nil
 }
