@@ -17,6 +17,7 @@ import (
 const (
 	demoTrialCT = "0000de00-0000-7000-8000-000000000105"
 	demoGRTTeam = "0000de00-0000-7000-8000-000000000206"
+	demoHF101   = "0000de00-0000-7000-8000-000000000414"
 )
 
 // startDemo starts the binary with --demo and waits for its logins.
@@ -371,6 +372,19 @@ func TestConsoleDailyWork(t *testing.T) {
 		b.open("/admin/folders/"+demoAdminOnly, "Administration folder")
 		b.wantText("#folder-levels", "Normal Users", "None", "set here", "Administrators", "Delete folder", "inherited from Image library")
 		b.noInternalWords()
+		// The rules that grant here (R16): HF-101 (portfolio XYZ, under
+		// the cardiovascular program) is matched by one rule itself and
+		// inherits another from its parent; GRT-002 (portfolio DEF)
+		// matches none.
+		b.open("/admin/folders/"+demoHF101, "HF-101 rules")
+		b.wantText("#folder-rules", "Portfolio XYZ documents", "External partner XYZ", "this folder", "Document: Read",
+			"Cardiovascular documents", "Cardio writers", "a folder above: Heart failure program", "Document: Read, Edit")
+		if first := b.str(`document.querySelector("#folder-rules tbody tr").textContent`); !strings.Contains(first, "this folder") {
+			t.Errorf("the rule matched here is not listed first: %q", first)
+		}
+		b.noInternalWords()
+		b.open("/admin/folders/"+demoGRT002, "GRT-002 no rules")
+		b.wantText("#folder-rules", "No rule matches this folder")
 	})
 
 	// One story by keyboard alone: add a system group to a project.
