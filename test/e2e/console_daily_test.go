@@ -401,6 +401,13 @@ func TestConsoleDailyWork(t *testing.T) {
 		b.wantFlash("“Help desk” added.")
 	})
 
+	// Another story by keyboard alone, with the focus visible at every
+	// stop: a user added to a group until a date, and removed again.
+	t.Run("KeyboardAddToGroupWithExpiry", func(t *testing.T) {
+		b.t = t
+		keyboardAddToGroup(t, b, "radiologist")
+	})
+
 	// A project moderator lands on their projects and works there.
 	t.Run("ModeratorLands", func(t *testing.T) {
 		b.t = t
