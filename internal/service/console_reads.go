@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -425,4 +426,28 @@ func (s *Service) UserGroups(ctx context.Context, c Caller, userID string) ([]Us
 		return domain.NameKey(out[i].Group.Name) < domain.NameKey(out[j].Group.Name)
 	})
 	return out, nil
+}
+
+// FolderRules lists the rules that grant on a folder because they match
+// it or an ancestor (R16), as the engine finds them, for the folder page.
+// It is authorized like the page's levels: the folder must be visible,
+// and the caller needs groups.view or files.admin; either shows every
+// group's rules (ListRules), so none is left out.
+func (s *Service) FolderRules(_ context.Context, c Caller, folderID string) ([]engine.FolderRule, error) {
+	const op = "service.FolderRules"
+	p, err := s.reader(op, c)
+	if err != nil {
+		return nil, err
+	}
+	if !p.mayViewFolder(folderID) {
+		return nil, domain.E(op, notFound(op, "folder", folderID))
+	}
+	if !p.has(domain.PermGroupsView) && !p.has(domain.PermFilesAdmin) {
+		return nil, forbidden(op, "missing permission %s or %s", domain.PermGroupsView, domain.PermFilesAdmin)
+	}
+	rs, err := s.Engine().FolderRules(folderID)
+	if err != nil {
+		return nil, domain.E(op, err)
+	}
+	return rs, nil
 }

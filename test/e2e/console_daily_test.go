@@ -17,6 +17,7 @@ import (
 const (
 	demoTrialCT = "0000de00-0000-7000-8000-000000000105"
 	demoGRTTeam = "0000de00-0000-7000-8000-000000000206"
+	demoHF101   = "0000de00-0000-7000-8000-000000000414"
 )
 
 // startDemo starts the binary with --demo and waits for its logins.
@@ -281,23 +282,24 @@ func TestConsoleDailyWork(t *testing.T) {
 		b.t = t
 		b.viewport(390, 844)
 		defer b.viewport(1280, 900)
-		for _, p := range []string{"/admin/groups", "/admin/groups/" + demoGRTTeam + "/rules/new", "/admin/groups/" + demoGRTTeam + "/members",
-			"/admin/groups/" + b.groupID("Investigators") + "/projects", "/admin/users", "/admin/projects", "/admin/projects/" + demoTrialCT + "/groups",
-			"/admin/projects/" + demoTrialCT + "/members", "/admin/projects/" + demoTrialCT + "/settings", "/admin/folders", "/admin/audit",
-			"/admin/access", "/preferences", "/admin/groups/new", "/admin/groups/" + demoGRTTeam + "/general", "/admin/groups/" + demoGRTTeam + "/privileges",
-			"/admin/groups/" + demoGRTTeam + "/folders", "/admin/groups/" + demoGRTTeam + "/rules", "/admin/groups/" + demoGRTTeam + "/delete",
-			"/admin/roles", "/admin/users/" + b.userID("aiko.rossi"), "/admin/folders/" + demoAdminOnly} {
+		// Every page of every route (console_routes_test.go), then the
+		// sign-in page, signed out.
+		for _, p := range append(everyPage(), "/login") {
+			if p == "/login" {
+				b.signOut()
+			}
 			b.open(p, "390 "+p)
-			if !b.js(`document.documentElement.scrollWidth <= 390`) {
+			if !b.js(`document.documentElement.scrollWidth <= window.innerWidth`) {
 				t.Errorf("%s scrolls sideways at 390 px: %s", p, b.str(`[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 391 && !e.closest(".tablewrap, header nav")).slice(0, 5).map(e => e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right)).join("; ")`))
 			}
-			if !b.js(`document.querySelector("header nav").getBoundingClientRect().height < 48`) {
+			if !b.js(`!document.querySelector("header nav") || document.querySelector("header nav").getBoundingClientRect().height < 48`) {
 				t.Errorf("%s: the navigation takes more than one line", p)
 			}
 			if b.exists(".crumbs") && strings.HasSuffix(strings.TrimSpace(b.text(".crumbs")), "›") {
 				t.Errorf("%s: the breadcrumb ends in ›", p)
 			}
 		}
+		b.signIn("admin", "demo-admin")
 		if code, body := get(t, srv.URL+"/favicon.ico"); code != 200 || !strings.Contains(body, "<svg") {
 			t.Errorf("favicon: %d", code)
 		}
@@ -371,6 +373,19 @@ func TestConsoleDailyWork(t *testing.T) {
 		b.open("/admin/folders/"+demoAdminOnly, "Administration folder")
 		b.wantText("#folder-levels", "Normal Users", "None", "set here", "Administrators", "Delete folder", "inherited from Image library")
 		b.noInternalWords()
+		// The rules that grant here (R16): HF-101 (portfolio XYZ, under
+		// the cardiovascular program) is matched by one rule itself and
+		// inherits another from its parent; GRT-002 (portfolio DEF)
+		// matches none.
+		b.open("/admin/folders/"+demoHF101, "HF-101 rules")
+		b.wantText("#folder-rules", "Portfolio XYZ documents", "External partner XYZ", "this folder", "Document: Read",
+			"Cardiovascular documents", "Cardio writers", "a folder above: Heart failure program", "Document: Read, Edit")
+		if first := b.str(`document.querySelector("#folder-rules tbody tr").textContent`); !strings.Contains(first, "this folder") {
+			t.Errorf("the rule matched here is not listed first: %q", first)
+		}
+		b.noInternalWords()
+		b.open("/admin/folders/"+demoGRT002, "GRT-002 no rules")
+		b.wantText("#folder-rules", "No rule matches this folder")
 	})
 
 	// One story by keyboard alone: add a system group to a project.
@@ -384,6 +399,13 @@ func TestConsoleDailyWork(t *testing.T) {
 		b.tabTo("import")
 		b.loads("keyboard: added", chromedp.KeyEvent("\r"))
 		b.wantFlash("“Help desk” added.")
+	})
+
+	// Another story by keyboard alone, with the focus visible at every
+	// stop: a user added to a group until a date, and removed again.
+	t.Run("KeyboardAddToGroupWithExpiry", func(t *testing.T) {
+		b.t = t
+		keyboardAddToGroup(t, b, "radiologist")
 	})
 
 	// A project moderator lands on their projects and works there.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -291,8 +292,38 @@ func (c *Console) folderEditor(w http.ResponseWriter, r *http.Request, s *sessio
 	tree, more, _ := c.folderTreeUpTo(r, s, 2000)
 	c.render(w, r, s, http.StatusOK, "folder", "Folder "+f.Name, "folders", map[string]any{
 		"Folder": f, "Type": t, "Props": props, "Tree": tree, "MoreFolders": more, "CanEdit": s.Can(domain.PermFilesAdmin),
-		"Levels": c.levelsHere(r, s, f),
+		"Levels": c.levelsHere(r, s, f), "Rules": c.rulesHere(r, s, f),
 	})
+}
+
+// ruleHere is a rule that grants on a folder (R16): where it matches
+// ("" when on the folder itself) and its matrix.
+type ruleHere struct {
+	engine.FolderRule
+	From string
+}
+
+// rulesHere asks the service which rules match the folder or an ancestor
+// (nil when the caller may not list them), naming the ancestor matched.
+func (c *Console) rulesHere(r *http.Request, s *session, f domain.Folder) []ruleHere {
+	rs, err := c.svc.FolderRules(r.Context(), s.Caller(), f.ID)
+	if err != nil {
+		return nil
+	}
+	names := map[string]string{f.ID: ""}
+	out := make([]ruleHere, 0, len(rs))
+	for _, fr := range rs {
+		name, ok := names[fr.MatchedID]
+		if !ok {
+			name = "a folder above"
+			if a, err := c.svc.GetFolder(r.Context(), s.Caller(), fr.MatchedID); err == nil {
+				name = a.Name
+			}
+			names[fr.MatchedID] = name
+		}
+		out = append(out, ruleHere{FolderRule: fr, From: name})
+	}
+	return out
 }
 
 // levelHere is one group's level on a folder: set on it, or inherited
