@@ -241,6 +241,46 @@ func TestR18_PersonalInfoNeedsPreference(t *testing.T) {
 	}
 }
 
+// TestR18_EffectivePermissionsHidePersonalInfoWhenPreferenceOff: the
+// service builds a caller's permissions from EffectivePermissions, so the
+// preference must hide personal_info.view and project.view_personal_info
+// there as in Check, and only those; anonymous has no preference to turn
+// on, so a Public grant of project.view_personal_info shows nothing.
+func TestR18_EffectivePermissionsHidePersonalInfoWhenPreferenceOff(t *testing.T) {
+	sys, p2 := Resource{Kind: KindSystem}, Resource{Kind: KindProject, ID: "p2"}
+	for _, show := range []bool{false, true} {
+		s := fixture()
+		s.Users[1].ShowPersonalInfo = show // bob: personal_info.view through Monitors, view_personal_info on p2
+		s.ProjectGrants = append(s.ProjectGrants, domain.ProjectGrant{ProjectID: "p2", SubjectKind: domain.SubjectGroup,
+			SubjectID: domain.GroupPublicID, Permissions: []string{domain.PermProjectViewPI}})
+		e, err := New(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSys, wantP2 := []string{}, []string{domain.PermProjectRead}
+		if show {
+			wantSys, wantP2 = []string{domain.PermPersonalInfoView}, []string{domain.PermProjectRead, domain.PermProjectViewPI}
+		}
+		effective(t, e, user("bob"), sys, wantSys)
+		effective(t, e, user("bob"), p2, wantP2)
+		effective(t, e, Anonymous, p2, []string{})
+		runCases(t, e, t0, []checkCase{
+			{user("bob"), domain.PermPersonalInfoView, sys, show},
+			{user("bob"), domain.PermProjectViewPI, p2, show},
+			{Anonymous, domain.PermProjectViewPI, p2, false},
+		})
+	}
+}
+
+// effective asserts the subject's EffectivePermissions on r.
+func effective(t *testing.T, e *Engine, s Subject, r Resource, want []string) {
+	t.Helper()
+	got, err := e.EffectivePermissions(s, r, t0)
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("EffectivePermissions(%q, %v) = %v, %v; want %v", s.UserID, r, got, err, want)
+	}
+}
+
 func TestR13_SystemPermissionsUnionClosed(t *testing.T) {
 	e := newFixture(t)
 	sys := Resource{Kind: KindSystem}
