@@ -151,6 +151,48 @@ func TestMatch(t *testing.T) {
 	}
 }
 
+// TestMatchStringOperatorsAreAnchored: sw matches at the start only, ew
+// at the end only, co anywhere (RFC 7644 §3.4.2.2). Each value below is
+// contained in the attribute but not where the operator anchors it, so
+// an sw or ew that behaved like co would match.
+func TestMatchStringOperatorsAreAnchored(t *testing.T) {
+	res := map[string]any{
+		"userName": "bjensen", "displayName": "Babs Jensen", "externalId": "Ext-1",
+		"emails": []any{map[string]any{"value": "bjensen@example.com"}},
+	}
+	m := matcher{s: userSchema}
+	for _, tc := range []struct {
+		f    string
+		want bool
+	}{
+		{`displayName sw "jensen"`, false}, // inside, not at the start
+		{`displayName sw "BABS"`, true},    // caseExact false
+		{`displayName ew "babs"`, false},   // inside, not at the end
+		{`displayName ew "s jensen"`, true},
+		{`displayName co "s j"`, true},
+		{`displayName co "jensens"`, false},
+		{`userName sw "jensen"`, false},
+		{`userName ew "bjen"`, false},
+		{`emails.value sw "example.com"`, false},
+		{`emails.value ew "bjensen"`, false},
+		{`emails.value sw "bjensen@"`, true},
+		{`externalId sw "ext"`, false}, // caseExact: the case counts
+		{`externalId sw "Ext"`, true},
+		{`externalId ew "T-1"`, false},
+		{`externalId ew "t-1"`, true},
+		{`externalId co "XT"`, false},
+		{`externalId co "xt"`, true},
+	} {
+		f, err := ParseFilter(tc.f)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.f, err)
+		}
+		if got := m.Match(f, res); got != tc.want {
+			t.Errorf("%s on %v = %v, want %v", tc.f, res, got, tc.want)
+		}
+	}
+}
+
 func TestParsePatchPath(t *testing.T) {
 	for _, tc := range []struct {
 		in        string
