@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -135,6 +136,31 @@ func TestR15_NearerNoneOverridesInherited(t *testing.T) {
 	})
 }
 
+// TestR15_NearerNoneOverridesWithManyGroups: a check remembers which of
+// the subject's groups met their nearest level entry in a 64-bit mask, and
+// in a list past 64 groups; a group past the 64th must be held to its
+// nearest entry too.
+func TestR15_NearerNoneOverridesWithManyGroups(t *testing.T) {
+	s := fixture()
+	for i := range 70 {
+		id := fmt.Sprintf("g-many-%02d", i)
+		s.Groups = append(s.Groups, domain.Group{ID: id, Name: id, Scope: domain.ScopeSystem})
+		s.Memberships = append(s.Memberships, domain.Membership{GroupID: id, UserID: "dave"})
+	}
+	s.FolderLevels = append(s.FolderLevels,
+		domain.FolderLevel{FolderID: "images", GroupID: "g-many-69", Level: domain.LevelEdit},
+		domain.FolderLevel{FolderID: "ct", GroupID: "g-many-69", Level: domain.LevelNone})
+	e, err := New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCases(t, e, t0, []checkCase{
+		{user("dave"), "root.edit", folder("images"), true},
+		{user("dave"), "root.read", folder("ct"), false},      // nearer none
+		{user("dave"), "root.read", folder("ct-2026"), false}, // inherited none
+	})
+}
+
 func TestR6_ExpiredMembershipStopsAtItsInstant(t *testing.T) {
 	e := newFixture(t)
 	exp := t0.Add(time.Hour)
@@ -210,6 +236,9 @@ func TestR16_RuleGrantsOnMatchAndDescendants(t *testing.T) {
 	_, err := e.Check(user("bob"), "document.read", folder("site1"), t0)
 	if !domain.Is(err, domain.KindInvalid) || !strings.Contains(err.Error(), "root, data") {
 		t.Errorf("undeclared context: err = %v, want invalid naming the contexts", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), `type "Site"`) {
+		t.Errorf("undeclared context: err = %v, want it to name the folder's type", err)
 	}
 }
 
