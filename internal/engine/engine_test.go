@@ -387,6 +387,28 @@ func TestErrorsHaveKinds(t *testing.T) {
 	}
 }
 
+// TestErrorsSayWhatIsWrong: a permission checked on a resource of another
+// kind names both kinds; a resource kind that does not exist says so.
+func TestErrorsSayWhatIsWrong(t *testing.T) {
+	e := newFixture(t)
+	for _, c := range []struct {
+		perm string
+		r    Resource
+		says string
+	}{
+		{"project.read", Resource{Kind: KindSystem}, "not to system"},
+		{"users.view", Resource{Kind: KindProject, ID: "p1"}, "not to project:p1"},
+		{"users.view", Resource{Kind: KindDomain, ID: "radiology"}, "not to domain:radiology"},
+		{"users.view", folder("images"), "not to folder:images"},
+		{"root.read", Resource{Kind: "planet", ID: "x"}, `unknown resource kind "planet"`},
+	} {
+		_, err := e.Check(user("alice"), c.perm, c.r, t0)
+		if !domain.Is(err, domain.KindInvalid) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("Check(%s, %v) err = %v, want invalid saying %q", c.perm, c.r, err, c.says)
+		}
+	}
+}
+
 func TestListResourcesFolders(t *testing.T) {
 	e := newFixture(t)
 	got, err := e.ListResources(user("bob"), "root.edit", KindFolder, "", t0)
