@@ -792,6 +792,38 @@ func TestReadersNeverSeeAPartialChange(t *testing.T) {
 
 // TestR19_ListSubjectsGroupsAreExplainPaths holds ListSubjects' groups,
 // computed without explanations, to the groups of Explain's paths.
+// TestReadersNeverRaceWithNewIDs: an Apply that adds users and folders
+// adds their ids to the id indexes, whose shards readers of the current
+// state are reading. Under the race detector (make test) a write into a
+// shard or slot not copied first fails here; without it the runtime may
+// still catch a concurrent map write.
+func TestReadersNeverRaceWithNewIDs(t *testing.T) {
+	e := newFixture(t)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if ok, err := e.snapshot().check("test", user("alice"), "root.read", folder("images"), t0); err != nil || !ok {
+				t.Errorf("alice reads images = %v, %v", ok, err)
+				return
+			}
+		}
+	}()
+	for i := range 200 {
+		id := fmt.Sprintf("new-%d", i)
+		apply(t, e,
+			put(domain.Mutation{Entity: domain.EntityUser, User: &domain.User{ID: id, Username: id, Status: domain.UserActive}}),
+			put(domain.Mutation{Entity: domain.EntityFolder, Folder: &domain.Folder{ID: id, Name: id, ParentID: "images", TypeID: domain.FolderTypeFolderID}}))
+	}
+	close(stop)
+	<-done
+}
+
 func TestR19_ListSubjectsGroupsAreExplainPaths(t *testing.T) {
 	d := enginegen.Generate(5, enginegen.Small())
 	e, err := New(d.Snapshot)
