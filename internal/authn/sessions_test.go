@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -369,5 +370,21 @@ func TestPruneEveryStopsWithItsContext(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("PruneEvery did not return after its context ended")
+	}
+}
+
+// TestUnreadableStoredHashRefusesAndTellsTheLog: a stored hash that cannot
+// be parsed refuses the sign-in like a wrong password and is reported to
+// the configured logger (the operator's only way to learn of it).
+func TestUnreadableStoredHashRefusesAndTellsTheLog(t *testing.T) {
+	var logged strings.Builder
+	e := newEnv(t, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&logged, nil)) })
+	u := e.user("uma", "pw", cheap)
+	_, err := e.st.InTx(e.ctx, func(ctx context.Context, tx store.Tx) error { return tx.SetPasswordHash(ctx, u.ID, "not-a-hash") })
+	e.must(err)
+	_, err = e.a.Login(e.ctx, "uma", "pw", "192.0.2.10:5555", "test-agent/1.0")
+	wantUnauth(t, "a sign-in against an unreadable hash", err)
+	if !strings.Contains(logged.String(), "cannot be read") || !strings.Contains(logged.String(), u.ID) {
+		t.Errorf("the configured logger got %q, want the unreadable hash reported with the user id", logged.String())
 	}
 }
