@@ -388,3 +388,24 @@ func TestUnreadableStoredHashRefusesAndTellsTheLog(t *testing.T) {
 		t.Errorf("the configured logger got %q, want the unreadable hash reported with the user id", logged.String())
 	}
 }
+
+// TestCleanTextDropsControlsAndCutsAtACharacter: attacker-supplied text
+// kept in the audit log and the session list loses its control characters
+// and is cut to n bytes without splitting a character.
+func TestCleanTextDropsControlsAndCutsAtACharacter(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"a\x00b\nc\x1b[31m", 20, "abc[31m"},
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc"},
+		{"hé", 2, "h"}, // é is two bytes: not split
+		{"\xffx", 10, "\uFFFDx"},
+	} {
+		if got := cleanText(c.in, c.n); got != c.want {
+			t.Errorf("cleanText(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}
