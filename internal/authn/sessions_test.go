@@ -170,7 +170,10 @@ func TestLoginRehashesOldHashes(t *testing.T) {
 	if !password.NeedsRehash(u.PasswordHash, cheap) {
 		t.Fatal("test setup: the old hash should need a rehash")
 	}
-	e.login("ron", "pw")
+	ns := e.login("ron", "pw")
+	if _, err := e.a.AuthenticateSession(e.ctx, ns.Secret); err != nil {
+		t.Errorf("the session of the sign-in that rehashed does not authenticate: %v", err)
+	}
 	got, err := e.st.GetUser(e.ctx, u.ID)
 	e.must(err)
 	if got.PasswordHash == u.PasswordHash || password.NeedsRehash(got.PasswordHash, cheap) {
