@@ -97,8 +97,10 @@ echo "$TARGETS" | {
 		[ "$env" = "-" ] && env=""
 		echo "mutate: $name: $(echo "$files" | wc -l) files of $dir (progress in $OUT/$name.log)"
 		rc=0
+		# -count=1: gremlins sets each mutant's time limit from its coverage
+		# run, which a cached test result would make last a second.
 		# shellcheck disable=SC2086 # $limit and $env are words on purpose
-		env $env $limit "$OUT/gremlins" unleash --workers "$WORKERS" --timeout-coefficient "$COEFF" \
+		env GOFLAGS="${GOFLAGS:-} -count=1" $env $limit "$OUT/gremlins" unleash --workers "$WORKERS" --timeout-coefficient "$COEFF" \
 			"$@" -o "$OUT/$name.json" "./$dir" </dev/null >"$OUT/$name.log" 2>&1 || rc=$?
 		killed=$(grep -c ' KILLED ' "$OUT/$name.log" || true)
 		lived=$(grep -c ' LIVED ' "$OUT/$name.log" || true)
