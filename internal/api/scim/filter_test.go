@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -189,6 +190,33 @@ func TestMatchStringOperatorsAreAnchored(t *testing.T) {
 		}
 		if got := m.Match(f, res); got != tc.want {
 			t.Errorf("%s on %v = %v, want %v", tc.f, res, got, tc.want)
+		}
+	}
+}
+
+// TestParseFilterLimits: the length and nesting limits are exact (a
+// filter at the limit parses, one past it is refused naming the limit),
+// and nesting counts depth, not the number of terms side by side.
+func TestParseFilterLimits(t *testing.T) {
+	long := `userName eq "` + strings.Repeat("x", maxFilterLen-len(`userName eq ""`)) + `"`
+	nested := func(k int) string { return strings.Repeat("(", k) + `a eq 1` + strings.Repeat(")", k) }
+	wide := strings.Repeat(`a eq 1 and `, 4*maxDepth) + `a eq 1`
+	for _, c := range []struct {
+		name, in, refusal string
+	}{
+		{"at the length limit", long, ""},
+		{"past the length limit", long + " ", "longer than 4096"},
+		{"at the nesting limit", nested(maxDepth - 1), ""},
+		{"past the nesting limit", nested(maxDepth), "nested deeper than 32"},
+		{"far past the nesting limit", nested(3 * maxDepth), "nested deeper than 32"},
+		{"many terms side by side", wide, ""},
+	} {
+		_, err := ParseFilter(c.in)
+		switch {
+		case c.refusal == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.refusal != "" && (err == nil || !strings.Contains(err.Error(), c.refusal)):
+			t.Errorf("%s: err = %v, want it to say %q", c.name, err, c.refusal)
 		}
 	}
 }
