@@ -221,6 +221,22 @@ func TestParseFilterLimits(t *testing.T) {
 	}
 }
 
+// TestParseFilterAttributeNameCharacters: an attribute name is a letter
+// then letters, digits, - and _ (RFC 7643 §2.1), every end of each range
+// included.
+func TestParseFilterAttributeNameCharacters(t *testing.T) {
+	for _, name := range []string{"a", "z", "A", "Z", "a0", "a9", "aZ", "zA", "a-b_c", "x5y"} {
+		if _, err := ParseFilter(name + ` eq 1`); err != nil {
+			t.Errorf("attribute %q: %v", name, err)
+		}
+	}
+	for _, name := range []string{"0a", "a{", "a@", "a`"} {
+		if f, err := ParseFilter(name + ` eq 1`); err == nil {
+			t.Errorf("attribute %q parsed as %s, want an error", name, format(f))
+		}
+	}
+}
+
 func TestParsePatchPath(t *testing.T) {
 	for _, tc := range []struct {
 		in        string
