@@ -102,13 +102,19 @@ echo "$TARGETS" | {
 		# shellcheck disable=SC2086 # $limit and $env are words on purpose
 		env GOFLAGS="${GOFLAGS:-} -count=1" $env $limit "$OUT/gremlins" unleash --workers "$WORKERS" --timeout-coefficient "$COEFF" \
 			"$@" -o "$OUT/$name.json" "./$dir" </dev/null >"$OUT/$name.log" 2>&1 || rc=$?
-		killed=$(grep -c ' KILLED ' "$OUT/$name.log" || true)
-		lived=$(grep -c ' LIVED ' "$OUT/$name.log" || true)
-		timedout=$(grep -c ' TIMED OUT ' "$OUT/$name.log" || true)
+		# Stopped at the time budget, gremlins kills the tests in flight and
+		# reports those mutants LIVED (exit status -1): only the statuses
+		# before its "Shutting down" line count; later kills are real.
+		sed '/Shutting down/q' "$OUT/$name.log" >"$OUT/$name.counted"
+		sed -n '/Shutting down/,$p' "$OUT/$name.log" | grep ' KILLED ' >>"$OUT/$name.counted" || true
+		interrupted=$(sed -n '/Shutting down/,$p' "$OUT/$name.log" | grep -c ' LIVED \| TIMED OUT ' || true)
+		killed=$(grep -c ' KILLED ' "$OUT/$name.counted" || true)
+		lived=$(grep -c ' LIVED ' "$OUT/$name.counted" || true)
+		timedout=$(grep -c ' TIMED OUT ' "$OUT/$name.counted" || true)
 		note=""
 		case $rc in
 		0) ;;
-		124) note=", stopped at the time budget (partial)" ;;
+		124) note=", stopped at the time budget (partial; $interrupted interrupted, not counted)" ;;
 		*)
 			cat "$OUT/$name.log"
 			echo "mutate: $name: gremlins failed (exit $rc)" >&2
@@ -121,7 +127,7 @@ echo "$TARGETS" | {
 		fi
 		line="mutate: $name: $killed killed, $lived lived, $timedout timed out, efficacy $eff$note"
 		echo "$line"
-		grep ' LIVED ' "$OUT/$name.log" | sed "s|^ *|  |; s| at | at $dir/|" || true
+		grep ' LIVED ' "$OUT/$name.counted" | sed "s|^ *|  |; s| at | at $dir/|" || true
 		summary="$summary$line
 "
 	done
