@@ -349,7 +349,7 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Logger, m *metrics.Metrics,
 	instrument func(string, http.Handler) http.Handler) (*service.Service, http.Handler, error) {
 	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{
-		AdminUsername: cfg.adminUser, AdminPassword: cfg.adminPassword, Log: log,
+		AdminUsername: cfg.adminUser, AdminPassword: cfg.adminPassword, PasswordSource: cfg.adminPasswordSource(), Log: log,
 	}); err != nil {
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)
 	}

@@ -20,6 +20,11 @@ type BootstrapOptions struct {
 	AdminUsername string // default "admin"
 	// AdminPassword, when empty, is generated and logged once.
 	AdminPassword string
+	// PasswordSource says, for the log, where a given AdminPassword came
+	// from ("GATEHOUSE_ADMIN_PASSWORD", "the demo's documented password");
+	// the password itself is never logged. Empty means "given to the
+	// server".
+	PasswordSource string
 	// PasswordParams defaults to password.Default.
 	PasswordParams *password.Params
 	Log            *slog.Logger
@@ -129,7 +134,11 @@ func Bootstrap(ctx context.Context, st store.Store, opts BootstrapOptions) (Boot
 			"username", admin.Username, "password", generated)
 	} else {
 		// The password was given (GATEHOUSE_ADMIN_PASSWORD, or the demo's): never logged.
-		log.Info("initial administrator created with the password given to the server", "username", admin.Username)
+		source := opts.PasswordSource
+		if source == "" {
+			source = "the password given to the server"
+		}
+		log.Info("initial administrator created with "+source, "username", admin.Username)
 	}
 	return res, nil
 }
