@@ -39,7 +39,7 @@ type BootstrapResult struct {
 }
 
 // Bootstrap prepares a new database in one transaction: the built-in groups
-// Administrators, Everyone and Public (R2–R5), the built-in roles (MODEL.md
+// Administrators, Everyone and Public (R2–R5), the built-in roles (docs/model.md
 // §4), the folder type "folder" with the root context, and an initial
 // administrator who is a member of Administrators. On a database that is
 // already bootstrapped it changes nothing. When several replicas start at
