@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -216,5 +217,16 @@ func TestR2_HintsUseRenamedBuiltinNames(t *testing.T) {
 				t.Errorf("GET %s still says %q", path, old)
 			}
 		}
+	}
+}
+
+// Times shown to people say their zone (UTC); the audit log always has the
+// bootstrap's record to show.
+func TestTimesShowTheirZone(t *testing.T) {
+	e := newEnv(t)
+	ck := e.signIn(t)
+	body := read(t, e.do(t, http.MethodGet, "/admin/audit", nil, ck))
+	if !regexp.MustCompile(`<td class="nowrap">\d{4}-\d\d-\d\d \d\d:\d\d UTC</td>`).MatchString(body) {
+		t.Errorf("the audit page shows no time with its zone:\n%s", body)
 	}
 }
