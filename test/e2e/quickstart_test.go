@@ -160,13 +160,15 @@ func startREADMEServer(t *testing.T, clone, run string, env []string) {
 	exited := make(chan struct{})
 	go func() { _ = c.Wait(); close(exited) }()
 	t.Cleanup(func() {
+		// go run may exit before the server it started: wait for the
+		// whole group, so the clone is not removed under a live server.
 		_ = syscall.Kill(-c.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
-			<-exited
+		deadline := time.Now().Add(20 * time.Second)
+		for syscall.Kill(-c.Process.Pid, 0) == nil && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
 		}
+		_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+		<-exited
 	})
 	want := []string{`msg="demo login" username=admin password=demo-admin`}
 	deadline := time.Now().Add(5 * time.Minute)
