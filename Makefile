@@ -9,7 +9,7 @@ GO ?= go
 # test: every check, in stages run side by side (make -j: on two cores the
 # whole-binary tests, which mostly wait on their servers, overlap the
 # CPU-bound ones). Each stage's output is shown when it ends
-# (--output-sync), and its wall time is recorded (scripts/timed.sh) and
+# (--output-sync), and its wall and CPU time are recorded (scripts/timed.sh) and
 # printed at the end, after the figures:
 #
 #   lint     gofmt, go vet, staticcheck
@@ -58,7 +58,7 @@ test:
 	  rc=$$?; \
 	  echo "== figures of this run"; cat $(FIGURES) 2>/dev/null || echo "(none recorded)"; \
 	  echo "== wall time of each stage (they run side by side)"; cat $(STAGES) 2>/dev/null; \
-	  printf '%-8s %5ss\n' total $$(($$(date +%s) - start)); \
+	  printf '%-8s %5ss wall\n' total $$(($$(date +%s) - start)); \
 	  exit $$rc
 
 test-lint:
