@@ -50,6 +50,10 @@ RACE_PKGS := $(addprefix $(MODULE)/,internal/engine internal/service internal/au
 	internal/store/sqlstore internal/store/sqlite internal/store/postgres \
 	internal/api/health internal/metrics internal/client pkg/gatehouse examples/docserver)
 TIMED := GATEHOUSE_STAGES=$(STAGES) scripts/timed.sh
+# go test's default 10-minute limit per package is a guard against hangs;
+# with the stages side by side on two cores (and neighbours on a shared
+# machine) a CPU-heavy package such as the large-data tests needs longer.
+TEST_TIMEOUT ?= 30m
 
 test:
 	@rm -f $(FIGURES) $(STAGES)
@@ -66,7 +70,7 @@ test-lint:
 
 test-race: test-binary
 	@$(TIMED) race env GATEHOUSE_FIGURES=$(FIGURES) GATEHOUSE_TEST_BINARY=$(TESTBIN) \
-	  $(GO) test -race -short -count=1 $(RACE_PKGS)
+	  $(GO) test -race -short -count=1 -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
 
 test-binary:
 	@mkdir -p $(dir $(TESTBIN))
@@ -76,10 +80,10 @@ test-binary:
 # three share their compiled packages.
 test-tests: test-binary
 	@$(TIMED) tests env GATEHOUSE_FIGURES=$(FIGURES) GATEHOUSE_TEST_BINARY=$(TESTBIN) \
-	  $(GO) test -trimpath -short -count=1 $(filter-out $(RACE_PKGS),$(shell $(GO) list ./...))
+	  $(GO) test -trimpath -short -count=1 -timeout $(TEST_TIMEOUT) $(filter-out $(RACE_PKGS),$(shell $(GO) list ./...))
 
 test-large:
-	@$(TIMED) large $(GO) test -trimpath -count=1 -run 'Large' ./internal/store/...
+	@$(TIMED) large $(GO) test -trimpath -count=1 -timeout $(TEST_TIMEOUT) -run 'Large' ./internal/store/...
 
 test-fuzz:
 	@$(TIMED) fuzz env GATEHOUSE_FIGURES=$(FIGURES) $(MAKE) --no-print-directory fuzz-ci
