@@ -60,7 +60,7 @@ test:
 	@start=$$(date +%s); \
 	  $(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-lint test-race test-tests test-large test-fuzz; \
 	  rc=$$?; \
-	  echo "== figures of this run"; cat $(FIGURES) 2>/dev/null || echo "(none recorded)"; \
+	  echo "== figures of this run, and what was skipped"; awk '!seen[$$0]++' $(FIGURES) 2>/dev/null || echo "(none recorded)"; \
 	  echo "== time of each stage (they run side by side: wall times overlap)"; cat $(STAGES) 2>/dev/null; \
 	  printf '%-8s %5ss wall\n' total $$(($$(date +%s) - start)); \
 	  exit $$rc

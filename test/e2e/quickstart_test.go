@@ -45,7 +45,7 @@ func TestQuickstart(t *testing.T) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("quickstart: curl is not installed (CI=true: .ci/run installs it)")
 		}
-		t.Skip("quickstart: curl is not installed; skipping the quickstart walk-through")
+		testfigures.Skip(t, "quickstart: curl is not installed; skipping the quickstart walk-through")
 	}
 	root, err := filepath.Abs("../..")
 	if err != nil {

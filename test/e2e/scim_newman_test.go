@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/testfigures"
 )
 
 // scimCollectionEnv names the environment variable that gives the path of
@@ -38,7 +40,7 @@ func TestSCIMNewman(t *testing.T) {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is not set: CI must run the SCIM collection with newman (.ci/run sets it)", scimCollectionEnv)
 		}
-		t.Skipf("%s is not set: skipping the newman run of Microsoft's SCIM reference collection (set it to the path of entra-scim-reference.postman_collection.json to run it; docs/scim.md)", scimCollectionEnv)
+		testfigures.Skip(t, "%s is not set: skipping the newman run of Microsoft's SCIM reference collection (set it to the path of entra-scim-reference.postman_collection.json to run it; docs/scim.md)", scimCollectionEnv)
 	}
 	npx, err := exec.LookPath("npx")
 	if err != nil {
