@@ -13,8 +13,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/api/rest"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
-	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -53,14 +51,7 @@ func startServer(ctx context.Context, st store.Store, password string, load func
 		return nil, fmt.Errorf("loading the engine: %w", err)
 	}
 	authenticator, err := authn.New(st, authn.Options{Logger: quiet,
-		MayManageTokens: func(ctx context.Context, actor authn.Identity, userID string) bool {
-			if !actor.Allows(domain.PermUsersEdit) {
-				return false
-			}
-			d, err := svc.Engine().Check(engine.Subject{UserID: actor.UserID}, domain.PermUsersEdit,
-				engine.Resource{Kind: engine.KindSystem}, time.Now())
-			return err == nil && d.Allowed
-		}})
+		MayManageTokens: svc.MayManageTokens})
 	if err != nil {
 		return nil, err
 	}

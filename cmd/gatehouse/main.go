@@ -35,6 +35,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	completionCmd(root) // after SetOut: its scripts are written where it says
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
@@ -74,6 +75,28 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 	root.AddCommand(newAuditCmd(getenv))
 	root.AddCommand(cli.Commands(cli.Env{Getenv: getenv})...)
 	return root
+}
+
+// completionCmd adds cobra's "completion bash|zsh|fish|powershell" before
+// Execute would, so that, like every command holding
+// subcommands, it answers an unknown shell as a usage mistake (exit 2)
+// instead of printing its help and exiting 0.
+func completionCmd(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = "  gatehouse completion bash > /etc/bash_completion.d/gatehouse\n" +
+				"  gatehouse completion zsh > \"${fpath[1]}/_gatehouse\"\n" +
+				"  gatehouse completion fish > ~/.config/fish/completions/gatehouse.fish"
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return usageError{fmt.Errorf("unknown shell %q for gatehouse completion: want bash, zsh, fish or powershell", args[0])}
+				}
+				return cmd.Help()
+			}
+		}
+	}
 }
 
 // envOr returns the environment variable's value, or def when unset or empty.

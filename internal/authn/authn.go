@@ -84,10 +84,12 @@ type Options struct {
 	// once (default GOMAXPROCS): each takes 64 MiB with the default costs,
 	// so a burst of sign-ins must queue rather than exhaust memory.
 	MaxConcurrentHashes int
-	// MayManageTokens reports whether actor may create, list and revoke
-	// the API tokens of another user (userID). Nil: only one's own.
-	// The service supplies it (for example: actor holds users.edit).
-	MayManageTokens func(ctx context.Context, actor Identity, userID string) bool
+	// MayManageTokens says whether actor may create, list and revoke
+	// the API tokens of another user (userID): nil, or the refusal
+	// (KindForbidden naming what is missing, or KindNotFound for a user
+	// the actor may not see). Nil function: only one's own. The service
+	// supplies it (service.MayManageTokens).
+	MayManageTokens func(ctx context.Context, actor Identity, userID string) error
 	// TokenCacheTTL is how long a verified API token is trusted without a
 	// database read (default DefaultTokenCacheTTL; negative: never).
 	TokenCacheTTL time.Duration
@@ -108,7 +110,7 @@ type Authenticator struct {
 	users     *throttle
 	addrs     *throttle
 	hashSlots chan struct{}
-	mayManage func(ctx context.Context, actor Identity, userID string) bool
+	mayManage func(ctx context.Context, actor Identity, userID string) error
 	log       *slog.Logger
 	// dummyHash is verified against when the username is unknown, so an
 	// unknown username takes as long as a wrong password.

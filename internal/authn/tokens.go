@@ -135,20 +135,47 @@ func (a *Authenticator) validateToken(op string, actor Identity, req *TokenReque
 // KindNotFound (a caller who may not see an object gets NotFound), and
 // audits the refusal under action.
 func (a *Authenticator) mayManageUser(ctx context.Context, op string, actor Identity, userID, action, tokenID string) error {
-	if userID == actor.UserID || (a.mayManage != nil && a.mayManage(ctx, actor, userID)) {
+	refusal := a.refusal(ctx, actor, userID)
+	if refusal == nil {
 		return nil
 	}
 	target, id := "user", userID
 	if tokenID != "" {
 		target, id = "api_token", tokenID
 	}
+	detail := "may not manage another user's API tokens"
+	if domain.Is(refusal, domain.KindForbidden) {
+		detail += ": " + refusal.Error()
+	}
 	_, err := a.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.Audit(ctx, &domain.AuditEvent{ActorID: actor.UserID, ActorName: actor.Name(), Action: action,
 			TargetKind: target, TargetID: id, Outcome: domain.OutcomeDenied,
-			Detail: "may not manage another user's API tokens", RemoteAddr: actor.RemoteAddr})
+			Detail: detail, RemoteAddr: actor.RemoteAddr})
 	})
 	if err != nil {
 		return domain.E(op, err)
+	}
+	return a.refused(op, refusal, userID, tokenID)
+}
+
+// refusal asks Options.MayManageTokens about another user's tokens: nil
+// for one's own.
+func (a *Authenticator) refusal(ctx context.Context, actor Identity, userID string) error {
+	if userID == actor.UserID {
+		return nil
+	}
+	if a.mayManage == nil {
+		return domain.Errorf("authn", domain.KindNotFound, "user %s not found", userID)
+	}
+	return a.mayManage(ctx, actor, userID)
+}
+
+// refused words a refusal: a forbidden one as the service said it (the
+// missing permission), anything else as not found (R21: what one may not
+// act on one may not see either).
+func (a *Authenticator) refused(op string, refusal error, userID, tokenID string) error {
+	if domain.Is(refusal, domain.KindForbidden) {
+		return domain.E(op, refusal)
 	}
 	if tokenID != "" {
 		return domain.Errorf(op, domain.KindNotFound, "API token %s not found", tokenID)
@@ -167,10 +194,9 @@ func (a *Authenticator) ListTokens(ctx context.Context, actor Identity, userID s
 	if userID == "" {
 		userID = actor.UserID
 	}
-	if userID != actor.UserID && (a.mayManage == nil || !a.mayManage(ctx, actor, userID)) {
-		// A read: refused without an audit record, as a read of what one
-		// may not see is NotFound everywhere.
-		return nil, domain.Errorf(op, domain.KindNotFound, "user %s not found", userID)
+	if refusal := a.refusal(ctx, actor, userID); refusal != nil {
+		// A read: refused without an audit record.
+		return nil, a.refused(op, refusal, userID, "")
 	}
 	toks, err := a.st.ListAPITokens(ctx, userID)
 	if err != nil {

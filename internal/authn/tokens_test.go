@@ -206,8 +206,11 @@ func TestOtherUsersTokens(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, func(o *Options) {
-				o.MayManageTokens = func(ctx context.Context, actor Identity, userID string) bool {
-					return c.manager && actor.Username == "boss"
+				o.MayManageTokens = func(ctx context.Context, actor Identity, userID string) error {
+					if c.manager && actor.Username == "boss" {
+						return nil
+					}
+					return domain.Errorf("test", domain.KindNotFound, "user %s not found", userID)
 				}
 			})
 			owner := e.user("owner", "pw", cheap)

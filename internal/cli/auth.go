@@ -224,7 +224,7 @@ func (a *app) tokensCmd() *cobra.Command {
 			return a.done(cmd, map[string]any{"revoked": args[0]}, "Token %s revoked", args[0])
 		},
 	}
-	cmd.AddCommand(list, create, revoke)
+	cmd.AddCommand(declare(list, "GET /api/v1/tokens"), declare(create, "POST /api/v1/tokens"), declare(revoke, "DELETE /api/v1/tokens/{id}"))
 	return cmd
 }
 

@@ -1,8 +1,10 @@
 // Package cli is the gatehouse subcommands that administer a server over
-// its REST API (login, logout, users, groups, members, roles, projects,
-// folder types, folders, folder levels, rules, check, explain, tokens,
-// and export and apply of the whole configuration
-// through internal/declarative), through internal/client. The serve,
+// its REST API (login, logout, whoami, users, groups, members, roles,
+// projects, folder types, folders, folder levels, rules, check, explain,
+// batch-check, resources, subjects, effective-permissions, tokens, the
+// audit log, and export and apply of the whole configuration through
+// internal/declarative), through internal/client. Every operation of the
+// API has a command, which declares it (OperationsAnnotation). The serve,
 // migrate and version commands, which work on the database directly, live
 // in cmd/gatehouse.
 //
@@ -31,6 +33,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/domain"
 )
 
 // Env is what the commands take from their surroundings; tests replace it.
@@ -49,14 +52,24 @@ func Commands(env Env) []*cobra.Command {
 	}
 	a := &app{env: env}
 	cmds := []*cobra.Command{
-		a.loginCmd(), a.logoutCmd(), a.usersCmd(), a.groupsCmd(), a.membersCmd(), a.rolesCmd(),
-		a.projectsCmd(), a.checkCmd(), a.explainCmd(), a.tokensCmd(),
+		// login signs in (a session), makes the CLI's token with it, and
+		// signs the session out; with --token it checks the token (GET /me).
+		declare(a.loginCmd(), "POST /api/v1/login", "POST /api/v1/tokens", "POST /api/v1/logout", "GET /api/v1/me"),
+		// The CLI holds a token, not a session: logout revokes it.
+		declare(a.logoutCmd(), "DELETE /api/v1/tokens/{id}"),
+		a.whoamiCmd(), a.usersCmd(), a.groupsCmd(), a.membersCmd(), a.rolesCmd(),
+		a.projectsCmd(), declare(a.checkCmd(), "POST /api/v1/check"), a.batchCheckCmd(),
+		declare(a.explainCmd(), "POST /api/v1/explain"), a.resourcesCmd(), a.subjectsCmd(), a.effectiveCmd(),
+		a.tokensCmd(), a.auditLogCmd(),
+		// export and apply read and write the whole configuration through
+		// many operations, each also a command of its own.
 		a.exportCmd(), a.applyCmd(),
 		a.folderTypesCmd(), a.foldersCmd(), a.levelsCmd(), a.rulesCmd(),
 	}
 	for _, c := range cmds {
 		a.globalFlags(c)
 	}
+	document(cmds)
 	return cmds
 }
 
@@ -67,6 +80,8 @@ type app struct {
 	token  string
 	json   bool
 	stdin  *bufio.Reader
+	// captured is the API's answer that --json prints (see capture).
+	captured *capture
 }
 
 func (a *app) globalFlags(c *cobra.Command) {
@@ -170,7 +185,12 @@ func (a *app) client(cmd *cobra.Command) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(server, client.Options{Token: token, HTTPClient: a.env.HTTPClient, UserAgent: "gatehouse-cli"})
+	hc := a.env.HTTPClient
+	if a.json && len(Operations(cmd)) > 0 {
+		a.captured = &capture{ops: Operations(cmd)}
+		hc = a.captured.httpClient(hc)
+	}
+	c, err := client.New(server, client.Options{Token: token, HTTPClient: hc, UserAgent: "gatehouse-cli"})
 	if err != nil {
 		return nil, usage(cmd, "%v", err)
 	}
@@ -228,9 +248,14 @@ func (t *table) row(cells ...string) {
 
 func (t *table) flush() error { return t.tw.Flush() }
 
-// output prints v as JSON with --json, else runs the table printer.
+// output prints, with --json, the API's answer as it came (v when the
+// command kept none: an empty answer, or one it did not call), else runs
+// the table printer.
 func (a *app) output(cmd *cobra.Command, v any, text func(w io.Writer) error) error {
 	if a.json {
+		if raw := a.captured.answer(); raw != nil {
+			return printRaw(cmd.OutOrStdout(), raw)
+		}
 		return printJSON(cmd.OutOrStdout(), v)
 	}
 	return text(cmd.OutOrStdout())
@@ -299,6 +324,17 @@ func (a *app) readPassword(cmd *cobra.Command, prompt string) (string, error) {
 		return "", err
 	}
 	return s, nil
+}
+
+// ownPassword asks for the current password when u is the signed-in user,
+// whose own password the server changes only with it; for anyone else it
+// returns "".
+func (a *app) ownPassword(cmd *cobra.Command, c *client.Client, u domain.User) (string, error) {
+	me, err := c.Me(cmd.Context())
+	if err != nil || me.ID != u.ID {
+		return "", err
+	}
+	return a.readPassword(cmd, "Current password of "+u.Username+": ")
 }
 
 func isTerminal(r io.Reader) bool {

@@ -53,13 +53,16 @@ func (h *harness) run(stdin string, args ...string) result {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErr{fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())}
 	})
-	root.AddCommand(cli.Commands(cli.Env{Getenv: func(k string) string { return h.env[k] }})...)
+	rec := newRecorder()
+	root.AddCommand(cli.Commands(cli.Env{Getenv: func(k string) string { return h.env[k] }, HTTPClient: rec.client()})...)
 	var out, errb bytes.Buffer
 	root.SetArgs(args)
 	root.SetOut(&out)
 	root.SetErr(&errb)
 	root.SetIn(strings.NewReader(stdin))
-	err := root.ExecuteContext(context.Background())
+	cmd, err := root.ExecuteContextC(context.Background())
+	h.t.Helper()
+	rec.check(h.t, cmd)
 	r := result{stdout: out.String(), stderr: errb.String()}
 	if err != nil {
 		fmt.Fprintf(&errb, "gatehouse: %v\n", err)

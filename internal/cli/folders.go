@@ -91,23 +91,6 @@ func (a *app) folderTypesCmd() *cobra.Command {
 		},
 	}
 
-	get := &cobra.Command{
-		Use:   "get TYPE",
-		Short: "Show a folder type (by id or name)",
-		Args:  nargs("TYPE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			t, err := resolveFolderType(cmd.Context(), c, args[0])
-			if err != nil {
-				return explain(c, err)
-			}
-			return a.output(cmd, t, func(w io.Writer) error { return folderTypeTable(w, t).flush() })
-		},
-	}
-
 	var contexts, props string
 	create := &cobra.Command{
 		Use:   "create NAME",
@@ -158,7 +141,9 @@ func (a *app) folderTypesCmd() *cobra.Command {
 			return a.done(cmd, map[string]any{"deleted": t.ID, "revision": c.Revision()}, "Folder type %s (%s) deleted", t.Name, t.ID)
 		},
 	}
-	cmd.AddCommand(list, get, create, del)
+	cmd.AddCommand(declare(list, "GET /api/v1/folder-types"), declare(create, "POST /api/v1/folder-types"),
+		declare(del, "DELETE /api/v1/folder-types/{id}"))
+	cmd.AddCommand(a.folderTypeEditCmds()...)
 	return cmd
 }
 
@@ -378,23 +363,12 @@ func (a *app) foldersCmd() *cobra.Command {
 	lf.add(list)
 	list.Flags().StringVar(&parent, "parent", "", "list this folder's children (id or path); default: the root folders")
 
-	get := &cobra.Command{
-		Use:   "get FOLDER",
-		Short: "Show a folder",
-		Long:  "Show a folder: its id, path, type, project and properties.\n\n" + folderArg,
-		Args:  nargs("FOLDER"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			f, err := resolveFolder(cmd.Context(), c, args[0])
-			if err != nil {
-				return explain(c, err)
-			}
-			return a.printFolder(cmd, c, f)
-		},
-	}
+	get := a.apiCmd(apiSpec{
+		op:  "GET /api/v1/folders/{id}",
+		use: "get FOLDER", short: "Show a folder",
+		long: "Show a folder: its id, path, type, project and properties.\n\n" + folderArg,
+		args: nargs("FOLDER"), build: byName(resolveFolder, func(f domain.Folder) string { return f.ID }), text: as(a.printFolder),
+	})
 
 	var cParent, cType, cProject string
 	var cProps []string
@@ -553,7 +527,8 @@ func (a *app) foldersCmd() *cobra.Command {
 			return a.done(cmd, map[string]any{"deleted": f.ID, "revision": rev}, "Folder %s (%s) deleted with its subtree", path, f.ID)
 		},
 	}
-	cmd.AddCommand(list, get, create, move, setProp, del)
+	cmd.AddCommand(declare(list, "GET /api/v1/folders"), get, declare(create, "POST /api/v1/folders"),
+		declare(move, "PATCH /api/v1/folders/{id}"), declare(setProp, "PATCH /api/v1/folders/{id}"), declare(del, "DELETE /api/v1/folders/{id}"))
 	return cmd
 }
 
@@ -658,6 +633,7 @@ func (a *app) levelsCmd() *cobra.Command {
 				"Removed the level of group %s on %s; it inherits again", g.Name, firstOf(folderPath(ctx, c, f), f.ID))
 		},
 	}
-	cmd.AddCommand(list, set, remove)
+	cmd.AddCommand(declare(list, "GET /api/v1/folders/{id}/levels"), declare(set, "PUT /api/v1/folders/{id}/levels/{group_id}"),
+		declare(remove, "DELETE /api/v1/folders/{id}/levels/{group_id}"))
 	return cmd
 }

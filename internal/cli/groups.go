@@ -73,22 +73,11 @@ func (a *app) groupsCmd() *cobra.Command {
 	list.Flags().StringVar(&scope, "scope", "", "only system or project groups")
 	list.Flags().StringVar(&project, "project", "", "only this project's groups (id or name)")
 
-	get := &cobra.Command{
-		Use:   "get GROUP",
-		Short: "Show a group (by id or name)",
-		Args:  nargs("GROUP"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			g, err := resolveGroup(cmd.Context(), c, args[0])
-			if err != nil {
-				return explain(c, err)
-			}
-			return a.printGroup(cmd, c, g)
-		},
-	}
+	get := a.apiCmd(apiSpec{
+		op:  "GET /api/v1/groups/{id}",
+		use: "get GROUP", short: "Show a group (by id or name)",
+		args: nargs("GROUP"), build: groupParam, text: as(a.printGroup),
+	})
 
 	var ng client.NewGroup
 	var cScope, cProject, cRole, cPerms string
@@ -212,7 +201,9 @@ func (a *app) groupsCmd() *cobra.Command {
 	}
 	setPerms.Flags().StringVar(&spRole, "role", "", "the group's system role (id, name, or none)")
 
-	cmd.AddCommand(list, get, create, del, setPerms)
+	cmd.AddCommand(declare(list, "GET /api/v1/groups"), get, declare(create, "POST /api/v1/groups"),
+		declare(del, "DELETE /api/v1/groups/{id}"), declare(setPerms, "PUT /api/v1/groups/{id}/system-grants"))
+	cmd.AddCommand(a.groupEditCmds()...)
 	return cmd
 }
 
@@ -334,7 +325,13 @@ func (a *app) membersCmd() *cobra.Command {
 				}
 				ids = append(ids, u.ID)
 			}
-			r, err := c.RemoveMembers(ctx, g.ID, ids...)
+			// One user has an operation of its own; several go in one request.
+			var r client.MembersResult
+			if len(ids) == 1 {
+				r, err = c.RemoveMember(ctx, g.ID, ids[0])
+			} else {
+				r, err = c.RemoveMembers(ctx, g.ID, ids...)
+			}
 			if err != nil {
 				return explain(c, err)
 			}
@@ -342,6 +339,7 @@ func (a *app) membersCmd() *cobra.Command {
 				len(ids), g.Name, orNone(projectNames(r.Projects)))
 		},
 	}
-	cmd.AddCommand(list, add, remove)
+	cmd.AddCommand(declare(list, "GET /api/v1/groups/{id}/members"), declare(add, "POST /api/v1/groups/{id}/members"),
+		declare(remove, "DELETE /api/v1/groups/{id}/members/{user_id}", "POST /api/v1/groups/{id}/members/remove"))
 	return cmd
 }

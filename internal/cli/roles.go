@@ -19,6 +19,10 @@ func roleTable(w io.Writer, rs ...domain.Role) *table {
 	return t
 }
 
+func printRole(cmd *cobra.Command, _ *client.Client, r domain.Role) error {
+	return roleTable(cmd.OutOrStdout(), r).flush()
+}
+
 func (a *app) rolesCmd() *cobra.Command {
 	cmd := group("roles", "List and administer roles")
 
@@ -51,22 +55,12 @@ func (a *app) rolesCmd() *cobra.Command {
 	lf.add(list)
 	list.Flags().StringVar(&scope, "scope", "", "only system or project roles")
 
-	get := &cobra.Command{
-		Use:   "get ROLE",
-		Short: "Show a role (by id or name)",
-		Args:  nargs("ROLE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			r, err := resolveRole(cmd.Context(), c, args[0])
-			if err != nil {
-				return explain(c, err)
-			}
-			return a.output(cmd, r, func(w io.Writer) error { return roleTable(w, r).flush() })
-		},
-	}
+	get := a.apiCmd(apiSpec{
+		op:  "GET /api/v1/roles/{id}",
+		use: "get ROLE", short: "Show a role (by id or name)",
+		args: nargs("ROLE"), build: byName(resolveRole, func(r domain.Role) string { return r.ID }),
+		text: as(printRole),
+	})
 
 	var nr client.NewRole
 	var cScope, perms string
@@ -114,7 +108,8 @@ func (a *app) rolesCmd() *cobra.Command {
 			return a.done(cmd, map[string]any{"deleted": r.ID, "revision": rev}, "Role %s (%s) deleted", r.Name, r.ID)
 		},
 	}
-	cmd.AddCommand(list, get, create, del)
+	cmd.AddCommand(declare(list, "GET /api/v1/roles"), get, declare(create, "POST /api/v1/roles"),
+		declare(del, "DELETE /api/v1/roles/{id}"), a.roleUpdateCmd())
 	return cmd
 }
 
@@ -228,6 +223,8 @@ func (a *app) projectsCmd() *cobra.Command {
 			return a.done(cmd, map[string]any{"deleted": p.ID, "revision": rev}, "Project %s (%s) deleted", p.Name, p.ID)
 		},
 	}
-	cmd.AddCommand(list, create, setMode, del)
+	cmd.AddCommand(declare(list, "GET /api/v1/projects"), declare(create, "POST /api/v1/projects"),
+		declare(setMode, "PATCH /api/v1/projects/{id}"), declare(del, "DELETE /api/v1/projects/{id}"))
+	cmd.AddCommand(a.projectEditCmds()...)
 	return cmd
 }

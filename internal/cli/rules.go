@@ -236,6 +236,46 @@ func resolveRule(ctx context.Context, c *client.Client, g domain.Group, s string
 	return domain.Rule{}, fmt.Errorf("group %s has no rule with the id or name %q", g.Name, s)
 }
 
+// ruleBody parses the --criterion and --grant values given into req
+// (those not given stay as they are). A malformed one is a usage mistake;
+// its syntax is checked before the server is asked for the folder types.
+func ruleBody(cmd *cobra.Command, c *client.Client, req *client.RuleRequest, criteria, grants []string) error {
+	if len(grants) > 0 {
+		m, err := parseGrants(grants)
+		if err != nil {
+			return usage(cmd, "%v", err)
+		}
+		if len(m) == 0 {
+			return usage(cmd, "%s needs at least one --grant CONTEXT.ACTION", path(cmd))
+		}
+		req.Grants = m
+	}
+	if len(criteria) == 0 {
+		return nil
+	}
+	for _, s := range criteria {
+		if _, err := splitCriterion(s); err != nil {
+			return usage(cmd, "%v", err)
+		}
+	}
+	types, err := c.ListFolderTypes(cmd.Context())
+	if err != nil {
+		return err
+	}
+	req.Criteria = nil
+	for _, s := range criteria {
+		cr, isUsage, err := parseCriterion(s, types)
+		if err != nil {
+			if isUsage {
+				return usage(cmd, "%v", err)
+			}
+			return err
+		}
+		req.Criteria = append(req.Criteria, cr)
+	}
+	return nil
+}
+
 func (a *app) rulesCmd() *cobra.Command {
 	cmd := group("rules", "List and administer a group's folder rules (R16)")
 
@@ -280,41 +320,21 @@ func (a *app) rulesCmd() *cobra.Command {
 			if len(criteria) == 0 {
 				return usage(cmd, "rules create needs at least one --criterion 'TYPE.PROPERTY OP VALUE'")
 			}
-			m, err := parseGrants(grants)
-			if err != nil {
-				return usage(cmd, "%v", err)
-			}
-			if len(m) == 0 {
+			if len(grants) == 0 {
 				return usage(cmd, "rules create needs at least one --grant CONTEXT.ACTION")
-			}
-			for _, s := range criteria { // syntax first: a usage mistake needs no server
-				if _, err := splitCriterion(s); err != nil {
-					return usage(cmd, "%v", err)
-				}
 			}
 			c, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
+			req := client.RuleRequest{Name: args[1]}
+			if err := ruleBody(cmd, c, &req, criteria, grants); err != nil {
+				return explain(c, err)
+			}
 			g, err := resolveGroup(ctx, c, args[0])
 			if err != nil {
 				return explain(c, err)
-			}
-			types, err := c.ListFolderTypes(ctx)
-			if err != nil {
-				return explain(c, err)
-			}
-			req := client.RuleRequest{Name: args[1], Grants: m}
-			for _, s := range criteria {
-				cr, isUsage, err := parseCriterion(s, types)
-				if err != nil {
-					if isUsage {
-						return usage(cmd, "%v", err)
-					}
-					return err
-				}
-				req.Criteria = append(req.Criteria, cr)
 			}
 			r, err := c.CreateRule(ctx, g.ID, req)
 			if err != nil {
@@ -350,6 +370,8 @@ func (a *app) rulesCmd() *cobra.Command {
 			return a.done(cmd, map[string]any{"deleted": r.ID, "revision": c.Revision()}, "Rule %s (%s) of group %s deleted", r.Name, r.ID, g.Name)
 		},
 	}
-	cmd.AddCommand(list, create, del)
+	cmd.AddCommand(declare(list, "GET /api/v1/groups/{id}/rules"), declare(create, "POST /api/v1/groups/{id}/rules"),
+		declare(del, "DELETE /api/v1/rules/{id}"))
+	cmd.AddCommand(a.ruleEditCmds()...)
 	return cmd
 }

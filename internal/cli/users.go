@@ -102,22 +102,11 @@ func (a *app) usersCmd() *cobra.Command {
 	}
 	lf.add(list)
 
-	get := &cobra.Command{
-		Use:   "get USER",
-		Short: "Show a user (by id or username)",
-		Args:  nargs("USER"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			u, err := resolveUser(cmd.Context(), c, args[0])
-			if err != nil {
-				return explain(c, err)
-			}
-			return a.printUser(cmd, c, u)
-		},
-	}
+	get := a.apiCmd(apiSpec{
+		op:  "GET /api/v1/users/{id}",
+		use: "get USER", short: "Show a user (by id or username)",
+		args: nargs("USER"), build: byName(resolveUser, func(u domain.User) string { return u.ID }), text: as(a.printUser),
+	})
 
 	var nu client.NewUser
 	var askPassword bool
@@ -157,7 +146,7 @@ func (a *app) usersCmd() *cobra.Command {
 	create.Flags().StringVar(&role, "role", "", "an individual system role (id or name)")
 
 	status := func(use, short string, st domain.UserStatus) *cobra.Command {
-		return &cobra.Command{
+		return declare(&cobra.Command{
 			Use:   use + " USER",
 			Short: short,
 			Args:  nargs("USER"),
@@ -175,7 +164,7 @@ func (a *app) usersCmd() *cobra.Command {
 				}
 				return a.printUser(cmd, c, u)
 			},
-		}
+		}, "PUT /api/v1/users/{id}/status")
 	}
 
 	del := &cobra.Command{
@@ -226,9 +215,10 @@ func (a *app) usersCmd() *cobra.Command {
 			return a.printUser(cmd, c, u)
 		},
 	}
-	cmd.AddCommand(list, get, create,
+	cmd.AddCommand(declare(list, "GET /api/v1/users"), get, declare(create, "POST /api/v1/users"),
 		status("disable", "Disable a user: they hold no permission and are signed out (R11)", domain.UserDisabled),
 		status("enable", "Enable a disabled user", domain.UserActive),
-		del, setRole)
+		declare(del, "DELETE /api/v1/users/{id}"), declare(setRole, "PUT /api/v1/users/{id}/system-role"))
+	cmd.AddCommand(a.userEditCmds()...)
 	return cmd
 }

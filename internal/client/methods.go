@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -486,4 +487,19 @@ func (c *Client) DeleteFolderType(ctx context.Context, id string) error {
 func (c *Client) UpdateRule(ctx context.Context, id string, r RuleRequest) (domain.Rule, error) {
 	r.ID = ""
 	return call[domain.Rule](ctx, c, request{method: http.MethodPut, path: "/rules/" + seg(id), body: r})
+}
+
+// RemoveMember removes one user from a group (R3, R25).
+func (c *Client) RemoveMember(ctx context.Context, groupID, userID string) (MembersResult, error) {
+	return call[MembersResult](ctx, c, request{method: http.MethodDelete, path: "/groups/" + seg(groupID) + "/members/" + seg(userID)})
+}
+
+// Call sends one request to the API (path under /api/v1, its ids already
+// escaped with url.PathEscape) and returns the JSON answer as the server
+// sent it: the command line prints it for --json, so that its output is
+// the API's own, and decodes it for its tables.
+func (c *Client) Call(ctx context.Context, method, path string, query url.Values, body any) (json.RawMessage, error) {
+	var raw json.RawMessage
+	_, err := c.do(ctx, request{method: method, path: path, query: query, body: body}, &raw)
+	return raw, err
 }

@@ -85,6 +85,7 @@ type Group struct {
 	Scope       Scope   `json:"scope"`                // ScopeSystem or ScopeProject; fixed at creation (R1)
 	ProjectID   string  `json:"project_id,omitempty"` // set exactly when Scope is ScopeProject
 	Builtin     Builtin `json:"builtin,omitempty"`
+	ExternalID  string  `json:"external_id,omitempty"` // the identity provider's id (SCIM externalId)
 	// SystemRoleID and SystemPermissions are the group's system grants:
 	// its role [S5] and its checkboxes [C][Q]. Only system groups have them.
 	SystemRoleID      string   `json:"system_role_id,omitempty"`

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -27,6 +28,9 @@ type BootstrapOptions struct {
 	PasswordSource string
 	// PasswordParams defaults to password.Default.
 	PasswordParams *password.Params
+	// PasswordPolicy is what AdminPassword must meet, as the password of
+	// a member of Administrators.
+	PasswordPolicy password.Policy
 	Log            *slog.Logger
 }
 
@@ -64,14 +68,16 @@ func Bootstrap(ctx context.Context, st store.Store, opts BootstrapOptions) (Boot
 
 	admin := domain.User{ID: domain.NewID(), Username: opts.AdminUsername, DisplayName: "Administrator",
 		Status: domain.UserActive, Source: domain.SourceLocal, ShowPersonalInfo: true}
-	if err := admin.Validate(); err != nil {
+	if err := valid(&admin, nil, identifier.User); err != nil {
 		return BootstrapResult{}, domain.E(op, fmt.Errorf("GATEHOUSE_ADMIN_USER: %w", err))
 	}
 	generated := ""
 	pw := opts.AdminPassword
 	if pw == "" {
-		pw = password.Generate(24)
+		pw = password.Generate(max(24, opts.PasswordPolicy.Min(true)))
 		generated = pw
+	} else if err := opts.PasswordPolicy.Check(pw, admin.Username, true); err != nil {
+		return BootstrapResult{}, domain.E(op, domain.KindInvalid, fmt.Errorf("GATEHOUSE_ADMIN_PASSWORD %w", err))
 	}
 	hash, err := password.Hash(pw, params)
 	if err != nil {

@@ -280,9 +280,9 @@ func (s *Service) DeleteFolder(ctx context.Context, c Caller, id string) error {
 }
 
 // SetFolderLevel sets a group's level on a folder (groups.edit or
-// files.admin, R21). R22: without files.admin the caller must hold, on
-// that folder, every action the new level, and the level it replaces,
-// grant on every context of the folder's type. Setting none is an explicit entry that overrides an
+// files.admin, R21). R22 (the kernel): without files.admin the caller
+// must hold every folder permission the change gives the group or takes
+// from it, on the folder and every folder inheriting from it. Setting none is an explicit entry that overrides an
 // inherited level (R15); DeleteFolderLevel removes the entry.
 func (s *Service) SetFolderLevel(ctx context.Context, c Caller, folderID, groupID string, level domain.Level) (domain.FolderLevel, error) {
 	const op, action = "service.SetFolderLevel", "folder_level.set"
@@ -292,18 +292,11 @@ func (s *Service) SetFolderLevel(ctx context.Context, c Caller, folderID, groupI
 		if err != nil {
 			return err
 		}
-		g, f, before, err := s.loadLevel(ctx, tx, p, op, folderID, groupID)
+		g, _, before, err := s.loadLevel(ctx, tx, p, op, folderID, groupID)
 		if err != nil {
 			return err
 		}
 		if err := l.Validate(); err != nil {
-			return err
-		}
-		need := level
-		if before != nil && before.(domain.FolderLevel).Level > need {
-			need = before.(domain.FolderLevel).Level
-		}
-		if err := p.holdsLevel(ctx, tx, &f, &g, need); err != nil {
 			return err
 		}
 		if err := tx.PutFolderLevel(ctx, &l); err != nil {
@@ -323,51 +316,18 @@ func (s *Service) DeleteFolderLevel(ctx context.Context, c Caller, folderID, gro
 		if err != nil {
 			return err
 		}
-		g, f, before, err := s.loadLevel(ctx, tx, p, op, folderID, groupID)
+		g, _, before, err := s.loadLevel(ctx, tx, p, op, folderID, groupID)
 		if err != nil {
 			return err
 		}
 		if before == nil {
 			return domain.Errorf(op, domain.KindNotFound, "group %s has no level on folder %s", g.Name, folderID)
 		}
-		if err := p.holdsLevel(ctx, tx, &f, &g, before.(domain.FolderLevel).Level); err != nil {
-			return err
-		}
 		if err := tx.DeleteFolderLevel(ctx, folderID, groupID); err != nil {
 			return err
 		}
 		return audit(ctx, tx, c, action, "folder", folderID, before, nil, "group "+g.Name)
 	})
-}
-
-// holdsLevel is R22 for folder levels: without files.admin the caller
-// must hold, on the folder, every action the level grants on every context
-// of the folder's type.
-func (p *perms) holdsLevel(ctx context.Context, r store.Reader, f *domain.Folder, g *domain.Group, level domain.Level) error {
-	if p.has(domain.PermFilesAdmin) {
-		return nil
-	}
-	t, err := r.GetFolderType(ctx, f.TypeID)
-	if err != nil {
-		return err
-	}
-	held := p.onFolder(f.ID)
-	var missing []string
-	for a := domain.Action(0); a < domain.NumActions; a++ {
-		if !domain.LevelGrants(level, a) {
-			continue
-		}
-		for _, ctxName := range t.Contexts {
-			if k := ctxName + "." + a.String(); !held[k] {
-				missing = append(missing, k)
-			}
-		}
-	}
-	if len(missing) > 0 {
-		return deny("folder", f.ID, "missing permission %s on folder %q: you can give group %s, or take from it, only a level you hold there, or hold %s (R22)",
-			strings.Join(missing, ", "), f.Name, g.Name, domain.PermFilesAdmin)
-	}
-	return nil
 }
 
 func (s *Service) loadLevel(ctx context.Context, tx store.Tx, p *perms, op, folderID, groupID string) (domain.Group, domain.Folder, any, error) {

@@ -3,10 +3,12 @@ package service
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -57,7 +59,7 @@ func loadGroup(ctx context.Context, r store.Reader, p *perms, op, id string) (do
 // exists and is a system role, the whole set meets R9, and the caller
 // holds every permission the change adds or takes away (R22),
 // roles.assign_admin for an administrator role.
-func checkSystemGrant(ctx context.Context, r store.Reader, p *perms, op, targetKind, targetID, roleID string, keys, oldKeys []string, oldRole string) ([]string, error) {
+func checkSystemGrant(ctx context.Context, r store.Reader, p *perms, op, targetKind, targetID, roleID string, keys []string, oldRole string) ([]string, error) {
 	rp, _, err := rolePerms(ctx, r, roleID, domain.ScopeSystem, "system_role_id")
 	if err != nil {
 		return nil, domain.E(op, err)
@@ -69,16 +71,13 @@ func checkSystemGrant(ctx context.Context, r store.Reader, p *perms, op, targetK
 	if roleID != oldRole && (domain.IsAdminRole(roleID) || domain.IsAdminRole(oldRole)) && !p.has(domain.PermRolesAssignAdmin) {
 		return nil, deny(targetKind, targetID, "missing permission %s: assigning or removing an administrator role needs it (R22)", domain.PermRolesAssignAdmin)
 	}
-	if m := p.missingSystem(changed(all, oldKeys)); len(m) > 0 {
-		return nil, deny(targetKind, targetID, "missing permission %s: you can grant or take away only permissions you hold yourself (R22)", strings.Join(m, ", "))
-	}
 	return all, nil
 }
 
 // checkProjectGrant checks rights given on a project: the role is a
 // project role, the set meets R9, and the caller holds on the project what
 // the change adds or takes away (R22).
-func checkProjectGrant(ctx context.Context, r store.Reader, p *perms, op, targetKind, targetID, projectID, roleID string, keys, oldKeys []string) error {
+func checkProjectGrant(ctx context.Context, r store.Reader, op, projectID, roleID string, keys []string) error {
 	rp, _, err := rolePerms(ctx, r, roleID, domain.ScopeProject, "role_id")
 	if err != nil {
 		return domain.E(op, err)
@@ -86,9 +85,6 @@ func checkProjectGrant(ctx context.Context, r store.Reader, p *perms, op, target
 	all := union(rp, keys)
 	if err := domain.CheckRequirements(op, "permissions", all); err != nil {
 		return err
-	}
-	if m := p.missingProject(projectID, changed(all, oldKeys)); len(m) > 0 {
-		return deny(targetKind, targetID, "missing permission %s on project %s: you can grant or take away only rights you hold there yourself (R22)", strings.Join(m, ", "), projectID)
 	}
 	return nil
 }
@@ -121,11 +117,11 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, g domain.Group) (do
 				return err
 			}
 		}
-		if err := g.Validate(); err != nil {
+		if err := valid(&g, nil, identifier.Group); err != nil {
 			return err
 		}
 		if g.Scope == domain.ScopeSystem {
-			if _, err := checkSystemGrant(ctx, tx, p, op, "group", "", g.SystemRoleID, g.SystemPermissions, nil, ""); err != nil {
+			if _, err := checkSystemGrant(ctx, tx, p, op, "group", "", g.SystemRoleID, g.SystemPermissions, ""); err != nil {
 				return err
 			}
 			if err := checkDefaultRights(ctx, tx, op, g.DefaultProjectRoleID, g.DefaultProjectPermissions); err != nil {
@@ -190,7 +186,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, u GroupU
 		if u.Description != nil {
 			g.Description = *u.Description
 		}
-		if err := g.Validate(); err != nil {
+		if err := valid(&g, &before, identifier.Group); err != nil {
 			return err
 		}
 		if err := tx.UpdateGroup(ctx, &g); err != nil {
@@ -203,7 +199,8 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, u GroupU
 
 // SetGroupSystemGrants sets a system group's role and permission
 // checkboxes (groups.edit). R9 is checked on the union of the role and the
-// checkboxes, R8 closes it, R22 bounds it; Public holds none (R5).
+// checkboxes, R8 closes it, the kernel bounds it (R22); Public holds none
+// (R5); Administrators keep server.manage (R3).
 func (s *Service) SetGroupSystemGrants(ctx context.Context, c Caller, id, roleID string, keys []string) (domain.Group, error) {
 	const op, action = "service.SetGroupSystemGrants", "group.set_system_grants"
 	var g domain.Group
@@ -212,39 +209,93 @@ func (s *Service) SetGroupSystemGrants(ctx context.Context, c Caller, id, roleID
 		if err != nil {
 			return err
 		}
-		if g, err = loadGroup(ctx, tx, p, op, id); err != nil {
+		if g, err = s.loadGroupToEdit(ctx, tx, p, op, id); err != nil {
 			return err
 		}
-		if !p.has(domain.PermGroupsEdit) {
-			return deny("group", id, "missing permission %s (R21)", domain.PermGroupsEdit)
-		}
-		if err := p.needsAlongside(&g, domain.PermGroupsEdit, "group", id); err != nil {
-			return err
-		}
-		if g.Scope != domain.ScopeSystem {
-			return invalid(op, "system_permissions", "a project group cannot hold system permissions")
-		}
-		if g.Builtin == domain.BuiltinPublic && (roleID != "" || len(keys) > 0) {
-			return invalid(op, "system_permissions", "the Public group can hold no system permission (R5); give it folder levels or project read rights instead")
-		}
-		before := g
-		g.SystemRoleID, g.SystemPermissions = roleID, keys
-		if err := g.Validate(); err != nil {
-			return err
-		}
-		old := union(mustRole(ctx, tx, before.SystemRoleID), before.SystemPermissions)
-		if g.Builtin == domain.BuiltinAdministrators && !slices.Contains(domain.Close(union(mustRole(ctx, tx, roleID), keys)), domain.PermServerManage) {
-			return invalid(op, "system_permissions", "%s must keep %s: it is what makes its members administrators (R3)", g.Name, domain.PermServerManage)
-		}
-		if _, err := checkSystemGrant(ctx, tx, p, op, "group", id, roleID, keys, old, before.SystemRoleID); err != nil {
-			return err
-		}
-		if err := tx.UpdateGroup(ctx, &g); err != nil {
-			return err
-		}
-		return audit(ctx, tx, c, action, "group", id, before, g, "")
+		return s.setSystemGrants(ctx, tx, p, c, op, &g, roleID, keys)
 	})
 	return g, err
+}
+
+// loadGroupToEdit loads a group the caller may edit (groups.edit, with
+// roles.view, R9 [S5]).
+func (s *Service) loadGroupToEdit(ctx context.Context, tx store.Tx, p *perms, op, id string) (domain.Group, error) {
+	g, err := loadGroup(ctx, tx, p, op, id)
+	if err != nil {
+		return g, err
+	}
+	if !p.has(domain.PermGroupsEdit) {
+		return g, deny("group", id, "missing permission %s (R21)", domain.PermGroupsEdit)
+	}
+	return g, p.needsAlongside(&g, domain.PermGroupsEdit, "group", id)
+}
+
+// setSystemGrants is SetGroupSystemGrants inside a transaction.
+func (s *Service) setSystemGrants(ctx context.Context, tx store.Tx, p *perms, c Caller, op string, g *domain.Group, roleID string, keys []string) error {
+	if g.Scope != domain.ScopeSystem {
+		return invalid(op, "system_permissions", "a project group cannot hold system permissions")
+	}
+	if g.Builtin == domain.BuiltinPublic && (roleID != "" || len(keys) > 0) {
+		return invalid(op, "system_permissions", "the Public group can hold no system permission (R5); give it folder levels or project read rights instead")
+	}
+	before := *g
+	g.SystemRoleID, g.SystemPermissions = roleID, keys
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	all, err := checkSystemGrant(ctx, tx, p, op, "group", g.ID, roleID, keys, before.SystemRoleID)
+	if err != nil {
+		return err
+	}
+	if g.Builtin == domain.BuiltinAdministrators && !slices.Contains(domain.Close(all), domain.PermServerManage) {
+		return invalid(op, "system_permissions", "%s must keep %s: it is what makes its members administrators (R3)", g.Name, domain.PermServerManage)
+	}
+	if err := tx.UpdateGroup(ctx, g); err != nil {
+		return err
+	}
+	return audit(ctx, tx, c, "group.set_system_grants", "group", g.ID, before, *g, "")
+}
+
+// GroupPrivileges is a system group's privileges as one form sets them:
+// its role and checkboxes (ignored for Public, which holds none) and its
+// accessible domains.
+type GroupPrivileges struct {
+	RoleID      string
+	Permissions []string
+	Domains     []string
+}
+
+// SetGroupPrivileges sets a group's system grants and domains in one
+// transaction (groups.edit): refused or saved as a whole. Only what
+// changes is written.
+func (s *Service) SetGroupPrivileges(ctx context.Context, c Caller, id string, in GroupPrivileges) (domain.Group, []string, error) {
+	const op, action = "service.SetGroupPrivileges", "group.set_privileges"
+	var g domain.Group
+	var doms []string
+	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		p, err := s.perms(op, c)
+		if err != nil {
+			return err
+		}
+		if g, err = s.loadGroupToEdit(ctx, tx, p, op, id); err != nil {
+			return err
+		}
+		if g.Builtin != domain.BuiltinPublic && (g.SystemRoleID != in.RoleID || !sameKeys(g.SystemPermissions, in.Permissions)) {
+			if err := s.setSystemGrants(ctx, tx, p, c, op, &g, in.RoleID, in.Permissions); err != nil {
+				return err
+			}
+		}
+		doms, err = s.setDomains(ctx, tx, c, op, &g, in.Domains)
+		return err
+	})
+	return g, doms, err
+}
+
+func sameKeys(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 // SetGroupDefaultProjectRights sets the rights a system group brings into
@@ -281,8 +332,8 @@ func (s *Service) SetGroupDefaultProjectRights(ctx context.Context, c Caller, id
 }
 
 // SetGroupDomains replaces a group's accessible domains (groups.edit).
-// R22: a caller adds or removes only domains they may access themselves,
-// unless they hold server.manage.
+// The kernel bounds them (R22): a caller adds or removes only domains
+// they may access, unless they hold server.manage.
 func (s *Service) SetGroupDomains(ctx context.Context, c Caller, id string, domains []string) ([]string, error) {
 	const op, action = "service.SetGroupDomains", "group.set_domains"
 	var out []string
@@ -298,71 +349,59 @@ func (s *Service) SetGroupDomains(ctx context.Context, c Caller, id string, doma
 		if !p.has(domain.PermGroupsEdit) {
 			return deny("group", id, "missing permission %s (R21)", domain.PermGroupsEdit)
 		}
-		old, err := tx.ListDomainGrants(ctx, g.ID)
-		if err != nil {
-			return err
-		}
-		var oldNames []string
-		for _, d := range old {
-			oldNames = append(oldNames, d.Domain)
-		}
-		want := map[string]bool{}
-		var fields []domain.FieldError
-		for i, name := range domains {
-			d := domain.DomainGrant{GroupID: id, Domain: name}
-			if err := d.Validate(); err != nil {
-				fields = append(fields, domain.FieldError{Field: fmt.Sprintf("domains[%d]", i), Message: err.Error()})
-				continue
-			}
-			want[d.Domain] = true
-		}
-		if len(fields) > 0 {
-			return domain.E(op, domain.KindInvalid, fields)
-		}
-		var touched []string
-		for name := range want {
-			if !slices.Contains(oldNames, name) {
-				touched = append(touched, name)
-			}
-		}
-		for _, name := range oldNames {
-			if !want[name] {
-				touched = append(touched, name)
-			}
-		}
-		slices.Sort(touched)
-		for _, name := range touched {
-			if p.has(domain.PermServerManage) {
-				break
-			}
-			ok, err := p.eng.Check(p.subject(), domain.PermDomainAccess, domainResource(name), p.now)
-			if err != nil {
-				return err
-			}
-			if !ok.Allowed {
-				return deny("group", id, "missing permission %s on domain %s: you can grant or take away only domains you may access (R22)", domain.PermDomainAccess, name)
-			}
-		}
-		for _, name := range oldNames {
-			if !want[name] {
-				if err := tx.DeleteDomainGrant(ctx, id, name); err != nil {
-					return err
-				}
-			}
-		}
-		for name := range want {
-			if !slices.Contains(oldNames, name) {
-				if err := tx.PutDomainGrant(ctx, &domain.DomainGrant{GroupID: id, Domain: name}); err != nil {
-					return err
-				}
-			}
-			out = append(out, name)
-		}
-		slices.Sort(out)
-		slices.Sort(oldNames)
-		return audit(ctx, tx, c, action, "group", id, oldNames, out, "")
+		out, err = s.setDomains(ctx, tx, c, op, &g, domains)
+		return err
 	})
 	return out, err
+}
+
+// setDomains is SetGroupDomains inside a transaction; it writes nothing
+// when the set is unchanged.
+func (s *Service) setDomains(ctx context.Context, tx store.Tx, c Caller, op string, g *domain.Group, domains []string) ([]string, error) {
+	if err := domain.CheckDomainList(domains); err != nil { // one rule for REST, console and apply
+		return nil, domain.E(op, err)
+	}
+	old, err := tx.ListDomainGrants(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	var oldNames []string
+	for _, d := range old {
+		oldNames = append(oldNames, d.Domain)
+	}
+	want := map[string]bool{}
+	var fields []domain.FieldError
+	for i, name := range domains {
+		d := domain.DomainGrant{GroupID: g.ID, Domain: name}
+		if err := d.Validate(); err != nil {
+			fields = append(fields, domain.FieldError{Field: fmt.Sprintf("domains[%d]", i), Message: err.Error()})
+			continue
+		}
+		want[d.Domain] = true
+	}
+	if len(fields) > 0 {
+		return nil, domain.E(op, domain.KindInvalid, fields)
+	}
+	out := slices.Sorted(maps.Keys(want))
+	slices.Sort(oldNames)
+	if slices.Equal(out, oldNames) {
+		return out, nil
+	}
+	for _, name := range oldNames {
+		if !want[name] {
+			if err := tx.DeleteDomainGrant(ctx, g.ID, name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, name := range out {
+		if !slices.Contains(oldNames, name) {
+			if err := tx.PutDomainGrant(ctx, &domain.DomainGrant{GroupID: g.ID, Domain: name}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, audit(ctx, tx, c, "group.set_domains", "group", g.ID, oldNames, out, "")
 }
 
 // SetGroupProjectRights sets a group's rights on a project where it is
@@ -388,7 +427,11 @@ func (s *Service) SetGroupProjectRights(ctx context.Context, c Caller, groupID, 
 			return deny("group", groupID, "missing permission %s, or %s on project %s (R21)", domain.PermGroupsEdit, domain.PermProjectModerate, projectID)
 		}
 		if g.Builtin == domain.BuiltinPublic {
-			if bad := without(domain.Close(union(keys, mustRole(ctx, tx, roleID))), []string{domain.PermProjectRead}); len(bad) > 0 {
+			rp, _, err := rolePerms(ctx, tx, roleID, domain.ScopeProject, "role_id")
+			if err != nil {
+				return domain.E(op, err)
+			}
+			if bad := without(domain.Close(union(keys, rp)), []string{domain.PermProjectRead}); len(bad) > 0 {
 				return invalid(op, "permissions", "the Public group carries project read rights only (R5), not %s", strings.Join(bad, ", "))
 			}
 		}
@@ -407,15 +450,11 @@ func (s *Service) SetGroupProjectRights(ctx context.Context, c Caller, groupID, 
 		if _, err := tx.GetProject(ctx, projectID); err != nil {
 			return err
 		}
-		oldKeys, err := grantKeys(ctx, tx, &old)
-		if err != nil {
-			return err
-		}
 		pg = domain.ProjectGrant{ProjectID: projectID, SubjectKind: domain.SubjectGroup, SubjectID: groupID, RoleID: roleID, Permissions: keys}
 		if err := pg.Validate(); err != nil {
 			return err
 		}
-		if err := checkProjectGrant(ctx, tx, p, op, "group", groupID, projectID, roleID, keys, oldKeys); err != nil {
+		if err := checkProjectGrant(ctx, tx, op, projectID, roleID, keys); err != nil {
 			return err
 		}
 		if err := tx.PutProjectGrant(ctx, &pg); err != nil {
@@ -428,17 +467,6 @@ func (s *Service) SetGroupProjectRights(ctx context.Context, c Caller, groupID, 
 		return audit(ctx, tx, c, action, "group", groupID, before, pg, "project "+projectID)
 	})
 	return pg, err
-}
-
-func mustRole(ctx context.Context, r store.Reader, id string) []string {
-	if id == "" {
-		return nil
-	}
-	role, err := r.GetRole(ctx, id)
-	if err != nil {
-		return nil
-	}
-	return role.Permissions
 }
 
 // DeleteGroupOptions choose what a group deletion does to its members.
@@ -500,10 +528,6 @@ func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string, o Delete
 			return invalid(op, "members", "applies to project groups only; a system group's members always leave its projects (R27)")
 		}
 		if res.Projects, err = presentIn(ctx, tx, &g); err != nil {
-			return err
-		}
-		// Deleting takes away everything the group grants its members.
-		if err := checkMembershipGrant(ctx, tx, p, &g, res.Projects); err != nil {
 			return err
 		}
 		members, err := allMembers(ctx, tx, id)
@@ -585,7 +609,7 @@ func (s *Service) ImportGroup(ctx context.Context, c Caller, groupID string, pro
 				}
 				continue
 			}
-			if err := checkProjectGrant(ctx, tx, p, op, "group", groupID, pid, g.DefaultProjectRoleID, g.DefaultProjectPermissions, nil); err != nil {
+			if err := checkProjectGrant(ctx, tx, op, pid, g.DefaultProjectRoleID, g.DefaultProjectPermissions); err != nil {
 				return err
 			}
 			if pr.MembershipMode == domain.ModeExclusive {
@@ -623,7 +647,7 @@ func (s *Service) exclusiveJoin(ctx context.Context, tx store.Tx, g *domain.Grou
 		if !m.Membership.ActiveAt(now) {
 			continue
 		}
-		others, err := exclusiveGroups(ctx, tx, m.User.ID, pr.ID, now)
+		others, err := s.exclusiveGroups(ctx, tx, m.User.ID, pr.ID, g.ID)
 		if err != nil {
 			return err
 		}
@@ -694,13 +718,6 @@ func (s *Service) RemoveGroupFromProjects(ctx context.Context, c Caller, groupID
 			if err != nil {
 				return err
 			}
-			keys, err := grantKeys(ctx, tx, &pg)
-			if err != nil {
-				return err
-			}
-			if m := p.missingProject(pid, keys); len(m) > 0 {
-				return deny("group", groupID, "missing permission %s on project %s: the group grants it there, and you can take away only rights you hold yourself (R22)", strings.Join(m, ", "), pr.Name)
-			}
 			if err := tx.DeleteProjectGrant(ctx, pid, domain.SubjectGroup, groupID); err != nil {
 				return err
 			}
@@ -715,7 +732,7 @@ func (s *Service) RemoveGroupFromProjects(ctx context.Context, c Caller, groupID
 				} else if !domain.Is(err, domain.KindNotFound) {
 					return err
 				}
-				others, err := exclusiveGroups(ctx, tx, m.User.ID, pid, s.now())
+				others, err := s.exclusiveGroups(ctx, tx, m.User.ID, pid, groupID)
 				if err != nil {
 					return err
 				}

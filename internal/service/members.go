@@ -59,45 +59,37 @@ func authorizeMembers(p *perms, op string, g *domain.Group) error {
 	return p.needsAlongside(g, domain.PermGroupsMembers, "group", g.ID)
 }
 
-// checkMembershipGrant is R22 for memberships: adding someone to a group
-// grants them the group's system permissions and its rights on every
-// project where it is present, so the caller must hold all of them.
-func checkMembershipGrant(ctx context.Context, r store.Reader, p *perms, g *domain.Group, projects []ProjectRef) error {
-	if domain.IsAdminRole(g.SystemRoleID) && !p.has(domain.PermRolesAssignAdmin) {
-		return deny("group", g.ID, "missing permission %s: group %s carries an administrator role (R22)", domain.PermRolesAssignAdmin, g.Name)
-	}
-	sys := union(mustRole(ctx, r, g.SystemRoleID), g.SystemPermissions)
-	if m := p.missingSystem(sys); len(m) > 0 {
-		return deny("group", g.ID, "missing permission %s: group %s grants it, and you can grant or take away only permissions you hold yourself (R22)", strings.Join(m, ", "), g.Name)
-	}
-	for _, pr := range projects {
-		pg, err := r.GetProjectGrant(ctx, pr.ID, domain.SubjectGroup, g.ID)
-		if domain.Is(err, domain.KindNotFound) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		keys, err := grantKeys(ctx, r, &pg)
-		if err != nil {
-			return err
-		}
-		if m := p.missingProject(pr.ID, keys); len(m) > 0 {
-			return deny("group", g.ID, "missing permission %s on project %s: group %s grants it there, and you can grant or take away only rights you hold yourself (R22)", strings.Join(m, ", "), pr.Name, g.Name)
-		}
-	}
-	return nil
+// AddMembers adds users to a group, or changes their expiry, in one
+// transaction with one audit record per user. See authorizeMembers for
+// who may (the kernel bounds what the memberships grant, R22, and keeps
+// an administrator, R3); R23 refuses a second group in an exclusive
+// project and empties the user's individual rights there; the answer
+// lists the projects the users now belong to (R24).
+func (s *Service) AddMembers(ctx context.Context, c Caller, groupID string, in []MemberInput) (MembersResult, error) {
+	res, _, err := s.changeMembers(ctx, c, "service.AddMembers", "group.member_add", groupID, in, nil)
+	return res, err
 }
 
-// AddMembers adds users to a group, or changes their expiry, in one
-// transaction with one audit record per user. See authorizeMembers and
-// checkMembershipGrant for who may; R23 refuses a second group in an
-// exclusive project and empties the user's individual rights there; the
-// answer lists the projects the users now belong to (R24).
-func (s *Service) AddMembers(ctx context.Context, c Caller, groupID string, in []MemberInput) (MembersResult, error) {
-	const op, action = "service.AddMembers", "group.member_add"
-	var res MembersResult
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
-		res = MembersResult{Users: []string{}}
+// RemoveMembers removes users from a group in one transaction, one audit
+// record per user. They keep their membership of every project where the
+// group is present, with no rights from it (an empty individual grant row
+// is kept or created there, R25); the answer lists those projects.
+func (s *Service) RemoveMembers(ctx context.Context, c Caller, groupID string, userIDs []string) (MembersResult, error) {
+	_, res, err := s.changeMembers(ctx, c, "service.RemoveMembers", "group.member_remove", groupID, nil, userIDs)
+	return res, err
+}
+
+// ChangeMembers adds and removes members of one group in one
+// transaction: a form that ticks some users and unticks others is one
+// write, refused or committed as a whole. Either list may be empty, not
+// both.
+func (s *Service) ChangeMembers(ctx context.Context, c Caller, groupID string, add []MemberInput, remove []string) (added, removed MembersResult, err error) {
+	return s.changeMembers(ctx, c, "service.ChangeMembers", "group.members_change", groupID, add, remove)
+}
+
+func (s *Service) changeMembers(ctx context.Context, c Caller, op, action, groupID string, add []MemberInput, remove []string) (added, removed MembersResult, err error) {
+	err = s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+		added, removed = MembersResult{Users: []string{}}, MembersResult{Users: []string{}}
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -109,86 +101,109 @@ func (s *Service) AddMembers(ctx context.Context, c Caller, groupID string, in [
 		if err := authorizeMembers(p, op, &g); err != nil {
 			return err
 		}
-		if res.Projects, err = presentIn(ctx, tx, &g); err != nil {
-			return err
-		}
-		if err := checkMembershipGrant(ctx, tx, p, &g, res.Projects); err != nil {
-			return err
-		}
-		if len(in) == 0 {
+		if len(add) == 0 && len(remove) == 0 {
 			return invalid(op, "users", "name at least one user")
 		}
-		var exclusive []domain.Project
-		for _, pr := range res.Projects {
-			proj, err := tx.GetProject(ctx, pr.ID)
-			if err != nil {
+		projects, err := presentIn(ctx, tx, &g)
+		if err != nil {
+			return err
+		}
+		if len(remove) > 0 {
+			removed.Projects = projects
+			if err := s.removeMembers(ctx, tx, c, op, &g, remove, &removed, ""); err != nil {
 				return err
-			}
-			if proj.MembershipMode == domain.ModeExclusive {
-				exclusive = append(exclusive, proj)
 			}
 		}
-		now := s.now()
-		for i, mi := range in {
-			field := fmt.Sprintf("users[%d]", i)
-			u, err := tx.GetUser(ctx, mi.UserID)
-			if domain.Is(err, domain.KindNotFound) {
-				return invalid(op, field+".user_id", "user %s does not exist", mi.UserID)
-			} else if err != nil {
-				return err
-			}
-			if mi.ExpiresAt != nil && !mi.ExpiresAt.After(now) {
-				return invalid(op, field+".expires_at", "must be in the future, or absent for a membership that does not expire")
-			}
-			for _, proj := range exclusive {
-				others, err := exclusiveGroups(ctx, tx, u.ID, proj.ID, now)
-				if err != nil {
-					return err
-				}
-				for _, o := range others {
-					if o.ID != g.ID {
-						return domain.E(op, domain.KindConflict, domain.FieldError{Field: field + ".user_id",
-							Message: fmt.Sprintf("project %q is exclusive and %s is already in group %q there (R23); remove them from %q first", proj.Name, u.Username, o.Name, o.Name)})
-					}
-				}
-			}
-			var before any
-			if old, err := tx.GetMembership(ctx, g.ID, u.ID); err == nil {
-				before = old
-			} else if !domain.Is(err, domain.KindNotFound) {
-				return err
-			}
-			m := domain.Membership{GroupID: g.ID, UserID: u.ID, ExpiresAt: mi.ExpiresAt}
-			if err := m.Validate(); err != nil {
-				return err
-			}
-			if err := tx.PutMembership(ctx, &m); err != nil {
-				return err
-			}
-			var dropped []string
-			for _, proj := range exclusive {
-				emptied, err := emptyIndividualRights(ctx, tx, u.ID, proj.ID)
-				if err != nil {
-					return err
-				}
-				if !emptied {
-					continue
-				}
-				res.RightsDropped = append(res.RightsDropped, UserProject{UserID: u.ID, ProjectID: proj.ID})
-				dropped = append(dropped, proj.Name)
-			}
-			res.Users = append(res.Users, u.ID)
-			detail := "user " + u.Username + projectsDetail(res.Projects)
-			if len(dropped) > 0 {
-				detail += "; individual rights dropped in " + strings.Join(dropped, ", ") + " (R23)"
-			}
-			if err := audit(ctx, tx, c, action, "group", g.ID, before, m, detail); err != nil {
-				return err
-			}
+		if len(add) > 0 {
+			added.Projects = projects
+			return s.addMembers(ctx, tx, c, op, &g, add, &added, "")
 		}
 		return nil
 	})
-	return res, err
+	return added, removed, err
+}
+
+// addMembers is AddMembers inside a transaction, for every transport;
+// res.Projects is where g is present, via ends each audit detail.
+func (s *Service) addMembers(ctx context.Context, tx store.Tx, c Caller, op string, g *domain.Group, in []MemberInput, res *MembersResult, via string) error {
+	var exclusive []domain.Project
+	for _, pr := range res.Projects {
+		proj, err := tx.GetProject(ctx, pr.ID)
+		if err != nil {
+			return err
+		}
+		if proj.MembershipMode == domain.ModeExclusive {
+			exclusive = append(exclusive, proj)
+		}
+	}
+	now := s.now()
+	for i, mi := range in {
+		field := fmt.Sprintf("users[%d]", i)
+		u, err := tx.GetUser(ctx, mi.UserID)
+		if domain.Is(err, domain.KindNotFound) {
+			return invalid(op, field+".user_id", "user %s does not exist", mi.UserID)
+		} else if err != nil {
+			return err
+		}
+		if mi.ExpiresAt != nil && !mi.ExpiresAt.After(now) {
+			return invalid(op, field+".expires_at", "must be in the future, or absent for a membership that does not expire")
+		}
+		if err := s.exclusiveJoinOf(ctx, tx, op, field+".user_id", &u, g, exclusive); err != nil {
+			return err
+		}
+		var before any
+		if old, err := tx.GetMembership(ctx, g.ID, u.ID); err == nil {
+			before = old
+		} else if !domain.Is(err, domain.KindNotFound) {
+			return err
+		}
+		m := domain.Membership{GroupID: g.ID, UserID: u.ID, ExpiresAt: mi.ExpiresAt}
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		if err := tx.PutMembership(ctx, &m); err != nil {
+			return err
+		}
+		var dropped []string
+		for _, proj := range exclusive {
+			emptied, err := emptyIndividualRights(ctx, tx, u.ID, proj.ID)
+			if err != nil {
+				return err
+			}
+			if !emptied {
+				continue
+			}
+			res.RightsDropped = append(res.RightsDropped, UserProject{UserID: u.ID, ProjectID: proj.ID})
+			dropped = append(dropped, proj.Name)
+		}
+		res.Users = append(res.Users, u.ID)
+		detail := "user " + u.Username + projectsDetail(res.Projects)
+		if len(dropped) > 0 {
+			detail += "; individual rights dropped in " + strings.Join(dropped, ", ") + " (R23)"
+		}
+		if err := audit(ctx, tx, c, "group.member_add", "group", g.ID, before, m, detail+via); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exclusiveJoinOf is R23 for one user joining g: in an exclusive project
+// where g is present, the user may be in no other (non-built-in) group
+// present there.
+func (s *Service) exclusiveJoinOf(ctx context.Context, tx store.Tx, op, field string, u *domain.User, g *domain.Group, exclusive []domain.Project) error {
+	for _, proj := range exclusive {
+		others, err := s.exclusiveGroups(ctx, tx, u.ID, proj.ID, g.ID)
+		if err != nil {
+			return err
+		}
+		if len(others) > 0 {
+			o := others[0]
+			return domain.E(op, domain.KindConflict, domain.FieldError{Field: field,
+				Message: fmt.Sprintf("project %q is exclusive and %s is already in group %q there (R23); remove them from %q first", proj.Name, u.Username, o.Name, o.Name)})
+		}
+	}
+	return nil
 }
 
 func projectsDetail(ps []ProjectRef) string {
@@ -202,80 +217,32 @@ func projectsDetail(ps []ProjectRef) string {
 	return "; projects: " + strings.Join(names, ", ")
 }
 
-// RemoveMembers removes users from a group in one transaction, one audit
-// record per user. They keep their membership of every project where the
-// group is present, with no rights from it (an empty individual grant row
-// is kept or created there, R25); the answer lists those projects.
-// Removing the last active member of Administrators is refused (R3).
-func (s *Service) RemoveMembers(ctx context.Context, c Caller, groupID string, userIDs []string) (MembersResult, error) {
-	const op, action = "service.RemoveMembers", "group.member_remove"
-	var res MembersResult
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
-		res = MembersResult{Users: []string{}}
-		p, err := s.perms(op, c)
-		if err != nil {
+// removeMembers is RemoveMembers inside a transaction; res.Projects is
+// where g is present.
+func (s *Service) removeMembers(ctx context.Context, tx store.Tx, c Caller, op string, g *domain.Group, userIDs []string, res *MembersResult, via string) error {
+	for i, uid := range userIDs {
+		m, err := tx.GetMembership(ctx, g.ID, uid)
+		if domain.Is(err, domain.KindNotFound) {
+			return invalid(op, fmt.Sprintf("users[%d]", i), "user %s is not a member of %s", uid, g.Name)
+		} else if err != nil {
 			return err
 		}
-		g, err := loadGroup(ctx, tx, p, op, groupID)
-		if err != nil {
+		if err := tx.DeleteMembership(ctx, g.ID, uid); err != nil {
 			return err
 		}
-		if err := authorizeMembers(p, op, &g); err != nil {
-			return err
-		}
-		if len(userIDs) == 0 {
-			return invalid(op, "users", "name at least one user")
-		}
-		if res.Projects, err = presentIn(ctx, tx, &g); err != nil {
-			return err
-		}
-		// Removal takes the group's grants away: bounded like adding.
-		if err := checkMembershipGrant(ctx, tx, p, &g, res.Projects); err != nil {
-			return err
-		}
-		for i, uid := range userIDs {
-			m, err := tx.GetMembership(ctx, g.ID, uid)
-			if domain.Is(err, domain.KindNotFound) {
-				return invalid(op, fmt.Sprintf("users[%d]", i), "user %s is not a member of %s", uid, g.Name)
-			} else if err != nil {
-				return err
-			}
-			if err := tx.DeleteMembership(ctx, g.ID, uid); err != nil {
-				return err
-			}
-			for _, pr := range res.Projects {
-				if _, err := ensureIndividualRow(ctx, tx, uid, pr.ID); err != nil {
-					return err
-				}
-			}
-			res.Users = append(res.Users, uid)
-			name := uid
-			if u, err := tx.GetUser(ctx, uid); err == nil {
-				name = u.Username
-			}
-			if err := audit(ctx, tx, c, action, "group", g.ID, m, nil, "user "+name+projectsDetail(res.Projects)); err != nil {
+		for _, pr := range res.Projects {
+			if _, err := ensureIndividualRow(ctx, tx, uid, pr.ID); err != nil {
 				return err
 			}
 		}
-		if g.Builtin == domain.BuiltinAdministrators {
-			return keepAnAdministrator(ctx, tx, s.now(), op)
+		res.Users = append(res.Users, uid)
+		name := uid
+		if u, err := tx.GetUser(ctx, uid); err == nil {
+			name = u.Username
 		}
-		return nil
-	})
-	return res, err
-}
-
-// keepAnAdministrator refuses a change that leaves Administrators without
-// an active member (R3: no lock-out).
-func keepAnAdministrator(ctx context.Context, r store.Reader, now time.Time, op string) error {
-	members, err := allMembers(ctx, r, domain.GroupAdministratorsID)
-	if err != nil {
-		return err
-	}
-	for _, m := range members {
-		if m.User.Active() && m.Membership.ActiveAt(now) {
-			return nil
+		if err := audit(ctx, tx, c, "group.member_remove", "group", g.ID, m, nil, "user "+name+projectsDetail(res.Projects)+via); err != nil {
+			return err
 		}
 	}
-	return conflict(op, "Administrators would have no active member left (R3); add another administrator first")
+	return nil
 }

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -51,47 +50,26 @@ func isPresent(ctx context.Context, r store.Reader, g *domain.Group, projectID s
 }
 
 // exclusiveGroups lists the non-built-in groups present in the project
-// that the user is an active member of: the "single group" of R14/R23.
-func exclusiveGroups(ctx context.Context, r store.Reader, userID, projectID string, now time.Time) ([]domain.Group, error) {
-	ms, err := r.ListUserMemberships(ctx, userID)
+// that the user is an active member of, except the group named: the
+// "single group" of R14/R23, as the engine (at the revision the caller
+// builds on) knows it. A project the engine does not know yet has none.
+func (s *Service) exclusiveGroups(ctx context.Context, r store.Reader, userID, projectID, except string) ([]domain.Group, error) {
+	ids, err := s.Engine().GroupsInProject(userID, projectID, except, s.now())
+	if domain.Is(err, domain.KindNotFound) {
+		return nil, nil // a user or project created by this very write
+	}
 	if err != nil {
 		return nil, err
 	}
-	var out []domain.Group
-	for _, m := range ms {
-		if !m.ActiveAt(now) {
-			continue
-		}
-		g, err := r.GetGroup(ctx, m.GroupID)
+	out := make([]domain.Group, 0, len(ids))
+	for _, id := range ids {
+		g, err := r.GetGroup(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if g.Builtin != domain.BuiltinNone {
-			continue
-		}
-		ok, err := isPresent(ctx, r, &g, projectID)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, g)
-		}
+		out = append(out, g)
 	}
 	return out, nil
-}
-
-// grantKeys returns the permissions a project grant gives: its role's and
-// its own.
-func grantKeys(ctx context.Context, r store.Reader, pg *domain.ProjectGrant) ([]string, error) {
-	keys := pg.Permissions
-	if pg.RoleID != "" {
-		role, err := r.GetRole(ctx, pg.RoleID)
-		if err != nil && !domain.Is(err, domain.KindNotFound) {
-			return nil, err
-		}
-		keys = union(keys, role.Permissions)
-	}
-	return keys, nil
 }
 
 // ensureIndividualRow gives the user an empty individual grant row on the

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -22,7 +23,7 @@ func (s *Service) CreateProject(ctx context.Context, c Caller, pr domain.Project
 		if !p.has(domain.PermProjectCreate) {
 			return deny("project", "", "missing permission %s", domain.PermProjectCreate)
 		}
-		if err := pr.Validate(); err != nil {
+		if err := valid(&pr, nil, identifier.Project); err != nil {
 			return err
 		}
 		if pr.ID == "" {
@@ -79,7 +80,7 @@ func (s *Service) UpdateProject(ctx context.Context, c Caller, id string, up Pro
 		if up.MembershipMode != nil {
 			pr.MembershipMode = *up.MembershipMode
 		}
-		if err := pr.Validate(); err != nil {
+		if err := valid(&pr, &before, identifier.Project); err != nil {
 			return err
 		}
 		if pr.MembershipMode == domain.ModeExclusive && before.MembershipMode != domain.ModeExclusive {
@@ -96,21 +97,22 @@ func (s *Service) UpdateProject(ctx context.Context, c Caller, id string, up Pro
 }
 
 func (s *Service) checkCanBeExclusive(ctx context.Context, r store.Reader, pr *domain.Project) error {
-	groups, err := groupsPresent(ctx, r, pr.ID)
+	shared, err := s.Engine().SharedInProject(pr.ID, s.now())
 	if err != nil {
 		return err
 	}
-	now := s.now()
 	in := map[string][]string{} // username -> group names
-	for _, g := range groups {
-		members, err := allMembers(ctx, r, g.ID)
+	for userID, groupIDs := range shared {
+		u, err := r.GetUser(ctx, userID)
 		if err != nil {
 			return err
 		}
-		for _, m := range members {
-			if m.Membership.ActiveAt(now) {
-				in[m.User.Username] = append(in[m.User.Username], g.Name)
+		for _, id := range groupIDs {
+			g, err := r.GetGroup(ctx, id)
+			if err != nil {
+				return err
 			}
+			in[u.Username] = append(in[u.Username], g.Name)
 		}
 	}
 	var lines []string
@@ -126,30 +128,6 @@ func (s *Service) checkCanBeExclusive(ctx context.Context, r store.Reader, pr *d
 	sort.Strings(lines)
 	return domain.E("service.UpdateProject", domain.KindConflict, domain.FieldError{Field: "membership_mode",
 		Message: "cannot switch to exclusive while users are in several of its groups (R23): " + strings.Join(lines, "; ") + "; remove them from all but one group first"})
-}
-
-// groupsPresent lists the non-built-in groups present in a project.
-func groupsPresent(ctx context.Context, r store.Reader, projectID string) ([]domain.Group, error) {
-	own, err := collect(ctx, func(cur string) (store.Page[domain.Group], error) {
-		return r.ListGroups(ctx, store.ListQuery{ProjectID: projectID, Scope: domain.ScopeProject, Cursor: cur, Limit: 1000})
-	})
-	if err != nil {
-		return nil, err
-	}
-	grants, err := r.ListProjectGrants(ctx, store.GrantFilter{ProjectID: projectID, SubjectKind: domain.SubjectGroup})
-	if err != nil {
-		return nil, err
-	}
-	for _, pg := range grants {
-		g, err := r.GetGroup(ctx, pg.SubjectID)
-		if err != nil {
-			return nil, err
-		}
-		if g.Scope == domain.ScopeSystem && g.Builtin == domain.BuiltinNone {
-			own = append(own, g)
-		}
-	}
-	return own, nil
 }
 
 // loadProject reads a project the caller may see: holders of

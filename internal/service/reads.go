@@ -34,6 +34,7 @@ func (s *Service) GetUser(ctx context.Context, c Caller, id string) (domain.User
 	if err != nil {
 		return u, domain.E(op, err)
 	}
+	p.maskUser(&u)
 	return u, nil
 }
 
@@ -47,9 +48,9 @@ func (s *Service) ListUsers(ctx context.Context, c Caller, q store.ListQuery) (s
 	if !p.has(domain.PermUsersView) {
 		return store.Page[domain.User]{}, forbidden(op, "missing permission %s", domain.PermUsersView)
 	}
-	page, err := s.st.ListUsers(ctx, q)
+	page, err := s.st.ListUsers(ctx, p.personalQuery(q))
 	for i := range page.Items {
-		page.Items[i].PasswordHash = ""
+		p.maskUser(&page.Items[i])
 	}
 	if err != nil {
 		return page, domain.E(op, err)
@@ -147,7 +148,7 @@ func (s *Service) ListMembers(ctx context.Context, c Caller, groupID string, q M
 	if !p.has(domain.PermUsersView) && !(g.Scope == domain.ScopeProject && p.moderates(g.ProjectID)) {
 		return out, forbidden(op, "missing permission %s: listing members shows users", domain.PermUsersView)
 	}
-	lq := store.ListQuery{Search: q.Search, Sort: q.Sort, Cursor: q.Cursor, Limit: q.Limit}
+	lq := p.personalQuery(store.ListQuery{Search: q.Search, Sort: q.Sort, Cursor: q.Cursor, Limit: q.Limit})
 	// The store sorts by user columns; the role is sorted here, over the
 	// whole list (one page, no cursor).
 	byRole := q.Sort == "role"
@@ -222,10 +223,9 @@ func (s *Service) ListMembers(ctx context.Context, c Caller, groupID string, q M
 		}
 	}
 	roles := map[string]string{}
-	now := s.now()
 	out.Items = make([]MemberRow, 0, len(rows))
 	for _, r := range rows {
-		r.u.PasswordHash = ""
+		p.maskUser(&r.u)
 		mr := MemberRow{User: r.u, Member: r.m != nil, RoleID: r.u.SystemRoleID, Email: r.u.Email}
 		if r.m != nil {
 			mr.ExpiresAt = r.m.ExpiresAt
@@ -239,7 +239,7 @@ func (s *Service) ListMembers(ctx context.Context, c Caller, groupID string, q M
 			mr.RoleName = roles[mr.RoleID]
 		}
 		for _, pid := range exclusive {
-			gs, err := exclusiveGroups(ctx, s.st, r.u.ID, pid, now)
+			gs, err := s.exclusiveGroups(ctx, s.st, r.u.ID, pid, "")
 			if err != nil {
 				return out, domain.E(op, err)
 			}
@@ -545,11 +545,11 @@ func (s *Service) AuthorizeQuery(c Caller, subjectUserID string, others bool) er
 	if c.Anonymous() {
 		return domain.Errorf(op, domain.KindUnauthenticated, "sign in to ask about other subjects")
 	}
-	p, err := s.perms(op, c)
+	ok, err := s.MayAskAboutOthers(c)
 	if err != nil {
 		return err
 	}
-	if !p.has(domain.PermUsersView) {
+	if !ok {
 		return forbidden(op, "asking about another subject needs %s", domain.PermUsersView)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -24,13 +25,8 @@ func (s *Service) CreateRole(ctx context.Context, c Caller, r domain.Role) (doma
 			return deny("role", "", "missing permission %s", domain.PermRolesEdit)
 		}
 		r.Builtin, r.Editable, r.Deletable = false, true, true
-		if err := r.Validate(); err != nil {
+		if err := valid(&r, nil, identifier.Role); err != nil {
 			return err
-		}
-		if r.Scope == domain.ScopeSystem {
-			if m := p.missingSystem(r.Permissions); len(m) > 0 {
-				return deny("role", "", "missing permission %s: a role may hold only permissions you hold yourself (R22)", strings.Join(m, ", "))
-			}
 		}
 		if r.ID == "" {
 			r.ID = domain.NewID()
@@ -92,29 +88,8 @@ func (s *Service) UpdateRole(ctx context.Context, c Caller, id string, up RoleUp
 		if up.Permissions != nil {
 			r.Permissions = *up.Permissions
 		}
-		if err := r.Validate(); err != nil {
+		if err := valid(&r, &before, identifier.Role); err != nil {
 			return err
-		}
-		added := changed(r.Permissions, before.Permissions)
-		if len(added) > 0 {
-			if r.Scope == domain.ScopeSystem {
-				if m := p.missingSystem(added); len(m) > 0 {
-					return deny("role", id, "missing permission %s: a role may gain or lose only permissions you hold yourself (R22)", strings.Join(m, ", "))
-				}
-			} else {
-				holders, err := tx.RoleHolders(ctx, id)
-				if err != nil {
-					return err
-				}
-				for _, h := range holders {
-					if h.ProjectID == "" {
-						continue
-					}
-					if m := p.missingProject(h.ProjectID, added); len(m) > 0 {
-						return deny("role", id, "missing permission %s on project %s, where the role is used (R22)", strings.Join(m, ", "), h.ProjectID)
-					}
-				}
-			}
 		}
 		if err := tx.UpdateRole(ctx, &r); err != nil {
 			return err

@@ -21,6 +21,9 @@ import (
 type Options struct {
 	// PasswordParams defaults to password.Default.
 	PasswordParams *password.Params
+	// PasswordPolicy is what new passwords must meet (passwords.go); the
+	// zero Policy is the default.
+	PasswordPolicy password.Policy
 	// Now defaults to time.Now; tests pass a fixed clock.
 	Now func() time.Time
 }
@@ -31,6 +34,7 @@ type Service struct {
 	f      *Follower
 	now    func() time.Time
 	params password.Params
+	policy password.Policy
 }
 
 // New builds a service over st, loading the engine from a snapshot.
@@ -39,7 +43,7 @@ func New(ctx context.Context, st store.Store, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{st: st, f: f, now: time.Now, params: password.Default}
+	s := &Service{st: st, f: f, now: time.Now, params: password.Default, policy: opts.PasswordPolicy}
 	if opts.Now != nil {
 		s.now = opts.Now
 	}
@@ -71,6 +75,9 @@ type denial struct {
 	// notFound, for a hidden denial, is the not-found message the caller
 	// gets instead of the generic "<kind> <id> not found".
 	notFound string
+	// conflict marks a refusal that no permission would lift (R3's
+	// lock-out): KindConflict rather than KindForbidden.
+	conflict bool
 }
 
 func (d *denial) Error() string {
@@ -88,6 +95,9 @@ func (d *denial) Error() string {
 func (d *denial) Unwrap() error {
 	if d.hidden {
 		return &domain.Error{Kind: domain.KindNotFound}
+	}
+	if d.conflict {
+		return &domain.Error{Kind: domain.KindConflict}
 	}
 	return &domain.Error{Kind: domain.KindForbidden}
 }
@@ -134,7 +144,14 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 		if err := s.f.CatchUpWithin(ctx, tx, rev); err != nil {
 			return err
 		}
-		return fn(ctx, tx)
+		eng := s.f.Engine()
+		if eng.Revision() != rev {
+			return failClosed("the engine is not at the revision this write builds on", fmt.Errorf("engine at %d, store at %d", eng.Revision(), rev))
+		}
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		return s.guard(tx, eng, c)
 	})
 	var d *denial
 	if errors.As(err, &d) {
@@ -169,6 +186,9 @@ func (s *Service) refuse(ctx context.Context, c Caller, op, action string, d *de
 	if d.hidden {
 		return domain.E(op, domain.KindNotFound, errors.New(d.Error()))
 	}
+	if d.conflict {
+		return domain.E(op, domain.KindConflict, errors.New(d.missing))
+	}
 	return domain.E(op, domain.KindForbidden, errors.New(d.missing))
 }
 
@@ -180,15 +200,17 @@ func takenName(action string) domain.FieldError {
 	what := strings.ReplaceAll(entity, "_", " ")
 	switch entity {
 	case "user":
-		return domain.FieldError{Field: "username", Message: "another user already has this username (usernames are unique regardless of case)"}
+		return domain.FieldError{Field: "username", Message: "another user already has this username, or one that looks the same (usernames are unique regardless of case and of look-alike characters such as a Cyrillic а for a Latin a)"}
 	case "group":
-		return domain.FieldError{Field: "name", Message: "another group of the same scope already has this name (names are unique regardless of case)"}
+		return domain.FieldError{Field: "name", Message: "another group of the same scope already has this name, or one that looks the same (names are unique regardless of case and of look-alike characters)"}
 	case "folder":
 		return domain.FieldError{Field: "name", Message: "another folder in the same parent already has this name (names are unique regardless of case)"}
 	case "rule":
 		return domain.FieldError{Field: "name", Message: "another rule of this group already has this name (names are unique regardless of case)"}
+	case "folder_type":
+		return domain.FieldError{Field: "name", Message: "another folder type already has this name (names are unique regardless of case)"}
 	}
-	return domain.FieldError{Field: "name", Message: "another " + what + " already has this name (names are unique regardless of case)"}
+	return domain.FieldError{Field: "name", Message: "another " + what + " already has this name, or one that looks the same (names are unique regardless of case and of look-alike characters)"}
 }
 
 // authenticated refuses anonymous callers: nothing administrative is open
@@ -292,36 +314,6 @@ func (p *perms) moderates(projectID string) bool {
 	return projectID != "" && p.onProject(projectID)[domain.PermProjectModerate]
 }
 
-// missingSystem returns the keys of grant, closed under R8, that the
-// caller does not hold (R22).
-func (p *perms) missingSystem(grant []string) []string {
-	var out []string
-	for _, k := range domain.Close(grant) {
-		if !p.sys[k] {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// missingProject returns the keys of grant, closed, that the caller does
-// not hold on the project. server.manage holders are the installation's
-// root and are not bounded on projects (they could add themselves to any
-// group anyway); see docs/decisions.md.
-func (p *perms) missingProject(projectID string, grant []string) []string {
-	if p.sys[domain.PermServerManage] {
-		return nil
-	}
-	held := p.onProject(projectID)
-	var out []string
-	for _, k := range domain.Close(grant) {
-		if !held[k] {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // onFolder returns the caller's folder permissions on folder id.
 func (p *perms) onFolder(id string) map[string]bool {
 	if p.c.Limited() {
@@ -392,20 +384,6 @@ func collect[T any](ctx context.Context, list func(cursor string) (store.Page[T]
 type ProjectRef struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-}
-
-func domainResource(name string) engine.Resource {
-	return engine.Resource{Kind: engine.KindDomain, ID: name}
-}
-
-// changed returns the permissions, closed under R8, that are in one of the
-// sets and not the other: what a change of grant from old to new adds or
-// takes away. Both directions are bounded by R22, so a lesser
-// administrator can neither raise a grant above their own nor strip one
-// that reaches beyond it.
-func changed(new, old []string) []string {
-	a, b := domain.Close(new), domain.Close(old)
-	return union(without(a, b), without(b, a))
 }
 
 // commitKey carries a request's commit recorder (see WithCommitRecorder).

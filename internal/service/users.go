@@ -2,12 +2,12 @@ package service
 
 import (
 	"context"
-	"sort"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -27,84 +27,6 @@ type NewUser struct {
 	SystemRoleID string `json:"system_role_id,omitempty"`
 }
 
-// outranks reports which system permissions the target user would hold
-// that the caller does not: acting on such a user (editing, disabling,
-// enabling, deleting, resetting their password, changing their role)
-// would let the caller reach further than they may (R22). It reads the
-// store rather than the engine, because the engine grants a disabled user
-// nothing: resetting a disabled administrator's password and then enabling
-// them must be refused too.
-func (p *perms) outranks(ctx context.Context, r store.Reader, userID string) ([]string, error) {
-	u, err := r.GetUser(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	keys := mustRole(ctx, r, u.SystemRoleID)
-	ms, err := r.ListUserMemberships(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	groups := []string{domain.GroupEveryoneID}
-	for _, m := range ms {
-		if m.ActiveAt(p.now) {
-			groups = append(groups, m.GroupID)
-		}
-	}
-	for _, id := range groups {
-		g, err := r.GetGroup(ctx, id)
-		if domain.Is(err, domain.KindNotFound) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		keys = union(keys, union(mustRole(ctx, r, g.SystemRoleID), g.SystemPermissions))
-	}
-	missing := p.missingSystem(keys)
-	// Project rights count too: a users.edit holder must not take over the
-	// account of a project's moderator unless they moderate it as well.
-	// Individual and group grants are taken together, a superset of what
-	// an exclusive project grants, which errs on the side of refusing.
-	subjects := []store.GrantFilter{{SubjectKind: domain.SubjectUser, SubjectID: userID}}
-	for _, id := range groups {
-		subjects = append(subjects, store.GrantFilter{SubjectKind: domain.SubjectGroup, SubjectID: id})
-	}
-	onProject := map[string][]string{}
-	for _, f := range subjects {
-		grants, err := r.ListProjectGrants(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		for i := range grants {
-			gk, err := grantKeys(ctx, r, &grants[i])
-			if err != nil {
-				return nil, err
-			}
-			onProject[grants[i].ProjectID] = union(onProject[grants[i].ProjectID], gk)
-		}
-	}
-	for pid, gk := range onProject {
-		for _, k := range p.missingProject(pid, gk) {
-			missing = append(missing, k+" on project "+pid)
-		}
-	}
-	sort.Strings(missing)
-	return missing, nil
-}
-
-func (p *perms) mayActOnUser(ctx context.Context, r store.Reader, userID, key string) error {
-	if !p.has(key) {
-		return deny("user", userID, "missing permission %s", key)
-	}
-	m, err := p.outranks(ctx, r, userID)
-	if err != nil {
-		return err
-	}
-	if len(m) > 0 {
-		return deny("user", userID, "missing permission %s: the user holds it, and you may act only on users who hold no more than you (R22)", strings.Join(m, ", "))
-	}
-	return nil
-}
-
 // CreateUser creates a user (users.edit; an individual role is checked as
 // SetUserSystemRole checks it).
 func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.User, error) {
@@ -113,6 +35,11 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.
 		Source: in.Source, ExternalID: in.ExternalID, SystemRoleID: in.SystemRoleID, ShowPersonalInfo: true}
 	var hash string
 	if in.Password != "" {
+		// A new user is in no group yet, so the administrators' length
+		// does not apply.
+		if err := s.policy.Check(in.Password, strings.TrimSpace(in.Username), false); err != nil {
+			return u, invalid(op, "password", "%v", err)
+		}
 		var err error
 		// Hashed before the transaction: argon2id is slow on purpose and
 		// should not hold the write lock.
@@ -128,10 +55,10 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.
 		if !p.has(domain.PermUsersEdit) {
 			return deny("user", "", "missing permission %s (R21)", domain.PermUsersEdit)
 		}
-		if err := u.Validate(); err != nil {
+		if err := valid(&u, nil, identifier.User); err != nil {
 			return err
 		}
-		if _, err := checkSystemGrant(ctx, tx, p, op, "user", "", u.SystemRoleID, nil, nil, ""); err != nil {
+		if _, err := checkSystemGrant(ctx, tx, p, op, "user", "", u.SystemRoleID, nil, ""); err != nil {
 			return err
 		}
 		if u.ID == "" {
@@ -211,8 +138,7 @@ func (s *Service) SetUserStatus(ctx context.Context, c Caller, id string, status
 func (s *Service) SetUserSystemRole(ctx context.Context, c Caller, id, roleID string) (domain.User, error) {
 	const op = "service.SetUserSystemRole"
 	return s.changeUser(ctx, c, op, "user.set_role", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
-		old := mustRole(ctx, tx, u.SystemRoleID)
-		if _, err := checkSystemGrant(ctx, tx, p, op, "user", id, roleID, nil, old, u.SystemRoleID); err != nil {
+		if _, err := checkSystemGrant(ctx, tx, p, op, "user", id, roleID, nil, u.SystemRoleID); err != nil {
 			return err
 		}
 		u.SystemRoleID = roleID
@@ -233,21 +159,29 @@ func (s *Service) SetShowPersonalInfo(ctx context.Context, c Caller, id string, 
 	})
 }
 
-// changeUser is the shape shared by the user edits: load, authorize
-// (key, "" for a user acting on themselves), change, validate, store,
-// audit.
-func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key string, change func(context.Context, store.Tx, *perms, *domain.User) error) (domain.User, error) {
+// changeUser is the shape shared by the user edits: load, look (gates:
+// refusals that must come before the caller learns anything of the
+// user's power, such as SCIM's "not one of mine"), authorize (key, ""
+// for a user acting on themselves), change, validate, store, audit.
+func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key string, change func(context.Context, store.Tx, *perms, *domain.User) error, gates ...func(*domain.User) error) (domain.User, error) {
 	var u domain.User
+	var seen *perms
 	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
 		}
+		seen = p
 		if u, err = s.loadUser(ctx, tx, p, op, id); err != nil {
 			return err
 		}
+		for _, gate := range gates {
+			if err := gate(&u); err != nil {
+				return err
+			}
+		}
 		if key != "" {
-			if err := p.mayActOnUser(ctx, tx, id, key); err != nil {
+			if err := p.actOnUser(id, key); err != nil {
 				return err
 			}
 		}
@@ -255,21 +189,17 @@ func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key 
 		if err := change(ctx, tx, p, &u); err != nil {
 			return err
 		}
-		if err := u.Validate(); err != nil {
+		if err := valid(&u, &before, identifier.User); err != nil {
 			return err
 		}
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return err
 		}
-		if before.Status == domain.UserActive && u.Status != domain.UserActive {
-			if _, err := tx.GetMembership(ctx, domain.GroupAdministratorsID, id); err == nil {
-				if err := keepAnAdministrator(ctx, tx, s.now(), op); err != nil {
-					return err
-				}
-			}
-		}
 		return audit(ctx, tx, c, action, "user", id, before, u, "")
 	})
+	if seen != nil {
+		seen.maskUser(&u) // the answer is about a user too (R18)
+	}
 	return u, err
 }
 
@@ -298,23 +228,14 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, id string) error {
 		if err != nil {
 			return err
 		}
-		if err := p.mayActOnUser(ctx, tx, id, domain.PermUsersDelete); err != nil {
+		if err := p.actOnUser(id, domain.PermUsersDelete); err != nil {
 			return err
 		}
 		if id == c.UserID {
 			return invalid(op, "id", "you cannot delete yourself")
 		}
-		_, merr := tx.GetMembership(ctx, domain.GroupAdministratorsID, id)
-		if merr != nil && !domain.Is(merr, domain.KindNotFound) {
-			return merr
-		}
 		if err := tx.DeleteUser(ctx, id); err != nil {
 			return err
-		}
-		if merr == nil {
-			if err := keepAnAdministrator(ctx, tx, s.now(), op); err != nil {
-				return err
-			}
 		}
 		return audit(ctx, tx, c, action, "user", id, u, nil, "")
 	})
@@ -325,6 +246,9 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, id string) error {
 // the change log or the audit record.
 func (s *Service) SetPassword(ctx context.Context, c Caller, id, pw string) error {
 	const op, action = "service.SetPassword", "user.set_password"
+	if err := s.policy.Check(pw, "", false); err != nil {
+		return invalid(op, "password", "%v", err)
+	}
 	hash, herr := password.Hash(pw, s.params)
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
@@ -336,12 +260,15 @@ func (s *Service) SetPassword(ctx context.Context, c Caller, id, pw string) erro
 			return err
 		}
 		if id != c.UserID {
-			if err := p.mayActOnUser(ctx, tx, id, domain.PermUsersEdit); err != nil {
+			if err := p.actOnUser(id, domain.PermUsersEdit); err != nil {
 				return err
 			}
 		}
 		if herr != nil {
 			return invalid(op, "password", "%v", herr)
+		}
+		if err := s.checkPasswordOf(ctx, tx, op, u, pw); err != nil {
+			return err
 		}
 		if u.Source != domain.SourceLocal {
 			return invalid(op, "password", "user %s signs in through %s; only local users have a password", u.Username, u.Source)
@@ -384,12 +311,8 @@ func (s *Service) SetUserProjectRights(ctx context.Context, c Caller, userID, pr
 			return err
 		}
 		var before any
-		var oldKeys []string
 		if old, err := tx.GetProjectGrant(ctx, projectID, domain.SubjectUser, userID); err == nil {
 			before = old
-			if oldKeys, err = grantKeys(ctx, tx, &old); err != nil {
-				return err
-			}
 		} else if !domain.Is(err, domain.KindNotFound) {
 			return err
 		}
@@ -397,11 +320,11 @@ func (s *Service) SetUserProjectRights(ctx context.Context, c Caller, userID, pr
 		if err := pg.Validate(); err != nil {
 			return err
 		}
-		if err := checkProjectGrant(ctx, tx, p, op, "user", userID, projectID, roleID, keys, oldKeys); err != nil {
+		if err := checkProjectGrant(ctx, tx, op, projectID, roleID, keys); err != nil {
 			return err
 		}
 		if proj.MembershipMode == domain.ModeExclusive && (roleID != "" || len(keys) > 0) {
-			gs, err := exclusiveGroups(ctx, tx, userID, projectID, s.now())
+			gs, err := s.exclusiveGroups(ctx, tx, userID, projectID, "")
 			if err != nil {
 				return err
 			}

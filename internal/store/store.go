@@ -341,6 +341,13 @@ type Tx interface {
 	// and writes the committed Revision into it when InTx commits. An
 	// empty Outcome is KindInvalid at commit.
 	Audit(ctx context.Context, e *domain.AuditEvent) error
+
+	// Pending returns the mutations the transaction has recorded so far,
+	// in order, with the cascades of deletes left implicit as in the
+	// change log: what the change would be if it committed now. The
+	// service's authorization kernel stages them on the engine before
+	// letting the transaction commit. The caller must not modify them.
+	Pending() []domain.Mutation
 }
 
 // ListQuery selects a page of a list. Lists are ordered by Sort (a column
@@ -354,6 +361,11 @@ type ListQuery struct {
 	// literal substring (% and _ are not wildcards), case-insensitively as
 	// domain.NameKey folds case (users: username, display name, email).
 	Search string
+	// AccountOnly (R18: the caller may not see personal information)
+	// searches users and members by username alone, never by the
+	// personal fields (display name, email), and refuses sorting by them
+	// (KindInvalid), whose order would tell what they hide.
+	AccountOnly bool
 	// Sort names the column: users and members sort by username,
 	// display_name, email or created_at; other lists by name or created_at.
 	// An unknown column is KindInvalid.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -220,7 +221,13 @@ func (b *uiBrowser) text(sel chromedp.CSS) string {
 // js evaluates a boolean expression in the page.
 func (b *uiBrowser) js(expr string) bool {
 	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](expr))
+	return evaluate[bool](b, expr)
+}
+
+// evaluate evaluates an expression of type T in the page.
+func evaluate[T any](b *uiBrowser, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
 		b.t.Fatalf("evaluating %s: %v", expr, err)
 	}
@@ -294,16 +301,16 @@ func (b *uiBrowser) value(sel chromedp.CSS) (string, error) {
 	return chromedp.Run(b.ctx, chromedp.Value(sel, chromedp.NodeReady))
 }
 
-// userID finds a user's id in the access explorer's user list.
+// userID finds a user's id from the users list, searched by username.
 func (b *uiBrowser) userID(name string) string {
 	b.t.Helper()
-	b.do(chromedp.Navigate(b.base + "/admin/access"))
+	b.do(chromedp.Navigate(b.base + "/admin/users?q=" + url.QueryEscape(name)))
 	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => {
-		const o = [...document.querySelectorAll("#x-user option")].find(o => o.text.trim() === `+jsQuote(name)+`);
-		return o ? o.value : "";
+		const a = [...document.querySelectorAll("#users a")].find(a => a.textContent.trim() === `+jsQuote(name)+`);
+		return a ? a.getAttribute("href").split("/")[3] : "";
 	})()`))
 	if err != nil || v == "" {
-		b.t.Fatalf("user %q is not in the explorer's list (%v)", name, err)
+		b.t.Fatalf("user %q is not in the users list (%v)", name, err)
 	}
 	return v
 }

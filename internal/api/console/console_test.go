@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 )
 
@@ -33,16 +34,31 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return envOn(t, openStore(t))
+}
+
+// openStore opens a bootstrapped SQLite database (the administrator's
+// password is pw-admin-123).
+func openStore(t *testing.T) store.Store {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{AdminPassword: "pw-admin-123", PasswordParams: &cheap, Log: quiet}); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// envOn serves the console over the service of a store.
+func envOn(t *testing.T, st store.Store) *env {
+	t.Helper()
+	ctx := context.Background()
 	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap})
 	if err != nil {
 		t.Fatal(err)
@@ -228,5 +244,24 @@ func TestTimesShowTheirZone(t *testing.T) {
 	body := read(t, e.do(t, http.MethodGet, "/admin/audit", nil, ck))
 	if !regexp.MustCompile(`<td class="nowrap">\d{4}-\d\d-\d\d \d\d:\d\d UTC</td>`).MatchString(body) {
 		t.Errorf("the audit page shows no time with its zone:\n%s", body)
+	}
+}
+
+// Messages shown to a person carry no rule numbers (they are for the
+// API's readers); the words around them stay.
+func TestMessagesWithoutRuleNumbers(t *testing.T) {
+	for in, want := range map[string]string{
+		"service.SetGroupProjectRights: missing permission groups.edit (R21)":                   "Missing permission groups.edit",
+		"missing permission x, or y on project p (R13, R19)":                                    "Missing permission x, or y on project p",
+		"R22's bound: the user holds it":                                                        "Bound: the user holds it",
+		"the Public group carries project read rights only (R5), not project.write":             "The Public group carries project read rights only, not project.write",
+		"service.DeleteGroup: confirm: deleting a system group removes it (R27); confirm to go": "Confirm: deleting a system group removes it; confirm to go",
+	} {
+		if got := strip(in); got != want {
+			t.Errorf("strip(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := fieldLabel("criteria[1].folder_type_id"); got != "Criterion 2, folder type" {
+		t.Errorf("fieldLabel = %q", got)
 	}
 }

@@ -2,7 +2,6 @@ package rest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -18,7 +17,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 )
 
 // authEnv is the API with real authentication (sessions and API tokens,
@@ -34,16 +32,8 @@ func newAuthEnv(t *testing.T) *authEnv {
 	e := newEnv(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	au, err := authn.New(e.st, authn.Options{PasswordParams: &cheap, Logger: quiet,
-		// What the server is expected to pass: users.edit (within the
-		// token's limit) manages other users' tokens.
-		MayManageTokens: func(ctx context.Context, actor authn.Identity, userID string) bool {
-			if !actor.Allows(domain.PermUsersEdit) {
-				return false
-			}
-			d, err := e.svc.Follower().Engine().Check(engine.Subject{UserID: actor.UserID}, domain.PermUsersEdit,
-				engine.Resource{Kind: engine.KindSystem}, time.Now())
-			return err == nil && d.Allowed
-		}})
+		// What the server passes: the service's rule.
+		MayManageTokens: e.svc.MayManageTokens})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,4 +296,21 @@ func TestAuthEndpointsInOpenAPI(t *testing.T) {
 			t.Errorf("the OpenAPI document lacks %s", p)
 		}
 	}
+}
+
+// The kernel issue's first reproduction: a users.edit holder minted a
+// token for the administrator (201) and took the server over. Now: 403,
+// naming what the administrator holds, and audited.
+func TestR22TokensForAnAdministratorByAUsersEditHolder(t *testing.T) {
+	e := newAuthEnv(t)
+	anon := e.client()
+	helpdesk := e.user("helpdesk", domain.RoleSystemManagerID)
+	e.do(&e.admin, "PUT", "/api/v1/users/"+helpdesk.UserID+"/password", map[string]any{"password": "helpdesk-secret-1"}).want(t, 200)
+	hc := e.client()
+	e.login(hc, "helpdesk", "helpdesk-secret-1").want(t, 200)
+	tok := e.call(hc, "", "POST", "/api/v1/tokens", map[string]any{"name": "mine"}).want(t, 201).str("secret")
+
+	e.call(anon, tok, "POST", "/api/v1/tokens", map[string]any{"name": "x", "user_id": e.admin.UserID}).problem(t, 403, "", "server.manage")
+	e.call(anon, tok, "GET", "/api/v1/tokens?user_id="+e.admin.UserID, nil).problem(t, 403, "", "server.manage")
+	e.deniedAudit(helpdesk, authn.ActionTokenCreate)
 }

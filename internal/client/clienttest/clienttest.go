@@ -13,14 +13,11 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/gatehouse/gatehouse/internal/api/rest"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/authn/password"
-	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
@@ -61,14 +58,7 @@ func New(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	au, err := authn.New(st, authn.Options{PasswordParams: &cheap, Logger: quiet,
-		MayManageTokens: func(ctx context.Context, actor authn.Identity, userID string) bool {
-			if !actor.Allows(domain.PermUsersEdit) {
-				return false
-			}
-			d, err := svc.Follower().Engine().Check(engine.Subject{UserID: actor.UserID}, domain.PermUsersEdit,
-				engine.Resource{Kind: engine.KindSystem}, time.Now())
-			return err == nil && d.Allowed
-		}})
+		MayManageTokens: svc.MayManageTokens})
 	if err != nil {
 		t.Fatal(err)
 	}

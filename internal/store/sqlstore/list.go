@@ -68,6 +68,14 @@ func likePattern(s string) string {
 // destination, the sort value, and appends the item; it returns the row's
 // id for the cursor.
 func (r reader) list(ctx context.Context, spec listSpec, q store.ListQuery, scan func(rows *sql.Rows, sortDest any) (string, error)) (string, error) {
+	search := spec.search
+	if q.AccountOnly && len(search) > 1 {
+		// The account column comes first; the others are personal (R18).
+		search = search[:1]
+		if q.Sort == "display_name" || q.Sort == "email" {
+			return "", domain.Errorf(spec.op, domain.KindInvalid, "cannot sort by %q: it is personal information you may not see (R18)", q.Sort)
+		}
+	}
 	col, ok := spec.sorts[q.Sort]
 	if !ok {
 		names := make([]string, 0, len(spec.sorts))
@@ -90,8 +98,8 @@ func (r reader) list(ctx context.Context, spec listSpec, q store.ListQuery, scan
 	args := append([]any(nil), spec.args...)
 	if s := strings.TrimSpace(q.Search); s != "" {
 		p := likePattern(s)
-		ors := make([]string, len(spec.search))
-		for i, c := range spec.search {
+		ors := make([]string, len(search))
+		for i, c := range search {
 			ors[i] = c + ` LIKE ? ESCAPE '\'`
 			args = append(args, p)
 		}

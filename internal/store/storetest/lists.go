@@ -325,6 +325,43 @@ func testLists(t *testing.T, newStore NewStore) {
 			{"EXAMPLE.ORG", []string{"alice.smith"}},
 			{"carol", nil}, // a user, but not a member
 		}
+		// R18: a caller who may not see personal fields searches usernames
+		// only, and may not sort by what is hidden.
+		hidden := func(list string, q store.ListQuery) ([]string, error) {
+			q.AccountOnly = true
+			var out []string
+			var err error
+			if list == "users" {
+				var p store.Page[domain.User]
+				p, err = s.ListUsers(ctx, q)
+				out = ids(p.Items, func(u domain.User) string { return u.Username })
+			} else {
+				var p store.Page[store.Member]
+				p, err = s.ListMembers(ctx, g.ID, q)
+				out = ids(p.Items, func(m store.Member) string { return m.User.Username })
+			}
+			slices.Sort(out)
+			return out, err
+		}
+		for _, list := range []string{"users", "members"} {
+			for _, c := range []struct {
+				search string
+				want   []string
+			}{{"SMITH", []string{"alice.smith"}}, {"jones", nil}, {"CORP.EXAMPLE", nil}, {"example", nil}} {
+				got, err := hidden(list, store.ListQuery{Search: c.search})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := diff(got, c.want); d != "" {
+					t.Errorf("R18: %s search %q by username only (-want +got):\n%s", list, c.search, d)
+				}
+			}
+			for _, col := range []string{"email", "display_name"} {
+				if _, err := hidden(list, store.ListQuery{Sort: col}); !domain.Is(err, domain.KindInvalid) {
+					t.Errorf("R18: %s sorted by %s without seeing it: err %v, want invalid", list, col, err)
+				}
+			}
+		}
 		for _, c := range memberCases {
 			if d := diff(members(c.search), c.want); d != "" {
 				t.Errorf("ListMembers(search %q) usernames (-want +got) (R28):\n%s", c.search, d)

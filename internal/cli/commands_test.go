@@ -1,0 +1,194 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/client/clienttest"
+	"github.com/gatehouse/gatehouse/internal/domain"
+)
+
+// TestCommandsReachTheAPI runs, in order against one real server, the
+// commands that were once only reachable through export/apply or curl:
+// each step's output must contain every fragment of want (or, with code
+// set, it must fail with that status and the fragments on stderr). The
+// recorder of the harness checks that each step sends what its command
+// declares.
+func TestCommandsReachTheAPI(t *testing.T) {
+	h := newHarness(t)
+	h.login()
+	var alice, bob domain.User
+	h.jsonOf(&alice, "users", "create", "alice")
+	h.jsonOf(&bob, "users", "create", "bob")
+	var radiology domain.Project
+	h.jsonOf(&radiology, "projects", "create", "Radiology")
+	h.ok("groups", "create", "Radiologists")
+	h.ok("folder-types", "create", "GRT Study", "--contexts", "data", "--properties", "phase,status")
+	h.ok("folders", "create", "TMF")
+	h.ok("levels", "set", "/TMF", "Radiologists", "view")
+	h.ok("rules", "create", "Radiologists", "Phase 2", "--criterion", "GRT Study.phase eq 2", "--grant", "data.read")
+	h.ok("roles", "create", "Readers", "--scope", "project", "--permissions", "project.read")
+
+	steps := []struct {
+		args  []string
+		stdin string
+		code  int
+		want  []string
+	}{
+		{args: []string{"whoami"}, want: []string{clienttest.AdminUser, "active"}},
+		// A user's profile, password, preferences and project rights.
+		{args: []string{"users", "update", "alice", "--display-name", "Alice L.", "--email", "alice@example.org"}, want: []string{"Alice L.", "alice@example.org"}},
+		{args: []string{"users", "update", "alice"}, code: 2, want: []string{"users update changes nothing"}},
+		{args: []string{"users", "set-password", "alice"}, stdin: "alice-new-pw-1\n", want: []string{"Password of alice set"}},
+		{args: []string{"users", "set-preferences", "alice", "--show-personal-info=false"}, want: []string{"alice: personal information shown to other users: false"}},
+		{args: []string{"users", "set-preferences", "alice"}, code: 2, want: []string{"--show-personal-info"}},
+		{args: []string{"users", "set-project-rights", "alice", "Radiology", "--role", "Viewer"}, want: []string{radiology.ID, alice.ID, "Viewer"}},
+		{args: []string{"projects", "grants", "Radiology"}, want: []string{alice.ID, "user", "Viewer"}},
+		{args: []string{"users", "remove-from-project", "alice", "Radiology"}, want: []string{"Individual grant removed"}},
+		// A project.
+		{args: []string{"projects", "get", "radiology"}, want: []string{radiology.ID, "Radiology", "multiple"}},
+		{args: []string{"projects", "update", "Radiology", "--description", "Imaging", "--mode", "exclusive"}, want: []string{"Imaging", "exclusive"}},
+		{args: []string{"projects", "update", "Radiology", "--mode", "solo"}, code: 2, want: []string{"want multiple or exclusive"}},
+		// A group: name, description, domains, rights in projects.
+		{args: []string{"groups", "update", "Radiologists", "--description", "Read images"}, want: []string{"Radiologists", "system"}},
+		{args: []string{"groups", "get", "radiologists"}, want: []string{"Radiologists", "system"}},
+		{args: []string{"groups", "set-default-rights", "Radiologists", "--role", "Viewer"}, want: []string{"Group Radiologists brings into projects: role Viewer"}},
+		{args: []string{"groups", "import", "Radiologists", "Radiology"}, want: []string{"Group Radiologists imported into: Radiology"}},
+		{args: []string{"groups", "set-project-rights", "Radiologists", "Radiology", "--permissions", "project.read"}, want: []string{radiology.ID, "group", "project.read"}},
+		{args: []string{"groups", "remove-from-projects", "Radiologists", "Radiology"}, code: 2, want: []string{"--yes"}},
+		{args: []string{"groups", "remove-from-projects", "Radiologists", "Radiology", "--yes"}, want: []string{"Group Radiologists removed from: Radiology"}},
+		{args: []string{"groups", "set-domains", "Radiologists", "pacs", "reporting"}, want: []string{"Accessible domains: pacs, reporting"}},
+		{args: []string{"groups", "domains", "Radiologists"}, want: []string{"Accessible domains: pacs, reporting"}},
+		{args: []string{"groups", "folder-levels", "Radiologists"}, want: []string{"/TMF", "view"}},
+		{args: []string{"members", "add", "Radiologists", "alice", "bob"}, want: []string{"Added 2 user(s)"}},
+		{args: []string{"members", "remove", "Radiologists", "alice", "bob"}, want: []string{"Removed 2 user(s) from Radiologists"}},
+		// Roles, folder types, rules.
+		{args: []string{"roles", "update", "Readers", "--permissions", "project.read,project.write", "--description", "read and write"}, want: []string{"Readers", "project.read,project.write"}},
+		{args: []string{"folder-types", "update", "GRT Study", "--add-properties", "site", "--add-contexts", "document"}, want: []string{"root,data,document", "phase,status,site"}},
+		{args: []string{"folder-types", "get", "grt study"}, want: []string{"GRT Study", "phase,status,site"}},
+		{args: []string{"rules", "get", "Radiologists", "phase 2"}, want: []string{"Phase 2", "GRT Study.phase eq 2", "data: read"}},
+		{args: []string{"rules", "update", "Radiologists", "Phase 2", "--name", "Phases 2-3", "--criterion", "GRT Study.phase in 2,3"}, want: []string{"Phases 2-3", "GRT Study.phase in 2,3", "data: read"}},
+		{args: []string{"rules", "update", "Radiologists", "Phases 2-3"}, code: 2, want: []string{"changes nothing"}},
+		// The permission queries.
+		{args: []string{"batch-check", "admin", "audit.view", "system", "alice", "audit.view", "system"}, want: []string{"allowed", "denied", "(revision "}},
+		{args: []string{"batch-check", "admin", "audit.view"}, code: 2, want: []string{"triples"}},
+		{args: []string{"resources", "me", "project.read", "--kind", "project"}, want: []string{"Projects (revision", radiology.ID}},
+		{args: []string{"resources", "me", "project.read", "--kind", "planet"}, code: 2, want: []string{"--kind \"planet\""}},
+		{args: []string{"subjects", "audit.view", "system"}, want: []string{clienttest.AdminUser, "Administrators", "Anonymous allowed: false"}},
+		{args: []string{"effective-permissions", "admin", "system"}, want: []string{"Permissions of user:", "audit.view"}},
+		// The audit log over the API.
+		{args: []string{"audit-log", "list", "--action", "group.update", "--actor", "admin", "--since", "1h"}, want: []string{"group.update", clienttest.AdminUser}},
+		{args: []string{"audit-log", "list", "--since", "soon"}, code: 2, want: []string{"--since"}},
+		{args: []string{"audit-log", "verify"}, want: []string{"OK: ", "records, chain head"}},
+	}
+	for _, s := range steps {
+		r := h.run(s.stdin, s.args...)
+		out := r.stdout
+		if s.code != 0 {
+			out = r.stderr
+		}
+		if r.code != s.code {
+			t.Errorf("gatehouse %s: exit %d, want %d\n%s%s", strings.Join(s.args, " "), r.code, s.code, r.stdout, r.stderr)
+			continue
+		}
+		for _, w := range s.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("gatehouse %s: output does not contain %q:\n%s", strings.Join(s.args, " "), w, out)
+			}
+		}
+	}
+
+	// The new password works.
+	c, _ := client.New(h.srv.URL, client.Options{})
+	if _, err := c.Login(context.Background(), "alice", "alice-new-pw-1"); err != nil {
+		t.Errorf("alice's new password: %v", err)
+	}
+	// --json is the API's answer as it came: the domains' revision, which
+	// the client's typed method drops, is there.
+	var domains map[string]any
+	h.jsonOf(&domains, "groups", "domains", "Radiologists")
+	if _, ok := domains["revision"]; !ok || len(domains["domains"].([]any)) != 2 {
+		t.Errorf("groups domains --json = %v", domains)
+	}
+	var verify map[string]any
+	h.jsonOf(&verify, "audit-log", "verify")
+	if verify["ok"] != true || verify["head_hash"] == "" {
+		t.Errorf("audit-log verify --json = %v", verify)
+	}
+	var u domain.User
+	h.jsonOf(&u, "users", "get", "alice")
+	if u.DisplayName != "Alice L." || u.ShowPersonalInfo {
+		t.Errorf("alice after update and set-preferences = %+v", u)
+	}
+}
+
+// TestJSONIsTheAPIAnswer: a command's --json output is the API's answer
+// as the server sent it, byte for byte once indented, for the commands
+// built on the typed client too.
+func TestJSONIsTheAPIAnswer(t *testing.T) {
+	h := newHarness(t)
+	h.login()
+	h.ok("roles", "create", "Doomed", "--scope", "project", "--permissions", "project.read")
+	ctx := context.Background()
+	c, _ := client.New(h.srv.URL, client.Options{})
+	if _, err := c.Login(ctx, clienttest.AdminUser, clienttest.AdminPassword); err != nil {
+		t.Fatal(err)
+	}
+	everyone := domain.GroupEveryoneID
+	for _, s := range []struct {
+		args         []string
+		method, path string
+		body         any
+	}{
+		{[]string{"whoami"}, "GET", "/me", nil},
+		{[]string{"users", "get", clienttest.AdminUser}, "GET", "/users/" + h.srv.AdminID, nil},
+		{[]string{"users", "list"}, "GET", "/users", nil},
+		{[]string{"tokens", "list"}, "GET", "/tokens", nil},
+		{[]string{"groups", "get", everyone}, "GET", "/groups/" + everyone, nil},
+		{[]string{"members", "list", "Administrators"}, "GET", "/groups/" + domain.GroupAdministratorsID + "/members", nil},
+		{[]string{"folder-types", "list"}, "GET", "/folder-types", nil},
+		{[]string{"explain", "me", "audit.view", "system"}, "POST", "/explain", map[string]string{"permission": "audit.view", "resource": "system"}},
+	} {
+		want, err := c.Call(ctx, s.method, s.path, nil, s.body)
+		if err != nil {
+			t.Fatalf("%s %s: %v", s.method, s.path, err)
+		}
+		var b bytes.Buffer
+		if err := json.Indent(&b, want, "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.ok(append(s.args, "--json")...); got != b.String()+"\n" {
+			t.Errorf("gatehouse %s --json:\n%s\nwant the API's %s %s:\n%s", strings.Join(s.args, " "), got, s.method, s.path, b.String())
+		}
+	}
+	// A write: the answer of DELETE /roles/{id}, only.
+	var del map[string]any
+	h.jsonOf(&del, "roles", "delete", "Doomed")
+	if _, ok := del["revision"]; !ok || len(del) != 1 {
+		t.Errorf("roles delete --json = %v, want the API's {revision}", del)
+	}
+}
+
+// TestSetOwnPasswordAsksForTheCurrentOne: the server changes your own
+// password only with your current one (docs/security.md, Passwords), so
+// `users set-password` asks for it first when USER is you.
+func TestSetOwnPasswordAsksForTheCurrentOne(t *testing.T) {
+	h := newHarness(t)
+	h.login()
+	r := h.run("not-the-password\nnew-admin-pw-2\n", "users", "set-password", clienttest.AdminUser)
+	if r.code == 0 || !strings.Contains(r.stderr, "current password is not right") {
+		t.Errorf("wrong current password: exit %d, stderr %q; want a failure saying so", r.code, r.stderr)
+	}
+	r = h.run(clienttest.AdminPassword+"\nnew-admin-pw-2\n", "users", "set-password", clienttest.AdminUser)
+	if r.code != 0 || !strings.Contains(r.stdout, "Password of admin set") {
+		t.Fatalf("right current password: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	c, _ := client.New(h.srv.URL, client.Options{})
+	if _, err := c.Login(context.Background(), clienttest.AdminUser, "new-admin-pw-2"); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+}

@@ -1,0 +1,243 @@
+package service_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/authn"
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// The reproductions of the kernel's issue, each refused with a message
+// naming what is missing, the revision unmoved.
+
+func (e *env) refused(err error, kind domain.Kind, mention string) {
+	e.t.Helper()
+	if !domain.Is(err, kind) {
+		e.t.Fatalf("err = %v, want %s", err, kind)
+	}
+	if !strings.Contains(err.Error(), mention) {
+		e.t.Fatalf("err = %q, want it to mention %q", err, mention)
+	}
+}
+
+func TestR3ExpiringTheLastAdministratorIsRefused(t *testing.T) {
+	e := newEnv(t)
+	at := time.Now().Add(3 * time.Second)
+	rev := e.rev()
+	_, err := e.svc.AddMembers(e.ctx, e.admin, domain.GroupAdministratorsID, []service.MemberInput{{UserID: e.admin.UserID, ExpiresAt: &at}})
+	e.refused(err, domain.KindConflict, "no active user holding server.manage from ")
+	if e.rev() != rev {
+		t.Fatal("the refused write moved the revision")
+	}
+	// Another permanent administrator first: then it is allowed.
+	bob := e.user("bob", "")
+	e.add(domain.GroupAdministratorsID, bob)
+	_, err = e.svc.AddMembers(e.ctx, e.admin, domain.GroupAdministratorsID, []service.MemberInput{{UserID: e.admin.UserID, ExpiresAt: &at}})
+	e.must(err)
+}
+
+func TestR3EditingTheRoleAdministratorsDependOnIsRefused(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.svc.SetGroupSystemGrants(e.ctx, e.admin, domain.GroupAdministratorsID, domain.RoleITAdministratorID, nil)
+	e.must(err)
+	role, err := e.svc.GetRole(e.ctx, e.admin, domain.RoleITAdministratorID)
+	e.must(err)
+	keys := []string{domain.PermUsersView}
+	_, err = e.svc.UpdateRole(e.ctx, e.admin, role.ID, service.RoleUpdate{Permissions: &keys})
+	e.refused(err, domain.KindConflict, "no active user holding server.manage at once")
+}
+
+func TestR3DisablingOrDeletingTheLastHolderIsRefused(t *testing.T) {
+	e := newEnv(t)
+	// bob holds server.manage for good (an individual role); the admin's
+	// own membership is made to expire: bob is then the last permanent
+	// holder, whom the admin may neither disable nor delete.
+	bob := e.user("bob", domain.RoleITAdministratorID)
+	at := time.Now().Add(time.Hour)
+	_, err := e.svc.AddMembers(e.ctx, e.admin, domain.GroupAdministratorsID, []service.MemberInput{{UserID: e.admin.UserID, ExpiresAt: &at}})
+	e.must(err)
+	_, err = e.svc.SetUserStatus(e.ctx, e.admin, bob.UserID, domain.UserDisabled)
+	e.refused(err, domain.KindConflict, "R3")
+	err = e.svc.DeleteUser(e.ctx, e.admin, bob.UserID)
+	e.refused(err, domain.KindConflict, "R3")
+	_, err = e.svc.SetUserSystemRole(e.ctx, e.admin, bob.UserID, "")
+	e.refused(err, domain.KindConflict, "R3")
+}
+
+func TestR22RemovingIndividualRightsIsBoundedLikeGivingThem(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("P", domain.ModeMultiple)
+	mod := e.user("mod", "")
+	_, err := e.svc.SetUserProjectRights(e.ctx, e.admin, mod.UserID, p.ID, domain.RoleModeratorID, nil)
+	e.must(err)
+	editor := e.user("editor", "")
+	g := e.sysGroup("Editors", domain.PermUsersView, domain.PermUsersEdit)
+	e.add(g.ID, editor)
+	err = e.svc.RemoveUserFromProject(e.ctx, editor, mod.UserID, p.ID)
+	e.refused(err, domain.KindForbidden, "project.moderate on project "+p.ID)
+	e.wantDeniedAudit(editor, "user.remove_from_project")
+}
+
+// A delegated administrator may not hand themselves, by joining a group,
+// what the group gives on folders and domains (Keycloak's CVE class).
+func TestR22MembershipGrantsFoldersRulesAndDomainsOnlyWithinTheCaller(t *testing.T) {
+	e := newEnv(t)
+	mgr := e.user("mgr", domain.RoleSystemManagerID)
+	f, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "images", TypeID: domain.FolderTypeFolderID})
+	e.must(err)
+	withLevel := e.sysGroup("Editors of images")
+	_, err = e.svc.SetFolderLevel(e.ctx, e.admin, f.ID, withLevel.ID, domain.LevelEdit)
+	e.must(err)
+	withDomain := e.sysGroup("XYZ")
+	_, err = e.svc.SetGroupDomains(e.ctx, e.admin, withDomain.ID, []string{"xyz.example"})
+	e.must(err)
+	ft, err := e.svc.CreateFolderType(e.ctx, e.admin, domain.FolderType{Name: "Study", Contexts: []string{domain.ContextRoot, "data"}, Properties: []string{"site"}})
+	e.must(err)
+	_, err = e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "s1", TypeID: ft.ID, Properties: map[string]string{"site": "a"}})
+	e.must(err)
+	withRule := e.sysGroup("Site A")
+	_, err = e.svc.CreateRule(e.ctx, e.admin, domain.Rule{GroupID: withRule.ID, Name: "site a",
+		Criteria: []domain.Criterion{{FolderTypeID: ft.ID, Property: "site", Operator: domain.OpEq, Value: "a"}},
+		Grants:   map[string][]string{"data": {"read", "edit"}}})
+	e.must(err)
+	for _, c := range []struct {
+		group   domain.Group
+		mention string
+	}{{withLevel, "root.edit on folder /images"}, {withDomain, `domain.access on domain "xyz.example"`}, {withRule, "data.edit on folder /s1"}} {
+		rev := e.rev()
+		_, err := e.svc.AddMembers(e.ctx, mgr, c.group.ID, []service.MemberInput{{UserID: mgr.UserID}})
+		e.refused(err, domain.KindForbidden, c.mention)
+		if e.rev() != rev {
+			t.Fatalf("%s: refused write moved the revision", c.group.Name)
+		}
+	}
+}
+
+func TestR22ActingOnAUserWithFolderPowerNeedsIt(t *testing.T) {
+	e := newEnv(t)
+	f, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "vault", TypeID: domain.FolderTypeFolderID})
+	e.must(err)
+	deleters := e.sysGroup("Deleters")
+	_, err = e.svc.SetFolderLevel(e.ctx, e.admin, f.ID, deleters.ID, domain.LevelDelete)
+	e.must(err)
+	target := e.user("target", "")
+	e.add(deleters.ID, target)
+	helpdesk := e.user("helpdesk", "")
+	e.add(e.sysGroup("Helpdesk", domain.PermUsersView, domain.PermUsersEdit).ID, helpdesk)
+	err = e.svc.SetPassword(e.ctx, helpdesk, target.UserID, "another-pass-phrase")
+	e.refused(err, domain.KindForbidden, "root.delete on folder /vault")
+	err = e.svc.MayManageTokens(e.ctx, identity(helpdesk), target.UserID)
+	e.refused(err, domain.KindForbidden, "root.delete on folder /vault")
+	// A user who holds no more is fine.
+	plain := e.user("plain", "")
+	e.must(e.svc.SetPassword(e.ctx, helpdesk, plain.UserID, "another-pass-phrase"))
+	e.must(e.svc.MayManageTokens(e.ctx, identity(helpdesk), plain.UserID))
+}
+
+func TestR22TokensForAMorePowerfulUserAreRefused(t *testing.T) {
+	e := newEnv(t)
+	helpdesk := e.user("helpdesk", "")
+	e.add(e.sysGroup("Helpdesk", domain.PermUsersView, domain.PermUsersEdit).ID, helpdesk)
+	err := e.svc.MayManageTokens(e.ctx, identity(helpdesk), e.admin.UserID)
+	e.refused(err, domain.KindForbidden, "server.manage")
+}
+
+// failingRoles is a store whose transactions fail to read roles: an error
+// while authorizing must refuse, never read as "no permissions".
+type failingRoles struct{ store.Store }
+type failingRolesTx struct{ store.Tx }
+
+func (f failingRoles) InTx(ctx context.Context, fn func(context.Context, store.Tx) error) (domain.Change, error) {
+	return f.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error { return fn(ctx, failingRolesTx{tx}) })
+}
+
+func (failingRolesTx) GetRole(context.Context, string) (domain.Role, error) {
+	return domain.Role{}, domain.Errorf("test", domain.KindUnavailable, "the database hiccupped")
+}
+
+func TestR22AnErrorWhileAuthorizingRefuses(t *testing.T) {
+	e := newEnv(t)
+	g := e.sysGroup("Managers")
+	_, err := e.svc.SetGroupSystemGrants(e.ctx, e.admin, g.ID, domain.RoleSystemManagerID, nil)
+	e.must(err)
+	svc, err := service.New(e.ctx, failingRoles{e.st}, service.Options{PasswordParams: &cheap})
+	e.must(err)
+	rev := e.rev()
+	_, err = svc.SetGroupSystemGrants(e.ctx, e.admin, g.ID, domain.RoleITAdministratorID, nil)
+	if err == nil || e.rev() != rev {
+		t.Fatalf("a write whose role could not be read committed (err %v, revision %d -> %d)", err, rev, e.rev())
+	}
+	if !domain.Is(err, domain.KindUnavailable) {
+		t.Fatalf("err = %v, want the store's unavailability, not a verdict", err)
+	}
+}
+
+func identity(c service.Caller) authn.Identity { return authn.Identity{Principal: c} }
+
+// SCIM answers "not found" for a user it does not manage, before anything
+// about the user's power is looked at (a 403 listing the administrator's
+// permissions told a provisioning client what it may not know).
+func TestR22SCIMUpdateOfALocalUserIsNotFoundNotForbidden(t *testing.T) {
+	e := newEnv(t)
+	idp := e.user("idp", "")
+	e.add(e.sysGroup("Provisioners", domain.PermUsersView, domain.PermUsersEdit).ID, idp)
+	name := "taken-over"
+	_, err := e.svc.UpdateSCIMUser(e.ctx, idp, e.admin.UserID, service.SCIMUserUpdate{Username: &name})
+	if !domain.Is(err, domain.KindNotFound) || strings.Contains(err.Error(), "server.manage") {
+		t.Fatalf("err = %v, want not found, naming nothing the admin holds", err)
+	}
+}
+
+// R18 at the service: every answer about users masks the personal fields
+// for a caller without personal_info.view, and searches do not match them.
+func TestR18PersonalFieldsAreMaskedInEveryAnswer(t *testing.T) {
+	e := newEnv(t)
+	ann, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ann", Email: "ann@hospital.example", DisplayName: "Ann Secret"})
+	e.must(err)
+	viewer := e.user("viewer", "")
+	g := e.sysGroup("Viewers", domain.PermUsersView, domain.PermGroupsView)
+	e.add(g.ID, viewer)
+	annC := service.Caller{UserID: ann.ID}
+	e.add(g.ID, annC)
+
+	u, err := e.svc.GetUser(e.ctx, viewer, ann.ID)
+	e.must(err)
+	if u.Email != "" || u.DisplayName != "" {
+		t.Errorf("GetUser showed %q / %q to a caller without personal_info.view", u.Email, u.DisplayName)
+	}
+	page, err := e.svc.ListUsers(e.ctx, viewer, store.ListQuery{Search: "hospital"})
+	e.must(err)
+	if len(page.Items) != 0 {
+		t.Errorf("a search matched a hidden email: %+v", page.Items)
+	}
+	page, err = e.svc.ListUsers(e.ctx, viewer, store.ListQuery{Search: "ann"})
+	e.must(err)
+	if len(page.Items) != 1 || page.Items[0].Email != "" {
+		t.Errorf("ListUsers by username: %+v, want ann masked", page.Items)
+	}
+	members, err := e.svc.ListMembers(e.ctx, viewer, g.ID, service.MemberQuery{})
+	e.must(err)
+	for _, m := range members.Items {
+		if m.User.ID == ann.ID && (m.Email != "" || m.User.Email != "" || m.User.DisplayName != "") {
+			t.Errorf("ListMembers showed ann's personal fields: %+v", m)
+		}
+	}
+	// Her own record, and an administrator, see them.
+	if u, _ := e.svc.GetUser(e.ctx, annC, ann.ID); u.Email == "" {
+		t.Error("a user does not see their own email")
+	}
+	if u, _ := e.svc.GetUser(e.ctx, e.admin, ann.ID); u.Email == "" {
+		t.Error("an administrator does not see the email")
+	}
+	// With the preference off, the administrator does not either.
+	_, err = e.svc.SetShowPersonalInfo(e.ctx, e.admin, e.admin.UserID, false)
+	e.must(err)
+	if u, _ := e.svc.GetUser(e.ctx, e.admin, ann.ID); u.Email != "" {
+		t.Error("the preference off still shows the email (R18)")
+	}
+}
