@@ -358,7 +358,7 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	instrument func(string, http.Handler) http.Handler) (*service.Service, http.Handler, error) {
 	policy := password.Policy{AdminMinLen: int(cfg.adminPasswordMin)}
 	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{
-		AdminUsername: cfg.adminUser, AdminPassword: cfg.adminPassword, PasswordPolicy: policy, Log: log,
+		AdminUsername: cfg.adminUser, AdminPassword: cfg.adminPassword, PasswordPolicy: policy, PasswordSource: cfg.adminPasswordSource(), Log: log,
 	}); err != nil {
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)
 	}

@@ -269,11 +269,13 @@ func (a *app) done(cmd *cobra.Command, v any, format string, args ...any) error 
 	})
 }
 
+// day shows a time to people: in UTC, saying so, whatever the machine's
+// zone (--json keeps RFC 3339).
 func day(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04")
+	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
 func dayp(t *time.Time) string {

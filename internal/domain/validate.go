@@ -27,7 +27,7 @@ const (
 const MaxDomains = 1000
 
 // NameKey is the form in which names are compared for uniqueness: names
-// are unique case-insensitively (MODEL.md §1, §3).
+// are unique case-insensitively (docs/model.md §1, §3).
 func NameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
 // checkText validates a single-line text field that has already been

@@ -2,7 +2,7 @@
 // by — usernames and group, role and project names — and the key under
 // which two names look alike (docs/security.md, "Names and look-alikes").
 // It is apart from internal/domain, which uses the standard library only
-// (ARCHITECTURE.md): the profiles need golang.org/x/text's PRECIS and
+// (docs/architecture.md): the profiles need golang.org/x/text's PRECIS and
 // normalisation tables and the TR39 confusables table. The service applies
 // them when a name is set (User, Group, Role, Project); the store keeps
 // Skeleton unique per scope.
@@ -101,7 +101,7 @@ func (pr profile) refused(s string) string {
 // apply anyway and the table assumes), lower-cased, so that "аdmin"
 // (Cyrillic а), "AIice" (capital I for l) and "ａｄｍｉｎ" meet "admin",
 // "Alice" and "admin". The store keeps names' skeletons unique within the
-// scope their names are unique in (MODEL.md §1, §3).
+// scope their names are unique in (docs/model.md §1, §3).
 func Skeleton(name string) string {
 	return strings.ToLower(confusables.Skeleton(norm.NFKC.String(name)))
 }

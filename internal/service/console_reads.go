@@ -39,7 +39,7 @@ func (s *Service) GroupDomains(ctx context.Context, c Caller, groupID string) ([
 }
 
 // GroupProjectGrants lists a group's grant rows, one per project it is
-// present in (MODEL.md §3), so the console can draw the projects matrix.
+// present in (docs/model.md §3), so the console can draw the projects matrix.
 func (s *Service) GroupProjectGrants(ctx context.Context, c Caller, groupID string) ([]domain.ProjectGrant, error) {
 	const op = "service.GroupProjectGrants"
 	p, err := s.reader(op, c)

@@ -9,7 +9,7 @@ import (
 
 // presentIn lists the projects where group g is present: its own project
 // for a project group, the projects where it has a grant row for a system
-// group (MODEL.md §3).
+// group (docs/model.md §3).
 func presentIn(ctx context.Context, r store.Reader, g *domain.Group) ([]ProjectRef, error) {
 	if g.Scope == domain.ScopeProject {
 		p, err := r.GetProject(ctx, g.ProjectID)

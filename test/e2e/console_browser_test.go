@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse/gatehouse/internal/testfigures"
 )
 
 // The console's browser tests drive Debian's Chromium through chromedp
@@ -40,7 +42,7 @@ func newUIBrowser(t *testing.T, base string) *uiBrowser {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is missing: the console's browser tests need Chromium in CI (apt-get install -y chromium)", chromiumPath)
 		}
-		t.Skipf("%s is not installed: skipping the console's browser tests (apt-get install -y chromium to run them)", chromiumPath)
+		testfigures.Skip(t, "%s is not installed: skipping the console's browser tests (apt-get install -y chromium to run them)", chromiumPath)
 	}
 	dir := os.Getenv("GATEHOUSE_SCREENSHOTS")
 	if dir == "" {

@@ -128,17 +128,22 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.auth.Middleware(c.mux).ServeHTTP(w, r)
 }
 
+// shownTime is how the console shows a time to people: in UTC, saying so
+// (a browser's zone is unknown to the server; a date read from a form is
+// midnight UTC, as the form's label says).
+const shownTime = "2006-01-02 15:04 UTC"
+
 func (c *Console) parse() error {
 	funcs := template.FuncMap{
 		"join":     strings.Join,
 		"has":      func(set map[string]bool, k string) bool { return set[k] },
 		"contains": func(list []string, k string) bool { return contains(list, k) },
-		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
+		"date":     func(t time.Time) string { return t.UTC().Format(shownTime) },
 		"dateptr": func(t *time.Time) string {
 			if t == nil {
 				return ""
 			}
-			return t.UTC().Format("2006-01-02")
+			return t.UTC().Format(shownTime)
 		},
 		"add":         func(a, b int) int { return a + b },
 		"opLabel":     opLabel,

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -204,6 +205,45 @@ func TestEveryPageRenders(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || strings.Contains(body, "went wrong") {
 			t.Errorf("GET %s: %d\n%s", p, resp.StatusCode, body)
 		}
+	}
+}
+
+// The hints about the built-in groups name them as they are now called
+// (R2: they can be renamed; the demo calls Everyone "Normal Users").
+func TestR2_HintsUseRenamedBuiltinNames(t *testing.T) {
+	e := newEnv(t)
+	ck := e.signIn(t)
+	ctx := context.Background()
+	for id, name := range map[string]string{domain.GroupEveryoneID: "Normal Users", domain.GroupPublicID: "Anyone at all"} {
+		if _, err := e.svc.UpdateGroup(ctx, e.admin, id, service.GroupUpdate{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for path, want := range map[string]string{
+		"/admin/groups": "Normal Users includes every signed-in user and Anyone at all everyone",
+		"/admin/groups/" + domain.GroupEveryoneID + "/members":  "every signed-in user is a member of Normal Users.",
+		"/admin/groups/" + domain.GroupPublicID + "/privileges": "Anyone at all represents everyone",
+	} {
+		body := read(t, e.do(t, http.MethodGet, path, nil, ck))
+		if !strings.Contains(body, want) {
+			t.Errorf("GET %s lacks %q", path, want)
+		}
+		for _, old := range []string{"Everyone includes", "member of Everyone", "Public represents", "and Public everyone"} {
+			if strings.Contains(body, old) {
+				t.Errorf("GET %s still says %q", path, old)
+			}
+		}
+	}
+}
+
+// Times shown to people say their zone (UTC); the audit log always has the
+// bootstrap's record to show.
+func TestTimesShowTheirZone(t *testing.T) {
+	e := newEnv(t)
+	ck := e.signIn(t)
+	body := read(t, e.do(t, http.MethodGet, "/admin/audit", nil, ck))
+	if !regexp.MustCompile(`<td class="nowrap">\d{4}-\d\d-\d\d \d\d:\d\d UTC</td>`).MatchString(body) {
+		t.Errorf("the audit page shows no time with its zone:\n%s", body)
 	}
 }
 

@@ -101,8 +101,24 @@ func (c *Console) groupList(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	c.render(w, r, s, http.StatusOK, "groups", "Groups", "groups", map[string]any{
 		"Groups": rows, "Search": q.Get("q"), "CanCreate": s.Can(domain.PermGroupsEdit),
+		"Everyone": c.groupName(r, s, domain.GroupEveryoneID), "Public": c.groupName(r, s, domain.GroupPublicID),
 		"Pager": pagerOf("/admin/groups", q, []string{"q"}, page.Next),
 	})
+}
+
+// groupName is a group's current name for a hint (the built-in groups can
+// be renamed, R2: the demo calls Everyone "Normal Users"), or its built-in
+// name when it cannot be read.
+func (c *Console) groupName(r *http.Request, s *session, id string) string {
+	if g, err := c.svc.GetGroup(r.Context(), s.Caller(), id); err == nil {
+		return g.Name
+	}
+	for _, g := range domain.BuiltinGroups() {
+		if g.ID == id {
+			return g.Name
+		}
+	}
+	return ""
 }
 
 func (c *Console) groupNew(w http.ResponseWriter, r *http.Request, s *session) {

@@ -31,7 +31,7 @@ func (e *Evaluator) FolderRules(folderID string) ([]engine.FolderRule, error) {
 	return out, nil
 }
 
-// ruleMatrix keeps, per context, the actions a matrix may grant (MODEL.md
+// ruleMatrix keeps, per context, the actions a matrix may grant (docs/model.md
 // §5), in the order of domain.Actions.
 func ruleMatrix(r *domain.Rule) map[string][]string {
 	out := map[string][]string{}
