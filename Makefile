@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: test test-lint test-race test-binary test-tests test-large test-fuzz lint build bench fuzz fuzz-ci
+.PHONY: test test-lint test-race test-binary test-tests test-large test-kernel test-fuzz lint build bench fuzz fuzz-ci
 
 # test: every check, in stages run side by side (make -j: on two cores the
 # whole-binary tests, which mostly wait on their servers, overlap the
@@ -19,6 +19,7 @@ GO ?= go
 #            instead of once per package (GATEHOUSE_TEST_BINARY)
 #   tests    every other package once, without the race detector
 #   large    the large-data store tests (no -short)
+#   kernel   the authorization kernel's property test at full size
 #   fuzz     short fuzzing of every parser (fuzz-ci)
 #
 # The long-running tests (crash harness, hostile input, replicas) append
@@ -58,7 +59,7 @@ TEST_TIMEOUT ?= 30m
 test:
 	@rm -f $(FIGURES) $(STAGES)
 	@start=$$(date +%s); \
-	  $(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-lint test-race test-tests test-large test-fuzz; \
+	  $(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-lint test-race test-tests test-large test-kernel test-fuzz; \
 	  rc=$$?; \
 	  echo "== figures of this run, and what was skipped"; awk '!seen[$$0]++' $(FIGURES) 2>/dev/null || echo "(none recorded)"; \
 	  echo "== time of each stage (they run side by side: wall times overlap)"; cat $(STAGES) 2>/dev/null; \
@@ -84,6 +85,14 @@ test-tests: test-binary
 
 test-large:
 	@$(TIMED) large $(GO) test -trimpath -count=1 -timeout $(TEST_TIMEOUT) -run 'Large' ./internal/store/...
+
+# test-kernel: the authorization kernel's property test at its full size
+# (200 random worlds of 100 writes each, no escalation and no lock-out
+# checked against the reference evaluator after every write), without the
+# race detector; the race stage runs a few worlds of it with -short.
+test-kernel:
+	@$(TIMED) kernel env GATEHOUSE_FIGURES=$(FIGURES) $(GO) test -trimpath -count=1 -timeout $(TEST_TIMEOUT) \
+	  -run 'TestR22R3KernelProperty' ./internal/service/
 
 test-fuzz:
 	@$(TIMED) fuzz env GATEHOUSE_FIGURES=$(FIGURES) $(MAKE) --no-print-directory fuzz-ci
