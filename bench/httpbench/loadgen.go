@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +23,10 @@ type result struct {
 	PerSecond   float64       `json:"per_second"` // requests per second
 	P50         time.Duration `json:"p50_ns"`
 	P99         time.Duration `json:"p99_ns"`
+	// CPUPerReq is the server process's CPU time (user and system) per
+	// request while measured, for servers in a process of their own: on a
+	// machine shared with others it moves far less than throughput does.
+	CPUPerReq time.Duration `json:"cpu_per_request_ns,omitempty"`
 }
 
 func (r result) String() string {
@@ -34,13 +41,14 @@ func newTransport(conc int) *http.Transport {
 		DisableCompression: true, IdleConnTimeout: 30 * time.Second}
 }
 
-// load drives conc workers sending POSTs to url with the bodies in turn,
-// for warmup and then for dur, and
-// measures the timed part. Every answer must be 200; the first other
-// answer stops the run with an error. Closed-loop: a worker sends its
-// next request when the previous answer is read, so the latency is what
-// a caller waits.
-func load(ctx context.Context, url, token string, bodies [][]byte, conc int, warmup, dur time.Duration) ([]time.Duration, time.Duration, error) {
+// load drives conc workers sending POSTs to tg.url with tg.bodies in
+// turn, for warmup and then for dur, and measures the timed part: the
+// latencies, the time, and the server's CPU time when tg.pid names its
+// process. Every answer must be 200; the first other answer stops the run
+// with an error. Closed-loop: a worker sends its next request when the
+// previous answer is read, so the latency is what a caller waits.
+func load(ctx context.Context, tg target, conc int, warmup, dur time.Duration) ([]time.Duration, time.Duration, time.Duration, error) {
+	url, token, bodies := tg.url, tg.token, tg.bodies
 	tr := newTransport(conc)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -102,33 +110,58 @@ func load(ctx context.Context, url, token string, bodies [][]byte, conc int, war
 		}()
 	}
 	time.Sleep(warmup)
+	cpu0 := procCPU(tg.pid)
 	measuring.Store(true)
 	t0 := time.Now()
 	time.Sleep(dur)
 	measuring.Store(false)
 	elapsed := time.Since(t0)
+	cpu1 := procCPU(tg.pid)
 	stop.Store(true)
 	wg.Wait()
 	if firstErr != nil {
-		return nil, 0, firstErr
+		return nil, 0, 0, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
 	}
 	if len(all) == 0 {
-		return nil, 0, fmt.Errorf("POST %s: no request completed in %v", url, dur)
+		return nil, 0, 0, fmt.Errorf("POST %s: no request completed in %v", url, dur)
 	}
-	return all, elapsed, nil
+	return all, elapsed, cpu1 - cpu0, nil
 }
 
 // target is one endpoint a load point measures.
 type target struct {
 	url, token string
 	bodies     [][]byte
+	pid        int // the server's process, if its own, else 0
+}
+
+// procCPU is the user and system CPU time process pid has used, read from
+// /proc (Linux; 0 elsewhere, for pid 0, or on error).
+func procCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: count the
+	// fields after its closing parenthesis. utime and stime are fields
+	// 14 and 15, in clock ticks (100 per second on Linux).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // compare measures the targets at one concurrency in rounds that take
@@ -138,23 +171,37 @@ type target struct {
 // target see the same neighbours, so their ratio stays meaningful even
 // when the absolute figures move.
 func compare(ctx context.Context, targets []target, conc, rounds int, warmup, dur time.Duration) ([]result, error) {
+	pooled, _, err := compareRounds(ctx, targets, conc, rounds, warmup, dur)
+	return pooled, err
+}
+
+// compareRounds is compare that also gives each round's results
+// (perRound[round][target]), for the spread of the ratios.
+func compareRounds(ctx context.Context, targets []target, conc, rounds int, warmup, dur time.Duration) (pooled []result, perRound [][]result, err error) {
 	lat := make([][]time.Duration, len(targets))
 	spent := make([]time.Duration, len(targets))
+	cpu := make([]time.Duration, len(targets))
 	for r := 0; r < rounds; r++ {
+		round := make([]result, len(targets))
 		for i, tg := range targets {
-			l, el, err := load(ctx, tg.url, tg.token, tg.bodies, conc, warmup, dur/time.Duration(rounds))
+			l, el, c, err := load(ctx, tg, conc, warmup, dur/time.Duration(rounds))
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			lat[i] = append(lat[i], l...)
 			spent[i] += el
+			cpu[i] += c
+			round[i] = result{Concurrency: conc, Requests: len(l), Elapsed: el, PerSecond: float64(len(l)) / el.Seconds(),
+				CPUPerReq: c / time.Duration(len(l))}
 		}
+		perRound = append(perRound, round)
 	}
-	out := make([]result, len(targets))
+	pooled = make([]result, len(targets))
 	for i := range targets {
-		out[i] = summarize(conc, lat[i], spent[i])
+		pooled[i] = summarize(conc, lat[i], spent[i])
+		pooled[i].CPUPerReq = cpu[i] / time.Duration(len(lat[i]))
 	}
-	return out, nil
+	return pooled, perRound, nil
 }
 
 // summarize turns latency samples over elapsed time into a result.

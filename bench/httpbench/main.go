@@ -33,6 +33,13 @@ import (
 )
 
 func main() {
+	if os.Getenv(floorEnv) != "" {
+		if err := serveFloor(); err != nil {
+			fmt.Fprintln(os.Stderr, "httpbench floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := parseFlags(os.Args[1:], os.Stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -89,13 +96,17 @@ type config struct {
 	addConc    []int
 	jsonOut    string
 	cpuProfile string
+	floor      bool     // compare the gatehouse binary with the floor process, instead of the in-process sweep
+	floorConc  []int    // concurrencies of the floor comparison
+	binaries   []string // built gatehouse binaries for -floor (else cmd/gatehouse is built)
+	uniform    bool     // checks about users drawn over the whole data set, not the typical users
 }
 
 func parseFlags(args []string, errw io.Writer) (config, error) {
 	fs := flag.NewFlagSet("httpbench", flag.ContinueOnError)
 	fs.SetOutput(errw)
 	var cfg config
-	var dbs, conc, batchConc, addConc string
+	var dbs, conc, batchConc, addConc, floorConc, binaryList string
 	quick := fs.Bool("quick", false, "a short run for tests: small data set, SQLite, short load points, few writes")
 	fs.StringVar(&cfg.size, "size", "small", "data set: small (enginegen.Small, seconds to seed) or large (enginegen.Large: 100k users, 1M memberships; ~1 min to seed on SQLite, 2-3 on PostgreSQL)")
 	fs.StringVar(&dbs, "db", "sqlite", "comma-separated databases: sqlite, postgres")
@@ -112,6 +123,10 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 	fs.StringVar(&addConc, "add-conc", "1,4", "concurrencies of the membership adds")
 	fs.StringVar(&cfg.jsonOut, "json", "", "also write the report as JSON to this file")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.BoolVar(&cfg.floor, "floor", false, "instead of the in-process single-check sweep, run the gatehouse binary and the floor (a trivial net/http JSON handler) as processes of their own and compare them in turns")
+	fs.StringVar(&floorConc, "floor-conc", "1,4,16,64", "concurrencies of the -floor comparison")
+	fs.BoolVar(&cfg.uniform, "uniform", false, "ask about users drawn uniformly over the whole data set instead of its 16 typical users")
+	fs.StringVar(&binaryList, "binary", "", "for -floor: comma-separated built gatehouse binaries, compared in turns (default: build cmd/gatehouse)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -132,6 +147,7 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 		def("warmup", func() { cfg.warmup = 50 * time.Millisecond })
 		def("rounds", func() { cfg.rounds = 2 })
 		def("conc", func() { conc = "1,4" })
+		def("floor-conc", func() { floorConc = "1,4" })
 		def("batch-conc", func() { batchConc = "1" })
 		def("adds", func() { cfg.adds = 50 })
 		def("add-conc", func() { addConc = "1" })
@@ -155,6 +171,12 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 	}
 	if cfg.addConc, err = ints("add-conc", addConc); err != nil {
 		return cfg, err
+	}
+	if cfg.floorConc, err = ints("floor-conc", floorConc); err != nil {
+		return cfg, err
+	}
+	if binaryList != "" {
+		cfg.binaries = strings.Split(binaryList, ",")
 	}
 	if cfg.batchSize < 1 || cfg.batchSize > 1000 {
 		return cfg, fmt.Errorf("-batch %d: want 1 to 1000", cfg.batchSize)

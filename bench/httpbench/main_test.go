@@ -2,12 +2,27 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store/postgres/pgtest"
 )
+
+// TestMain lets the test binary be the floor process too, as the
+// program's main does (the floor runs os.Executable).
+func TestMain(m *testing.M) {
+	if os.Getenv(floorEnv) != "" {
+		if err := serveFloor(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	os.Exit(m.Run())
+}
 
 // TestQuick runs the program's short mode end to end and checks that it
 // measured every figure. It asserts no timing: the machine is shared.
@@ -21,12 +36,35 @@ func TestQuickPostgres(t *testing.T) {
 	quickRun(t, "-quick", "-db", "postgres", "-pg-dsn", pgtest.NewDatabase(t))
 }
 
-func quickRun(t *testing.T, args ...string) {
+// TestQuickFloor runs the floor comparison: the gatehouse binary (built
+// here, which takes a while) and the floor process, each in its own
+// process.
+func TestQuickFloor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gatehouse binary")
+	}
+	r := quickRun(t, "-quick", "-floor", "-uniform")
+	if len(r.Floor) != 2 {
+		t.Fatalf("%d floor points, want 2 (c=1,4)", len(r.Floor))
+	}
+	for _, p := range r.Floor {
+		for _, x := range []result{p.Check, p.Floor} {
+			if x.Requests == 0 || x.PerSecond <= 0 || x.P50 <= 0 || x.P99 < x.P50 {
+				t.Errorf("c=%d: a side measured nothing sensible: %+v", p.Concurrency, x)
+			}
+		}
+		if p.Ratio <= 0 || p.RatioMin <= 0 || p.RatioMin > p.RatioMax || p.P50Ratio <= 0 {
+			t.Errorf("c=%d: ratios %v (%v-%v), p50 %v: want positive, min <= max", p.Concurrency, p.Ratio, p.RatioMin, p.RatioMax, p.P50Ratio)
+		}
+	}
+}
+
+func quickRun(t *testing.T, args ...string) dbReport {
 	cfg, err := parseFlags(args, &strings.Builder{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out strings.Builder
 	rep, err := run(ctx, cfg, &out)
@@ -40,10 +78,16 @@ func quickRun(t *testing.T, args ...string) {
 	if r.Users == 0 || r.Members == 0 || r.Folders == 0 {
 		t.Errorf("the data set was not seeded: %+v", r)
 	}
-	points := map[string][]result{"check": r.Check, "trivial": r.Trivial, "batch": r.Batch, "adds": r.Adds,
-		"anonymous": r.Anonymous, "best check": {r.BestCheck}, "best trivial": {r.BestTriv}, "best anonymous": {r.BestAnon}}
-	want := map[string]int{"check": len(cfg.conc), "trivial": len(cfg.conc), "batch": len(cfg.batchConc), "adds": len(cfg.addConc),
-		"anonymous": len(cfg.conc), "best check": 1, "best trivial": 1, "best anonymous": 1}
+	points := map[string][]result{"batch": r.Batch, "adds": r.Adds}
+	want := map[string]int{"batch": len(cfg.batchConc), "adds": len(cfg.addConc)}
+	if !cfg.floor { // else the floor comparison replaces the in-process sweep
+		for name, rs := range map[string][]result{"check": r.Check, "trivial": r.Trivial, "anonymous": r.Anonymous} {
+			points[name], want[name] = rs, len(cfg.conc)
+		}
+		for name, x := range map[string]result{"best check": r.BestCheck, "best trivial": r.BestTriv, "best anonymous": r.BestAnon} {
+			points[name], want[name] = []result{x}, 1
+		}
+	}
 	for name, rs := range points {
 		if len(rs) != want[name] {
 			t.Errorf("%s: %d load points, want %d", name, len(rs), want[name])
@@ -59,7 +103,7 @@ func quickRun(t *testing.T, args ...string) {
 			t.Errorf("adds: %d requests, want %d", a.Requests, cfg.adds)
 		}
 	}
-	if r.Ratio <= 0 || r.AnonRatio <= 0 || r.BestChecks <= 0 {
+	if !cfg.floor && (r.Ratio <= 0 || r.AnonRatio <= 0) || r.BestChecks <= 0 {
 		t.Errorf("ratio %v, anonymous ratio %v, batch checks/s %v: want all positive", r.Ratio, r.AnonRatio, r.BestChecks)
 	}
 	for _, s := range []string{"ratio", "checks/s", "membership adds"} {
@@ -67,6 +111,7 @@ func quickRun(t *testing.T, args ...string) {
 			t.Errorf("the printed report lacks %q:\n%s", s, out.String())
 		}
 	}
+	return r
 }
 
 func TestFlags(t *testing.T) {

@@ -50,6 +50,9 @@ type dbReport struct {
 	BatchSize  int           `json:"batch_size"`
 	BestChecks float64       `json:"best_batch_checks_per_second"`
 	Adds       []result      `json:"adds"` // POST /groups/{id}/members, one user per request
+	// Floor is the -floor comparison: the gatehouse binary against the
+	// floor process (then Check, Trivial and Anonymous are empty).
+	Floor []floorPoint `json:"floor,omitempty"`
 }
 
 const benchPassword = "httpbench-Secret-1"
@@ -72,32 +75,35 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	return rep, nil
 }
 
-func openDB(ctx context.Context, cfg config, db string) (store.Store, func(), error) {
+// openDB opens a new database of kind db and returns it with its DSN
+// (what `gatehouse serve --db` takes) and a func that closes and drops it.
+func openDB(ctx context.Context, cfg config, db string) (store.Store, string, func(), error) {
 	if db == "sqlite" {
 		dir, err := os.MkdirTemp("", "httpbench")
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
-		st, err := sqlite.Open(ctx, dir+"/gatehouse.db")
+		dsn := dir + "/gatehouse.db"
+		st, err := sqlite.Open(ctx, dsn)
 		if err != nil {
 			os.RemoveAll(dir)
-			return nil, nil, err
+			return nil, "", nil, err
 		}
-		return st, func() { st.Close(); os.RemoveAll(dir) }, nil
+		return st, dsn, func() { st.Close(); os.RemoveAll(dir) }, nil
 	}
 	dsn, drop := cfg.pgDSN, func() {}
 	if dsn == "" {
 		var err error
 		if dsn, drop, err = benchdb.Scratch(ctx, cfg.pgServer); err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 	}
 	st, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		drop()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return st, func() { st.Close(); drop() }, nil
+	return st, dsn, func() { st.Close(); drop() }, nil
 }
 
 func runDB(ctx context.Context, cfg config, db string, out io.Writer) (*dbReport, error) {
@@ -116,7 +122,7 @@ func runDB(ctx context.Context, cfg config, db string, out io.Writer) (*dbReport
 		addUsers[i] = u.ID
 	}
 
-	st, closeDB, err := openDB(ctx, cfg, db)
+	st, dsn, closeDB, err := openDB(ctx, cfg, db)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +143,7 @@ func runDB(ctx context.Context, cfg config, db string, out io.Writer) (*dbReport
 	if err != nil {
 		return nil, err
 	}
-	checks := sampleChecks(d, 4096)
+	checks := sampleChecks(d, 4096, cfg.uniform)
 	bodies, anonBodies := make([][]byte, len(checks)), make([][]byte, len(checks))
 	for i, c := range checks {
 		bodies[i], _ = json.Marshal(c)
@@ -145,33 +151,13 @@ func runDB(ctx context.Context, cfg config, db string, out io.Writer) (*dbReport
 		anonBodies[i], _ = json.Marshal(c)
 	}
 
-	fmt.Fprintf(out, "single check (POST /api/v1/check) with a bearer token, without credentials, and the trivial endpoint;\n"+
-		"closed loop, taking turns in %d rounds per point:\n", cfg.rounds)
-	for _, c := range cfg.conc {
-		rs, err := compare(ctx, []target{{api + "/check", token, bodies}, {api + "/check", "", anonBodies},
-			{srv.url + trivialPath, "", bodies}}, c, cfg.rounds, cfg.warmup, cfg.dur)
-		if err != nil {
+	if cfg.floor {
+		if r.Floor, err = floorCompare(ctx, cfg, dsn, token, bodies, out); err != nil {
 			return nil, err
 		}
-		rc, ra, rt := rs[0], rs[1], rs[2]
-		r.Check, r.Anonymous, r.Trivial = append(r.Check, rc), append(r.Anonymous, ra), append(r.Trivial, rt)
-		fmt.Fprintf(out, "  check     %s\n  anonymous %s\n  trivial   %s\n", rc, ra, rt)
-		if rc.PerSecond > r.BestCheck.PerSecond {
-			r.BestCheck = rc
-		}
-		if rt.PerSecond > r.BestTriv.PerSecond {
-			r.BestTriv = rt
-		}
-		if ra.PerSecond > r.BestAnon.PerSecond {
-			r.BestAnon = ra
-		}
+	} else if err := sweep(ctx, cfg, srv.url, token, bodies, anonBodies, r, out); err != nil {
+		return nil, err
 	}
-	r.Ratio = r.BestCheck.PerSecond / r.BestTriv.PerSecond
-	r.AnonRatio = r.BestAnon.PerSecond / r.BestTriv.PerSecond
-	fmt.Fprintf(out, "  best check %.0f/s at c=%d, best trivial %.0f/s at c=%d: ratio %.0f%% (target >= 80%%)\n",
-		r.BestCheck.PerSecond, r.BestCheck.Concurrency, r.BestTriv.PerSecond, r.BestTriv.Concurrency, 100*r.Ratio)
-	fmt.Fprintf(out, "  best check without credentials %.0f/s at c=%d: ratio %.0f%%\n",
-		r.BestAnon.PerSecond, r.BestAnon.Concurrency, 100*r.AnonRatio)
 
 	var batches [][]byte
 	for k := 0; k < 8; k++ {
@@ -184,7 +170,7 @@ func runDB(ctx context.Context, cfg config, db string, out io.Writer) (*dbReport
 	}
 	fmt.Fprintf(out, "batch check (POST /api/v1/check/batch, %d checks per call):\n", cfg.batchSize)
 	for _, c := range cfg.batchConc {
-		rbs, err := compare(ctx, []target{{api + "/check/batch", token, batches}}, c, 1, cfg.warmup, cfg.dur)
+		rbs, err := compare(ctx, []target{{url: api + "/check/batch", token: token, bodies: batches}}, c, 1, cfg.warmup, cfg.dur)
 		if err != nil {
 			return nil, err
 		}
@@ -220,19 +206,55 @@ func runDB(ctx context.Context, cfg config, db string, out io.Writer) (*dbReport
 	return r, nil
 }
 
-// sampleChecks draws n checks a calling application would make: typical
-// users (several memberships, no admin rights) asking root.read on
-// folders of every depth and project.read on projects, about 3 to 1.
-func sampleChecks(d *enginegen.Data, n int) []checkRequest {
-	r := rand.New(rand.NewPCG(2, 3))
-	var folders []string
-	for _, level := range d.FoldersByDepth {
-		folders = append(folders, level...)
+// sweep measures the in-process single check, with a bearer token and
+// without credentials, against the in-process trivial endpoint.
+func sweep(ctx context.Context, cfg config, base, token string, bodies, anonBodies [][]byte, r *dbReport, out io.Writer) error {
+	api := base + "/api/v1"
+	fmt.Fprintf(out, "single check (POST /api/v1/check) with a bearer token, without credentials, and the trivial endpoint;\n"+
+		"closed loop, taking turns in %d rounds per point:\n", cfg.rounds)
+	for _, c := range cfg.conc {
+		rs, err := compare(ctx, []target{{url: api + "/check", token: token, bodies: bodies},
+			{url: api + "/check", bodies: anonBodies}, {url: base + trivialPath, bodies: bodies}}, c, cfg.rounds, cfg.warmup, cfg.dur)
+		if err != nil {
+			return err
+		}
+		rc, ra, rt := rs[0], rs[1], rs[2]
+		r.Check, r.Anonymous, r.Trivial = append(r.Check, rc), append(r.Anonymous, ra), append(r.Trivial, rt)
+		fmt.Fprintf(out, "  check     %s\n  anonymous %s\n  trivial   %s\n", rc, ra, rt)
+		if rc.PerSecond > r.BestCheck.PerSecond {
+			r.BestCheck = rc
+		}
+		if rt.PerSecond > r.BestTriv.PerSecond {
+			r.BestTriv = rt
+		}
+		if ra.PerSecond > r.BestAnon.PerSecond {
+			r.BestAnon = ra
+		}
 	}
+	r.Ratio = r.BestCheck.PerSecond / r.BestTriv.PerSecond
+	r.AnonRatio = r.BestAnon.PerSecond / r.BestTriv.PerSecond
+	fmt.Fprintf(out, "  best check %.0f/s at c=%d, best trivial %.0f/s at c=%d: ratio %.0f%% (target >= 80%%)\n",
+		r.BestCheck.PerSecond, r.BestCheck.Concurrency, r.BestTriv.PerSecond, r.BestTriv.Concurrency, 100*r.Ratio)
+	fmt.Fprintf(out, "  best check without credentials %.0f/s at c=%d: ratio %.0f%%\n",
+		r.BestAnon.PerSecond, r.BestAnon.Concurrency, 100*r.AnonRatio)
+	return nil
+}
+
+// sampleChecks draws n checks a calling application would make: typical
+// users (several memberships, no admin rights), or with uniform users
+// drawn over the whole data set, asking root.read on folders of every
+// depth and project.read on projects, about 3 to 1.
+func sampleChecks(d *enginegen.Data, n int, uniform bool) []checkRequest {
+	r := rand.New(rand.NewPCG(2, 3))
+	folders := d.AllFolders()
 	projects := d.Snapshot.Projects
+	users := d.TypicalUsers
+	if uniform {
+		users = d.UniformUsers(2, n)
+	}
 	out := make([]checkRequest, n)
 	for i := range out {
-		u := d.TypicalUsers[r.IntN(len(d.TypicalUsers))]
+		u := users[r.IntN(len(users))]
 		if i%4 == 3 && len(projects) > 0 {
 			out[i] = checkRequest{Subject: "user:" + u, Permission: domain.PermProjectRead, Resource: "project:" + projects[r.IntN(len(projects))].ID}
 		} else {

@@ -28,6 +28,16 @@ func demoDefaults(cmd *cobra.Command, cfg *serveConfig, getenv func(string) stri
 	}
 }
 
+// adminPasswordSource names, for bootstrap's log, where the initial
+// administrator's password came from: the environment, or the demo's
+// documented default when --demo supplied it.
+func (cfg serveConfig) adminPasswordSource() string {
+	if cfg.demo && cfg.adminPassword == demo.AdminPassword {
+		return "the demo's documented password (docs/demo.md)"
+	}
+	return "the password in GATEHOUSE_ADMIN_PASSWORD"
+}
+
 // demoInspect runs before bootstrap: it says whether the demo is to be
 // loaded (a fresh database), and refuses a database holding other data.
 func demoInspect(ctx context.Context, cfg serveConfig, st store.Reader) (load bool, err error) {

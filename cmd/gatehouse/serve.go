@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/api/scim"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
+	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -49,6 +50,10 @@ type serveConfig struct {
 	envErrs          []error // malformed GATEHOUSE_* values, reported as usage errors
 	demo             bool    // --demo: the demo data set (demo.go)
 	demoFresh        bool    // set by serve: the database is new, load the demo
+
+	// adminPasswordMin is the shortest password of a member of
+	// Administrators (password.Policy.AdminMinLen).
+	adminPasswordMin int64
 }
 
 func newServeCmd(getenv func(string) string) *cobra.Command {
@@ -94,6 +99,8 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 		"delete change-log rows older than this (the change feed then answers 410 for them); 0 keeps them all (env GATEHOUSE_CHANGES_RETENTION)")
 	f.BoolVar(&cfg.metrics, "metrics", cfg.envBool(getenv, "GATEHOUSE_METRICS", true),
 		"serve Prometheus metrics at /metrics, unauthenticated (env GATEHOUSE_METRICS)")
+	f.Int64Var(&cfg.adminPasswordMin, "admin-password-min-length", cfg.envInt(getenv, "GATEHOUSE_ADMIN_PASSWORD_MIN_LENGTH", password.DefaultMinLen),
+		"shortest password, in characters, of a member of Administrators; everyone else needs 8 (env GATEHOUSE_ADMIN_PASSWORD_MIN_LENGTH)")
 	return cmd
 }
 
@@ -154,6 +161,9 @@ func (c *serveConfig) checkReplicaFlags() error {
 	}
 	if c.drainDelay < 0 {
 		errs = append(errs, fmt.Errorf("--drain-delay %v: want 0 or a positive duration", c.drainDelay))
+	}
+	if c.adminPasswordMin < password.DefaultMinLen || c.adminPasswordMin > password.MaxChars {
+		errs = append(errs, fmt.Errorf("--admin-password-min-length %d: want %d to %d characters", c.adminPasswordMin, password.DefaultMinLen, password.MaxChars))
 	}
 	if len(errs) > 0 {
 		return usageError{errors.Join(errs...)}
@@ -361,8 +371,9 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 // builds the REST, SCIM and console handlers over it.
 func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Logger, m *metrics.Metrics,
 	instrument func(string, http.Handler) http.Handler) (*service.Service, http.Handler, error) {
+	policy := password.Policy{AdminMinLen: int(cfg.adminPasswordMin)}
 	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{
-		AdminUsername: cfg.adminUser, AdminPassword: cfg.adminPassword, Log: log,
+		AdminUsername: cfg.adminUser, AdminPassword: cfg.adminPassword, PasswordPolicy: policy, PasswordSource: cfg.adminPasswordSource(), Log: log,
 	}); err != nil {
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)
 	}
@@ -370,7 +381,13 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 		return nil, nil, err
 	}
 
-	svc, err := service.New(ctx, st, service.Options{})
+	// The cursor key is the database's, so that replicas accept each
+	// other's cursors (docs/api.md, Lists).
+	cursorKey, err := service.CursorKey(ctx, st)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cursor key: %w", err)
+	}
+	svc, err := service.New(ctx, st, service.Options{PasswordPolicy: policy})
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading the permission engine: %w", err)
 	}
@@ -383,7 +400,7 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 		return nil, nil, fmt.Errorf("authentication: %w", err)
 	}
 	ha := httpauth.New(authenticator, httpauth.Options{SecureCookies: cfg.secureCookies})
-	ro := rest.Options{Log: log, Version: versionString(), Sessions: authenticator, Cookies: ha, Streams: ctx}
+	ro := rest.Options{Log: log, Version: versionString(), Sessions: authenticator, Cookies: ha, CursorKey: cursorKey, Streams: ctx}
 	if m != nil {
 		ro.Checks = m
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// TestImportsStayBelowTransports enforces ARCHITECTURE.md's dependency
+// TestImportsStayBelowTransports enforces docs/architecture.md's dependency
 // rule for this package: its non-test files import domain, store and
 // password and the standard library, never net/http (that is httpauth's
 // job), SQL, a driver or a concrete backend.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -169,7 +170,10 @@ func TestLoginRehashesOldHashes(t *testing.T) {
 	if !password.NeedsRehash(u.PasswordHash, cheap) {
 		t.Fatal("test setup: the old hash should need a rehash")
 	}
-	e.login("ron", "pw")
+	ns := e.login("ron", "pw")
+	if _, err := e.a.AuthenticateSession(e.ctx, ns.Secret); err != nil {
+		t.Errorf("the session of the sign-in that rehashed does not authenticate: %v", err)
+	}
 	got, err := e.st.GetUser(e.ctx, u.ID)
 	e.must(err)
 	if got.PasswordHash == u.PasswordHash || password.NeedsRehash(got.PasswordHash, cheap) {
@@ -369,5 +373,42 @@ func TestPruneEveryStopsWithItsContext(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("PruneEvery did not return after its context ended")
+	}
+}
+
+// TestUnreadableStoredHashRefusesAndTellsTheLog: a stored hash that cannot
+// be parsed refuses the sign-in like a wrong password and is reported to
+// the configured logger (the operator's only way to learn of it).
+func TestUnreadableStoredHashRefusesAndTellsTheLog(t *testing.T) {
+	var logged strings.Builder
+	e := newEnv(t, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&logged, nil)) })
+	u := e.user("uma", "pw", cheap)
+	_, err := e.st.InTx(e.ctx, func(ctx context.Context, tx store.Tx) error { return tx.SetPasswordHash(ctx, u.ID, "not-a-hash") })
+	e.must(err)
+	_, err = e.a.Login(e.ctx, "uma", "pw", "192.0.2.10:5555", "test-agent/1.0")
+	wantUnauth(t, "a sign-in against an unreadable hash", err)
+	if !strings.Contains(logged.String(), "cannot be read") || !strings.Contains(logged.String(), u.ID) {
+		t.Errorf("the configured logger got %q, want the unreadable hash reported with the user id", logged.String())
+	}
+}
+
+// TestCleanTextDropsControlsAndCutsAtACharacter: attacker-supplied text
+// kept in the audit log and the session list loses its control characters
+// and is cut to n bytes without splitting a character.
+func TestCleanTextDropsControlsAndCutsAtACharacter(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"a\x00b\nc\x1b[31m", 20, "abc[31m"},
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc"},
+		{"hé", 2, "h"}, // é is two bytes: not split
+		{"\xffx", 10, "\uFFFDx"},
+	} {
+		if got := cleanText(c.in, c.n); got != c.want {
+			t.Errorf("cleanText(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
 	}
 }

@@ -223,3 +223,20 @@ func TestThrottledErrorIsUnauthenticated(t *testing.T) {
 		t.Errorf("message %q, want it to say %q", err.Error(), want)
 	}
 }
+
+// TestThrottledErrorRoundsUp: the message a user reads says how many whole
+// seconds to wait, rounded up, so that trying again then succeeds.
+func TestThrottledErrorRoundsUp(t *testing.T) {
+	for _, c := range []struct {
+		wait time.Duration
+		says string
+	}{
+		{30 * time.Second, "try again in 30 seconds"},
+		{1500 * time.Millisecond, "try again in 2 seconds"},
+		{time.Millisecond, "try again in 1 seconds"},
+	} {
+		if got := (&ThrottledError{RetryAfter: c.wait}).Error(); !strings.Contains(got, c.says) {
+			t.Errorf("RetryAfter %v: %q, want it to say %q", c.wait, got, c.says)
+		}
+	}
+}

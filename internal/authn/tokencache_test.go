@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -75,4 +76,41 @@ func TestCachedTokenStillExpiresOnTime(t *testing.T) {
 	e.clock.advance(2 * time.Second)
 	_, err = e.a.AuthenticateToken(e.ctx, nt.Secret)
 	wantUnauth(t, "a cached token past its own expiry", err)
+}
+
+func TestTokenCacheKeepsEveryTokenInUse(t *testing.T) {
+	e := newEnv(t)
+	e.user("tara", "pw", cheap)
+	me := e.login("tara", "pw").Identity
+	var secrets, ids []string
+	for _, name := range []string{"first", "second"} {
+		nt, err := e.a.CreateToken(e.ctx, me, TokenRequest{Name: name})
+		e.must(err)
+		if _, err := e.a.AuthenticateToken(e.ctx, nt.Secret); err != nil {
+			t.Fatal(err)
+		}
+		secrets, ids = append(secrets, nt.Secret), append(ids, nt.Token.ID)
+	}
+	for _, id := range ids {
+		e.revokeElsewhere(id)
+	}
+	for i, s := range secrets {
+		if _, err := e.a.AuthenticateToken(e.ctx, s); err != nil {
+			t.Errorf("token %d: within the TTL every verified token is trusted from the cache, got %v", i, err)
+		}
+	}
+}
+
+func TestTokenCacheStartsOverWhenFull(t *testing.T) {
+	c := &tokenCache{ttl: time.Minute}
+	now := time.Now()
+	for i := range maxCachedTokens + 1 {
+		c.put(strconv.Itoa(i), Identity{TokenID: strconv.Itoa(i)}, nil, now)
+		if len(c.m) > maxCachedTokens {
+			t.Fatalf("after %d puts the cache holds %d tokens, more than %d", i+1, len(c.m), maxCachedTokens)
+		}
+	}
+	if _, ok := c.get(strconv.Itoa(maxCachedTokens), now); !ok || len(c.m) != 1 {
+		t.Errorf("the put that found the cache full should start it over with that token alone; %d held", len(c.m))
+	}
 }

@@ -33,6 +33,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/domain"
 )
 
 // Env is what the commands take from their surroundings; tests replace it.
@@ -268,11 +269,13 @@ func (a *app) done(cmd *cobra.Command, v any, format string, args ...any) error 
 	})
 }
 
+// day shows a time to people: in UTC, saying so, whatever the machine's
+// zone (--json keeps RFC 3339).
 func day(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04")
+	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
 func dayp(t *time.Time) string {
@@ -321,6 +324,17 @@ func (a *app) readPassword(cmd *cobra.Command, prompt string) (string, error) {
 		return "", err
 	}
 	return s, nil
+}
+
+// ownPassword asks for the current password when u is the signed-in user,
+// whose own password the server changes only with it; for anyone else it
+// returns "".
+func (a *app) ownPassword(cmd *cobra.Command, c *client.Client, u domain.User) (string, error) {
+	me, err := c.Me(cmd.Context())
+	if err != nil || me.ID != u.ID {
+		return "", err
+	}
+	return a.readPassword(cmd, "Current password of "+u.Username+": ")
 }
 
 func isTerminal(r io.Reader) bool {

@@ -191,6 +191,12 @@ func TestLoginTokenCheckFlow(t *testing.T) {
 	h.ok("members", "add", "Auditors", "bob", "--expires", "30d")
 	members := h.ok("members", "list", "Auditors")
 	row(t, members, "bob", "Bob B")
+	// Times shown to people carry their zone: UTC, whatever the offset given.
+	h.ok("groups", "create", "Night shift", "--permissions", "volume.download")
+	if out := h.ok("members", "add", "Night shift", "bob", "--expires", "2099-01-31T18:00:00+02:00"); !strings.Contains(out, " until 2099-01-31 16:00 UTC;") {
+		t.Errorf("members add --expires printed %q, want the expiry in UTC, saying so", out)
+	}
+	row(t, h.ok("members", "list", "Night shift"), "bob", "2099-01-31 16:00 UTC")
 
 	// bob may now read the audit log, and explain says through which group.
 	if out := h.ok("check", "bob", "audit.view", "system"); !strings.HasPrefix(out, "allowed (revision ") {

@@ -176,3 +176,23 @@ func TestJSONIsTheAPIAnswer(t *testing.T) {
 		t.Errorf("roles delete --json = %v, want the API's {revision}", del)
 	}
 }
+
+// TestSetOwnPasswordAsksForTheCurrentOne: the server changes your own
+// password only with your current one (docs/security.md, Passwords), so
+// `users set-password` asks for it first when USER is you.
+func TestSetOwnPasswordAsksForTheCurrentOne(t *testing.T) {
+	h := newHarness(t)
+	h.login()
+	r := h.run("not-the-password\nnew-admin-pw-2\n", "users", "set-password", clienttest.AdminUser)
+	if r.code == 0 || !strings.Contains(r.stderr, "current password is not right") {
+		t.Errorf("wrong current password: exit %d, stderr %q; want a failure saying so", r.code, r.stderr)
+	}
+	r = h.run(clienttest.AdminPassword+"\nnew-admin-pw-2\n", "users", "set-password", clienttest.AdminUser)
+	if r.code != 0 || !strings.Contains(r.stdout, "Password of admin set") {
+		t.Fatalf("right current password: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	c, _ := client.New(h.srv.URL, client.Options{})
+	if _, err := c.Login(context.Background(), clienttest.AdminUser, "new-admin-pw-2"); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+}

@@ -110,7 +110,9 @@ func (a *app) userEditCmds() []*cobra.Command {
 		op:  "PUT /api/v1/users/{id}/password",
 		use: "set-password USER", short: "Set or reset a user's password",
 		long: "Set or reset a user's password. It is asked without echo on a terminal, and read\n" +
-			"as one line from stdin otherwise; it never appears on the command line.",
+			"as one line from stdin otherwise; it never appears on the command line. Your own\n" +
+			"password needs your current one, asked first (from stdin: the current password on\n" +
+			"the first line, the new one on the second).",
 		example: "  gatehouse users set-password alice\n" +
 			"  printf '%s\\n' \"$NEW_PASSWORD\" | gatehouse users set-password alice",
 		args: nargs("USER"),
@@ -120,6 +122,12 @@ func (a *app) userEditCmds() []*cobra.Command {
 				return apiCall{}, err
 			}
 			who = u.Username
+			body := map[string]string{}
+			if own, err := a.ownPassword(cmd, c, u); err != nil {
+				return apiCall{}, err
+			} else if own != "" {
+				body["current_password"] = own
+			}
 			pw, err := a.readPassword(cmd, "New password for "+u.Username+": ")
 			if err == nil && isTerminal(cmd.InOrStdin()) { // a typo typed blind is caught here
 				again, rerr := a.readPassword(cmd, "Repeat it: ")
@@ -127,7 +135,8 @@ func (a *app) userEditCmds() []*cobra.Command {
 					err = errors.New("the two passwords differ; nothing was changed")
 				}
 			}
-			return apiCall{params: []string{u.ID}, body: map[string]string{"password": pw}}, err
+			body["password"] = pw
+			return apiCall{params: []string{u.ID}, body: body}, err
 		},
 		text: say(func(r revision) string { return fmt.Sprintf("Password of %s set (revision %d)", who, r.Revision) }),
 	})

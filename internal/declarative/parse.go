@@ -393,9 +393,12 @@ func (v *validator) group(g *Group, f, project string) {
 		}
 	}
 	ds := map[string]bool{}
+	for _, fe := range domain.FieldsOf(domain.CheckDomainList(g.Domains)) {
+		v.add(g.line, f+"."+fe.Field, "%s", fe.Message)
+	}
 	for i, d := range g.Domains {
-		if strings.TrimSpace(d) == "" || strings.TrimSpace(d) != d || len(d) > domain.MaxDomainLen {
-			v.add(g.line, at(f+".domains", i), "domain %q must be 1 to %d characters without spaces around it", d, domain.MaxDomainLen)
+		if strings.TrimSpace(d) != d {
+			v.add(g.line, at(f+".domains", i), "domain %q has spaces around it", d)
 		}
 		if ds[key(d)] {
 			v.add(g.line, at(f+".domains", i), "domain %q is listed twice", d)

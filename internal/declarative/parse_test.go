@@ -1,6 +1,7 @@
 package declarative
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -94,6 +95,9 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"two documents", "version: 1\n---\nversion: 1\n", []string{"test.yaml:", "more than one YAML document"}},
 		{"empty", "", []string{"the file is empty"}},
 		{"duplicate user", "version: 1\nusers:\n  - username: Al\n  - username: al\n", []string{"test.yaml:4: users[1].username:", "listed twice"}},
+		{"not a domain name", "version: 1\ngroups:\n  - name: G\n    domains: [ct.example.org, \"not a domain at all!\"]\n", []string{"test.yaml:3: groups[0].domains[1]:", "is not a domain name"}},
+		{"markup as a domain", "version: 1\ngroups:\n  - name: G\n    domains: [\"<b>\"]\n", []string{"groups[0].domains[0]:", "is not a domain name"}},
+		{"too many domains", "version: 1\ngroups:\n  - name: G\n    domains: [" + manyDomains(domain.MaxDomains+1) + "]\n", []string{"groups[0].domains:", "at most 1000 domains"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,4 +125,13 @@ func TestParseBuiltinGroupByDefaultName(t *testing.T) {
 	if got := c.Groups[0].Builtin; got != "administrators" {
 		t.Errorf("Administrators listed without builtin: got builtin %q, want administrators", got)
 	}
+}
+
+// manyDomains is a YAML flow list of n distinct valid domain names.
+func manyDomains(n int) string {
+	ds := make([]string, n)
+	for i := range ds {
+		ds[i] = fmt.Sprintf("d%d.example.org", i)
+	}
+	return strings.Join(ds, ", ")
 }

@@ -40,7 +40,7 @@ func BuiltinGroups() []Group {
 	}
 }
 
-// BuiltinRoles returns the built-in system and project roles of MODEL.md §4.
+// BuiltinRoles returns the built-in system and project roles of docs/model.md §4.
 func BuiltinRoles() []Role {
 	all := PermissionsOfScope(ScopeSystem)
 	sysAdmin := slices.DeleteFunc(slices.Clone(all), func(k string) bool {

@@ -9,7 +9,7 @@ import (
 // Scope says where a permission applies.
 type Scope string
 
-// The permission scopes of MODEL.md section 4.
+// The permission scopes of docs/model.md section 4.
 const (
 	ScopeSystem  Scope = "system"
 	ScopeProject Scope = "project"

@@ -24,7 +24,7 @@ const (
 	SourceOIDC  UserSource = "oidc"
 )
 
-// User is a person or service account (MODEL.md §1).
+// User is a person or service account (docs/model.md §1).
 type User struct {
 	ID          string     `json:"id"`
 	Username    string     `json:"username"` // unique case-insensitively
@@ -49,7 +49,7 @@ func (u *User) Active() bool { return u.Status == UserActive }
 // MembershipMode is how a project treats users in several of its groups.
 type MembershipMode string
 
-// Membership modes (MODEL.md §2).
+// Membership modes (docs/model.md §2).
 const (
 	ModeMultiple  MembershipMode = "multiple"
 	ModeExclusive MembershipMode = "exclusive"
@@ -77,7 +77,7 @@ const (
 	BuiltinPublic         Builtin = "public"
 )
 
-// Group is a system or project group (MODEL.md §3).
+// Group is a system or project group (docs/model.md §3).
 type Group struct {
 	ID          string  `json:"id"`
 	Name        string  `json:"name"` // unique within its scope, case-insensitively
@@ -85,6 +85,7 @@ type Group struct {
 	Scope       Scope   `json:"scope"`                // ScopeSystem or ScopeProject; fixed at creation (R1)
 	ProjectID   string  `json:"project_id,omitempty"` // set exactly when Scope is ScopeProject
 	Builtin     Builtin `json:"builtin,omitempty"`
+	ExternalID  string  `json:"external_id,omitempty"` // the identity provider's id (SCIM externalId)
 	// SystemRoleID and SystemPermissions are the group's system grants:
 	// its role [S5] and its checkboxes [C][Q]. Only system groups have them.
 	SystemRoleID      string   `json:"system_role_id,omitempty"`
@@ -185,7 +186,7 @@ func (t *FolderType) HasProperty(p string) bool {
 	return false
 }
 
-// Folder is a node of the resource tree that applications register (MODEL.md §6).
+// Folder is a node of the resource tree that applications register (docs/model.md §6).
 type Folder struct {
 	ID         string            `json:"id"`
 	ParentID   string            `json:"parent_id,omitempty"` // empty for a root folder

@@ -6,7 +6,7 @@ import (
 )
 
 // Level is a folder access level [Q]. Levels are ordered: a level grants
-// every action at or below it, on every context of the folder (MODEL.md §5).
+// every action at or below it, on every context of the folder (docs/model.md §5).
 type Level uint8
 
 // The folder access levels, in order.

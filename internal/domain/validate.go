@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -16,10 +18,16 @@ const (
 	MaxDomainLen      = 253
 	MaxPropertyValue  = 4096
 	MaxCriteria       = 32
+	// MaxDomainLabelLen is the longest label of a domain name (DNS's).
+	MaxDomainLabelLen = 63
 )
 
+// MaxDomains is how many accessible domains one group may list, the same
+// through every way of setting them (REST, console, apply).
+const MaxDomains = 1000
+
 // NameKey is the form in which names are compared for uniqueness: names
-// are unique case-insensitively (MODEL.md §1, §3).
+// are unique case-insensitively (docs/model.md §1, §3).
 func NameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
 // checkText validates a single-line text field that has already been
@@ -175,7 +183,9 @@ func (pr *Project) Validate() error {
 func (g *Group) Validate() error {
 	var p problems
 	trim(&g.Name)
+	trim(&g.ExternalID)
 	p.text("name", g.Name, 1, MaxNameLen)
+	p.text("external_id", g.ExternalID, 0, 256)
 	p.longText("description", g.Description, MaxDescriptionLen)
 	switch g.Scope {
 	case ScopeSystem:
@@ -268,8 +278,62 @@ func (d *DomainGrant) Validate() error {
 	var p problems
 	trim(&d.Domain)
 	p.required("group_id", d.GroupID)
-	p.text("domain", d.Domain, 1, MaxDomainLen)
+	if err := CheckDomainName(d.Domain); err != nil {
+		p.add("domain", "%s", err.Error())
+	}
 	return p.err("validate domain grant")
+}
+
+// CheckDomainName is the one rule for an accessible domain's name, used
+// by every way of setting domains: dot-separated labels of ASCII letters,
+// digits, '-' and '_', each 1 to 63 characters and not starting or ending
+// with '-', at most 253 characters in all. It accepts host names
+// ("ct.example.org") and the short names sites use ("xyz-hosp", "CT");
+// it refuses text that is no name ("not a domain at all!", "<b>"). Names
+// keep their case: they compare case-sensitively (docs/decisions.md).
+func CheckDomainName(s string) error {
+	switch {
+	case s == "":
+		return errors.New("is required")
+	case len(s) > MaxDomainLen:
+		return fmt.Errorf("must be at most %d characters (got %d)", MaxDomainLen, len(s))
+	}
+	for _, label := range strings.Split(s, ".") {
+		if !domainLabel(label) {
+			return fmt.Errorf("%q is not a domain name: dot-separated labels of letters, digits, - and _, "+
+				"each 1 to %d characters, not starting or ending with -", s, MaxDomainLabelLen)
+		}
+	}
+	return nil
+}
+
+// CheckDomainList checks a group's list of accessible domains before
+// anything is written: at most MaxDomains, each (trimmed) name by
+// CheckDomainName. Fields are "domains" and "domains[i]".
+func CheckDomainList(names []string) error {
+	var p problems
+	if len(names) > MaxDomains {
+		p.add("domains", "at most %d domains, not %d", MaxDomains, len(names))
+	}
+	for i, n := range names {
+		if err := CheckDomainName(strings.TrimSpace(n)); err != nil {
+			p.add(indexField("domains", i), "%s", err.Error())
+		}
+	}
+	return p.err("validate domains")
+}
+
+func domainLabel(l string) bool {
+	if l == "" || len(l) > MaxDomainLabelLen || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Validate trims and checks the folder type: a name, the root context, each

@@ -254,3 +254,22 @@ func FuzzParseFolderPermission(f *testing.F) {
 		}
 	})
 }
+
+// One rule for accessible domain names, wherever they are set: the names
+// the demo, the docs and the tests use pass; text that is no name fails.
+func TestCheckDomainName(t *testing.T) {
+	for _, ok := range []string{"ct.example.org", "CT", "MRI", "xyz-hosp", "abc-univ", "hospital-a", "domain-7", "a",
+		"_dmarc.example.org", strings.Repeat("a", 63) + ".org", strings.Repeat("a.", 126) + "a"} {
+		if err := CheckDomainName(ok); err != nil {
+			t.Errorf("CheckDomainName(%q) = %v, want accepted", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "not a domain at all!", "<b>", "a..b", ".a", "a.", "-a", "a-", "a.-b",
+		"ex ample", "é.org", "a/b", "a\x00", strings.Repeat("a", 64), strings.Repeat("a.", 127) + "a"} {
+		if err := CheckDomainName(bad); err == nil {
+			t.Errorf("CheckDomainName(%q) accepted, want refused", bad)
+		}
+	}
+	d := DomainGrant{GroupID: "g", Domain: " <b> "}
+	wantField(t, "domain grant", d.Validate(), "domain", "is not a domain name")
+}

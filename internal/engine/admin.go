@@ -331,6 +331,26 @@ type delta struct {
 
 func maxN(x, y int32) int32 { return max(x, y) }
 
+// mergeSorted walks two lists sorted by key and calls fn once per key,
+// with the item of each list at that key, or nil where a list has none.
+func mergeSorted[T any](a, b []T, key func(T) int32, fn func(k int32, x, y *T)) {
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j >= len(b) || i < len(a) && key(a[i]) < key(b[j]):
+			fn(key(a[i]), &a[i], nil)
+			i++
+		case i >= len(a) || key(b[j]) < key(a[i]):
+			fn(key(b[j]), nil, &b[j])
+			j++
+		default:
+			fn(key(a[i]), &a[i], &b[j])
+			i++
+			j++
+		}
+	}
+}
+
 // groups compares each group's system permissions (checkboxes and role)
 // and accessible domains.
 func (d *delta) groups() {
@@ -412,46 +432,28 @@ func (d *delta) userChange(ub, ua *userRec) {
 	why := " (user " + strconv.Quote(ua.username) + ")"
 	d.r.sys(d.h, d.b.roleSys(ub.role)^d.a.roleSys(ua.role), why)
 	// Individual project rights, merged by project.
-	i, j := 0, 0
-	for i < len(ub.pgrants) || j < len(ua.pgrants) {
-		var pi int32
+	mergeSorted(ub.pgrants, ua.pgrants, userGrantKey, func(pi int32, x, y *userGrant) {
 		var mb, ma uint8
-		switch {
-		case j >= len(ua.pgrants) || i < len(ub.pgrants) && ub.pgrants[i].p < ua.pgrants[j].p:
-			pi, mb = ub.pgrants[i].p, ub.pgrants[i].mask|d.b.roleProj(ub.pgrants[i].role)
-			i++
-		case i >= len(ub.pgrants) || ua.pgrants[j].p < ub.pgrants[i].p:
-			pi, ma = ua.pgrants[j].p, ua.pgrants[j].mask|d.a.roleProj(ua.pgrants[j].role)
-			j++
-		default:
-			pi = ub.pgrants[i].p
-			mb, ma = ub.pgrants[i].mask|d.b.roleProj(ub.pgrants[i].role), ua.pgrants[j].mask|d.a.roleProj(ua.pgrants[j].role)
-			i++
-			j++
+		if x != nil {
+			mb = x.mask | d.b.roleProj(x.role)
+		}
+		if y != nil {
+			ma = y.mask | d.a.roleProj(y.role)
 		}
 		if d.b.projects.get(pi) != nil && d.a.projects.get(pi) != nil {
 			d.r.proj(d.h, pi, mb^ma, why)
 		}
-	}
+	})
 	// Memberships: one added, removed, or whose expiry moved hands out or
 	// takes back everything its group gives.
-	i, j = 0, 0
-	for i < len(ub.groups) || j < len(ua.groups) {
+	mergeSorted(ub.groups, ua.groups, membKey, func(_ int32, x, y *memb) {
 		switch {
-		case j >= len(ua.groups) || i < len(ub.groups) && ub.groups[i].g < ua.groups[j].g:
-			d.membership(d.b, ub.groups[i], why)
-			i++
-		case i >= len(ub.groups) || ua.groups[j].g < ub.groups[i].g:
-			d.membership(d.a, ua.groups[j], why)
-			j++
-		default:
-			if ub.groups[i].exp != ua.groups[j].exp {
-				d.membership(d.a, ua.groups[j], why)
-			}
-			i++
-			j++
+		case y == nil:
+			d.membership(d.b, *x, why)
+		case x == nil || x.exp != y.exp:
+			d.membership(d.a, *y, why)
 		}
-	}
+	})
 }
 
 // membership reports what group m.g gives in st, unless the membership
@@ -500,25 +502,16 @@ func (d *delta) projects() {
 			// given on the project is at stake.
 			d.r.proj(d.h, pi, d.allRightsOn(pi), " (membership mode of project "+pi2name(d.a, pi)+")")
 		}
-		i, j := 0, 0
-		for i < len(pb.groups) || j < len(pa.groups) {
-			var gi int32
+		mergeSorted(pb.groups, pa.groups, presenceKey, func(gi int32, x, y *presence) {
 			var mb, ma uint8
-			switch {
-			case j >= len(pa.groups) || i < len(pb.groups) && pb.groups[i].g < pa.groups[j].g:
-				gi, mb = pb.groups[i].g, pb.groups[i].mask|d.b.roleProj(pb.groups[i].role)
-				i++
-			case i >= len(pb.groups) || pa.groups[j].g < pb.groups[i].g:
-				gi, ma = pa.groups[j].g, pa.groups[j].mask|d.a.roleProj(pa.groups[j].role)
-				j++
-			default:
-				gi = pb.groups[i].g
-				mb, ma = pb.groups[i].mask|d.b.roleProj(pb.groups[i].role), pa.groups[j].mask|d.a.roleProj(pa.groups[j].role)
-				i++
-				j++
+			if x != nil {
+				mb = x.mask | d.b.roleProj(x.role)
+			}
+			if y != nil {
+				ma = y.mask | d.a.roleProj(y.role)
 			}
 			d.r.proj(d.h, pi, mb^ma, " (group "+groupName(d.a, gi)+")")
-		}
+		})
 	}
 }
 
@@ -646,23 +639,11 @@ func (d *delta) folders() {
 // sorted entry lists.
 func levelChanges(b, a []lvl) []int32 {
 	var out []int32
-	i, j := 0, 0
-	for i < len(b) || j < len(a) {
-		switch {
-		case j >= len(a) || i < len(b) && b[i].g < a[j].g:
-			out = append(out, b[i].g)
-			i++
-		case i >= len(b) || a[j].g < b[i].g:
-			out = append(out, a[j].g)
-			j++
-		default:
-			if b[i].l != a[j].l {
-				out = append(out, a[j].g)
-			}
-			i++
-			j++
+	mergeSorted(b, a, lvlKey, func(g int32, x, y *lvl) {
+		if x == nil || y == nil || x.l != y.l {
+			out = append(out, g)
 		}
-	}
+	})
 	return out
 }
 

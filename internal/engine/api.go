@@ -1,6 +1,6 @@
 // Package engine answers "may subject S do permission P on resource R, and
 // why" from an immutable in-memory index built from a store snapshot and
-// kept current by applying the change log. It implements MODEL.md §7
+// kept current by applying the change log. It implements docs/model.md §7
 // (R6, R8, R11–R20) with the decisions of docs/decisions.md.
 //
 // The engine is pure: data in, answers out. It imports internal/domain and

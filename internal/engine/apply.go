@@ -423,7 +423,7 @@ func (b *builder) putType(t *domain.FolderType) {
 	i := intern(b, &b.s.typeIx, &b.s.types, t.ID)
 	ctxs := slices.Clone(t.Contexts)
 	if !slices.Contains(ctxs, domain.ContextRoot) {
-		ctxs = append(ctxs, domain.ContextRoot) // every type has root (MODEL.md §6)
+		ctxs = append(ctxs, domain.ContextRoot) // every type has root (docs/model.md §6)
 	}
 	b.s.types.set(b.gen, i, &typeRec{id: t.ID, name: t.Name, contexts: ctxs})
 }

@@ -55,10 +55,7 @@ func pickFolderQueries() {
 	d, e := large.data, large.e
 	now := enginegen.Now
 	r := rand.New(rand.NewPCG(7, 7))
-	var all []string
-	for _, fs := range d.FoldersByDepth {
-		all = append(all, fs...)
-	}
+	all := d.AllFolders()
 	best := -1
 	for _, u := range d.TypicalUsers {
 		ids, _ := e.ListResources(Subject{UserID: u}, "root.read", KindFolder, "", now)
@@ -95,6 +92,7 @@ func runQueries(b *testing.B, qs []query, want bool) {
 	e, now := large.e, enginegen.Now
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for i := 0; i < b.N; i++ {
 		q := &qs[i%len(qs)]
 		d, err := e.Check(q.s, q.perm, q.r, now)
@@ -102,11 +100,21 @@ func runQueries(b *testing.B, qs []query, want bool) {
 			b.Fatalf("Check(%v, %s, %v) = %v, %v; want %v", q.s, q.perm, q.r, d.Allowed, err, want)
 		}
 	}
+	reportCPU(b, cpu)
+}
+
+// reportCPU reports the process's CPU time per op since cpu (the whole
+// process's: with no allocation there is next to no GC to count).
+func reportCPU(b *testing.B, cpu time.Duration) {
+	if end := processCPU(); end > 0 {
+		b.ReportMetric(float64(end-cpu)/float64(b.N), "cpu-ns/op")
+	}
 }
 
 // reportLatency times single checks to report the median and the 99th
 // percentile (each sample includes about 20–40 ns of clock reads).
 func reportLatency(b *testing.B, qs []query) {
+	b.StopTimer()
 	e, now := large.e, enginegen.Now
 	n := min(len(qs)*4, 20000)
 	lat := make([]time.Duration, n)
@@ -175,22 +183,30 @@ func projQueries(want bool) []query {
 
 func BenchmarkCheckSystemAllowed(b *testing.B) {
 	largeEngine(b)
-	runQueries(b, sysQueries(true), true)
+	qs := sysQueries(true)
+	runQueries(b, qs, true)
+	reportLatency(b, qs)
 }
 
 func BenchmarkCheckSystemDenied(b *testing.B) {
 	largeEngine(b)
-	runQueries(b, sysQueries(false), false)
+	qs := sysQueries(false)
+	runQueries(b, qs, false)
+	reportLatency(b, qs)
 }
 
 func BenchmarkCheckProjectAllowed(b *testing.B) {
 	largeEngine(b)
-	runQueries(b, projQueries(true), true)
+	qs := projQueries(true)
+	runQueries(b, qs, true)
+	reportLatency(b, qs)
 }
 
 func BenchmarkCheckProjectDenied(b *testing.B) {
 	largeEngine(b)
-	runQueries(b, projQueries(false), false)
+	qs := projQueries(false)
+	runQueries(b, qs, false)
+	reportLatency(b, qs)
 }
 
 func BenchmarkListResourcesTypicalUser(b *testing.B) {
@@ -309,4 +325,103 @@ func BenchmarkListSubjectsFolder(b *testing.B) {
 		n = len(users)
 	}
 	b.ReportMetric(float64(n), "users")
+}
+
+// Uniform query sets: subjects drawn over all 100,000 users and resources
+// over every folder or project, so that most checks miss the CPU's caches
+// as a server's do. The sets above cycle over 16 typical users (or a few
+// thousand) that stay cached; both are reported (docs/benchmarks.md).
+var uniform struct {
+	once                          sync.Once
+	folder, project               []query
+	folderWant, projectWant       []bool
+	folderAllowed, projectAllowed []query
+}
+
+const uniformN = 1 << 16
+
+func uniformQueries(b *testing.B) {
+	largeEngine(b)
+	uniform.once.Do(func() {
+		d, e, now := large.data, large.e, enginegen.Now
+		r := rand.New(rand.NewPCG(11, 13))
+		folders, projects := d.AllFolders(), d.Snapshot.Projects
+		for _, u := range d.UniformUsers(11, uniformN) {
+			s := Subject{UserID: u}
+			uniform.folder, uniform.folderWant = appendChecked(e, uniform.folder, uniform.folderWant,
+				query{s, "root.read", Resource{Kind: KindFolder, ID: folders[r.IntN(len(folders))]}})
+			uniform.project, uniform.projectWant = appendChecked(e, uniform.project, uniform.projectWant,
+				query{s, domain.PermProjectRead, Resource{Kind: KindProject, ID: projects[r.IntN(len(projects))].ID}})
+		}
+		// Allowed checks of uniform users: one resource each user may
+		// read, drawn from the user's own listing.
+		for _, u := range d.UniformUsers(12, 8192) {
+			s := Subject{UserID: u}
+			if ids, _ := e.ListResources(s, "root.read", KindFolder, "", now); len(ids) > 0 {
+				uniform.folderAllowed = append(uniform.folderAllowed, query{s, "root.read", Resource{Kind: KindFolder, ID: ids[r.IntN(len(ids))]}})
+			}
+			if ids, _ := e.ListResources(s, domain.PermProjectRead, KindProject, "", now); len(ids) > 0 {
+				uniform.projectAllowed = append(uniform.projectAllowed, query{s, domain.PermProjectRead, Resource{Kind: KindProject, ID: ids[r.IntN(len(ids))]}})
+			}
+		}
+	})
+}
+
+func appendChecked(e *Engine, qs []query, wants []bool, q query) ([]query, []bool) {
+	d, err := e.Check(q.s, q.perm, q.r, enginegen.Now)
+	if err != nil {
+		panic(err)
+	}
+	return append(qs, q), append(wants, d.Allowed)
+}
+
+// runMixed is runQueries for a set of allowed and denied checks.
+func runMixed(b *testing.B, qs []query, wants []bool) {
+	e, now := large.e, enginegen.Now
+	allowed := 0
+	for _, w := range wants {
+		if w {
+			allowed++
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for i := 0; i < b.N; i++ {
+		j := i % len(qs)
+		q := &qs[j]
+		d, err := e.Check(q.s, q.perm, q.r, now)
+		if err != nil || d.Allowed != wants[j] {
+			b.Fatalf("Check(%v, %s, %v) = %v, %v; want %v", q.s, q.perm, q.r, d.Allowed, err, wants[j])
+		}
+	}
+	reportCPU(b, cpu)
+	b.StopTimer()
+	b.ReportMetric(100*float64(allowed)/float64(len(wants)), "%allowed")
+}
+
+// BenchmarkCheckFolderUniform: root.read on a uniform folder by a uniform
+// user (mostly denied: most users read few folders).
+func BenchmarkCheckFolderUniform(b *testing.B) {
+	uniformQueries(b)
+	runMixed(b, uniform.folder, uniform.folderWant)
+	reportLatency(b, uniform.folder)
+}
+
+func BenchmarkCheckFolderUniformAllowed(b *testing.B) {
+	uniformQueries(b)
+	runQueries(b, uniform.folderAllowed, true)
+	reportLatency(b, uniform.folderAllowed)
+}
+
+func BenchmarkCheckProjectUniform(b *testing.B) {
+	uniformQueries(b)
+	runMixed(b, uniform.project, uniform.projectWant)
+	reportLatency(b, uniform.project)
+}
+
+func BenchmarkCheckProjectUniformAllowed(b *testing.B) {
+	uniformQueries(b)
+	runQueries(b, uniform.projectAllowed, true)
+	reportLatency(b, uniform.projectAllowed)
 }

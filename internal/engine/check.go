@@ -296,7 +296,7 @@ func (st *state) folderAllowsWalk(groups []int32, fi int32, ctx string, a domain
 	return false
 }
 
-// Check answers whether s may do permission on r at now (MODEL.md §7).
+// Check answers whether s may do permission on r at now (docs/model.md §7).
 func (e *Engine) Check(s Subject, permission string, r Resource, now time.Time) (Decision, error) {
 	st := e.cur.Load()
 	ok, err := st.check("engine.Check", s, permission, r, now)

@@ -51,11 +51,17 @@ func (v *vec[T]) get(i int32) T {
 	return v.mids[i>>(leafBits+midBits)].leaves[(i>>leafBits)&midMask].items[i&leafMask]
 }
 
-func (v *vec[T]) set(gen uint64, i int32, x T) {
+// ownDir copies the directory the first time generation gen writes it:
+// until then it is shared with the published state, whose readers read it.
+func (v *vec[T]) ownDir(gen uint64) {
 	if v.gen != gen {
 		v.mids = slices.Clone(v.mids)
 		v.gen = gen
 	}
+}
+
+func (v *vec[T]) set(gen uint64, i int32, x T) {
+	v.ownDir(gen)
 	mi := i >> (leafBits + midBits)
 	m := v.mids[mi]
 	if m.gen != gen {
@@ -80,15 +86,13 @@ func (v *vec[T]) set(gen uint64, i int32, x T) {
 func (v *vec[T]) push(gen uint64, x T) int32 {
 	i := v.n
 	if int(i/midSpan) == len(v.mids) {
-		if v.gen != gen {
-			v.mids = slices.Clone(v.mids)
-			v.gen = gen
-		}
+		v.ownDir(gen)
 		v.mids = append(v.mids, &mid[T]{gen: gen})
 	}
 	m := v.mids[i/midSpan]
 	if li := (i >> leafBits) & midMask; m.leaves[li] == nil {
 		if m.gen != gen {
+			v.ownDir(gen) // the copied mid replaces the shared one in the directory
 			nm := new(mid[T])
 			*nm = *m
 			nm.gen = gen

@@ -676,7 +676,14 @@ func compare(ref, other engine.Querier, otherName string, qs []query, max int) [
 // shrink removes, one at a time, the objects that are not needed for the
 // disagreement on q to persist, and returns the smallest snapshot found.
 func shrink(snap *domain.Snapshot, q query, build func(*domain.Snapshot) (engine.Querier, error)) *domain.Snapshot {
-	return shrinkWhile(snap, q, func(s *domain.Snapshot) bool {
+	return shrinkWhile(snap, q, func(s *domain.Snapshot) (still bool) {
+		// A build that panics on a smaller world is not the disagreement
+		// being reduced: keep the object whose removal caused it.
+		defer func() {
+			if recover() != nil {
+				still = false
+			}
+		}()
 		e, err := build(reference.Clone(s))
 		if err != nil {
 			return false
@@ -733,28 +740,47 @@ func shrinkWhile(snap *domain.Snapshot, q query, still func(*domain.Snapshot) bo
 				try(s)
 			}
 		}
-		for i := len(cur.Users) - 1; i >= 0; i-- {
-			if u := cur.Users[i]; u.ID != q.subject.UserID {
+		// Deleting one of these may delete others with it (a folder's
+		// subtree, a project's groups), so they are walked by key, never
+		// by an index into a list that the last deletion may have shortened.
+		eachStill(func() []domain.User { return cur.Users }, func(u domain.User) string { return u.ID }, func(u domain.User) {
+			if u.ID != q.subject.UserID {
 				del(domain.Mutation{Entity: domain.EntityUser, User: &u})
 			}
-		}
-		for i := len(cur.Groups) - 1; i >= 0; i-- {
-			if gr := cur.Groups[i]; gr.Builtin == domain.BuiltinNone {
+		})
+		eachStill(func() []domain.Group { return cur.Groups }, func(gr domain.Group) string { return gr.ID }, func(gr domain.Group) {
+			if gr.Builtin == domain.BuiltinNone {
 				del(domain.Mutation{Entity: domain.EntityGroup, Group: &gr})
 			}
-		}
-		for i := len(cur.Folders) - 1; i >= 0; i-- {
-			if f := cur.Folders[i]; f.ID != q.res.ID && f.ID != q.under {
+		})
+		eachStill(func() []domain.Folder { return cur.Folders }, func(f domain.Folder) string { return f.ID }, func(f domain.Folder) {
+			if f.ID != q.res.ID && f.ID != q.under {
 				del(domain.Mutation{Entity: domain.EntityFolder, Folder: &f})
 			}
-		}
-		for i := len(cur.Projects) - 1; i >= 0; i-- {
-			if p := cur.Projects[i]; p.ID != q.res.ID {
+		})
+		eachStill(func() []domain.Project { return cur.Projects }, func(p domain.Project) string { return p.ID }, func(p domain.Project) {
+			if p.ID != q.res.ID {
 				del(domain.Mutation{Entity: domain.EntityProject, Project: &p})
 			}
-		}
+		})
 	}
 	return cur
+}
+
+// eachStill calls fn, last to first, on every element that list() held
+// when eachStill was called and still holds at its turn (found again by
+// key, since fn may shorten the list by more than one element).
+func eachStill[T any](list func() []T, key func(T) string, fn func(T)) {
+	keys := make([]string, 0, len(list()))
+	for _, x := range list() {
+		keys = append(keys, key(x))
+	}
+	for i := len(keys) - 1; i >= 0; i-- {
+		now := list()
+		if j := slices.IndexFunc(now, func(x T) bool { return key(x) == keys[i] }); j >= 0 {
+			fn(now[j])
+		}
+	}
 }
 
 // dump renders a snapshot one object per line, built-in roles and folder
@@ -843,10 +869,16 @@ func dump(snap *domain.Snapshot) string {
 	return b.String()
 }
 
-// report prints a disagreement with its seed, the minimal data and both
-// answers, and the reference's explanation when the query is a check.
-func report(t *testing.T, seed uint64, where string, snap *domain.Snapshot, d disagreement, build func(*domain.Snapshot) (engine.Querier, error)) {
+// report fails t with a disagreement: see failureReport.
+func report(t *testing.T, seed uint64, snap *domain.Snapshot, d disagreement, build func(*domain.Snapshot) (engine.Querier, error)) {
 	t.Helper()
+	t.Error(failureReport(seed, snap, d, build))
+}
+
+// failureReport describes a disagreement with its seed and the command
+// that replays it, the reduced data and both answers on it, and the
+// reference's explanation when the query is a check.
+func failureReport(seed uint64, snap *domain.Snapshot, d disagreement, build func(*domain.Snapshot) (engine.Querier, error)) string {
 	min := shrink(snap, d.q, build)
 	why := ""
 	if d.q.kind == qCheck {
@@ -854,13 +886,14 @@ func report(t *testing.T, seed uint64, where string, snap *domain.Snapshot, d di
 			why = "\nreference explanation: " + describeExplanation(x)
 		}
 	}
-	e, _ := build(reference.Clone(min))
 	minGot := "?"
-	if e != nil {
+	if e, err := build(reference.Clone(min)); err == nil {
 		minGot = answer(e, d.q)
 	}
-	t.Errorf("seed %d %s: %s\n  reference: %s\n  %s: %s\nminimal data (reference %s, %s %s):\n%s%s",
-		seed, where, d.q, d.want, d.other, d.got, answer(reference.New(min), d.q), d.other, minGot, dump(min), why)
+	return fmt.Sprintf("seed %d: %s\n  reference: %s\n  %s: %s\n  replay: go test ./internal/engine -run TestCrossCheckEngine -seed %d -v\n"+
+		"minimal data (reference %s, %s %s):\n%s%s",
+		seed, d.q, d.want, d.other, d.got, seed,
+		answer(reference.New(min), d.q), d.other, minGot, dump(min), why)
 }
 
 func buildEngineQuerier(s *domain.Snapshot) (engine.Querier, error) {
@@ -895,7 +928,7 @@ func TestCrossCheckEngineAgreesWithReference_R6_R8_R11_R20(t *testing.T) {
 		total += len(qs)
 		failed := false
 		for _, d := range compare(ref, e, "engine", qs, 3) {
-			report(t, seed, "", snap, d, buildEngineQuerier)
+			report(t, seed, snap, d, buildEngineQuerier)
 			failed = true
 		}
 		datasets++

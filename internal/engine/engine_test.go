@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -135,6 +136,31 @@ func TestR15_NearerNoneOverridesInherited(t *testing.T) {
 	})
 }
 
+// TestR15_NearerNoneOverridesWithManyGroups: a check remembers which of
+// the subject's groups met their nearest level entry in a 64-bit mask, and
+// in a list past 64 groups; a group past the 64th must be held to its
+// nearest entry too.
+func TestR15_NearerNoneOverridesWithManyGroups(t *testing.T) {
+	s := fixture()
+	for i := range 70 {
+		id := fmt.Sprintf("g-many-%02d", i)
+		s.Groups = append(s.Groups, domain.Group{ID: id, Name: id, Scope: domain.ScopeSystem})
+		s.Memberships = append(s.Memberships, domain.Membership{GroupID: id, UserID: "dave"})
+	}
+	s.FolderLevels = append(s.FolderLevels,
+		domain.FolderLevel{FolderID: "images", GroupID: "g-many-69", Level: domain.LevelEdit},
+		domain.FolderLevel{FolderID: "ct", GroupID: "g-many-69", Level: domain.LevelNone})
+	e, err := New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCases(t, e, t0, []checkCase{
+		{user("dave"), "root.edit", folder("images"), true},
+		{user("dave"), "root.read", folder("ct"), false},      // nearer none
+		{user("dave"), "root.read", folder("ct-2026"), false}, // inherited none
+	})
+}
+
 func TestR6_ExpiredMembershipStopsAtItsInstant(t *testing.T) {
 	e := newFixture(t)
 	exp := t0.Add(time.Hour)
@@ -211,6 +237,9 @@ func TestR16_RuleGrantsOnMatchAndDescendants(t *testing.T) {
 	if !domain.Is(err, domain.KindInvalid) || !strings.Contains(err.Error(), "root, data") {
 		t.Errorf("undeclared context: err = %v, want invalid naming the contexts", err)
 	}
+	if err == nil || !strings.Contains(err.Error(), `type "Site"`) {
+		t.Errorf("undeclared context: err = %v, want it to name the folder's type", err)
+	}
 }
 
 func TestR17_FilesAdminAllowsEveryFolderPermission(t *testing.T) {
@@ -238,6 +267,46 @@ func TestR18_PersonalInfoNeedsPreference(t *testing.T) {
 	}
 	if x.Allowed || !strings.Contains(x.Reason, "show_personal_info") || !slices.ContainsFunc(x.Suggestions, func(s string) bool { return strings.Contains(s, "turn on show_personal_info") }) {
 		t.Errorf("Explain = %+v; want a deny naming show_personal_info as the only reason", x)
+	}
+}
+
+// TestR18_EffectivePermissionsHidePersonalInfoWhenPreferenceOff: the
+// service builds a caller's permissions from EffectivePermissions, so the
+// preference must hide personal_info.view and project.view_personal_info
+// there as in Check, and only those; anonymous has no preference to turn
+// on, so a Public grant of project.view_personal_info shows nothing.
+func TestR18_EffectivePermissionsHidePersonalInfoWhenPreferenceOff(t *testing.T) {
+	sys, p2 := Resource{Kind: KindSystem}, Resource{Kind: KindProject, ID: "p2"}
+	for _, show := range []bool{false, true} {
+		s := fixture()
+		s.Users[1].ShowPersonalInfo = show // bob: personal_info.view through Monitors, view_personal_info on p2
+		s.ProjectGrants = append(s.ProjectGrants, domain.ProjectGrant{ProjectID: "p2", SubjectKind: domain.SubjectGroup,
+			SubjectID: domain.GroupPublicID, Permissions: []string{domain.PermProjectViewPI}})
+		e, err := New(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSys, wantP2 := []string{}, []string{domain.PermProjectRead}
+		if show {
+			wantSys, wantP2 = []string{domain.PermPersonalInfoView}, []string{domain.PermProjectRead, domain.PermProjectViewPI}
+		}
+		effective(t, e, user("bob"), sys, wantSys)
+		effective(t, e, user("bob"), p2, wantP2)
+		effective(t, e, Anonymous, p2, []string{})
+		runCases(t, e, t0, []checkCase{
+			{user("bob"), domain.PermPersonalInfoView, sys, show},
+			{user("bob"), domain.PermProjectViewPI, p2, show},
+			{Anonymous, domain.PermProjectViewPI, p2, false},
+		})
+	}
+}
+
+// effective asserts the subject's EffectivePermissions on r.
+func effective(t *testing.T, e *Engine, s Subject, r Resource, want []string) {
+	t.Helper()
+	got, err := e.EffectivePermissions(s, r, t0)
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("EffectivePermissions(%q, %v) = %v, %v; want %v", s.UserID, r, got, err, want)
 	}
 }
 
@@ -314,6 +383,28 @@ func TestErrorsHaveKinds(t *testing.T) {
 		_, err := e.Check(c.s, c.perm, c.r, t0)
 		if !domain.Is(err, c.kind) {
 			t.Errorf("Check(%q, %s, %v) err = %v, want kind %v", c.s.UserID, c.perm, c.r, err, c.kind)
+		}
+	}
+}
+
+// TestErrorsSayWhatIsWrong: a permission checked on a resource of another
+// kind names both kinds; a resource kind that does not exist says so.
+func TestErrorsSayWhatIsWrong(t *testing.T) {
+	e := newFixture(t)
+	for _, c := range []struct {
+		perm string
+		r    Resource
+		says string
+	}{
+		{"project.read", Resource{Kind: KindSystem}, "not to system"},
+		{"users.view", Resource{Kind: KindProject, ID: "p1"}, "not to project:p1"},
+		{"users.view", Resource{Kind: KindDomain, ID: "radiology"}, "not to domain:radiology"},
+		{"users.view", folder("images"), "not to folder:images"},
+		{"root.read", Resource{Kind: "planet", ID: "x"}, `unknown resource kind "planet"`},
+	} {
+		_, err := e.Check(user("alice"), c.perm, c.r, t0)
+		if !domain.Is(err, domain.KindInvalid) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("Check(%s, %v) err = %v, want invalid saying %q", c.perm, c.r, err, c.says)
 		}
 	}
 }
@@ -701,6 +792,38 @@ func TestReadersNeverSeeAPartialChange(t *testing.T) {
 
 // TestR19_ListSubjectsGroupsAreExplainPaths holds ListSubjects' groups,
 // computed without explanations, to the groups of Explain's paths.
+// TestReadersNeverRaceWithNewIDs: an Apply that adds users and folders
+// adds their ids to the id indexes, whose shards readers of the current
+// state are reading. Under the race detector (make test) a write into a
+// shard or slot not copied first fails here; without it the runtime may
+// still catch a concurrent map write.
+func TestReadersNeverRaceWithNewIDs(t *testing.T) {
+	e := newFixture(t)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if ok, err := e.snapshot().check("test", user("alice"), "root.read", folder("images"), t0); err != nil || !ok {
+				t.Errorf("alice reads images = %v, %v", ok, err)
+				return
+			}
+		}
+	}()
+	for i := range 200 {
+		id := fmt.Sprintf("new-%d", i)
+		apply(t, e,
+			put(domain.Mutation{Entity: domain.EntityUser, User: &domain.User{ID: id, Username: id, Status: domain.UserActive}}),
+			put(domain.Mutation{Entity: domain.EntityFolder, Folder: &domain.Folder{ID: id, Name: id, ParentID: "images", TypeID: domain.FolderTypeFolderID}}))
+	}
+	close(stop)
+	<-done
+}
+
 func TestR19_ListSubjectsGroupsAreExplainPaths(t *testing.T) {
 	d := enginegen.Generate(5, enginegen.Small())
 	e, err := New(d.Snapshot)

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// TestImportsArePure enforces ARCHITECTURE.md's dependency rule: the
+// TestImportsArePure enforces docs/architecture.md's dependency rule: the
 // engine (and its generator) imports internal/domain and the standard
 // library only, never a transport, SQL, a driver or a store.
 func TestImportsArePure(t *testing.T) {

@@ -549,7 +549,7 @@ func TestMatrix(t *testing.T) {
 			t.Run(filepath.Base(file)+"/"+c.Name, func(t *testing.T) { runCase(t, c) })
 		}
 	}
-	// Every rule of MODEL.md §7 and R6, R8 has a case whose name carries it.
+	// Every rule of docs/model.md §7 and R6, R8 has a case whose name carries it.
 	for _, r := range []string{"R6", "R8", "R11", "R12", "R13", "R14", "R15", "R16", "R17", "R18", "R19", "R20"} {
 		if !covered[r] {
 			t.Errorf("no matrix case names %s", r)

@@ -1,7 +1,7 @@
 package engine_test
 
-// The five reference documents of shared/seeds as scenarios: each builds
-// the setup its document describes, asserts its checks on the reference
+// The five systems Gatehouse was built from (docs/model.md: [C], [S2],
+// [S3], [Q], [S5]) as scenarios: each builds the setup its system describes, asserts its checks on the reference
 // evaluator and on the engine, and asserts a few explanations (R19).
 
 import (

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -20,8 +21,16 @@ type BootstrapOptions struct {
 	AdminUsername string // default "admin"
 	// AdminPassword, when empty, is generated and logged once.
 	AdminPassword string
+	// PasswordSource says, for the log, where a given AdminPassword came
+	// from ("GATEHOUSE_ADMIN_PASSWORD", "the demo's documented password");
+	// the password itself is never logged. Empty means "given to the
+	// server".
+	PasswordSource string
 	// PasswordParams defaults to password.Default.
 	PasswordParams *password.Params
+	// PasswordPolicy is what AdminPassword must meet, as the password of
+	// a member of Administrators.
+	PasswordPolicy password.Policy
 	Log            *slog.Logger
 }
 
@@ -34,7 +43,7 @@ type BootstrapResult struct {
 }
 
 // Bootstrap prepares a new database in one transaction: the built-in groups
-// Administrators, Everyone and Public (R2–R5), the built-in roles (MODEL.md
+// Administrators, Everyone and Public (R2–R5), the built-in roles (docs/model.md
 // §4), the folder type "folder" with the root context, and an initial
 // administrator who is a member of Administrators. On a database that is
 // already bootstrapped it changes nothing. When several replicas start at
@@ -59,14 +68,16 @@ func Bootstrap(ctx context.Context, st store.Store, opts BootstrapOptions) (Boot
 
 	admin := domain.User{ID: domain.NewID(), Username: opts.AdminUsername, DisplayName: "Administrator",
 		Status: domain.UserActive, Source: domain.SourceLocal, ShowPersonalInfo: true}
-	if err := admin.Validate(); err != nil {
+	if err := valid(&admin, nil, identifier.User); err != nil {
 		return BootstrapResult{}, domain.E(op, fmt.Errorf("GATEHOUSE_ADMIN_USER: %w", err))
 	}
 	generated := ""
 	pw := opts.AdminPassword
 	if pw == "" {
-		pw = password.Generate(24)
+		pw = password.Generate(max(24, opts.PasswordPolicy.Min(true)))
 		generated = pw
+	} else if err := opts.PasswordPolicy.Check(pw, admin.Username, true); err != nil {
+		return BootstrapResult{}, domain.E(op, domain.KindInvalid, fmt.Errorf("GATEHOUSE_ADMIN_PASSWORD %w", err))
 	}
 	hash, err := password.Hash(pw, params)
 	if err != nil {
@@ -129,7 +140,11 @@ func Bootstrap(ctx context.Context, st store.Store, opts BootstrapOptions) (Boot
 			"username", admin.Username, "password", generated)
 	} else {
 		// The password was given (GATEHOUSE_ADMIN_PASSWORD, or the demo's): never logged.
-		log.Info("initial administrator created with the password given to the server", "username", admin.Username)
+		source := opts.PasswordSource
+		if source == "" {
+			source = "the password given to the server"
+		}
+		log.Info("initial administrator created with "+source, "username", admin.Username)
 	}
 	return res, nil
 }

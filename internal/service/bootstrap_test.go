@@ -157,6 +157,28 @@ func TestBootstrapRejectsBadAdminUsername(t *testing.T) {
 	}
 }
 
+// GATEHOUSE_ADMIN_PASSWORD meets the password rules for a member of
+// Administrators; a generated one is long enough for any minimum.
+func TestBootstrapRejectsWeakAdminPassword(t *testing.T) {
+	for pw, want := range map[string]string{"short": "at least 12", "password1234": "most common", "demo-admin": "at least 12", "admin\x00-password-x": "NUL"} {
+		st := backends(t)["sqlite"](t)
+		_, err := service.Bootstrap(context.Background(), st, service.BootstrapOptions{AdminPassword: pw, PasswordParams: &cheap,
+			PasswordPolicy: password.Policy{AdminMinLen: 12}})
+		if !domain.Is(err, domain.KindInvalid) || !strings.Contains(err.Error(), "GATEHOUSE_ADMIN_PASSWORD") || !strings.Contains(err.Error(), want) {
+			t.Errorf("password %q: err = %v, want invalid naming GATEHOUSE_ADMIN_PASSWORD and %q", pw, err, want)
+		}
+		if rev, _ := st.Revision(context.Background()); rev != 0 {
+			t.Errorf("a refused bootstrap wrote revision %d", rev)
+		}
+	}
+	st := backends(t)["sqlite"](t)
+	res, err := service.Bootstrap(context.Background(), st, service.BootstrapOptions{PasswordParams: &cheap, PasswordPolicy: password.Policy{AdminMinLen: 40},
+		Log: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
+	if err != nil || len([]rune(res.GeneratedPassword)) < 40 {
+		t.Errorf("generated password %d characters, %v; want 40 or more", len(res.GeneratedPassword), err)
+	}
+}
+
 // Replicas starting together on one PostgreSQL: exactly one bootstraps.
 func TestBootstrapConcurrentReplicas(t *testing.T) {
 	open := backends(t)["postgres"]

@@ -1,5 +1,5 @@
 // Package service holds Gatehouse's administrative use cases and the
-// invariants of MODEL.md section 8 (R21–R29). It is the only writer: every
+// invariants of docs/model.md section 8 (R21–R29). It is the only writer: every
 // transport (REST, SCIM, console, CLI) calls it, and it checks the caller
 // on every operation rather than trusting a transport's middleware.
 //

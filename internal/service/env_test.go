@@ -26,7 +26,10 @@ type env struct {
 	admin service.Caller
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvAt(t, nil) }
+
+// newEnvAt is newEnv with the service's clock (nil: time.Now).
+func newEnvAt(t testing.TB, now func() time.Time) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
@@ -38,7 +41,7 @@ func newEnv(t testing.TB) *env {
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap})
+	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -116,7 +117,7 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, g domain.Group) (do
 				return err
 			}
 		}
-		if err := g.Validate(); err != nil {
+		if err := valid(&g, nil, identifier.Group); err != nil {
 			return err
 		}
 		if g.Scope == domain.ScopeSystem {
@@ -185,7 +186,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, u GroupU
 		if u.Description != nil {
 			g.Description = *u.Description
 		}
-		if err := g.Validate(); err != nil {
+		if err := valid(&g, &before, identifier.Group); err != nil {
 			return err
 		}
 		if err := tx.UpdateGroup(ctx, &g); err != nil {
@@ -357,6 +358,9 @@ func (s *Service) SetGroupDomains(ctx context.Context, c Caller, id string, doma
 // setDomains is SetGroupDomains inside a transaction; it writes nothing
 // when the set is unchanged.
 func (s *Service) setDomains(ctx context.Context, tx store.Tx, c Caller, op string, g *domain.Group, domains []string) ([]string, error) {
+	if err := domain.CheckDomainList(domains); err != nil { // one rule for REST, console and apply
+		return nil, domain.E(op, err)
+	}
 	old, err := tx.ListDomainGrants(ctx, g.ID)
 	if err != nil {
 		return nil, err

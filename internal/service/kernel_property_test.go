@@ -4,10 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -17,7 +14,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/engine/reference"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testfigures"
 )
 
@@ -123,27 +119,10 @@ var propSysKeys = []string{domain.PermUsersView, domain.PermUsersEdit, domain.Pe
 var propProjKeys = []string{domain.PermProjectRead, domain.PermProjectWrite, domain.PermProjectModerate}
 
 func newPropWorld(t *testing.T, seed uint64) *propWorld {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{AdminPassword: "pw-admin-123", PasswordParams: &cheap,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
-		t.Fatal(err)
-	}
-	pw := &propWorld{t: t, ctx: ctx, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), st: st,
+	pw := &propWorld{t: t, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	pw.svc, err = service.New(ctx, st, service.Options{PasswordParams: &cheap, Now: func() time.Time { return pw.now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := st.GetUserByUsername(ctx, "admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw.admin = service.Caller{UserID: a.ID, Username: a.Username}
+	e := newEnvAt(t, func() time.Time { return pw.now })
+	pw.ctx, pw.st, pw.svc, pw.admin = e.ctx, e.st, e.svc, e.admin
 	pw.build()
 	return pw
 }

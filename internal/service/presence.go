@@ -9,7 +9,7 @@ import (
 
 // presentIn lists the projects where group g is present: its own project
 // for a project group, the projects where it has a grant row for a system
-// group (MODEL.md §3).
+// group (docs/model.md §3).
 func presentIn(ctx context.Context, r store.Reader, g *domain.Group) ([]ProjectRef, error) {
 	if g.Scope == domain.ScopeProject {
 		p, err := r.GetProject(ctx, g.ProjectID)
@@ -70,20 +70,6 @@ func (s *Service) exclusiveGroups(ctx context.Context, r store.Reader, userID, p
 		out = append(out, g)
 	}
 	return out, nil
-}
-
-// grantKeys returns the permissions a project grant gives: its role's and
-// its own.
-func grantKeys(ctx context.Context, r store.Reader, pg *domain.ProjectGrant) ([]string, error) {
-	keys := pg.Permissions
-	if pg.RoleID != "" {
-		role, err := r.GetRole(ctx, pg.RoleID)
-		if err != nil && !domain.Is(err, domain.KindNotFound) {
-			return nil, err
-		}
-		keys = union(keys, role.Permissions)
-	}
-	return keys, nil
 }
 
 // ensureIndividualRow gives the user an empty individual grant row on the

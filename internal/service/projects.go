@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -22,7 +23,7 @@ func (s *Service) CreateProject(ctx context.Context, c Caller, pr domain.Project
 		if !p.has(domain.PermProjectCreate) {
 			return deny("project", "", "missing permission %s", domain.PermProjectCreate)
 		}
-		if err := pr.Validate(); err != nil {
+		if err := valid(&pr, nil, identifier.Project); err != nil {
 			return err
 		}
 		if pr.ID == "" {
@@ -79,7 +80,7 @@ func (s *Service) UpdateProject(ctx context.Context, c Caller, id string, up Pro
 		if up.MembershipMode != nil {
 			pr.MembershipMode = *up.MembershipMode
 		}
-		if err := pr.Validate(); err != nil {
+		if err := valid(&pr, &before, identifier.Project); err != nil {
 			return err
 		}
 		if pr.MembershipMode == domain.ModeExclusive && before.MembershipMode != domain.ModeExclusive {

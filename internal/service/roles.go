@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -24,7 +25,7 @@ func (s *Service) CreateRole(ctx context.Context, c Caller, r domain.Role) (doma
 			return deny("role", "", "missing permission %s", domain.PermRolesEdit)
 		}
 		r.Builtin, r.Editable, r.Deletable = false, true, true
-		if err := r.Validate(); err != nil {
+		if err := valid(&r, nil, identifier.Role); err != nil {
 			return err
 		}
 		if r.ID == "" {
@@ -87,7 +88,7 @@ func (s *Service) UpdateRole(ctx context.Context, c Caller, id string, up RoleUp
 		if up.Permissions != nil {
 			r.Permissions = *up.Permissions
 		}
-		if err := r.Validate(); err != nil {
+		if err := valid(&r, &before, identifier.Role); err != nil {
 			return err
 		}
 		if err := tx.UpdateRole(ctx, &r); err != nil {

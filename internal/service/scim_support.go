@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -126,7 +127,7 @@ func (s *Service) CreateSCIMUser(ctx context.Context, c Caller, in NewUser, acti
 		if !p.has(domain.PermUsersEdit) {
 			return deny("user", "", "missing permission %s (R21)", domain.PermUsersEdit)
 		}
-		if err := u.Validate(); err != nil {
+		if err := valid(&u, nil, identifier.User); err != nil {
 			return err
 		}
 		if u.ID == "" {
@@ -163,10 +164,11 @@ func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SC
 		}
 		return nil
 	}
-	return s.changeUser(ctx, c, op, "user.update", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
+	u, err := s.changeUser(ctx, c, op, "user.update", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
 		if up.Version != 0 && up.Version != u.Version {
 			return domain.E(op, domain.KindConflict, fmt.Errorf("user %s: %w (version %d, not %d)", id, ErrStaleVersion, u.Version, up.Version))
 		}
+		before := *u
 		if up.Username != nil {
 			u.Username = *up.Username
 		}
@@ -194,8 +196,34 @@ func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SC
 			}
 			u.Status = status
 		}
+		if sameSCIMProfile(before, *u) {
+			return errSCIMUnchanged // rolls the transaction back: nothing is written
+		}
 		return nil
 	}, mine)
+	if errors.Is(err, errSCIMUnchanged) {
+		return u, nil
+	}
+	return u, err
+}
+
+// errSCIMUnchanged ends a SCIM write that would change nothing: RFC 7644
+// §3.5.2.1 and §3.5.2.3 (an add or replace of the current value, a remove
+// of an unset attribute) and an identical PUT keep meta.version and
+// meta.lastModified, and since nothing changes there is nothing for the
+// audit log either (R29 records changes and refusals; a no-op is neither).
+// The caller was authorized all the same: changeUser checks before the
+// change function runs.
+var errSCIMUnchanged = errors.New("the SCIM write changes nothing")
+
+// sameSCIMProfile reports whether after, once trimmed as Validate will
+// trim it, keeps every field SCIM can change of before.
+func sameSCIMProfile(before, after domain.User) bool {
+	if after.Validate() != nil {
+		return false // the write fails with the validation error
+	}
+	return after.Username == before.Username && after.Email == before.Email && after.DisplayName == before.DisplayName &&
+		after.ExternalID == before.ExternalID && after.Status == before.Status
 }
 
 // DeleteSCIMUser deletes a user provisioned over SCIM, as DeleteUser does.
@@ -354,17 +382,18 @@ func (s *Service) SCIMUserGroups(ctx context.Context, c Caller, userID string) (
 // and its SCIM member list when Members is not nil (the IDs of users
 // provisioned over SCIM; members of another source are kept as they are).
 type SCIMGroupChange struct {
-	Name    *string
-	Members *[]string
-	Version int64 // when not zero, must be the stored version (ErrStaleVersion)
+	Name       *string
+	ExternalID *string
+	Members    *[]string
+	Version    int64 // when not zero, must be the stored version (ErrStaleVersion)
 }
 
 // CreateSCIMGroup creates a system group with its members in one
 // transaction: groups.edit (with roles.view, R9), and groups.members
 // (with users.view) when it has members.
-func (s *Service) CreateSCIMGroup(ctx context.Context, c Caller, name string, members []string) (SCIMGroup, error) {
+func (s *Service) CreateSCIMGroup(ctx context.Context, c Caller, name, externalID string, members []string) (SCIMGroup, error) {
 	const op, action = "service.CreateSCIMGroup", "group.create"
-	g := domain.Group{Name: name, Scope: domain.ScopeSystem}
+	g := domain.Group{Name: name, ExternalID: externalID, Scope: domain.ScopeSystem}
 	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
@@ -376,7 +405,7 @@ func (s *Service) CreateSCIMGroup(ctx context.Context, c Caller, name string, me
 		if err := p.needsAlongside(&g, domain.PermGroupsEdit, "group", ""); err != nil {
 			return err
 		}
-		if err := g.Validate(); err != nil {
+		if err := valid(&g, nil, identifier.Group); err != nil {
 			return err
 		}
 		g.ID = domain.NewID()
@@ -403,7 +432,7 @@ func (s *Service) CreateSCIMGroup(ctx context.Context, c Caller, name string, me
 func (s *Service) ChangeSCIMGroup(ctx context.Context, c Caller, id string, ch SCIMGroupChange) (SCIMGroup, error) {
 	const op = "service.ChangeSCIMGroup"
 	action := "group.update"
-	if ch.Name == nil {
+	if ch.Name == nil && ch.ExternalID == nil {
 		action = "group.member_add"
 	}
 	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
@@ -421,18 +450,31 @@ func (s *Service) ChangeSCIMGroup(ctx context.Context, c Caller, id string, ch S
 		if ch.Version != 0 && ch.Version != g.Version {
 			return domain.E(op, domain.KindConflict, fmt.Errorf("group %s: %w (version %d, not %d)", id, ErrStaleVersion, g.Version, ch.Version))
 		}
-		if ch.Name != nil && *ch.Name != g.Name {
+		next := g
+		if ch.Name != nil {
+			next.Name = *ch.Name
+		}
+		if ch.ExternalID != nil {
+			next.ExternalID = *ch.ExternalID
+		}
+		// Validate trims, so that a value equal but for spaces is no
+		// change; its error counts only once the caller may change the group.
+		verr := next.Validate()
+		if next.Name != g.Name || next.ExternalID != g.ExternalID {
 			if !p.mayAdministerGroup(&g, domain.PermGroupsEdit) {
 				return deny("group", id, "missing permission %s (R21)", domain.PermGroupsEdit)
 			}
 			if err := p.needsAlongside(&g, domain.PermGroupsEdit, "group", id); err != nil {
 				return err
 			}
+			if verr != nil {
+				return verr
+			}
 			before := g
-			g.Name = *ch.Name
-			if err := g.Validate(); err != nil {
+			if err := identifier.Group(&next, &before); err != nil {
 				return err
 			}
+			g = next
 			if err := tx.UpdateGroup(ctx, &g); err != nil {
 				return err
 			}

@@ -21,6 +21,9 @@ import (
 type Options struct {
 	// PasswordParams defaults to password.Default.
 	PasswordParams *password.Params
+	// PasswordPolicy is what new passwords must meet (passwords.go); the
+	// zero Policy is the default.
+	PasswordPolicy password.Policy
 	// Now defaults to time.Now; tests pass a fixed clock.
 	Now func() time.Time
 }
@@ -31,6 +34,7 @@ type Service struct {
 	f      *Follower
 	now    func() time.Time
 	params password.Params
+	policy password.Policy
 }
 
 // New builds a service over st, loading the engine from a snapshot.
@@ -39,7 +43,7 @@ func New(ctx context.Context, st store.Store, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{st: st, f: f, now: time.Now, params: password.Default}
+	s := &Service{st: st, f: f, now: time.Now, params: password.Default, policy: opts.PasswordPolicy}
 	if opts.Now != nil {
 		s.now = opts.Now
 	}
@@ -196,15 +200,17 @@ func takenName(action string) domain.FieldError {
 	what := strings.ReplaceAll(entity, "_", " ")
 	switch entity {
 	case "user":
-		return domain.FieldError{Field: "username", Message: "another user already has this username (usernames are unique regardless of case)"}
+		return domain.FieldError{Field: "username", Message: "another user already has this username, or one that looks the same (usernames are unique regardless of case and of look-alike characters such as a Cyrillic а for a Latin a)"}
 	case "group":
-		return domain.FieldError{Field: "name", Message: "another group of the same scope already has this name (names are unique regardless of case)"}
+		return domain.FieldError{Field: "name", Message: "another group of the same scope already has this name, or one that looks the same (names are unique regardless of case and of look-alike characters)"}
 	case "folder":
 		return domain.FieldError{Field: "name", Message: "another folder in the same parent already has this name (names are unique regardless of case)"}
 	case "rule":
 		return domain.FieldError{Field: "name", Message: "another rule of this group already has this name (names are unique regardless of case)"}
+	case "folder_type":
+		return domain.FieldError{Field: "name", Message: "another folder type already has this name (names are unique regardless of case)"}
 	}
-	return domain.FieldError{Field: "name", Message: "another " + what + " already has this name (names are unique regardless of case)"}
+	return domain.FieldError{Field: "name", Message: "another " + what + " already has this name, or one that looks the same (names are unique regardless of case and of look-alike characters)"}
 }
 
 // authenticated refuses anonymous callers: nothing administrative is open

@@ -2,10 +2,12 @@ package service
 
 import (
 	"context"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -33,6 +35,11 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.
 		Source: in.Source, ExternalID: in.ExternalID, SystemRoleID: in.SystemRoleID, ShowPersonalInfo: true}
 	var hash string
 	if in.Password != "" {
+		// A new user is in no group yet, so the administrators' length
+		// does not apply.
+		if err := s.policy.Check(in.Password, strings.TrimSpace(in.Username), false); err != nil {
+			return u, invalid(op, "password", "%v", err)
+		}
 		var err error
 		// Hashed before the transaction: argon2id is slow on purpose and
 		// should not hold the write lock.
@@ -48,7 +55,7 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.
 		if !p.has(domain.PermUsersEdit) {
 			return deny("user", "", "missing permission %s (R21)", domain.PermUsersEdit)
 		}
-		if err := u.Validate(); err != nil {
+		if err := valid(&u, nil, identifier.User); err != nil {
 			return err
 		}
 		if _, err := checkSystemGrant(ctx, tx, p, op, "user", "", u.SystemRoleID, nil, ""); err != nil {
@@ -182,7 +189,7 @@ func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key 
 		if err := change(ctx, tx, p, &u); err != nil {
 			return err
 		}
-		if err := u.Validate(); err != nil {
+		if err := valid(&u, &before, identifier.User); err != nil {
 			return err
 		}
 		if err := tx.UpdateUser(ctx, &u); err != nil {
@@ -239,6 +246,9 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, id string) error {
 // the change log or the audit record.
 func (s *Service) SetPassword(ctx context.Context, c Caller, id, pw string) error {
 	const op, action = "service.SetPassword", "user.set_password"
+	if err := s.policy.Check(pw, "", false); err != nil {
+		return invalid(op, "password", "%v", err)
+	}
 	hash, herr := password.Hash(pw, s.params)
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
@@ -256,6 +266,9 @@ func (s *Service) SetPassword(ctx context.Context, c Caller, id, pw string) erro
 		}
 		if herr != nil {
 			return invalid(op, "password", "%v", herr)
+		}
+		if err := s.checkPasswordOf(ctx, tx, op, u, pw); err != nil {
+			return err
 		}
 		if u.Source != domain.SourceLocal {
 			return invalid(op, "password", "user %s signs in through %s; only local users have a password", u.Username, u.Source)

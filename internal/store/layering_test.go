@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestLayering enforces ARCHITECTURE.md's dependency rule for the domain
+// TestLayering enforces docs/architecture.md's dependency rule for the domain
 // and the store contract: neither reaches, even indirectly, a transport
 // (net/http), SQL (database/sql) or a database driver, and the domain uses
 // the standard library only. It asks `go list -deps`, so an indirect import

@@ -8,6 +8,7 @@
 package testfigures
 
 import (
+	"fmt"
 	"os"
 	"testing"
 )
@@ -38,4 +39,14 @@ func Record(t testing.TB, line string) {
 	if err := f.Close(); err != nil {
 		t.Errorf("%s: %v", Env, err)
 	}
+}
+
+// Skip skips t, saying why, and records the reason as a figure line
+// ("skipped: …"), so that an ordinary `make test` run, which shows no
+// skip message of a passing package, ends by saying what did not run and
+// what it needs.
+func Skip(t testing.TB, format string, args ...any) {
+	t.Helper()
+	Record(t, "skipped: "+fmt.Sprintf(format, args...))
+	t.SkipNow()
 }

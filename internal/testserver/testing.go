@@ -14,12 +14,27 @@ import (
 // SIGTERM.
 const StopTimeout = 30 * time.Second
 
-// Main is a TestMain body: it builds the binary into a new temporary
-// directory named after pattern (as os.MkdirTemp), sets *binary to its
-// path, runs the tests, removes the directory and exits with the tests'
-// status. A failed build ends the process with status 1 and the go
-// command's output on stderr.
+// BinaryEnv names the environment variable that gives Main a gatehouse
+// binary already built from this tree. `make test` builds the binary once
+// and sets it, so that the packages of whole-binary tests, run side by
+// side, do not each build and link their own copy; whoever sets it
+// answers for the binary being current.
+const BinaryEnv = "GATEHOUSE_TEST_BINARY"
+
+// Main is a TestMain body: it sets *binary to the binary BinaryEnv names,
+// or else builds one into a new temporary directory named after pattern
+// (as os.MkdirTemp); then it runs the tests, removes the directory and
+// exits with the tests' status. A failed build, or a BinaryEnv naming no
+// file, ends the process with status 1 and the reason on stderr.
 func Main(m *testing.M, pattern string, binary *string) {
+	if prebuilt := os.Getenv(BinaryEnv); prebuilt != "" {
+		if _, err := os.Stat(prebuilt); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", BinaryEnv, err)
+			os.Exit(1)
+		}
+		*binary = prebuilt
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", pattern)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -29,7 +29,10 @@ import (
 // and benchmarks' working directory).
 func Build(ctx context.Context, dir string, out io.Writer) (string, error) {
 	binary := filepath.Join(dir, "gatehouse")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", binary, "github.com/gatehouse/gatehouse/cmd/gatehouse")
+	// -trimpath keeps the module's directory out of the compiled packages,
+	// so a build of a copy of the module elsewhere (the quickstart test's
+	// clone) reuses them from the build cache.
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", binary, "github.com/gatehouse/gatehouse/cmd/gatehouse")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
 		return "", err
@@ -48,6 +51,9 @@ type Options struct {
 	// LogLimit, when positive, bounds the log kept: past it, only the
 	// last LogLimit/2 bytes are kept, after a line "…".
 	LogLimit int
+	// StartTimeout, when positive, replaces StartTimeout (a benchmark's
+	// large data set loads slowly on a loaded machine).
+	StartTimeout time.Duration
 }
 
 // StartTimeout is how long Launch waits for the serving log line.
@@ -111,7 +117,11 @@ func Launch(ctx context.Context, opts Options) (*Server, error) {
 		s.exitErr = cmd.Wait()
 		close(s.exited)
 	}()
-	timer := time.NewTimer(StartTimeout)
+	wait := StartTimeout
+	if opts.StartTimeout > 0 {
+		wait = opts.StartTimeout
+	}
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
 	case s.URL = <-urlc:
@@ -120,7 +130,7 @@ func Launch(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("%s exited before serving: %v\n%s", name, s.exitErr, s.Log())
 	case <-timer.C:
 		s.Kill()
-		return nil, fmt.Errorf("%s did not start within %s\n%s", name, fmtDuration(StartTimeout), s.Log())
+		return nil, fmt.Errorf("%s did not start within %s\n%s", name, fmtDuration(wait), s.Log())
 	case <-ctx.Done():
 		s.Kill()
 		return nil, ctx.Err()
@@ -152,6 +162,9 @@ func (s *Server) Log() string {
 	defer s.mu.Unlock()
 	return s.logs.String()
 }
+
+// Pid is the process's id (for benchmarks that read its CPU time).
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
 
 // Signal sends sig to the process.
 func (s *Server) Signal(sig os.Signal) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse/gatehouse/internal/testfigures"
 )
 
 // The console's browser tests drive Debian's Chromium through chromedp
@@ -39,7 +42,7 @@ func newUIBrowser(t *testing.T, base string) *uiBrowser {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is missing: the console's browser tests need Chromium in CI (apt-get install -y chromium)", chromiumPath)
 		}
-		t.Skipf("%s is not installed: skipping the console's browser tests (apt-get install -y chromium to run them)", chromiumPath)
+		testfigures.Skip(t, "%s is not installed: skipping the console's browser tests (apt-get install -y chromium to run them)", chromiumPath)
 	}
 	dir := os.Getenv("GATEHOUSE_SCREENSHOTS")
 	if dir == "" {
@@ -218,7 +221,13 @@ func (b *uiBrowser) text(sel chromedp.CSS) string {
 // js evaluates a boolean expression in the page.
 func (b *uiBrowser) js(expr string) bool {
 	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](expr))
+	return evaluate[bool](b, expr)
+}
+
+// evaluate evaluates an expression of type T in the page.
+func evaluate[T any](b *uiBrowser, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
 		b.t.Fatalf("evaluating %s: %v", expr, err)
 	}
@@ -292,16 +301,16 @@ func (b *uiBrowser) value(sel chromedp.CSS) (string, error) {
 	return chromedp.Run(b.ctx, chromedp.Value(sel, chromedp.NodeReady))
 }
 
-// userID finds a user's id in the access explorer's user list.
+// userID finds a user's id from the users list, searched by username.
 func (b *uiBrowser) userID(name string) string {
 	b.t.Helper()
-	b.do(chromedp.Navigate(b.base + "/admin/access"))
+	b.do(chromedp.Navigate(b.base + "/admin/users?q=" + url.QueryEscape(name)))
 	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => {
-		const o = [...document.querySelectorAll("#x-user option")].find(o => o.text.trim() === `+jsQuote(name)+`);
-		return o ? o.value : "";
+		const a = [...document.querySelectorAll("#users a")].find(a => a.textContent.trim() === `+jsQuote(name)+`);
+		return a ? a.getAttribute("href").split("/")[3] : "";
 	})()`))
 	if err != nil || v == "" {
-		b.t.Fatalf("user %q is not in the explorer's list (%v)", name, err)
+		b.t.Fatalf("user %q is not in the users list (%v)", name, err)
 	}
 	return v
 }

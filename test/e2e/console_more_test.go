@@ -87,7 +87,9 @@ func TestConsoleEditing(t *testing.T) {
 			t.Errorf("Write in Oncology did not bring Read and membership along")
 		}
 
-		b.submit("#toggle-status", "bob disabled")
+		b.submit("#toggle-status", "disabling bob asks first")
+		b.wantText("#dlg-desc", "refused")
+		b.submit("#confirm-disable", "bob disabled")
 		b.wantFlash("“bob” is now disabled.")
 		b.wantText("h1", "disabled")
 		b.submit("#toggle-status", "bob enabled")
@@ -110,14 +112,18 @@ func TestConsoleEditing(t *testing.T) {
 		// The administrator holds more than dave: R22, read-only, with
 		// the service's reason.
 		b.open(strings.TrimPrefix(adminURL, srv.URL), "admin seen by dave")
-		b.wantText("#readonly", "R22")
+		// The reason is worded for a person, without the rule's number.
+		b.wantText("#readonly", "hold no more than you")
+		if strings.Contains(b.text("#readonly"), "R22") {
+			t.Error("the reason shows a rule number")
+		}
 		if !b.disabled("#save-role") || !b.disabled("#toggle-status") || !b.disabled("#delete-user") {
 			t.Errorf("dave may act on the administrator")
 		}
 		// bob now holds rights in Oncology that dave does not: R22 again.
 		b.open("/admin/users", "users seen by dave")
 		b.loads("bob seen by dave", clickLink("#users a", "bob"))
-		b.wantText("#readonly", "project.write", "R22")
+		b.wantText("#readonly", "project.write", "hold no more than you")
 		// Names and emails are masked: dave may not view personal
 		// information (R18).
 		b.wantText("#pi-masked", "hidden")

@@ -123,6 +123,7 @@ func TestConsoleStories(t *testing.T) {
 
 		// Members: every user listed, search and sort.
 		b.submit("#tab-members", "members tab")
+		b.submit("#view-all", "members tab: all users")
 		b.wantText("#members", "admin", "alice", "bob", "carol", "Alice Archer", "System Manager")
 		first := b.text("#members tbody tr:first-child .username")
 		if first != "admin" {
@@ -191,13 +192,14 @@ func TestConsoleStories(t *testing.T) {
 			t.Error("write without read in the matrix")
 		}
 		b.submit("#save-rights", "project rights saved")
-		b.wantFlash("Project rights saved.")
+		b.wantFlash("Project rights saved (1 project changed).")
 		if !b.checked(`[id="p-Trial B-project.write"]`) {
 			t.Error("Trial B write was not saved")
 		}
 
 		// R24: adding a member lists the projects.
 		b.submit("#tab-members", "Monitors members")
+		b.submit("#view-all", "Monitors members: all users")
 		b.wantText("#present-info", "Trial A", "Trial B")
 		b.click("#m-alice")
 		b.submit("#save-members", "alice added to Monitors")
@@ -211,6 +213,7 @@ func TestConsoleStories(t *testing.T) {
 		b.choose("#project", "Trial A")
 		b.submit("#save", "Site team created")
 		b.submit("#tab-members", "Site team members, alice disabled")
+		b.submit("#view-all", "Site team members, alice disabled: all users")
 		if !b.disabled("#m-alice") {
 			t.Error("alice's checkbox is enabled although she is in Monitors in exclusive Trial A (R23)")
 		}
@@ -242,7 +245,7 @@ func TestConsoleStories(t *testing.T) {
 			t.Error("keep users is not the default (R26)")
 		}
 		b.submit("#confirm-delete", "Site team deleted")
-		b.wantFlash("Group deleted.", "stay in Trial A without access")
+		b.wantFlash("Group “Site team” deleted.", "stay in Trial A without access")
 		if strings.Contains(b.text("#groups"), "Site team") {
 			t.Error("Site team is still listed")
 		}
@@ -281,18 +284,18 @@ func TestConsoleStories(t *testing.T) {
 		b.submit("#add-rule", "new rule")
 		b.wantText("#and-note", "AND")
 		b.fill("#rule-name", "GRT studies of ABC")
-		b.choose("#c0-type", "GRT Study")
+		// One folder type for the whole rule: a folder has one type.
+		b.choose("#rule-type", "GRT Study")
 		b.choose("#c0-prop", "Indication")
-		b.choose("#c0-op", "eq")
+		b.choose("#c0-op", "equals")
 		b.fill("#c0-value", "GRT")
 		b.submit("#add-row", "criteria row added")
-		if b.text("#rule-name") != "" || !b.exists("#c1-type") {
-			// The row round trip keeps what was typed.
-			if v, _ := b.value("#rule-name"); v != "GRT studies of ABC" {
-				t.Errorf("rule name lost on adding a row: %q", v)
-			}
+		if v, _ := b.value("#rule-name"); v != "GRT studies of ABC" {
+			t.Errorf("rule name lost on adding a row: %q", v)
 		}
-		b.choose("#c1-type", "GRT Study")
+		if v, _ := b.value("#rule-type"); v == "" {
+			t.Error("the folder type was lost on adding a row")
+		}
 		b.choose("#c1-prop", "Portfolio")
 		b.fill("#c1-value", "ABC")
 		if b.js(`[...document.querySelectorAll("#c0-prop option")].some(o => o.value === "description")`) {
@@ -308,12 +311,12 @@ func TestConsoleStories(t *testing.T) {
 		b.shot("rule with two criteria and check all")
 		b.submit("#save-rule", "rule saved")
 		b.wantFlash("Rule “GRT studies of ABC” saved.")
-		b.wantText("#rules", "Indication eq GRT", "AND", "Portfolio eq ABC", "document: read, edit")
+		b.wantText("#rules", "Indication equals GRT", "AND", "Portfolio equals ABC", "Document: Read, Edit")
 
 		// Folder levels: set on Studies, inherited below; none overrides.
 		b.submit("#tab-folders", "folder permissions")
-		b.choose(`[id="lvl-Studies"]`, "download")
-		b.choose(`[id="lvl-Study 2"]`, "none")
+		b.choose(`[id="lvl-Studies"]`, "Download")
+		b.choose(`[id="lvl-Study 2"]`, "None")
 		b.submit("#save-levels", "folder levels saved")
 		b.wantFlash("2 changes")
 		b.wantText("#folder-tree", "inherited from Studies")
@@ -322,6 +325,7 @@ func TestConsoleStories(t *testing.T) {
 			t.Errorf("Study 1 row: %q", row)
 		}
 		b.submit("#tab-members", "Document readers members")
+		b.submit("#view-all", "Document readers members: all users")
 		b.click("#m-alice")
 		b.submit("#save-members", "alice reads documents")
 		b.wantFlash("1 user added.")
@@ -339,6 +343,7 @@ func TestConsoleStories(t *testing.T) {
 		b.submit("#save", "Helpdesk privileges")
 		b.wantFlash("saved")
 		b.submit("#tab-members", "Helpdesk members")
+		b.submit("#view-all", "Helpdesk members: all users")
 		b.click("#m-carol")
 		b.submit("#save-members", "carol in Helpdesk")
 		b.wantFlash("1 user added.")
@@ -347,14 +352,14 @@ func TestConsoleStories(t *testing.T) {
 		b.open("/admin/access?user="+carol+"&permission=groups.edit&resource=system", "access explorer deny")
 		b.wantText("#verdict", "Denied", "carol", "groups.edit")
 		b.open("/admin/access", "access explorer form")
-		b.choose("#x-user", "carol")
+		b.fill("#x-user", "carol")
 		b.fill("#x-perm", "groups.view")
 		b.choose("#x-res", "the system")
 		b.submit("#ask", "access explorer allow")
 		b.wantText("#verdict", "Allowed")
 		b.wantText("#paths", "Helpdesk")
 		b.wantText("#effective", "groups.view", "users.view")
-		b.choose("#x-user", "alice")
+		b.fill("#x-user", "alice")
 		b.fill("#x-perm", "root.read")
 		b.choose("#x-res", "folder Documents")
 		b.submit("#ask", "access explorer rule path")
@@ -440,7 +445,9 @@ func TestConsoleStories(t *testing.T) {
 		b.wantFlash("Role deleted.")
 
 		b.open("/admin/users", "users before disabling")
-		b.submit(`button[aria-label="Disable dave"]`, "dave disabled")
+		b.submit(`button[aria-label="Disable dave"]`, "disabling dave asks first")
+		b.wantText("#dlg-desc", "refused")
+		b.submit("#confirm-disable", "dave disabled")
 		b.wantFlash("“dave” is now disabled.")
 		b.submit(`button[aria-label="Enable dave"]`, "dave enabled")
 		b.wantFlash("“dave” is now active.")

@@ -44,10 +44,14 @@ func TestServeDemo(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	log := s.Log()
-	for _, want := range []string{`msg="demo data loaded"`, `username=admin password=demo-admin`, `username=user password=demo-user`, `msg="demo ready: open ` + s.URL} {
+	for _, want := range []string{`msg="demo data loaded"`, `username=admin password=demo-admin`, `username=user password=demo-user`, `msg="demo ready: open ` + s.URL,
+		`msg="initial administrator created with the demo's documented password (docs/demo.md)" username=admin`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log lacks %q:\n%s", want, log)
 		}
+	}
+	if strings.Contains(log, "given to the server") || strings.Contains(log, "GATEHOUSE_ADMIN_PASSWORD") {
+		t.Errorf("the demo, given no password, says one was given:\n%s", log)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "gatehouse-demo.db")); err != nil {
 		t.Errorf("--demo did not use gatehouse-demo.db: %v", err)

@@ -1,7 +1,7 @@
 package e2e
 
-// The administration stories of the five reference documents
-// (shared/seeds/000–004), each walked against the real binary over HTTP
+// The administration stories of the five systems Gatehouse was built from
+// (docs/model.md: [C], [S2], [S3], [Q], [S5]), each walked against the real binary over HTTP
 // only, as an administrator (and the other people of the story) would with
 // the console or a script. Each story starts its own server on a fresh
 // database so the stories run in parallel and cannot lean on one
@@ -307,7 +307,7 @@ func storyProjectAndSystemGroups(t *testing.T, base string) {
 }
 
 // grantFor reports whether user has a row (possibly empty) in the
-// project's grants: project membership (MODEL.md section 2).
+// project's grants: project membership (docs/model.md section 2).
 func grantFor(t *testing.T, c *client, projectID, userID string) bool {
 	t.Helper()
 	for _, g := range items(t, c.call("GET", "/projects/"+projectID+"/grants", nil, 200)) {

@@ -49,6 +49,12 @@ func hostileStrings() []string {
 		"' OR 1=1 --", "Robert'); DROP TABLE users;--", `<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`,
 		"../../etc/passwd", "\x00", "\u202e", "a\nb", strings.Repeat("x", 20000), "nope.permission",
 		"folder:../../x", "user:", "{{.}}", "${jndi:ldap://x}",
+		// Identifiers and passwords (issue 15, test/hostile/identifiers_test.go):
+		// look-alikes, invisible and direction-changing characters, a
+		// built-in group's name, passwords the policy refuses.
+		"\u0430dmin", "ａｄｍｉｎ", "AIice", "ad\u200bmin", "ad\u200dmin", "\u202eadmin", "admin\u2066", "admin\ufe0f",
+		"Sta\u00adff", "john smith", "smile😀", "abc\u05d0\u05d1", "Administrators", "Everyone", "PubIic",
+		"short", "password1", "PassWord123", "nul\x00inside-it", strings.Repeat("p", 257),
 	}
 	if *long {
 		v = append(v, strings.Repeat("é", 100000), strings.Repeat("\u0300", 5000), "\ufeff", "\ud7ff",
@@ -64,6 +70,8 @@ func malformedJSON() []string {
 		`{"name":"x"}{"name":"y"}`, "\x00", "\ufeff{}", `{}`, `null`, `[]`, `123`, `true`, `"x"`,
 		`{"name":1e999}`, `{"name":"a","name":"b"}`, `{"name":"\ud800"}`, `{"name":"\x00"}`,
 		"{\"name\":\"\xff\xfe\"}", `{"__proto__":{"x":1}}`, `{"name":{"$gt":""}}`,
+		// issue 15: overlong UTF-8, a low surrogate alone, names in another case, a name twice in another case
+		"{\"name\":\"\xc0\xaf\"}", `{"name":"\udc00x"}`, `{"NAME":"x","SCOPE":"system"}`, `{"Name":"x","name":"y"}`,
 	}
 	return v
 }
@@ -106,7 +114,7 @@ func wrongTypes(typ string) []any {
 var contentTypes = []string{
 	"text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
 	"application/json; charset=latin1", "application/json; charset=utf-16", "image/png", "application/json, text/html",
-	"", "*/*", strings.Repeat("a/", 500),
+	"", "*/*", strings.Repeat("a/", 500), "application/json-patch+json", "application/merge-patch+json",
 }
 
 // hostileFilters are SCIM filter expressions.
@@ -136,6 +144,21 @@ func hostilePatchPaths() []string {
 		"urn:bad:", "urn:ietf:params:scim:schemas:core:2.0:User:", "name.givenName.x.y", `members[value eq "x"].value.y`,
 		strings.Repeat("a.", 3000) + "b", strings.Repeat("[", 3000), "userName[", "meta.created", "id", "schemas",
 		"\xff", "\x00", "<script>", `emails[type eq "work" and value co "@"].display`,
+		// RFC 7644 §3.5.2.3 noTarget, unknown paths (invalidPath), removing
+		// active, a Group's externalId, Entra's paths (docs/scim.md).
+		`emails[type eq "nonexistent"].value`, `members[value eq "nobody"].display`, "nonexistentAttr", "nonexistentAttr.sub",
+		"displayName.sub", `displayName[value eq "x"]`, "emails.bogus", "active", "externalId", "name.givenName",
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "urn:example:unknown:2.0:User:x",
+	}
+}
+
+// hostileEntityTags are If-Match values (and Bulk versions): well-formed
+// tags that name no version (412), malformed ones (400), lists.
+func hostileEntityTags() []string {
+	return []string{
+		`W/"wrong-version"`, `"xyz"`, `W/"1", "xyz"`, `"a,b"`, `W/"0"`, `W/"-1"`, `""`, `W/"99999999999999999999"`, "*", `*, "1"`,
+		"garbage", `W/`, `"unterminated`, `W/"1" x`, `"1" "2"`, ",", ", ,", "\u00e9", "W/\"a\tb\"", "\"\xff\xfe\"", strings.Repeat(`"1",`, 5000),
+		strings.Repeat(`W/"`, 3000),
 	}
 }
 

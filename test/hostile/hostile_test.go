@@ -231,6 +231,8 @@ func TestHostileInput(t *testing.T) {
 
 	t.Run("REST", func(t *testing.T) { hostileREST(t, admin, fx, newSub(ta)) })
 	t.Run("SCIM", func(t *testing.T) { hostileSCIM(t, admin, fx, newSub(ta)) })
+	// Before the console run, which signs its session out at the end.
+	t.Run("strict", func(t *testing.T) { strictInput(t, s.URL, admin, con, fx, newSub(ta)) })
 	t.Run("console", func(t *testing.T) { hostileConsole(t, con, fx, newSub(ta)) })
 	panics := s.checkLog(t)
 	ta.mu.Lock()
@@ -490,7 +492,7 @@ func hostileREST(t *testing.T, c *client, fx fixtures, ta *sub) {
 					b := withField(k, "VALUE")
 					add(hcase{header: jsonHeader, body: []byte(strings.Replace(string(b), "VALUE", "\xff\xfe\xfd", 1)), what: k + " invalid UTF-8"})
 				case typ == "array":
-					for _, v := range [][]string{{"nope.permission"}, {"../x"}, {"<script>alert(1)</script>"}, {"", ""}, {"folder:"}, {"bogus_context.read"}} {
+					for _, v := range [][]string{{"nope.permission"}, {"../x"}, {"<script>alert(1)</script>"}, {"", ""}, {"folder:"}, {"bogus_context.read"}, {"not a domain at all!"}, {"<b>"}} {
 						add(hcase{header: jsonHeader, body: withField(k, v), what: k + "=" + label(v)})
 					}
 					many := make([]string, 5000)

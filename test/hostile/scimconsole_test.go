@@ -78,7 +78,7 @@ func hostileSCIM(t *testing.T, c *client, fx fixtures, ta *sub) {
 		{"/Users", "POST", P + "/Users", userBody, []string{"userName", "displayName", "emails", "active", "name", "externalId", "password", "schemas", "groups"}},
 		{"/Groups", "POST", P + "/Groups", groupBody, []string{"displayName", "members", "externalId", "schemas"}},
 		{"/Users/{id}", "PUT", P + "/Users/" + fx.user, userBody, []string{"userName", "emails", "active", "name", "id", "meta"}},
-		{"/Groups/{id}", "PUT", P + "/Groups/" + fx.group, groupBody, []string{"displayName", "members", "id"}},
+		{"/Groups/{id}", "PUT", P + "/Groups/" + fx.group, groupBody, []string{"displayName", "members", "externalId", "id"}},
 		{"/Bulk", "POST", P + "/Bulk", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:BulkRequest"}}, []string{"Operations", "failOnErrors"}},
 		{"/Users/{id}", "PATCH", P + "/Users/" + fx.user, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}}, []string{"Operations"}},
 		{"/Groups/{id}", "PATCH", P + "/Groups/" + fx.group, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}}, []string{"Operations"}},
@@ -114,8 +114,12 @@ func hostileSCIM(t *testing.T, c *client, fx fixtures, ta *sub) {
 			add(tg.ep, tg.method, tg.path, scimJSON, []byte(strings.Replace(string(b), "VALUE", "\xff\xfe", 1)), k+" invalid UTF-8")
 		}
 	}
-	// PATCH operations: paths, ops, values.
-	for _, res := range []string{"/Users/" + fx.user, "/Groups/" + fx.group} {
+	// PATCH operations: paths, ops, values. fx.user is a local user, which
+	// SCIM does not see (404); a user provisioned over SCIM gets the
+	// operations applied.
+	provisioned := idOf(t, c.must(t, 201, "POST", P+"/Users", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
+		"userName": "scim-fixture", "emails": []any{map[string]any{"value": "scim-fixture@example.org", "type": "work"}}}))
+	for _, res := range []string{"/Users/" + fx.user, "/Users/" + provisioned, "/Groups/" + fx.group} {
 		ep := strings.SplitN(res, "/", 3)[1]
 		for _, p := range hostilePatchPaths() {
 			for _, op := range []string{"add", "replace", "remove"} {
@@ -130,6 +134,14 @@ func hostileSCIM(t *testing.T, c *client, fx fixtures, ta *sub) {
 			b, _ := json.Marshal(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
 				"Operations": []any{map[string]any{"op": op, "path": "displayName", "value": "x"}}})
 			add("/"+ep+"/{id}", "PATCH", "/scim/v2"+res, scimJSON, b, "patch op "+label(op))
+		}
+		// Preconditions: If-Match on PATCH and PUT (a no-op write, so a
+		// tag that matches changes nothing either).
+		noop, _ := json.Marshal(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+			"Operations": []any{map[string]any{"op": "remove", "path": `emails[type eq "nonexistent"]`}}})
+		for _, v := range hostileEntityTags() {
+			add("/"+ep+"/{id}", "PATCH", "/scim/v2"+res, http.Header{"Content-Type": {"application/scim+json"}, "If-Match": {v}}, noop, "If-Match "+label(v))
+			add("/"+ep+"/{id}", "PUT", "/scim/v2"+res, http.Header{"Content-Type": {"application/scim+json"}, "If-Match": {v}}, []byte(`{}`), "If-Match "+label(v))
 		}
 		many := make([]any, 20000)
 		for i := range many {
@@ -150,6 +162,12 @@ func hostileSCIM(t *testing.T, c *client, fx fixtures, ta *sub) {
 		map[string]any{"method": "POST", "path": "/Bulk", "data": map[string]any{"Operations": []any{}}},
 		map[string]any{"method": 1, "path": []any{}, "bulkId": map[string]any{}},
 		"not an object", nil,
+		map[string]any{"method": "PATCH", "path": "/Users/" + fx.user, "version": `W/"wrong-version"`, "data": map[string]any{}},
+		map[string]any{"method": "PUT", "path": "/Groups/" + fx.group, "version": `"a,b", W/"x"`, "data": groupBody},
+		map[string]any{"method": "DELETE", "path": "/Groups/" + fx.group, "version": "garbage"},
+		map[string]any{"method": "DELETE", "path": "/Users/" + fx.user, "version": 17},
+		// A member of another type than User (canonicalValues: User).
+		map[string]any{"method": "POST", "path": "/Groups", "data": map[string]any{"displayName": "Nested", "members": []any{map[string]any{"value": fx.group, "type": "Group"}}}},
 	}
 	for _, op := range bulkOps {
 		for _, foe := range []any{nil, -1, 0, 1, "x"} {

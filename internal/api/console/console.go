@@ -2,9 +2,11 @@
 // mounted at "/": sign-in, the groups screens of the five reference
 // products (group list, the group editor's General, Privileges, Projects,
 // Rules, Folder permissions and Members tabs, the delete dialogs), users
-// and a user's page, roles, projects (and deleting one), folders with the
-// folder and folder type editors, the audit log, the access explorer and
-// the personal preferences.
+// and a user's page (groups, roles, rights, effective access), roles,
+// projects and a project's page (groups, members, settings), folders with
+// the folder and folder type editors, the audit log, the access explorer
+// and the personal preferences. Every list is paged and searched on the
+// server.
 //
 // It is plain html/template over the service layer, with the signed-in
 // user as the caller: the console can never do more than the REST API
@@ -15,7 +17,9 @@
 //
 // Templates and static files are embedded (no build step). Every page works
 // without JavaScript; console.js only adds conveniences (R8's auto-check
-// of "view", the rules matrix's "Check all", live R9 hints). Forms are
+// of "view", the rules matrix's "Check all", live R9 hints, the rule
+// editor's property lists filtered by type, member ticks kept across
+// pages). Forms are
 // protected against cross-site requests by net/http's
 // CrossOriginProtection (the Sec-Fetch-Site / Origin check), and the
 // session cookie is SameSite=Lax and HttpOnly (internal/authn/httpauth).
@@ -30,9 +34,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/api/input"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
@@ -52,8 +58,9 @@ type Options struct {
 	Log *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
-	// PageSize is the number of rows of a page of the users list and of
-	// a group's member list; it defaults to 1000 (the store's maximum).
+	// PageSize is the number of rows of a page of every list (users,
+	// groups, members, projects, pickers); it defaults to 100, and is at
+	// most 1000 (the store's maximum).
 	PageSize int
 	// SecureCookies marks the console's own cookies Secure even on plain
 	// HTTP requests: behind a proxy that terminates TLS.
@@ -90,14 +97,16 @@ func New(svc *service.Service, a *authn.Authenticator, auth *httpauth.Auth, o Op
 	}
 	c.pageSize = o.PageSize
 	c.secureCookies = o.SecureCookies
-	if c.pageSize <= 0 || c.pageSize > 1000 {
-		c.pageSize = 1000
+	if c.pageSize <= 0 {
+		c.pageSize = 100
 	}
+	c.pageSize = min(c.pageSize, 1000)
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
 	c.routes()
 	c.moreRoutes()
+	c.projectRoutes()
 	return c, nil
 }
 
@@ -119,20 +128,31 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.auth.Middleware(c.mux).ServeHTTP(w, r)
 }
 
+// shownTime is how the console shows a time to people: in UTC, saying so
+// (a browser's zone is unknown to the server; a date read from a form is
+// midnight UTC, as the form's label says).
+const shownTime = "2006-01-02 15:04 UTC"
+
 func (c *Console) parse() error {
 	funcs := template.FuncMap{
 		"join":     strings.Join,
 		"has":      func(set map[string]bool, k string) bool { return set[k] },
 		"contains": func(list []string, k string) bool { return contains(list, k) },
-		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
+		"date":     func(t time.Time) string { return t.UTC().Format(shownTime) },
 		"dateptr": func(t *time.Time) string {
 			if t == nil {
 				return ""
 			}
-			return t.UTC().Format("2006-01-02")
+			return t.UTC().Format(shownTime)
 		},
-		"add":    func(a, b int) int { return a + b },
-		"plural": plural,
+		"add":         func(a, b int) int { return a + b },
+		"opLabel":     opLabel,
+		"label":       keyLabel,
+		"permLabel":   permLabel,
+		"actionLabel": actionLabel,
+		"bulkCounts":  bulkCounts,
+		"norules":     func(s string) string { return strings.TrimSpace(ruleRefRE.ReplaceAllString(s, "")) },
+		"plural":      plural,
 		"tabsOf": func(id, tab string, tabs any) map[string]any {
 			return map[string]any{"ID": id, "Tab": tab, "Tabs": tabs}
 		},
@@ -288,7 +308,7 @@ func message(err error) string {
 		if de, ok := e.(*domain.Error); ok && len(de.Fields) > 0 {
 			parts := make([]string, 0, len(de.Fields))
 			for _, f := range de.Fields {
-				parts = append(parts, strings.ReplaceAll(f.Field, "_", " ")+": "+f.Message)
+				parts = append(parts, fieldLabel(f.Field)+": "+f.Message)
 			}
 			return strip(strings.Join(parts, "; "))
 		}
@@ -302,8 +322,15 @@ func message(err error) string {
 	return strip(err.Error())
 }
 
-// strip drops the "service.Op: " prefixes of wrapped errors.
+// ruleRefRE matches the model's rule numbers in a service message, "(R22)"
+// or "R9: ": they are for the API's readers and the code, not for a
+// person at the console.
+var ruleRefRE = regexp.MustCompile(`\s*\((R\d{1,2}\b[,; ]*(and )?)+\)|\bR\d{1,2}\b('s)?:?\s*`)
+
+// strip drops the "service.Op: " prefixes of wrapped errors and the rule
+// numbers.
 func strip(s string) string {
+	s = strings.TrimSpace(ruleRefRE.ReplaceAllString(s, ""))
 	for {
 		i := strings.Index(s, ": ")
 		if i < 0 || !strings.HasPrefix(s, "service.") && !strings.HasPrefix(s, "authn.") && !strings.HasPrefix(s, "store.") && !strings.HasPrefix(s, "engine.") {
@@ -350,7 +377,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, status int, msg s
 
 var errorPage = template.Must(template.New("err").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Text}} · Gatehouse</title>
-<link rel="stylesheet" href="/static/console.css"></head><body><main class="narrow">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/console.css"></head><body><main class="narrow">
 <h1>{{.Text}}</h1><p class="msg error" role="alert">{{.Msg}}</p><p><a href="/">Back to the console</a></p></main></body></html>`))
 
 // handler is a console page handler with its session.
@@ -367,15 +394,36 @@ func (c *Console) signedIn(h handler) http.HandlerFunc {
 			return
 		}
 		s := c.sessionOf(w, r)
-		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-			if err := r.ParseForm(); err != nil {
-				c.fail(w, r, http.StatusBadRequest, "The form could not be read.")
-				return
-			}
+		if !c.readForm(w, r, input.MaxBodyBytes) {
+			return
 		}
 		h(w, r, s)
 	}
+}
+
+// readForm parses a POST's form (at most limit bytes) and refuses, with
+// the error page, a form or query whose names or values are not UTF-8
+// (the check every transport shares, internal/api/input): browsers send
+// UTF-8, and replacement characters must not be stored in its place.
+func (c *Console) readForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
+	form := r.URL.Query()
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if err := r.ParseForm(); err != nil {
+			c.fail(w, r, http.StatusBadRequest, "The form could not be read.")
+			return false
+		}
+		form = r.Form
+	}
+	if e := input.CheckForm(form); e != nil {
+		msg := "The form holds text that is not valid UTF-8; nothing was changed."
+		if e.Location != "" {
+			msg = fmt.Sprintf("The form field %q is not valid UTF-8 text; nothing was changed.", e.Location)
+		}
+		c.fail(w, r, http.StatusBadRequest, msg)
+		return false
+	}
+	return true
 }
 
 func (c *Console) routes() {
@@ -392,6 +440,11 @@ func (c *Console) routes() {
 			return
 		}
 		files.ServeHTTP(w, r)
+	})
+	// Browsers ask for /favicon.ico whatever the page says.
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=86400")
+		http.ServeFileFS(w, r, static, "favicon.svg")
 	})
 	m.HandleFunc("GET /login", c.loginPage)
 	m.HandleFunc("POST /login", c.login)
@@ -413,6 +466,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /admin/groups/{id}/import", c.signedIn(c.groupImport))
 	m.HandleFunc("POST /admin/groups/{id}/remove", c.signedIn(c.groupRemove))
 	m.HandleFunc("POST /admin/groups/{id}/members", c.signedIn(c.groupSaveMembers))
+	m.HandleFunc("POST /admin/groups/{id}/bulk", c.signedIn(c.groupBulk))
 	m.HandleFunc("POST /admin/groups/{id}/folders", c.signedIn(c.groupSaveFolders))
 	m.HandleFunc("GET /admin/groups/{id}/rules/{rule}", c.signedIn(c.ruleEditor))
 	m.HandleFunc("POST /admin/groups/{id}/rules/{rule}", c.signedIn(c.ruleSave))
@@ -457,9 +511,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		c.fail(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !c.readForm(w, r, 64<<10) {
 		return
 	}
 	next := r.PostForm.Get("next")

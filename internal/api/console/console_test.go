@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 )
 
@@ -32,16 +34,31 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return envOn(t, openStore(t))
+}
+
+// openStore opens a bootstrapped SQLite database (the administrator's
+// password is pw-admin-123).
+func openStore(t *testing.T) store.Store {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{AdminPassword: "pw-admin-123", PasswordParams: &cheap, Log: quiet}); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// envOn serves the console over the service of a store.
+func envOn(t *testing.T, st store.Store) *env {
+	t.Helper()
+	ctx := context.Background()
 	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap})
 	if err != nil {
 		t.Fatal(err)
@@ -188,5 +205,63 @@ func TestEveryPageRenders(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || strings.Contains(body, "went wrong") {
 			t.Errorf("GET %s: %d\n%s", p, resp.StatusCode, body)
 		}
+	}
+}
+
+// The hints about the built-in groups name them as they are now called
+// (R2: they can be renamed; the demo calls Everyone "Normal Users").
+func TestR2_HintsUseRenamedBuiltinNames(t *testing.T) {
+	e := newEnv(t)
+	ck := e.signIn(t)
+	ctx := context.Background()
+	for id, name := range map[string]string{domain.GroupEveryoneID: "Normal Users", domain.GroupPublicID: "Anyone at all"} {
+		if _, err := e.svc.UpdateGroup(ctx, e.admin, id, service.GroupUpdate{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for path, want := range map[string]string{
+		"/admin/groups": "Normal Users includes every signed-in user and Anyone at all everyone",
+		"/admin/groups/" + domain.GroupEveryoneID + "/members":  "every signed-in user is a member of Normal Users.",
+		"/admin/groups/" + domain.GroupPublicID + "/privileges": "Anyone at all represents everyone",
+	} {
+		body := read(t, e.do(t, http.MethodGet, path, nil, ck))
+		if !strings.Contains(body, want) {
+			t.Errorf("GET %s lacks %q", path, want)
+		}
+		for _, old := range []string{"Everyone includes", "member of Everyone", "Public represents", "and Public everyone"} {
+			if strings.Contains(body, old) {
+				t.Errorf("GET %s still says %q", path, old)
+			}
+		}
+	}
+}
+
+// Times shown to people say their zone (UTC); the audit log always has the
+// bootstrap's record to show.
+func TestTimesShowTheirZone(t *testing.T) {
+	e := newEnv(t)
+	ck := e.signIn(t)
+	body := read(t, e.do(t, http.MethodGet, "/admin/audit", nil, ck))
+	if !regexp.MustCompile(`<td class="nowrap">\d{4}-\d\d-\d\d \d\d:\d\d UTC</td>`).MatchString(body) {
+		t.Errorf("the audit page shows no time with its zone:\n%s", body)
+	}
+}
+
+// Messages shown to a person carry no rule numbers (they are for the
+// API's readers); the words around them stay.
+func TestMessagesWithoutRuleNumbers(t *testing.T) {
+	for in, want := range map[string]string{
+		"service.SetGroupProjectRights: missing permission groups.edit (R21)":                   "Missing permission groups.edit",
+		"missing permission x, or y on project p (R13, R19)":                                    "Missing permission x, or y on project p",
+		"R22's bound: the user holds it":                                                        "Bound: the user holds it",
+		"the Public group carries project read rights only (R5), not project.write":             "The Public group carries project read rights only, not project.write",
+		"service.DeleteGroup: confirm: deleting a system group removes it (R27); confirm to go": "Confirm: deleting a system group removes it; confirm to go",
+	} {
+		if got := strip(in); got != want {
+			t.Errorf("strip(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := fieldLabel("criteria[1].folder_type_id"); got != "Criterion 2, folder type" {
+		t.Errorf("fieldLabel = %q", got)
 	}
 }

@@ -63,37 +63,66 @@ func (c *Console) rightsOn(s *session, g *domain.Group) groupRights {
 	return r
 }
 
-func (c *Console) projectNames(s *session, r *http.Request) (map[string]string, []domain.Project) {
+// allProjects lists every project the caller may see, page after page
+// (for pickers and name lookups: projects are counted in hundreds, not in
+// the hundred thousands that users are).
+func (c *Console) allProjects(s *session, r *http.Request) (map[string]string, []domain.Project) {
 	names := map[string]string{}
-	page, err := c.svc.ListProjects(r.Context(), s.Caller(), store.ListQuery{Limit: 1000, Sort: "name"})
-	if err != nil {
-		return names, nil
+	var all []domain.Project
+	cur := ""
+	for {
+		page, err := c.svc.ListProjects(r.Context(), s.Caller(), store.ListQuery{Sort: "name", Cursor: cur, Limit: 1000})
+		if err != nil {
+			return names, all
+		}
+		for _, p := range page.Items {
+			names[p.ID] = p.Name
+		}
+		all = append(all, page.Items...)
+		if cur = page.Next; cur == "" {
+			return names, all
+		}
 	}
-	for _, p := range page.Items {
-		names[p.ID] = p.Name
-	}
-	return names, page.Items
 }
 
 func (c *Console) groupList(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	page, err := c.svc.ListGroups(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "name", Limit: 1000})
+	page, err := c.svc.ListGroups(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "name", Limit: c.pageSize, Cursor: q.Get("cursor")})
 	if err != nil {
+		if c.landModerator(w, r, s) {
+			return
+		}
 		c.render(w, r, s, http.StatusForbidden, "denied", "Groups", "groups", message(err))
 		return
 	}
-	names, _ := c.projectNames(s, r)
 	rows := make([]groupRow, 0, len(page.Items))
 	for _, g := range page.Items {
-		rows = append(rows, groupRow{Group: g, ProjectName: names[g.ProjectID], CanDelete: c.rightsOn(s, &g).Delete})
+		rows = append(rows, groupRow{Group: g, ProjectName: c.projectName(r, s, g.ProjectID), CanDelete: c.rightsOn(s, &g).Delete})
 	}
 	c.render(w, r, s, http.StatusOK, "groups", "Groups", "groups", map[string]any{
 		"Groups": rows, "Search": q.Get("q"), "CanCreate": s.Can(domain.PermGroupsEdit),
+		"Everyone": c.groupName(r, s, domain.GroupEveryoneID), "Public": c.groupName(r, s, domain.GroupPublicID),
+		"Pager": pagerOf("/admin/groups", q, []string{"q"}, page.Next),
 	})
 }
 
+// groupName is a group's current name for a hint (the built-in groups can
+// be renamed, R2: the demo calls Everyone "Normal Users"), or its built-in
+// name when it cannot be read.
+func (c *Console) groupName(r *http.Request, s *session, id string) string {
+	if g, err := c.svc.GetGroup(r.Context(), s.Caller(), id); err == nil {
+		return g.Name
+	}
+	for _, g := range domain.BuiltinGroups() {
+		if g.ID == id {
+			return g.Name
+		}
+	}
+	return ""
+}
+
 func (c *Console) groupNew(w http.ResponseWriter, r *http.Request, s *session) {
-	_, projects := c.projectNames(s, r)
+	_, projects := c.allProjects(s, r)
 	c.render(w, r, s, http.StatusOK, "group_new", "New group", "groups", map[string]any{
 		"Projects": projects, "Project": r.URL.Query().Get("project"), "CanCreate": s.Can(domain.PermGroupsEdit),
 	})
@@ -137,15 +166,14 @@ func (c *Console) groupTab(w http.ResponseWriter, r *http.Request, s *session) {
 		c.render(w, r, s, http.StatusNotFound, "denied", "Group", "groups", message(err))
 		return
 	}
-	names, projects := c.projectNames(s, r)
-	e := editor{Group: g, ProjectName: names[g.ProjectID], Rights: c.rightsOn(s, &g), Tab: tab, Tabs: groupTabs, Extra: map[string]any{}}
+	e := c.editorOf(r, s, g, tab)
 	var fill func() error
 	switch tab {
 	case "general":
 	case "privileges":
 		fill = func() error { return c.fillPrivileges(r, s, &e) }
 	case "projects":
-		fill = func() error { return c.fillProjects(r, s, &e, names, projects) }
+		fill = func() error { return c.fillProjects(r, s, &e) }
 	case "rules":
 		fill = func() error {
 			rules, err := c.svc.ListRules(r.Context(), s.Caller(), g.ID)
@@ -174,6 +202,33 @@ func (c *Console) groupTab(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	c.render(w, r, s, http.StatusOK, "group_"+tab, g.Name, "groups", e)
+}
+
+// editorOf starts the data of a group editor tab.
+func (c *Console) editorOf(r *http.Request, s *session, g domain.Group, tab string) editor {
+	return editor{Group: g, ProjectName: c.projectName(r, s, g.ProjectID), Rights: c.rightsOn(s, &g), Tab: tab, Tabs: groupTabs, Extra: map[string]any{}}
+}
+
+// projectName names a project by id ("" for none, the id when the
+// caller may not see it).
+func (c *Console) projectName(r *http.Request, s *session, id string) string {
+	if id == "" {
+		return ""
+	}
+	if p, err := c.svc.GetProject(r.Context(), s.Caller(), id); err == nil {
+		return p.Name
+	}
+	return "a project you cannot see"
+}
+
+// projectRefs names the projects of grant rows.
+func (c *Console) projectRefs(r *http.Request, s *session, grants []domain.ProjectGrant) []string {
+	out := make([]string, 0, len(grants))
+	for _, g := range grants {
+		out = append(out, c.projectName(r, s, g.ProjectID))
+	}
+	slices.Sort(out)
+	return out
 }
 
 func groupURL(id, tab string) string { return "/admin/groups/" + url.PathEscape(id) + "/" + tab }
@@ -205,18 +260,21 @@ func (c *Console) fillPrivileges(r *http.Request, s *session, e *editor) error {
 	e.Extra["Held"] = held
 	e.Extra["Closed"] = setOf(domain.Close(e.Group.SystemPermissions))
 	var roles []roleOption
-	if page, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Scope: domain.ScopeSystem, Limit: 1000}); err == nil {
-		for _, ro := range page.Items {
-			roles = append(roles, roleOption{Role: ro, PermList: strings.Join(ro.Permissions, " ")})
-		}
+	sysRoles, _ := c.svc.RolesOfScope(r.Context(), s.Caller(), domain.ScopeSystem, "")
+	for _, ro := range sysRoles {
+		roles = append(roles, roleOption{Role: ro, PermList: strings.Join(domain.Close(ro.Permissions), " ")})
 	}
 	e.Extra["Roles"] = roles
-	// R9, explained inline: what the saved grant (role and checkboxes
-	// together) still lacks.
+	// What the role brings is shown on its boxes, so that the page says
+	// everything the group holds; R9 is checked on the role and the
+	// boxes together.
 	all := slices.Clone(e.Group.SystemPermissions)
+	e.Extra["FromRole"] = map[string]bool{}
 	for _, ro := range roles {
 		if ro.ID == e.Group.SystemRoleID {
 			all = append(all, ro.Permissions...)
+			e.Extra["FromRole"] = setOf(domain.Close(ro.Permissions))
+			e.Extra["RoleName"] = ro.Name
 		}
 	}
 	e.Extra["Unmet"] = domain.Unmet(all)
@@ -249,8 +307,7 @@ func (c *Console) groupSavePrivileges(w http.ResponseWriter, r *http.Request, s 
 	// A refusal (R9, R22) shows the form again as it was sent, with the
 	// reason, so that the administrator fixes it rather than starting over.
 	again := func(err error) {
-		names, _ := c.projectNames(s, r)
-		e := editor{Group: g, ProjectName: names[g.ProjectID], Rights: c.rightsOn(s, &g), Tab: "privileges", Tabs: groupTabs, Extra: map[string]any{}}
+		e := c.editorOf(r, s, g, "privileges")
 		e.Group.SystemRoleID, e.Group.SystemPermissions = f.Get("role"), keys
 		_ = c.fillPrivileges(r, s, &e)
 		e.Extra["Domains"] = f.Get("domains")
@@ -259,8 +316,10 @@ func (c *Console) groupSavePrivileges(w http.ResponseWriter, r *http.Request, s 
 		c.render(w, r, s, http.StatusUnprocessableEntity, "group_privileges", g.Name, "groups", e)
 	}
 	var doms []string
+	seen := map[string]bool{} // a map: a hostile form may hold 100,000 lines
 	for _, line := range strings.FieldsFunc(f.Get("domains"), func(r rune) bool { return r == '\n' || r == ',' }) {
-		if d := strings.TrimSpace(line); d != "" && !contains(doms, d) {
+		if d := strings.TrimSpace(line); d != "" && !seen[d] {
+			seen[d] = true
 			doms = append(doms, d)
 		}
 	}
@@ -304,12 +363,26 @@ func sameSet(a, b []string) bool {
 
 // projects tab
 
+// projectRow is one project of a rights matrix (a group's or a user's):
+// the boxes held directly, the role, and what the role brings.
 type projectRow struct {
 	ID, Name string
 	Mode     domain.MembershipMode
-	Keys     map[string]bool
+	Keys     map[string]bool // the permissions granted directly
 	RoleID   string
+	RoleName string
+	FromRole map[string]bool // the permissions the role brings (closed, R8)
+	Roles    []domain.Role   // the project roles that may be chosen here
 	Editable bool
+	// New marks a project group's own project before it has any right
+	// there: the group is present, with nothing granted yet.
+	New bool
+	// Href links the row's name (a project, group or user page); System
+	// marks a system group on a project page (it can be removed there);
+	// Note is the row's note column (a member's current group).
+	Href   string
+	System bool
+	Note   string
 }
 
 var projectPerms = []string{domain.PermProjectRead, domain.PermProjectWrite, domain.PermProjectAddSeries, domain.PermProjectViewPI, domain.PermProjectModerate}
@@ -325,37 +398,105 @@ func projectCols() []permCol {
 	return out
 }
 
-func (c *Console) fillProjects(r *http.Request, s *session, e *editor, names map[string]string, projects []domain.Project) error {
+// matrix is a rights matrix of projects × project permissions, with a
+// role per row: a group's or a user's.
+type matrix struct {
+	Head    string // the first column's heading: Project, Group or Member
+	Action  string // where the form posts
+	Rows    []projectRow
+	Cols    []permCol
+	Select  bool // a selection column, for "remove from projects"
+	CanSave bool
+	Empty   string // what to say when there is no row
+	// Kinds and Counts describe group rows (what the group is, how many
+	// members); NoteHead heads the note column when rows have one.
+	Kinds    map[string]string
+	Counts   map[string]int
+	NoteHead string
+}
+
+// rowOf builds a matrix row from a grant row and the project roles.
+func rowOf(p domain.Project, g domain.ProjectGrant, roles []domain.Role, editable bool) projectRow {
+	row := projectRow{ID: p.ID, Name: p.Name, Mode: p.MembershipMode, Keys: setOf(g.Permissions), RoleID: g.RoleID,
+		FromRole: map[string]bool{}, Roles: roles, Editable: editable}
+	for _, ro := range roles {
+		if ro.ID == g.RoleID {
+			row.RoleName = ro.Name
+			row.FromRole = setOf(domain.Close(ro.Permissions))
+		}
+	}
+	return row
+}
+
+// projectRoles lists the project roles the caller may choose from in
+// projectID ("" for any project: roles.view).
+func (c *Console) projectRoles(r *http.Request, s *session, projectID string) []domain.Role {
+	roles, err := c.svc.RolesOfScope(r.Context(), s.Caller(), domain.ScopeProject, projectID)
+	if err != nil {
+		return nil
+	}
+	return roles
+}
+
+func (c *Console) fillProjects(r *http.Request, s *session, e *editor) error {
 	grants, err := c.svc.GroupProjectGrants(r.Context(), s.Caller(), e.Group.ID)
 	if err != nil {
 		return err
 	}
-	modes := map[string]domain.MembershipMode{}
-	for _, p := range projects {
-		modes[p.ID] = p.MembershipMode
-	}
 	var rows []projectRow
 	present := map[string]bool{}
 	for _, pg := range grants {
-		present[pg.ProjectID] = true
-		keys := map[string]bool{}
-		for _, k := range pg.Permissions {
-			keys[k] = true
+		p, err := c.svc.GetProject(r.Context(), s.Caller(), pg.ProjectID)
+		if err != nil {
+			continue // a project the caller may not see
 		}
-		rows = append(rows, projectRow{ID: pg.ProjectID, Name: names[pg.ProjectID], Mode: modes[pg.ProjectID], Keys: keys, RoleID: pg.RoleID,
-			Editable: e.Rights.Edit || c.onProject(s, pg.ProjectID)[domain.PermProjectModerate]})
+		present[p.ID] = true
+		mod := c.onProject(s, p.ID)[domain.PermProjectModerate]
+		rows = append(rows, rowOf(p, pg, c.projectRoles(r, s, p.ID), e.Rights.Edit || mod))
+	}
+	// A project group is present in its project from the start (R1), with
+	// no rights until they are set here.
+	if e.Group.Scope == domain.ScopeProject && !present[e.Group.ProjectID] {
+		if p, err := c.svc.GetProject(r.Context(), s.Caller(), e.Group.ProjectID); err == nil {
+			row := rowOf(p, domain.ProjectGrant{}, c.projectRoles(r, s, p.ID), e.Rights.Edit)
+			row.New = true
+			rows = append(rows, row)
+		}
 	}
 	slices.SortFunc(rows, func(a, b projectRow) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	e.Extra["Rows"] = rows
+	for i := range rows {
+		rows[i].Href = projectURL(rows[i].ID, "groups")
+	}
+	e.Extra["Matrix"] = matrix{Head: "Project", Action: groupURL(e.Group.ID, "projects"), Rows: rows, Cols: projectCols(),
+		Select: e.Group.Scope == domain.ScopeSystem, CanSave: slices.ContainsFunc(rows, func(r projectRow) bool { return r.Editable }),
+		Empty: "This group is not present in any project yet: add it to projects below."}
+	e.Extra["Cols"] = projectCols()
+	e.Extra["Default"] = setOf(e.Group.DefaultProjectPermissions)
+	e.Extra["DefaultRoles"] = c.projectRoles(r, s, "")
+	if e.Group.Scope == domain.ScopeSystem {
+		return c.fillImportable(r, s, e, present)
+	}
+	return nil
+}
+
+// fillImportable pages the projects the group is not present in, for the
+// "add to projects" form, searched by name on the server.
+func (c *Console) fillImportable(r *http.Request, s *session, e *editor, present map[string]bool) error {
+	q := r.URL.Query()
+	page, err := c.svc.ListProjects(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("pq"), Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
+	if err != nil {
+		return err
+	}
 	var absent []domain.Project
-	for _, p := range projects {
+	for _, p := range page.Items {
 		if !present[p.ID] {
 			absent = append(absent, p)
 		}
 	}
-	e.Extra["Rows"] = rows
-	e.Extra["Cols"] = projectCols()
 	e.Extra["Absent"] = absent
-	e.Extra["Default"] = setOf(e.Group.DefaultProjectPermissions)
+	e.Extra["ProjectSearch"] = q.Get("pq")
+	e.Extra["Pager"] = pagerOf(groupURL(e.Group.ID, "projects"), q, []string{"pq"}, page.Next)
 	return nil
 }
 
@@ -364,11 +505,11 @@ func (c *Console) groupSaveProjects(w http.ResponseWriter, r *http.Request, s *s
 	back := groupURL(id, "projects")
 	f := r.PostForm
 	if f.Get("do") == "default" {
-		if _, err := c.svc.SetGroupDefaultProjectRights(r.Context(), s.Caller(), id, "", f["default"]); err != nil {
+		if _, err := c.svc.SetGroupDefaultProjectRights(r.Context(), s.Caller(), id, f.Get("default_role"), projectKeys(f["default"])); err != nil {
 			failed(w, r, back, err)
 			return
 		}
-		done(w, r, back, "Default project rights saved; they apply to projects the group is imported into from now on.")
+		done(w, r, back, "Default project rights saved; they apply to projects the group is added to from now on.")
 		return
 	}
 	grants, err := c.svc.GroupProjectGrants(r.Context(), s.Caller(), id)
@@ -376,19 +517,43 @@ func (c *Console) groupSaveProjects(w http.ResponseWriter, r *http.Request, s *s
 		failed(w, r, back, err)
 		return
 	}
-	changed := 0
+	old := map[string]domain.ProjectGrant{}
 	for _, pg := range grants {
-		keys := projectKeys(f["p."+pg.ProjectID])
-		if sameSet(keys, pg.Permissions) {
+		old[pg.ProjectID] = pg
+	}
+	changed := 0
+	// Only the rows drawn editable are posted in "row", so a row the
+	// caller could not change is never read as unticked.
+	for _, pid := range f["row"] {
+		keys, role := projectKeys(f["p."+pid]), f.Get("role."+pid)
+		var was *domain.ProjectGrant
+		if pg, ok := old[pid]; ok {
+			was = &pg
+		}
+		if !grantChanged(was, keys, role) {
 			continue
 		}
-		if _, err := c.svc.SetGroupProjectRights(r.Context(), s.Caller(), id, pg.ProjectID, pg.RoleID, keys); err != nil {
+		if _, err := c.svc.SetGroupProjectRights(r.Context(), s.Caller(), id, pid, role, keys); err != nil {
 			failed(w, r, back, err)
 			return
 		}
 		changed++
 	}
-	done(w, r, back, "Project rights saved.")
+	if changed == 0 {
+		done(w, r, back, "Nothing changed in the project rights.")
+		return
+	}
+	done(w, r, back, "Project rights saved ("+plural(changed, "project")+" changed).")
+}
+
+// grantChanged reports whether a matrix row's boxes and role differ from
+// the grant row it was drawn from (nil: none; then an empty row is no
+// change).
+func grantChanged(was *domain.ProjectGrant, keys []string, role string) bool {
+	if was == nil {
+		return len(keys) > 0 || role != ""
+	}
+	return !sameSet(keys, was.Permissions) || role != was.RoleID
 }
 
 // projectKeys applies R9's requirement in the browser's favour: a right
@@ -416,7 +581,20 @@ func (c *Console) groupImport(w http.ResponseWriter, r *http.Request, s *session
 		failed(w, r, back, err)
 		return
 	}
-	done(w, r, back, "Group added to "+refNames(refs)+". All its members now have access there.")
+	g, _ := c.svc.GetGroup(r.Context(), s.Caller(), id)
+	done(w, r, back, "Group added to "+refNames(refs)+". "+importOutcome(g))
+}
+
+// importOutcome says what the members of an imported group got: the
+// group's default rights, or nothing yet.
+func importOutcome(g domain.Group) string {
+	if len(g.DefaultProjectPermissions) == 0 && g.DefaultProjectRoleID == "" {
+		return "Its default rights are empty: its members are now members there, without access, until you give the group rights in the matrix."
+	}
+	if len(g.DefaultProjectPermissions) == 0 {
+		return "Its members now have there what its default role gives."
+	}
+	return "Its members now have there: " + permLabels(g.DefaultProjectPermissions) + "."
 }
 
 func refNames(refs []service.ProjectRef) string {
@@ -446,14 +624,14 @@ func (c *Console) groupRemove(w http.ResponseWriter, r *http.Request, s *session
 			failed(w, r, back, err)
 			return
 		}
-		names, _ := c.projectNames(s, r)
+		names, _ := c.allProjects(s, r)
 		var chosen []service.ProjectRef
 		for _, p := range ids {
 			chosen = append(chosen, service.ProjectRef{ID: p, Name: names[p]})
 		}
-		members, _ := c.svc.ListMembers(r.Context(), s.Caller(), id, service.MemberQuery{Limit: 1000})
+		n, _ := c.svc.GroupMemberCounts(r.Context(), s.Caller(), id)
 		c.render(w, r, s, http.StatusOK, "group_remove", "Remove "+g.Name, "groups", map[string]any{
-			"Group": g, "Projects": chosen, "Members": members.Items})
+			"Group": g, "Projects": chosen, "Members": n.Active + n.Expired})
 		return
 	}
 	res, err := c.svc.RemoveGroupFromProjects(r.Context(), s.Caller(), id, ids, true)
@@ -467,36 +645,51 @@ func (c *Console) groupRemove(w http.ResponseWriter, r *http.Request, s *session
 // delete dialog
 
 func (c *Console) fillDelete(r *http.Request, s *session, e *editor) error {
-	grants, err := c.svc.GroupProjectGrants(r.Context(), s.Caller(), e.Group.ID)
-	names, _ := c.projectNames(s, r)
-	var present []string
-	for _, g := range grants {
-		present = append(present, names[g.ProjectID])
+	if e.Group.Scope == domain.ScopeProject {
+		e.Extra["Present"] = []string{e.ProjectName}
+	} else {
+		grants, err := c.svc.GroupProjectGrants(r.Context(), s.Caller(), e.Group.ID)
+		if err != nil {
+			return err
+		}
+		e.Extra["Present"] = c.projectRefs(r, s, grants)
 	}
-	e.Extra["Present"] = present
-	members, _ := c.svc.ListMembers(r.Context(), s.Caller(), e.Group.ID, service.MemberQuery{Limit: 1000})
-	e.Extra["MemberCount"] = len(members.Items)
+	n, err := c.svc.GroupMemberCounts(r.Context(), s.Caller(), e.Group.ID)
+	e.Extra["MemberCount"] = n.Active + n.Expired
 	return err
 }
 
 func (c *Console) groupDelete(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	f := r.PostForm
+	g, err := c.svc.GetGroup(r.Context(), s.Caller(), id)
+	if err != nil {
+		failed(w, r, groupURL(id, "delete"), err)
+		return
+	}
 	res, err := c.svc.DeleteGroup(r.Context(), s.Caller(), id, service.DeleteGroupOptions{Members: f.Get("members"), Confirm: f.Get("confirm") == "yes"})
 	if err != nil {
 		failed(w, r, groupURL(id, "delete"), err)
 		return
 	}
-	msg := "Group deleted."
-	switch f.Get("members") {
-	case service.RemoveUsers:
-		msg += " Its members were removed from " + refNames(res.Projects) + "."
+	done(w, r, "/admin/groups", "Group “"+g.Name+"” deleted. "+deleteOutcome(g, f.Get("members"), res))
+}
+
+// deleteOutcome says what happened to the deleted group's members: a
+// system group's members leave the projects it was in (R27); a project
+// group's stay in its project without access, or leave it, as chosen
+// (R26).
+func deleteOutcome(g domain.Group, members string, res service.DeleteGroupResult) string {
+	switch {
+	case len(res.Projects) == 0 || len(res.Users) == 0:
+		return ""
+	case g.Scope == domain.ScopeSystem:
+		return "Its members left " + refNames(res.Projects) + " (unless they have rights of their own there)."
+	case members == service.RemoveUsers:
+		return "Its members were removed from " + refNames(res.Projects) + "."
 	default:
-		if len(res.Projects) > 0 {
-			msg += " Its members stay in " + refNames(res.Projects) + " without access."
-		}
+		return "Its members stay in " + refNames(res.Projects) + " without access."
 	}
-	done(w, r, "/admin/groups", msg)
 }
 
 // members tab
@@ -505,38 +698,48 @@ type memberRow struct {
 	service.MemberRow
 	Other    string // the user's group in an exclusive project, when not this one
 	Disabled bool
+	Expired  bool // the membership has ended (R6): kept, but it grants nothing
 }
 
 type sortCol struct {
 	Key, Label, Href, Aria string
 }
 
+// memberSorts are the sortable columns of the members list: the store
+// sorts by these user columns.
+var memberSorts = []struct{ k, l string }{{"username", "Username"}, {"display_name", "Name"}, {"email", "Email"}}
+
+// fillMembers draws the Members tab: the group's members by default, or
+// every user of the directory with a checkbox ("view=all", as [S3] does),
+// which is also how users are found to add. Both are searched, sorted
+// and paged by the store.
 func (c *Console) fillMembers(r *http.Request, s *session, e *editor) error {
 	q := r.URL.Query()
-	search, sortBy, order := q.Get("q"), q.Get("sort"), q.Get("order")
+	search, sortBy, order, view := q.Get("q"), q.Get("sort"), q.Get("order"), q.Get("view")
+	if view != "all" {
+		view = ""
+	}
 	if sortBy == "" && order == "" {
 		sortBy, order = "username", "asc"
 	}
 	if order == "none" {
 		sortBy = ""
 	}
-	mq := service.MemberQuery{Search: search, Sort: sortBy, Order: order, AllUsers: true, Limit: c.pageSize, Cursor: q.Get("cursor")}
-	if sortBy == "email" || sortBy == "display_name" {
-		// R18: sorting by a masked column would leak its order.
-		if !s.ShowPI() {
-			mq.Sort = "username"
-		}
+	mq := service.MemberQuery{Search: search, Sort: sortBy, Order: order, AllUsers: view == "all", Limit: c.pageSize, Cursor: q.Get("cursor")}
+	if (sortBy == "email" || sortBy == "display_name") && !s.ShowPI() {
+		mq.Sort = "username" // R18: sorting by a masked column would leak its order
 	}
 	page, err := c.svc.ListMembers(r.Context(), s.Caller(), e.Group.ID, mq)
 	if err != nil {
 		return err
 	}
+	now := c.now()
 	var rows []memberRow
 	for _, m := range page.Items {
 		if !s.ShowPI() && !matchesUsername(m.User.Username, search) {
 			continue // R18: a hidden name or email must not be found by searching it
 		}
-		row := memberRow{MemberRow: m}
+		row := memberRow{MemberRow: m, Expired: m.Member && m.ExpiresAt != nil && !now.Before(*m.ExpiresAt)}
 		for _, cg := range m.CurrentGroups {
 			if cg.GroupID != e.Group.ID {
 				row.Other = cg.GroupName
@@ -545,8 +748,9 @@ func (c *Console) fillMembers(r *http.Request, s *session, e *editor) error {
 		}
 		rows = append(rows, row)
 	}
+	base := groupURL(e.Group.ID, "members")
 	var cols []sortCol
-	for _, col := range []struct{ k, l string }{{"username", "Username"}, {"display_name", "Name"}, {"role", "Role"}, {"email", "Email"}} {
+	for _, col := range memberSorts {
 		sc := sortCol{Key: col.k, Label: col.l, Aria: "none"}
 		next := "asc"
 		if sortBy == col.k {
@@ -558,42 +762,65 @@ func (c *Console) fillMembers(r *http.Request, s *session, e *editor) error {
 			}
 		}
 		if next == "none" {
-			sc.Href = groupURL(e.Group.ID, "members") + queryOf("q", search, "order", "none")
+			sc.Href = base + queryOf("view", view, "q", search, "order", "none")
 		} else {
-			sc.Href = groupURL(e.Group.ID, "members") + queryOf("q", search, "sort", col.k, "order", next)
+			sc.Href = base + queryOf("view", view, "q", search, "sort", col.k, "order", next)
 		}
 		cols = append(cols, sc)
 	}
-	grants, _ := c.svc.GroupProjectGrants(r.Context(), s.Caller(), e.Group.ID)
-	names, _ := c.projectNames(s, r)
-	var present []string
 	if e.Group.Scope == domain.ScopeProject {
-		present = append(present, names[e.Group.ProjectID])
+		e.Extra["Present"] = []string{e.ProjectName}
+	} else if grants, err := c.svc.GroupProjectGrants(r.Context(), s.Caller(), e.Group.ID); err == nil {
+		e.Extra["Present"] = c.projectRefs(r, s, grants)
 	}
-	for _, g := range grants {
-		if e.Group.Scope == domain.ScopeSystem {
-			present = append(present, names[g.ProjectID])
-		}
-	}
+	counts, _ := c.svc.GroupMemberCounts(r.Context(), s.Caller(), e.Group.ID)
+	e.Extra["Counts"] = counts
+	e.Extra["GroupRole"] = c.groupRoleName(r, s, &e.Group)
 	e.Extra["Rows"] = rows
 	e.Extra["Cols"] = cols
 	e.Extra["Search"] = search
+	e.Extra["View"] = view
 	e.Extra["Sort"] = sortBy
 	e.Extra["Order"] = order
-	e.Extra["Present"] = present
-	e.Extra["Pager"] = pagerOf(groupURL(e.Group.ID, "members"), q, []string{"q", "sort", "order"}, page.Next)
-	e.Extra["Pager"] = pagerOf(groupURL(e.Group.ID, "members"), q, []string{"q", "sort", "order"}, page.Next)
+	e.Extra["Pager"] = pagerOf(base, q, []string{"view", "q", "sort", "order"}, page.Next)
 	return nil
+}
+
+// groupRoleName names the role a group's members hold through it: its
+// system role, or for a project group its role in its project.
+func (c *Console) groupRoleName(r *http.Request, s *session, g *domain.Group) string {
+	id, scope := g.SystemRoleID, domain.ScopeSystem
+	if g.Scope == domain.ScopeProject {
+		scope = domain.ScopeProject
+		id = ""
+		if grants, err := c.svc.GroupProjectGrants(r.Context(), s.Caller(), g.ID); err == nil {
+			for _, pg := range grants {
+				if pg.ProjectID == g.ProjectID {
+					id = pg.RoleID
+				}
+			}
+		}
+	}
+	if id == "" {
+		return ""
+	}
+	roles, _ := c.svc.RolesOfScope(r.Context(), s.Caller(), scope, g.ProjectID)
+	for _, ro := range roles {
+		if ro.ID == id {
+			return ro.Name
+		}
+	}
+	return ""
 }
 
 func (c *Console) groupSaveMembers(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	f := r.PostForm
-	back := groupURL(id, "members") + queryOf("q", f.Get("q"), "sort", f.Get("sort"), "order", f.Get("order"))
+	back := groupURL(id, "members") + queryOf("view", f.Get("view"), "q", f.Get("q"), "sort", f.Get("sort"), "order", f.Get("order"))
 	if cur := f.Get("cursor"); cur != "" {
 		// Back to the page the form was on.
 		v := url.Values{"cursor": {cur}, "before": f["before"]}
-		for _, k := range []string{"q", "sort", "order"} {
+		for _, k := range []string{"view", "q", "sort", "order"} {
 			if x := f.Get(k); x != "" {
 				v.Set(k, x)
 			}
@@ -632,14 +859,14 @@ func (c *Console) groupSaveMembers(w http.ResponseWriter, r *http.Request, s *se
 		if len(added.Users) > 0 {
 			m := plural(len(added.Users), "user") + " added."
 			if len(added.Projects) > 0 {
-				m += " They are now members of these projects: " + refNames(added.Projects) + " (R24)."
+				m += " They are now members of these projects: " + refNames(added.Projects) + "."
 			}
 			msgs = append(msgs, m)
 		}
 		if len(removed.Users) > 0 {
 			m := plural(len(removed.Users), "user") + " removed."
 			if len(removed.Projects) > 0 {
-				m += " They stay in these projects without this group's rights: " + refNames(removed.Projects) + " (R25)."
+				m += " They stay in these projects without this group's rights: " + refNames(removed.Projects) + "."
 			}
 			msgs = append(msgs, m)
 		}

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The user page, project deletion, and the folder and folder type
@@ -24,9 +24,9 @@ func (c *Console) moreRoutes() {
 	m.HandleFunc("POST /admin/users/{id}/role", c.signedIn(c.userRole))
 	m.HandleFunc("POST /admin/users/{id}/password", c.signedIn(c.userPassword))
 	m.HandleFunc("POST /admin/users/{id}/projects", c.signedIn(c.userProjects))
+	m.HandleFunc("POST /admin/users/{id}/groups", c.signedIn(c.userGroups))
 	m.HandleFunc("GET /admin/users/{id}/delete", c.signedIn(c.userDeletePage))
 	m.HandleFunc("POST /admin/users/{id}/delete", c.signedIn(c.userDelete))
-	m.HandleFunc("GET /admin/projects/{id}/delete", c.signedIn(c.projectDeletePage))
 	m.HandleFunc("POST /admin/projects/{id}/delete", c.signedIn(c.projectDelete))
 	m.HandleFunc("GET /admin/folders/{id}", c.signedIn(c.folderEditor))
 	m.HandleFunc("POST /admin/folders/{id}", c.signedIn(c.folderSave))
@@ -42,12 +42,8 @@ func userURL(id string) string { return "/admin/users/" + url.PathEscape(id) }
 
 // userProjectRow is one project of the user's individual rights matrix.
 type userProjectRow struct {
-	ID, Name string
-	Mode     domain.MembershipMode
-	Keys     map[string]bool
-	Member   bool // holds an individual grant row there
-	RoleName string
-	Editable bool
+	projectRow
+	Member bool // holds an individual grant row there
 }
 
 func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -61,21 +57,16 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		s.Error = message(err)
 	}
+	sysRoles, _ := c.svc.RolesOfScope(r.Context(), s.Caller(), domain.ScopeSystem, "")
 	roleNames := map[string]string{}
-	var sysRoles []domain.Role
-	if rp, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Limit: 1000}); err == nil {
-		for _, ro := range rp.Items {
-			roleNames[ro.ID] = ro.Name
-			if ro.Scope == domain.ScopeSystem {
-				sysRoles = append(sysRoles, ro)
-			}
-		}
+	for _, ro := range sysRoles {
+		roleNames[ro.ID] = ro.Name
 	}
 	byProject := map[string]domain.ProjectGrant{}
 	for _, g := range grants {
 		byProject[g.ProjectID] = g
 	}
-	_, projects := c.projectNames(s, r)
+	_, projects := c.allProjects(s, r)
 	// R21 and R22, asked of the service: a user who holds more than the
 	// caller is drawn read-only, with the service's reason.
 	canEdit, why := true, ""
@@ -89,15 +80,18 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *session) {
 	var rows []userProjectRow
 	for _, p := range projects {
 		g, member := byProject[p.ID]
-		rows = append(rows, userProjectRow{ID: p.ID, Name: p.Name, Mode: p.MembershipMode, Keys: setOf(g.Permissions), Member: member,
-			RoleName: roleNames[g.RoleID], Editable: s.Can(domain.PermUsersEdit) || c.onProject(s, p.ID)[domain.PermProjectModerate]})
+		editable := s.Can(domain.PermUsersEdit) || c.onProject(s, p.ID)[domain.PermProjectModerate]
+		rows = append(rows, userProjectRow{projectRow: rowOf(p, g, c.projectRoles(r, s, p.ID), editable), Member: member})
 	}
 	anyEditable := slices.ContainsFunc(rows, func(r userProjectRow) bool { return r.Editable })
-	c.render(w, r, s, http.StatusOK, "user", "User "+u.Username, "users", map[string]any{
+	data := map[string]any{
 		"User": u, "Roles": sysRoles, "RoleName": roleNames[u.SystemRoleID], "Rows": rows, "Cols": projectCols(),
 		"CanEdit": canEdit, "CanDelete": canDelete, "Self": u.ID == s.ID.UserID,
 		"CanRights": anyEditable, "Why": why, "Local": u.Source == domain.SourceLocal,
-	})
+	}
+	c.fillUserGroups(r, s, u, data)
+	c.fillAccess(r, s, u, data)
+	c.render(w, r, s, http.StatusOK, "user", "User "+u.Username, "users", data)
 }
 
 func (c *Console) userProfile(w http.ResponseWriter, r *http.Request, s *session) {
@@ -168,8 +162,8 @@ func (c *Console) userProjects(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	changed := 0
 	for _, pid := range f["row"] {
-		keys := projectKeys(f["p."+pid])
-		member := f.Get("member."+pid) == "on" || len(keys) > 0
+		keys, role := projectKeys(f["p."+pid]), f.Get("role."+pid)
+		member := f.Get("member."+pid) == "on" || len(keys) > 0 || role != ""
 		g, had := old[pid]
 		switch {
 		case had && !member:
@@ -178,8 +172,8 @@ func (c *Console) userProjects(w http.ResponseWriter, r *http.Request, s *sessio
 				return
 			}
 			changed++
-		case member && (!had || !sameSet(keys, g.Permissions)):
-			if _, err := c.svc.SetUserProjectRights(r.Context(), s.Caller(), id, pid, g.RoleID, keys); err != nil {
+		case member && (!had || !sameSet(keys, g.Permissions) || role != g.RoleID):
+			if _, err := c.svc.SetUserProjectRights(r.Context(), s.Caller(), id, pid, role, keys); err != nil {
 				failed(w, r, back, err)
 				return
 			}
@@ -200,7 +194,7 @@ func (c *Console) userDeletePage(w http.ResponseWriter, r *http.Request, s *sess
 		return
 	}
 	grants, _ := c.svc.UserProjectGrants(r.Context(), s.Caller(), u.ID)
-	names, _ := c.projectNames(s, r)
+	names, _ := c.allProjects(s, r)
 	var in []string
 	for _, g := range grants {
 		in = append(in, names[g.ProjectID])
@@ -233,31 +227,23 @@ func (c *Console) projectDeletePage(w http.ResponseWriter, r *http.Request, s *s
 		c.render(w, r, s, http.StatusNotFound, "denied", "Project", "projects", message(err))
 		return
 	}
-	var groups []string
-	own := map[string]bool{}
-	if gp, err := c.svc.ListGroups(r.Context(), s.Caller(), store.ListQuery{Scope: domain.ScopeProject, ProjectID: p.ID, Sort: "name", Limit: 1000}); err == nil {
-		for _, g := range gp.Items {
-			if g.Scope == domain.ScopeProject && g.ProjectID == p.ID {
-				groups = append(groups, g.Name)
-				own[g.ID] = true
-			}
+	var groups, sysGroups []string
+	users := 0
+	pgs, gerr := c.svc.ProjectGroups(r.Context(), s.Caller(), p.ID)
+	for _, pg := range pgs {
+		if pg.Group.Scope == domain.ScopeProject {
+			groups = append(groups, pg.Group.Name)
+		} else {
+			sysGroups = append(sysGroups, pg.Group.Name)
 		}
 	}
-	// The grants: system groups present in the project (they stay, without
-	// it) and users' individual rights there.
-	users := 0
-	var sysGroups []string
-	grants, gerr := c.svc.ListProjectGrants(r.Context(), s.Caller(), p.ID)
-	for _, g := range grants {
-		switch {
-		case g.SubjectKind == domain.SubjectUser:
-			users++
-		case !own[g.SubjectID]:
-			name := "a group you cannot see"
-			if gr, err := c.svc.GetGroup(r.Context(), s.Caller(), g.SubjectID); err == nil {
-				name = gr.Name
+	if gerr == nil {
+		var grants []domain.ProjectGrant
+		grants, gerr = c.svc.ListProjectGrants(r.Context(), s.Caller(), p.ID)
+		for _, g := range grants {
+			if g.SubjectKind == domain.SubjectUser {
+				users++
 			}
-			sysGroups = append(sysGroups, name)
 		}
 	}
 	slices.Sort(sysGroups)
@@ -303,10 +289,84 @@ func (c *Console) folderEditor(w http.ResponseWriter, r *http.Request, s *sessio
 	for _, p := range t.Properties {
 		props = append(props, propField{p, f.Properties[p]})
 	}
-	tree, _ := c.folderTree(r, s, 1000)
+	tree, more, _ := c.folderTreeUpTo(r, s, 2000)
 	c.render(w, r, s, http.StatusOK, "folder", "Folder "+f.Name, "folders", map[string]any{
-		"Folder": f, "Type": t, "Props": props, "Tree": tree, "CanEdit": s.Can(domain.PermFilesAdmin),
+		"Folder": f, "Type": t, "Props": props, "Tree": tree, "MoreFolders": more, "CanEdit": s.Can(domain.PermFilesAdmin),
+		"Levels": c.levelsHere(r, s, f), "Rules": c.rulesHere(r, s, f),
 	})
+}
+
+// ruleHere is a rule that grants on a folder (R16): where it matches
+// ("" when on the folder itself) and its matrix.
+type ruleHere struct {
+	engine.FolderRule
+	From string
+}
+
+// rulesHere asks the service which rules match the folder or an ancestor
+// (nil when the caller may not list them), naming the ancestor matched.
+func (c *Console) rulesHere(r *http.Request, s *session, f domain.Folder) []ruleHere {
+	rs, err := c.svc.FolderRules(r.Context(), s.Caller(), f.ID)
+	if err != nil {
+		return nil
+	}
+	names := map[string]string{f.ID: ""}
+	out := make([]ruleHere, 0, len(rs))
+	for _, fr := range rs {
+		name, ok := names[fr.MatchedID]
+		if !ok {
+			name = "a folder above"
+			if a, err := c.svc.GetFolder(r.Context(), s.Caller(), fr.MatchedID); err == nil {
+				name = a.Name
+			}
+			names[fr.MatchedID] = name
+		}
+		out = append(out, ruleHere{FolderRule: fr, From: name})
+	}
+	return out
+}
+
+// levelHere is one group's level on a folder: set on it, or inherited
+// from the nearest folder above with an entry for that group (R15).
+type levelHere struct {
+	GroupID, GroupName, Level, From string
+}
+
+// levelsHere walks from the folder up to its root and keeps, per group,
+// the nearest level (nil when the caller may not list levels).
+func (c *Console) levelsHere(r *http.Request, s *session, f domain.Folder) []levelHere {
+	var out []levelHere
+	seen := map[string]bool{}
+	for cur, hops := f, 0; hops < 64; hops++ {
+		ls, err := c.svc.ListFolderLevels(r.Context(), s.Caller(), cur.ID, "")
+		if err != nil {
+			return nil
+		}
+		for _, l := range ls {
+			if seen[l.GroupID] {
+				continue
+			}
+			seen[l.GroupID] = true
+			lh := levelHere{GroupID: l.GroupID, Level: l.Level.String(), GroupName: "a group you cannot see"}
+			if g, err := c.svc.GetGroup(r.Context(), s.Caller(), l.GroupID); err == nil {
+				lh.GroupName = g.Name
+			}
+			if cur.ID != f.ID {
+				lh.From = cur.Name
+			}
+			out = append(out, lh)
+		}
+		if cur.ParentID == "" {
+			break
+		}
+		if cur, err = c.svc.GetFolder(r.Context(), s.Caller(), cur.ParentID); err != nil {
+			break
+		}
+	}
+	slices.SortFunc(out, func(a, b levelHere) int {
+		return strings.Compare(strings.ToLower(a.GroupName), strings.ToLower(b.GroupName))
+	})
+	return out
 }
 
 func (c *Console) folderSave(w http.ResponseWriter, r *http.Request, s *session) {
@@ -336,20 +396,17 @@ func (c *Console) folderDeletePage(w http.ResponseWriter, r *http.Request, s *se
 	}
 	// The subtree: the folder and its descendants, from the visible tree
 	// (depth first, so the descendants follow the folder).
-	tree, _ := c.folderTree(r, s, 1000)
-	var sub []folderNode
-	if i := slices.IndexFunc(tree, func(n folderNode) bool { return n.ID == f.ID }); i >= 0 {
-		d := tree[i].Depth
-		for j, n := range tree[i:] {
-			if j > 0 && n.Depth <= d {
-				break
-			}
-			n.Depth -= d
-			sub = append(sub, n)
-		}
+	below, more, _ := c.subtree(r, s, f.ID, 2000)
+	sub := []folderNode{{Folder: f}}
+	if t, err := c.svc.GetFolderType(r.Context(), s.Caller(), f.TypeID); err == nil {
+		sub[0].TypeName = t.Name
+	}
+	for _, n := range below {
+		n.Depth++
+		sub = append(sub, n)
 	}
 	c.render(w, r, s, http.StatusOK, "folder_delete", "Delete folder "+f.Name, "folders", map[string]any{
-		"Folder": f, "Subtree": sub, "CanEdit": s.Can(domain.PermFilesAdmin),
+		"Folder": f, "Subtree": sub, "MoreFolders": more, "CanEdit": s.Can(domain.PermFilesAdmin),
 	})
 }
 

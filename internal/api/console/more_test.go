@@ -1,9 +1,12 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"html"
+	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -204,10 +207,11 @@ func TestPaging(t *testing.T) {
 	if link(prevLink, get(pages[0])) != "" {
 		t.Errorf("the first page has a previous link")
 	}
-	// Members, sorted descending: the sort is kept.
-	body := get("/admin/groups/" + g.ID + "/members?q=user-&sort=username&order=desc")
+	// Every user, to add members, sorted descending: the view and the
+	// sort are kept.
+	body := get("/admin/groups/" + g.ID + "/members?view=all&q=user-&sort=username&order=desc")
 	next := link(nextLink, body)
-	if !strings.Contains(next, "order=desc") || !strings.Contains(next, "q=user-") {
+	if !strings.Contains(next, "order=desc") || !strings.Contains(next, "q=user-") || !strings.Contains(next, "view=all") {
 		t.Fatalf("members next link %q", next)
 	}
 	if body := get(next); !strings.Contains(body, "user-c") || strings.Contains(body, "user-e") || link(prevLink, body) == "" {
@@ -251,5 +255,49 @@ func TestBadCursor(t *testing.T) {
 	resp := e.do(t, http.MethodGet, "/admin/users?q=a&cursor=not-a-cursor", nil, ck)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/users?q=a" {
 		t.Errorf("bad cursor: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// Bulk membership: a list sent as a file is previewed line by line, and
+// applying it adds the users in one change.
+func TestBulkMembership(t *testing.T) {
+	e := newEnv(t)
+	ck := e.signIn(t)
+	ctx := context.Background()
+	g, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"ann", "ben"} {
+		if _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("do", "preview")
+	// Part of the list pasted, part in a file.
+	_ = mw.WriteField("list", "ann\nnobody\n")
+	fw, _ := mw.CreateFormFile("file", "list.csv")
+	_, _ = fw.Write([]byte("ben,2099-01-31\nann\nben,31/01/2099\n"))
+	mw.Close()
+	r := httptest.NewRequest(http.MethodPost, "/admin/groups/"+g.ID+"/bulk", &buf)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	r.AddCookie(ck)
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	body := w.Body.String()
+	for _, want := range []string{"<strong>2</strong> to add", "1 already members", "1 not found", "1 not understood", "no such user", "listed twice"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the preview lacks %q:\n%s", want, body)
+		}
+	}
+	if to, body := e.follow(t, "/admin/groups/"+g.ID+"/bulk", url.Values{"do": {"apply"}, "list": {"ann\nnobody\nben,2099-01-31\n"}}, ck); !strings.Contains(body, "2 users added from the list.") {
+		t.Errorf("apply went to %s:\n%s", to, body)
+	}
+	n, err := e.svc.GroupMemberCounts(ctx, e.admin, g.ID)
+	if err != nil || n.Active != 2 {
+		t.Errorf("after the list: %+v, %v; want 2 members", n, err)
 	}
 }

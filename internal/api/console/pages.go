@@ -1,8 +1,10 @@
 package console
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -37,14 +39,9 @@ func (c *Console) userList(w http.ResponseWriter, r *http.Request, s *session) {
 		page.Items = kept
 	}
 	roles := map[string]string{}
-	var sysRoles []domain.Role
-	if rp, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Limit: 1000}); err == nil {
-		for _, ro := range rp.Items {
-			roles[ro.ID] = ro.Name
-			if ro.Scope == domain.ScopeSystem {
-				sysRoles = append(sysRoles, ro)
-			}
-		}
+	sysRoles, _ := c.svc.RolesOfScope(r.Context(), s.Caller(), domain.ScopeSystem, "")
+	for _, ro := range sysRoles {
+		roles[ro.ID] = ro.Name
 	}
 	c.render(w, r, s, http.StatusOK, "users", "Users", "users", map[string]any{
 		"Users": page.Items, "Search": q.Get("q"), "RoleNames": roles, "Roles": sysRoles,
@@ -65,11 +62,29 @@ func (c *Console) userCreate(w http.ResponseWriter, r *http.Request, s *session)
 	done(w, r, "/admin/users", "User “"+u.Username+"” created.")
 }
 
+// userStatus enables a user at once, and disables one only after a
+// confirmation that says what disabling does; both go back to where the
+// form was (the user's page, or the list with its search and page).
 func (c *Console) userStatus(w http.ResponseWriter, r *http.Request, s *session) {
-	st := domain.UserStatus(r.PostForm.Get("status"))
-	back := "/admin/users"
-	if r.PostForm.Get("back") == "user" {
+	f := r.PostForm
+	st := domain.UserStatus(f.Get("status"))
+	back := "/admin/users" + queryOf("q", f.Get("q"), "cursor", f.Get("cursor"))
+	if f.Get("back") == "user" {
 		back = userURL(r.PathValue("id"))
+	}
+	// The confirmation is asked only of a caller the service would let
+	// act; anyone else gets the service's refusal (and its audit record)
+	// at once.
+	if st == domain.UserDisabled && f.Get("confirm") != "yes" &&
+		c.svc.CheckActOnUser(r.Context(), s.Caller(), r.PathValue("id"), domain.PermUsersEdit) == nil {
+		u, err := c.svc.GetUser(r.Context(), s.Caller(), r.PathValue("id"))
+		if err != nil {
+			failed(w, r, back, err)
+			return
+		}
+		c.render(w, r, s, http.StatusOK, "user_disable", "Disable "+u.Username, "users", map[string]any{
+			"User": u, "Back": back, "From": f.Get("back"), "Q": f.Get("q"), "Cursor": f.Get("cursor")})
+		return
 	}
 	u, err := c.svc.SetUserStatus(r.Context(), s.Caller(), r.PathValue("id"), st)
 	if err != nil {
@@ -82,13 +97,15 @@ func (c *Console) userStatus(w http.ResponseWriter, r *http.Request, s *session)
 // roles
 
 func (c *Console) roleList(w http.ResponseWriter, r *http.Request, s *session) {
-	page, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Limit: 1000})
+	q := r.URL.Query()
+	page, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
 	if err != nil {
 		c.render(w, r, s, http.StatusForbidden, "denied", "Roles", "roles", message(err))
 		return
 	}
 	c.render(w, r, s, http.StatusOK, "roles", "Roles", "roles", map[string]any{
 		"Roles": page.Items, "CanEdit": s.Can(domain.PermRolesEdit), "CanDelete": s.Can(domain.PermRolesDelete),
+		"Pager": pagerOf("/admin/roles", q, nil, page.Next),
 	})
 }
 
@@ -144,13 +161,18 @@ type projectLine struct {
 }
 
 func (c *Console) projectList(w http.ResponseWriter, r *http.Request, s *session) {
-	_, projects := c.projectNames(s, r)
+	q := r.URL.Query()
+	page, err := c.svc.ListProjects(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
+	if err != nil {
+		s.Error = message(err)
+	}
 	var rows []projectLine
-	for _, p := range projects {
+	for _, p := range page.Items {
 		rows = append(rows, projectLine{Project: p, CanEdit: c.onProject(s, p.ID)[domain.PermProjectModerate] || s.Can(domain.PermServerManage)})
 	}
 	c.render(w, r, s, http.StatusOK, "projects", "Projects", "projects", map[string]any{
 		"Projects": rows, "CanCreate": s.Can(domain.PermProjectCreate), "CanDelete": s.Can(domain.PermProjectDelete),
+		"Search": q.Get("q"), "Pager": pagerOf("/admin/projects", q, []string{"q"}, page.Next),
 	})
 }
 
@@ -178,17 +200,17 @@ func (c *Console) projectUpdate(w http.ResponseWriter, r *http.Request, s *sessi
 // folders
 
 func (c *Console) folderPage(w http.ResponseWriter, r *http.Request, s *session) {
-	tree, err := c.folderTree(r, s, 1000)
+	tree, more, err := c.folderTreeUpTo(r, s, 2000)
 	types, terr := c.svc.ListFolderTypes(r.Context(), s.Caller())
 	if err == nil {
 		err = terr
 	}
-	_, projects := c.projectNames(s, r)
+	_, projects := c.allProjects(s, r)
 	if err != nil {
 		s.Error = message(err)
 	}
 	c.render(w, r, s, http.StatusOK, "folders", "Folders", "folders", map[string]any{
-		"Tree": tree, "Types": types, "Projects": projects, "CanEdit": s.Can(domain.PermFilesAdmin),
+		"Tree": tree, "MoreFolders": more, "Types": types, "Projects": projects, "CanEdit": s.Can(domain.PermFilesAdmin),
 	})
 }
 
@@ -239,6 +261,13 @@ func (c *Console) folderCreate(w http.ResponseWriter, r *http.Request, s *sessio
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	aq := store.AuditQuery{ActorID: q.Get("actor"), Action: q.Get("action"), TargetKind: q.Get("kind"), Cursor: q.Get("cursor"), Limit: 50}
+	if who := strings.TrimSpace(q.Get("who")); who != "" {
+		id, err := c.svc.UserIDByUsername(r.Context(), s.Caller(), who)
+		if err != nil {
+			s.Error = "No user “" + who + "”."
+		}
+		aq.ActorID = id
+	}
 	page, err := c.svc.ListAudit(r.Context(), s.Caller(), aq)
 	if err != nil {
 		c.render(w, r, s, http.StatusForbidden, "denied", "Audit log", "audit", message(err))
@@ -248,9 +277,81 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) 
 	if page.Next != "" {
 		next = "/admin/audit" + queryOf("actor", aq.ActorID, "action", aq.Action, "kind", aq.TargetKind, "cursor", page.Next)
 	}
+	n := &namer{c: c, r: r, s: s, names: map[string]string{}}
+	targets, details := map[string]string{}, map[string]string{}
+	for _, ev := range page.Items {
+		targets[ev.ID] = n.target(&ev)
+		details[ev.ID] = n.text(ev.Detail)
+	}
 	c.render(w, r, s, http.StatusOK, "audit", "Audit log", "audit", map[string]any{
-		"Events": page.Items, "Actor": aq.ActorID, "Action": aq.Action, "Kind": aq.TargetKind, "Next": next,
+		"Events": page.Items, "Who": q.Get("who"), "Action": aq.Action, "Kind": aq.TargetKind, "Next": next,
+		"Targets": targets, "Details": details,
 	})
+}
+
+// namer names the objects an audit page mentions by id, looking each up
+// once through the service (so only what the caller may see is named).
+type namer struct {
+	c     *Console
+	r     *http.Request
+	s     *session
+	names map[string]string
+}
+
+// target names an event's target: from the record itself (its name or
+// username), else by looking it up.
+func (n *namer) target(ev *domain.AuditEvent) string {
+	for _, raw := range [][]byte{ev.After, ev.Before} {
+		var v struct{ Name, Username string }
+		if len(raw) > 0 && json.Unmarshal(raw, &v) == nil {
+			if v.Name != "" {
+				return v.Name
+			}
+			if v.Username != "" {
+				return v.Username
+			}
+		}
+	}
+	if ev.TargetID == "" {
+		return ""
+	}
+	v := n.name(ev.TargetID)
+	if _, rest, ok := strings.Cut(v, " "); ok && !strings.HasPrefix(v, "(") {
+		return rest // the kind is in its own column
+	}
+	return v
+}
+
+// name looks an id up as a project, group, user or folder.
+func (n *namer) name(id string) string {
+	if v, ok := n.names[id]; ok {
+		return v
+	}
+	ctx, c := n.r.Context(), n.s.Caller()
+	v := "(deleted or hidden)"
+	if p, err := n.c.svc.GetProject(ctx, c, id); err == nil {
+		v = "project " + p.Name
+	} else if g, err := n.c.svc.GetGroup(ctx, c, id); err == nil {
+		v = "group " + g.Name
+	} else if u, err := n.c.svc.GetUser(ctx, c, id); err == nil {
+		v = "user " + u.Username
+	} else if f, err := n.c.svc.GetFolder(ctx, c, id); err == nil {
+		v = "folder " + f.Name
+	}
+	n.names[id] = v
+	return v
+}
+
+// text names the ids in a sentence and leaves out rule numbers.
+func (n *namer) text(t string) string {
+	t = idRE.ReplaceAllStringFunc(t, func(m string) string {
+		_, id, ok := strings.Cut(m, ":")
+		if !ok {
+			id = m
+		}
+		return "“" + n.name(id) + "”"
+	})
+	return strings.TrimSpace(ruleRefRE.ReplaceAllString(t, " "))
 }
 
 // access explorer
@@ -265,12 +366,6 @@ type accessAnswer struct {
 
 func (c *Console) accessPage(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	var users []domain.User
-	if page, err := c.svc.ListUsers(r.Context(), s.Caller(), store.ListQuery{Sort: "username", Limit: 1000}); err == nil {
-		users = page.Items
-	} else {
-		users = []domain.User{s.User} // without users.view, one may ask about oneself only
-	}
 	var perms []string
 	for _, p := range domain.Catalog() {
 		perms = append(perms, p.Key)
@@ -281,23 +376,66 @@ func (c *Console) accessPage(w http.ResponseWriter, r *http.Request, s *session)
 			perms = append(perms, cx+"."+a)
 		}
 	}
-	tree, _ := c.folderTree(r, s, 300)
-	_, projects := c.projectNames(s, r)
+	tree, more, _ := c.folderTreeUpTo(r, s, 500)
+	_, projects := c.allProjects(s, r)
 	names := map[string]string{"system": "the system"}
 	for _, f := range tree {
 		names[f.ID] = f.Name
 		names["folder:"+f.ID] = "folder " + f.Name
 	}
 	for _, p := range projects {
+		names[p.ID] = p.Name
 		names["project:"+p.ID] = "project " + p.Name
 	}
-	data := map[string]any{"Users": users, "Perms": perms, "Projects": projects, "Tree": tree, "Names": names,
-		"User": q.Get("user"), "Perm": q.Get("permission"), "Resource": q.Get("resource")}
-	if q.Get("resource") != "" {
-		data["Answer"] = c.explain(r, s, q.Get("user"), q.Get("permission"), q.Get("resource"))
+	// The subject is named by username; a link may name it by id.
+	user, username := q.Get("user"), strings.TrimSpace(q.Get("username"))
+	if username != "" && username != "anonymous" {
+		id, err := c.svc.UserIDByUsername(r.Context(), s.Caller(), username)
+		if err != nil {
+			s.Error = "No user “" + username + "” that you may ask about."
+		}
+		user = id
+	} else if username == "anonymous" {
+		user = "anonymous"
+	} else if user != "" && user != "anonymous" {
+		if u, err := c.svc.GetUser(r.Context(), s.Caller(), user); err == nil {
+			username = u.Username
+		}
+	}
+	data := map[string]any{"Perms": perms, "Projects": projects, "Tree": tree, "MoreFolders": more, "Names": names,
+		"User": user, "Username": username, "Perm": q.Get("permission"), "Resource": q.Get("resource")}
+	if q.Get("resource") != "" && s.Error == "" {
+		a := c.explain(r, s, user, q.Get("permission"), q.Get("resource"))
+		humanize(&a, names)
+		data["Answer"] = a
 	}
 	c.render(w, r, s, http.StatusOK, "access", "Access explorer", "access", data)
 }
+
+// humanize puts names in place of the ids in an explanation's sentences
+// and leaves out rule numbers: they are written for the API's readers.
+func humanize(a *accessAnswer, names map[string]string) {
+	h := func(t string) string {
+		t = idRE.ReplaceAllStringFunc(t, func(m string) string {
+			if n, ok := names[m]; ok {
+				return "“" + strings.TrimPrefix(strings.TrimPrefix(n, "folder "), "project ") + "”"
+			}
+			return m
+		})
+		return strings.TrimSpace(ruleRefRE.ReplaceAllString(t, " "))
+	}
+	ex := &a.Explanation
+	ex.Reason = h(ex.Reason)
+	for i := range ex.Considered {
+		ex.Considered[i] = h(ex.Considered[i])
+	}
+	for i := range ex.Suggestions {
+		ex.Suggestions[i] = h(ex.Suggestions[i])
+	}
+}
+
+// idRE matches an id in a sentence, with its kind when it has one.
+var idRE = regexp.MustCompile(`(?:(?:folder|project):)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 
 // explain answers the explorer's question: R19's explanation of the check
 // and the subject's effective permissions on the resource.

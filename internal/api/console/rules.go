@@ -1,6 +1,8 @@
 package console
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -15,6 +17,7 @@ import (
 type criterionRow struct {
 	Index                       int
 	TypeID, Property, Op, Value string
+	Invalid                     bool // the refusal names this row
 }
 
 // ruleForm is the rule editor's state, from a stored rule or from the
@@ -22,12 +25,18 @@ type criterionRow struct {
 // form comes back with what was typed).
 type ruleForm struct {
 	ID, Name string
-	Rows     []criterionRow
-	Grants   map[string]bool // "<context>.<action>"
+	// TypeID is the folder type of every criterion: a folder has one
+	// type and criteria are joined by AND, so the rule names it once.
+	TypeID string
+	Rows   []criterionRow
+	Grants map[string]bool // "<context>.<action>"
 }
 
 func formOfRule(r domain.Rule) ruleForm {
 	f := ruleForm{ID: r.ID, Name: r.Name, Grants: map[string]bool{}}
+	if len(r.Criteria) > 0 {
+		f.TypeID = r.Criteria[0].FolderTypeID
+	}
 	for i, c := range r.Criteria {
 		v := c.Value
 		if c.Operator == domain.OpIn {
@@ -57,26 +66,91 @@ func ruleContexts(types []domain.FolderType) []string {
 	return out
 }
 
-// properties lists the properties the criteria may use: R10 leaves out
-// description.
-func properties(types []domain.FolderType) []string {
-	var out []string
+// propOption is a property a criterion may use, with the folder types
+// that declare it (console.js shows only those of the chosen type).
+type propOption struct {
+	Name  string
+	Types string // space-separated type ids
+}
+
+// properties lists the properties the criteria may use: those of the
+// chosen type, or of every type while none is chosen; never description
+// (R10).
+func properties(types []domain.FolderType, typeID string) []propOption {
+	var out []propOption
+	idx := map[string]int{}
 	for _, t := range types {
+		if typeID != "" && t.ID != typeID {
+			continue
+		}
 		for _, p := range t.Properties {
-			if p != "description" && !contains(out, p) {
-				out = append(out, p)
+			if domain.NameKey(p) == domain.PropertyDescription {
+				continue
+			}
+			if i, ok := idx[p]; ok {
+				out[i].Types += " " + t.ID
+				continue
+			}
+			idx[p] = len(out)
+			out = append(out, propOption{Name: p, Types: t.ID})
+		}
+	}
+	slices.SortFunc(out, func(a, b propOption) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// checkCriteria checks the rows against the chosen type before the
+// service is asked, so that the refusal names the row and lists only
+// the properties a criterion may use. The service checks again.
+func checkCriteria(types []domain.FolderType, f *ruleForm) string {
+	var t *domain.FolderType
+	for i := range types {
+		if types[i].ID == f.TypeID {
+			t = &types[i]
+		}
+	}
+	if t == nil {
+		return "Choose the folder type the rule applies to."
+	}
+	allowed := properties(types, t.ID)
+	names := make([]string, 0, len(allowed))
+	for _, p := range allowed {
+		names = append(names, p.Name)
+	}
+	var msgs []string
+	for i := range f.Rows {
+		row := &f.Rows[i]
+		if row.Property == "" || slices.Contains(names, row.Property) {
+			continue
+		}
+		row.Invalid = true
+		msgs = append(msgs, "Criterion "+strconv.Itoa(i+1)+": “"+row.Property+"” is not a property a rule on “"+t.Name+"” folders can use; choose one of: "+strings.Join(names, ", ")+".")
+	}
+	return strings.Join(msgs, " ")
+}
+
+// markRows highlights the rows a service refusal names (criteria[i]);
+// rowAt maps a criterion to its form row (empty rows are not sent).
+func markRows(f *ruleForm, rowAt []int, err error) {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		de, ok := e.(*domain.Error)
+		if !ok {
+			continue
+		}
+		for _, fe := range de.Fields {
+			var i int
+			if _, serr := fmt.Sscanf(fe.Field, "criteria[%d]", &i); serr == nil && i >= 0 && i < len(rowAt) {
+				f.Rows[rowAt[i]].Invalid = true
 			}
 		}
 	}
-	slices.Sort(out)
-	return out
 }
 
 func (c *Console) ruleEditor(w http.ResponseWriter, r *http.Request, s *session) {
 	id, ruleID := r.PathValue("id"), r.PathValue("rule")
 	var f ruleForm
 	if ruleID == "new" {
-		f = ruleForm{ID: "new", Grants: map[string]bool{}, Rows: []criterionRow{{Op: string(domain.OpEq)}}}
+		f = ruleForm{ID: "new", Grants: map[string]bool{}, Rows: []criterionRow{{Op: string(domain.OpEq)}}, TypeID: r.URL.Query().Get("type")}
 	} else {
 		rule, err := c.svc.GetRule(r.Context(), s.Caller(), ruleID)
 		if err != nil || rule.GroupID != id {
@@ -103,7 +177,7 @@ func (c *Console) showRule(w http.ResponseWriter, r *http.Request, s *session, g
 	}
 	rights := c.rightsOn(s, &g)
 	c.render(w, r, s, http.StatusOK, "rule", "Rule · "+g.Name, "groups", map[string]any{
-		"Group": g, "Form": f, "Types": types, "Properties": properties(types), "Operators": domain.Operators(),
+		"Group": g, "Form": f, "Types": types, "Properties": properties(types, f.TypeID), "Operators": domain.Operators(),
 		"Contexts": ruleContexts(types), "Actions": domain.RuleActions(), "Tabs": groupTabs, "Tab": "rules",
 		"CanSave": (rights.Edit || s.Can(domain.PermFilesAdmin)) && s.Can(domain.PermFilesAdmin),
 	})
@@ -112,7 +186,7 @@ func (c *Console) showRule(w http.ResponseWriter, r *http.Request, s *session, g
 func (c *Console) ruleSave(w http.ResponseWriter, r *http.Request, s *session) {
 	id, ruleID := r.PathValue("id"), r.PathValue("rule")
 	p := r.PostForm
-	f := ruleForm{ID: ruleID, Name: strings.TrimSpace(p.Get("name")), Grants: map[string]bool{}}
+	f := ruleForm{ID: ruleID, Name: strings.TrimSpace(p.Get("name")), Grants: map[string]bool{}, TypeID: p.Get("type")}
 	n, _ := strconv.Atoi(p.Get("rows"))
 	do := p.Get("do")
 	for i := 0; i < n && i < 50; i++ {
@@ -120,7 +194,7 @@ func (c *Console) ruleSave(w http.ResponseWriter, r *http.Request, s *session) {
 		if do == "remove."+strconv.Itoa(i) {
 			continue
 		}
-		f.Rows = append(f.Rows, criterionRow{TypeID: p.Get(k + "type"), Property: p.Get(k + "prop"), Op: p.Get(k + "op"), Value: p.Get(k + "value")})
+		f.Rows = append(f.Rows, criterionRow{TypeID: f.TypeID, Property: p.Get(k + "prop"), Op: p.Get(k + "op"), Value: p.Get(k + "value")})
 	}
 	types, _ := c.svc.ListFolderTypes(r.Context(), s.Caller())
 	ctxs := ruleContexts(types)
@@ -137,15 +211,21 @@ func (c *Console) ruleSave(w http.ResponseWriter, r *http.Request, s *session) {
 		f.Rows = append(f.Rows, criterionRow{Op: string(domain.OpEq)})
 		c.showRule(w, r, s, id, f, "")
 		return
-	case strings.HasPrefix(do, "remove."):
+	case strings.HasPrefix(do, "remove."), do == "type":
 		c.showRule(w, r, s, id, f, "")
 		return
 	}
+	if msg := checkCriteria(types, &f); msg != "" {
+		c.showRule(w, r, s, id, f, "Not saved: "+msg)
+		return
+	}
 	rule := domain.Rule{GroupID: id, Name: f.Name, Grants: map[string][]string{}}
-	for _, row := range f.Rows {
-		if row.TypeID == "" && row.Property == "" && strings.TrimSpace(row.Value) == "" {
+	var rowAt []int
+	for i, row := range f.Rows {
+		if row.Property == "" && strings.TrimSpace(row.Value) == "" {
 			continue // an empty row is not a criterion
 		}
+		rowAt = append(rowAt, i)
 		cr := domain.Criterion{FolderTypeID: row.TypeID, Property: row.Property, Operator: domain.Operator(row.Op)}
 		if cr.Operator == domain.OpIn {
 			for _, v := range strings.Split(row.Value, ",") {
@@ -176,7 +256,8 @@ func (c *Console) ruleSave(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	if err != nil {
-		c.showRule(w, r, s, id, f, message(err))
+		markRows(&f, rowAt, err)
+		c.showRule(w, r, s, id, f, "Not saved: "+message(err))
 		return
 	}
 	done(w, r, groupURL(id, "rules"), "Rule “"+rule.Name+"” saved.")
@@ -203,42 +284,57 @@ type folderNode struct {
 	From      string // the ancestor's name it is inherited from
 }
 
-// folderTree walks the visible tree depth first, up to max folders, so a
-// huge tree cannot make a page without end.
-func (c *Console) folderTree(r *http.Request, s *session, max int) ([]folderNode, error) {
+// folderTreeUpTo walks the visible tree depth first, up to max folders,
+// so a huge tree cannot make a page without end, and says whether folders
+// were left out, so that the page can say so.
+func (c *Console) folderTreeUpTo(r *http.Request, s *session, max int) ([]folderNode, bool, error) {
+	return c.subtree(r, s, "", max)
+}
+
+// subtree walks the folders below root ("" for the whole tree).
+func (c *Console) subtree(r *http.Request, s *session, root string, max int) ([]folderNode, bool, error) {
 	types, _ := c.svc.ListFolderTypes(r.Context(), s.Caller())
 	tn := map[string]string{}
 	for _, t := range types {
 		tn[t.ID] = t.Name
 	}
 	var out []folderNode
+	more := false
 	var walk func(parent string, depth int) error
 	walk = func(parent string, depth int) error {
-		page, err := c.svc.ListFolders(r.Context(), s.Caller(), parent, store.ListQuery{Sort: "name", Limit: 1000})
-		if err != nil {
-			return err
-		}
-		for _, f := range page.Items {
-			if len(out) >= max {
-				return nil
+		cur := ""
+		for {
+			page, err := c.svc.ListFolders(r.Context(), s.Caller(), parent, store.ListQuery{Sort: "name", Cursor: cur, Limit: 1000})
+			if err != nil {
+				return err
 			}
-			out = append(out, folderNode{Folder: f, Depth: depth, TypeName: tn[f.TypeID]})
-			if depth < 20 {
-				if err := walk(f.ID, depth+1); err != nil {
-					return err
+			for _, f := range page.Items {
+				if len(out) >= max {
+					more = true
+					return nil
+				}
+				out = append(out, folderNode{Folder: f, Depth: depth, TypeName: tn[f.TypeID]})
+				if depth < 20 {
+					if err := walk(f.ID, depth+1); err != nil {
+						return err
+					}
 				}
 			}
+			if cur = page.Next; cur == "" {
+				return nil
+			}
 		}
-		return nil
 	}
-	return out, walk("", 0)
+	err := walk(root, 0)
+	return out, more, err
 }
 
 func (c *Console) fillFolders(r *http.Request, s *session, e *editor) error {
-	tree, err := c.folderTree(r, s, 500)
+	tree, more, err := c.folderTreeUpTo(r, s, 2000)
 	if err != nil {
 		return err
 	}
+	e.Extra["MoreFolders"] = more
 	levels, err := c.svc.ListFolderLevels(r.Context(), s.Caller(), "", e.Group.ID)
 	if err != nil {
 		return err

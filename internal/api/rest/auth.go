@@ -117,7 +117,7 @@ func (a *API) RegisterAuth(s Sessions, c Cookies) {
 	o := op("login", http.MethodPost, "/login", "Sign in: opens a session (cookie)", "Authentication")
 	o.Security = []map[string][]string{}
 	o.Errors = []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests}
-	huma.Register(api, o, func(ctx context.Context, in *struct{ Body LoginRequest }) (*loginOut, error) {
+	huma.Register(api, publicOp(o), func(ctx context.Context, in *struct{ Body LoginRequest }) (*loginOut, error) {
 		r := request(ctx)
 		ns, err := s.Login(ctx, in.Body.Username, in.Body.Password, httpauth.RemoteIP(r), r.UserAgent())
 		if err != nil {
@@ -131,7 +131,7 @@ func (a *API) RegisterAuth(s Sessions, c Cookies) {
 	})
 	o = op("logout", http.MethodPost, "/logout", "Sign out: revokes the session and clears the cookie", "Authentication")
 	o.DefaultStatus = http.StatusNoContent
-	huma.Register(api, o, func(ctx context.Context, _ *struct{}) (*logoutOut, error) {
+	huma.Register(api, publicOp(o), func(ctx context.Context, _ *struct{}) (*logoutOut, error) {
 		r := request(ctx)
 		if err := s.Logout(ctx, httpauth.SessionSecret(r), httpauth.RemoteIP(r)); err != nil {
 			return nil, a.authProblem(err)

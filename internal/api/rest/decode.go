@@ -1,18 +1,19 @@
 package rest
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/gatehouse/gatehouse/internal/api/input"
 	"github.com/gatehouse/gatehouse/internal/domain"
 )
 
@@ -28,41 +29,56 @@ type rawIn struct {
 	RawBody []byte
 }
 
-// decodeStrict decodes one JSON object from raw into v.
+// decodeStrict decodes one JSON object from raw into v with the v2 JSON
+// decoder (github.com/go-json-experiment/json), which matches names
+// exactly and refuses repeated names, invalid UTF-8 and trailing data;
+// unknown names are refused too.
 func decodeStrict(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err := jsonv2.Unmarshal(raw, v, jsonv2.RejectUnknownMembers(true))
 	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			return badJSON("the body holds more than one JSON value")
-		}
 		return nil
 	}
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syn):
-		return badJSON("the body is not valid JSON: " + err.Error())
-	case errors.As(err, &typ):
-		loc := "body"
-		if typ.Field != "" {
-			loc += "." + typ.Field
+	var sem *jsonv2.SemanticError
+	if !errors.As(err, &sem) || sem.Err == jsontext.ErrDuplicateName {
+		// Not JSON, or JSON the edge refuses (input.CheckJSON, which
+		// names the place): the same answers here.
+		if e := input.CheckJSON(raw, input.ExactNames); e != nil {
+			return bodyProblem(e)
 		}
-		return invalidAt(loc, fmt.Sprintf("expected %s, not %s", typ.Type, typ.Value))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		// encoding/json has no typed error for this one.
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return invalidAt("body."+name, "unexpected property")
+		return badJSON("the body is not valid JSON: " + err.Error())
 	}
-	return invalidAt("body", err.Error())
+	loc := pointerLocation(sem.JSONPointer)
+	switch {
+	case sem.Err == jsonv2.ErrUnknownName:
+		return invalidAt(loc, "unexpected property")
+	case sem.GoType != nil:
+		return invalidAt(loc, fmt.Sprintf("expected %s, not %s", sem.GoType, kindNames[sem.JSONKind]))
+	}
+	return invalidAt(loc, strings.TrimPrefix(err.Error(), "json: "))
 }
 
-func badJSON(msg string) error {
+var kindNames = map[jsontext.Kind]string{'"': "a string", '0': "a number", 't': "a boolean", 'f': "a boolean",
+	'n': "null", '{': "an object", '[': "an array"}
+
+// pointerLocation turns a JSON pointer (/checks/3/resource) into a
+// location (body.checks[3].resource).
+func pointerLocation(p jsontext.Pointer) string {
+	loc := "body"
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil {
+			loc += "[" + tok + "]"
+		} else {
+			loc += "." + tok
+		}
+	}
+	return loc
+}
+
+func badJSON(msg string) *Problem {
 	return newProblem(http.StatusBadRequest, domain.KindInvalid.String(), msg)
 }
 
-func invalidAt(loc, msg string) error {
+func invalidAt(loc, msg string) *Problem {
 	p := newProblem(http.StatusUnprocessableEntity, domain.KindInvalid.String(), "validation failed")
 	p.Errors = []*huma.ErrorDetail{{Location: loc, Message: msg}}
 	return p
@@ -72,6 +88,12 @@ func invalidAt(loc, msg string) error {
 // raw body itself.
 func (a *API) rawBodyOp(o huma.Operation, body any) huma.Operation {
 	o.SkipValidateBody = true
+	// decodeStrict refuses what the edge's input.CheckJSON refuses (and
+	// answers the same), so the hot path scans its body once.
+	if o.Metadata == nil {
+		o.Metadata = map[string]any{}
+	}
+	o.Metadata[strictDecoder] = true
 	t := reflect.TypeOf(body)
 	o.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
 		"application/json": {Schema: a.huma.OpenAPI().Components.Schemas.Schema(t, true, t.Name())},

@@ -7,8 +7,11 @@
 // the Go types and served at /api/v1/openapi.json), the one table that maps
 // domain error kinds to statuses (errors.go), RFC 9457 problem+json answers
 // naming the field at fault, ETag/If-Match from object versions, cursor
-// pagination, R20's at_least waits, the request body limit and a recover
-// middleware so no panic reaches a client. Who may do what is decided by the
+// pagination with authenticated cursors (cursor.go), R20's at_least
+// waits, the edge (edge.go: anonymous callers of administrative endpoints
+// refused first, then the body's size, media type and strict JSON through
+// internal/api/input) and a recover middleware so no panic reaches a
+// client. Who may do what is decided by the
 // service; this package only turns requests into service calls.
 //
 // See docs/api.md for how to call it.

@@ -37,6 +37,9 @@ func FuzzDecode(f *testing.F) {
 		`{"system_permissions": null, "system_role_id": 7}`,
 		`{"name": null}`,
 		`[]`, `null`, `"x"`, `{"at_least": -1, "wait_ms": 1e309}`,
+		// strict input (issue 15): names in another case, a name twice, invalid UTF-8, a lone surrogate
+		`{"NAME": "x", "scope": "system"}`, `{"members": [{"user_id": "a", "user_id": "b"}]}`,
+		"{\"permission\": \"\xff\xfe\", \"resource\": \"system\"}", `{"name": "\ud800", "scope": "system"}`,
 	} {
 		f.Add(uint8(i), []byte(b))
 	}

@@ -156,7 +156,7 @@ type listMembersIn struct {
 	Sort     string `query:"sort" enum:"username,display_name,email,created_at,role," doc:"Column (default username)."`
 	Order    string `query:"order" enum:"asc,desc,none," doc:"asc (default), desc, or none: the order users were created in."`
 	Cursor   string `query:"cursor" maxLength:"1024"`
-	Limit    int    `query:"limit" minimum:"0" maximum:"1000"`
+	Limit    int    `query:"limit" minimum:"1" maximum:"1000"`
 	AllUsers bool   `query:"all_users" doc:"List every user with a member flag, as a checkbox list."`
 }
 
@@ -229,7 +229,7 @@ func (a *API) registerGroups() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return pageOf(p), nil
+			return pageOf(ctx, p), nil
 		})
 	o := op("create-group", http.MethodPost, "/groups", "Create a group", "Groups")
 	o.DefaultStatus = http.StatusCreated
@@ -384,7 +384,7 @@ func (a *API) registerGroups() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return pageOf(p), nil
+			return pageOf(ctx, p), nil
 		})
 	o = op("add-members", http.MethodPost, "/groups/{id}/members", "Add users to a group, or change their expiry (R3, R4, R5, R23, R24)", "Members")
 	o.Errors = append(o.Errors, http.StatusConflict)

@@ -52,7 +52,7 @@ func TestBadInputIsAPrecise4xx(t *testing.T) {
 		{"check: not JSON", "POST", "/api/v1/check", `{"permission"`, 400, ""},
 		{"check: empty permission", "POST", "/api/v1/check", `{"permission": "", "resource": "system"}`, 422, "body.permission"},
 		{"check: negative at_least", "POST", "/api/v1/check", `{"permission": "users.view", "resource": "system", "at_least": -1}`, 422, "body.at_least"},
-		{"batch: wrong item type", "POST", "/api/v1/check/batch", `{"checks": [{"permission": "users.view", "resource": ["system"]}]}`, 422, "body.checks.resource"},
+		{"batch: wrong item type", "POST", "/api/v1/check/batch", `{"checks": [{"permission": "users.view", "resource": ["system"]}]}`, 422, "body.checks[0].resource"},
 		{"batch: empty", "POST", "/api/v1/check/batch", `{"checks": []}`, 422, "body.checks"},
 		{"batch: long permission", "POST", "/api/v1/check/batch", `{"checks": [{"permission": "` + strings.Repeat("p", 201) + `", "resource": "system"}]}`, 422, "body.checks[0].permission"},
 		{"bad If-Match", "PATCH", "/api/v1/groups/" + g, `{"name": "Y"}`, 400, "header.If-Match"},

@@ -540,29 +540,29 @@ func (a *API) registerQueries() {
 	o.Description = "May the subject do the permission on the resource? Answers with the revision used (R20). " +
 		"Asking about someone other than yourself needs users.view."
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, a.rawBodyOp(o, CheckRequest{}), a.check)
+	huma.Register(api, publicOp(a.rawBodyOp(o, CheckRequest{})), a.check)
 
 	o = op("batch-check", http.MethodPost, "/check/batch", "Check many permissions at once", "Checks")
 	o.Description = fmt.Sprintf("Up to %d checks, answered in order on one revision. A check that fails on its own (unknown permission, user or folder) carries its error in its result; the others are answered.", MaxBatch)
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable, http.StatusRequestEntityTooLarge)
-	huma.Register(api, a.rawBodyOp(o, BatchCheckRequest{}), a.batchCheck)
+	huma.Register(api, publicOp(a.rawBodyOp(o, BatchCheckRequest{})), a.batchCheck)
 	a.rawBodyDocs("/check", "/check/batch")
 
 	o = op("explain", http.MethodPost, "/explain", "Explain a check", "Checks")
 	o.Description = "Why a check is allowed (every grant path) or denied (what was checked, what would allow it) (R19)."
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, o, a.explain)
+	huma.Register(api, publicOp(o), a.explain)
 
 	o = op("list-resources", http.MethodGet, "/resources", "List the resources a subject may act on", "Checks")
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, o, a.listResources)
+	huma.Register(api, publicOp(o), a.listResources)
 
 	o = op("list-subjects", http.MethodGet, "/subjects", "List the users allowed a permission on a resource", "Checks")
 	o.Description = "Needs users.view."
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, o, a.listSubjects)
+	huma.Register(api, publicOp(o), a.listSubjects)
 
 	o = op("effective-permissions", http.MethodGet, "/effective-permissions", "List every permission a subject holds on a resource", "Checks")
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, o, a.effective)
+	huma.Register(api, publicOp(o), a.effective)
 }

@@ -195,7 +195,7 @@ type auditIn struct {
 	Since      time.Time `query:"since" doc:"RFC 3339; inclusive."`
 	Until      time.Time `query:"until" doc:"RFC 3339; exclusive."`
 	Cursor     string    `query:"cursor" maxLength:"1024"`
-	Limit      int       `query:"limit" minimum:"0" maximum:"1000"`
+	Limit      int       `query:"limit" minimum:"1" maximum:"1000"`
 }
 
 func nonNil[T any](s []T) []T {
@@ -218,7 +218,7 @@ func (a *API) registerResources() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return pageOf(p), nil
+			return pageOf(ctx, p), nil
 		})
 	o := op("create-role", http.MethodPost, "/roles", "Create a custom role (R9, R22)", "Roles")
 	o.DefaultStatus = http.StatusCreated
@@ -285,7 +285,7 @@ func (a *API) registerResources() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return pageOf(p), nil
+			return pageOf(ctx, p), nil
 		})
 	o = op("create-project", http.MethodPost, "/projects", "Create a project", "Projects")
 	o.DefaultStatus = http.StatusCreated
@@ -426,7 +426,7 @@ func (a *API) registerResources() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return pageOf(p), nil
+			return pageOf(ctx, p), nil
 		})
 	o = op("create-folder", http.MethodPost, "/folders", "Register a folder", "Folders")
 	o.DefaultStatus = http.StatusCreated
@@ -600,6 +600,6 @@ func (a *API) registerResources() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return pageOf(p), nil
+			return pageOf(ctx, p), nil
 		})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"github.com/gatehouse/gatehouse/internal/api/input"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
@@ -26,8 +27,9 @@ const Prefix = "/api/v1"
 
 // Limits of the API, documented in docs/api.md and the OpenAPI document.
 const (
-	// MaxBodyBytes is the largest request body accepted (413 beyond).
-	MaxBodyBytes = 1 << 20
+	// MaxBodyBytes is the largest request body accepted (413 beyond),
+	// the same for every transport.
+	MaxBodyBytes = input.MaxBodyBytes
 	// MaxBatch is the most checks one batch check may hold.
 	MaxBatch = 1000
 	// DefaultWait and MaxWait bound how long a query waits for at_least.
@@ -69,6 +71,11 @@ type Options struct {
 	Cookies  Cookies
 	// Checks, if set, is told about every check answered (metrics).
 	Checks CheckObserver
+	// CursorKey authenticates list cursors (cursor.go). Replicas on one
+	// database must share it: gatehouse serve passes the database's
+	// (service.CursorKey). Without one, the API makes its own, so its
+	// cursors work on this process only.
+	CursorKey []byte
 	// Streams, when it ends, ends the change feed's event streams and
 	// long polls (the server passes its lifetime, so they do not hold up
 	// a shutdown); nil means never.
@@ -87,8 +94,9 @@ type API struct {
 	streams context.Context
 	// cookies clears a dead session's cookie on sign-out; nil without
 	// the sign-in endpoints.
-	cookies Cookies
-	checks  CheckObserver
+	cookies   Cookies
+	checks    CheckObserver
+	cursorKey []byte
 }
 
 // New builds the API over svc. The handler serves every path under
@@ -96,6 +104,10 @@ type API struct {
 func New(svc *service.Service, auth Authenticator, opts Options) *API {
 	a := &API{svc: svc, auth: auth, log: opts.Log, now: opts.Now, mux: http.NewServeMux()}
 	a.checks = opts.Checks
+	a.cursorKey = opts.CursorKey
+	if len(a.cursorKey) == 0 {
+		a.cursorKey = newCursorKey()
+	}
 	if a.checks == nil {
 		a.checks = noObserver{}
 	}
@@ -114,6 +126,8 @@ func New(svc *service.Service, auth Authenticator, opts Options) *API {
 		a.streams = context.Background()
 	}
 	a.huma = humago.New(a.mux, config(version))
+	// Before any operation is registered: huma binds the middlewares then.
+	a.huma.UseMiddleware(a.edge)
 	a.register()
 	// Every error is a Problem (huma's ErrorModel plus kind, holders and
 	// revision): say so in the document's error schema.
@@ -186,11 +200,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id.RemoteAddr = httpauth.RemoteIP(r)
 	}
 	ctx := service.WithCommitRecorder(httpauth.WithIdentity(r.Context(), id))
+	ctx = context.WithValue(context.WithValue(ctx, requestKey{}, r), apiKey{}, a)
 	if wantsEventStream(r) {
 		a.streamChanges(w, r.WithContext(ctx))
 		return
 	}
-	a.mux.ServeHTTP(a.revisionWriter(w, ctx), r.WithContext(context.WithValue(ctx, requestKey{}, r)))
+	a.mux.ServeHTTP(a.revisionWriter(w, ctx), r.WithContext(ctx))
 }
 
 func writeProblem(w http.ResponseWriter, p *Problem) {
@@ -294,7 +309,7 @@ type ListParams struct {
 	Sort   string `query:"sort" maxLength:"64" doc:"Column to sort by (name or created_at; users: username, display_name, email, created_at)."`
 	Order  string `query:"order" enum:"asc,desc," doc:"asc (default) or desc."`
 	Cursor string `query:"cursor" maxLength:"1024" doc:"next_cursor of the previous page; empty for the first."`
-	Limit  int    `query:"limit" minimum:"0" maximum:"1000" doc:"Page size: default 100, at most 1000."`
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" doc:"Page size: 1 to 1000; without it, 100."`
 }
 
 // Revisioned is the revision part of an answer.

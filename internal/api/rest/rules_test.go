@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/domain"
 )
 
-// Each rule of MODEL.md §8 (and R3–R9 where the API answers them) has a
+// Each rule of docs/model.md §8 (and R3–R9 where the API answers them) has a
 // test here at the HTTP level: status codes and bodies.
 
 const (

@@ -49,14 +49,6 @@ type pageOut[T any] struct {
 	Body Page[T]
 }
 
-func pageOf[T any](p store.Page[T]) *pageOut[T] {
-	items := p.Items
-	if items == nil {
-		items = []T{}
-	}
-	return &pageOut[T]{Body: Page[T]{Items: items, NextCursor: p.Next}}
-}
-
 func (l ListParams) query() store.ListQuery {
 	return store.ListQuery{Search: l.Search, Sort: l.Sort, Desc: l.Order == "desc", Cursor: l.Cursor, Limit: l.Limit}
 }
@@ -115,7 +107,8 @@ type statusIn struct {
 type passwordIn struct {
 	IDPath
 	Body struct {
-		Password string `json:"password" minLength:"1" maxLength:"1024"`
+		Password        string `json:"password" minLength:"1" maxLength:"1024" doc:"The new password: 8 to 256 characters (15 or more for administrators when the server says so), not a common password, no NUL (docs/security.md)."`
+		CurrentPassword string `json:"current_password,omitempty" maxLength:"1024" doc:"Your current password: required when you change your own password, ignored when you reset someone else's."`
 	}
 }
 
@@ -190,7 +183,7 @@ func (a *API) registerUsers() {
 			if err != nil {
 				return nil, a.problem(err)
 			}
-			return pageOf(p), nil
+			return pageOf(ctx, p), nil
 		})
 	o := op("create-user", http.MethodPost, "/users", "Create a user", "Users")
 	o.DefaultStatus = http.StatusCreated
@@ -266,7 +259,14 @@ func (a *API) registerUsers() {
 	})
 	huma.Register(api, op("set-user-password", http.MethodPut, "/users/{id}/password", "Set or reset a user's password", "Users"),
 		func(ctx context.Context, in *passwordIn) (*RevisionOut, error) {
-			if err := a.svc.SetPassword(ctx, caller(ctx), in.ID, in.Body.Password); err != nil {
+			c := caller(ctx)
+			var err error
+			if c.UserID != "" && in.ID == c.UserID {
+				err = a.svc.ChangeOwnPassword(ctx, c, in.Body.CurrentPassword, in.Body.Password)
+			} else {
+				err = a.svc.SetPassword(ctx, c, in.ID, in.Body.Password)
+			}
+			if err != nil {
 				return nil, a.problem(err)
 			}
 			return a.revisionOut(ctx), nil

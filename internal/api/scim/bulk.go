@@ -213,13 +213,9 @@ func (h *Handler) bulkOne(q *req, op bulkOp) map[string]any {
 	if len(segs) == 2 {
 		id = segs[1]
 	}
-	var version int64
-	if op.version != "" {
-		n, ok := parseETag(op.version)
-		if !ok {
-			return bulkFailure(op, errInvalidSyntax(`version must be an ETag such as W/"3"`))
-		}
-		version = n
+	pre, e := parsePrecondition(op.version, "version")
+	if e != nil {
+		return bulkFailure(op, e)
 	}
 	needsData := op.method != http.MethodDelete
 	if needsData && op.data == nil {
@@ -237,11 +233,11 @@ func (h *Handler) bulkOne(q *req, op bulkOp) map[string]any {
 		res, v, err = h.createFrom(q, kind, op.data)
 		status = http.StatusCreated
 	case http.MethodPut:
-		res, v, err = h.replaceWith(q, kind, id, op.data, version)
+		res, v, err = h.replaceWith(q, kind, id, op.data, pre)
 	case http.MethodPatch:
-		res, v, err = h.patchWith(q, kind, id, op.data, version)
+		res, v, err = h.patchWith(q, kind, id, op.data, pre)
 	case http.MethodDelete:
-		err = h.deleteID(q, kind, id, version)
+		err = h.deleteID(q, kind, id, pre)
 		status = http.StatusNoContent
 	default:
 		return bulkFailure(op, errInvalidSyntax("method must be POST, PUT, PATCH or DELETE"))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -147,6 +148,91 @@ func TestMatch(t *testing.T) {
 		}
 		if got := m.Match(f, res); got != tc.want {
 			t.Errorf("%s = %v, want %v", tc.f, got, tc.want)
+		}
+	}
+}
+
+// TestMatchStringOperatorsAreAnchored: sw matches at the start only, ew
+// at the end only, co anywhere (RFC 7644 §3.4.2.2). Each value below is
+// contained in the attribute but not where the operator anchors it, so
+// an sw or ew that behaved like co would match.
+func TestMatchStringOperatorsAreAnchored(t *testing.T) {
+	res := map[string]any{
+		"userName": "bjensen", "displayName": "Babs Jensen", "externalId": "Ext-1",
+		"emails": []any{map[string]any{"value": "bjensen@example.com"}},
+	}
+	m := matcher{s: userSchema}
+	for _, tc := range []struct {
+		f    string
+		want bool
+	}{
+		{`displayName sw "jensen"`, false}, // inside, not at the start
+		{`displayName sw "BABS"`, true},    // caseExact false
+		{`displayName ew "babs"`, false},   // inside, not at the end
+		{`displayName ew "s jensen"`, true},
+		{`displayName co "s j"`, true},
+		{`displayName co "jensens"`, false},
+		{`userName sw "jensen"`, false},
+		{`userName ew "bjen"`, false},
+		{`emails.value sw "example.com"`, false},
+		{`emails.value ew "bjensen"`, false},
+		{`emails.value sw "bjensen@"`, true},
+		{`externalId sw "ext"`, false}, // caseExact: the case counts
+		{`externalId sw "Ext"`, true},
+		{`externalId ew "T-1"`, false},
+		{`externalId ew "t-1"`, true},
+		{`externalId co "XT"`, false},
+		{`externalId co "xt"`, true},
+	} {
+		f, err := ParseFilter(tc.f)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.f, err)
+		}
+		if got := m.Match(f, res); got != tc.want {
+			t.Errorf("%s on %v = %v, want %v", tc.f, res, got, tc.want)
+		}
+	}
+}
+
+// TestParseFilterLimits: the length and nesting limits are exact (a
+// filter at the limit parses, one past it is refused naming the limit),
+// and nesting counts depth, not the number of terms side by side.
+func TestParseFilterLimits(t *testing.T) {
+	long := `userName eq "` + strings.Repeat("x", maxFilterLen-len(`userName eq ""`)) + `"`
+	nested := func(k int) string { return strings.Repeat("(", k) + `a eq 1` + strings.Repeat(")", k) }
+	wide := strings.Repeat(`a eq 1 and `, 4*maxDepth) + `a eq 1`
+	for _, c := range []struct {
+		name, in, refusal string
+	}{
+		{"at the length limit", long, ""},
+		{"past the length limit", long + " ", "longer than 4096"},
+		{"at the nesting limit", nested(maxDepth - 1), ""},
+		{"past the nesting limit", nested(maxDepth), "nested deeper than 32"},
+		{"far past the nesting limit", nested(3 * maxDepth), "nested deeper than 32"},
+		{"many terms side by side", wide, ""},
+	} {
+		_, err := ParseFilter(c.in)
+		switch {
+		case c.refusal == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.refusal != "" && (err == nil || !strings.Contains(err.Error(), c.refusal)):
+			t.Errorf("%s: err = %v, want it to say %q", c.name, err, c.refusal)
+		}
+	}
+}
+
+// TestParseFilterAttributeNameCharacters: an attribute name is a letter
+// then letters, digits, - and _ (RFC 7643 §2.1), every end of each range
+// included.
+func TestParseFilterAttributeNameCharacters(t *testing.T) {
+	for _, name := range []string{"a", "z", "A", "Z", "a0", "a9", "aZ", "zA", "a-b_c", "x5y"} {
+		if _, err := ParseFilter(name + ` eq 1`); err != nil {
+			t.Errorf("attribute %q: %v", name, err)
+		}
+	}
+	for _, name := range []string{"0a", "a{", "a@", "a`"} {
+		if f, err := ParseFilter(name + ` eq 1`); err == nil {
+			t.Errorf("attribute %q parsed as %s, want an error", name, format(f))
 		}
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -43,11 +46,16 @@ func FuzzApplyPatch(f *testing.F) {
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","value":{"name.givenName":"x","id":"1"}}]}`,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"u2"}]}]}`,
 		`{"schemas":[],"Operations":"x"}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"emails[type eq \"nonexistent\"].value","value":"a@b.c"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"nonexistentAttr","value":1},{"op":"remove","path":"active"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"x"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"externalId":"E-1","members":[{"value":"u3","type":"Group"}]}}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName[value eq \"x\"].y","value":"z"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
 	user := `{"id":"1","userName":"b","active":true,"name":{"givenName":"B"},"emails":[{"value":"x@y.z","type":"work","primary":true}]}`
-	group := `{"id":"g","displayName":"G","members":[{"value":"u1"},{"value":"u2"}]}`
+	group := `{"id":"g","displayName":"G","externalId":"E-0","members":[{"value":"u1","type":"User"},{"value":"u2"}]}`
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var body map[string]any
 		if json.Unmarshal(b, &body) != nil {
@@ -66,7 +74,47 @@ func FuzzApplyPatch(f *testing.F) {
 			_ = json.Unmarshal([]byte(c.res), &res)
 			if e := applyPatch(res, c.s, ops); e != nil {
 				checkSCIMError(t, string(b), e)
+				continue
 			}
+			// What patchWith then reads from the patched resource.
+			var e *scimError
+			if c.s == userSchema {
+				_, e = readUser(res)
+			} else {
+				_, e = readGroup(res)
+			}
+			if e != nil {
+				checkSCIMError(t, string(b), e)
+			}
+		}
+	})
+}
+
+// FuzzParsePrecondition: an If-Match value (or a Bulk version) is "*",
+// entity tags, or refused with a 400; the tags read are the ones written
+// back, and a tag naming the version matches it.
+func FuzzParsePrecondition(f *testing.F) {
+	for _, s := range []string{`W/"3"`, `"3"`, "*", `W/"wrong-version"`, `"xyz", W/"1"`, `"a,b"`, `,,W/"1",`, "garbage", `W/`, `"1" "2"`, ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, e := parsePrecondition(s, "If-Match")
+		if e != nil {
+			checkSCIMError(t, s, e)
+			return
+		}
+		if !p.set {
+			return
+		}
+		if len(p.tags) == 0 {
+			t.Fatalf("%q: a precondition without tags", s)
+		}
+		again, ok := parseEntityTags(`"` + strings.Join(p.tags, `", W/"`) + `"`)
+		if !ok || !slices.Equal(again, p.tags) {
+			t.Fatalf("%q: tags %q do not read back (%q)", s, p.tags, again)
+		}
+		if n, err := strconv.ParseInt(p.tags[0], 10, 64); err == nil && strconv.FormatInt(n, 10) == p.tags[0] && !p.holds(n) {
+			t.Fatalf("%q: does not hold for version %d, its first tag", s, n)
 		}
 	})
 }

@@ -132,7 +132,10 @@ func applyPatch(res map[string]any, s *resourceSchema, ops []patchOp) *scimError
 
 func applyOne(res map[string]any, s *resourceSchema, op, path string, value any) *scimError {
 	if strings.HasPrefix(strings.ToLower(path), "urn:") && !strings.HasPrefix(strings.ToLower(path), strings.ToLower(s.core)+":") {
-		return nil // an extension Gatehouse keeps nothing of
+		if s.extension(path) {
+			return nil // an extension Gatehouse keeps nothing of
+		}
+		return errInvalidPath("path " + path + " is in no schema of this resource (see /Schemas)")
 	}
 	p, e := parsePatchPath(path)
 	if e != nil {
@@ -143,7 +146,13 @@ func applyOne(res map[string]any, s *resourceSchema, op, path string, value any)
 	}
 	def := s.find(p.attr.Name)
 	if def == nil {
-		return nil // not kept by Gatehouse: ignored, as in POST and PUT
+		if s.ignores(p.attr.Name) {
+			return nil // not kept by Gatehouse: ignored, as in POST and PUT
+		}
+		return errInvalidPath("no attribute " + p.attr.Name + " in this resource's schema (see /Schemas)")
+	}
+	if e := checkPath(def, p, path); e != nil {
+		return e
 	}
 	if readOnly(s, p.attr.Name) {
 		return errMutability(p.attr.Name + " is read-only")
@@ -264,19 +273,39 @@ func applyOne(res map[string]any, s *resourceSchema, op, path string, value any)
 			if op == "remove" {
 				return nil // nothing to remove is success: the state asked for holds
 			}
-			// emails[type eq "work"].value on a user without one: create
-			// the value the filter describes (Entra's way of setting it).
-			if c, ok := p.filter.(Compare); ok && c.Op == "eq" && c.Path.Sub == "" && p.sub != "" {
-				kept = append(kept, map[string]any{c.Path.Name: c.Value, p.sub: value})
-			} else {
+			// emails[type eq "work"].value on a user without any address:
+			// create the value the filter describes (Entra's way of
+			// setting it; RFC 7644 §3.5.2.3 treats a replace of an
+			// attribute without values as an add). When the attribute has
+			// values and none matches, it is noTarget (§3.5.2.3).
+			c, ok := p.filter.(Compare)
+			if len(l) > 0 || !ok || c.Op != "eq" || c.Path.Sub != "" || p.sub == "" {
 				return errNoTarget("no value of " + name + " matches the filter in " + path)
 			}
+			kept = append(kept, map[string]any{c.Path.Name: c.Value, p.sub: value})
 		}
 		if kept == nil {
 			delete(res, name)
 		} else {
 			res[name] = kept
 		}
+	}
+	return nil
+}
+
+// checkPath refuses a path that does not fit its attribute's definition:
+// a value filter on a single value, a sub-attribute of a simple attribute
+// or one the attribute does not have.
+func checkPath(def *attr, p patchPath, path string) *scimError {
+	if p.filter != nil && !def.MultiValued {
+		return errInvalidPath(def.Name + " has a single value: no value filter applies, in " + path)
+	}
+	sub := p.attr.Sub
+	if p.filter != nil {
+		sub = p.sub
+	}
+	if sub != "" && def.subAttr(sub) == nil {
+		return errInvalidPath(def.Name + " has no sub-attribute " + sub + " (see /Schemas), in " + path)
 	}
 	return nil
 }
@@ -311,12 +340,12 @@ func (h *Handler) patch(w http.ResponseWriter, q *req, kind, id string) {
 		writeSCIMError(w, e)
 		return
 	}
-	version, e := ifMatch(q.r)
+	pre, e := ifMatch(q.r)
 	if e != nil {
 		writeSCIMError(w, e)
 		return
 	}
-	res, v, err := h.patchWith(q, kind, id, body, version)
+	res, v, err := h.patchWith(q, kind, id, body, pre)
 	if err != nil {
 		writeSCIMError(w, h.fromService(q.r, err))
 		return
@@ -333,7 +362,7 @@ func (h *Handler) patch(w http.ResponseWriter, q *req, kind, id string) {
 	h.respond(w, q, http.StatusOK, kind, res, v)
 }
 
-func (h *Handler) patchWith(q *req, kind, id string, body map[string]any, version int64) (map[string]any, int64, error) {
+func (h *Handler) patchWith(q *req, kind, id string, body map[string]any, pre precondition) (map[string]any, int64, error) {
 	ops, e := readPatch(body)
 	if e != nil {
 		return nil, 0, e
@@ -346,8 +375,8 @@ func (h *Handler) patchWith(q *req, kind, id string, body map[string]any, versio
 		}
 		return nil, 0, h.svc.RefuseSCIMChange(q.ctx, q.caller, target, id, err)
 	}
-	if version != 0 && version != current {
-		return nil, 0, &scimError{Status: http.StatusPreconditionFailed, Detail: "the resource changed since the version named in If-Match"}
+	if !pre.holds(current) {
+		return nil, 0, errPrecondition(current)
 	}
 	if e := applyPatch(res, schemaOf(kind), ops); e != nil {
 		return nil, 0, e
@@ -366,23 +395,30 @@ func (h *Handler) patchWith(q *req, kind, id string, body map[string]any, versio
 			return nil, 0, errInvalidValue("emails holds no valid address")
 		}
 		up := service.SCIMUserUpdate{Username: &f.userName, DisplayName: &f.displayName, Email: &f.email,
-			ExternalID: &f.externalID, Active: &f.active, Version: current}
+			ExternalID: &f.externalID, Version: current}
+		// Gatehouse has no unset status: removing active (which RFC 7643
+		// gives no default) asserts nothing, so the user stays enabled or
+		// disabled as they are, as a PUT without active leaves them.
+		if f.hasActive {
+			up.Active = &f.active
+		}
 		if _, err := h.svc.UpdateSCIMUser(q.ctx, q.caller, id, up); err != nil {
 			return nil, 0, err
 		}
 		return h.load(q, kind, id)
 	}
-	name, hasName, members, _, e := readGroup(res)
+	f, e := readGroup(res)
 	if e != nil {
 		return nil, 0, e
 	}
-	if !hasName || strings.TrimSpace(name) == "" {
+	if !f.hasName || strings.TrimSpace(f.name) == "" {
 		return nil, 0, errMutability("displayName is required and cannot be removed")
 	}
-	if members == nil {
-		members = []string{}
+	if f.members == nil {
+		f.members = []string{}
 	}
-	g, err := h.svc.ChangeSCIMGroup(q.ctx, q.caller, id, service.SCIMGroupChange{Name: &name, Members: &members, Version: current})
+	g, err := h.svc.ChangeSCIMGroup(q.ctx, q.caller, id, service.SCIMGroupChange{Name: &f.name, ExternalID: &f.externalID,
+		Members: &f.members, Version: current})
 	if err != nil {
 		return nil, 0, err
 	}

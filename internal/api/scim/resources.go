@@ -2,11 +2,13 @@ package scim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/mail"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/api/input"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
@@ -69,6 +71,9 @@ func groupJSON(sg service.SCIMGroup, base string) map[string]any {
 		"id":          g.ID,
 		"displayName": g.Name,
 		"meta":        meta("Group", base+"/Groups/"+g.ID, g.CreatedAt, g.UpdatedAt, g.Version),
+	}
+	if g.ExternalID != "" {
+		m["externalId"] = g.ExternalID
 	}
 	if len(members) > 0 {
 		m["members"] = members
@@ -211,21 +216,31 @@ func validEmail(s string) bool {
 	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".")
 }
 
-// readGroup extracts a Group body's name and member ids.
-func readGroup(body map[string]any) (name string, hasName bool, members []string, hasMembers bool, e *scimError) {
-	if e = checkSchemas(body, URIGroup); e != nil {
-		return
+// groupFields is what Gatehouse keeps of a SCIM Group.
+type groupFields struct {
+	name, externalID string
+	members          []string // member ids; nil when members is absent
+	hasName          bool
+	hasExternalID    bool
+}
+
+// readGroup extracts a Group body's name, external id and member ids.
+func readGroup(body map[string]any) (groupFields, *scimError) {
+	var f groupFields
+	if e := checkSchemas(body, URIGroup); e != nil {
+		return f, e
 	}
-	if name, hasName, e = optString(body, "displayName"); e != nil {
-		return
+	var e *scimError
+	if f.name, f.hasName, e = optString(body, "displayName"); e != nil {
+		return f, e
 	}
-	v := getCI(body, "members")
-	if v == nil {
-		return
+	if f.externalID, f.hasExternalID, e = optString(body, "externalId"); e != nil {
+		return f, e
 	}
-	hasMembers = true
-	members, e = memberIDs(v)
-	return
+	if v := getCI(body, "members"); v != nil {
+		f.members, e = memberIDs(v)
+	}
+	return f, e
 }
 
 func memberIDs(v any) ([]string, *scimError) {
@@ -234,7 +249,7 @@ func memberIDs(v any) ([]string, *scimError) {
 		l = []any{v}
 	}
 	ids := []string{}
-	for _, el := range l {
+	for i, el := range l {
 		obj, ok := el.(map[string]any)
 		if !ok {
 			return nil, errInvalidValue("members must be objects with the member's id as value, such as {\"value\": \"<user id>\"}")
@@ -244,15 +259,21 @@ func memberIDs(v any) ([]string, *scimError) {
 			return nil, errInvalidValue("each member needs its user id as value")
 		}
 		if t, _ := getCI(obj, "type").(string); t != "" && !strings.EqualFold(t, "User") {
-			return nil, errInvalidValue("members are users; groups cannot be nested")
+			return nil, errInvalidValue(fmt.Sprintf("members[%d].type is %q: a Gatehouse group's members are users only (no nested groups), "+
+				"so type must be \"User\" or absent (canonicalValues in /Schemas)", i, t))
 		}
 		ids = append(ids, id)
 	}
 	return ids, nil
 }
 
-// decodeObject parses a JSON object body.
+// decodeObject parses a JSON object body, after the checks every
+// transport shares (internal/api/input): UTF-8, and no attribute given
+// twice, names compared case-insensitively as RFC 7643 §2.1 has them.
 func decodeObject(raw []byte) (map[string]any, *scimError) {
+	if e := input.CheckJSON(raw, input.FoldedNames); e != nil {
+		return nil, errInvalidSyntax(e.Error())
+	}
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, errInvalidSyntax("the body is not a JSON object")

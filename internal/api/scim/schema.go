@@ -33,6 +33,9 @@ type attr struct {
 	Uniqueness  string   `json:"uniqueness"`
 	SubAttrs    []attr   `json:"subAttributes,omitempty"`
 	RefTypes    []string `json:"referenceTypes,omitempty"`
+	// Canonical lists the only values Gatehouse keeps, where RFC 7643
+	// suggests more (emails.type) or allows any (members.type).
+	Canonical []string `json:"canonicalValues,omitempty"`
 }
 
 func str(name, desc string, required, exact bool, mut, uniq string) attr {
@@ -44,6 +47,13 @@ func str(name, desc string, required, exact bool, mut, uniq string) attr {
 type resourceSchema struct {
 	core  string
 	attrs []attr
+	// unkept are the attributes RFC 7643 defines for the resource that
+	// Gatehouse does not store, and extensions the schema extensions it
+	// accepts without storing anything of them: a PATCH of those changes
+	// nothing, as they are ignored in POST and PUT. A path outside the
+	// schema, these and the extensions is invalidPath.
+	unkept     []string
+	extensions []string
 }
 
 var metaAttr = attr{Name: "meta", Type: "complex", Description: "Resource metadata.", Mutability: "readOnly", Returned: "default", Uniqueness: "none",
@@ -66,7 +76,8 @@ var userSchema = &resourceSchema{core: URIUser, attrs: []attr{
 	{Name: "emails", Type: "complex", MultiValued: true, Description: "Email address. Gatehouse keeps one: the primary, else the first valid one.", Mutability: "readWrite", Returned: "default", Uniqueness: "none",
 		SubAttrs: []attr{
 			str("value", "Email address.", false, false, "readWrite", "none"),
-			str("type", "Always work.", false, false, "readWrite", "none"),
+			{Name: "type", Type: "string", Description: "Always work: Gatehouse keeps one address, and returns it as work whatever type it was sent with.",
+				Mutability: "readWrite", Returned: "default", Uniqueness: "none", Canonical: []string{"work"}},
 			{Name: "primary", Type: "boolean", Description: "Always true.", Mutability: "readWrite", Returned: "default", Uniqueness: "none"},
 		}},
 	{Name: "groups", Type: "complex", MultiValued: true, Description: "The groups the user is a direct member of; change them through the Group's members.", Mutability: "readOnly", Returned: "default", Uniqueness: "none",
@@ -77,17 +88,23 @@ var userSchema = &resourceSchema{core: URIUser, attrs: []attr{
 			str("type", "Always direct.", false, false, "readOnly", "none"),
 		}},
 	metaAttr,
-}}
+},
+	unkept: []string{"name", "nickName", "profileUrl", "title", "userType", "preferredLanguage", "locale", "timezone",
+		"password", "phoneNumbers", "ims", "photos", "addresses", "entitlements", "roles", "x509Certificates"},
+	extensions: []string{URIEnterprise},
+}
 
 var groupSchema = &resourceSchema{core: URIGroup, attrs: []attr{
 	idAttr,
+	str("externalId", "The identity provider's identifier of the group.", false, true, "readWrite", "none"),
 	str("displayName", "The group's name; unique among system groups regardless of case.", true, false, "readWrite", "server"),
 	{Name: "members", Type: "complex", MultiValued: true, Description: "The group's members provisioned over SCIM (users only).", Mutability: "readWrite", Returned: "default", Uniqueness: "none",
 		SubAttrs: []attr{
 			{Name: "value", Type: "string", Description: "The member's id.", CaseExact: true, Mutability: "immutable", Returned: "default", Uniqueness: "none"},
 			{Name: "$ref", Type: "reference", Description: "The member's URI.", CaseExact: true, Mutability: "immutable", Returned: "default", Uniqueness: "none", RefTypes: []string{"User"}},
 			str("display", "The member's displayName (else userName).", false, false, "readOnly", "none"),
-			str("type", "Always User.", false, false, "immutable", "none"),
+			{Name: "type", Type: "string", Description: "Always User: members are users only, groups cannot be nested; any other type is refused.",
+				Mutability: "immutable", Returned: "default", Uniqueness: "none", Canonical: []string{"User"}},
 		}},
 	metaAttr,
 }}
@@ -101,6 +118,38 @@ func (s *resourceSchema) find(name string) *attr {
 	for i := range s.attrs {
 		if strings.EqualFold(s.attrs[i].Name, name) {
 			return &s.attrs[i]
+		}
+	}
+	return nil
+}
+
+// ignores reports whether name is an RFC 7643 attribute of the resource
+// that Gatehouse accepts without keeping (see unkept).
+func (s *resourceSchema) ignores(name string) bool {
+	for _, n := range s.unkept {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// extension reports whether path is in a schema extension Gatehouse
+// accepts (and keeps nothing of).
+func (s *resourceSchema) extension(path string) bool {
+	for _, e := range s.extensions {
+		if strings.EqualFold(path, e) || (len(path) > len(e) && strings.EqualFold(path[:len(e)+1], e+":")) {
+			return true
+		}
+	}
+	return false
+}
+
+// subAttr returns the definition of a's sub-attribute name.
+func (a *attr) subAttr(name string) *attr {
+	for i := range a.SubAttrs {
+		if strings.EqualFold(a.SubAttrs[i].Name, name) {
+			return &a.SubAttrs[i]
 		}
 	}
 	return nil

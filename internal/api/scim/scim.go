@@ -19,7 +19,6 @@ package scim
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -27,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/api/input"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
@@ -38,7 +38,7 @@ const Prefix = "/scim/v2"
 
 // Limits, advertised in /ServiceProviderConfig.
 const (
-	MaxBodyBytes     = 1 << 20 // also Bulk's maxPayloadSize
+	MaxBodyBytes     = input.MaxBodyBytes // also Bulk's maxPayloadSize; the same for every transport
 	MaxBulkOps       = 1000
 	DefaultPageCount = 100
 	MaxPageCount     = 1000
@@ -257,18 +257,19 @@ func schemaOf(kind string) *resourceSchema {
 	return groupSchema
 }
 
+// readBody reads a request body: at most MaxBodyBytes, sent as
+// application/scim+json or application/json (RFC 7644 §3.1; 415
+// otherwise, a missing Content-Type too).
 func (h *Handler) readBody(q *req) ([]byte, *scimError) {
-	ct := q.r.Header.Get("Content-Type")
-	if ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
-		return nil, &scimError{Status: http.StatusUnsupportedMediaType, Detail: "send application/scim+json or application/json"}
-	}
-	raw, err := io.ReadAll(q.r.Body)
+	raw, err := input.ReadBody(q.r.Body, MaxBodyBytes)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.Is(err, input.ErrTooLarge) {
 			return nil, &scimError{Status: http.StatusRequestEntityTooLarge, Detail: "the body is larger than 1 MiB"}
 		}
 		return nil, errInvalidSyntax("cannot read the body")
+	}
+	if len(raw) > 0 && !input.MediaType(q.r.Header.Get("Content-Type"), "application/scim+json", "application/json") {
+		return nil, &scimError{Status: http.StatusUnsupportedMediaType, Detail: "send the body as Content-Type: application/scim+json or application/json"}
 	}
 	return raw, nil
 }
@@ -328,44 +329,6 @@ func (h *Handler) get(w http.ResponseWriter, q *req, kind, id string) {
 	h.respond(w, q, http.StatusOK, kind, res, v)
 }
 
-// ifMatch returns the version If-Match names (0 for none or "*"), or an
-// error for a malformed header.
-func ifMatch(r *http.Request) (int64, *scimError) {
-	v := strings.TrimSpace(r.Header.Get("If-Match"))
-	if v == "" || v == "*" {
-		return 0, nil
-	}
-	n, ok := parseETag(v)
-	if !ok {
-		return 0, errInvalidSyntax(`If-Match must be an ETag such as W/"3"`)
-	}
-	return n, nil
-}
-
-func parseETag(v string) (int64, bool) {
-	v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v[1:len(v)-1], 10, 64)
-	return n, err == nil && n > 0
-}
-
-// etagMatches reports whether an If-None-Match list names version v
-// (weak comparison, RFC 9110 §13.1.2).
-func etagMatches(list string, v int64) bool {
-	for _, t := range strings.Split(list, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" {
-			return true
-		}
-		if n, ok := parseETag(t); ok && n == v {
-			return true
-		}
-	}
-	return false
-}
-
 func (h *Handler) create(w http.ResponseWriter, q *req, kind string) {
 	raw, e := h.readBody(q)
 	if e != nil {
@@ -401,14 +364,14 @@ func (h *Handler) createFrom(q *req, kind string, body map[string]any) (map[stri
 		}
 		return userJSON(u, nil, q.base), u.Version, nil
 	}
-	name, hasName, members, _, e := readGroup(body)
+	f, e := readGroup(body)
 	if e != nil {
 		return nil, 0, e
 	}
-	if !hasName || strings.TrimSpace(name) == "" {
+	if !f.hasName || strings.TrimSpace(f.name) == "" {
 		return nil, 0, errInvalidValue("displayName is required")
 	}
-	g, err := h.svc.CreateSCIMGroup(q.ctx, q.caller, name, members)
+	g, err := h.svc.CreateSCIMGroup(q.ctx, q.caller, f.name, f.externalID, f.members)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -426,12 +389,12 @@ func (h *Handler) replace(w http.ResponseWriter, q *req, kind, id string) {
 		writeSCIMError(w, e)
 		return
 	}
-	version, e := ifMatch(q.r)
+	pre, e := ifMatch(q.r)
 	if e != nil {
 		writeSCIMError(w, e)
 		return
 	}
-	res, v, err := h.replaceWith(q, kind, id, body, version)
+	res, v, err := h.replaceWith(q, kind, id, body, pre)
 	if err != nil {
 		writeSCIMError(w, h.fromService(q.r, err))
 		return
@@ -441,12 +404,16 @@ func (h *Handler) replace(w http.ResponseWriter, q *req, kind, id string) {
 
 // replaceWith is PUT (RFC 7644 §3.5.1): userName, displayName and emails
 // (and a Group's displayName and members) are replaced, so one left out is
-// cleared. externalId and active change only when present: RFC 7644 lets
+// cleared. externalId (of both) and active change only when present: RFC 7644 lets
 // an omitted attribute count as not asserted, and a PUT that forgot
 // active must not enable or disable anyone, nor cut the IdP's link.
-func (h *Handler) replaceWith(q *req, kind, id string, body map[string]any, version int64) (map[string]any, int64, error) {
+func (h *Handler) replaceWith(q *req, kind, id string, body map[string]any, pre precondition) (map[string]any, int64, error) {
 	if bid, ok := getCI(body, "id").(string); ok && bid != "" && bid != id {
 		return nil, 0, errMutability("id is immutable and must match the URL")
+	}
+	version, e := h.expectVersion(q, kind, id, pre)
+	if e != nil {
+		return nil, 0, e
 	}
 	if kind == "Users" {
 		f, e := readUser(body)
@@ -468,17 +435,21 @@ func (h *Handler) replaceWith(q *req, kind, id string, body map[string]any, vers
 		}
 		return h.load(q, kind, id)
 	}
-	name, hasName, members, _, e := readGroup(body)
+	f, e := readGroup(body)
 	if e != nil {
 		return nil, 0, e
 	}
-	if !hasName || strings.TrimSpace(name) == "" {
+	if !f.hasName || strings.TrimSpace(f.name) == "" {
 		return nil, 0, errInvalidValue("displayName is required")
 	}
-	if members == nil {
-		members = []string{}
+	if f.members == nil {
+		f.members = []string{}
 	}
-	g, err := h.svc.ChangeSCIMGroup(q.ctx, q.caller, id, service.SCIMGroupChange{Name: &name, Members: &members, Version: version})
+	ch := service.SCIMGroupChange{Name: &f.name, Members: &f.members, Version: version}
+	if f.hasExternalID {
+		ch.ExternalID = &f.externalID
+	}
+	g, err := h.svc.ChangeSCIMGroup(q.ctx, q.caller, id, ch)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -486,19 +457,23 @@ func (h *Handler) replaceWith(q *req, kind, id string, body map[string]any, vers
 }
 
 func (h *Handler) delete(w http.ResponseWriter, q *req, kind, id string) {
-	version, e := ifMatch(q.r)
+	pre, e := ifMatch(q.r)
 	if e != nil {
 		writeSCIMError(w, e)
 		return
 	}
-	if err := h.deleteID(q, kind, id, version); err != nil {
+	if err := h.deleteID(q, kind, id, pre); err != nil {
 		writeSCIMError(w, h.fromService(q.r, err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (h *Handler) deleteID(q *req, kind, id string, version int64) error {
+func (h *Handler) deleteID(q *req, kind, id string, pre precondition) error {
+	version, e := h.expectVersion(q, kind, id, pre)
+	if e != nil {
+		return e
+	}
 	if kind == "Users" {
 		return h.svc.DeleteSCIMUser(q.ctx, q.caller, id, version)
 	}

@@ -317,3 +317,15 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("after sign-out: %d, clears cookie %v; want 401 clearing the cookie", resp.Code, clearsCookie(resp))
 	}
 }
+
+// TestWriteErrorRetryAfterWholeSeconds: a wait of whole seconds is sent as
+// it is (rounding up must not add one), and a wait under a second as 1.
+func TestWriteErrorRetryAfterWholeSeconds(t *testing.T) {
+	for wait, want := range map[time.Duration]string{30 * time.Second: "30", time.Millisecond: "1"} {
+		w := httptest.NewRecorder()
+		WriteError(w, domain.E("authn.Login", domain.KindUnauthenticated, &authn.ThrottledError{RetryAfter: wait}))
+		if got := w.Header().Get("Retry-After"); got != want {
+			t.Errorf("RetryAfter %v: Retry-After %q, want %q", wait, got, want)
+		}
+	}
+}

@@ -67,3 +67,78 @@ func TestGenerate(t *testing.T) {
 		t.Fatalf("Generate(%q) used a look-alike character", a)
 	}
 }
+
+func TestPolicy(t *testing.T) {
+	var p Policy
+	for _, pw := range []string{"correct horse battery", "ünïcödé-pässwörd", "12345678a-unusual", strings.Repeat("x", MaxChars), "        spaces ok"} {
+		if err := p.Check(pw, "alice", false); err != nil {
+			t.Errorf("Check(%q) = %v, want nil", pw, err)
+		}
+	}
+	for pw, want := range map[string]string{
+		"short":                         "at least 8 characters (got 5)",
+		"ünïcöd":                        "at least 8 characters (got 6)", // characters, not bytes
+		strings.Repeat("x", MaxChars+1): "at most 256 characters",
+		"nul\x00-in-the-middle":         "NUL",
+		"bad-\xff-utf8-here":            "UTF-8",
+		"password1":                     "most common passwords",
+		"PassWord1":                     "most common passwords", // case is ignored
+		"iloveyou1":                     "most common passwords",
+		"Alice-the-User":                "must not be the username",
+	} {
+		err := p.Check(pw, "alice-the-user", false)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Check(%.40q) = %v, want an error containing %q", pw, err, want)
+		}
+	}
+	admin := Policy{AdminMinLen: 15}
+	if err := admin.Check("twelve-chars", "", false); err != nil {
+		t.Errorf("a non-administrator needs 8: %v", err)
+	}
+	if err := admin.Check("twelve-chars", "", true); err == nil || !strings.Contains(err.Error(), "at least 15 characters for a member of Administrators") {
+		t.Errorf("an administrator needs 15: %v", err)
+	}
+	if (Policy{MinLen: 4}).Min(false) != DefaultMinLen || (Policy{MinLen: 10, AdminMinLen: 9}).Min(true) != 10 {
+		t.Error("Min must not go below the default or, for administrators, below MinLen")
+	}
+}
+
+// No composition rule: NIST SP 800-63B §5.1.1.2 advises against them.
+func TestPolicyHasNoCompositionRules(t *testing.T) {
+	for _, pw := range []string{"alllowercaseletters", "ALLUPPERCASE", "9182736450192837", "!@#$%^&*()_+-=[]"} {
+		if err := (Policy{}).Check(pw, "", false); err != nil {
+			t.Errorf("Check(%q) = %v, want nil: no composition rules", pw, err)
+		}
+	}
+}
+
+// The shipped list is there, lower-cased and without entries the length
+// rule refuses anyway.
+func TestCommonList(t *testing.T) {
+	n := 0
+	for pw := range common() {
+		if pw != strings.ToLower(pw) || len([]rune(pw)) < DefaultMinLen {
+			t.Fatalf("common.txt holds %q: entries are lower-case and at least %d characters (run gencommon)", pw, DefaultMinLen)
+		}
+		n++
+	}
+	if n < 10000 {
+		t.Errorf("common.txt holds %d passwords, want the generated list (over 10,000)", n)
+	}
+}
+
+func FuzzPolicyCheck(f *testing.F) {
+	for _, s := range []string{"", "password1", "correct horse battery", "\x00\x00\x00\x00\x00\x00\x00\x00", "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8", strings.Repeat("é", 300)} {
+		f.Add(s, "alice", false)
+	}
+	f.Fuzz(func(t *testing.T, pw, user string, admin bool) {
+		err := (Policy{AdminMinLen: 15}).Check(pw, user, admin)
+		if err != nil {
+			return
+		}
+		n := len([]rune(pw))
+		if strings.IndexByte(pw, 0) >= 0 || n < 8 || (admin && n < 15) || n > MaxChars || IsCommon(pw) || len(pw) > MaxLen {
+			t.Fatalf("accepted %q (admin %v)", pw, admin)
+		}
+	})
+}

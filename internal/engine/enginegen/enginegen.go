@@ -370,3 +370,26 @@ func genRules(g *gen, s *domain.Snapshot, sz Sizes, groups []domain.Group, t0 ti
 			Criteria: crit, Grants: grants, CreatedAt: t0})
 	}
 }
+
+// AllFolders lists every folder id, roots first.
+func (d *Data) AllFolders() []string {
+	var all []string
+	for _, fs := range d.FoldersByDepth {
+		all = append(all, fs...)
+	}
+	return all
+}
+
+// UniformUsers draws n user ids uniformly, with replacement, over every
+// user of the data set (disabled ones included, as a server meets them).
+// Benchmarks use it beside TypicalUsers: a few users stay in the CPU's
+// caches, a hundred thousand do not, and only the latter is the figure.
+func (d *Data) UniformUsers(seed uint64, n int) []string {
+	r := rand.New(rand.NewPCG(seed, seed^0x5bd1e995))
+	users := d.Snapshot.Users
+	out := make([]string, n)
+	for i := range out {
+		out[i] = users[r.IntN(len(users))].ID
+	}
+	return out
+}

@@ -1,4 +1,4 @@
-// Package reference is a slow evaluator written straight from MODEL.md,
+// Package reference is a slow evaluator written straight from docs/model.md,
 // used only by tests.
 //
 // It answers the questions of engine.Querier by looping over the slices of
@@ -476,7 +476,7 @@ func ruleMatches(r *domain.Rule, f *domain.Folder) bool {
 }
 
 // ruleGrants reports whether the rule's matrix grants the permission. A
-// matrix grants only the rule actions of MODEL.md §5 (create, read, edit,
+// matrix grants only the rule actions of docs/model.md §5 (create, read, edit,
 // delete, lock, view_blinded, set_blinded); any other action stored in it
 // grants nothing.
 func ruleGrants(r *domain.Rule, fp domain.FolderPermission) bool {

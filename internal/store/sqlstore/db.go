@@ -246,8 +246,12 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return db.mapErr("store.Migrate", fmt.Errorf("migrating the %s database: %w", db.d.Name, err), domain.KindInvalid)
 	}
 	// Audit records written before the chain existed are sealed now
-	// (auditchain.go); this is a no-op once they are.
-	return db.sealLegacyAudit(ctx)
+	// (auditchain.go), and names written before look-alikes were refused
+	// get their skeletons (skeletons.go); both are no-ops once done.
+	if err := db.sealLegacyAudit(ctx); err != nil {
+		return err
+	}
+	return db.fillSkeletons(ctx)
 }
 
 func (db *DB) provider() (*goose.Provider, error) {

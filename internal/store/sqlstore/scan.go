@@ -88,13 +88,13 @@ func scanProject(sc scanner, p *domain.Project, extra ...any) error {
 	return nil
 }
 
-const groupCols = `id, name, description, scope, project_id, builtin, system_role_id, system_permissions, default_project_role_id, default_project_permissions, created_at, updated_at, version`
+const groupCols = `id, name, description, scope, project_id, builtin, external_id, system_role_id, system_permissions, default_project_role_id, default_project_permissions, created_at, updated_at, version`
 
 func scanGroup(sc scanner, g *domain.Group, extra ...any) error {
 	var project, role, defRole sql.NullString
 	var perms, defPerms []byte
 	var created, updated int64
-	if err := sc.Scan(append([]any{&g.ID, &g.Name, &g.Description, &g.Scope, &project, &g.Builtin, &role, &perms, &defRole, &defPerms, &created, &updated, &g.Version}, extra...)...); err != nil {
+	if err := sc.Scan(append([]any{&g.ID, &g.Name, &g.Description, &g.Scope, &project, &g.Builtin, &g.ExternalID, &role, &perms, &defRole, &defPerms, &created, &updated, &g.Version}, extra...)...); err != nil {
 		return err
 	}
 	g.ProjectID, g.SystemRoleID, g.DefaultProjectRoleID = project.String, role.String, defRole.String

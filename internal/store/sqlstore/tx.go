@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -80,9 +81,9 @@ func (t *tx) CreateUser(ctx context.Context, u *domain.User) error {
 		u.ID = domain.NewID()
 	}
 	now := t.c.db.clock()
-	_, err := t.c.exec(ctx, `INSERT INTO users (id, username, username_key, email, email_key, display_name, display_name_key, status, source, external_id, password_hash, system_role_id, show_personal_info, created_at, updated_at, version)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-		u.ID, u.Username, domain.NameKey(u.Username), u.Email, domain.NameKey(u.Email), u.DisplayName, domain.NameKey(u.DisplayName),
+	_, err := t.c.exec(ctx, `INSERT INTO users (id, username, username_key, username_skel, email, email_key, display_name, display_name_key, status, source, external_id, password_hash, system_role_id, show_personal_info, created_at, updated_at, version)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		u.ID, u.Username, domain.NameKey(u.Username), identifier.Skeleton(u.Username), u.Email, domain.NameKey(u.Email), u.DisplayName, domain.NameKey(u.DisplayName),
 		string(u.Status), string(u.Source), u.ExternalID, u.PasswordHash, nullable(u.SystemRoleID), u.ShowPersonalInfo, now.UnixMicro(), now.UnixMicro())
 	if err != nil {
 		return t.c.db.mapErr("store.CreateUser", err, domain.KindInvalid)
@@ -101,9 +102,9 @@ func (t *tx) putUser(u *domain.User) {
 func (t *tx) UpdateUser(ctx context.Context, u *domain.User) error {
 	now := t.c.db.clock()
 	// The hash is not a field UpdateUser writes: SetPasswordHash owns it.
-	created, err := t.versioned(ctx, "store.UpdateUser", "users", u.ID, `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, display_name = ?, display_name_key = ?, status = ?, source = ?, external_id = ?, system_role_id = ?, show_personal_info = ?, updated_at = ?, version = version + 1
+	created, err := t.versioned(ctx, "store.UpdateUser", "users", u.ID, `UPDATE users SET username = ?, username_key = ?, username_skel = `+keepSkel("username")+`, email = ?, email_key = ?, display_name = ?, display_name_key = ?, status = ?, source = ?, external_id = ?, system_role_id = ?, show_personal_info = ?, updated_at = ?, version = version + 1
 WHERE id = ? AND version = ? RETURNING created_at`,
-		u.Username, domain.NameKey(u.Username), u.Email, domain.NameKey(u.Email), u.DisplayName, domain.NameKey(u.DisplayName),
+		u.Username, domain.NameKey(u.Username), u.Username, identifier.Skeleton(u.Username), u.Email, domain.NameKey(u.Email), u.DisplayName, domain.NameKey(u.DisplayName),
 		string(u.Status), string(u.Source), u.ExternalID, nullable(u.SystemRoleID), u.ShowPersonalInfo, now.UnixMicro(), u.ID, u.Version)
 	if err != nil {
 		return err
@@ -135,8 +136,8 @@ func (t *tx) DeleteUser(ctx context.Context, id string) error {
 func (t *tx) CreateProject(ctx context.Context, p *domain.Project) error {
 	var created, updated int64
 	t.stamp(&p.ID, &created, &updated)
-	_, err := t.c.exec(ctx, `INSERT INTO projects (id, name, name_key, description, membership_mode, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
-		p.ID, p.Name, domain.NameKey(p.Name), p.Description, string(p.MembershipMode), created, updated)
+	_, err := t.c.exec(ctx, `INSERT INTO projects (id, name, name_key, name_skel, description, membership_mode, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		p.ID, p.Name, domain.NameKey(p.Name), identifier.Skeleton(p.Name), p.Description, string(p.MembershipMode), created, updated)
 	if err != nil {
 		return t.c.db.mapErr("store.CreateProject", err, domain.KindInvalid)
 	}
@@ -148,9 +149,9 @@ func (t *tx) CreateProject(ctx context.Context, p *domain.Project) error {
 
 func (t *tx) UpdateProject(ctx context.Context, p *domain.Project) error {
 	now := t.c.db.clock()
-	created, err := t.versioned(ctx, "store.UpdateProject", "projects", p.ID, `UPDATE projects SET name = ?, name_key = ?, description = ?, membership_mode = ?, updated_at = ?, version = version + 1
+	created, err := t.versioned(ctx, "store.UpdateProject", "projects", p.ID, `UPDATE projects SET name = ?, name_key = ?, name_skel = `+keepSkel("name")+`, description = ?, membership_mode = ?, updated_at = ?, version = version + 1
 WHERE id = ? AND version = ? RETURNING created_at`,
-		p.Name, domain.NameKey(p.Name), p.Description, string(p.MembershipMode), now.UnixMicro(), p.ID, p.Version)
+		p.Name, domain.NameKey(p.Name), p.Name, identifier.Skeleton(p.Name), p.Description, string(p.MembershipMode), now.UnixMicro(), p.ID, p.Version)
 	if err != nil {
 		return err
 	}
@@ -176,9 +177,9 @@ func (t *tx) DeleteProject(ctx context.Context, id string) error {
 func (t *tx) CreateGroup(ctx context.Context, g *domain.Group) error {
 	var created, updated int64
 	t.stamp(&g.ID, &created, &updated)
-	_, err := t.c.exec(ctx, `INSERT INTO groups (id, name, name_key, description, scope, project_id, builtin, system_role_id, system_permissions, default_project_role_id, default_project_permissions, created_at, updated_at, version)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-		g.ID, g.Name, domain.NameKey(g.Name), g.Description, string(g.Scope), nullable(g.ProjectID), string(g.Builtin),
+	_, err := t.c.exec(ctx, `INSERT INTO groups (id, name, name_key, name_skel, description, scope, project_id, builtin, external_id, system_role_id, system_permissions, default_project_role_id, default_project_permissions, created_at, updated_at, version)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		g.ID, g.Name, domain.NameKey(g.Name), identifier.Skeleton(g.Name), g.Description, string(g.Scope), nullable(g.ProjectID), string(g.Builtin), g.ExternalID,
 		nullable(g.SystemRoleID), mustJSON(g.SystemPermissions), nullable(g.DefaultProjectRoleID), mustJSON(g.DefaultProjectPermissions), created, updated)
 	if err != nil {
 		return t.c.db.mapErr("store.CreateGroup", err, domain.KindInvalid)
@@ -200,9 +201,9 @@ func (t *tx) UpdateGroup(ctx context.Context, g *domain.Group) error {
 			Message: "a group's scope, project and built-in kind are fixed at creation (R1)"})
 	}
 	now := t.c.db.clock()
-	created, err := t.versioned(ctx, op, "groups", g.ID, `UPDATE groups SET name = ?, name_key = ?, description = ?, system_role_id = ?, system_permissions = ?, default_project_role_id = ?, default_project_permissions = ?, updated_at = ?, version = version + 1
+	created, err := t.versioned(ctx, op, "groups", g.ID, `UPDATE groups SET name = ?, name_key = ?, name_skel = `+keepSkel("name")+`, description = ?, external_id = ?, system_role_id = ?, system_permissions = ?, default_project_role_id = ?, default_project_permissions = ?, updated_at = ?, version = version + 1
 WHERE id = ? AND version = ? RETURNING created_at`,
-		g.Name, domain.NameKey(g.Name), g.Description, nullable(g.SystemRoleID), mustJSON(g.SystemPermissions),
+		g.Name, domain.NameKey(g.Name), g.Name, identifier.Skeleton(g.Name), g.Description, g.ExternalID, nullable(g.SystemRoleID), mustJSON(g.SystemPermissions),
 		nullable(g.DefaultProjectRoleID), mustJSON(g.DefaultProjectPermissions), now.UnixMicro(), g.ID, g.Version)
 	if err != nil {
 		return err
@@ -260,9 +261,9 @@ func (t *tx) DeleteMembership(ctx context.Context, groupID, userID string) error
 func (t *tx) CreateRole(ctx context.Context, r *domain.Role) error {
 	var created, updated int64
 	t.stamp(&r.ID, &created, &updated)
-	_, err := t.c.exec(ctx, `INSERT INTO roles (id, name, name_key, description, scope, permissions, builtin, editable, deletable, created_at, updated_at, version)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-		r.ID, r.Name, domain.NameKey(r.Name), r.Description, string(r.Scope), mustJSON(r.Permissions), r.Builtin, r.Editable, r.Deletable, created, updated)
+	_, err := t.c.exec(ctx, `INSERT INTO roles (id, name, name_key, name_skel, description, scope, permissions, builtin, editable, deletable, created_at, updated_at, version)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		r.ID, r.Name, domain.NameKey(r.Name), identifier.Skeleton(r.Name), r.Description, string(r.Scope), mustJSON(r.Permissions), r.Builtin, r.Editable, r.Deletable, created, updated)
 	if err != nil {
 		return t.c.db.mapErr("store.CreateRole", err, domain.KindInvalid)
 	}
@@ -274,9 +275,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 
 func (t *tx) UpdateRole(ctx context.Context, r *domain.Role) error {
 	now := t.c.db.clock()
-	created, err := t.versioned(ctx, "store.UpdateRole", "roles", r.ID, `UPDATE roles SET name = ?, name_key = ?, description = ?, scope = ?, permissions = ?, builtin = ?, editable = ?, deletable = ?, updated_at = ?, version = version + 1
+	created, err := t.versioned(ctx, "store.UpdateRole", "roles", r.ID, `UPDATE roles SET name = ?, name_key = ?, name_skel = `+keepSkel("name")+`, description = ?, scope = ?, permissions = ?, builtin = ?, editable = ?, deletable = ?, updated_at = ?, version = version + 1
 WHERE id = ? AND version = ? RETURNING created_at`,
-		r.Name, domain.NameKey(r.Name), r.Description, string(r.Scope), mustJSON(r.Permissions), r.Builtin, r.Editable, r.Deletable, now.UnixMicro(), r.ID, r.Version)
+		r.Name, domain.NameKey(r.Name), r.Name, identifier.Skeleton(r.Name), r.Description, string(r.Scope), mustJSON(r.Permissions), r.Builtin, r.Editable, r.Deletable, now.UnixMicro(), r.ID, r.Version)
 	if err != nil {
 		return err
 	}

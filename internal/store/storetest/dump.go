@@ -46,6 +46,7 @@ func PopulateForDump(t testing.TB, s store.Store) {
 	p := &domain.Project{Name: "dump-p", MembershipMode: domain.ModeExclusive, Description: "line one\nline two"}
 	g := newSystemGroup("dump-g")
 	g.SystemPermissions = []string{domain.PermGroupsView}
+	g.ExternalID = "Entra-Group \"7\"" // a dump carries it (migration 00004)
 	ft := newFolderType("dump-type")
 	mustWrite(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, err := range []error{tx.CreateUser(ctx, u1), tx.CreateUser(ctx, u2), tx.CreateProject(ctx, p),

@@ -170,7 +170,7 @@ func testGroups(t *testing.T, newStore NewStore) {
 		sysRole, projRole := newRole("sys", domain.ScopeSystem), newRole("proj", domain.ScopeProject)
 		p := newProject("p")
 		sys := &domain.Group{
-			Name: "Radiologists", Description: "Reads images", Scope: domain.ScopeSystem,
+			Name: "Radiologists", Description: "Reads images", Scope: domain.ScopeSystem, ExternalID: "Entra-Obj-17",
 			SystemPermissions:         []string{domain.PermGroupsView, domain.PermUsersView},
 			DefaultProjectPermissions: []string{domain.PermProjectRead, domain.PermProjectWrite},
 		}
@@ -205,7 +205,7 @@ func testGroups(t *testing.T, newStore NewStore) {
 		}
 		// UpdateGroup stores every field but scope, project and builtin.
 		mustWrite(t, s, func(ctx context.Context, tx store.Tx) error {
-			sys.Name, sys.Description = "Radiology", "changed"
+			sys.Name, sys.Description, sys.ExternalID = "Radiology", "changed", "entra-obj-17"
 			sys.SystemRoleID, sys.SystemPermissions = "", []string{domain.PermAuditView}
 			sys.DefaultProjectRoleID, sys.DefaultProjectPermissions = "", nil
 			if err := tx.UpdateGroup(ctx, sys); err != nil {

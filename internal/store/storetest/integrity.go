@@ -9,7 +9,9 @@ import (
 )
 
 // testUniqueNames checks the unique keys: names compare case-insensitively
-// (domain.NameKey) within their scope, and a taken key is KindExists.
+// (domain.NameKey) within their scope, usernames and group, role and
+// project names are refused when they look like a taken one
+// (identifier.Skeleton), and a taken key is KindExists.
 func testUniqueNames(t *testing.T, newStore NewStore) {
 	type op = func(ctx context.Context, tx store.Tx) error
 	type fixture struct {
@@ -189,6 +191,78 @@ func testUniqueNames(t *testing.T, newStore NewStore) {
 				}
 			},
 			domain.KindOther},
+		// Look-alikes (TR39 skeletons, migration 00005): the database refuses
+		// them as it refuses a name differing in case.
+		{"username with a Cyrillic а for a Latin a",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("admin")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("\u0430dmin")) }
+			},
+			domain.KindExists},
+		{"user renamed onto a look-alike (capital I for l)",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("Alice")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					u := newUser("mallory")
+					if err := tx.CreateUser(ctx, u); err != nil {
+						return err
+					}
+					u.Username = "AIice"
+					return tx.UpdateUser(ctx, u)
+				}
+			},
+			domain.KindExists},
+		{"project name look-alike (Greek Ο for O)",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateProject(ctx, newProject("ONCO")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateProject(ctx, newProject("\u039fNCO")) }
+			},
+			domain.KindExists},
+		{"system group renamed onto a look-alike",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newSystemGroup("Staff")) }
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					g := newSystemGroup("Guests")
+					if err := tx.CreateGroup(ctx, g); err != nil {
+						return err
+					}
+					g.Name = "\u0405taff" // Cyrillic Ѕ
+					return tx.UpdateGroup(ctx, g)
+				}
+			},
+			domain.KindExists},
+		{"look-alike group names in two projects",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateGroup(ctx, newProjectGroup("Staff", f.d.projectID))
+				}
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateGroup(ctx, newProjectGroup("\u0405taff", f.p2))
+				}
+			},
+			domain.KindOther},
+		{"system role name look-alike",
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateRole(ctx, newRole("Auditor", domain.ScopeSystem))
+				}
+			},
+			func(f fixture) op {
+				return func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateRole(ctx, newRole("Audit\u043er", domain.ScopeSystem))
+				}
+			},
+			domain.KindExists},
 		{"folder type name differing in case",
 			func(f fixture) op {
 				return func(ctx context.Context, tx store.Tx) error { return tx.CreateFolderType(ctx, newFolderType("Study")) }
@@ -413,4 +487,42 @@ func testMissingReferences(t *testing.T, s store.Store) {
 	if ls, err := s.ListFolderLevels(ctx, f.ID, ""); err != nil || len(ls) != 0 {
 		t.Errorf("ListFolderLevels after refused writes = %v, %v; want none", ls, err)
 	}
+}
+
+// testLegacyLookalikes: rows written before skeletons existed get them
+// from Migrate, oldest first; a younger look-alike is left without one, can
+// still be edited under its name, and gets a skeleton when renamed.
+func testLegacyLookalikes(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	raw, ok := s.(rawExecer)
+	m, ok2 := s.(interface{ Migrate(context.Context) error })
+	if !ok || !ok2 {
+		t.Skipf("%T offers no ExecRaw and Migrate", s)
+	}
+	ctx := context.Background()
+	admin, twin := newUser("admin"), newUser("bob")
+	mustWrite(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateUser(ctx, admin); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, twin)
+	})
+	// As an older version would have left them: a look-alike pair, no
+	// skeletons.
+	noErr(t, raw.ExecRaw(ctx, `UPDATE users SET username = ?, username_key = ? WHERE id = ?`, "\u0430dmin", "\u0430dmin", twin.ID), "make a look-alike")
+	noErr(t, raw.ExecRaw(ctx, `UPDATE users SET username_skel = NULL`), "drop the skeletons")
+	noErr(t, m.Migrate(ctx), "Migrate")
+	expectKind(t, s, domain.KindExists, "a third look-alike after Migrate", func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateUser(ctx, newUser("adm\u0456n"))
+	})
+	got, err := s.GetUser(ctx, twin.ID)
+	noErr(t, err, "GetUser")
+	got.DisplayName = "still editable"
+	mustWrite(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateUser(ctx, &got) })
+	got.Username = "robert"
+	mustWrite(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateUser(ctx, &got) })
+	expectKind(t, s, domain.KindExists, "a look-alike of the renamed user", func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateUser(ctx, newUser("r\u043ebert"))
+	})
+	noErr(t, m.Migrate(ctx), "Migrate again")
 }

@@ -4,6 +4,19 @@
 // and the project matrix's "read comes with write".
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
+  document.documentElement.classList.add("js");
+  // Rule editor: the property lists offer only the chosen folder type's
+  // properties (the server does the same when the form comes back).
+  var ruleType = document.getElementById("rule-type");
+  function filterProps() {
+    var t = ruleType.value;
+    document.querySelectorAll('#criteria select[name$=".prop"] option[data-types]').forEach(function (o) {
+      var ok = !t || (" " + o.dataset.types + " ").indexOf(" " + t + " ") >= 0;
+      o.hidden = !ok; o.disabled = !ok;
+      if (!ok && o.selected) { o.parentNode.value = ""; }
+    });
+  }
+  if (ruleType) { ruleType.addEventListener("change", filterProps); filterProps(); }
   // R8: checking a box checks what it implies (data-implies lists keys).
   document.querySelectorAll("input[data-implies]").forEach(function (box) {
     box.addEventListener("change", function () {
@@ -37,6 +50,40 @@ document.addEventListener("DOMContentLoaded", function () {
     f.addEventListener("change", function () { hints(f); });
     hints(f);
   });
+  // Members: ticks survive paging and sorting. What was changed on other
+  // pages is kept in the tab's session storage and sent with the form, as
+  // if those rows were on this page ("shown", "was", "member").
+  var mf = document.getElementById("members-form");
+  if (mf && mf.dataset.group) {
+    var key = "gatehouse-members-" + mf.dataset.group;
+    var sel = JSON.parse(sessionStorage.getItem(key) || "{}");
+    var here = {};
+    mf.querySelectorAll('input[type=checkbox][name="member"]').forEach(function (b) {
+      here[b.value] = true;
+      if (sel[b.value] && !b.disabled) { b.checked = sel[b.value].now; }
+      b.addEventListener("change", function () {
+        if (b.checked === b.defaultChecked) { delete sel[b.value]; } else { sel[b.value] = {now: b.checked, was: b.defaultChecked}; }
+        sessionStorage.setItem(key, JSON.stringify(sel));
+        pending();
+      });
+    });
+    var note = document.getElementById("pending");
+    function pending() {
+      var n = Object.keys(sel).filter(function (id) { return !here[id]; }).length;
+      if (note) { note.textContent = n ? n + " change" + (n === 1 ? "" : "s") + " on other pages will be saved too." : ""; }
+    }
+    pending();
+    mf.addEventListener("submit", function () {
+      Object.keys(sel).forEach(function (id) {
+        if (here[id]) { return; }
+        var add = function (name) { var h = document.createElement("input"); h.type = "hidden"; h.name = name; h.value = id; mf.appendChild(h); };
+        add("shown");
+        if (sel[id].was) { add("was"); }
+        if (sel[id].now) { add("member"); }
+      });
+      sessionStorage.removeItem(key);
+    });
+  }
   // Rules matrix: "Check all" sets one action across every context.
   document.querySelectorAll("input[data-checkall]").forEach(function (all) {
     all.addEventListener("change", function () {

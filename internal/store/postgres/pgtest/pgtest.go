@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/gatehouse/gatehouse/internal/testfigures"
 )
 
 // DefaultDSN is the server tried when GATEHOUSE_TEST_POSTGRES is unset.
@@ -41,7 +43,7 @@ func NewDatabase(t testing.TB) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("PostgreSQL not reachable at %s (CI=true, so this fails instead of skipping): %v", redact(dsn), err)
 		}
-		t.Skipf("PostgreSQL not reachable at %s (set GATEHOUSE_TEST_POSTGRES): skipping PostgreSQL store tests", redact(dsn))
+		testfigures.Skip(t, "PostgreSQL not reachable at %s (set GATEHOUSE_TEST_POSTGRES): skipping the PostgreSQL tests", redact(dsn))
 	}
 	defer admin.Close(context.Background())
 

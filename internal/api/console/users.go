@@ -1,0 +1,161 @@
+package console
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/engine"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// The user page's groups and effective access: what Keycloak shows of a
+// user, here with the path that grants each thing. The engine answers
+// (R19); the console only words the answer.
+
+// accessLine is one permission the user holds, with how.
+type accessLine struct {
+	Key, Label string
+	Paths      []string
+}
+
+// projectAccess is what the user may do in one project.
+type projectAccess struct {
+	ID, Name string
+	Lines    []accessLine
+}
+
+// pathText words one grant path of an explanation.
+func pathText(key string, p engine.Path) string {
+	var b strings.Builder
+	if p.GroupName != "" {
+		b.WriteString("group " + p.GroupName)
+	} else {
+		b.WriteString("their own grant")
+	}
+	switch {
+	case p.RoleName != "":
+		b.WriteString(", role " + p.RoleName)
+	case p.Via == "checkbox" || p.Via == "project_grant":
+		b.WriteString(", ticked")
+	default:
+		b.WriteString(", " + strings.ReplaceAll(p.Via, "_", " "))
+	}
+	if p.Permission != "" && p.Permission != key {
+		b.WriteString(", through " + permLabel(p.Permission))
+	}
+	return b.String()
+}
+
+// accessOn lists the user's effective permissions on a resource, each
+// with the paths that grant it.
+func (c *Console) accessOn(userID string, res engine.Resource) []accessLine {
+	eng, now := c.svc.Engine(), c.now()
+	subj := engine.Subject{UserID: userID}
+	keys, err := eng.EffectivePermissions(subj, res, now)
+	if err != nil {
+		return nil
+	}
+	out := make([]accessLine, 0, len(keys))
+	for _, k := range keys {
+		line := accessLine{Key: k, Label: permLabel(k)}
+		if ex, err := eng.Explain(subj, k, res, now); err == nil {
+			for _, p := range ex.Paths {
+				line.Paths = append(line.Paths, pathText(k, p))
+			}
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// fillAccess adds the user's effective access to the page, if the caller
+// may ask about them.
+func (c *Console) fillAccess(r *http.Request, s *session, u domain.User, data map[string]any) {
+	if err := c.svc.AuthorizeQuery(s.Caller(), u.ID, false); err != nil {
+		data["AccessWhy"] = message(err)
+		return
+	}
+	data["System"] = c.accessOn(u.ID, engine.Resource{Kind: engine.KindSystem})
+	_, projects := c.allProjects(s, r)
+	var pa []projectAccess
+	for _, p := range projects {
+		if lines := c.accessOn(u.ID, engine.Resource{Kind: engine.KindProject, ID: p.ID}); len(lines) > 0 {
+			pa = append(pa, projectAccess{ID: p.ID, Name: p.Name, Lines: lines})
+		}
+	}
+	data["ProjectAccess"] = pa
+	data["AccessAsked"] = true
+}
+
+// fillUserGroups adds the user's groups, and the roles of each project
+// matrix row.
+func (c *Console) fillUserGroups(r *http.Request, s *session, u domain.User, data map[string]any) {
+	groups, err := c.svc.UserGroups(r.Context(), s.Caller(), u.ID)
+	if err != nil {
+		data["GroupsWhy"] = message(err)
+		return
+	}
+	now := c.now()
+	type row struct {
+		service.UserGroup
+		Project string
+		Ended   bool
+		CanEdit bool
+	}
+	var rows []row
+	for _, g := range groups {
+		rows = append(rows, row{UserGroup: g, Project: c.projectName(r, s, g.Group.ProjectID), Ended: !g.Membership.ActiveAt(now),
+			CanEdit: c.rightsOn(s, &g.Group).Members})
+	}
+	data["Groups"] = rows
+	data["CanAddGroups"] = s.Can(domain.PermGroupsMembers)
+}
+
+// userGroups adds the user to a group found by name, or removes them
+// from one.
+func (c *Console) userGroups(w http.ResponseWriter, r *http.Request, s *session) {
+	id, f := r.PathValue("id"), r.PostForm
+	back := userURL(id) + "#groups"
+	if gid := f.Get("remove"); gid != "" {
+		if _, err := c.svc.RemoveMembers(r.Context(), s.Caller(), gid, []string{id}); err != nil {
+			failed(w, r, back, err)
+			return
+		}
+		done(w, r, back, "Removed from the group.")
+		return
+	}
+	name := strings.TrimSpace(f.Get("group"))
+	page, err := c.svc.ListGroups(r.Context(), s.Caller(), store.ListQuery{Search: name, Sort: "name", Limit: 50})
+	if err != nil {
+		failed(w, r, back, err)
+		return
+	}
+	i := slices.IndexFunc(page.Items, func(g domain.Group) bool { return domain.NameKey(g.Name) == domain.NameKey(name) })
+	if name == "" || i < 0 {
+		failed(w, r, back, domain.E(domain.KindInvalid, domain.FieldError{Field: "group", Message: "no group is named “" + name + "”"}))
+		return
+	}
+	in := service.MemberInput{UserID: id}
+	if d := strings.TrimSpace(f.Get("expires")); d != "" {
+		t, err := time.Parse("2006-01-02", d)
+		if err != nil {
+			failed(w, r, back, domain.E(domain.KindInvalid, domain.FieldError{Field: "expires", Message: "use the form YYYY-MM-DD"}))
+			return
+		}
+		in.ExpiresAt = &t
+	}
+	res, err := c.svc.AddMembers(r.Context(), s.Caller(), page.Items[i].ID, []service.MemberInput{in})
+	if err != nil {
+		failed(w, r, back, err)
+		return
+	}
+	msg := "Added to “" + page.Items[i].Name + "”."
+	if len(res.Projects) > 0 {
+		msg += " The user is now a member of: " + refNames(res.Projects) + "."
+	}
+	done(w, r, back, msg)
+}

@@ -1,0 +1,36 @@
+package engine
+
+import (
+	"testing"
+)
+
+// BenchmarkIndexGetUniform looks up uniform user and folder ids of the
+// large data set in the id index alone: the first load of every check
+// about a random subject or resource, and a cache miss on most.
+func BenchmarkIndexGetUniform(b *testing.B) {
+	largeEngine(b)
+	st := large.e.cur.Load()
+	for _, tc := range []struct {
+		name string
+		ix   *strIndex
+		ids  []string
+	}{
+		{"users", &st.userIx, large.data.UniformUsers(21, uniformN)},
+		{"folders", &st.folderIx, large.data.AllFolders()},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ids := tc.ids
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := processCPU()
+			for i := 0; i < b.N; i++ {
+				// A multiplicative stride visits the ids in an order
+				// unrelated to insertion.
+				if _, ok := tc.ix.get(ids[(i*7919)%len(ids)]); !ok {
+					b.Fatal("an id of the data set is not in the index")
+				}
+			}
+			reportCPU(b, cpu)
+		})
+	}
+}
