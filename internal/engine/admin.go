@@ -94,6 +94,17 @@ var bitServerManage = uint64(1) << fixedPerms[domain.PermServerManage].bit
 // exemption) and act on anyone (docs/decisions.md).
 func (h *holder) root() bool { return h.sys&bitServerManage != 0 }
 
+// sharesGroup reports whether h holds whatever group gi gives, by being
+// in it too: a limited token holds no folder, domain or project
+// permission of its groups, only the implicit Everyone and Public's, which
+// the model gives every user.
+func (h *holder) sharesGroup(gi int32) bool {
+	if h.limited && gi != gEveryone && gi != gPublic {
+		return false
+	}
+	return containsSorted(h.groups, gi)
+}
+
 // filesAdmin is R17 for the caller.
 func (h *holder) filesAdmin() bool { return h.sys&bitFilesAdmin != 0 }
 
@@ -219,7 +230,7 @@ func (e *Engine) Outranks(target string, h Holder, now time.Time) ([]string, err
 func (st *state) holdings(w who, h *holder, r *report, why string) {
 	var own []int32
 	for _, gi := range st.groupsOf(w, nil) {
-		if !containsSorted(h.groups, gi) {
+		if !h.sharesGroup(gi) {
 			own = append(own, gi)
 		}
 	}

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,7 +100,7 @@ memberships:
 
 func TestR22OutranksAndGrantsBeyond(t *testing.T) {
 	e := adminWorld(t, `
-users: [{id: admin}, {id: helper}, {id: target}, {id: plain}]
+users: [{id: admin}, {id: helper}, {id: target}, {id: target2}, {id: plain}]
 projects: [{id: p1}]
 groups:
   - {id: help, name: Help, system_permissions: [users.view, users.edit]}
@@ -111,6 +112,7 @@ memberships:
   - {group: Administrators, user: admin}
   - {group: help, user: helper}
   - {group: vault, user: target}
+  - {group: vault, user: target2}
 project_grants:
   - {project: p1, user: target, role: Moderator}
 `)
@@ -148,6 +150,12 @@ project_grants:
 	}
 	if beyond, _ := e.GrantsBeyond(after, engine.Holder{UserID: "admin"}, adminNow); len(beyond) != 0 {
 		t.Errorf("server.manage is exempt, got %v", beyond)
+	}
+	// A limited token holds no folder permission, not even what a group it
+	// shares with the target gives (the property test found this).
+	sharing := engine.Holder{UserID: "target", Limited: true, Limit: []string{domain.PermUsersEdit}}
+	if over, _ := e.Outranks("target2", sharing, adminNow); !slices.ContainsFunc(over, func(s string) bool { return strings.HasPrefix(s, "root.delete on folder /top") }) {
+		t.Errorf("a limited token sharing Vault outranks its peer: %v, want root.delete on /top listed", over)
 	}
 	// A limited token of the administrator holds its limit only.
 	limited := engine.Holder{UserID: "admin", Limited: true, Limit: []string{domain.PermGroupsMembers}}
