@@ -163,3 +163,71 @@ project_grants:
 		t.Error("a token limited to groups.members granted a folder level")
 	}
 }
+
+// What each part of GrantsBeyond and Outranks must see; each case was a
+// surviving mutant of admin.go.
+func TestR22AdminQuestionsSeeEveryKindOfGrant(t *testing.T) {
+	e := adminWorld(t, `
+users: [{id: admin}, {id: helper}, {id: mod1}, {id: mod2}, {id: viewer}]
+projects: [{id: p1}]
+groups:
+  - {id: help, name: Help, system_permissions: [users.view, users.edit]}
+  - {id: vault, name: Vault}
+  - {id: seers, name: Seers, system_permissions: [users.view]}
+folders: [{id: top, type: folder}]
+levels: [{folder: top, group: vault, level: delete}]
+memberships:
+  - {group: Administrators, user: admin}
+  - {group: help, user: helper}
+  - {group: seers, user: viewer}
+project_grants:
+  - {project: p1, user: mod1, role: Moderator}
+  - {project: p1, user: mod2, role: Moderator}
+`)
+	stage := func(m domain.Mutation) *engine.Engine {
+		t.Helper()
+		after, err := e.Stage([]domain.Mutation{m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return after
+	}
+	has := func(items []string, prefix string) bool {
+		return slices.ContainsFunc(items, func(s string) bool { return strings.HasPrefix(s, prefix) })
+	}
+	nobody := engine.Holder{UserID: "viewer"}
+	// A group's checkboxes: what they add is at stake.
+	after := stage(domain.Mutation{Op: domain.OpPut, Entity: domain.EntityGroup, Group: &domain.Group{ID: "vault", Name: "Vault",
+		Scope: domain.ScopeSystem, SystemPermissions: []string{domain.PermAuditView}}})
+	if got, _ := e.GrantsBeyond(after, nobody, adminNow); !has(got, `audit.view (group "Vault")`) {
+		t.Errorf("checkbox added: %v, want audit.view of group Vault", got)
+	}
+	// A group's domains.
+	after = stage(domain.Mutation{Op: domain.OpPut, Entity: domain.EntityDomainGrant, DomainGrant: &domain.DomainGrant{GroupID: "vault", Domain: "ct"}})
+	if got, _ := e.GrantsBeyond(after, nobody, adminNow); !has(got, `domain.access on domain "ct" (group "Vault")`) {
+		t.Errorf("domain added: %v, want it named", got)
+	}
+	// Only what is implied by nothing else is named: users.view alone.
+	if got, _ := e.Outranks("viewer", engine.Holder{UserID: "mod1"}, adminNow); !slices.Equal(got, []string{"users.view"}) {
+		t.Errorf("Outranks(viewer) by mod1 = %v, want [users.view]", got)
+	}
+	// A limited token holds no project permission, even one its user has.
+	if got, _ := e.Outranks("mod2", engine.Holder{UserID: "mod1"}, adminNow); len(got) != 0 {
+		t.Errorf("a moderator acting on a peer: %v, want nothing", got)
+	}
+	limitedMod := engine.Holder{UserID: "mod1", Limited: true, Limit: []string{domain.PermUsersEdit}}
+	if got, _ := e.Outranks("mod2", limitedMod, adminNow); !has(got, "project.moderate on project p1") {
+		t.Errorf("a limited token acting on a moderator: %v, want project.moderate on p1", got)
+	}
+	// A limited token with files.admin in its limit holds no folder
+	// permission: joining Vault is beyond it.
+	join := stage(domain.Mutation{Op: domain.OpPut, Entity: domain.EntityMembership, Membership: &domain.Membership{GroupID: "vault", UserID: "helper"}})
+	limitedFiles := engine.Holder{UserID: "admin", Limited: true, Limit: []string{domain.PermFilesAdmin, domain.PermGroupsMembers}}
+	if got, _ := e.GrantsBeyond(join, limitedFiles, adminNow); !has(got, "root.delete on folder /top") {
+		t.Errorf("a files.admin-limited token joining Vault: %v, want root.delete on /top", got)
+	}
+	// Messages name groups by name.
+	if got, _ := e.GrantsBeyond(join, nobody, adminNow); !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, `membership of group "Vault"`) }) {
+		t.Errorf("join Vault: %v, want the group named", got)
+	}
+}
