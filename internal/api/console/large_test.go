@@ -14,16 +14,20 @@ import (
 
 // The console on a large directory: every page is paged and searched by
 // the store, so its server time and its HTML size must not grow with the
-// directory. TestConsoleLarge writes 100,000 users, 1,000 groups of
-// 1,000 members each (1,000,000 memberships), 100 projects with ten groups
+// directory. TestConsoleLarge writes the large data set: 100,000
+// users, 10,000 groups of 100 members each (1,000,000 memberships; with
+// GATEHOUSE_CONSOLE_LARGE_GROUPS=1000, 1,000 groups of 1,000, heavier
+// member lists), 100 projects with ten groups
 // added to each and 1,000 members of their own in one, then draws each
 // page and reports its time and size; a page over the bounds fails.
 // It takes minutes: it runs only with GATEHOUSE_CONSOLE_LARGE=1.
 
+// lgGroups is the number of groups (TestConsoleLarge sets it).
+var lgGroups = 10_000
+
 const (
 	lgUsers       = 100_000
-	lgGroups      = 1_000
-	lgPerUser     = 10 // so that every group has 1,000 members
+	lgPerUser     = 10 // so that every group has lgUsers*lgPerUser/lgGroups members
 	lgProjects    = 100
 	lgProjMembers = 1_000
 	// A page must answer within lgMaxTime and weigh at most lgMaxBytes.
@@ -34,6 +38,10 @@ const (
 func TestConsoleLarge(t *testing.T) {
 	if os.Getenv("GATEHOUSE_CONSOLE_LARGE") != "1" || testing.Short() {
 		t.Skip("set GATEHOUSE_CONSOLE_LARGE=1 to draw the console over 100,000 users (minutes)")
+	}
+	lgGroups = 10_000
+	if os.Getenv("GATEHOUSE_CONSOLE_LARGE_GROUPS") == "1000" {
+		lgGroups = 1_000
 	}
 	st := openStore(t)
 	start := time.Now()
