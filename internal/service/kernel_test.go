@@ -241,3 +241,46 @@ func TestR18PersonalFieldsAreMaskedInEveryAnswer(t *testing.T) {
 		t.Error("the preference off still shows the email (R18)")
 	}
 }
+
+// The bulk-membership preview tries each addition with every check and
+// writes nothing: who would be refused, and why (R22, R23).
+func TestR22R23PreviewMembersSaysWhoWouldBeRefused(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Trial", domain.ModeExclusive)
+	a := e.sysGroup("Site A")
+	b := e.sysGroup("Site B")
+	for _, g := range []domain.Group{a, b} {
+		_, err := e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID})
+		e.must(err)
+	}
+	ann, bob := e.user("ann", ""), e.user("bob", "")
+	e.add(b.ID, bob) // bob is in Site B: Site A would be his second group in Trial
+	rev := e.rev()
+	got, err := e.svc.PreviewMembers(e.ctx, e.admin, a.ID, []service.MemberInput{{UserID: ann.UserID}, {UserID: bob.UserID}})
+	e.must(err)
+	if got[0].Refusal != nil || !domain.Is(got[1].Refusal, domain.KindConflict) || !strings.Contains(got[1].Refusal.Error(), "Site B") {
+		t.Fatalf("preview = %+v, want ann added and bob refused naming Site B (R23)", got)
+	}
+	if e.rev() != rev {
+		t.Fatal("a preview wrote something")
+	}
+	// A caller who may manage members but not hand out what the group
+	// gives: everyone is refused, with the reason.
+	f, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "scans", TypeID: domain.FolderTypeFolderID})
+	e.must(err)
+	_, err = e.svc.SetFolderLevel(e.ctx, e.admin, f.ID, a.ID, domain.LevelEdit)
+	e.must(err)
+	mgr := e.user("mgr", domain.RoleSystemManagerID)
+	rev = e.rev()
+	got, err = e.svc.PreviewMembers(e.ctx, mgr, a.ID, []service.MemberInput{{UserID: ann.UserID}})
+	e.must(err)
+	if !domain.Is(got[0].Refusal, domain.KindForbidden) || !strings.Contains(got[0].Refusal.Error(), "root.edit on folder /scans") {
+		t.Fatalf("preview by a System Manager = %+v, want refused naming root.edit on /scans (R22)", got)
+	}
+	if e.rev() != rev {
+		t.Fatal("a preview wrote something")
+	}
+	if n := len(e.audits("group.member_add", domain.OutcomeDenied)); n != 0 {
+		t.Fatalf("a preview audited %d refusals; it is a read", n)
+	}
+}

@@ -87,9 +87,45 @@ func (s *Service) ChangeMembers(ctx context.Context, c Caller, groupID string, a
 	return s.changeMembers(ctx, c, "service.ChangeMembers", "group.members_change", groupID, add, remove)
 }
 
+// MemberPreview is what adding one user would do: nil Refusal when the
+// user would be added.
+type MemberPreview struct {
+	UserID  string
+	Refusal error
+}
+
+// PreviewMembers tries adding each user to the group, as AddMembers would
+// with every check (R21–R24, the kernel's R3 and R22), and writes
+// nothing: the bulk-membership preview's "who would be refused, and why".
+// The whole list is tried first; only when it would be refused is each
+// user tried alone, to say which.
+func (s *Service) PreviewMembers(ctx context.Context, c Caller, groupID string, in []MemberInput) ([]MemberPreview, error) {
+	const op = "service.PreviewMembers"
+	out := make([]MemberPreview, len(in))
+	for i, m := range in {
+		out[i].UserID = m.UserID
+	}
+	if len(in) == 0 || s.try(ctx, c, op, s.membersTx(c, op, groupID, in, nil, new(MembersResult), new(MembersResult))) == nil {
+		return out, nil
+	}
+	for i := range in {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		out[i].Refusal = s.try(ctx, c, op, s.membersTx(c, op, groupID, in[i:i+1], nil, new(MembersResult), new(MembersResult)))
+	}
+	return out, nil
+}
+
 func (s *Service) changeMembers(ctx context.Context, c Caller, op, action, groupID string, add []MemberInput, remove []string) (added, removed MembersResult, err error) {
-	err = s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
-		added, removed = MembersResult{Users: []string{}}, MembersResult{Users: []string{}}
+	err = s.write(ctx, c, op, action, s.membersTx(c, op, groupID, add, remove, &added, &removed))
+	return added, removed, err
+}
+
+// membersTx is the transaction of changeMembers, filling added and removed.
+func (s *Service) membersTx(c Caller, op, groupID string, add []MemberInput, remove []string, added, removed *MembersResult) func(context.Context, store.Tx) error {
+	return func(ctx context.Context, tx store.Tx) error {
+		*added, *removed = MembersResult{Users: []string{}}, MembersResult{Users: []string{}}
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -110,17 +146,16 @@ func (s *Service) changeMembers(ctx context.Context, c Caller, op, action, group
 		}
 		if len(remove) > 0 {
 			removed.Projects = projects
-			if err := s.removeMembers(ctx, tx, c, op, &g, remove, &removed, ""); err != nil {
+			if err := s.removeMembers(ctx, tx, c, op, &g, remove, removed, ""); err != nil {
 				return err
 			}
 		}
 		if len(add) > 0 {
 			added.Projects = projects
-			return s.addMembers(ctx, tx, c, op, &g, add, &added, "")
+			return s.addMembers(ctx, tx, c, op, &g, add, added, "")
 		}
 		return nil
-	})
-	return added, removed, err
+	}
 }
 
 // addMembers is AddMembers inside a transaction, for every transport;

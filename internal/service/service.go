@@ -131,7 +131,30 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 	if err := s.authenticated(op, c); err != nil {
 		return err
 	}
-	change, err := s.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	change, err := s.st.InTx(ctx, s.guarded(c, fn))
+	var d *denial
+	if errors.As(err, &d) {
+		return s.refuse(ctx, c, op, action, d)
+	}
+	if err != nil {
+		if domain.Is(err, domain.KindExists) && len(domain.FieldsOf(err)) == 0 {
+			return domain.E(op, domain.KindExists, takenName(action))
+		}
+		return domain.E(op, err)
+	}
+	if change.Revision > 0 {
+		recordCommit(ctx, change.Revision)
+		if err := s.f.CatchUp(ctx, change.Revision); err != nil {
+			return domain.E(op, err)
+		}
+	}
+	return nil
+}
+
+// guarded is a write's transaction: fn, then the kernel's check of what
+// fn wrote (guard) before the store may commit.
+func (s *Service) guarded(c Caller, fn func(ctx context.Context, tx store.Tx) error) func(ctx context.Context, tx store.Tx) error {
+	return func(ctx context.Context, tx store.Tx) error {
 		// Authorization reads the engine, so bring it up to the revision
 		// this transaction builds on. Writers are serialized (store
 		// contract), so nothing can commit between that revision and this
@@ -152,24 +175,43 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 			return err
 		}
 		return s.guard(tx, eng, c)
+	}
+}
+
+// errTried ends a dry run: the transaction is rolled back.
+var errTried = errors.New("dry run")
+
+// try runs a write as write would, kernel included, and rolls it back:
+// nil when it would commit, else the refusal it would get, not audited
+// (trying is a read).
+func (s *Service) try(ctx context.Context, c Caller, op string, fn func(ctx context.Context, tx store.Tx) error) error {
+	if err := s.authenticated(op, c); err != nil {
+		return err
+	}
+	inner := s.guarded(c, fn)
+	_, err := s.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := inner(ctx, tx); err != nil {
+			return err
+		}
+		return errTried
 	})
+	switch {
+	case errors.Is(err, errTried):
+		return nil
+	case err == nil:
+		return nil
+	}
 	var d *denial
 	if errors.As(err, &d) {
-		return s.refuse(ctx, c, op, action, d)
-	}
-	if err != nil {
-		if domain.Is(err, domain.KindExists) && len(domain.FieldsOf(err)) == 0 {
-			return domain.E(op, domain.KindExists, takenName(action))
+		if d.hidden {
+			return domain.E(op, domain.KindNotFound, errors.New(d.Error()))
 		}
-		return domain.E(op, err)
-	}
-	if change.Revision > 0 {
-		recordCommit(ctx, change.Revision)
-		if err := s.f.CatchUp(ctx, change.Revision); err != nil {
-			return domain.E(op, err)
+		if d.conflict {
+			return domain.E(op, domain.KindConflict, errors.New(d.missing))
 		}
+		return domain.E(op, domain.KindForbidden, errors.New(d.missing))
 	}
-	return nil
+	return domain.E(op, err)
 }
 
 // refuse audits a refusal in a transaction of its own (R29: refused

@@ -14,8 +14,8 @@ import (
 
 // Bulk membership: a list of usernames, pasted or uploaded as a file (one
 // a line, optionally "username,YYYY-MM-DD" for an end date), is shown as
-// a preview (who is added, who already is a member, which lines are not
-// understood) and then applied as one change: one AddMembers call, one
+// a preview (who is added, who already is a member, who would be refused
+// and why, which lines are not understood) and then applied as one change: one AddMembers call, one
 // transaction with its audit record, all or nothing.
 
 // maxBulkLines bounds one list, so that a preview stays a page.
@@ -27,7 +27,7 @@ type bulkLine struct {
 	Username string
 	UserID   string
 	Expires  string
-	Status   string // "add", "member", "unknown", "bad"
+	Status   string // "add", "member", "unknown", "bad", "refused"
 	Why      string
 }
 
@@ -52,6 +52,10 @@ func (c *Console) groupBulk(w http.ResponseWriter, r *http.Request, s *session) 
 		text += "\n" + string(b)
 	}
 	lines := c.readBulk(r, s, id, text)
+	if err := c.previewBulk(r, s, id, lines); err != nil {
+		failed(w, r, back, err)
+		return
+	}
 	if r.FormValue("do") != "apply" {
 		e := c.editorOf(r, s, g, "members")
 		e.Extra["Lines"], e.Extra["List"] = lines, text
@@ -84,6 +88,31 @@ func (c *Console) groupBulk(w http.ResponseWriter, r *http.Request, s *session) 
 		msg += " They are now members of these projects: " + refNames(res.Projects) + "."
 	}
 	done(w, r, back, msg)
+}
+
+// previewBulk asks the service which of the users to add would be
+// refused, and why (R22: what the group gives that the caller does not
+// hold; R23: a second group in an exclusive project), writing nothing;
+// those lines are marked refused and left out of the change.
+func (c *Console) previewBulk(r *http.Request, s *session, groupID string, lines []bulkLine) error {
+	var in []service.MemberInput
+	var at []int
+	for i, l := range lines {
+		if l.Status == "add" {
+			in = append(in, service.MemberInput{UserID: l.UserID})
+			at = append(at, i)
+		}
+	}
+	preview, err := c.svc.PreviewMembers(r.Context(), s.Caller(), groupID, in)
+	if err != nil {
+		return err
+	}
+	for k, p := range preview {
+		if p.Refusal != nil {
+			lines[at[k]].Status, lines[at[k]].Why = "refused", message(p.Refusal)
+		}
+	}
+	return nil
 }
 
 // readBulk understands the list, line by line: who the user is, whether

@@ -301,3 +301,46 @@ func TestBulkMembership(t *testing.T) {
 		t.Errorf("after the list: %+v, %v; want 2 members", n, err)
 	}
 }
+
+// The bulk preview says who would be refused and why (R23 here: a second
+// group in an exclusive project), and applying leaves them out.
+func TestBulkMembershipPreviewsRefusals(t *testing.T) {
+	e := newEnv(t)
+	ck := e.signIn(t)
+	ctx := context.Background()
+	p, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "Trial", MembershipMode: domain.ModeExclusive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []domain.Group
+	for _, n := range []string{"Site A", "Site B"} {
+		g, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: n, Scope: domain.ScopeSystem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.ImportGroup(ctx, e.admin, g.ID, []string{p.ID}); err != nil {
+			t.Fatal(err)
+		}
+		groups = append(groups, g)
+	}
+	ids := map[string]string{}
+	for _, n := range []string{"ann", "bob"} {
+		u, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[n] = u.ID
+	}
+	if _, err := e.svc.AddMembers(ctx, e.admin, groups[1].ID, []service.MemberInput{{UserID: ids["bob"]}}); err != nil {
+		t.Fatal(err)
+	}
+	body := read(t, e.do(t, http.MethodPost, "/admin/groups/"+groups[0].ID+"/bulk", url.Values{"do": {"preview"}, "list": {"ann\nbob\n"}}, ck))
+	for _, want := range []string{"<strong>1</strong> to add", "1 refused", "Site B"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the preview lacks %q:\n%s", want, body)
+		}
+	}
+	if to, body := e.follow(t, "/admin/groups/"+groups[0].ID+"/bulk", url.Values{"do": {"apply"}, "list": {"ann\nbob\n"}}, ck); !strings.Contains(body, "1 user added from the list.") {
+		t.Errorf("apply went to %s:\n%s", to, body)
+	}
+}
