@@ -820,3 +820,17 @@ func (e *Engine) SharedInProject(projectID string, now time.Time) (map[string][]
 	}
 	return out, nil
 }
+
+// MemberAt reports whether user is a member of group at now: a direct,
+// unexpired membership (R6), the built-in groups' implicit members aside.
+func (e *Engine) MemberAt(userID, groupID string, now time.Time) bool {
+	st := e.cur.Load()
+	ui, ok := st.userIx.get(userID)
+	gi, gok := st.groupIx.get(groupID)
+	u := st.users.get(ui)
+	if !ok || !gok || u == nil {
+		return false
+	}
+	k, found := findBy(u.groups, gi, membKey)
+	return found && u.groups[k].exp > nanos(now)
+}

@@ -66,6 +66,9 @@ project_grants:
 	if err != nil || len(shared) != 1 || !slices.Equal(shared["alice"], []string{"a", "b"}) {
 		t.Errorf("SharedInProject = %v, %v; want only alice in a and b", shared, err)
 	}
+	if !e.MemberAt("alice", "b", adminNow) || e.MemberAt("bob", "b", adminNow) || e.MemberAt("carol", "a", adminNow) || e.MemberAt("nobody", "a", adminNow) {
+		t.Error("MemberAt: want alice in b, bob's ended membership of b, carol not in a, nobody in nothing")
+	}
 	if _, err := e.GroupsInProject("alice", "nope", "", adminNow); !domain.Is(err, domain.KindNotFound) {
 		t.Errorf("unknown project: %v, want not found", err)
 	}
