@@ -399,6 +399,9 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	if err != nil {
 		return nil, nil, fmt.Errorf("authentication: %w", err)
 	}
+	// Sessions that ended (signed out, expired, revoked) more than a day
+	// ago are deleted now and every hour, until the server stops.
+	go authenticator.PruneEvery(ctx, time.Hour)
 	ha := httpauth.New(authenticator, httpauth.Options{SecureCookies: cfg.secureCookies})
 	ro := rest.Options{Log: log, Version: versionString(), Sessions: authenticator, Cookies: ha, CursorKey: cursorKey, Streams: ctx}
 	if m != nil {
