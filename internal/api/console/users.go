@@ -51,13 +51,14 @@ func pathText(key string, p engine.Path) string {
 }
 
 // accessOn lists the user's effective permissions on a resource, each
-// with the paths that grant it.
-func (c *Console) accessOn(userID string, res engine.Resource) []accessLine {
+// with the paths that grant it. An error is returned, never shown as "no
+// access".
+func (c *Console) accessOn(userID string, res engine.Resource) ([]accessLine, error) {
 	eng, now := c.svc.Engine(), c.now()
 	subj := engine.Subject{UserID: userID}
 	keys, err := eng.EffectivePermissions(subj, res, now)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	out := make([]accessLine, 0, len(keys))
 	for _, k := range keys {
@@ -69,7 +70,7 @@ func (c *Console) accessOn(userID string, res engine.Resource) []accessLine {
 		}
 		out = append(out, line)
 	}
-	return out
+	return out, nil
 }
 
 // fillAccess adds the user's effective access to the page, if the caller
@@ -79,11 +80,24 @@ func (c *Console) fillAccess(r *http.Request, s *session, u domain.User, data ma
 		data["AccessWhy"] = message(err)
 		return
 	}
-	data["System"] = c.accessOn(u.ID, engine.Resource{Kind: engine.KindSystem})
+	sys, err := c.accessOn(u.ID, engine.Resource{Kind: engine.KindSystem})
+	if err != nil {
+		data["AccessWhy"] = "Their access could not be read: " + message(err)
+		return
+	}
+	data["System"] = sys
 	_, projects := c.allProjects(s, r)
 	var pa []projectAccess
 	for _, p := range projects {
-		if lines := c.accessOn(u.ID, engine.Resource{Kind: engine.KindProject, ID: p.ID}); len(lines) > 0 {
+		lines, err := c.accessOn(u.ID, engine.Resource{Kind: engine.KindProject, ID: p.ID})
+		if domain.Is(err, domain.KindNotFound) {
+			continue // a project created since the list was read
+		}
+		if err != nil {
+			data["AccessWhy"] = "Their access could not be read: " + message(err)
+			return
+		}
+		if len(lines) > 0 {
 			pa = append(pa, projectAccess{ID: p.ID, Name: p.Name, Lines: lines})
 		}
 	}
