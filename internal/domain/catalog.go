@@ -53,6 +53,7 @@ const (
 	PermStorageDelete    = "storage.delete"
 	PermAuditView        = "audit.view"
 	PermChangesRead      = "changes.read"
+	PermWebhooksManage   = "webhooks.manage"
 	PermReportsView      = "reports.view"
 	PermPortfoliosUse    = "portfolios.use"
 	PermPortfoliosAdmin  = "portfolios.admin"
@@ -91,6 +92,7 @@ var catalog = []Permission{
 	{Key: PermStorageDelete, Scope: ScopeSystem, Area: "Storage", Label: "Delete storage", Implies: []string{PermStorageView}},
 	{Key: PermAuditView, Scope: ScopeSystem, Area: "Server", Label: "View audit log"},
 	{Key: PermChangesRead, Scope: ScopeSystem, Area: "Server", Label: "Read the change feed", Description: "Follow every committed change (GET /api/v1/changes), personal fields masked as for any read (R18)."},
+	{Key: PermWebhooksManage, Scope: ScopeSystem, Area: "Server", Label: "Manage webhooks", Description: "Create, change, delete and redeliver webhook subscriptions; deliveries read the feed as the subscription's owner (changes.read, R18).", Requires: []string{PermChangesRead}},
 	{Key: PermReportsView, Scope: ScopeSystem, Area: "Server", Label: "View reports"},
 	{Key: PermPortfoliosUse, Scope: ScopeSystem, Area: "Portfolios", Label: "Use portfolios"},
 	{Key: PermPortfoliosAdmin, Scope: ScopeSystem, Area: "Portfolios", Label: "Administer portfolios", Implies: []string{PermPortfoliosUse}},

@@ -69,7 +69,8 @@
 //     Store.TouchAPIToken write outside InTx, one statement each, without
 //     taking the write-transaction lock that serializes InTx, and with no
 //     audit record. PruneSessions, deleting sessions long over, is the same
-//     kind of write. These three are the only writes outside InTx.
+//     kind of write. These, PruneChanges and the webhook worker's methods below are the
+//     only writes outside InTx.
 //   - Only the hex SHA-256 of a secret is stored (TokenHash); the schema
 //     refuses anything but 64 lower-case hex digits there (KindInvalid),
 //     so a secret in clear cannot be stored by mistake. A TokenHash taken
@@ -82,6 +83,20 @@
 //   - Deleting a user deletes their sessions and tokens (no mutation).
 //   - The readers return revoked and expired sessions and tokens too:
 //     whether one still admits its holder is internal/authn's decision.
+//
+// Webhooks (internal/webhook) are not engine data either:
+//
+//   - Their Tx methods (CreateWebhook, UpdateWebhook, DeleteWebhook,
+//     RewindWebhook) record no domain.Mutation, like the token writes;
+//     their caller (internal/service) audits each in the same
+//     transaction (R29).
+//   - Delivering is housekeeping, like TouchSession: LeaseWebhook,
+//     ReleaseWebhook, AdvanceWebhook, MarkWebhookFailing and
+//     RecordWebhookDelivery write outside InTx, one statement each (two
+//     for the log's trim), with no audit record. The delivery cursor thus
+//     moves without a revision or a change-log row of its own.
+//   - The secret is stored as given: it signs deliveries, so a hash
+//     would not do. The schema refuses one shorter than 16 characters.
 package store
 
 import (
@@ -138,6 +153,30 @@ type Store interface {
 	// next revision is gone reloads a snapshot; the change feed answers
 	// that the revision is no longer retained.
 	PruneChanges(ctx context.Context, before time.Time) (int, error)
+
+	// The webhook delivery worker's housekeeping (see "Webhooks" in the
+	// package doc): no transaction lock, no audit record, no revision.
+	//
+	// LeaseWebhook takes or renews the right to deliver a subscription
+	// until the instant given: it succeeds when nobody holds it, owner
+	// already does, or the last holder's lease ended (store clock). It
+	// reports whether owner holds it now; a missing subscription is
+	// KindNotFound.
+	LeaseWebhook(ctx context.Context, id, owner string, until time.Time) (bool, error)
+	// ReleaseWebhook gives up owner's lease, if owner holds it.
+	ReleaseWebhook(ctx context.Context, id, owner string) error
+	// AdvanceWebhook moves the delivery cursor from one revision to
+	// another and clears the failing mark, only while owner holds an
+	// unexpired lease and the cursor is still from (a redelivery or
+	// another replica may have moved it); it reports whether it did.
+	AdvanceWebhook(ctx context.Context, id, owner string, from, to int64) (bool, error)
+	// MarkWebhookFailing records that delivery ran out of retries, with
+	// the last error, while owner holds the lease.
+	MarkWebhookFailing(ctx context.Context, id, owner, lastError string) error
+	// RecordWebhookDelivery appends an attempt to a subscription's
+	// delivery log (an empty ID gets domain.NewID(), a zero At the store
+	// clock), keeping the newest MaxWebhookDeliveries of it.
+	RecordWebhookDelivery(ctx context.Context, d *domain.WebhookDelivery) error
 
 	// Dump writes a portable, gzipped copy of the database to w (the
 	// format is described in docs/backup.md): every table of the schema,
@@ -262,7 +301,20 @@ type Reader interface {
 	// included, oldest first (by CreatedAt, then id); none for a missing
 	// user.
 	ListAPITokens(ctx context.Context, userID string) ([]domain.APIToken, error)
+
+	// GetWebhook finds a subscription by id, its delivery state included.
+	GetWebhook(ctx context.Context, id string) (domain.Webhook, error)
+	// ListWebhooks lists every subscription, ordered by name (NameKey),
+	// then id.
+	ListWebhooks(ctx context.Context) ([]domain.Webhook, error)
+	// ListWebhookDeliveries lists a subscription's delivery log, newest
+	// first, at most limit entries (limit <= 0: MaxWebhookDeliveries).
+	ListWebhookDeliveries(ctx context.Context, webhookID string, limit int) ([]domain.WebhookDelivery, error)
 }
+
+// MaxWebhookDeliveries is how many entries of its delivery log a
+// subscription keeps.
+const MaxWebhookDeliveries = 500
 
 // Tx is a read-write transaction. Every write of engine data records its
 // mutation (SetPasswordHash and the session and token writes record none).
@@ -346,6 +398,22 @@ type Tx interface {
 	// RevokeAPIToken marks a token revoked at the store clock's time, as
 	// RevokeSession does for sessions.
 	RevokeAPIToken(ctx context.Context, id string) error
+
+	// CreateWebhook stores a new subscription (see "Webhooks" in the
+	// package doc): an empty ID gets domain.NewID(); CreatedAt, UpdatedAt
+	// and Version = 1 are set as for engine data; State.Cursor is where
+	// delivery starts (the other state fields are ignored). A name taken
+	// (NameKey) is KindExists.
+	CreateWebhook(ctx context.Context, w *domain.Webhook) error
+	// UpdateWebhook stores the subscription's configuration (name, URL,
+	// filter, secret, active, owner) under the Version rule of Update*
+	// methods; its delivery state is left alone.
+	UpdateWebhook(ctx context.Context, w *domain.Webhook) error
+	// DeleteWebhook deletes a subscription and its delivery log.
+	DeleteWebhook(ctx context.Context, id string) error
+	// RewindWebhook sets the delivery cursor (redeliver everything after
+	// it) and clears the failing mark.
+	RewindWebhook(ctx context.Context, id string, cursor int64) error
 
 	// Audit appends an audit record to the transaction (R29). The store
 	// keeps e, sets its ID (if empty) and At (if zero, the store clock),

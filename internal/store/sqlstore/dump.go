@@ -54,7 +54,7 @@ var dumpSkip = map[string]bool{"goose_db_version": true, "sessions": true}
 // replaced last.
 var dumpOrder = []string{"roles", "users", "projects", "groups", "memberships", "project_grants",
 	"domain_grants", "folder_types", "folders", "folder_levels", "rules", "settings", "changes",
-	"audit", "api_tokens", "gh_revision"}
+	"audit", "api_tokens", "webhooks", "webhook_deliveries", "gh_revision"}
 
 // seeded are the tables a migration fills with their one row (the
 // revision counter, the audit chain head): Restore replaces those rows

@@ -65,7 +65,7 @@ func (t *tx) versioned(ctx context.Context, op, table, id string, q string, args
 
 // nouns name the versioned tables' rows in messages.
 var nouns = map[string]string{"users": "user", "projects": "project", "groups": "group", "roles": "role",
-	"folder_types": "folder type", "folders": "folder", "rules": "rule"}
+	"folder_types": "folder type", "folders": "folder", "rules": "rule", "webhooks": "webhook"}
 
 // stamp gives a new object its id, if it has none, and its creation time.
 func (t *tx) stamp(id *string, created, updated *int64) {

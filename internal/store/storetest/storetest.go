@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, newStore) })
 	t.Run("RevisionInTx", func(t *testing.T) { testRevisionInTx(t, newStore) })
 	t.Run("Authn", func(t *testing.T) { testAuthn(t, newStore) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, newStore) })
 	t.Run("Dump", func(t *testing.T) { testDump(t, newStore) })
 }
 

@@ -1,0 +1,71 @@
+package domain
+
+import "time"
+
+// Webhook is a subscription to the change feed (docs/integrating.md,
+// "Webhooks"): the changes its filter keeps are POSTed to URL, signed
+// with Secret. Like API tokens it is not engine data: its writes record
+// no mutation, so they never reach the change log, but they are audited.
+// Deliveries read the feed as the owner, limited to changes.read and
+// personal_info.view, so a subscription never shows more than its owner
+// may read (R18, R22).
+type Webhook struct {
+	ID     string        `json:"id"`
+	Name   string        `json:"name"`
+	URL    string        `json:"url"`
+	Filter WebhookFilter `json:"filter"`
+	// Secret signs each delivery (HMAC-SHA256). It is never answered
+	// after the subscription is created.
+	Secret  string `json:"-"`
+	Active  bool   `json:"active"`
+	OwnerID string `json:"owner_id" doc:"the user whose read permissions deliveries use: whoever created or last changed the subscription"`
+	// State is the delivery worker's, written outside any transaction.
+	State     WebhookState `json:"state"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	Version   int64        `json:"version"`
+}
+
+// WebhookFilter selects the changes a subscription receives: the change
+// feed's filters (empty fields keep everything).
+type WebhookFilter struct {
+	Entity    string `json:"entity,omitempty" doc:"keep only objects of this kind: user, group, membership, ..."`
+	Action    string `json:"action,omitempty" doc:"keep only changes with this audit action, e.g. group.member_add"`
+	GroupID   string `json:"group_id,omitempty"`
+	ProjectID string `json:"project_id,omitempty"`
+	UserID    string `json:"user_id,omitempty"`
+}
+
+// WebhookState is where delivery of a subscription stands.
+type WebhookState struct {
+	// Cursor is the last revision delivered (or skipped by the filter):
+	// delivery resumes after it.
+	Cursor int64 `json:"cursor"`
+	// Failing is set when a delivery ran out of retries; the worker
+	// keeps trying, slowly, until one succeeds.
+	Failing   bool       `json:"failing"`
+	LastError string     `json:"last_error,omitempty"`
+	FailedAt  *time.Time `json:"failed_at,omitempty"`
+	// LeaseOwner holds the subscription's delivery until LeaseUntil: only
+	// one replica delivers a subscription at a time.
+	LeaseOwner string     `json:"-"`
+	LeaseUntil *time.Time `json:"-"`
+}
+
+// WebhookDelivery is one attempt to deliver to a subscription.
+type WebhookDelivery struct {
+	ID        string    `json:"id"`
+	WebhookID string    `json:"webhook_id"`
+	At        time.Time `json:"at"`
+	// From and To are the revisions the body carried (0 and 0 for a
+	// test ping).
+	From       int64  `json:"from_revision"`
+	To         int64  `json:"to_revision"`
+	Changes    int    `json:"changes"`
+	Attempt    int    `json:"attempt" doc:"1 for the first try of this batch, counting up through the retries"`
+	StatusCode int    `json:"status_code,omitempty" doc:"the receiver's HTTP status; 0 when none came"`
+	LatencyMS  int64  `json:"latency_ms"`
+	OK         bool   `json:"ok"`
+	Error      string `json:"error,omitempty"`
+	Ping       bool   `json:"ping,omitempty"`
+}
