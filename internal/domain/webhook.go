@@ -1,6 +1,10 @@
 package domain
 
-import "time"
+import (
+	"regexp"
+	"strings"
+	"time"
+)
 
 // Webhook is a subscription to the change feed (docs/integrating.md,
 // "Webhooks"): the changes its filter keeps are POSTed to URL, signed
@@ -19,6 +23,10 @@ type Webhook struct {
 	Secret  string `json:"-"`
 	Active  bool   `json:"active"`
 	OwnerID string `json:"owner_id" doc:"the user whose read permissions deliveries use: whoever created or last changed the subscription"`
+	// ReadLimit is what deliveries may read of the owner's permissions:
+	// changes.read and personal_info.view, less what the token that
+	// created or changed the subscription was not limited to (R22).
+	ReadLimit []string `json:"-"`
 	// State is the delivery worker's, written outside any transaction.
 	State     WebhookState `json:"state"`
 	CreatedAt time.Time    `json:"created_at"`
@@ -68,4 +76,41 @@ type WebhookDelivery struct {
 	OK         bool   `json:"ok"`
 	Error      string `json:"error,omitempty"`
 	Ping       bool   `json:"ping,omitempty"`
+}
+
+// Webhook limits.
+const (
+	MaxWebhooks         = 100
+	MinWebhookSecretLen = 16
+	MaxWebhookSecretLen = 200
+	MaxWebhookURLLen    = 2000
+)
+
+var actionPattern = regexp.MustCompile(`^[a-z][a-z_]*\.[a-z][a-z_]*$`)
+
+// Validate trims the text fields in place and checks every field but the
+// URL's destination, which the outbound policy checks (internal/webhook).
+func (w *Webhook) Validate() error {
+	var p problems
+	trim(&w.Name)
+	trim(&w.URL)
+	p.text("name", w.Name, 1, MaxNameLen)
+	p.text("url", w.URL, 1, MaxWebhookURLLen)
+	if n := len(w.Secret); n < MinWebhookSecretLen || n > MaxWebhookSecretLen || strings.TrimSpace(w.Secret) != w.Secret {
+		p.add("secret", "must be %d to %d characters without leading or trailing spaces", MinWebhookSecretLen, MaxWebhookSecretLen)
+	} else {
+		p.text("secret", w.Secret, MinWebhookSecretLen, MaxWebhookSecretLen)
+	}
+	f := &w.Filter
+	for _, v := range []*string{&f.Entity, &f.Action, &f.GroupID, &f.ProjectID, &f.UserID} {
+		trim(v)
+	}
+	if f.Action != "" && (len(f.Action) > 100 || !actionPattern.MatchString(f.Action)) {
+		p.add("filter.action", "must be an audit action name such as group.member_add")
+	}
+	p.text("filter.entity", f.Entity, 0, 100)
+	p.text("filter.group_id", f.GroupID, 0, 200)
+	p.text("filter.project_id", f.ProjectID, 0, 200)
+	p.text("filter.user_id", f.UserID, 0, 200)
+	return p.err("validate webhook")
 }

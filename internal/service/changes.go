@@ -46,6 +46,7 @@ type FeedQuery struct {
 	// Filters: a change is kept when one of its objects matches all of
 	// them, and only its matching objects are kept.
 	Entity    string // an entity kind: user, group, membership, ...
+	Action    string // an audit action name: the change is kept whole when it has it
 	GroupID   string
 	ProjectID string
 	UserID    string
@@ -136,7 +137,7 @@ func (s *Service) Changes(ctx context.Context, c Caller, q FeedQuery) (FeedPage,
 	page := FeedPage{Changes: []FeedChange{}, Next: last.Revision}
 	for _, ch := range log {
 		fc := feedChange(p, ch, byRev[ch.Revision], q)
-		if len(fc.Objects) > 0 {
+		if len(fc.Objects) > 0 && (q.Action == "" || slices.Contains(fc.Actions, q.Action)) {
 			page.Changes = append(page.Changes, fc)
 		}
 	}
@@ -155,6 +156,9 @@ func (q *FeedQuery) validate(op string) error {
 	}
 	if q.Wait < 0 || q.Wait > MaxFeedWait {
 		return invalid(op, "wait_ms", "must be between 0 and %d", MaxFeedWait.Milliseconds())
+	}
+	if len(q.Action) > 100 {
+		return invalid(op, "action", "must be at most 100 characters")
 	}
 	if q.Entity != "" && !knownEntity(domain.Entity(q.Entity)) {
 		return invalid(op, "entity", "unknown entity kind %q", q.Entity)

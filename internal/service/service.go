@@ -35,6 +35,7 @@ type Service struct {
 	now    func() time.Time
 	params password.Params
 	policy password.Policy
+	sender WebhookSender
 }
 
 // New builds a service over st, loading the engine from a snapshot.

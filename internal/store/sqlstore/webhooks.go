@@ -14,19 +14,22 @@ import (
 // store package doc): configuration written in audited transactions
 // without a mutation, delivery state written as housekeeping.
 
-const webhookCols = `id, name, url, filter, secret, active, owner_id, created_at, updated_at, version, delivered, failing, last_error, failed_at, lease_owner, lease_until`
+const webhookCols = `id, name, url, filter, secret, active, owner_id, read_limit, created_at, updated_at, version, delivered, failing, last_error, failed_at, lease_owner, lease_until`
 
 func scanWebhook(sc scanner, w *domain.Webhook) error {
 	var created, updated int64
 	var failedAt, leaseUntil sql.NullInt64
-	var filter []byte
-	if err := sc.Scan(&w.ID, &w.Name, &w.URL, &filter, &w.Secret, &w.Active, &w.OwnerID, &created, &updated, &w.Version,
+	var filter, limit []byte
+	if err := sc.Scan(&w.ID, &w.Name, &w.URL, &filter, &w.Secret, &w.Active, &w.OwnerID, &limit, &created, &updated, &w.Version,
 		&w.State.Cursor, &w.State.Failing, &w.State.LastError, &failedAt, &w.State.LeaseOwner, &leaseUntil); err != nil {
 		return err
 	}
 	w.CreatedAt, w.UpdatedAt = fromMicros(created), fromMicros(updated)
 	w.State.FailedAt, w.State.LeaseUntil = optMicros(failedAt), optMicros(leaseUntil)
-	w.Filter = domain.WebhookFilter{}
+	w.Filter, w.ReadLimit = domain.WebhookFilter{}, nil
+	if err := unmarshal(limit, &w.ReadLimit); err != nil {
+		return err
+	}
 	return unmarshal(filter, &w.Filter)
 }
 
@@ -79,9 +82,9 @@ func (r reader) ListWebhookDeliveries(ctx context.Context, webhookID string, lim
 func (t *tx) CreateWebhook(ctx context.Context, w *domain.Webhook) error {
 	var created, updated int64
 	t.stamp(&w.ID, &created, &updated)
-	_, err := t.c.exec(ctx, `INSERT INTO webhooks (id, name, name_key, url, filter, secret, active, owner_id, created_at, updated_at, version, delivered)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-		w.ID, w.Name, domain.NameKey(w.Name), w.URL, mustJSON(w.Filter), w.Secret, w.Active, w.OwnerID, created, updated, w.State.Cursor)
+	_, err := t.c.exec(ctx, `INSERT INTO webhooks (id, name, name_key, url, filter, secret, active, owner_id, read_limit, created_at, updated_at, version, delivered)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+		w.ID, w.Name, domain.NameKey(w.Name), w.URL, mustJSON(w.Filter), w.Secret, w.Active, w.OwnerID, limitJSON(w.ReadLimit), created, updated, w.State.Cursor)
 	if err != nil {
 		return t.c.db.mapErr("store.CreateWebhook", err, domain.KindInvalid)
 	}
@@ -90,11 +93,19 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
 	return nil
 }
 
+// limitJSON stores a nil limit as an empty list.
+func limitJSON(keys []string) string {
+	if keys == nil {
+		keys = []string{}
+	}
+	return mustJSON(keys)
+}
+
 func (t *tx) UpdateWebhook(ctx context.Context, w *domain.Webhook) error {
 	now := t.c.db.clock()
-	created, err := t.versioned(ctx, "store.UpdateWebhook", "webhooks", w.ID, `UPDATE webhooks SET name = ?, name_key = ?, url = ?, filter = ?, secret = ?, active = ?, owner_id = ?, updated_at = ?, version = version + 1
+	created, err := t.versioned(ctx, "store.UpdateWebhook", "webhooks", w.ID, `UPDATE webhooks SET name = ?, name_key = ?, url = ?, filter = ?, secret = ?, active = ?, owner_id = ?, read_limit = ?, updated_at = ?, version = version + 1
 WHERE id = ? AND version = ? RETURNING created_at`,
-		w.Name, domain.NameKey(w.Name), w.URL, mustJSON(w.Filter), w.Secret, w.Active, w.OwnerID, now.UnixMicro(), w.ID, w.Version)
+		w.Name, domain.NameKey(w.Name), w.URL, mustJSON(w.Filter), w.Secret, w.Active, w.OwnerID, limitJSON(w.ReadLimit), now.UnixMicro(), w.ID, w.Version)
 	if err != nil {
 		return err
 	}

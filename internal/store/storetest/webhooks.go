@@ -26,7 +26,7 @@ func testWebhooks(t *testing.T, newStore NewStore) {
 func newWebhook(name string) *domain.Webhook {
 	return &domain.Webhook{Name: name, URL: "https://hooks.example.org/" + name,
 		Filter: domain.WebhookFilter{Entity: "membership", Action: "group.member_add"},
-		Secret: "0123456789abcdef-secret", Active: true, OwnerID: "owner-1", State: domain.WebhookState{Cursor: 7}}
+		Secret: "0123456789abcdef-secret", Active: true, OwnerID: "owner-1", ReadLimit: []string{"changes.read"}, State: domain.WebhookState{Cursor: 7}}
 }
 
 // createWebhook stores a subscription in an audited transaction.

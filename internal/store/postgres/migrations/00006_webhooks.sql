@@ -15,6 +15,7 @@ CREATE TABLE webhooks (
     secret       TEXT COLLATE "C" NOT NULL CHECK (length(secret) >= 16),
     active       BOOLEAN NOT NULL,
     owner_id     TEXT COLLATE "C" NOT NULL,
+    read_limit   TEXT COLLATE "C" NOT NULL,
     created_at   BIGINT NOT NULL,
     updated_at   BIGINT NOT NULL,
     version      BIGINT NOT NULL,

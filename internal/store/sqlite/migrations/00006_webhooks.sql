@@ -15,6 +15,7 @@ CREATE TABLE webhooks (
     secret       TEXT NOT NULL CHECK (length(secret) >= 16),
     active       BOOLEAN NOT NULL,
     owner_id     TEXT NOT NULL,
+    read_limit   TEXT NOT NULL,
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL,
     version      INTEGER NOT NULL,
