@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
+	"github.com/gatehouse/gatehouse/internal/webhook"
 )
 
 type serveConfig struct {
@@ -50,6 +51,8 @@ type serveConfig struct {
 	envErrs          []error // malformed GATEHOUSE_* values, reported as usage errors
 	demo             bool    // --demo: the demo data set (demo.go)
 	demoFresh        bool    // set by serve: the database is new, load the demo
+
+	webhooks webhookConfig // webhooks.go
 
 	// adminPasswordMin is the shortest password of a member of
 	// Administrators (password.Policy.AdminMinLen).
@@ -101,6 +104,7 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 		"serve Prometheus metrics at /metrics, unauthenticated (env GATEHOUSE_METRICS)")
 	f.Int64Var(&cfg.adminPasswordMin, "admin-password-min-length", cfg.envInt(getenv, "GATEHOUSE_ADMIN_PASSWORD_MIN_LENGTH", password.DefaultMinLen),
 		"shortest password, in characters, of a member of Administrators; everyone else needs 8 (env GATEHOUSE_ADMIN_PASSWORD_MIN_LENGTH)")
+	cfg.webhookFlags(f, getenv)
 	return cmd
 }
 
@@ -165,6 +169,8 @@ func (c *serveConfig) checkReplicaFlags() error {
 	if c.adminPasswordMin < password.DefaultMinLen || c.adminPasswordMin > password.MaxChars {
 		errs = append(errs, fmt.Errorf("--admin-password-min-length %d: want %d to %d characters", c.adminPasswordMin, password.DefaultMinLen, password.MaxChars))
 	}
+	_, werrs := c.webhooks.policy()
+	errs = append(errs, werrs...)
 	if len(errs) > 0 {
 		return usageError{errors.Join(errs...)}
 	}
@@ -344,6 +350,8 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 			svc.PruneChangesEvery(fctx, cfg.changesRetention, log)
 		}
 	}()
+	outbound, _ := cfg.webhooks.policy()
+	delivering := startWebhooks(fctx, cfg, obsStore, svc, webhook.NewSender(outbound), m, log)
 	log.Info("gatehouse serving", "url", url, "version", versionString(), "revision", svc.Follower().Revision())
 	demoAnnounce(cfg, url, log)
 
@@ -357,6 +365,7 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	stopFollowing()
 	<-following
 	<-pruning
+	<-delivering
 	if listener != nil {
 		listener.Wait()
 	}
@@ -391,6 +400,8 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading the permission engine: %w", err)
 	}
+	outbound, _ := cfg.webhooks.policy() // checked with the flags
+	svc.SetWebhookSender(webhook.NewSender(outbound))
 	log.Info("engine loaded", "revision", svc.Follower().Revision())
 	authenticator, err := authn.New(st, authn.Options{Logger: log,
 		// The service decides who may manage another user's tokens (R22:

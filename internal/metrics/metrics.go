@@ -34,6 +34,7 @@ type Metrics struct {
 	storeErrs [3]prometheus.Counter // by storeErrorKinds
 	httpReqs  *prometheus.CounterVec
 	httpDur   *prometheus.HistogramVec
+	hooks     webhookMetrics
 }
 
 // checkKinds are the resource kinds a check is counted under; anything
