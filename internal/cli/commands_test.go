@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/client"
@@ -194,5 +197,64 @@ func TestSetOwnPasswordAsksForTheCurrentOne(t *testing.T) {
 	c, _ := client.New(h.srv.URL, client.Options{})
 	if _, err := c.Login(context.Background(), clienttest.AdminUser, "new-admin-pw-2"); err != nil {
 		t.Errorf("the new password: %v", err)
+	}
+}
+
+// TestWebhookCommands: every webhooks command through a real server, with
+// a receiver on loopback (a range the test server allows).
+func TestWebhookCommands(t *testing.T) {
+	var pings atomic.Int32
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Gatehouse-Event") == "ping" && strings.HasPrefix(r.Header.Get("Gatehouse-Signature"), "t=") {
+			pings.Add(1)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer recv.Close()
+	h := newHarness(t)
+	h.login()
+	h.ok("users", "create", "alice")
+	var hook struct {
+		ID     string `json:"id"`
+		Secret string `json:"secret"`
+	}
+	h.jsonOf(&hook, "webhooks", "create", "cache", "--url", recv.URL+"/in", "--entity", "membership", "--user", "alice")
+	if hook.ID == "" || !strings.HasPrefix(hook.Secret, "whsec_") {
+		t.Fatalf("webhooks create --json: %+v, want an id and the generated secret", hook)
+	}
+	steps := []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{args: []string{"webhooks", "list"}, want: []string{hook.ID, "cache", recv.URL, "ok"}},
+		{args: []string{"webhooks", "show", hook.ID}, want: []string{"entity=membership", "delivered up to"}},
+		{args: []string{"webhooks", "update", hook.ID, "--action", "group.member_add", "--inactive"}, want: []string{"action=group.member_add", "active           false"}},
+		{args: []string{"webhooks", "create", "bad", "--url", "ftp://x.example.org/"}, code: 1, want: []string{"url", "https"}},
+		{args: []string{"webhooks", "ping", hook.ID}, want: []string{"Delivered: the receiver answered 204"}},
+		{args: []string{"webhooks", "deliveries", hook.ID}, want: []string{"ping", "204", "ok"}},
+		{args: []string{"webhooks", "redeliver", hook.ID, "--from", "1"}, want: []string{"will deliver again from revision 1"}},
+		{args: []string{"webhooks", "redeliver", hook.ID}, code: 2, want: []string{"--from"}},
+		{args: []string{"webhooks", "delete", hook.ID}, want: []string{"deleted"}},
+		{args: []string{"webhooks", "show", hook.ID}, code: 1, want: []string{"not found"}},
+	}
+	for _, s := range steps {
+		r := h.run("", s.args...)
+		out := r.stdout
+		if s.code != 0 {
+			out = r.stderr
+		}
+		if r.code != s.code {
+			t.Errorf("gatehouse %s: exit %d, want %d\n%s%s", strings.Join(s.args, " "), r.code, s.code, r.stdout, r.stderr)
+			continue
+		}
+		for _, w := range s.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("gatehouse %s: output does not contain %q:\n%s", strings.Join(s.args, " "), w, out)
+			}
+		}
+	}
+	if pings.Load() != 1 {
+		t.Errorf("the receiver got %d signed pings, want 1", pings.Load())
 	}
 }

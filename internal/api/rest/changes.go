@@ -24,6 +24,7 @@ type changesIn struct {
 	Limit     int    `query:"limit" minimum:"0" maximum:"1000" doc:"Changes read from the log (default 100); the filters may keep fewer."`
 	WaitMS    int64  `query:"wait_ms" minimum:"0" maximum:"30000" doc:"When no change follows after yet, wait this long for one (long polling)."`
 	Entity    string `query:"entity" maxLength:"100" doc:"Keep only objects of this kind: user, group, membership, project, project_grant, ..."`
+	Action    string `query:"action" maxLength:"100" doc:"Keep only changes with this audit action, e.g. group.member_add."`
 	GroupID   string `query:"group_id" maxLength:"200" doc:"Keep only objects about this group (the group, its members, grants, rules, levels)."`
 	ProjectID string `query:"project_id" maxLength:"200" doc:"Keep only objects about this project (the project, its groups, grants and folders)."`
 	UserID    string `query:"user_id" maxLength:"200" doc:"Keep only objects about this user (the user, their memberships and grants)."`
@@ -31,7 +32,7 @@ type changesIn struct {
 
 func (in *changesIn) query() service.FeedQuery {
 	return service.FeedQuery{After: in.After, Limit: in.Limit, Wait: time.Duration(in.WaitMS) * time.Millisecond,
-		Entity: in.Entity, GroupID: in.GroupID, ProjectID: in.ProjectID, UserID: in.UserID}
+		Entity: in.Entity, Action: in.Action, GroupID: in.GroupID, ProjectID: in.ProjectID, UserID: in.UserID}
 }
 
 // ChangesBody is a page of the change feed.
@@ -43,7 +44,7 @@ type ChangesBody struct {
 type changesOut struct{ Body ChangesBody }
 
 // feedAt maps the service's field names to query parameters.
-var feedAt = []string{"after", "query.after", "limit", "query.limit", "wait_ms", "query.wait_ms", "entity", "query.entity"}
+var feedAt = []string{"after", "query.after", "limit", "query.limit", "wait_ms", "query.wait_ms", "entity", "query.entity", "action", "query.action"}
 
 func (a *API) registerChanges() {
 	o := op("list-changes", http.MethodGet, "/changes",
@@ -146,7 +147,7 @@ func (a *API) streamChanges(w http.ResponseWriter, r *http.Request) {
 // Last-Event-ID in place of after.
 func sseQuery(r *http.Request) (changesIn, *Problem) {
 	v := r.URL.Query()
-	in := changesIn{Entity: v.Get("entity"), GroupID: v.Get("group_id"), ProjectID: v.Get("project_id"), UserID: v.Get("user_id")}
+	in := changesIn{Entity: v.Get("entity"), Action: v.Get("action"), GroupID: v.Get("group_id"), ProjectID: v.Get("project_id"), UserID: v.Get("user_id")}
 	num := func(name, s string, dst *int64) *Problem {
 		if s == "" {
 			return nil
