@@ -26,6 +26,7 @@ type webhookConfig struct {
 	maxAttempts int64
 	minBackoff  time.Duration
 	maxBackoff  time.Duration
+	lease       time.Duration
 }
 
 func (c *serveConfig) webhookFlags(f *pflag.FlagSet, getenv func(string) string) {
@@ -48,6 +49,8 @@ func (c *serveConfig) webhookFlags(f *pflag.FlagSet, getenv func(string) string)
 		"the wait after a failed delivery, doubled at each further failure, with jitter (env GATEHOUSE_WEBHOOK_MIN_BACKOFF)")
 	f.DurationVar(&w.maxBackoff, "webhook-max-backoff", c.envDuration(getenv, "GATEHOUSE_WEBHOOK_MAX_BACKOFF", 5*time.Minute),
 		"the longest wait between delivery tries (env GATEHOUSE_WEBHOOK_MAX_BACKOFF)")
+	f.DurationVar(&w.lease, "webhook-lease", c.envDuration(getenv, "GATEHOUSE_WEBHOOK_LEASE", 30*time.Second),
+		"how long a replica holds a subscription's delivery between renewals; another takes over when a holder dies (env GATEHOUSE_WEBHOOK_LEASE)")
 }
 
 // policy checks the webhook flags and returns the outbound policy.
@@ -75,6 +78,11 @@ func (w webhookConfig) policy() (webhook.Policy, []error) {
 	if w.minBackoff <= 0 || w.maxBackoff < w.minBackoff {
 		errs = append(errs, fmt.Errorf("--webhook-min-backoff %v, --webhook-max-backoff %v: want positive durations, the maximum at least the minimum", w.minBackoff, w.maxBackoff))
 	}
+	// The lease must outlast a feed read and a request (renewed before
+	// each), or two replicas could deliver at once.
+	if w.lease < 3*time.Second || w.lease < 2*w.timeout {
+		errs = append(errs, fmt.Errorf("--webhook-lease %v: want at least 3s and twice --webhook-timeout (%v)", w.lease, 2*w.timeout))
+	}
 	return p, errs
 }
 
@@ -88,7 +96,7 @@ func startWebhooks(ctx context.Context, cfg serveConfig, st store.Store, svc *se
 		return done
 	}
 	o := webhook.Options{MaxAttempts: int(cfg.webhooks.maxAttempts), MinBackoff: cfg.webhooks.minBackoff,
-		MaxBackoff: cfg.webhooks.maxBackoff, Log: log}
+		MaxBackoff: cfg.webhooks.maxBackoff, Lease: cfg.webhooks.lease, Wait: min(5*time.Second, cfg.webhooks.lease/4), Log: log}
 	if m != nil {
 		o.Observer = m
 	}

@@ -156,7 +156,8 @@ func (w *Worker) Run(ctx context.Context) {
 type sub struct {
 	*Worker
 	id       string
-	attempts int // failed tries of the batch at the cursor
+	attempts int  // failed tries of the batch at the cursor
+	held     bool // whether this replica held the lease at the last step
 }
 
 // deliver delivers one subscription until it is deleted or deactivated,
@@ -192,8 +193,12 @@ func (s *sub) step(ctx context.Context) (time.Duration, bool) {
 	case err != nil:
 		return s.o.Scan, false
 	case !held:
-		s.attempts = 0 // another replica delivers; its tries are its own
+		s.attempts, s.held = 0, false // another replica delivers; its tries are its own
 		return jitter(s.o.Lease / 3), false
+	}
+	if !s.held {
+		s.held = true
+		s.o.Log.Info("webhooks: this replica delivers the subscription", "webhook", s.id, "replica", s.o.Replica)
 	}
 	hook, err := s.st.GetWebhook(ctx, s.id)
 	if domain.Is(err, domain.KindNotFound) || (err == nil && !hook.Active) {
