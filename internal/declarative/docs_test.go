@@ -79,6 +79,8 @@ func TestSchemaKeysMatchTheParser(t *testing.T) {
 		{item(&root, "projects", "user_rights"), UserRights{}},
 		{item(&root, "folders"), Folder{}},
 		{item(&root, "folders", "levels"), Level{}},
+		{item(&root, "webhooks"), Webhook{}},
+		{item(&root, "webhooks", "filter"), WebhookFilter{}},
 	}
 	for _, tc := range cases {
 		name := reflect.TypeOf(tc.typ).Name()

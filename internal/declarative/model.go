@@ -24,6 +24,7 @@ type Config struct {
 	Groups      []Group      `yaml:"groups,omitempty"`
 	Projects    []Project    `yaml:"projects,omitempty"`
 	Folders     []Folder     `yaml:"folders,omitempty"`
+	Webhooks    []Webhook    `yaml:"webhooks,omitempty"`
 }
 
 // FolderType is a folder type with its security contexts and properties.

@@ -241,6 +241,7 @@ func (v *validator) config(c *Config) {
 		v.project(&c.Projects[i], at("projects", i))
 	}
 	v.foldersList(c.Folders)
+	v.webhooks(c.Webhooks)
 }
 
 func (v *validator) name(line int, field, what, s string, max int) {
@@ -664,6 +665,16 @@ func Normalize(c *Config) {
 		t.Properties = sortedSet(t.Properties)
 	}
 	sortBy(c.FolderTypes, func(t FolderType) string { return key(t.Name) })
+	for i := range c.Webhooks {
+		w := &c.Webhooks[i]
+		if w.Active != nil && *w.Active {
+			w.Active = nil
+		}
+		if w.Filter != nil && *w.Filter == (WebhookFilter{}) {
+			w.Filter = nil
+		}
+	}
+	sortBy(c.Webhooks, func(w Webhook) string { return key(w.Name) })
 	for i := range c.Roles {
 		c.Roles[i].Permissions = sortedSet(c.Roles[i].Permissions)
 		if c.Roles[i].Permissions == nil {

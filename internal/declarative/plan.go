@@ -49,7 +49,7 @@ const (
 // order. A project becomes exclusive only after its memberships changed,
 // so that the switch is not refused for users about to leave a group.
 var kindOrder = []string{KindFolderType, KindRole, KindUser, KindProject, KindGroup, KindProjectGroup,
-	KindImport, KindUserRights, KindMember, KindProjectMode, KindFolder, KindLevel, KindRule}
+	KindImport, KindUserRights, KindMember, KindProjectMode, KindFolder, KindLevel, KindRule, KindWebhook}
 
 // GroupRef names a group: a system group (Project "") or a project's group.
 type GroupRef struct {
@@ -85,6 +85,7 @@ type Op struct {
 	Folder     *Folder
 	Level      *Level
 	Rule       *Rule
+	Webhook    *Webhook
 	ProjectOf  string // the project of an import or user rights op
 }
 
@@ -200,6 +201,7 @@ func Diff(cur, want *Config, opts Options) *Plan {
 	d.groups("", cur.Groups, want.Groups, KindGroup)
 	d.projects(cur.Projects, want.Projects)
 	d.folders(cur.Folders, want.Folders)
+	d.webhooks(cur.Webhooks, want.Webhooks)
 	p := &Plan{Conflicts: d.conflicts}
 	for _, k := range kindOrder {
 		p.Ops = append(p.Ops, d.byKind[k]...)

@@ -29,6 +29,9 @@ type Remote struct {
 	typeID    map[string]string // key(name)
 	folderID  map[string]string // key(path)
 	ruleID    map[string]string // key(GroupRef.String()) \x00 key(rule)
+	webhookID map[string]string // key(name)
+	// noWebhooks: the caller may not read subscriptions (webhooks.manage).
+	noWebhooks bool
 }
 
 // NewRemote returns a Remote over c. now is the clock expiries are read
@@ -243,6 +246,13 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 			queue = append(queue, pending{f.ID, path})
 		}
 	}
+	groupName := map[string]string{}
+	for id, gi := range groupOf {
+		groupName[id] = GroupRef{Project: gi.project, Name: gi.name}.String()
+	}
+	if err := r.loadWebhooks(ctx, cfg, userName, groupName, projectName); err != nil {
+		return nil, err
+	}
 	Normalize(cfg)
 	return cfg, nil
 }
@@ -379,6 +389,8 @@ func (r *Remote) Apply(ctx context.Context, op Op) error {
 		return r.applyLevel(ctx, op)
 	case KindRule:
 		return r.applyRule(ctx, op)
+	case KindWebhook:
+		return r.applyWebhook(ctx, op)
 	}
 	return fmt.Errorf("unknown operation kind %q", op.Kind)
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -483,5 +484,49 @@ func TestWebhookFailingMarkAndMetric(t *testing.T) {
 	}
 	if got := recv.processed(id); len(got) != 1 {
 		t.Errorf("processed %v, want the one user change", got)
+	}
+}
+
+// TestWebhooksAsConfiguration: export writes subscriptions with the name
+// of an environment variable for the secret, never the secret; apply
+// creates one from a file with the secret read from that variable, and
+// deliveries are signed with it.
+func TestWebhooksAsConfiguration(t *testing.T) {
+	base := startStory(t, hookFlags...)
+	admin := adminClient(t, base)
+	recv := newReceiver(t, 0, 0, 0)
+	admin.call("POST", "/webhooks", obj{"name": "Cache feed", "url": recv.srv.URL + "/c", "secret": "cache-secret-0123456789",
+		"filter": obj{"entity": "membership"}}, 201)
+	out := admin.mustGatehouseCLI("export")
+	if !strings.Contains(out, "secret_env: GATEHOUSE_WEBHOOK_SECRET_CACHE_FEED") || strings.Contains(out, "cache-secret") {
+		t.Fatalf("export should name the secret's variable, never the secret:\n%s", out)
+	}
+	file := filepath.Join(t.TempDir(), "hooks.yaml")
+	cfg := out + "  - name: SIEM\n    url: " + recv.srv.URL + "/s\n    secret_env: SIEM_SECRET\n    filter: {action: user.create}\n"
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := admin.gatehouseCLI("apply", "-f", file); err == nil || !strings.Contains(stderr, "SIEM_SECRET") {
+		t.Errorf("apply without the secret's variable set: %v %s, want a refusal naming SIEM_SECRET", err, stderr)
+	}
+	t.Setenv("SIEM_SECRET", "siem-secret-0123456789")
+	admin.mustGatehouseCLI("apply", "-f", file)
+	var siem string
+	for _, h := range admin.call("GET", "/webhooks", nil, 200)["items"].([]any) {
+		if h.(obj)["name"] == "SIEM" {
+			siem = h.(obj)["id"].(string)
+		}
+	}
+	if siem == "" {
+		t.Fatal("apply did not create the SIEM subscription")
+	}
+	recv.mu.Lock()
+	recv.secrets[siem] = "siem-secret-0123456789"
+	recv.mu.Unlock()
+	if p := admin.call("POST", "/webhooks/"+siem+"/ping", nil, 200); p["ok"] != true {
+		t.Errorf("a ping signed with the secret from SIEM_SECRET: %s", jsonString(p))
+	}
+	if plan := admin.mustGatehouseCLI("apply", "-f", file, "--dry-run"); !strings.Contains(plan, "No changes") {
+		t.Errorf("applying the same file again changes something:\n%s", plan)
 	}
 }
