@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/gatehouse/gatehouse/internal/store/postgres/pgtest"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse"
 )
@@ -528,5 +530,40 @@ func TestWebhooksAsConfiguration(t *testing.T) {
 	}
 	if plan := admin.mustGatehouseCLI("apply", "-f", file, "--dry-run"); !strings.Contains(plan, "No changes") {
 		t.Errorf("applying the same file again changes something:\n%s", plan)
+	}
+}
+
+// TestWebhookConsole walks the console's webhook pages in Chromium: create
+// (the secret shown once), a test ping acknowledged by the receiver and
+// logged, redeliver from a revision; the screenshots are kept.
+func TestWebhookConsole(t *testing.T) {
+	base := startStory(t, hookFlags...)
+	root := strings.TrimSuffix(base, "/api/v1")
+	recv := newReceiver(t, 0, 0, 0)
+	b := newUIBrowser(t, root)
+	b.signIn("admin", adminPassword)
+	b.open("/admin/webhooks", "webhooks empty")
+	b.loads("new webhook", chromedp.Click(byID("new-webhook")))
+	b.fill(byID("webhook-name"), "Cache")
+	b.fill(byID("webhook-url"), recv.srv.URL+"/hook")
+	b.choose(byID("webhook-entity"), "membership")
+	b.submit(byID("save-webhook"), "webhook created")
+	b.wantText(byID("webhook-secret"), "whsec_")
+	secret := b.text(chromedp.CSS("#webhook-secret code"))
+	admin := adminClient(t, base)
+	id := str(t, admin.call("GET", "/webhooks", nil, 200)["items"].([]any)[0].(obj), "id")
+	recv.mu.Lock()
+	recv.secrets[id] = strings.TrimSpace(secret)
+	recv.mu.Unlock()
+	b.submit(byID("ping-webhook"), "ping acknowledged")
+	b.wantFlash("Test delivery acknowledged")
+	b.wantText(byID("deliveries"), "ping", "ok")
+	b.fill(byID("redeliver-from"), "1")
+	b.submit(byID("redeliver-webhook"), "redelivered")
+	b.wantFlash("from revision 1")
+	b.open("/admin/webhooks", "webhooks list")
+	b.wantText(byID("webhooks"), "Cache", recv.srv.URL)
+	if len(recv.bad) > 0 {
+		t.Errorf("receiver: %v", recv.bad)
 	}
 }

@@ -488,6 +488,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /admin/folders", c.signedIn(c.folderCreate))
 	m.HandleFunc("GET /admin/audit", c.signedIn(c.auditPage))
 	m.HandleFunc("GET /admin/access", c.signedIn(c.accessPage))
+	c.webhookRoutes(m)
 
 	m.HandleFunc("GET /preferences", c.signedIn(c.prefsPage))
 	m.HandleFunc("POST /preferences/personal-info", c.signedIn(c.prefsPI))
