@@ -93,20 +93,7 @@ func TestCommandsReachTheAPI(t *testing.T) {
 		{args: []string{"audit-log", "verify"}, want: []string{"OK: ", "records, chain head"}},
 	}
 	for _, s := range steps {
-		r := h.run(s.stdin, s.args...)
-		out := r.stdout
-		if s.code != 0 {
-			out = r.stderr
-		}
-		if r.code != s.code {
-			t.Errorf("gatehouse %s: exit %d, want %d\n%s%s", strings.Join(s.args, " "), r.code, s.code, r.stdout, r.stderr)
-			continue
-		}
-		for _, w := range s.want {
-			if !strings.Contains(out, w) {
-				t.Errorf("gatehouse %s: output does not contain %q:\n%s", strings.Join(s.args, " "), w, out)
-			}
-		}
+		h.step(t, s.stdin, s.code, s.want, s.args...)
 	}
 
 	// The new password works.
@@ -239,22 +226,29 @@ func TestWebhookCommands(t *testing.T) {
 		{args: []string{"webhooks", "show", hook.ID}, code: 1, want: []string{"not found"}},
 	}
 	for _, s := range steps {
-		r := h.run("", s.args...)
-		out := r.stdout
-		if s.code != 0 {
-			out = r.stderr
-		}
-		if r.code != s.code {
-			t.Errorf("gatehouse %s: exit %d, want %d\n%s%s", strings.Join(s.args, " "), r.code, s.code, r.stdout, r.stderr)
-			continue
-		}
-		for _, w := range s.want {
-			if !strings.Contains(out, w) {
-				t.Errorf("gatehouse %s: output does not contain %q:\n%s", strings.Join(s.args, " "), w, out)
-			}
-		}
+		h.step(t, "", s.code, s.want, s.args...)
 	}
 	if pings.Load() != 1 {
 		t.Errorf("the receiver got %d signed pings, want 1", pings.Load())
+	}
+}
+
+// step runs one command: its output (stderr when it must fail with code)
+// must contain every fragment of want.
+func (h *harness) step(t *testing.T, stdin string, code int, want []string, args ...string) {
+	t.Helper()
+	r := h.run(stdin, args...)
+	out := r.stdout
+	if code != 0 {
+		out = r.stderr
+	}
+	if r.code != code {
+		t.Errorf("gatehouse %s: exit %d, want %d\n%s%s", strings.Join(args, " "), r.code, code, r.stdout, r.stderr)
+		return
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("gatehouse %s: output does not contain %q:\n%s", strings.Join(args, " "), w, out)
+		}
 	}
 }
