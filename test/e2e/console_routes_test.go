@@ -100,6 +100,8 @@ func consolePages() map[string][]string {
 		"GET /admin/audit":               {"/admin/audit"},
 		"GET /admin/access":              {"/admin/access", "/admin/access?username=scientist&permission=data.read&resource=folder:" + demo.FolderGRT001},
 		"GET /preferences":               {"/preferences"},
+		"GET /admin/webhooks":            {"/admin/webhooks"},
+		"GET /admin/webhooks/{id}":       {"/admin/webhooks/new"}, // the demo has no subscription; TestWebhookConsole shows one
 	}
 }
 
