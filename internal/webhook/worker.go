@@ -186,7 +186,8 @@ func (w *Worker) deliver(ctx context.Context, id string) {
 // returns how long to pause before the next step, and whether the
 // subscription is gone or inactive.
 func (s *sub) step(ctx context.Context) (time.Duration, bool) {
-	held, err := s.st.LeaseWebhook(ctx, s.id, s.o.Replica, time.Now().Add(s.o.Lease))
+	leasedAt := time.Now()
+	held, err := s.st.LeaseWebhook(ctx, s.id, s.o.Replica, leasedAt.Add(s.o.Lease))
 	switch {
 	case domain.Is(err, domain.KindNotFound):
 		return 0, true
@@ -218,9 +219,13 @@ func (s *sub) step(ctx context.Context) (time.Duration, bool) {
 		}
 		return 0, false
 	}
-	// Renew right before sending, so the lease outlasts the request.
-	if held, err := s.st.LeaseWebhook(ctx, s.id, s.o.Replica, time.Now().Add(s.o.Lease)); err != nil || !held {
-		return s.o.Scan, false
+	// The lease must outlast the request: renew it first unless twice the
+	// request's timeout is still left of it (the feed read may have
+	// waited).
+	if time.Since(leasedAt) > s.o.Lease-2*s.send.policy.timeout() {
+		if held, err := s.st.LeaseWebhook(ctx, s.id, s.o.Replica, time.Now().Add(s.o.Lease)); err != nil || !held {
+			return s.o.Scan, false
+		}
 	}
 	return s.send1(ctx, hook, page), false
 }
