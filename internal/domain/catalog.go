@@ -53,6 +53,7 @@ const (
 	PermStorageDelete    = "storage.delete"
 	PermAuditView        = "audit.view"
 	PermChangesRead      = "changes.read"
+	PermReplicaRead      = "replica.read"
 	PermReportsView      = "reports.view"
 	PermPortfoliosUse    = "portfolios.use"
 	PermPortfoliosAdmin  = "portfolios.admin"
@@ -91,6 +92,7 @@ var catalog = []Permission{
 	{Key: PermStorageDelete, Scope: ScopeSystem, Area: "Storage", Label: "Delete storage", Implies: []string{PermStorageView}},
 	{Key: PermAuditView, Scope: ScopeSystem, Area: "Server", Label: "View audit log"},
 	{Key: PermChangesRead, Scope: ScopeSystem, Area: "Server", Label: "Read the change feed", Description: "Follow every committed change (GET /api/v1/changes), personal fields masked as for any read (R18)."},
+	{Key: PermReplicaRead, Scope: ScopeSystem, Area: "Server", Label: "Run a local replica", Description: "Download the permission state (GET /api/v1/replica/snapshot, no personal fields) and follow the change feed, to answer checks inside an application (pkg/gatehouse/local).", Implies: []string{PermChangesRead}},
 	{Key: PermReportsView, Scope: ScopeSystem, Area: "Server", Label: "View reports"},
 	{Key: PermPortfoliosUse, Scope: ScopeSystem, Area: "Portfolios", Label: "Use portfolios"},
 	{Key: PermPortfoliosAdmin, Scope: ScopeSystem, Area: "Portfolios", Label: "Administer portfolios", Implies: []string{PermPortfoliosUse}},
