@@ -426,4 +426,5 @@ func (a *API) register() {
 	a.registerResources()
 	a.registerAuditChain()
 	a.registerChanges()
+	a.registerReplica()
 }
