@@ -68,4 +68,3 @@ func (a *API) replicaSnapshot(ctx context.Context, _ *struct{}) (*huma.StreamRes
 		}
 	}}, nil
 }
-
