@@ -265,6 +265,61 @@ func (e *ReplicaEncoder) Close() error {
 	return e.err
 }
 
+// EncodeReplicaSnapshot writes a whole snapshot held in memory, in the
+// order the server streams one (referenced objects first). Settings are
+// left out.
+func EncodeReplicaSnapshot(w io.Writer, s *Snapshot) error {
+	e := NewReplicaEncoder(w, s.Revision)
+	var ms []Mutation
+	for i := range s.Roles {
+		ms = append(ms, Mutation{Role: &s.Roles[i]})
+	}
+	for i := range s.FolderTypes {
+		ms = append(ms, Mutation{FolderType: &s.FolderTypes[i]})
+	}
+	for i := range s.Projects {
+		ms = append(ms, Mutation{Project: &s.Projects[i]})
+	}
+	for i := range s.Groups {
+		ms = append(ms, Mutation{Group: &s.Groups[i]})
+	}
+	for i := range s.Users {
+		ms = append(ms, Mutation{User: &s.Users[i]})
+	}
+	for _, m := range ms {
+		if err := e.Put(&m); err != nil {
+			return err
+		}
+	}
+	for i := range s.Memberships {
+		if err := e.Put(&Mutation{Membership: &s.Memberships[i]}); err != nil {
+			return err
+		}
+	}
+	ms = ms[:0]
+	for i := range s.ProjectGrants {
+		ms = append(ms, Mutation{ProjectGrant: &s.ProjectGrants[i]})
+	}
+	for i := range s.DomainGrants {
+		ms = append(ms, Mutation{DomainGrant: &s.DomainGrants[i]})
+	}
+	for i := range s.Folders {
+		ms = append(ms, Mutation{Folder: &s.Folders[i]})
+	}
+	for i := range s.FolderLevels {
+		ms = append(ms, Mutation{FolderLevel: &s.FolderLevels[i]})
+	}
+	for i := range s.Rules {
+		ms = append(ms, Mutation{Rule: &s.Rules[i]})
+	}
+	for _, m := range ms {
+		if err := e.Put(&m); err != nil {
+			return err
+		}
+	}
+	return e.Close()
+}
+
 // replicaDecoder reads a snapshot; the first error sticks.
 type replicaDecoder struct {
 	r     *bufio.Reader

@@ -18,46 +18,7 @@ var tiny = enginegen.Sizes{Users: 20, Groups: 12, Memberships: 40, Folders: 20, 
 func encodeSnapshot(t testing.TB, s *domain.Snapshot) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	e := domain.NewReplicaEncoder(&buf, s.Revision)
-	put := func(m domain.Mutation) {
-		if err := e.Put(&m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := range s.Roles {
-		put(domain.Mutation{Role: &s.Roles[i]})
-	}
-	for i := range s.FolderTypes {
-		put(domain.Mutation{FolderType: &s.FolderTypes[i]})
-	}
-	for i := range s.Projects {
-		put(domain.Mutation{Project: &s.Projects[i]})
-	}
-	for i := range s.Groups {
-		put(domain.Mutation{Group: &s.Groups[i]})
-	}
-	for i := range s.Users {
-		put(domain.Mutation{User: &s.Users[i]})
-	}
-	for i := range s.Memberships {
-		put(domain.Mutation{Membership: &s.Memberships[i]})
-	}
-	for i := range s.ProjectGrants {
-		put(domain.Mutation{ProjectGrant: &s.ProjectGrants[i]})
-	}
-	for i := range s.DomainGrants {
-		put(domain.Mutation{DomainGrant: &s.DomainGrants[i]})
-	}
-	for i := range s.Folders {
-		put(domain.Mutation{Folder: &s.Folders[i]})
-	}
-	for i := range s.FolderLevels {
-		put(domain.Mutation{FolderLevel: &s.FolderLevels[i]})
-	}
-	for i := range s.Rules {
-		put(domain.Mutation{Rule: &s.Rules[i]})
-	}
-	if err := e.Close(); err != nil {
+	if err := domain.EncodeReplicaSnapshot(&buf, s); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 
@@ -62,6 +63,11 @@ func (r *Replica) loadSnapshot(ctx context.Context) (*engine.Engine, error) {
 		return nil, err
 	}
 	defer body.Close()
+	return indexSnapshot(body)
+}
+
+// indexSnapshot decodes a snapshot and builds the engine from it.
+func indexSnapshot(body io.Reader) (*engine.Engine, error) {
 	snap, err := domain.DecodeReplicaSnapshot(body)
 	if err != nil {
 		return nil, fmt.Errorf("local: loading the replica snapshot: %w", err)
