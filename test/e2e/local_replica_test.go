@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -312,4 +315,72 @@ func TestReplicaSnapshotEndpoint(t *testing.T) {
 	}
 	// replica.read implies changes.read: the same token follows the feed.
 	limited.feed("after=0&limit=1")
+}
+
+// TestLocalReplicaLag (GATEHOUSE_LOCAL_LAG=1; docs/benchmarks.md): four
+// writers commit 100 membership changes per second for 10 s through the
+// real server; for each, the time from the write's answer (when the
+// application learns its revision) to the replica having applied it.
+func TestLocalReplicaLag(t *testing.T) {
+	if os.Getenv("GATEHOUSE_LOCAL_LAG") == "" {
+		t.Skip("set GATEHOUSE_LOCAL_LAG=1 to measure the replica's lag under 100 writes/s")
+	}
+	base := startStory(t)
+	admin := adminClient(t, base)
+	w := &world{t: t, admin: admin, r: rand.New(rand.NewPCG(3, 22)), soon: time.Now().Add(time.Hour)}
+	w.build()
+	_, repc := replicaClients(t, base, admin)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := local.New(ctx, repc, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rep.Close()
+	const writers, perSecond, run = 4, 100, 10 * time.Second
+	var mu sync.Mutex
+	var lags []time.Duration
+	var wg sync.WaitGroup
+	end := time.Now().Add(run)
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(time.Second * writers / perSecond)
+			defer tick.Stop()
+			g, u := w.groups[i], w.users[i]
+			for n := 0; time.Now().Before(end); n++ {
+				<-tick.C
+				path, body := "/groups/"+g+"/members", any(obj{"members": []obj{{"user_id": u}}})
+				method := "POST"
+				if n%2 == 1 {
+					method, path, body = "DELETE", path+"/"+u, nil
+				}
+				code, h, _ := admin.raw(method, path, body)
+				answered := time.Now()
+				rev, _ := strconv.ParseInt(h.Get("X-Gatehouse-Revision"), 10, 64)
+				if code >= 300 || rev == 0 {
+					t.Errorf("%s %s: %d", method, path, code)
+					return
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := rep.WaitFor(ctx, rev); err == nil {
+						mu.Lock()
+						lags = append(lags, time.Since(answered))
+						mu.Unlock()
+					}
+				}()
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(lags)
+	if len(lags) == 0 {
+		t.Fatal("no write measured")
+	}
+	q := func(p int) time.Duration { return lags[min(len(lags)*p/100, len(lags)-1)] }
+	t.Logf("%d writes in %v (%.0f/s): replica lag p50 %v, p99 %v, max %v; %d reloads",
+		len(lags), run, float64(len(lags))/run.Seconds(), q(50), q(99), lags[len(lags)-1], rep.Freshness().Reloads)
 }
