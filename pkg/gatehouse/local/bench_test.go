@@ -178,7 +178,12 @@ func loadChild(t *testing.T, file string) {
 	}
 	defer f.Close()
 	start := time.Now()
-	e, err := indexSnapshot(bufio.NewReaderSize(f, 1<<20))
+	snap, err := domain.DecodeReplicaSnapshot(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded := time.Since(start)
+	e, err := engine.New(snap)
 	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +191,9 @@ func loadChild(t *testing.T, file string) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	t.Logf("loaded revision %d in %v; peak resident %s, heap in use after GC %.0f MB", e.Revision(), took.Round(time.Millisecond), vmHWM(), float64(ms.HeapInuse)/1e6)
+	t.Logf("loaded revision %d in %v (decoding %v, indexing %v); peak resident %s, heap in use after GC %.0f MB",
+		e.Revision(), took.Round(time.Millisecond), decoded.Round(time.Millisecond), (took - decoded).Round(time.Millisecond), vmHWM(), float64(ms.HeapInuse)/1e6)
+	runtime.KeepAlive(e)
 }
 
 // vmHWM is the process's peak resident set size, from /proc.

@@ -138,6 +138,8 @@ func (r *Replica) readOnce(ctx context.Context) (string, error) {
 		r.heardAt.Store(time.Now().UnixNano())
 		if !r.ready.Load() && r.eng.Load() != nil {
 			r.setReady(true)
+		} else if r.opts.MaxStale > 0 {
+			r.moved() // a replica stale past MaxStale is ready again: wake WaitFor
 		}
 	}
 	return reason, nil
