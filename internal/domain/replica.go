@@ -270,54 +270,25 @@ func (e *ReplicaEncoder) Close() error {
 // left out.
 func EncodeReplicaSnapshot(w io.Writer, s *Snapshot) error {
 	e := NewReplicaEncoder(w, s.Revision)
-	var ms []Mutation
-	for i := range s.Roles {
-		ms = append(ms, Mutation{Role: &s.Roles[i]})
+	putAll(e, s.Roles, func(x *Role) Mutation { return Mutation{Role: x} })
+	putAll(e, s.FolderTypes, func(x *FolderType) Mutation { return Mutation{FolderType: x} })
+	putAll(e, s.Projects, func(x *Project) Mutation { return Mutation{Project: x} })
+	putAll(e, s.Groups, func(x *Group) Mutation { return Mutation{Group: x} })
+	putAll(e, s.Users, func(x *User) Mutation { return Mutation{User: x} })
+	putAll(e, s.Memberships, func(x *Membership) Mutation { return Mutation{Membership: x} })
+	putAll(e, s.ProjectGrants, func(x *ProjectGrant) Mutation { return Mutation{ProjectGrant: x} })
+	putAll(e, s.DomainGrants, func(x *DomainGrant) Mutation { return Mutation{DomainGrant: x} })
+	putAll(e, s.Folders, func(x *Folder) Mutation { return Mutation{Folder: x} })
+	putAll(e, s.FolderLevels, func(x *FolderLevel) Mutation { return Mutation{FolderLevel: x} })
+	putAll(e, s.Rules, func(x *Rule) Mutation { return Mutation{Rule: x} })
+	return e.Close() // the first error of a Put sticks and is Close's
+}
+
+func putAll[T any](e *ReplicaEncoder, xs []T, as func(*T) Mutation) {
+	for i := range xs {
+		m := as(&xs[i])
+		_ = e.Put(&m)
 	}
-	for i := range s.FolderTypes {
-		ms = append(ms, Mutation{FolderType: &s.FolderTypes[i]})
-	}
-	for i := range s.Projects {
-		ms = append(ms, Mutation{Project: &s.Projects[i]})
-	}
-	for i := range s.Groups {
-		ms = append(ms, Mutation{Group: &s.Groups[i]})
-	}
-	for i := range s.Users {
-		ms = append(ms, Mutation{User: &s.Users[i]})
-	}
-	for _, m := range ms {
-		if err := e.Put(&m); err != nil {
-			return err
-		}
-	}
-	for i := range s.Memberships {
-		if err := e.Put(&Mutation{Membership: &s.Memberships[i]}); err != nil {
-			return err
-		}
-	}
-	ms = ms[:0]
-	for i := range s.ProjectGrants {
-		ms = append(ms, Mutation{ProjectGrant: &s.ProjectGrants[i]})
-	}
-	for i := range s.DomainGrants {
-		ms = append(ms, Mutation{DomainGrant: &s.DomainGrants[i]})
-	}
-	for i := range s.Folders {
-		ms = append(ms, Mutation{Folder: &s.Folders[i]})
-	}
-	for i := range s.FolderLevels {
-		ms = append(ms, Mutation{FolderLevel: &s.FolderLevels[i]})
-	}
-	for i := range s.Rules {
-		ms = append(ms, Mutation{Rule: &s.Rules[i]})
-	}
-	for _, m := range ms {
-		if err := e.Put(&m); err != nil {
-			return err
-		}
-	}
-	return e.Close()
 }
 
 // replicaDecoder reads a snapshot; the first error sticks.
@@ -344,15 +315,10 @@ func (d *replicaDecoder) uvarint() uint64 {
 	return x
 }
 
+// varint reads what binary.AppendVarint wrote: a zig-zag uvarint.
 func (d *replicaDecoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	x, err := binary.ReadVarint(d.r)
-	if err != nil {
-		d.fail("cut short or corrupt: %v", err)
-	}
-	return x
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (d *replicaDecoder) bool() bool {

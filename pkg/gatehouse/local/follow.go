@@ -112,8 +112,10 @@ func (r *Replica) follow(ctx context.Context) {
 			r.setReady(false)
 		}
 		r.log.Warn("gatehouse local replica: reading the feed failed", "err", err, "retry_in", pause)
-		if !sleep(ctx, pause/2+rand.N(pause/2+1)) {
+		select {
+		case <-ctx.Done():
 			return
+		case <-time.After(pause/2 + rand.N(pause/2+1)):
 		}
 		pause = min(pause*2, maxBackoff)
 	}
@@ -182,18 +184,6 @@ func (r *Replica) apply(page gatehouse.ChangesPage, rev int64) string {
 		return ReloadGap // the server read past what it sent: something is missing
 	}
 	return ""
-}
-
-// sleep waits d or until ctx ends, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // errNoObject is a feed object without the state it needs.

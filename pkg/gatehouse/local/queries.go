@@ -243,28 +243,8 @@ func unavailable(msg string) *gatehouse.Error {
 		Title: http.StatusText(http.StatusServiceUnavailable), Detail: msg, Method: "local", RetryAfter: time.Second}
 }
 
-// message is an error's text as the server words it: the fields at
-// fault, or the cause without the operation prefixes.
-func message(err error) string {
-	for err != nil {
-		e, ok := err.(*domain.Error)
-		if !ok {
-			return err.Error()
-		}
-		if len(e.Fields) > 0 {
-			parts := make([]string, len(e.Fields))
-			for i, f := range e.Fields {
-				parts[i] = f.String()
-			}
-			return strings.Join(parts, "; ")
-		}
-		if e.Err == nil {
-			return strings.ReplaceAll(e.Kind.String(), "_", " ")
-		}
-		err = e.Err
-	}
-	return ""
-}
+// message is an error's text as the server words it.
+func message(err error) string { return domain.Message(err) }
 
 func firstErr(errs ...error) error {
 	for _, err := range errs {
