@@ -211,6 +211,18 @@ func compare(t *testing.T, ctx context.Context, srv *gatehouse.Client, rep *loca
 			t.Errorf("check %s %s on %s: local %+v %v, server %+v %v", q.Subject, q.Permission, q.Resource, g, gerr, s, serr)
 		}
 	}
+	// Explanations: the same verdict, revision and grant paths (their
+	// sentences differ where they name a user: by username on the server,
+	// by id locally).
+	for _, q := range qs[:10] {
+		q.Consistency = at
+		g, gerr := rep.Explain(ctx, q)
+		s, serr := srv.Explain(ctx, q)
+		if (gerr == nil) != (serr == nil) || g.Allowed != s.Allowed || g.Revision != s.Revision || fmt.Sprint(g.Paths) != fmt.Sprint(s.Paths) {
+			diffs++
+			t.Errorf("explain %s %s on %s: local %+v %v, server %+v %v", q.Subject, q.Permission, q.Resource, g, gerr, s, serr)
+		}
+	}
 	for _, kind := range []string{"folder", "project", "domain"} {
 		perm := map[string]string{"folder": "data.read", "project": "project.read", "domain": "domain.access"}[kind]
 		q := gatehouse.ResourcesQuery{Subject: gatehouse.User(w.pick(w.users)), Permission: perm, Kind: kind, Consistency: at}
@@ -243,7 +255,7 @@ func replicaClients(t *testing.T, base string, admin *client) (srv, repc *gateho
 // TestLocalReplicaAnswersAsTheServer: for a few random worlds, rounds of
 // random writes (memberships with expiries, levels, folder moves and
 // property changes, rules, grants, statuses) and after each the same 300
-// random checks, 20 single checks and three lists asked of the server
+// random checks, 20 single checks, 10 explanations and three lists asked of the server
 // and of a local replica at the same revision: no difference, also after
 // the "soon" memberships expired.
 func TestLocalReplicaAnswersAsTheServer(t *testing.T) {
