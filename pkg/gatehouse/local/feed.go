@@ -2,11 +2,15 @@ package local
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse"
 )
+
+// errNoObject is a feed object without the state it needs.
+var errNoObject = errors.New("the object's state is missing")
 
 // decodeChange turns a change of the feed back into the change the
 // server's engine applied: each object, put with its state after the

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -185,6 +184,3 @@ func (r *Replica) apply(page gatehouse.ChangesPage, rev int64) string {
 	}
 	return ""
 }
-
-// errNoObject is a feed object without the state it needs.
-var errNoObject = errors.New("the object's state is missing")
