@@ -34,6 +34,9 @@ type world struct {
 	rules    []string
 	typeID   string
 	soon     time.Time // the instant the "soon" memberships expire
+	// allowed and denied count the server's answers compared, so that a
+	// run proves both.
+	allowed, denied int
 }
 
 var (
@@ -196,6 +199,11 @@ func compare(t *testing.T, ctx context.Context, srv *gatehouse.Client, rep *loca
 	diffs := 0
 	for i, q := range qs {
 		g, wr := got.Results[i], want.Results[i]
+		if wr.Allowed {
+			w.allowed++
+		} else {
+			w.denied++
+		}
 		if g.Allowed != wr.Allowed || (g.Err == nil) != (wr.Err == nil) || (g.Err != nil && g.Err.Status != wr.Err.Status) {
 			diffs++
 			t.Errorf("revision %d: %s %s on %s: local %+v, server %+v", rev, q.Subject, q.Permission, q.Resource, g, wr)
@@ -298,11 +306,14 @@ func TestLocalReplicaAnswersAsTheServer(t *testing.T) {
 			if diffs != 0 {
 				t.Fatalf("%d differences between the server and the local replica", diffs)
 			}
+			if w.allowed < 100 || w.denied < 100 {
+				t.Errorf("the server allowed %d and denied %d of the questions: too few of one to prove much", w.allowed, w.denied)
+			}
 			f := rep.Freshness()
 			if !f.Ready || f.Reloads != 0 || f.Err != nil {
 				t.Errorf("freshness after the run: %+v; want ready, no reload, no error", f)
 			}
-			t.Logf("seed %d: %d rounds, revision %d, 0 differences", seed, rounds, f.Revision)
+			t.Logf("seed %d: %d rounds, revision %d, %d allowed and %d denied batch answers, 0 differences", seed, rounds, f.Revision, w.allowed, w.denied)
 		})
 	}
 }
