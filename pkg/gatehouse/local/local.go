@@ -130,7 +130,8 @@ const (
 
 // New loads the snapshot through gh (whose token's user needs
 // replica.read), then follows the change feed in the background until
-// Close. It fails when the first snapshot cannot be loaded within ctx
+// Close. (Issue 22 called it gatehouse.NewLocal: it lives in its own
+// package so that pkg/gatehouse stays free of the engine.) It fails when the first snapshot cannot be loaded within ctx
 // (the server unreachable, 403 without replica.read).
 func New(ctx context.Context, gh *gatehouse.Client, opts Options) (*Replica, error) {
 	if gh == nil {
