@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/local"
 )
 
 func main() {
@@ -53,6 +54,7 @@ func run(args []string) error {
 	folders := fl.String("folders", "", "comma-separated folders to register at start when absent")
 	data := fl.String("data", "", "directory keeping the documents (empty: in memory, lost at exit)")
 	wait := fl.Duration("wait", 0, "how long a check waits for an X-Gatehouse-At-Least revision (0: Gatehouse's default, 2s)")
+	useLocal := fl.Bool("local", false, "answer checks in process from a local replica (the token's user also needs replica.read; see docs/integrating.md)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +73,18 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := newServer(ctx, Config{Gatehouse: gh, Root: *root, Folders: strings.Split(*folders, ","), Store: store, Wait: *wait})
+	cfg := Config{Gatehouse: gh, Root: *root, Folders: strings.Split(*folders, ","), Store: store, Wait: *wait}
+	if *useLocal {
+		// Not ready (loading after a gap) or behind an X-Gatehouse-At-Least:
+		// ask the server rather than refuse.
+		rep, err := local.New(ctx, gh, local.Options{NotReady: local.AskServer, Behind: local.AskServer, AtLeastWait: *wait})
+		if err != nil {
+			return fmt.Errorf("local mode: %w", err)
+		}
+		defer rep.Close()
+		cfg.Local = rep
+	}
+	s, err := newServer(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -51,14 +51,25 @@ type Config struct {
 	// Wait bounds how long a check waits for an X-Gatehouse-At-Least
 	// revision (0: Gatehouse's default of 2 s).
 	Wait time.Duration
+	// Local, if set, answers the checks and folder lists in process (a
+	// local replica, pkg/gatehouse/local) instead of the server.
+	Local Querier
 	// Log defaults to slog.Default().
 	Log *slog.Logger
+}
+
+// Querier answers the questions the server asks before a read or a
+// write: the client, or a local replica.
+type Querier interface {
+	Check(ctx context.Context, r gatehouse.CheckRequest) (gatehouse.Decision, error)
+	ListResources(ctx context.Context, q gatehouse.ResourcesQuery) (gatehouse.ResourceList, error)
 }
 
 // server serves /docs and /folders, asking Gatehouse before every read
 // and write.
 type server struct {
 	gh    *gatehouse.Client
+	ask   Querier
 	store Store
 	wait  time.Duration
 	log   *slog.Logger
@@ -91,7 +102,10 @@ func newServer(ctx context.Context, cfg Config) (*server, error) {
 		return nil, errors.New("docserver: a Gatehouse client and a store are needed")
 	}
 	s := &server{gh: cfg.Gatehouse, store: cfg.Store, wait: cfg.Wait, log: cfg.Log, rootName: cfg.Root,
-		folders: map[string]string{}, names: map[string]string{}, users: map[string]userEntry{}}
+		folders: map[string]string{}, names: map[string]string{}, users: map[string]userEntry{}, ask: cfg.Gatehouse}
+	if cfg.Local != nil {
+		s.ask = cfg.Local
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -327,7 +341,7 @@ func (s *server) middleware(decide func(*http.Request) (gatehouse.CheckRequest, 
 		}
 		req.Subject, req.Consistency = sub, cons
 		return req, nil
-	}, gatehouse.WithLogger(s.log))
+	}, gatehouse.WithLogger(s.log), gatehouse.WithChecker(s.ask))
 	return guarded(inner)
 }
 
@@ -417,7 +431,7 @@ func (s *server) listFolders(w http.ResponseWriter, r *http.Request) {
 		var cons gatehouse.Consistency
 		if cons, err = s.consistency(r); err == nil {
 			var l gatehouse.ResourceList
-			l, err = s.gh.ListResources(r.Context(), gatehouse.ResourcesQuery{Subject: sub, Permission: "root.read", Kind: "folder", Under: s.rootID, Consistency: cons})
+			l, err = s.ask.ListResources(r.Context(), gatehouse.ResourcesQuery{Subject: sub, Permission: "root.read", Kind: "folder", Under: s.rootID, Consistency: cons})
 			if err == nil {
 				names := []string{}
 				for _, id := range l.IDs {

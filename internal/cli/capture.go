@@ -48,6 +48,9 @@ func (c *capture) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || res.StatusCode < 200 || res.StatusCode > 299 || !declares(c.ops, req.Method, req.URL.EscapedPath()) {
 		return res, err
 	}
+	if ct := res.Header.Get("Content-Type"); ct != "" && !strings.Contains(ct, "json") {
+		return res, nil // a download (the replica snapshot) streams on; --json prints the command's summary
+	}
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxCaptured))
 	res.Body.Close()
 	if err != nil {

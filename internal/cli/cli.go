@@ -60,7 +60,7 @@ func Commands(env Env) []*cobra.Command {
 		a.whoamiCmd(), a.usersCmd(), a.groupsCmd(), a.membersCmd(), a.rolesCmd(),
 		a.projectsCmd(), declare(a.checkCmd(), "POST /api/v1/check"), a.batchCheckCmd(),
 		declare(a.explainCmd(), "POST /api/v1/explain"), a.resourcesCmd(), a.subjectsCmd(), a.effectiveCmd(),
-		a.tokensCmd(), a.auditLogCmd(), a.changesCmd(), a.webhooksCmd(),
+		a.tokensCmd(), a.auditLogCmd(), a.changesCmd(), a.webhooksCmd(), a.replicaCmd(),
 		// export and apply read and write the whole configuration through
 		// many operations, each also a command of its own.
 		a.exportCmd(), a.applyCmd(),

@@ -54,6 +54,7 @@ const (
 	PermAuditView        = "audit.view"
 	PermChangesRead      = "changes.read"
 	PermWebhooksManage   = "webhooks.manage"
+	PermReplicaRead      = "replica.read"
 	PermReportsView      = "reports.view"
 	PermPortfoliosUse    = "portfolios.use"
 	PermPortfoliosAdmin  = "portfolios.admin"
@@ -93,6 +94,7 @@ var catalog = []Permission{
 	{Key: PermAuditView, Scope: ScopeSystem, Area: "Server", Label: "View audit log"},
 	{Key: PermChangesRead, Scope: ScopeSystem, Area: "Server", Label: "Read the change feed", Description: "Follow every committed change (GET /api/v1/changes), personal fields masked as for any read (R18)."},
 	{Key: PermWebhooksManage, Scope: ScopeSystem, Area: "Server", Label: "Manage webhooks", Description: "Create, change, delete and redeliver webhook subscriptions; deliveries read the feed as the subscription's owner (changes.read, R18).", Requires: []string{PermChangesRead}},
+	{Key: PermReplicaRead, Scope: ScopeSystem, Area: "Server", Label: "Run a local replica", Description: "Download the permission state (GET /api/v1/replica/snapshot, no personal fields) and follow the change feed, to answer checks inside an application (pkg/gatehouse/local).", Implies: []string{PermChangesRead}},
 	{Key: PermReportsView, Scope: ScopeSystem, Area: "Server", Label: "View reports"},
 	{Key: PermPortfoliosUse, Scope: ScopeSystem, Area: "Portfolios", Label: "Use portfolios"},
 	{Key: PermPortfoliosAdmin, Scope: ScopeSystem, Area: "Portfolios", Label: "Administer portfolios", Implies: []string{PermPortfoliosUse}},

@@ -142,6 +142,30 @@ func FieldsOf(err error) []FieldError {
 	return nil
 }
 
+// Message is an error's text as an API client reads it: the fields at
+// fault, or the cause without the chain of operation names
+// ("service.AddMembers: ..."), which mean nothing outside the server.
+func Message(err error) string {
+	for err != nil {
+		e, ok := err.(*Error)
+		if !ok {
+			return err.Error()
+		}
+		if len(e.Fields) > 0 {
+			parts := make([]string, len(e.Fields))
+			for i, f := range e.Fields {
+				parts[i] = f.String()
+			}
+			return strings.Join(parts, "; ")
+		}
+		if e.Err == nil {
+			return strings.ReplaceAll(e.Kind.String(), "_", " ")
+		}
+		err = e.Err
+	}
+	return ""
+}
+
 // problems collects field errors during validation.
 type problems []FieldError
 

@@ -63,7 +63,7 @@ func WithLogger(l *slog.Logger) MiddlewareOption {
 }
 
 type middleware struct {
-	c      *Client
+	c      Checker
 	decide func(*http.Request) (CheckRequest, error)
 	refuse RefusalFunc
 	log    *slog.Logger

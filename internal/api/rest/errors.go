@@ -129,26 +129,7 @@ func location(field string) string {
 
 // message is the error's text without the chain of operation names
 // ("service.AddMembers: ..."), which mean nothing to an API client.
-func message(err error) string {
-	for err != nil {
-		e, ok := err.(*domain.Error)
-		if !ok {
-			return err.Error()
-		}
-		if len(e.Fields) > 0 {
-			parts := make([]string, len(e.Fields))
-			for i, f := range e.Fields {
-				parts[i] = f.String()
-			}
-			return strings.Join(parts, "; ")
-		}
-		if e.Err == nil {
-			return strings.ReplaceAll(e.Kind.String(), "_", " ")
-		}
-		err = e.Err
-	}
-	return ""
-}
+func message(err error) string { return domain.Message(err) }
 
 // preconditionFailed is the 412 of a stale If-Match.
 func preconditionFailed(current int64) error {

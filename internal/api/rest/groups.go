@@ -427,4 +427,5 @@ func (a *API) register() {
 	a.registerAuditChain()
 	a.registerChanges()
 	a.registerWebhooks()
+	a.registerReplica()
 }

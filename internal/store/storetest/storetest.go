@@ -74,6 +74,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Lists", func(t *testing.T) { testLists(t, newStore) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, newStore) })
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, newStore) })
+	t.Run("StreamSnapshot", func(t *testing.T) { testStreamSnapshot(t, newStore) })
 	t.Run("RevisionInTx", func(t *testing.T) { testRevisionInTx(t, newStore) })
 	t.Run("Authn", func(t *testing.T) { testAuthn(t, newStore) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, newStore) })

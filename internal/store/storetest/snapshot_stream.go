@@ -1,0 +1,75 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+)
+
+// testStreamSnapshot: StreamSnapshot hands over, row by row, exactly
+// what LoadSnapshot collects (settings aside: no setting changes an
+// answer), at the same revision; an error of the consumer ends it with
+// that error.
+func testStreamSnapshot(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	PopulateForDump(t, s)
+	ctx := context.Background()
+	want, err := s.LoadSnapshot(ctx)
+	noErr(t, err, "LoadSnapshot")
+	want.Settings = nil
+	got := &domain.Snapshot{}
+	err = s.StreamSnapshot(ctx, func(rev int64) error { got.Revision = rev; return nil }, func(m *domain.Mutation) error {
+		if m.Op != domain.OpPut {
+			t.Errorf("a streamed row is a %s mutation, want put", m.Op)
+		}
+		collectStreamed(got, m)
+		return nil
+	})
+	noErr(t, err, "StreamSnapshot")
+	if d := diff(got, want, snapshotOrder); d != "" {
+		t.Errorf("streamed snapshot differs from LoadSnapshot's (-loaded +streamed):\n%s", d)
+	}
+
+	stop := errors.New("the consumer went away")
+	n := 0
+	err = s.StreamSnapshot(ctx, func(int64) error { return nil }, func(*domain.Mutation) error {
+		n++
+		if n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 3 {
+		t.Errorf("after the consumer failed on row 3: %d rows, error %v; want 3 rows and its error", n, err)
+	}
+}
+
+// collectStreamed appends a streamed object to a snapshot.
+func collectStreamed(s *domain.Snapshot, m *domain.Mutation) {
+	switch {
+	case m.User != nil:
+		s.Users = append(s.Users, *m.User)
+	case m.Project != nil:
+		s.Projects = append(s.Projects, *m.Project)
+	case m.Group != nil:
+		s.Groups = append(s.Groups, *m.Group)
+	case m.Membership != nil:
+		s.Memberships = append(s.Memberships, *m.Membership)
+	case m.Role != nil:
+		s.Roles = append(s.Roles, *m.Role)
+	case m.ProjectGrant != nil:
+		s.ProjectGrants = append(s.ProjectGrants, *m.ProjectGrant)
+	case m.DomainGrant != nil:
+		s.DomainGrants = append(s.DomainGrants, *m.DomainGrant)
+	case m.FolderType != nil:
+		s.FolderTypes = append(s.FolderTypes, *m.FolderType)
+	case m.Folder != nil:
+		s.Folders = append(s.Folders, *m.Folder)
+	case m.FolderLevel != nil:
+		s.FolderLevels = append(s.FolderLevels, *m.FolderLevel)
+	case m.Rule != nil:
+		s.Rules = append(s.Rules, *m.Rule)
+	}
+}

@@ -1,0 +1,88 @@
+package gatehouse
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+)
+
+// ReplicaSnapshotPath is where the replica snapshot is served, under
+// /api/v1.
+const ReplicaSnapshotPath = "/replica/snapshot"
+
+// ReplicaSnapshot opens the replica snapshot (GET /replica/snapshot; the
+// token's user needs replica.read): the permission state at one
+// revision, in the replica encoding, for a local replica
+// (pkg/gatehouse/local) to load. It returns the body as it streams, to
+// be closed by the caller, and the snapshot's revision. Only ctx bounds
+// the call (a large snapshot takes longer than WithTimeout allows a
+// check); it is not retried.
+func (c *Client) ReplicaSnapshot(ctx context.Context) (io.ReadCloser, int64, error) {
+	cl := call{method: http.MethodGet, path: ReplicaSnapshotPath, readOnly: true}
+	req, err := http.NewRequestWithContext(ctx, cl.method, c.base+cl.path, nil)
+	if err != nil {
+		return nil, 0, &Error{Kind: "other", Method: cl.method, Path: cl.path, Err: err}
+	}
+	req.Header.Set("Accept", "application/vnd.gatehouse.replica, application/problem+json")
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return nil, 0, &Error{Kind: "unavailable", Method: cl.method, Path: cl.path, Err: err}
+	}
+	if res.StatusCode != http.StatusOK {
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		return nil, 0, decodeError(cl, res, raw)
+	}
+	rev, _ := strconv.ParseInt(res.Header.Get(RevisionHeader), 10, 64)
+	return res.Body, rev, nil
+}
+
+// ChangesPage is one read of the change feed.
+type ChangesPage struct {
+	// Changes are in revision order; without filters, consecutive.
+	Changes []Change
+	// Next is the revision to read after next time: the last one read,
+	// kept by the filters or not.
+	Next int64
+	// Revision is the revision the answering server had applied when it
+	// answered (its X-Gatehouse-Revision).
+	Revision int64
+}
+
+// ReadChanges reads one page of the change feed (GET /changes): the
+// changes after q.After, waiting up to q.Wait for the first one when none
+// has committed yet (no wait when Wait is 0). Changes, its iterator,
+// suits most consumers; a consumer that must know where each read ended,
+// such as a replica proving it has seen every revision, reads pages. A
+// revision no longer retained is a 410 (IsGone, with Error.Oldest).
+func (c *Client) ReadChanges(ctx context.Context, q ChangesQuery) (ChangesPage, error) {
+	var p changesPage
+	rev, err := c.do(ctx, call{method: http.MethodGet, path: "/changes?" + q.values(q.After).Encode(), readOnly: true, wait: q.Wait}, &p)
+	if err != nil {
+		return ChangesPage{}, err
+	}
+	return ChangesPage{Changes: p.Changes, Next: p.Next, Revision: rev}, nil
+}
+
+// Checker answers checks: a *Client, or a local replica
+// (pkg/gatehouse/local), which answers in process.
+type Checker interface {
+	Check(ctx context.Context, r CheckRequest) (Decision, error)
+}
+
+// WithChecker makes Middleware ask ch instead of its client, for example
+// a local replica (pkg/gatehouse/local).
+func WithChecker(ch Checker) MiddlewareOption {
+	return func(m *middleware) {
+		if ch != nil {
+			m.c = ch
+		}
+	}
+}
