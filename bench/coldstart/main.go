@@ -48,16 +48,18 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.binaries = strings.Split(bins, ",")
-	if err := run(context.Background(), cfg); err != nil {
+	if _, err := run(context.Background(), cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, cfg config) error {
+// run seeds (unless cfg.db exists), starts every binary in turns and
+// returns each one's samples, in the order of the rounds.
+func run(ctx context.Context, cfg config) (map[string][]sample, error) {
 	dir, err := os.MkdirTemp("", "coldstart")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	path := cfg.db
@@ -67,7 +69,7 @@ func run(ctx context.Context, cfg config) error {
 	if _, err := os.Stat(path); err != nil {
 		start := time.Now()
 		if err := seed(ctx, path, cfg); err != nil {
-			return err
+			return nil, err
 		}
 		fmt.Printf("seeded %d users, %d groups, %d memberships, %d folders in %v\n",
 			cfg.users, cfg.groups, cfg.users*cfg.perUser, cfg.folders, time.Since(start).Round(time.Millisecond))
@@ -77,7 +79,7 @@ func run(ctx context.Context, cfg config) error {
 		for _, bin := range cfg.binaries {
 			s, err := startOnce(ctx, bin, path)
 			if err != nil {
-				return fmt.Errorf("%s: %w", bin, err)
+				return nil, fmt.Errorf("%s: %w", bin, err)
 			}
 			fmt.Printf("round %d %-20s ready in %-8v RSS %4d MB, peak %4d MB (load %s)\n", r+1, filepath.Base(bin),
 				s.ready.Round(time.Millisecond), s.rssMB, s.hwmMB, loadAverage())
@@ -87,7 +89,7 @@ func run(ctx context.Context, cfg config) error {
 	for _, bin := range cfg.binaries {
 		fmt.Println(summary(bin, results[bin]))
 	}
-	return nil
+	return results, nil
 }
 
 type sample struct {
