@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -317,6 +318,11 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	}
 	app.Store(&appHandler)
 	svcReady.Store(svc)
+	// The snapshot the engine was built from (on a large directory several
+	// times the engine's size) is garbage now; without this the process
+	// would keep its pages until the runtime's scavenger returned them,
+	// minutes later, and be resident at several times what it holds.
+	debug.FreeOSMemory()
 	if m != nil {
 		m.Follow(svc.Follower())
 	}

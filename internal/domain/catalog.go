@@ -149,6 +149,35 @@ func PermissionsOfScope(s Scope) []string {
 	return keys
 }
 
+// Implies reports whether key is in Close(keys) without building the
+// closure (no allocation): a token's limit is checked against one
+// permission on every request. The depth bound would end the walk even if
+// the catalog's implications had a cycle.
+func Implies(keys []string, key string) bool {
+	for _, k := range keys {
+		if implies(k, key, len(catalog)) {
+			return true
+		}
+	}
+	return false
+}
+
+func implies(k, key string, depth int) bool {
+	if k == key {
+		return true
+	}
+	p, ok := catalogIndex[k]
+	if !ok || depth == 0 {
+		return false
+	}
+	for _, i := range p.Implies {
+		if implies(i, key, depth-1) {
+			return true
+		}
+	}
+	return false
+}
+
 // Close returns keys closed transitively under implication (R8), sorted and
 // without duplicates. Unknown keys are kept as they are.
 func Close(keys []string) []string {

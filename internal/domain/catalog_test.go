@@ -67,6 +67,35 @@ func TestR8_Implications(t *testing.T) {
 	}
 }
 
+// TestR8_ImpliesAgreesWithClose holds Implies to Close: for every key
+// alone, every pair of keys, and none, each catalog key (and an unknown
+// one) is implied exactly when the closure holds it, without allocating.
+func TestR8_ImpliesAgreesWithClose(t *testing.T) {
+	keys := []string{"unknown.key"}
+	for _, p := range Catalog() {
+		keys = append(keys, p.Key)
+	}
+	sets := [][]string{nil}
+	for i, a := range keys {
+		sets = append(sets, []string{a})
+		for _, b := range keys[i+1:] {
+			sets = append(sets, []string{a, b})
+		}
+	}
+	for _, set := range sets {
+		closed := Close(set)
+		for _, k := range keys {
+			if got, want := Implies(set, k), slices.Contains(closed, k); got != want {
+				t.Errorf("Implies(%v, %s) = %v; Close(%v) = %v", set, k, got, set, closed)
+			}
+		}
+	}
+	limit := []string{PermGroupsEdit, PermServerManage}
+	if n := testing.AllocsPerRun(100, func() { Implies(limit, PermUsersView) }); n != 0 {
+		t.Errorf("Implies allocates %v times; want 0", n)
+	}
+}
+
 func TestR9_Requirements(t *testing.T) {
 	tests := []struct {
 		in   []string

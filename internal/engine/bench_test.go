@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -250,6 +251,30 @@ func BenchmarkNew(b *testing.B) {
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MB")
 }
 
+// BenchmarkNewStoreOrder is BenchmarkNew on the memberships in the order
+// the SQLite store reads them (its primary key: group, then user), not
+// the generator's random order.
+func BenchmarkNewStoreOrder(b *testing.B) {
+	largeEngine(b)
+	snap := *large.data.Snapshot
+	snap.Memberships = slices.Clone(snap.Memberships)
+	slices.SortFunc(snap.Memberships, func(x, y domain.Membership) int {
+		if c := strings.Compare(x.GroupID, y.GroupID); c != 0 {
+			return c
+		}
+		return strings.Compare(x.UserID, y.UserID)
+	})
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for i := 0; i < b.N; i++ {
+		if _, err := New(&snap); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu)
+}
+
 // applyToggle applies a and then b alternately, each a change of its own.
 func applyToggle(bm *testing.B, a, b domain.Mutation) {
 	e := large.e
@@ -424,4 +449,53 @@ func BenchmarkCheckProjectUniformAllowed(b *testing.B) {
 	uniformQueries(b)
 	runQueries(b, uniform.projectAllowed, true)
 	reportLatency(b, uniform.projectAllowed)
+}
+
+// Batches of 1,000 checks, as POST /api/v1/check/batch answers them (one
+// Check each, on one state): typical (the typical users' allowed and
+// denied folder checks and the project set, interleaved) and uniform
+// (uniform users over uniform folders and projects). checks/s is per
+// process: the server answers two batches at once on two cores.
+// (Resolving each distinct subject of a batch once, through a map of the
+// batch's subjects, was measured slower: the map costs what the id index
+// lookup it saves costs; docs/benchmarks.md.)
+const batchSize = 1000
+
+func batchSets(b *testing.B) map[string][]query {
+	uniformQueries(b)
+	var typical, uni []query
+	proj := projQueries(true)
+	for i := 0; len(typical) < 8*batchSize; i++ {
+		typical = append(typical, large.folderAllowed[i%len(large.folderAllowed)],
+			large.folderDenied[i%len(large.folderDenied)], proj[i%len(proj)])
+	}
+	for i := 0; len(uni) < 8*batchSize; i++ {
+		uni = append(uni, uniform.folder[i%len(uniform.folder)], uniform.project[i%len(uniform.project)])
+	}
+	return map[string][]query{"typical": typical[:8*batchSize], "uniform": uni[:8*batchSize]}
+}
+
+func BenchmarkCheckBatch(b *testing.B) {
+	sets := batchSets(b)
+	for _, set := range []string{"typical", "uniform"} {
+		qs := sets[set]
+		b.Run(set, func(b *testing.B) {
+			e, now := large.e, enginegen.Now
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := processCPU()
+			for i := 0; i < b.N; i++ {
+				off := (i * batchSize) % len(qs)
+				for _, q := range qs[off : off+batchSize] {
+					if _, err := e.Check(q.s, q.perm, q.r, now); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if end := processCPU(); end > 0 {
+				b.ReportMetric(float64(b.N*batchSize)/(end-cpu).Seconds(), "checks/cpu-s")
+			}
+			b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "checks/s")
+		})
+	}
 }

@@ -1,8 +1,6 @@
 package service
 
 import (
-	"slices"
-
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine"
 )
@@ -32,7 +30,7 @@ func (s *Service) MayAskAboutOthers(c Caller) (bool, error) {
 	if !d.Allowed {
 		return false, nil
 	}
-	if c.Limited() && !slices.Contains(domain.Close(c.Limit), domain.PermUsersView) {
+	if c.Limited() && !domain.Implies(c.Limit, domain.PermUsersView) {
 		return false, nil
 	}
 	return true, nil
