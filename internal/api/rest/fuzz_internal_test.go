@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // These fuzz targets feed the REST API's own parsers directly, faster than
@@ -28,8 +29,8 @@ func FuzzCheckDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, decode := range []func([]byte) error{
-			func(b []byte) error { var r CheckRequest; return r.decode(b) },
-			func(b []byte) error { var r BatchCheckRequest; return r.decode(b) },
+			func(b []byte) error { var r api.CheckRequest; return decodeCheck(b, &r) },
+			func(b []byte) error { var r api.BatchCheckRequest; return decodeBatch(b, &r) },
 		} {
 			err := decode(b)
 			if err == nil {

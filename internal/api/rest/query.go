@@ -13,13 +13,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
-
-// Consistency is R20's demand: answer on data at least this fresh.
-type Consistency struct {
-	AtLeast int64 `json:"at_least,omitempty" minimum:"0" doc:"Answer on a revision at least this one (R20), e.g. the revision a write answered with. The server waits for it up to wait_ms, then answers 503."`
-	WaitMS  *int  `json:"wait_ms,omitempty" minimum:"0" maximum:"30000" doc:"How long to wait for at_least, in milliseconds (default 2000, at most 30000; 0 answers at once)."`
-}
 
 func waitOf(ms *int) time.Duration {
 	if ms == nil {
@@ -146,29 +141,15 @@ func (a *API) resource(s, field string) (engine.Resource, error) {
 
 // ---- check ----
 
-// CheckRequest asks whether a subject may do a permission on a resource.
-type CheckRequest struct {
-	Subject    string `json:"subject,omitempty" maxLength:"200" doc:"user:<id>, username:<name> (resolved from the database: slower than an id), anonymous, or empty for the caller."`
-	Permission string `json:"permission" minLength:"1" maxLength:"200" doc:"A catalog key (project.read) or a folder permission <context>.<action> (root.read)."`
-	Resource   string `json:"resource" minLength:"1" maxLength:"300" doc:"system, project:<id>, domain:<name> or folder:<id>."`
-	Consistency
-}
-
-// CheckResponse is the answer to a check, with the revision it was computed on (R20).
-type CheckResponse struct {
-	Allowed  bool  `json:"allowed"`
-	Revision int64 `json:"revision"`
-}
-
-type checkIn struct{ Body CheckRequest }
+type checkIn struct{ Body api.CheckRequest }
 type checkOut struct {
 	Revisioned
-	Body CheckResponse
+	Body api.CheckResponse
 }
 
 func (a *API) check(ctx context.Context, raw *rawIn) (*checkOut, error) {
 	in := &checkIn{}
-	if err := in.Body.decode(raw.RawBody); err != nil {
+	if err := decodeCheck(raw.RawBody, &in.Body); err != nil {
 		return nil, err
 	}
 	eng, err := a.consistent(ctx, in.Body.AtLeast, waitOf(in.Body.WaitMS))
@@ -189,54 +170,20 @@ func (a *API) check(ctx context.Context, raw *rawIn) (*checkOut, error) {
 		return nil, a.queryProblem(err, "permission")
 	}
 	a.checks.ObserveCheck(res.Kind, d.Allowed, time.Since(start))
-	return &checkOut{Revisioned{d.Revision}, CheckResponse{Allowed: d.Allowed, Revision: d.Revision}}, nil
+	return &checkOut{Revisioned{d.Revision}, api.CheckResponse{Allowed: d.Allowed, Revision: d.Revision}}, nil
 }
 
 // ---- batch check ----
 
-// CheckItem is one check of a batch.
-type CheckItem struct {
-	Subject    string `json:"subject,omitempty" maxLength:"200" doc:"user:<id>, username:<name> (resolved from the database: slower than an id), anonymous, or empty for the caller."`
-	Permission string `json:"permission" minLength:"1" maxLength:"200"`
-	Resource   string `json:"resource" minLength:"1" maxLength:"300"`
-}
-
-// BatchCheckRequest holds up to MaxBatch checks answered on one revision.
-type BatchCheckRequest struct {
-	Checks []CheckItem `json:"checks" minItems:"1" maxItems:"1000" doc:"Up to 1000 checks, answered in order on one revision."`
-	Consistency
-}
-
-// BatchResult is the answer to one check of a batch: allowed, or the
-// error that check alone met (an unknown permission, user or folder).
-type BatchResult struct {
-	Allowed bool       `json:"allowed"`
-	Error   *ItemError `json:"error,omitempty"`
-}
-
-// ItemError is a problem confined to one item of a batch.
-type ItemError struct {
-	Status   int    `json:"status"`
-	Kind     string `json:"kind"`
-	Detail   string `json:"detail"`
-	Location string `json:"location,omitempty"`
-}
-
-// BatchCheckResponse answers every check in request order.
-type BatchCheckResponse struct {
-	Results  []BatchResult `json:"results"`
-	Revision int64         `json:"revision"`
-}
-
-type batchIn struct{ Body BatchCheckRequest }
+type batchIn struct{ Body api.BatchCheckRequest }
 type batchOut struct {
 	Revisioned
-	Body BatchCheckResponse
+	Body api.BatchCheckResponse
 }
 
 func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 	in := &batchIn{}
-	if err := in.Body.decode(raw.RawBody); err != nil {
+	if err := decodeBatch(raw.RawBody, &in.Body); err != nil {
 		return nil, err
 	}
 	eng, err := a.consistent(ctx, in.Body.AtLeast, waitOf(in.Body.WaitMS))
@@ -244,7 +191,7 @@ func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 		return nil, err
 	}
 	now := a.now()
-	out := BatchCheckResponse{Results: make([]BatchResult, len(in.Body.Checks)), Revision: eng.Revision()}
+	out := api.BatchCheckResponse{Results: make([]api.BatchResult, len(in.Body.Checks)), Revision: eng.Revision()}
 	c := caller(ctx)
 	var othersOK *error
 	for i, ch := range in.Body.Checks {
@@ -289,12 +236,12 @@ func (a *API) subjectFast(ctx context.Context, eng *engine.Engine, c domain.Prin
 	return sub, **othersOK
 }
 
-func itemError(err error) *ItemError {
+func itemError(err error) *api.ItemError {
 	var p *Problem
 	if !errors.As(err, &p) {
-		return &ItemError{Status: http.StatusInternalServerError, Kind: "other", Detail: "internal error"}
+		return &api.ItemError{Status: http.StatusInternalServerError, Kind: "other", Detail: "internal error"}
 	}
-	ie := &ItemError{Status: p.Status, Kind: p.Kind, Detail: p.Detail}
+	ie := &api.ItemError{Status: p.Status, Kind: p.Kind, Detail: p.Detail}
 	if len(p.Errors) > 0 {
 		ie.Location = p.Errors[0].Location
 		ie.Detail = p.Errors[0].Message
@@ -304,37 +251,9 @@ func itemError(err error) *ItemError {
 
 // ---- explain ----
 
-// ExplainResponse says why a check is allowed or denied (R19).
-type ExplainResponse struct {
-	Allowed     bool       `json:"allowed"`
-	Revision    int64      `json:"revision"`
-	Subject     string     `json:"subject"`
-	Permission  string     `json:"permission"`
-	Resource    string     `json:"resource"`
-	Reason      string     `json:"reason,omitempty"`
-	Paths       []PathJSON `json:"paths,omitempty" doc:"For an allow: every grant path that allows."`
-	Considered  []string   `json:"considered,omitempty" doc:"For a deny: what was checked."`
-	Suggestions []string   `json:"suggestions,omitempty" doc:"For a deny: changes that would allow."`
-}
-
-// PathJSON is one grant path: user → group or individual → grant → where it comes from.
-type PathJSON struct {
-	GroupID    string `json:"group_id,omitempty"`
-	GroupName  string `json:"group_name,omitempty"`
-	Via        string `json:"via" doc:"role, checkbox, project_grant, domain_grant, folder_level, rule or files_admin"`
-	RoleID     string `json:"role_id,omitempty"`
-	RoleName   string `json:"role_name,omitempty"`
-	Permission string `json:"permission,omitempty"`
-	FolderID   string `json:"folder_id,omitempty"`
-	Level      string `json:"level,omitempty"`
-	RuleID     string `json:"rule_id,omitempty"`
-	RuleName   string `json:"rule_name,omitempty"`
-	MatchedID  string `json:"matched_id,omitempty"`
-}
-
 type explainOut struct {
 	Revisioned
-	Body ExplainResponse
+	Body api.ExplainResponse
 }
 
 func subjectString(s engine.Subject) string {
@@ -361,10 +280,10 @@ func (a *API) explain(ctx context.Context, in *checkIn) (*explainOut, error) {
 	if err != nil {
 		return nil, a.queryProblem(err, "permission")
 	}
-	out := ExplainResponse{Allowed: x.Allowed, Revision: x.Revision, Subject: subjectString(x.Subject), Permission: x.Permission,
+	out := api.ExplainResponse{Allowed: x.Allowed, Revision: x.Revision, Subject: subjectString(x.Subject), Permission: x.Permission,
 		Resource: x.Resource.String(), Reason: x.Reason, Considered: x.Considered, Suggestions: x.Suggestions}
 	for _, p := range x.Paths {
-		pj := PathJSON{GroupID: p.GroupID, GroupName: p.GroupName, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
+		pj := api.GrantPath{GroupID: p.GroupID, GroupName: p.GroupName, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
 			Permission: p.Permission, FolderID: p.FolderID, RuleID: p.RuleID, RuleName: p.RuleName, MatchedID: p.MatchedID}
 		if p.Via == "folder_level" {
 			pj.Level = p.Level.String()
@@ -376,7 +295,7 @@ func (a *API) explain(ctx context.Context, in *checkIn) (*explainOut, error) {
 
 // ---- lists ----
 
-// QueryConsistency is Consistency as query parameters.
+// QueryConsistency is the body's consistency (api.Consistency) as query parameters.
 type QueryConsistency struct {
 	AtLeast int64  `query:"at_least" minimum:"0" doc:"Answer on a revision at least this one (R20)."`
 	WaitMS  string `query:"wait_ms" pattern:"^[0-9]{1,5}$" patternDescription:"milliseconds" doc:"How long to wait for at_least, in milliseconds (default 2000, at most 30000; 0 answers at once)."`
@@ -389,7 +308,7 @@ func (q QueryConsistency) wait() (time.Duration, error) {
 	n, err := strconv.Atoi(q.WaitMS)
 	if err != nil || n > int(MaxWait/time.Millisecond) {
 		p := newProblem(http.StatusUnprocessableEntity, domain.KindInvalid.String(), "wait_ms must be 0 to 30000")
-		p.Errors = []*huma.ErrorDetail{{Location: "query.wait_ms", Message: "must be 0 to 30000 milliseconds", Value: q.WaitMS}}
+		p.Errors = []*api.ErrorDetail{{Location: "query.wait_ms", Message: "must be 0 to 30000 milliseconds", Value: q.WaitMS}}
 		return 0, p
 	}
 	return time.Duration(n) * time.Millisecond, nil
@@ -411,16 +330,9 @@ type resourcesIn struct {
 	QueryConsistency
 }
 
-// ResourcesResponse lists resource ids the subject may act on.
-type ResourcesResponse struct {
-	Kind     string   `json:"kind"`
-	IDs      []string `json:"ids"`
-	Revision int64    `json:"revision"`
-}
-
 type resourcesOut struct {
 	Revisioned
-	Body ResourcesResponse
+	Body api.ResourcesResponse
 }
 
 func (a *API) listResources(ctx context.Context, in *resourcesIn) (*resourcesOut, error) {
@@ -440,7 +352,7 @@ func (a *API) listResources(ctx context.Context, in *resourcesIn) (*resourcesOut
 		ids = []string{}
 	}
 	rev := eng.Revision()
-	return &resourcesOut{Revisioned{rev}, ResourcesResponse{Kind: in.Kind, IDs: ids, Revision: rev}}, nil
+	return &resourcesOut{Revisioned{rev}, api.ResourcesResponse{Kind: in.Kind, IDs: ids, Revision: rev}}, nil
 }
 
 type subjectsIn struct {
@@ -449,23 +361,9 @@ type subjectsIn struct {
 	QueryConsistency
 }
 
-// SubjectGrant is one user allowed, with the groups through which ("" is the user's own grant).
-type SubjectGrant struct {
-	UserID   string   `json:"user_id"`
-	Username string   `json:"username"`
-	Groups   []string `json:"groups"`
-}
-
-// SubjectsResponse lists who may do a permission on a resource.
-type SubjectsResponse struct {
-	Users     []SubjectGrant `json:"users"`
-	Anonymous bool           `json:"anonymous" doc:"Whether requests without credentials are allowed too."`
-	Revision  int64          `json:"revision"`
-}
-
 type subjectsOut struct {
 	Revisioned
-	Body SubjectsResponse
+	Body api.SubjectsResponse
 }
 
 func (a *API) listSubjects(ctx context.Context, in *subjectsIn) (*subjectsOut, error) {
@@ -484,9 +382,9 @@ func (a *API) listSubjects(ctx context.Context, in *subjectsIn) (*subjectsOut, e
 	if err != nil {
 		return nil, a.queryProblem(err, "query.permission")
 	}
-	out := SubjectsResponse{Users: make([]SubjectGrant, len(users)), Anonymous: anon, Revision: eng.Revision()}
+	out := api.SubjectsResponse{Users: make([]api.SubjectGrant, len(users)), Anonymous: anon, Revision: eng.Revision()}
 	for i, u := range users {
-		out.Users[i] = SubjectGrant{UserID: u.UserID, Username: u.Username, Groups: u.Groups}
+		out.Users[i] = api.SubjectGrant{UserID: u.UserID, Username: u.Username, Groups: u.Groups}
 	}
 	return &subjectsOut{Revisioned{out.Revision}, out}, nil
 }
@@ -497,17 +395,9 @@ type effectiveIn struct {
 	QueryConsistency
 }
 
-// EffectiveResponse lists every permission the subject holds on the resource.
-type EffectiveResponse struct {
-	Subject     string   `json:"subject"`
-	Resource    string   `json:"resource"`
-	Permissions []string `json:"permissions"`
-	Revision    int64    `json:"revision"`
-}
-
 type effectiveOut struct {
 	Revisioned
-	Body EffectiveResponse
+	Body api.EffectiveResponse
 }
 
 func (a *API) effective(ctx context.Context, in *effectiveIn) (*effectiveOut, error) {
@@ -531,38 +421,38 @@ func (a *API) effective(ctx context.Context, in *effectiveIn) (*effectiveOut, er
 		keys = []string{}
 	}
 	rev := eng.Revision()
-	return &effectiveOut{Revisioned{rev}, EffectiveResponse{Subject: subjectString(sub), Resource: res.String(), Permissions: keys, Revision: rev}}, nil
+	return &effectiveOut{Revisioned{rev}, api.EffectiveResponse{Subject: subjectString(sub), Resource: res.String(), Permissions: keys, Revision: rev}}, nil
 }
 
 func (a *API) registerQueries() {
-	api := a.huma
+	h := a.huma
 	o := op("check", http.MethodPost, "/check", "Check a permission", "Checks")
 	o.Description = "May the subject do the permission on the resource? Answers with the revision used (R20). " +
 		"Asking about someone other than yourself needs users.view."
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, publicOp(a.rawBodyOp(o, CheckRequest{})), a.check)
+	huma.Register(h, publicOp(a.rawBodyOp(o, api.CheckRequest{})), a.check)
 
 	o = op("batch-check", http.MethodPost, "/check/batch", "Check many permissions at once", "Checks")
 	o.Description = fmt.Sprintf("Up to %d checks, answered in order on one revision. A check that fails on its own (unknown permission, user or folder) carries its error in its result; the others are answered.", MaxBatch)
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable, http.StatusRequestEntityTooLarge)
-	huma.Register(api, publicOp(a.rawBodyOp(o, BatchCheckRequest{})), a.batchCheck)
+	huma.Register(h, publicOp(a.rawBodyOp(o, api.BatchCheckRequest{})), a.batchCheck)
 	a.rawBodyDocs("/check", "/check/batch")
 
 	o = op("explain", http.MethodPost, "/explain", "Explain a check", "Checks")
 	o.Description = "Why a check is allowed (every grant path) or denied (what was checked, what would allow it) (R19)."
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, publicOp(o), a.explain)
+	huma.Register(h, publicOp(o), a.explain)
 
 	o = op("list-resources", http.MethodGet, "/resources", "List the resources a subject may act on", "Checks")
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, publicOp(o), a.listResources)
+	huma.Register(h, publicOp(o), a.listResources)
 
 	o = op("list-subjects", http.MethodGet, "/subjects", "List the users allowed a permission on a resource", "Checks")
 	o.Description = "Needs users.view."
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, publicOp(o), a.listSubjects)
+	huma.Register(h, publicOp(o), a.listSubjects)
 
 	o = op("effective-permissions", http.MethodGet, "/effective-permissions", "List every permission a subject holds on a resource", "Checks")
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, publicOp(o), a.effective)
+	huma.Register(h, publicOp(o), a.effective)
 }
