@@ -16,7 +16,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/cli"
 	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/client/clienttest"
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/domain"
 )
 
@@ -29,14 +29,14 @@ type usageErr struct{ error }
 // exit statuses.
 type harness struct {
 	t   *testing.T
-	srv *clienttest.Server
+	srv *apitest.Server
 	env map[string]string
 	dir string // GATEHOUSE_CONFIG_DIR
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	srv := clienttest.New(t)
+	srv := apitest.New(t)
 	dir := filepath.Join(t.TempDir(), "config")
 	return &harness{t: t, srv: srv, dir: dir, env: map[string]string{"GATEHOUSE_SERVER": srv.URL, "GATEHOUSE_CONFIG_DIR": dir}}
 }
@@ -114,7 +114,7 @@ func (h *harness) jsonOf(v any, args ...string) {
 
 func (h *harness) login() {
 	h.t.Helper()
-	r := h.run(clienttest.AdminUser+"\n"+clienttest.AdminPassword+"\n", "login")
+	r := h.run(apitest.AdminUser+"\n"+apitest.AdminPassword+"\n", "login")
 	if r.code != 0 {
 		h.t.Fatalf("login: exit %d: %s", r.code, r.stderr)
 	}
@@ -161,7 +161,7 @@ func TestLoginTokenCheckFlow(t *testing.T) {
 		t.Fatalf("bad login: exit %d, %q", r.code, r.stderr)
 	}
 
-	r = h.run("admin\n"+clienttest.AdminPassword+"\n", "login")
+	r = h.run("admin\n"+apitest.AdminPassword+"\n", "login")
 	if r.code != 0 || !strings.Contains(r.stdout, "Signed in to "+h.srv.URL+" as admin") {
 		t.Fatalf("login: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/client/clienttest"
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/domain"
 )
 
@@ -39,7 +39,7 @@ func TestCommandsReachTheAPI(t *testing.T) {
 		code  int
 		want  []string
 	}{
-		{args: []string{"whoami"}, want: []string{clienttest.AdminUser, "active"}},
+		{args: []string{"whoami"}, want: []string{apitest.AdminUser, "active"}},
 		// The change feed: the bootstrap is revision 1; a filter by user.
 		{args: []string{"changes", "--limit", "1"}, want: []string{"1\t", "system.bootstrap", "next: --after 1"}},
 		{args: []string{"changes", "--user", "alice", "--json"}, want: []string{`"user.create"`, alice.ID}},
@@ -82,10 +82,10 @@ func TestCommandsReachTheAPI(t *testing.T) {
 		{args: []string{"batch-check", "admin", "audit.view"}, code: 2, want: []string{"triples"}},
 		{args: []string{"resources", "me", "project.read", "--kind", "project"}, want: []string{"Projects (revision", radiology.ID}},
 		{args: []string{"resources", "me", "project.read", "--kind", "planet"}, code: 2, want: []string{"--kind \"planet\""}},
-		{args: []string{"subjects", "audit.view", "system"}, want: []string{clienttest.AdminUser, "Administrators", "Anonymous allowed: false"}},
+		{args: []string{"subjects", "audit.view", "system"}, want: []string{apitest.AdminUser, "Administrators", "Anonymous allowed: false"}},
 		{args: []string{"effective-permissions", "admin", "system"}, want: []string{"Permissions of user:", "audit.view"}},
 		// The audit log over the API.
-		{args: []string{"audit-log", "list", "--action", "group.update", "--actor", "admin", "--since", "1h"}, want: []string{"group.update", clienttest.AdminUser}},
+		{args: []string{"audit-log", "list", "--action", "group.update", "--actor", "admin", "--since", "1h"}, want: []string{"group.update", apitest.AdminUser}},
 		{args: []string{"audit-log", "list", "--since", "soon"}, code: 2, want: []string{"--since"}},
 		{args: []string{"audit-log", "verify"}, want: []string{"OK: ", "records, chain head"}},
 	}
@@ -139,7 +139,7 @@ func TestJSONIsTheAPIAnswer(t *testing.T) {
 	h.ok("roles", "create", "Doomed", "--scope", "project", "--permissions", "project.read")
 	ctx := context.Background()
 	c, _ := client.New(h.srv.URL, client.Options{})
-	if _, err := c.Login(ctx, clienttest.AdminUser, clienttest.AdminPassword); err != nil {
+	if _, err := c.Login(ctx, apitest.AdminUser, apitest.AdminPassword); err != nil {
 		t.Fatal(err)
 	}
 	everyone := domain.GroupEveryoneID
@@ -149,7 +149,7 @@ func TestJSONIsTheAPIAnswer(t *testing.T) {
 		body         any
 	}{
 		{[]string{"whoami"}, "GET", "/me", nil},
-		{[]string{"users", "get", clienttest.AdminUser}, "GET", "/users/" + h.srv.AdminID, nil},
+		{[]string{"users", "get", apitest.AdminUser}, "GET", "/users/" + h.srv.AdminID, nil},
 		{[]string{"users", "list"}, "GET", "/users", nil},
 		{[]string{"tokens", "list"}, "GET", "/tokens", nil},
 		{[]string{"groups", "get", everyone}, "GET", "/groups/" + everyone, nil},
@@ -183,16 +183,16 @@ func TestJSONIsTheAPIAnswer(t *testing.T) {
 func TestSetOwnPasswordAsksForTheCurrentOne(t *testing.T) {
 	h := newHarness(t)
 	h.login()
-	r := h.run("not-the-password\nnew-admin-pw-2\n", "users", "set-password", clienttest.AdminUser)
+	r := h.run("not-the-password\nnew-admin-pw-2\n", "users", "set-password", apitest.AdminUser)
 	if r.code == 0 || !strings.Contains(r.stderr, "current password is not right") {
 		t.Errorf("wrong current password: exit %d, stderr %q; want a failure saying so", r.code, r.stderr)
 	}
-	r = h.run(clienttest.AdminPassword+"\nnew-admin-pw-2\n", "users", "set-password", clienttest.AdminUser)
+	r = h.run(apitest.AdminPassword+"\nnew-admin-pw-2\n", "users", "set-password", apitest.AdminUser)
 	if r.code != 0 || !strings.Contains(r.stdout, "Password of admin set") {
 		t.Fatalf("right current password: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	c, _ := client.New(h.srv.URL, client.Options{})
-	if _, err := c.Login(context.Background(), clienttest.AdminUser, "new-admin-pw-2"); err != nil {
+	if _, err := c.Login(context.Background(), apitest.AdminUser, "new-admin-pw-2"); err != nil {
 		t.Errorf("the new password: %v", err)
 	}
 }
