@@ -8,8 +8,9 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // TestCommandsReachTheAPI runs, in order against one real server, the
@@ -21,10 +22,10 @@ import (
 func TestCommandsReachTheAPI(t *testing.T) {
 	h := newHarness(t)
 	h.login()
-	var alice, bob domain.User
+	var alice, bob api.User
 	h.jsonOf(&alice, "users", "create", "alice")
 	h.jsonOf(&bob, "users", "create", "bob")
-	var radiology domain.Project
+	var radiology api.Project
 	h.jsonOf(&radiology, "projects", "create", "Radiology")
 	h.ok("groups", "create", "Radiologists")
 	h.ok("folder-types", "create", "GRT Study", "--contexts", "data", "--properties", "phase,status")
@@ -107,7 +108,7 @@ func TestCommandsReachTheAPI(t *testing.T) {
 	}
 
 	// The new password works.
-	c, _ := client.New(h.srv.URL, client.Options{})
+	c, _ := gatehouse.New(h.srv.URL)
 	if _, err := c.Login(context.Background(), "alice", "alice-new-pw-1"); err != nil {
 		t.Errorf("alice's new password: %v", err)
 	}
@@ -123,7 +124,7 @@ func TestCommandsReachTheAPI(t *testing.T) {
 	if verify["ok"] != true || verify["head_hash"] == "" {
 		t.Errorf("audit-log verify --json = %v", verify)
 	}
-	var u domain.User
+	var u api.User
 	h.jsonOf(&u, "users", "get", "alice")
 	if u.DisplayName != "Alice L." || u.ShowPersonalInfo {
 		t.Errorf("alice after update and set-preferences = %+v", u)
@@ -138,7 +139,7 @@ func TestJSONIsTheAPIAnswer(t *testing.T) {
 	h.login()
 	h.ok("roles", "create", "Doomed", "--scope", "project", "--permissions", "project.read")
 	ctx := context.Background()
-	c, _ := client.New(h.srv.URL, client.Options{})
+	c, _ := gatehouse.New(h.srv.URL)
 	if _, err := c.Login(ctx, apitest.AdminUser, apitest.AdminPassword); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,8 @@ func TestJSONIsTheAPIAnswer(t *testing.T) {
 		{[]string{"folder-types", "list"}, "GET", "/folder-types", nil},
 		{[]string{"explain", "me", "audit.view", "system"}, "POST", "/explain", map[string]string{"permission": "audit.view", "resource": "system"}},
 	} {
-		want, err := c.Call(ctx, s.method, s.path, nil, s.body)
+		var want json.RawMessage
+		_, err := c.Do(ctx, s.method, s.path, s.body, &want)
 		if err != nil {
 			t.Fatalf("%s %s: %v", s.method, s.path, err)
 		}
@@ -191,7 +193,7 @@ func TestSetOwnPasswordAsksForTheCurrentOne(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Password of admin set") {
 		t.Fatalf("right current password: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	c, _ := client.New(h.srv.URL, client.Options{})
+	c, _ := gatehouse.New(h.srv.URL)
 	if _, err := c.Login(context.Background(), apitest.AdminUser, "new-admin-pw-2"); err != nil {
 		t.Errorf("the new password: %v", err)
 	}
