@@ -480,7 +480,9 @@ type DeleteGroupOptions struct {
 	Confirm bool
 }
 
-// DeleteGroupResult says what a deletion did.
+// DeleteGroupResult says what a deletion did. Its JSON tags (and
+// ProjectRef's) are the encoding of the deletion's audit record (its
+// "after"), not the API's, which is pkg/gatehouse/api.GroupRemoval.
 type DeleteGroupResult struct {
 	Projects []ProjectRef `json:"projects"` // where the group was present
 	Users    []string     `json:"users"`    // ids of the members, kept or removed as asked
@@ -664,10 +666,10 @@ func (s *Service) exclusiveJoin(ctx context.Context, tx store.Tx, g *domain.Grou
 
 // RemoveGroupResult lists what removing a system group from projects did.
 type RemoveGroupResult struct {
-	Projects []ProjectRef `json:"projects"`
+	Projects []ProjectRef
 	// Users are the members who left at least one of those projects: no
 	// rights of their own and no other group present keeps them there.
-	Users []string `json:"users"`
+	Users []string
 }
 
 // RemoveGroupFromProjects removes a system group from one or several

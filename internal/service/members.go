@@ -10,28 +10,32 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
+// The result types of the service carry no JSON tags: the API encodes
+// its own types (pkg/gatehouse/api), converted field by field in
+// internal/api/rest, so that a rename here cannot change the API.
+
 // MemberInput is one user to add, with an optional expiry (R6).
 type MemberInput struct {
-	UserID    string     `json:"user_id"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	UserID    string
+	ExpiresAt *time.Time
 }
 
 // UserProject names one user in one project.
 type UserProject struct {
-	UserID    string `json:"user_id"`
-	ProjectID string `json:"project_id"`
+	UserID    string
+	ProjectID string
 }
 
 // MembersResult is the answer to a membership change.
 type MembersResult struct {
-	Users []string `json:"users"`
+	Users []string
 	// Projects are the projects where the group is present: those the
 	// added users now belong to (R24), or those where removed users keep
 	// their membership with no rights from the group (R25).
-	Projects []ProjectRef `json:"projects"`
+	Projects []ProjectRef
 	// RightsDropped lists, on adds, the exclusive projects where a user's
 	// individual rights were emptied because the group's replace them (R23).
-	RightsDropped []UserProject `json:"rights_dropped,omitempty"`
+	RightsDropped []UserProject
 }
 
 // authorizeMembers checks who may change a group's members: nobody for

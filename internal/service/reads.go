@@ -114,22 +114,22 @@ type MemberQuery struct {
 // their membership, and in exclusive projects the group they are in there
 // (so the console can disable the checkbox, R28).
 type MemberRow struct {
-	User      domain.User `json:"user"`
-	Member    bool        `json:"member"`
-	ExpiresAt *time.Time  `json:"expires_at,omitempty"`
-	RoleID    string      `json:"role_id,omitempty"`
-	RoleName  string      `json:"role_name,omitempty"`
-	Email     string      `json:"email,omitempty"`
+	User      domain.User
+	Member    bool
+	ExpiresAt *time.Time
+	RoleID    string
+	RoleName  string
+	Email     string
 	// CurrentGroups lists, for each exclusive project where the group is
 	// present, the group the user is in there, if any.
-	CurrentGroups []CurrentGroup `json:"current_groups,omitempty"`
+	CurrentGroups []CurrentGroup
 }
 
 // CurrentGroup is the user's single group in an exclusive project.
 type CurrentGroup struct {
-	ProjectID string `json:"project_id"`
-	GroupID   string `json:"group_id"`
-	GroupName string `json:"group_name"`
+	ProjectID string
+	GroupID   string
+	GroupName string
 }
 
 // ListMembers lists a group's members (R28): groups.view and users.view,
