@@ -3,10 +3,6 @@ package service_test
 import (
 	"context"
 	"fmt"
-	"go/parser"
-	"go/token"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -225,39 +221,6 @@ func TestFollowerCatchUpAppliesInRevisionOrder(t *testing.T) {
 	err = f.CatchUp(e.ctx, f.Revision()+5)
 	wantKind(t, err, domain.KindUnavailable)
 	e.must(f.CatchUp(e.ctx, 0))
-}
-
-// The service is a use-case layer: no transport, no SQL, no backend.
-func TestServiceImportsNoTransportOrBackend(t *testing.T) {
-	forbidden := []string{"net/http", "database/sql", "github.com/gatehouse/gatehouse/internal/store/", "github.com/jackc/", "modernc.org/", "github.com/gatehouse/gatehouse/internal/api"}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	checked := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checked++
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			for _, bad := range forbidden {
-				if path == bad || strings.HasPrefix(path, bad) && strings.HasSuffix(bad, "/") || strings.HasPrefix(path, bad+"/") {
-					t.Errorf("%s imports %s", name, path)
-				}
-			}
-		}
-	}
-	if checked == 0 {
-		t.Fatal("no source files found")
-	}
-	_ = os.Getenv
 }
 
 func TestUsersPasswordsAndPreferences(t *testing.T) {
