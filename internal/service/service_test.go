@@ -250,7 +250,7 @@ func TestUsersPasswordsAndPreferences(t *testing.T) {
 	other := e.user("other", "")
 	_, err = e.svc.SetShowPersonalInfo(e.ctx, dana, other.UserID, false)
 	wantKind(t, err, domain.KindNotFound)
-	_, err = e.svc.ListUsers(e.ctx, dana, store.ListQuery{})
+	_, err = e.svc.ListUsers(e.ctx, dana, service.ListQuery{})
 	wantKind(t, err, domain.KindForbidden)
 
 	// Edits with a stale version conflict; bad emails name the field.

@@ -12,14 +12,13 @@ import (
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // users
 
 func (c *Console) userList(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	page, err := c.svc.ListUsers(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "username", Limit: c.pageSize, Cursor: q.Get("cursor")})
+	page, err := c.svc.ListUsers(r.Context(), s.Caller(), service.ListQuery{Search: q.Get("q"), Sort: "username", Limit: c.pageSize, Cursor: q.Get("cursor")})
 	if err != nil && q.Get("cursor") != "" && domain.KindOf(err) == domain.KindInvalid {
 		// A stale or damaged page link: back to the first page.
 		failed(w, r, "/admin/users"+queryOf("q", q.Get("q")), err)
@@ -98,7 +97,7 @@ func (c *Console) userStatus(w http.ResponseWriter, r *http.Request, s *session)
 
 func (c *Console) roleList(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	page, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
+	page, err := c.svc.ListRoles(r.Context(), s.Caller(), service.ListQuery{Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
 	if err != nil {
 		c.render(w, r, s, http.StatusForbidden, "denied", "Roles", "roles", message(err))
 		return
@@ -162,7 +161,7 @@ type projectLine struct {
 
 func (c *Console) projectList(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	page, err := c.svc.ListProjects(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
+	page, err := c.svc.ListProjects(r.Context(), s.Caller(), service.ListQuery{Search: q.Get("q"), Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
 	if err != nil {
 		s.Error = message(err)
 	}
@@ -260,7 +259,7 @@ func (c *Console) folderCreate(w http.ResponseWriter, r *http.Request, s *sessio
 
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	aq := store.AuditQuery{ActorID: q.Get("actor"), Action: q.Get("action"), TargetKind: q.Get("kind"), Cursor: q.Get("cursor"), Limit: 50}
+	aq := service.AuditQuery{ActorID: q.Get("actor"), Action: q.Get("action"), TargetKind: q.Get("kind"), Cursor: q.Get("cursor"), Limit: 50}
 	if who := strings.TrimSpace(q.Get("who")); who != "" {
 		id, err := c.svc.UserIDByUsername(r.Context(), s.Caller(), who)
 		if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The user page's groups and effective access: what Keycloak shows of a
@@ -143,7 +142,7 @@ func (c *Console) userGroups(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	name := strings.TrimSpace(f.Get("group"))
-	page, err := c.svc.ListGroups(r.Context(), s.Caller(), store.ListQuery{Search: name, Sort: "name", Limit: 50})
+	page, err := c.svc.ListGroups(r.Context(), s.Caller(), service.ListQuery{Search: name, Sort: "name", Limit: 50})
 	if err != nil {
 		failed(w, r, back, err)
 		return

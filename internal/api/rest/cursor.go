@@ -6,9 +6,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"net/http"
-
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // A list's next_cursor is the store's cursor (the last row's sort key)
@@ -78,7 +77,7 @@ func (a *API) openCursor(r *http.Request) *Problem {
 
 // pageOf is the answer of a list: its items and the sealed cursor of the
 // next page.
-func pageOf[T any](ctx context.Context, p store.Page[T]) *pageOut[T] {
+func pageOf[T any](ctx context.Context, p service.Page[T]) *pageOut[T] {
 	items := p.Items
 	if items == nil {
 		items = []T{}

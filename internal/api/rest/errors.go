@@ -10,7 +10,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // statusOf is the one table from domain error kinds to HTTP statuses.
@@ -113,7 +112,7 @@ func (a *API) problemAt(err error, at ...string) error {
 	return p
 }
 
-func holderOf(h store.RoleHolder) Holder {
+func holderOf(h service.RoleHolder) Holder {
 	return Holder{Kind: h.Kind, ID: h.ID, Name: h.Name, ProjectID: h.ProjectID}
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // versioned is an object answer with its ETag and revision.
@@ -595,7 +594,7 @@ func (a *API) registerResources() {
 	// Audit log.
 	huma.Register(api, op("list-audit", http.MethodGet, "/audit", "The audit log, newest first (audit.view)", "Audit"),
 		func(ctx context.Context, in *auditIn) (*pageOut[domain.AuditEvent], error) {
-			p, err := a.svc.ListAudit(ctx, c(ctx), store.AuditQuery{ActorID: in.ActorID, TargetKind: in.TargetKind, TargetID: in.TargetID,
+			p, err := a.svc.ListAudit(ctx, c(ctx), service.AuditQuery{ActorID: in.ActorID, TargetKind: in.TargetKind, TargetID: in.TargetID,
 				Action: in.Action, Since: in.Since, Until: in.Until, Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
 				return nil, a.problem(err)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // UserBody is a user as the API shows it, with the revision of the answer.
@@ -49,8 +48,8 @@ type pageOut[T any] struct {
 	Body Page[T]
 }
 
-func (l ListParams) query() store.ListQuery {
-	return store.ListQuery{Search: l.Search, Sort: l.Sort, Desc: l.Order == "desc", Cursor: l.Cursor, Limit: l.Limit}
+func (l ListParams) query() service.ListQuery {
+	return service.ListQuery{Search: l.Search, Sort: l.Sort, Desc: l.Order == "desc", Cursor: l.Cursor, Limit: l.Limit}
 }
 
 // RevisionOut is the answer of a write that returns no object.
