@@ -516,7 +516,7 @@ func (s *Service) ListAudit(ctx context.Context, c Caller, q AuditQuery) (Page[d
 
 // UserIDByUsername finds the id of the user named username (any case), for
 // a question about that user. Naming yourself is always allowed; naming
-// anyone else, or no one, needs what AuthorizeQuery asks for questions
+// anyone else, or no one, needs what authorizeQuery asks for questions
 // about others, so whether a name exists is told only to callers who
 // could list users anyway. An unknown name is KindNotFound.
 func (s *Service) UserIDByUsername(ctx context.Context, c Caller, username string) (string, error) {
@@ -528,7 +528,7 @@ func (s *Service) UserIDByUsername(ctx context.Context, c Caller, username strin
 	if err == nil && u.ID == c.UserID && c.UserID != "" {
 		return u.ID, nil
 	}
-	if aerr := s.AuthorizeQuery(c, "", true); aerr != nil {
+	if aerr := s.authorizeQuery(c, "", true); aerr != nil {
 		return "", aerr
 	}
 	if err != nil {
@@ -537,13 +537,13 @@ func (s *Service) UserIDByUsername(ctx context.Context, c Caller, username strin
 	return u.ID, nil
 }
 
-// AuthorizeQuery says whether the caller may ask the engine about subject
+// authorizeQuery says whether the caller may ask the engine about subject
 // (a check, an explanation, a list of resources or permissions): anyone
 // may ask about themselves, anonymous callers about anonymous access, and
 // asking about another user, or who may act (ListSubjects, everyone is
 // the subject), needs users.view, since the answers tell what others may
 // do. A limited API token needs users.view in its limit too.
-func (s *Service) AuthorizeQuery(c Caller, subjectUserID string, others bool) error {
+func (s *Service) authorizeQuery(c Caller, subjectUserID string, others bool) error {
 	const op = "service.AuthorizeQuery"
 	if !others && subjectUserID == c.UserID {
 		return nil

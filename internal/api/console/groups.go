@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -26,9 +26,9 @@ func (c *Console) onProject(s *session, projectID string) map[string]bool {
 	if projectID == "" {
 		return out
 	}
-	keys, err := c.svc.Engine().EffectivePermissions(engine.Subject{UserID: s.ID.UserID}, engine.Resource{Kind: engine.KindProject, ID: projectID}, c.now())
+	e, err := c.svc.EffectivePermissions(context.Background(), s.Caller(), service.EffectiveQuery{Resource: "project:" + projectID})
 	if err == nil {
-		for _, k := range keys {
+		for _, k := range e.Permissions {
 			out[k] = true
 		}
 	}

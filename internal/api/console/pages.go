@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -356,7 +356,7 @@ func (n *namer) text(t string) string {
 // access explorer
 
 type accessAnswer struct {
-	Explanation engine.Explanation
+	Explanation service.Explanation
 	Effective   []string
 	Error       string
 	Subject     string
@@ -440,35 +440,28 @@ var idRE = regexp.MustCompile(`(?:(?:folder|project):)?[0-9a-f]{8}-[0-9a-f]{4}-[
 // and the subject's effective permissions on the resource.
 func (c *Console) explain(r *http.Request, s *session, user, perm, res string) accessAnswer {
 	var a accessAnswer
-	subj := engine.Subject{}
+	subject := "anonymous"
 	a.Subject = "anonymous"
 	if user != "" && user != "anonymous" {
-		subj.UserID = user
+		subject = "user:" + user
 		a.Subject = user
 		if u, err := c.svc.GetUser(r.Context(), s.Caller(), user); err == nil {
 			a.Subject = u.Username
 		}
 	}
-	if err := c.svc.AuthorizeQuery(s.Caller(), subj.UserID, false); err != nil {
-		a.Error = message(err)
-		return a
-	}
-	rs, err := engine.ParseResource(res)
-	if err != nil {
-		a.Error = message(err)
-		return a
-	}
-	now := c.now()
-	eng := c.svc.Engine()
+	var err error
 	if perm != "" {
-		if a.Explanation, err = eng.Explain(subj, perm, rs, now); err != nil {
+		a.Explanation, err = c.svc.Explain(r.Context(), s.Caller(), service.CheckQuery{Subject: subject, Permission: perm, Resource: res})
+		if err != nil {
 			a.Error = message(err)
 			return a
 		}
 	}
-	if a.Effective, err = eng.EffectivePermissions(subj, rs, now); err != nil {
+	e, err := c.svc.EffectivePermissions(r.Context(), s.Caller(), service.EffectiveQuery{Subject: subject, Resource: res})
+	if err != nil {
 		a.Error = message(err)
 	}
+	a.Effective = e.Permissions
 	return a
 }
 
@@ -493,7 +486,7 @@ func (c *Console) prefsPage(w http.ResponseWriter, r *http.Request, s *session) 
 // holdsPIRight tells whether the user would see personal information with
 // the preference on: whether the preference is the only thing hiding it.
 func (c *Console) holdsPIRight(s *session) bool {
-	ex, err := c.svc.Engine().Explain(engine.Subject{UserID: s.ID.UserID}, domain.PermPersonalInfoView, engine.Resource{Kind: engine.KindSystem}, c.now())
+	ex, err := c.svc.Explain(context.Background(), s.Caller(), service.CheckQuery{Permission: domain.PermPersonalInfoView, Resource: "system"})
 	return err == nil && (ex.Allowed || len(ex.Paths) > 0 || strings.Contains(ex.Reason, "preference"))
 }
 

@@ -287,7 +287,7 @@ func (a *API) revision(ctx context.Context) int64 {
 	if rev := service.CommittedRevision(ctx); rev > 0 {
 		return rev
 	}
-	return a.svc.Follower().Revision()
+	return a.svc.Revision()
 }
 
 // op fills an operation's common fields.
