@@ -646,7 +646,7 @@ func (s *Service) exclusiveJoin(ctx context.Context, tx store.Tx, g *domain.Grou
 	}
 	now := s.now()
 	for _, m := range members {
-		if !s.Engine().MemberAt(m.User.ID, g.ID, now) {
+		if !s.f.Engine().MemberAt(m.User.ID, g.ID, now) {
 			continue // an ended membership brings nobody into the project (R6)
 		}
 		others, err := s.exclusiveGroups(ctx, tx, m.User.ID, pr.ID, g.ID)

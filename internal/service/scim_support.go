@@ -96,7 +96,8 @@ func (s *Service) GetSCIMUser(ctx context.Context, c Caller, id string) (domain.
 // username. SCIM filters, sorts and pages in memory over this list.
 func (s *Service) ListSCIMUsers(ctx context.Context, c Caller) ([]domain.User, error) {
 	all, err := collect(ctx, func(cur string) (store.Page[domain.User], error) {
-		return s.ListUsers(ctx, c, store.ListQuery{Cursor: cur, Limit: 1000})
+		p, err := s.ListUsers(ctx, c, ListQuery{Cursor: cur, Limit: 1000})
+		return store.Page[domain.User](p), err
 	})
 	if err != nil {
 		return nil, err
@@ -324,7 +325,8 @@ func (s *Service) ListSCIMGroups(ctx context.Context, c Caller) ([]SCIMGroup, er
 		return nil, err
 	}
 	gs, err := collect(ctx, func(cur string) (store.Page[domain.Group], error) {
-		return s.ListGroups(ctx, c, store.ListQuery{Cursor: cur, Limit: 1000, Scope: domain.ScopeSystem})
+		p, err := s.ListGroups(ctx, c, ListQuery{Cursor: cur, Limit: 1000, Scope: domain.ScopeSystem})
+		return store.Page[domain.Group](p), err
 	})
 	if err != nil {
 		return nil, err

@@ -26,6 +26,11 @@ type Options struct {
 	PasswordPolicy password.Policy
 	// Now defaults to time.Now; tests pass a fixed clock.
 	Now func() time.Time
+	// Follower is the engine follower to answer from; without one, New
+	// loads one from the store. The server makes its own and keeps it, to
+	// run it (Follower.Run) and to report its lag: transports see the
+	// engine through the service's use cases only.
+	Follower *Follower
 }
 
 // Service runs the administrative use cases. It is safe for concurrent use.
@@ -39,9 +44,12 @@ type Service struct {
 
 // New builds a service over st, loading the engine from a snapshot.
 func New(ctx context.Context, st store.Store, opts Options) (*Service, error) {
-	f, err := NewFollower(ctx, st)
-	if err != nil {
-		return nil, err
+	f := opts.Follower
+	if f == nil {
+		var err error
+		if f, err = NewFollower(ctx, st); err != nil {
+			return nil, err
+		}
 	}
 	s := &Service{st: st, f: f, now: time.Now, params: password.Default, policy: opts.PasswordPolicy}
 	if opts.Now != nil {
@@ -52,13 +60,6 @@ func New(ctx context.Context, st store.Store, opts Options) (*Service, error) {
 	}
 	return s, nil
 }
-
-// Follower returns the engine follower, for the transports' check
-// endpoints and for change-notification wake-ups.
-func (s *Service) Follower() *Follower { return s.f }
-
-// Engine returns the current engine.
-func (s *Service) Engine() *engine.Engine { return s.f.Engine() }
 
 // Caller is who calls a use case.
 type Caller = domain.Principal

@@ -42,7 +42,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -239,9 +238,9 @@ func (c *Console) sessionOf(w http.ResponseWriter, r *http.Request) *session {
 	id, _ := httpauth.FromContext(r.Context())
 	s := &session{ID: id, Sys: map[string]bool{}, Path: r.URL.Path}
 	if id.UserID != "" {
-		keys, err := c.svc.Engine().EffectivePermissions(engine.Subject{UserID: id.UserID}, engine.Resource{Kind: engine.KindSystem}, c.now())
+		e, err := c.svc.EffectivePermissions(r.Context(), id.Principal, service.EffectiveQuery{Resource: "system"})
 		if err == nil {
-			for _, k := range keys {
+			for _, k := range e.Permissions {
 				s.Sys[k] = true
 			}
 		}

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
@@ -33,7 +33,7 @@ type auditIn struct {
 }
 
 func (a *API) listAudit(ctx context.Context, in *auditIn) (*pageOut[api.AuditEvent], error) {
-	p, err := a.svc.ListAudit(ctx, caller(ctx), store.AuditQuery{ActorID: in.ActorID, TargetKind: in.TargetKind, TargetID: in.TargetID,
+	p, err := a.svc.ListAudit(ctx, caller(ctx), service.AuditQuery{ActorID: in.ActorID, TargetKind: in.TargetKind, TargetID: in.TargetID,
 		Action: in.Action, Since: in.Since, Until: in.Until, Cursor: in.Cursor, Limit: in.Limit})
 	if err != nil {
 		return nil, a.problem(err)

@@ -10,7 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
@@ -84,7 +84,7 @@ type pageOut[T any] struct {
 
 // pageOf is the answer of a list: its items as API values and the sealed
 // cursor of the next page, bound to the request r that listed them.
-func pageOf[T, U any](a *API, r *http.Request, p store.Page[T], conv func(T) U) *pageOut[U] {
+func pageOf[T, U any](a *API, r *http.Request, p service.Page[T], conv func(T) U) *pageOut[U] {
 	return &pageOut[U]{Body: api.Page[U]{Items: apiList(p.Items, conv), NextCursor: a.sealCursor(r, p.Next)}}
 }
 

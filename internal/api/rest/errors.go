@@ -10,7 +10,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
@@ -82,7 +81,7 @@ func (a *API) problemAt(err error, at ...string) error {
 	return p
 }
 
-func holderOf(h store.RoleHolder) api.Holder {
+func holderOf(h service.RoleHolder) api.Holder {
 	return api.Holder{Kind: h.Kind, ID: h.ID, Name: h.Name, ProjectID: h.ProjectID}
 }
 

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
@@ -23,121 +22,28 @@ func waitOf(ms *int) time.Duration {
 	return time.Duration(*ms) * time.Millisecond
 }
 
-// consistent waits, bounded, until the engine is at revision atLeast or
-// later (R20) and returns the engine to answer with. Past the bound it
-// answers 503 with the revision the server has.
-func (a *API) consistent(ctx context.Context, atLeast int64, wait time.Duration) (*engine.Engine, error) {
-	f := a.svc.Follower()
-	if atLeast <= 0 || f.Revision() >= atLeast {
-		return f.Engine(), nil
-	}
-	if wait > MaxWait {
-		wait = MaxWait
-	}
-	// WaitFor reads the log at once, then waits for the follower to
-	// advance (woken by the database's notifications) instead of
-	// sleeping in a loop.
-	err := f.WaitFor(ctx, atLeast, wait)
-	if err == nil {
-		return f.Engine(), nil
-	}
-	if !domain.Is(err, domain.KindUnavailable) {
-		return nil, a.problem(err)
-	}
-	if ctx.Err() != nil {
-		return nil, a.problem(domain.E("rest.at_least", domain.KindUnavailable, ctx.Err()))
-	}
-	p := newProblem(http.StatusServiceUnavailable, domain.KindUnavailable.String(),
-		fmt.Sprintf("revision %d is not available yet (this server is at %d after waiting %v); retry later or with a longer wait_ms", atLeast, f.Revision(), wait))
-	p.Revision = f.Revision()
-	return nil, huma.ErrorWithHeaders(p, http.Header{"Retry-After": {"1"}, RevisionHeader: {fmt.Sprint(f.Revision())}})
+// consistency is a query's R20 demand for the service, its wait bounded
+// by MaxWait.
+func consistency(atLeast int64, wait time.Duration) service.Consistency {
+	return service.Consistency{AtLeast: atLeast, Wait: min(wait, MaxWait)}
 }
 
-// parseSubject parses a subject field: "user:<id>", "username:<name>",
-// "anonymous", or empty for the caller. self reports whether it names the
-// caller. A username comes back in username, for resolveUsername, which
-// also authorizes the question.
-func (a *API) parseSubject(c domain.Principal, s, field string) (sub engine.Subject, self bool, username string, err error) {
-	switch {
-	case s == "":
-		return engine.Subject{UserID: c.UserID}, true, "", nil
-	case s == "anonymous":
-		sub = engine.Anonymous
-	case strings.HasPrefix(s, "user:") && len(s) > len("user:"):
-		sub = engine.Subject{UserID: strings.TrimPrefix(s, "user:")}
-	case strings.HasPrefix(s, "username:") && strings.TrimSpace(s[len("username:"):]) != "":
-		// Resolved and authorized by resolveUsername: whether it names the
-		// caller is known only once it is looked up.
-		return sub, false, strings.TrimSpace(s[len("username:"):]), nil
-	default:
-		return sub, false, "", a.problem(domain.E("rest.subject", domain.KindInvalid,
-			domain.FieldError{Field: field, Message: fmt.Sprintf("%q must be user:<id>, username:<name>, anonymous, or empty for yourself", s)}))
+// queryProblem answers a query's error: a revision that did not arrive
+// within the wait is 503 with the revision the server has and
+// Retry-After; the service's field names map to where the fields sit
+// (at, as for problemAt).
+func (a *API) queryProblem(err error, at ...string) error {
+	var ny *service.NotYetError
+	if !errors.As(err, &ny) {
+		return a.problemAt(err, at...)
 	}
-	// What anonymous requests may do is public: anyone can find it out by
-	// sending one. So asking about anonymous counts as asking about
-	// yourself.
-	return sub, sub.UserID == c.UserID || sub.UserID == "", "", nil
+	p := newProblem(http.StatusServiceUnavailable, domain.KindUnavailable.String(), ny.Error())
+	p.Revision = ny.Have
+	return huma.ErrorWithHeaders(p, http.Header{"Retry-After": {"1"}, RevisionHeader: {fmt.Sprint(ny.Have)}})
 }
 
-// resolveUsername turns a username subject into the user's id, reading
-// the database (an id is answered from memory alone). Naming yourself
-// needs nothing; naming anyone else, or no one, needs what asking about
-// others needs, so an unknown name is told only to those who may ask: an
-// invalid subject field.
-func (a *API) resolveUsername(ctx context.Context, c domain.Principal, name, field string) (engine.Subject, error) {
-	id, err := a.svc.UserIDByUsername(ctx, c, name)
-	if domain.Is(err, domain.KindNotFound) {
-		return engine.Subject{}, a.problem(domain.E("rest.subject", domain.KindInvalid,
-			domain.FieldError{Field: field, Message: fmt.Sprintf("no user is named %q", name)}))
-	}
-	if err != nil {
-		return engine.Subject{}, a.problem(err)
-	}
-	return engine.Subject{UserID: id}, nil
-}
-
-// subject parses a subject field and authorizes the question: asking
-// about anyone but yourself needs users.view, since the answers say what
-// another user may do.
-func (a *API) subject(ctx context.Context, eng *engine.Engine, s, field string) (engine.Subject, error) {
-	c := caller(ctx)
-	sub, self, username, err := a.parseSubject(c, s, field)
-	if err != nil || self {
-		return sub, err
-	}
-	if username != "" {
-		return a.resolveUsername(ctx, c, username, field)
-	}
-	return sub, a.mayAskAboutOthers(c)
-}
-
-// mayAskAboutOthers applies the service's rule for questions about other
-// subjects (docs/api.md, "Who may ask").
-func (a *API) mayAskAboutOthers(c domain.Principal) error {
-	if err := a.svc.AuthorizeQuery(c, "", true); err != nil {
-		return a.problem(err)
-	}
-	return nil
-}
-
-// queryProblem answers an engine error. The engine's invalid answers (a
-// permission that does not fit the resource, a context the folder's type
-// does not declare) concern the permission asked, so the problem names
-// that field, as every 422 does.
-func (a *API) queryProblem(err error, field string) error {
-	if domain.Is(err, domain.KindInvalid) && len(domain.FieldsOf(err)) == 0 {
-		err = domain.E(domain.KindInvalid, domain.FieldError{Field: field, Message: message(err)})
-	}
-	return a.problem(err)
-}
-
-func (a *API) resource(s, field string) (engine.Resource, error) {
-	r, err := engine.ParseResource(s)
-	if err != nil {
-		return r, a.problem(domain.E("rest.resource", domain.KindInvalid, domain.FieldError{Field: field, Message: message(err)}))
-	}
-	return r, nil
-}
+// inQuery are the locations of a query's fields sent as query parameters.
+var inQuery = []string{"subject", "query.subject", "permission", "query.permission", "resource", "query.resource"}
 
 // ---- check ----
 
@@ -152,24 +58,12 @@ func (a *API) check(ctx context.Context, raw *rawIn) (*checkOut, error) {
 	if err := decodeCheck(raw.RawBody, &in.Body); err != nil {
 		return nil, err
 	}
-	eng, err := a.consistent(ctx, in.Body.AtLeast, waitOf(in.Body.WaitMS))
+	d, err := a.svc.Check(ctx, caller(ctx), service.CheckQuery{Subject: in.Body.Subject, Permission: in.Body.Permission,
+		Resource: in.Body.Resource, Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))})
 	if err != nil {
-		return nil, err
+		return nil, a.queryProblem(err)
 	}
-	sub, err := a.subject(ctx, eng, in.Body.Subject, "subject")
-	if err != nil {
-		return nil, err
-	}
-	res, err := a.resource(in.Body.Resource, "resource")
-	if err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	d, err := eng.Check(sub, in.Body.Permission, res, a.now())
-	if err != nil {
-		return nil, a.queryProblem(err, "permission")
-	}
-	a.checks.ObserveCheck(res.Kind, d.Allowed, time.Since(start))
+	a.checks.ObserveCheck(d.Kind, d.Allowed, d.Took)
 	return &checkOut{Revisioned{d.Revision}, api.CheckResponse{Allowed: d.Allowed, Revision: d.Revision}}, nil
 }
 
@@ -186,54 +80,24 @@ func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 	if err := decodeBatch(raw.RawBody, &in.Body); err != nil {
 		return nil, err
 	}
-	eng, err := a.consistent(ctx, in.Body.AtLeast, waitOf(in.Body.WaitMS))
-	if err != nil {
-		return nil, err
-	}
-	now := a.now()
-	out := api.BatchCheckResponse{Results: make([]api.BatchResult, len(in.Body.Checks)), Revision: eng.Revision()}
-	c := caller(ctx)
-	var othersOK *error
+	q := service.BatchQuery{Checks: make([]service.CheckItem, len(in.Body.Checks)), Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))}
 	for i, ch := range in.Body.Checks {
-		loc := func(f string) string { return fmt.Sprintf("checks[%d].%s", i, f) }
-		sub, err := a.subjectFast(ctx, eng, c, ch.Subject, loc, &othersOK)
-		if err == nil {
-			var res engine.Resource
-			if res, err = engine.ParseResource(ch.Resource); err != nil {
-				err = a.problem(domain.E("rest.resource", domain.KindInvalid, domain.FieldError{Field: loc("resource"), Message: message(err)}))
-			} else {
-				var d engine.Decision
-				start := time.Now()
-				if d, err = eng.Check(sub, ch.Permission, res, now); err == nil {
-					a.checks.ObserveCheck(res.Kind, d.Allowed, time.Since(start))
-					out.Results[i].Allowed = d.Allowed
-					continue
-				}
-				err = a.queryProblem(err, loc("permission"))
-			}
+		q.Checks[i] = service.CheckItem(ch)
+	}
+	out := api.BatchCheckResponse{Results: make([]api.BatchResult, len(q.Checks))}
+	rev, err := a.svc.BatchCheck(ctx, caller(ctx), q, func(i int, d service.Decision, err error) {
+		if err != nil {
+			out.Results[i].Error = itemError(a.problem(err))
+			return
 		}
-		out.Results[i].Error = itemError(err)
+		a.checks.ObserveCheck(d.Kind, d.Allowed, d.Took)
+		out.Results[i].Allowed = d.Allowed
+	})
+	if err != nil {
+		return nil, a.queryProblem(err)
 	}
-	return &batchOut{Revisioned{out.Revision}, out}, nil
-}
-
-// subjectFast is subject with the users.view verdict computed once per batch.
-func (a *API) subjectFast(ctx context.Context, eng *engine.Engine, c domain.Principal, s string, loc func(string) string, othersOK **error) (engine.Subject, error) {
-	if s == "" {
-		return engine.Subject{UserID: c.UserID}, nil
-	}
-	sub, self, username, err := a.parseSubject(c, s, loc("subject"))
-	if err != nil || self {
-		return sub, err
-	}
-	if username != "" {
-		return a.resolveUsername(ctx, c, username, loc("subject"))
-	}
-	if *othersOK == nil {
-		e := a.mayAskAboutOthers(c)
-		*othersOK = &e
-	}
-	return sub, **othersOK
+	out.Revision = rev
+	return &batchOut{Revisioned{rev}, out}, nil
 }
 
 func itemError(err error) *api.ItemError {
@@ -256,32 +120,14 @@ type explainOut struct {
 	Body api.ExplainResponse
 }
 
-func subjectString(s engine.Subject) string {
-	if s.UserID == "" {
-		return "anonymous"
-	}
-	return "user:" + s.UserID
-}
-
 func (a *API) explain(ctx context.Context, in *checkIn) (*explainOut, error) {
-	eng, err := a.consistent(ctx, in.Body.AtLeast, waitOf(in.Body.WaitMS))
+	x, err := a.svc.Explain(ctx, caller(ctx), service.CheckQuery{Subject: in.Body.Subject, Permission: in.Body.Permission,
+		Resource: in.Body.Resource, Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))})
 	if err != nil {
-		return nil, err
+		return nil, a.queryProblem(err)
 	}
-	sub, err := a.subject(ctx, eng, in.Body.Subject, "subject")
-	if err != nil {
-		return nil, err
-	}
-	res, err := a.resource(in.Body.Resource, "resource")
-	if err != nil {
-		return nil, err
-	}
-	x, err := eng.Explain(sub, in.Body.Permission, res, a.now())
-	if err != nil {
-		return nil, a.queryProblem(err, "permission")
-	}
-	out := api.ExplainResponse{Allowed: x.Allowed, Revision: x.Revision, Subject: subjectString(x.Subject), Permission: x.Permission,
-		Resource: x.Resource.String(), Reason: x.Reason, Considered: x.Considered, Suggestions: x.Suggestions}
+	out := api.ExplainResponse{Allowed: x.Allowed, Revision: x.Revision, Subject: x.Subject, Permission: x.Permission,
+		Resource: x.Resource, Reason: x.Reason, Considered: x.Considered, Suggestions: x.Suggestions}
 	for _, p := range x.Paths {
 		pj := api.GrantPath{GroupID: p.GroupID, GroupName: p.GroupName, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
 			Permission: p.Permission, FolderID: p.FolderID, RuleID: p.RuleID, RuleName: p.RuleName, MatchedID: p.MatchedID}
@@ -314,12 +160,9 @@ func (q QueryConsistency) wait() (time.Duration, error) {
 	return time.Duration(n) * time.Millisecond, nil
 }
 
-func (a *API) consistentQuery(ctx context.Context, q QueryConsistency) (*engine.Engine, error) {
+func (q QueryConsistency) consistency() (service.Consistency, error) {
 	w, err := q.wait()
-	if err != nil {
-		return nil, err
-	}
-	return a.consistent(ctx, q.AtLeast, w)
+	return consistency(q.AtLeast, w), err
 }
 
 type resourcesIn struct {
@@ -336,23 +179,19 @@ type resourcesOut struct {
 }
 
 func (a *API) listResources(ctx context.Context, in *resourcesIn) (*resourcesOut, error) {
-	eng, err := a.consistentQuery(ctx, in.QueryConsistency)
+	cons, err := in.consistency()
 	if err != nil {
 		return nil, err
 	}
-	sub, err := a.subject(ctx, eng, in.Subject, "query.subject")
+	l, err := a.svc.ListResources(ctx, caller(ctx), service.ResourcesQuery{Subject: in.Subject, Permission: in.Permission,
+		Kind: service.ResourceKind(in.Kind), Under: in.Under, Consistency: cons})
 	if err != nil {
-		return nil, err
+		return nil, a.queryProblem(err, inQuery...)
 	}
-	ids, err := eng.ListResources(sub, in.Permission, engine.ResourceKind(in.Kind), in.Under, a.now())
-	if err != nil {
-		return nil, a.queryProblem(err, "query.permission")
+	if l.IDs == nil {
+		l.IDs = []string{}
 	}
-	if ids == nil {
-		ids = []string{}
-	}
-	rev := eng.Revision()
-	return &resourcesOut{Revisioned{rev}, api.ResourcesResponse{Kind: in.Kind, IDs: ids, Revision: rev}}, nil
+	return &resourcesOut{Revisioned{l.Revision}, api.ResourcesResponse{Kind: in.Kind, IDs: l.IDs, Revision: l.Revision}}, nil
 }
 
 type subjectsIn struct {
@@ -367,24 +206,17 @@ type subjectsOut struct {
 }
 
 func (a *API) listSubjects(ctx context.Context, in *subjectsIn) (*subjectsOut, error) {
-	eng, err := a.consistentQuery(ctx, in.QueryConsistency)
+	cons, err := in.consistency()
 	if err != nil {
 		return nil, err
 	}
-	if err := a.mayAskAboutOthers(caller(ctx)); err != nil {
-		return nil, err
-	}
-	res, err := a.resource(in.Resource, "query.resource")
+	l, err := a.svc.ListSubjects(ctx, caller(ctx), service.SubjectsQuery{Permission: in.Permission, Resource: in.Resource, Consistency: cons})
 	if err != nil {
-		return nil, err
+		return nil, a.queryProblem(err, inQuery...)
 	}
-	users, anon, err := eng.ListSubjects(in.Permission, res, a.now())
-	if err != nil {
-		return nil, a.queryProblem(err, "query.permission")
-	}
-	out := api.SubjectsResponse{Users: make([]api.SubjectGrant, len(users)), Anonymous: anon, Revision: eng.Revision()}
-	for i, u := range users {
-		out.Users[i] = api.SubjectGrant{UserID: u.UserID, Username: u.Username, Groups: u.Groups}
+	out := api.SubjectsResponse{Users: make([]api.SubjectGrant, len(l.Users)), Anonymous: l.Anonymous, Revision: l.Revision}
+	for i, u := range l.Users {
+		out.Users[i] = api.SubjectGrant(u)
 	}
 	return &subjectsOut{Revisioned{out.Revision}, out}, nil
 }
@@ -401,27 +233,18 @@ type effectiveOut struct {
 }
 
 func (a *API) effective(ctx context.Context, in *effectiveIn) (*effectiveOut, error) {
-	eng, err := a.consistentQuery(ctx, in.QueryConsistency)
+	cons, err := in.consistency()
 	if err != nil {
 		return nil, err
 	}
-	sub, err := a.subject(ctx, eng, in.Subject, "query.subject")
+	e, err := a.svc.EffectivePermissions(ctx, caller(ctx), service.EffectiveQuery{Subject: in.Subject, Resource: in.Resource, Consistency: cons})
 	if err != nil {
-		return nil, err
+		return nil, a.queryProblem(err, inQuery...)
 	}
-	res, err := a.resource(in.Resource, "query.resource")
-	if err != nil {
-		return nil, err
+	if e.Permissions == nil {
+		e.Permissions = []string{}
 	}
-	keys, err := eng.EffectivePermissions(sub, res, a.now())
-	if err != nil {
-		return nil, a.problem(err)
-	}
-	if keys == nil {
-		keys = []string{}
-	}
-	rev := eng.Revision()
-	return &effectiveOut{Revisioned{rev}, api.EffectiveResponse{Subject: subjectString(sub), Resource: res.String(), Permissions: keys, Revision: rev}}, nil
+	return &effectiveOut{Revisioned{e.Revision}, api.EffectiveResponse{Subject: e.Subject, Resource: e.Resource, Permissions: e.Permissions, Revision: e.Revision}}, nil
 }
 
 func (a *API) registerQueries() {

@@ -20,7 +20,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
@@ -300,7 +299,7 @@ func (a *API) revision(ctx context.Context) int64 {
 	if rev := service.CommittedRevision(ctx); rev > 0 {
 		return rev
 	}
-	return a.svc.Follower().Revision()
+	return a.svc.Revision()
 }
 
 // op fills an operation's common fields.
@@ -327,8 +326,8 @@ type ListParams struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"1000" doc:"Page size: 1 to 1000; without it, 100."`
 }
 
-func (l ListParams) query() store.ListQuery {
-	return store.ListQuery{Search: l.Search, Sort: l.Sort, Desc: l.Order == "desc", Cursor: l.Cursor, Limit: l.Limit}
+func (l ListParams) query() service.ListQuery {
+	return service.ListQuery{Search: l.Search, Sort: l.Sort, Desc: l.Order == "desc", Cursor: l.Cursor, Limit: l.Limit}
 }
 
 // Revisioned is the revision part of an answer.
