@@ -133,11 +133,8 @@ func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 	if err := in.Body.decode(raw.RawBody); err != nil {
 		return nil, err
 	}
-	q := service.BatchQuery{Checks: make([]service.CheckItem, len(in.Body.Checks)), Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))}
-	for i, ch := range in.Body.Checks {
-		q.Checks[i] = service.CheckItem(ch)
-	}
-	out := BatchCheckResponse{Results: make([]BatchResult, len(q.Checks))}
+	q := service.BatchQuery{Checks: (*checkItems)(&in.Body.Checks), Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))}
+	out := BatchCheckResponse{Results: make([]BatchResult, len(in.Body.Checks))}
 	rev, err := a.svc.BatchCheck(ctx, caller(ctx), q, func(i int, d service.Decision, err error) {
 		if err != nil {
 			out.Results[i].Error = itemError(a.problem(err))
@@ -152,6 +149,12 @@ func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 	out.Revision = rev
 	return &batchOut{Revisioned{rev}, out}, nil
 }
+
+// checkItems lets the service read a batch's checks in place.
+type checkItems []CheckItem
+
+func (c *checkItems) Len() int                   { return len(*c) }
+func (c *checkItems) At(i int) service.CheckItem { return service.CheckItem((*c)[i]) }
 
 func itemError(err error) *ItemError {
 	var p *Problem
