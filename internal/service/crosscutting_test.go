@@ -204,3 +204,20 @@ func TestR27_RemovalListsEveryMemberWhoLeft(t *testing.T) {
 		t.Error("ann still reads A")
 	}
 }
+
+// A taken key is reported on the field that holds it, as the store names
+// it: an id taken is "id", a name taken is "name" (the service used to
+// guess "name" for both).
+func TestTakenKeyNamesItsField(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("CT", domain.ModeMultiple)
+	_, err := e.svc.CreateProject(e.ctx, e.admin, domain.Project{ID: p.ID, Name: "MR", MembershipMode: domain.ModeMultiple})
+	wantKind(t, err, domain.KindExists, "already has this id")
+	wantField(t, err, "id")
+	_, err = e.svc.CreateProject(e.ctx, e.admin, domain.Project{Name: "ct", MembershipMode: domain.ModeMultiple})
+	wantKind(t, err, domain.KindExists)
+	wantField(t, err, "name")
+	_, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ADMIN", Email: "a2@example.org", Password: "a-long-password-1"})
+	wantKind(t, err, domain.KindExists)
+	wantField(t, err, "username")
+}

@@ -500,7 +500,14 @@ const (
 // need Confirm and their members leave every project they were in through
 // it (R27).
 func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string, o DeleteGroupOptions) (DeleteGroupResult, error) {
-	const op, action = "service.DeleteGroup", "group.delete"
+	return s.deleteGroup(ctx, c, "service.DeleteGroup", id, o, nil)
+}
+
+// deleteGroup is DeleteGroup; precondition, if not nil, is asked about
+// the group as the transaction read it (SCIM's kind of group and
+// If-Match), so nothing can change in between.
+func (s *Service) deleteGroup(ctx context.Context, c Caller, op, id string, o DeleteGroupOptions, precondition func(*domain.Group) error) (DeleteGroupResult, error) {
+	const action = "group.delete"
 	var res DeleteGroupResult
 	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
@@ -510,6 +517,11 @@ func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string, o Delete
 		g, err := loadGroup(ctx, tx, p, op, id)
 		if err != nil {
 			return err
+		}
+		if precondition != nil {
+			if err := precondition(&g); err != nil {
+				return err
+			}
 		}
 		if !p.mayAdministerGroup(&g, domain.PermGroupsDelete) {
 			return deny("group", id, "missing permission %s (R21)", domain.PermGroupsDelete)

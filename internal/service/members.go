@@ -138,28 +138,46 @@ func (s *Service) membersTx(c Caller, op, groupID string, add []MemberInput, rem
 		if err != nil {
 			return err
 		}
-		if err := authorizeMembers(p, op, &g); err != nil {
-			return err
-		}
-		if len(add) == 0 && len(remove) == 0 {
-			return invalid(op, "users", "name at least one user")
-		}
-		projects, err := presentIn(ctx, tx, &g)
-		if err != nil {
-			return err
-		}
-		if len(remove) > 0 {
-			removed.Projects = projects
-			if err := s.removeMembers(ctx, tx, c, op, &g, remove, removed, ""); err != nil {
-				return err
-			}
-		}
-		if len(add) > 0 {
-			added.Projects = projects
-			return s.addMembers(ctx, tx, c, op, &g, add, added, "")
-		}
-		return nil
+		return s.changeMembersOf(ctx, tx, p, c, op, &g, memberChange{add: add, remove: remove, added: added, removed: removed})
 	}
+}
+
+// memberChange is what changeMembersOf does to a group's members and
+// where it reports it; via ends each audit detail ("; over SCIM").
+type memberChange struct {
+	add            []MemberInput
+	remove         []string
+	added, removed *MembersResult
+	via            string
+}
+
+// changeMembersOf is the add/remove-members use case inside a
+// transaction, for every transport (REST, the console and SCIM): who may
+// (authorizeMembers), R23's exclusive projects and R25's kept project
+// memberships, one audit record per user; the kernel bounds it (R3,
+// R22).
+func (s *Service) changeMembersOf(ctx context.Context, tx store.Tx, p *perms, c Caller, op string, g *domain.Group, ch memberChange) error {
+	if err := authorizeMembers(p, op, g); err != nil {
+		return err
+	}
+	if len(ch.add) == 0 && len(ch.remove) == 0 {
+		return invalid(op, "users", "name at least one user")
+	}
+	projects, err := presentIn(ctx, tx, g)
+	if err != nil {
+		return err
+	}
+	if len(ch.remove) > 0 {
+		ch.removed.Projects = projects
+		if err := s.removeMembers(ctx, tx, c, op, g, ch.remove, ch.removed, ch.via); err != nil {
+			return err
+		}
+	}
+	if len(ch.add) > 0 {
+		ch.added.Projects = projects
+		return s.addMembers(ctx, tx, c, op, g, ch.add, ch.added, ch.via)
+	}
+	return nil
 }
 
 // addMembers is AddMembers inside a transaction, for every transport;

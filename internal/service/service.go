@@ -138,8 +138,8 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 		return s.refuse(ctx, c, op, action, d)
 	}
 	if err != nil {
-		if domain.Is(err, domain.KindExists) && len(domain.FieldsOf(err)) == 0 {
-			return domain.E(op, domain.KindExists, takenName(action))
+		if domain.Is(err, domain.KindExists) {
+			return domain.E(op, domain.KindExists, taken(action, err))
 		}
 		return domain.E(op, err)
 	}
@@ -235,12 +235,16 @@ func (s *Service) refuse(ctx context.Context, c Caller, op, action string, d *de
 	return domain.E(op, domain.KindForbidden, errors.New(d.missing))
 }
 
-// takenName words a unique-key clash for the person who chose the name:
-// the store reports only that a key is taken, and its driver's text would
-// mean nothing to them.
-func takenName(action string) domain.FieldError {
+// taken words a unique-key clash for the person who chose the value: the
+// store reports which field's key is taken (an id, a name), and its
+// driver's text would mean nothing to them. A key the store does not name
+// is the entity's name, the one key people choose.
+func taken(action string, err error) domain.FieldError {
 	entity, _, _ := strings.Cut(action, ".")
 	what := strings.ReplaceAll(entity, "_", " ")
+	if fs := domain.FieldsOf(err); len(fs) == 1 && fs[0].Field == "id" {
+		return domain.FieldError{Field: "id", Message: "another " + what + " already has this id"}
+	}
 	switch entity {
 	case "user":
 		return domain.FieldError{Field: "username", Message: "another user already has this username, or one that looks the same (usernames are unique regardless of case and of look-alike characters such as a Cyrillic а for a Latin a)"}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -248,17 +249,17 @@ func TestTimesShowTheirZone(t *testing.T) {
 }
 
 // Messages shown to a person carry no rule numbers (they are for the
-// API's readers); the words around them stay.
+// API's readers) and no operation names; the words around them stay.
 func TestMessagesWithoutRuleNumbers(t *testing.T) {
-	for in, want := range map[string]string{
-		"service.SetGroupProjectRights: missing permission groups.edit (R21)":                   "Missing permission groups.edit",
-		"missing permission x, or y on project p (R13, R19)":                                    "Missing permission x, or y on project p",
-		"R22's bound: the user holds it":                                                        "Bound: the user holds it",
-		"the Public group carries project read rights only (R5), not project.write":             "The Public group carries project read rights only, not project.write",
-		"service.DeleteGroup: confirm: deleting a system group removes it (R27); confirm to go": "Confirm: deleting a system group removes it; confirm to go",
+	for in, want := range map[error]string{
+		domain.Errorf("service.SetGroupProjectRights", domain.KindConflict, "missing permission groups.edit (R21)"):                          "Missing permission groups.edit",
+		errors.New("missing permission x, or y on project p (R13, R19)"):                                                                     "Missing permission x, or y on project p",
+		errors.New("R22's bound: the user holds it"):                                                                                         "Bound: the user holds it",
+		errors.New("the Public group carries project read rights only (R5), not project.write"):                                              "The Public group carries project read rights only, not project.write",
+		domain.E("service.DeleteGroup", domain.KindConflict, errors.New("confirm: deleting a system group removes it (R27); confirm to go")): "Confirm: deleting a system group removes it; confirm to go",
 	} {
-		if got := strip(in); got != want {
-			t.Errorf("strip(%q) = %q, want %q", in, got, want)
+		if got := message(in); got != want {
+			t.Errorf("message(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if got := fieldLabel("criteria[1].folder_type_id"); got != "Criterion 2, folder type" {

@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"math"
 	"net/http"
 
@@ -38,7 +39,7 @@ func (a *API) authProblem(err error) error {
 		return a.problem(err)
 	}
 	kind := domain.KindOf(err).String()
-	p := newProblem(status, kind, message(err))
+	p := newProblem(status, kind, service.Describe(err).Message)
 	h := http.Header{}
 	if d := authn.RetryAfterOf(err); d > 0 {
 		p.Kind = "throttled"

@@ -36,7 +36,8 @@ func newProblem(status int, kind, detail string) *Problem {
 	return &Problem{Title: http.StatusText(status), Status: status, Kind: kind, Detail: detail}
 }
 
-// problem turns a service error into a problem document. Unexpected
+// problem turns a service error into a problem document, as
+// service.Describe reads it. Unexpected
 // errors (KindOther) are logged and answered with a generic message: their
 // text may hold internals.
 func (a *API) problem(err error) error { return a.problemAt(err) }
@@ -53,7 +54,8 @@ func (a *API) problemAt(err error, at ...string) error {
 	if errors.As(err, &p) {
 		return p
 	}
-	kind := domain.KindOf(err)
+	d := service.Describe(err)
+	kind := d.Kind
 	status, ok := statusOf[kind]
 	if !ok {
 		status = http.StatusInternalServerError
@@ -62,8 +64,8 @@ func (a *API) problemAt(err error, at ...string) error {
 		a.log.Error("rest: unexpected error", "err", err)
 		return newProblem(status, domain.KindOther.String(), "internal error; the server log has the details")
 	}
-	p = newProblem(status, kind.String(), message(err))
-	for _, f := range domain.FieldsOf(err) {
+	p = newProblem(status, kind.String(), d.Message)
+	for _, f := range d.Fields {
 		loc := location(f.Field)
 		for i := 0; i+1 < len(at); i += 2 {
 			if f.Field == at[i] || strings.HasPrefix(f.Field, at[i]+"[") {
@@ -72,11 +74,8 @@ func (a *API) problemAt(err error, at ...string) error {
 		}
 		p.Errors = append(p.Errors, &api.ErrorDetail{Location: loc, Message: f.Message})
 	}
-	var he *service.HoldersError
-	if errors.As(err, &he) {
-		for _, h := range he.Holders {
-			p.Holders = append(p.Holders, holderOf(h))
-		}
+	for _, h := range d.Holders {
+		p.Holders = append(p.Holders, holderOf(h))
 	}
 	return p
 }
@@ -93,29 +92,6 @@ func location(field string) string {
 		return field
 	}
 	return "body." + field
-}
-
-// message is the error's text without the chain of operation names
-// ("service.AddMembers: ..."), which mean nothing to an API client.
-func message(err error) string {
-	for err != nil {
-		e, ok := err.(*domain.Error)
-		if !ok {
-			return err.Error()
-		}
-		if len(e.Fields) > 0 {
-			parts := make([]string, len(e.Fields))
-			for i, f := range e.Fields {
-				parts[i] = f.String()
-			}
-			return strings.Join(parts, "; ")
-		}
-		if e.Err == nil {
-			return strings.ReplaceAll(e.Kind.String(), "_", " ")
-		}
-		err = e.Err
-	}
-	return ""
 }
 
 // preconditionFailed is the 412 of a stale If-Match.

@@ -80,11 +80,8 @@ func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 	if err := decodeBatch(raw.RawBody, &in.Body); err != nil {
 		return nil, err
 	}
-	q := service.BatchQuery{Checks: make([]service.CheckItem, len(in.Body.Checks)), Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))}
-	for i, ch := range in.Body.Checks {
-		q.Checks[i] = service.CheckItem(ch)
-	}
-	out := api.BatchCheckResponse{Results: make([]api.BatchResult, len(q.Checks))}
+	q := service.BatchQuery{Checks: (*checkItems)(&in.Body.Checks), Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))}
+	out := api.BatchCheckResponse{Results: make([]api.BatchResult, len(in.Body.Checks))}
 	rev, err := a.svc.BatchCheck(ctx, caller(ctx), q, func(i int, d service.Decision, err error) {
 		if err != nil {
 			out.Results[i].Error = itemError(a.problem(err))
@@ -99,6 +96,12 @@ func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 	out.Revision = rev
 	return &batchOut{Revisioned{rev}, out}, nil
 }
+
+// checkItems lets the service read a batch's checks in place.
+type checkItems []api.CheckItem
+
+func (c *checkItems) Len() int                   { return len(*c) }
+func (c *checkItems) At(i int) service.CheckItem { return service.CheckItem((*c)[i]) }
 
 func itemError(err error) *api.ItemError {
 	var p *Problem
