@@ -266,3 +266,32 @@ func TestMessagesWithoutRuleNumbers(t *testing.T) {
 		t.Errorf("fieldLabel = %q", got)
 	}
 }
+
+// The access explorer asks the service's query use cases, under the API's
+// rule (docs/api.md, "Who may ask"): anyone may ask about anonymous
+// access, which is public; asking about another user needs users.view.
+func TestAccessExplorerAsksUnderTheAPIsRule(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "bob", Email: "bob@example.org", Password: "bob-password-123"}); err != nil {
+		t.Fatal(err)
+	}
+	resp := e.do(t, http.MethodPost, "/login", url.Values{"username": {"bob"}, "password": {"bob-password-123"}})
+	var ck *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == httpauth.CookieName && c.Value != "" {
+			ck = c
+		}
+	}
+	if ck == nil {
+		t.Fatalf("bob could not sign in (status %d)", resp.StatusCode)
+	}
+	body := read(t, e.do(t, http.MethodGet, "/admin/access?username=anonymous&permission=server.manage&resource=system", nil, ck))
+	if !strings.Contains(body, `id="verdict"`) || !strings.Contains(body, "Denied") {
+		t.Errorf("bob asking about anonymous got no answer:\n%s", body)
+	}
+	body = read(t, e.do(t, http.MethodGet, "/admin/access?user="+e.admin.UserID+"&permission=server.manage&resource=system", nil, ck))
+	if strings.Contains(body, `id="verdict"`) || !strings.Contains(body, domain.PermUsersView) {
+		t.Errorf("bob asking about the administrator was answered, or not told users.view is needed:\n%s", body)
+	}
+}
