@@ -44,13 +44,13 @@ MODULE := github.com/gatehouse/gatehouse
 #   internal/store/postgres the same, and the LISTEN/NOTIFY listener goroutine
 #   internal/api/health     readiness and drain state, read by probes while it changes
 #   internal/metrics        counters updated from many requests at once
-#   internal/client, pkg/gatehouse  the client shared by an application's goroutines
+#   pkg/gatehouse           the client shared by an application's goroutines
 #   pkg/gatehouse/local     the replica's follower applies changes while checks read
 #   examples/docserver      the example application's stores and cache, under
 #                           concurrent handlers
 RACE_PKGS := $(addprefix $(MODULE)/,internal/engine internal/service internal/authn \
 	internal/store/sqlstore internal/store/sqlite internal/store/postgres \
-	internal/api/health internal/metrics internal/client pkg/gatehouse pkg/gatehouse/local examples/docserver)
+	internal/api/health internal/metrics pkg/gatehouse pkg/gatehouse/local examples/docserver)
 TIMED := GATEHOUSE_STAGES=$(STAGES) scripts/timed.sh
 # go test's default 10-minute limit per package is a guard against hangs;
 # with the stages side by side on two cores (and neighbours on a shared

@@ -238,14 +238,14 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	// The listener and the health endpoints serve before the engine
 	// loads (which takes a while on a large database): /healthz is 200,
 	// /readyz 503 "loading", and the APIs answer 503 until it is done.
-	var svcReady atomic.Pointer[service.Service]
+	var followerReady atomic.Pointer[service.Follower]
 	var app atomic.Pointer[http.Handler]
 	mux := http.NewServeMux()
 	h := health.New()
 	h.AddCheck("store", obsStore.Ping)
 	h.AddCheck("engine", health.EngineCheck(func() health.Follower {
-		if s := svcReady.Load(); s != nil {
-			return s.Follower()
+		if f := followerReady.Load(); f != nil {
+			return f
 		}
 		return nil
 	}, cfg.readyMaxLag))
@@ -308,7 +308,7 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 		return nil
 	}
 
-	svc, appHandler, err := loadApp(ctx, obsStore, cfg, log, m, instrument)
+	svc, follower, appHandler, err := loadApp(ctx, obsStore, cfg, log, m, instrument)
 	if err != nil {
 		if ctx.Err() != nil { // stopped while loading
 			return shutdown()
@@ -317,14 +317,14 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 		return err
 	}
 	app.Store(&appHandler)
-	svcReady.Store(svc)
+	followerReady.Store(follower)
 	// The snapshot the engine was built from (on a large directory several
 	// times the engine's size) is garbage now; without this the process
 	// would keep its pages until the runtime's scavenger returned them,
 	// minutes later, and be resident at several times what it holds.
 	debug.FreeOSMemory()
 	if m != nil {
-		m.Follow(svc.Follower())
+		m.Follow(follower)
 	}
 
 	// Follow the change log: woken by PostgreSQL's notifications, and
@@ -347,7 +347,7 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	following := make(chan struct{})
 	go func() {
 		defer close(following)
-		_ = svc.Follower().Run(fctx, ro)
+		_ = follower.Run(fctx, ro)
 	}()
 	pruning := make(chan struct{})
 	go func() {
@@ -358,7 +358,7 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	}()
 	outbound, _ := cfg.webhooks.policy()
 	delivering := startWebhooks(fctx, cfg, obsStore, svc, webhook.NewSender(outbound), m, log)
-	log.Info("gatehouse serving", "url", url, "version", versionString(), "revision", svc.Follower().Revision())
+	log.Info("gatehouse serving", "url", url, "version", versionString(), "revision", follower.Revision())
 	demoAnnounce(cfg, url, log)
 
 	var serveErr error
@@ -385,36 +385,40 @@ func serve(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 // loadApp bootstraps the database if it is new, loads the engine and
 // builds the REST, SCIM and console handlers over it.
 func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Logger, m *metrics.Metrics,
-	instrument func(string, http.Handler) http.Handler) (*service.Service, http.Handler, error) {
+	instrument func(string, http.Handler) http.Handler) (*service.Service, *service.Follower, http.Handler, error) {
 	policy := password.Policy{AdminMinLen: int(cfg.adminPasswordMin)}
 	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{
 		AdminUsername: cfg.adminUser, AdminPassword: cfg.adminPassword, PasswordPolicy: policy, PasswordSource: cfg.adminPasswordSource(), Log: log,
 	}); err != nil {
-		return nil, nil, fmt.Errorf("bootstrap: %w", err)
+		return nil, nil, nil, fmt.Errorf("bootstrap: %w", err)
 	}
 	if err := demoLoad(ctx, st, cfg.demoFresh, log); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 
 	// The cursor key is the database's, so that replicas accept each
 	// other's cursors (docs/api.md, Lists).
 	cursorKey, err := service.CursorKey(ctx, st)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cursor key: %w", err)
+		return nil, nil, nil, fmt.Errorf("cursor key: %w", err)
 	}
-	svc, err := service.New(ctx, st, service.Options{PasswordPolicy: policy})
+	follower, err := service.NewFollower(ctx, st)
 	if err != nil {
-		return nil, nil, fmt.Errorf("loading the permission engine: %w", err)
+		return nil, nil, nil, fmt.Errorf("loading the permission engine: %w", err)
+	}
+	svc, err := service.New(ctx, st, service.Options{PasswordPolicy: policy, Follower: follower})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("loading the permission engine: %w", err)
 	}
 	outbound, _ := cfg.webhooks.policy() // checked with the flags
 	svc.SetWebhookSender(webhook.NewSender(outbound))
-	log.Info("engine loaded", "revision", svc.Follower().Revision())
+	log.Info("engine loaded", "revision", follower.Revision())
 	authenticator, err := authn.New(st, authn.Options{Logger: log,
 		// The service decides who may manage another user's tokens (R22:
 		// minting a token for a user is acting on them).
 		MayManageTokens: svc.MayManageTokens})
 	if err != nil {
-		return nil, nil, fmt.Errorf("authentication: %w", err)
+		return nil, nil, nil, fmt.Errorf("authentication: %w", err)
 	}
 	// Sessions that ended (signed out, expired, revoked) more than a day
 	// ago are deleted now and every hour, until the server stops.
@@ -435,10 +439,10 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	con, err := console.New(svc, authenticator, httpauth.New(authenticator, httpauth.Options{AnonymousOnStaleCookie: true, SecureCookies: cfg.secureCookies}),
 		console.Options{Log: log, SecureCookies: cfg.secureCookies})
 	if err != nil {
-		return nil, nil, fmt.Errorf("console: %w", err)
+		return nil, nil, nil, fmt.Errorf("console: %w", err)
 	}
 	mux.Handle("/", instrument("console", con))
-	return svc, mux, nil
+	return svc, follower, mux, nil
 }
 
 // redactDSN hides a password in a postgres:// URL so it never reaches a log.

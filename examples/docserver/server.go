@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // Headers of the document server's own API.
@@ -95,6 +95,9 @@ type folder struct {
 	ParentID string `json:"parent_id"`
 }
 
+// folderOf is the part of a Gatehouse folder the server keeps.
+func folderOf(f api.Folder) folder { return folder{ID: f.ID, Name: f.Name, ParentID: f.ParentID} }
+
 // newServer finds or registers the root folder and the configured
 // folders in Gatehouse.
 func newServer(ctx context.Context, cfg Config) (*server, error) {
@@ -138,27 +141,24 @@ func (s *server) findOrCreate(ctx context.Context, parent, name string) (folder,
 	if err != nil || ok {
 		return f, 0, err
 	}
-	rev, err := s.gh.Do(ctx, http.MethodPost, "/folders", map[string]string{"name": name, "parent_id": parent}, &f)
+	created, err := s.gh.CreateFolder(ctx, api.CreateFolderRequest{Name: name, ParentID: parent})
 	if err != nil {
 		return f, 0, err
 	}
+	f = folderOf(created.Folder)
 	s.remember(f)
-	return f, rev, nil
+	return f, created.Revision, nil
 }
 
 // find looks a folder up by name among parent's children, in Gatehouse.
 // Sibling names are unique case-insensitively there, and so here.
 func (s *server) find(ctx context.Context, parent, name string) (folder, bool, error) {
-	q := url.Values{"search": {name}, "limit": {"1000"}}
-	if parent != "" {
-		q.Set("parent_id", parent)
-	}
-	var page struct{ Items []folder }
-	if _, err := s.gh.Do(ctx, http.MethodGet, "/folders?"+q.Encode(), nil, &page); err != nil {
+	page, err := s.gh.ListFolders(ctx, parent, gatehouse.ListOptions{Search: name, Limit: 1000})
+	if err != nil {
 		return folder{}, false, err
 	}
-	for _, f := range page.Items {
-		if strings.EqualFold(f.Name, name) && f.ParentID == parent {
+	for _, gf := range page.Items {
+		if f := folderOf(gf); strings.EqualFold(f.Name, name) && f.ParentID == parent {
 			s.remember(f)
 			return f, true, nil
 		}
@@ -199,14 +199,8 @@ func (s *server) userID(ctx context.Context, username string) (string, bool, err
 	if ok && time.Since(e.seen) < userTTL {
 		return e.id, true, nil
 	}
-	var page struct {
-		Items []struct {
-			ID       string `json:"id"`
-			Username string `json:"username"`
-		}
-	}
-	q := url.Values{"search": {username}, "limit": {"1000"}}
-	if _, err := s.gh.Do(ctx, http.MethodGet, "/users?"+q.Encode(), nil, &page); err != nil {
+	page, err := s.gh.ListUsers(ctx, gatehouse.ListOptions{Search: username, Limit: 1000})
+	if err != nil {
 		return "", false, err
 	}
 	for _, u := range page.Items {
@@ -469,8 +463,9 @@ func (s *server) folderName(ctx context.Context, id string) (string, bool) {
 	if ok {
 		return name, true
 	}
-	var f folder
-	if _, err := s.gh.Do(ctx, http.MethodGet, "/folders/"+url.PathEscape(id), nil, &f); err != nil || f.ParentID != s.rootID {
+	gf, err := s.gh.GetFolder(ctx, id)
+	f := folderOf(gf.Folder)
+	if err != nil || f.ParentID != s.rootID {
 		return "", false
 	}
 	s.remember(f)

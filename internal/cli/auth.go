@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 func (a *app) loginCmd() *cobra.Command {
@@ -32,12 +32,12 @@ func (a *app) loginCmd() *cobra.Command {
 			// A stored token is not a reason to skip the password: only
 			// one given on purpose is.
 			token := firstOf(a.token, a.env.Getenv("GATEHOUSE_TOKEN"))
-			c, err := client.New(server, client.Options{Token: token, HTTPClient: a.env.HTTPClient, UserAgent: "gatehouse-cli"})
+			c, err := newClient(server, token, a.env.HTTPClient)
 			if err != nil {
 				return usage(cmd, "%v", err)
 			}
 			ctx := cmd.Context()
-			cred := credentials{Server: c.BaseURL()}
+			cred := credentials{Server: serverURL(c)}
 			if token != "" {
 				me, err := c.Me(ctx)
 				if err != nil {
@@ -58,7 +58,7 @@ func (a *app) loginCmd() *cobra.Command {
 				if err != nil {
 					return explain(c, err)
 				}
-				nt, err := c.CreateToken(ctx, client.TokenRequest{Name: tokenName})
+				nt, err := c.CreateToken(ctx, api.TokenRequest{Name: tokenName})
 				// The session only served to make the token: end it
 				// whatever happened.
 				lerr := c.Logout(ctx)
@@ -113,10 +113,10 @@ func (a *app) logoutCmd() *cobra.Command {
 			}
 			var revokeErr error
 			if cred.TokenID != "" {
-				c, err := client.New(cred.Server, client.Options{Token: cred.Token, HTTPClient: a.env.HTTPClient, UserAgent: "gatehouse-cli"})
+				c, err := newClient(cred.Server, cred.Token, a.env.HTTPClient)
 				if err == nil {
 					revokeErr = c.RevokeToken(cmd.Context(), cred.TokenID)
-					if client.IsUnauthenticated(revokeErr) || client.IsNotFound(revokeErr) {
+					if gatehouse.IsUnauthenticated(revokeErr) || gatehouse.IsNotFound(revokeErr) {
 						revokeErr = nil // already dead
 					}
 					revokeErr = explain(c, revokeErr)
@@ -176,7 +176,7 @@ func (a *app) tokensCmd() *cobra.Command {
 		Short: "Create an API token and print it (it is shown once)",
 		Args:  nargs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := client.TokenRequest{Name: args[0], Permissions: splitList(perms)}
+			req := api.TokenRequest{Name: args[0], Permissions: splitList(perms)}
 			if expires != "" {
 				t, err := parseExpiry(expires, time.Now())
 				if err != nil {
@@ -228,7 +228,7 @@ func (a *app) tokensCmd() *cobra.Command {
 	return cmd
 }
 
-func tokenStatus(t domain.APIToken, now time.Time) string {
+func tokenStatus(t api.APIToken, now time.Time) string {
 	switch {
 	case t.RevokedAt != nil:
 		return "revoked"

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
 )
 
 // feedPage is a page of GET /api/v1/changes.
@@ -83,7 +83,7 @@ func (a *app) changesCmd() *cobra.Command {
 }
 
 // feedQuery turns the filter flags into query parameters, resolving names.
-func feedQuery(ctx context.Context, c *client.Client, entity, group, project, user string) (url.Values, error) {
+func feedQuery(ctx context.Context, c *gatehouse.Client, entity, group, project, user string) (url.Values, error) {
 	q := url.Values{}
 	set(q, "entity", entity)
 	if group != "" {
@@ -112,11 +112,11 @@ func feedQuery(ctx context.Context, c *client.Client, entity, group, project, us
 
 // readFeed reads pages from after on: one without follow, until the
 // command's context ends with it.
-func (a *app) readFeed(cmd *cobra.Command, c *client.Client, q url.Values, after int64, follow bool) error {
+func (a *app) readFeed(cmd *cobra.Command, c *gatehouse.Client, q url.Values, after int64, follow bool) error {
 	w := cmd.OutOrStdout()
 	for {
 		q.Set("after", strconv.FormatInt(after, 10))
-		raw, err := c.Call(cmd.Context(), "GET", "/changes", q, nil)
+		raw, err := callAPI(cmd.Context(), c, "GET", "/changes", q, nil)
 		if err != nil {
 			if follow && cmd.Context().Err() != nil {
 				return nil // interrupted

@@ -7,7 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 const checkArgsHelp = "SUBJECT is a user's id or username, user:<id>, anonymous, or me.\n" +
@@ -16,18 +17,18 @@ const checkArgsHelp = "SUBJECT is a user's id or username, user:<id>, anonymous,
 	"folder:/<path> (a folder's path from the root, /Images/CT)."
 
 // checkRequest reads SUBJECT PERMISSION RESOURCE.
-func (a *app) checkRequest(cmd *cobra.Command, c *client.Client, args []string, atLeast int64) (client.CheckRequest, error) {
+func (a *app) checkRequest(cmd *cobra.Command, c *gatehouse.Client, args []string, atLeast int64) (gatehouse.CheckRequest, error) {
 	ctx := cmd.Context()
 	sub, err := subject(ctx, c, args[0])
 	if err != nil {
-		return client.CheckRequest{}, err
+		return gatehouse.CheckRequest{}, err
 	}
 	res, err := resource(ctx, c, args[2])
 	if err != nil {
-		return client.CheckRequest{}, err
+		return gatehouse.CheckRequest{}, err
 	}
-	return client.CheckRequest{Subject: sub, Permission: args[1], Resource: res,
-		Consistency: client.Consistency{AtLeast: atLeast}}, nil
+	return gatehouse.CheckRequest{Subject: sub, Permission: args[1], Resource: res,
+		Consistency: gatehouse.Consistency{AtLeast: atLeast}}, nil
 }
 
 func (a *app) checkCmd() *cobra.Command {
@@ -105,7 +106,7 @@ func (a *app) explainCmd() *cobra.Command {
 }
 
 // printExplanation prints x; who is the subject as the user named it.
-func printExplanation(w io.Writer, who string, x client.Explanation) error {
+func printExplanation(w io.Writer, who string, x api.ExplainResponse) error {
 	verdict := "denied"
 	if x.Allowed {
 		verdict = "allowed"

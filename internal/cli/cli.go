@@ -3,7 +3,7 @@
 // projects, folder types, folders, folder levels, rules, check, explain,
 // batch-check, resources, subjects, effective-permissions, tokens, the
 // audit log, and export and apply of the whole configuration through
-// internal/declarative), through internal/client. Every operation of the
+// internal/declarative), through pkg/gatehouse. Every operation of the
 // API has a command, which declares it (OperationsAnnotation). The serve,
 // migrate and version commands, which work on the database directly, live
 // in cmd/gatehouse.
@@ -17,13 +17,10 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -32,8 +29,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // Env is what the commands take from their surroundings; tests replace it.
@@ -86,7 +83,7 @@ type app struct {
 
 func (a *app) globalFlags(c *cobra.Command) {
 	f := c.PersistentFlags()
-	f.StringVar(&a.server, "server", "", "the server's URL (env GATEHOUSE_SERVER; default: the one you logged in to, else "+client.DefaultServer+")")
+	f.StringVar(&a.server, "server", "", "the server's URL (env GATEHOUSE_SERVER; default: the one you logged in to, else "+defaultServer+")")
 	f.StringVar(&a.token, "token", "", "an API token to use instead of the stored one (env GATEHOUSE_TOKEN)")
 	f.BoolVar(&a.json, "json", false, "print the API's JSON instead of a table")
 }
@@ -160,7 +157,7 @@ func (a *app) target() (server, token string, cred *credentials, err error) {
 		}
 	}
 	if server == "" {
-		server = client.DefaultServer
+		server = defaultServer
 	}
 	return server, token, cred, nil
 }
@@ -180,7 +177,7 @@ func sameServer(a, b string) bool {
 
 // client returns a client of the target server. A malformed server URL
 // is a mistake in the command line (or the environment): exit status 2.
-func (a *app) client(cmd *cobra.Command) (*client.Client, error) {
+func (a *app) client(cmd *cobra.Command) (*gatehouse.Client, error) {
 	server, token, _, err := a.target()
 	if err != nil {
 		return nil, err
@@ -190,31 +187,11 @@ func (a *app) client(cmd *cobra.Command) (*client.Client, error) {
 		a.captured = &capture{ops: Operations(cmd)}
 		hc = a.captured.httpClient(hc)
 	}
-	c, err := client.New(server, client.Options{Token: token, HTTPClient: hc, UserAgent: "gatehouse-cli"})
+	c, err := newClient(server, token, hc)
 	if err != nil {
 		return nil, usage(cmd, "%v", err)
 	}
 	return c, nil
-}
-
-// explain turns an error into the one line the user reads: a server's
-// refusal as it is, an unreachable server with what to check.
-func explain(c *client.Client, err error) error {
-	if err == nil {
-		return nil
-	}
-	var ce *client.Error
-	if errors.As(err, &ce) {
-		if ce.StatusCode == http.StatusUnauthorized {
-			return fmt.Errorf("%w; run: gatehouse login", err)
-		}
-		return err
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("cannot reach the server at %s (%v); is it running? (--server, GATEHOUSE_SERVER)", c.BaseURL(), ue.Err)
-	}
-	return err
 }
 
 // ---- output ----
@@ -329,7 +306,7 @@ func (a *app) readPassword(cmd *cobra.Command, prompt string) (string, error) {
 // ownPassword asks for the current password when u is the signed-in user,
 // whose own password the server changes only with it; for anyone else it
 // returns "".
-func (a *app) ownPassword(cmd *cobra.Command, c *client.Client, u domain.User) (string, error) {
+func (a *app) ownPassword(cmd *cobra.Command, c *gatehouse.Client, u api.User) (string, error) {
 	me, err := c.Me(cmd.Context())
 	if err != nil || me.ID != u.ID {
 		return "", err

@@ -14,10 +14,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/cli"
-	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/client/clienttest"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // usageErr stands for cmd/gatehouse's usage error: the root's flag-error
@@ -29,14 +30,14 @@ type usageErr struct{ error }
 // exit statuses.
 type harness struct {
 	t   *testing.T
-	srv *clienttest.Server
+	srv *apitest.Server
 	env map[string]string
 	dir string // GATEHOUSE_CONFIG_DIR
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	srv := clienttest.New(t)
+	srv := apitest.New(t)
 	dir := filepath.Join(t.TempDir(), "config")
 	return &harness{t: t, srv: srv, dir: dir, env: map[string]string{"GATEHOUSE_SERVER": srv.URL, "GATEHOUSE_CONFIG_DIR": dir}}
 }
@@ -114,7 +115,7 @@ func (h *harness) jsonOf(v any, args ...string) {
 
 func (h *harness) login() {
 	h.t.Helper()
-	r := h.run(clienttest.AdminUser+"\n"+clienttest.AdminPassword+"\n", "login")
+	r := h.run(apitest.AdminUser+"\n"+apitest.AdminPassword+"\n", "login")
 	if r.code != 0 {
 		h.t.Fatalf("login: exit %d: %s", r.code, r.stderr)
 	}
@@ -161,7 +162,7 @@ func TestLoginTokenCheckFlow(t *testing.T) {
 		t.Fatalf("bad login: exit %d, %q", r.code, r.stderr)
 	}
 
-	r = h.run("admin\n"+clienttest.AdminPassword+"\n", "login")
+	r = h.run("admin\n"+apitest.AdminPassword+"\n", "login")
 	if r.code != 0 || !strings.Contains(r.stdout, "Signed in to "+h.srv.URL+" as admin") {
 		t.Fatalf("login: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -222,8 +223,8 @@ func TestLoginTokenCheckFlow(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("credentials still there after logout: %v", err)
 	}
-	c, _ := client.New(h.srv.URL, client.Options{Token: cred.Token})
-	if _, err := c.Me(context.Background()); !client.IsUnauthenticated(err) {
+	c, _ := gatehouse.New(h.srv.URL, gatehouse.WithToken(cred.Token))
+	if _, err := c.Me(context.Background()); !gatehouse.IsUnauthenticated(err) {
 		t.Errorf("the stored token after logout: err = %v, want 401", err)
 	}
 	if out := h.ok("logout"); !strings.Contains(out, "Not signed in") {
@@ -234,7 +235,7 @@ func TestLoginTokenCheckFlow(t *testing.T) {
 func TestTokenFromFlagAndEnvironment(t *testing.T) {
 	h := newHarness(t)
 	h.login()
-	var nt client.NewToken
+	var nt api.NewToken
 	h.jsonOf(&nt, "tokens", "create", "script", "--permissions", "users.view", "--expires", "2h")
 	if !strings.HasPrefix(nt.Secret, "gh_") || nt.Token.ExpiresAt == nil || len(nt.Token.Permissions) != 1 {
 		t.Fatalf("tokens create --json = %+v", nt)
@@ -270,25 +271,25 @@ func TestUsersCommands(t *testing.T) {
 	}
 	row(t, r.stdout, "carol", "active", "System Member")
 	// The password works.
-	c, _ := client.New(h.srv.URL, client.Options{})
+	c, _ := gatehouse.New(h.srv.URL)
 	if _, err := c.Login(context.Background(), "carol", "carol-secret-1"); err != nil {
 		t.Errorf("carol's password: %v", err)
 	}
 
-	var u domain.User
+	var u api.User
 	h.jsonOf(&u, "users", "get", "CAROL")
 	if u.Username != "carol" || u.SystemRoleID != domain.RoleSystemMemberID {
 		t.Errorf("users get --json = %+v", u)
 	}
 	row(t, h.ok("users", "disable", "carol"), "carol", "disabled")
 	row(t, h.ok("users", "enable", u.ID), "carol", "active")
-	var cleared domain.User
+	var cleared api.User
 	h.jsonOf(&cleared, "users", "set-role", "carol", "none")
 	if cleared.Username != "carol" || cleared.SystemRoleID != "" {
 		t.Errorf("set-role none: %+v", cleared)
 	}
 	h.ok("users", "set-role", "carol", "System Manager")
-	var page client.Page[domain.User]
+	var page api.Page[api.User]
 	h.jsonOf(&page, "users", "list", "--search", "car")
 	if len(page.Items) != 1 || page.Items[0].SystemRoleID != domain.RoleSystemManagerID {
 		t.Errorf("users list --search --json = %+v", page)
@@ -314,7 +315,7 @@ func TestGroupsRolesProjects(t *testing.T) {
 	row(t, roles, "Readers", "project.read")
 	row(t, roles, "Viewer", "true", "project.read")
 	noRow(t, roles, "System Member")
-	var role domain.Role
+	var role api.Role
 	h.jsonOf(&role, "roles", "get", "readers")
 	if role.Name != "Readers" {
 		t.Errorf("roles get --json = %+v", role)
@@ -322,9 +323,9 @@ func TestGroupsRolesProjects(t *testing.T) {
 
 	row(t, h.ok("projects", "create", "Alpha", "--description", "first"), "Alpha", "multiple", "first")
 	row(t, h.ok("projects", "set-mode", "Alpha", "exclusive"), "Alpha", "exclusive")
-	var projects client.Page[domain.Project]
+	var projects api.Page[api.Project]
 	h.jsonOf(&projects, "projects", "list")
-	if len(projects.Items) != 1 || projects.Items[0].MembershipMode != domain.ModeExclusive {
+	if len(projects.Items) != 1 || projects.Items[0].MembershipMode != api.ModeExclusive {
 		t.Errorf("projects list --json = %+v", projects)
 	}
 
@@ -342,7 +343,7 @@ func TestGroupsRolesProjects(t *testing.T) {
 
 	h.ok("groups", "create", "Auditors")
 	row(t, h.ok("groups", "set-permissions", "Auditors", "audit.view", "users.view", "--role", "System Member"), "Auditors", "system", "System Member", "audit.view,users.view")
-	var g domain.Group
+	var g api.Group
 	h.jsonOf(&g, "groups", "set-permissions", "Auditors")
 	if len(g.SystemPermissions) != 0 || g.SystemRoleID != domain.RoleSystemMemberID {
 		t.Errorf("set-permissions with none, keeping the role: %+v", g)
@@ -360,7 +361,7 @@ func TestGroupsRolesProjects(t *testing.T) {
 	h.fails(2, []string{"want multiple or exclusive"}, "projects", "create", "B", "--mode", "solo")
 	// Explain as a table of paths: the administrator holds audit.view through Administrators.
 	row(t, h.ok("explain", "me", "audit.view", "system"), "Administrators")
-	var ck client.CheckResult
+	var ck api.CheckResponse
 	h.jsonOf(&ck, "check", "me", "audit.view", "system", "--at-least", "1")
 	if !ck.Allowed || ck.Revision < 1 {
 		t.Errorf("check --json = %+v", ck)

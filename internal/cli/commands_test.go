@@ -10,9 +10,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/client/clienttest"
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // TestCommandsReachTheAPI runs, in order against one real server, the
@@ -24,10 +25,10 @@ import (
 func TestCommandsReachTheAPI(t *testing.T) {
 	h := newHarness(t)
 	h.login()
-	var alice, bob domain.User
+	var alice, bob api.User
 	h.jsonOf(&alice, "users", "create", "alice")
 	h.jsonOf(&bob, "users", "create", "bob")
-	var radiology domain.Project
+	var radiology api.Project
 	h.jsonOf(&radiology, "projects", "create", "Radiology")
 	h.ok("groups", "create", "Radiologists")
 	h.ok("folder-types", "create", "GRT Study", "--contexts", "data", "--properties", "phase,status")
@@ -42,7 +43,7 @@ func TestCommandsReachTheAPI(t *testing.T) {
 		code  int
 		want  []string
 	}{
-		{args: []string{"whoami"}, want: []string{clienttest.AdminUser, "active"}},
+		{args: []string{"whoami"}, want: []string{apitest.AdminUser, "active"}},
 		// The change feed: the bootstrap is revision 1; a filter by user.
 		{args: []string{"changes", "--limit", "1"}, want: []string{"1\t", "system.bootstrap", "next: --after 1"}},
 		{args: []string{"changes", "--user", "alice", "--json"}, want: []string{`"user.create"`, alice.ID}},
@@ -88,10 +89,10 @@ func TestCommandsReachTheAPI(t *testing.T) {
 		{args: []string{"batch-check", "admin", "audit.view"}, code: 2, want: []string{"triples"}},
 		{args: []string{"resources", "me", "project.read", "--kind", "project"}, want: []string{"Projects (revision", radiology.ID}},
 		{args: []string{"resources", "me", "project.read", "--kind", "planet"}, code: 2, want: []string{"--kind \"planet\""}},
-		{args: []string{"subjects", "audit.view", "system"}, want: []string{clienttest.AdminUser, "Administrators", "Anonymous allowed: false"}},
+		{args: []string{"subjects", "audit.view", "system"}, want: []string{apitest.AdminUser, "Administrators", "Anonymous allowed: false"}},
 		{args: []string{"effective-permissions", "admin", "system"}, want: []string{"Permissions of user:", "audit.view"}},
 		// The audit log over the API.
-		{args: []string{"audit-log", "list", "--action", "group.update", "--actor", "admin", "--since", "1h"}, want: []string{"group.update", clienttest.AdminUser}},
+		{args: []string{"audit-log", "list", "--action", "group.update", "--actor", "admin", "--since", "1h"}, want: []string{"group.update", apitest.AdminUser}},
 		{args: []string{"audit-log", "list", "--since", "soon"}, code: 2, want: []string{"--since"}},
 		{args: []string{"audit-log", "verify"}, want: []string{"OK: ", "records, chain head"}},
 	}
@@ -100,7 +101,7 @@ func TestCommandsReachTheAPI(t *testing.T) {
 	}
 
 	// The new password works.
-	c, _ := client.New(h.srv.URL, client.Options{})
+	c, _ := gatehouse.New(h.srv.URL)
 	if _, err := c.Login(context.Background(), "alice", "alice-new-pw-1"); err != nil {
 		t.Errorf("alice's new password: %v", err)
 	}
@@ -116,7 +117,7 @@ func TestCommandsReachTheAPI(t *testing.T) {
 	if verify["ok"] != true || verify["head_hash"] == "" {
 		t.Errorf("audit-log verify --json = %v", verify)
 	}
-	var u domain.User
+	var u api.User
 	h.jsonOf(&u, "users", "get", "alice")
 	if u.DisplayName != "Alice L." || u.ShowPersonalInfo {
 		t.Errorf("alice after update and set-preferences = %+v", u)
@@ -131,8 +132,8 @@ func TestJSONIsTheAPIAnswer(t *testing.T) {
 	h.login()
 	h.ok("roles", "create", "Doomed", "--scope", "project", "--permissions", "project.read")
 	ctx := context.Background()
-	c, _ := client.New(h.srv.URL, client.Options{})
-	if _, err := c.Login(ctx, clienttest.AdminUser, clienttest.AdminPassword); err != nil {
+	c, _ := gatehouse.New(h.srv.URL)
+	if _, err := c.Login(ctx, apitest.AdminUser, apitest.AdminPassword); err != nil {
 		t.Fatal(err)
 	}
 	everyone := domain.GroupEveryoneID
@@ -142,7 +143,7 @@ func TestJSONIsTheAPIAnswer(t *testing.T) {
 		body         any
 	}{
 		{[]string{"whoami"}, "GET", "/me", nil},
-		{[]string{"users", "get", clienttest.AdminUser}, "GET", "/users/" + h.srv.AdminID, nil},
+		{[]string{"users", "get", apitest.AdminUser}, "GET", "/users/" + h.srv.AdminID, nil},
 		{[]string{"users", "list"}, "GET", "/users", nil},
 		{[]string{"tokens", "list"}, "GET", "/tokens", nil},
 		{[]string{"groups", "get", everyone}, "GET", "/groups/" + everyone, nil},
@@ -150,7 +151,8 @@ func TestJSONIsTheAPIAnswer(t *testing.T) {
 		{[]string{"folder-types", "list"}, "GET", "/folder-types", nil},
 		{[]string{"explain", "me", "audit.view", "system"}, "POST", "/explain", map[string]string{"permission": "audit.view", "resource": "system"}},
 	} {
-		want, err := c.Call(ctx, s.method, s.path, nil, s.body)
+		var want json.RawMessage
+		_, err := c.Do(ctx, s.method, s.path, s.body, &want)
 		if err != nil {
 			t.Fatalf("%s %s: %v", s.method, s.path, err)
 		}
@@ -176,16 +178,16 @@ func TestJSONIsTheAPIAnswer(t *testing.T) {
 func TestSetOwnPasswordAsksForTheCurrentOne(t *testing.T) {
 	h := newHarness(t)
 	h.login()
-	r := h.run("not-the-password\nnew-admin-pw-2\n", "users", "set-password", clienttest.AdminUser)
+	r := h.run("not-the-password\nnew-admin-pw-2\n", "users", "set-password", apitest.AdminUser)
 	if r.code == 0 || !strings.Contains(r.stderr, "current password is not right") {
 		t.Errorf("wrong current password: exit %d, stderr %q; want a failure saying so", r.code, r.stderr)
 	}
-	r = h.run(clienttest.AdminPassword+"\nnew-admin-pw-2\n", "users", "set-password", clienttest.AdminUser)
+	r = h.run(apitest.AdminPassword+"\nnew-admin-pw-2\n", "users", "set-password", apitest.AdminUser)
 	if r.code != 0 || !strings.Contains(r.stdout, "Password of admin set") {
 		t.Fatalf("right current password: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	c, _ := client.New(h.srv.URL, client.Options{})
-	if _, err := c.Login(context.Background(), clienttest.AdminUser, "new-admin-pw-2"); err != nil {
+	c, _ := gatehouse.New(h.srv.URL)
+	if _, err := c.Login(context.Background(), apitest.AdminUser, "new-admin-pw-2"); err != nil {
 		t.Errorf("the new password: %v", err)
 	}
 }

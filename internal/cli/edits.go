@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // The edits that export/apply or curl were once the only way to make:
@@ -28,7 +28,7 @@ func (r *rightsFlags) add(f *pflag.FlagSet, whose string) {
 }
 
 // resolve returns the role's id ("" for none) and the permissions.
-func (r *rightsFlags) resolve(ctx context.Context, c *client.Client) (string, []string, error) {
+func (r *rightsFlags) resolve(ctx context.Context, c *gatehouse.Client) (string, []string, error) {
 	perms := splitList(r.perms)
 	if perms == nil {
 		perms = []string{} // none is a list: the grant keeps a member with no access
@@ -41,7 +41,7 @@ func (r *rightsFlags) resolve(ctx context.Context, c *client.Client) (string, []
 }
 
 // grantTable prints project grants, with role names.
-func grantTable(w io.Writer, roles map[string]string, gs ...domain.ProjectGrant) *table {
+func grantTable(w io.Writer, roles map[string]string, gs ...api.ProjectGrant) *table {
 	t := newTable(w, "PROJECT", "SUBJECT KIND", "SUBJECT ID", "ROLE", "PERMISSIONS", "UPDATED")
 	for _, g := range gs {
 		t.row(g.ProjectID, string(g.SubjectKind), g.SubjectID, roleName(roles, g.RoleID), strings.Join(g.Permissions, ","), day(g.UpdatedAt))
@@ -52,10 +52,10 @@ func grantTable(w io.Writer, roles map[string]string, gs ...domain.ProjectGrant)
 // projectRightsCmd completes the spec of a set-project-rights command:
 // SUBJECT PROJECT (subject resolving the first), --role and --permissions,
 // the grant printed.
-func (a *app) projectRightsCmd(s apiSpec, whose string, subject func(*cobra.Command, *client.Client, []string) (apiCall, error)) *cobra.Command {
+func (a *app) projectRightsCmd(s apiSpec, whose string, subject func(*cobra.Command, *gatehouse.Client, []string) (apiCall, error)) *cobra.Command {
 	var rf rightsFlags
 	s.flags = func(f *pflag.FlagSet) { rf.add(f, whose) }
-	s.build = func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+	s.build = func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 		call, err := subject(cmd, c, args)
 		if err != nil {
 			return call, err
@@ -73,12 +73,12 @@ func (a *app) projectRightsCmd(s apiSpec, whose string, subject func(*cobra.Comm
 	return a.apiCmd(s)
 }
 
-func (a *app) printGrant(cmd *cobra.Command, c *client.Client, g domain.ProjectGrant) error {
+func (a *app) printGrant(cmd *cobra.Command, c *gatehouse.Client, g api.ProjectGrant) error {
 	return grantTable(cmd.OutOrStdout(), a.roleNames(cmd, c), g).flush()
 }
 
 // userAndProject resolves USER PROJECT (or GROUP PROJECT) into ids.
-func userAndProject(ctx context.Context, c *client.Client, user, project string) ([]string, error) {
+func userAndProject(ctx context.Context, c *gatehouse.Client, user, project string) ([]string, error) {
 	u, err := resolveUser(ctx, c, user)
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func (a *app) userEditCmds() []*cobra.Command {
 			profile.add(f, field{"username", "username", "a new username"}, field{"email", "email", "a new email address (\"\" clears it)"},
 				field{"display-name", "display_name", "a new display name"})
 		},
-		build: edit(&profile, byName(resolveUser, func(u domain.User) string { return u.ID })),
+		build: edit(&profile, byName(resolveUser, func(u api.User) string { return u.ID })),
 		text:  as(a.printUser),
 	})
 
@@ -116,7 +116,7 @@ func (a *app) userEditCmds() []*cobra.Command {
 		example: "  gatehouse users set-password alice\n" +
 			"  printf '%s\\n' \"$NEW_PASSWORD\" | gatehouse users set-password alice",
 		args: nargs("USER"),
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			u, err := resolveUser(cmd.Context(), c, args[0])
 			if err != nil {
 				return apiCall{}, err
@@ -152,14 +152,14 @@ func (a *app) userEditCmds() []*cobra.Command {
 		flags: func(f *pflag.FlagSet) {
 			f.BoolVar(&show, "show-personal-info", false, "show the user's email and display name to other users (R18)")
 		},
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			if !cmd.Flags().Changed("show-personal-info") {
 				return apiCall{}, usage(cmd, "users set-preferences needs --show-personal-info=true or =false")
 			}
 			u, err := resolveUser(cmd.Context(), c, args[0])
 			return apiCall{params: []string{u.ID}, body: map[string]bool{"show_personal_info": show}}, err
 		},
-		text: say(func(u domain.User) string {
+		text: say(func(u api.User) string {
 			return fmt.Sprintf("User %s: personal information shown to other users: %t", u.Username, u.ShowPersonalInfo)
 		}),
 	})
@@ -173,7 +173,7 @@ func (a *app) userEditCmds() []*cobra.Command {
 		example: "  gatehouse users set-project-rights alice Radiology --role Viewer\n" +
 			"  gatehouse users set-project-rights alice Radiology --permissions project.read,project.write",
 		args: nargs("USER", "PROJECT"),
-	}, "the user's", byName(resolveUser, func(u domain.User) string { return u.ID }))
+	}, "the user's", byName(resolveUser, func(u api.User) string { return u.ID }))
 
 	remove := a.apiCmd(apiSpec{
 		op:  "DELETE /api/v1/users/{id}/projects/{project_id}",
@@ -182,7 +182,7 @@ func (a *app) userEditCmds() []*cobra.Command {
 			"groups stay.",
 		example: "  gatehouse users remove-from-project alice Radiology",
 		args:    nargs("USER", "PROJECT"),
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			params, err := userAndProject(cmd.Context(), c, args[0], args[1])
 			return apiCall{params: params}, err
 		},
@@ -192,18 +192,18 @@ func (a *app) userEditCmds() []*cobra.Command {
 }
 
 // groupAndProjects resolves GROUP PROJECT... into the group and the projects' ids.
-func groupAndProjects(ctx context.Context, c *client.Client, args []string) (domain.Group, []string, error) {
+func groupAndProjects(ctx context.Context, c *gatehouse.Client, args []string) (api.Group, []string, error) {
 	g, err := resolveGroup(ctx, c, args[0])
 	if err != nil {
 		return g, nil, err
 	}
-	ps, err := ids(args[1:], func(s string) (domain.Project, error) { return resolveProject(ctx, c, s) },
-		func(p domain.Project) string { return p.ID })
+	ps, err := ids(args[1:], func(s string) (api.Project, error) { return resolveProject(ctx, c, s) },
+		func(p api.Project) string { return p.ID })
 	return g, ps, err
 }
 
 // domainsText prints a group's accessible domains.
-func domainsText(cmd *cobra.Command, _ *client.Client, v struct {
+func domainsText(cmd *cobra.Command, _ *gatehouse.Client, v struct {
 	Domains []string `json:"domains"`
 }) error {
 	_, err := fmt.Fprintf(cmd.OutOrStdout(), "Accessible domains: %s\n", orNone(strings.Join(v.Domains, ", ")))
@@ -233,7 +233,7 @@ func (a *app) groupEditCmds() []*cobra.Command {
 		example: "  gatehouse groups set-default-rights Radiologists --role Viewer",
 		args:    nargs("GROUP"),
 		flags:   func(f *pflag.FlagSet) { drf.add(f, "the default") },
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			call, err := groupParam(cmd, c, args)
 			if err != nil {
 				return call, err
@@ -242,7 +242,7 @@ func (a *app) groupEditCmds() []*cobra.Command {
 			call.body = map[string]any{"default_project_role_id": role, "default_project_permissions": perms}
 			return call, err
 		},
-		text: as(func(cmd *cobra.Command, c *client.Client, g domain.Group) error {
+		text: as(func(cmd *cobra.Command, c *gatehouse.Client, g api.Group) error {
 			_, err := fmt.Fprintf(cmd.OutOrStdout(), "Group %s brings into projects: role %s, permissions %s\n",
 				g.Name, orNone(roleName(a.roleNames(cmd, c), g.DefaultProjectRoleID)), orNone(strings.Join(g.DefaultProjectPermissions, ",")))
 			return err
@@ -263,7 +263,7 @@ func (a *app) groupEditCmds() []*cobra.Command {
 		long:    "Replace a group's accessible domains with the DOMAINs given (none: no domain).",
 		example: "  gatehouse groups set-domains Radiologists pacs reporting\n  gatehouse groups set-domains Radiologists    # no domain",
 		args:    minArgs("GROUP"),
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			call, err := groupParam(cmd, c, args)
 			call.body = map[string]any{"domains": append([]string{}, args[1:]...)}
 			return call, err
@@ -277,14 +277,14 @@ func (a *app) groupEditCmds() []*cobra.Command {
 		long:    "List the folders on which a group has a level set (R15), with their paths.",
 		example: "  gatehouse groups folder-levels Radiologists",
 		args:    nargs("GROUP"), build: groupParam,
-		text: as(func(cmd *cobra.Command, c *client.Client, p client.Page[domain.FolderLevel]) error {
+		text: as(func(cmd *cobra.Command, c *gatehouse.Client, p api.Page[api.FolderLevel]) error {
 			t := newTable(cmd.OutOrStdout(), "FOLDER ID", "PATH", "LEVEL")
 			for _, l := range p.Items {
 				path := ""
 				if f, err := c.GetFolder(cmd.Context(), l.FolderID); err == nil {
-					path = folderPath(cmd.Context(), c, f)
+					path = folderPath(cmd.Context(), c, f.Folder)
 				}
-				t.row(l.FolderID, path, l.Level.String())
+				t.row(l.FolderID, path, l.Level)
 			}
 			return t.flush()
 		}),
@@ -298,12 +298,12 @@ func (a *app) groupEditCmds() []*cobra.Command {
 			"default project rights (R24).",
 		example: "  gatehouse groups import Radiologists Radiology \"Trial ABC\"",
 		args:    minArgs("GROUP", "PROJECT"),
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			g, ps, err := groupAndProjects(cmd.Context(), c, args)
 			gname = g.Name
 			return apiCall{params: []string{g.ID}, body: map[string]any{"project_ids": ps}}, err
 		},
-		text: say(func(r client.MembersResult) string {
+		text: say(func(r api.MembersBody) string {
 			return fmt.Sprintf("Group %s imported into: %s", gname, orNone(projectNames(r.Projects)))
 		}),
 	})
@@ -319,7 +319,7 @@ func (a *app) groupEditCmds() []*cobra.Command {
 		flags: func(f *pflag.FlagSet) {
 			f.BoolVarP(&confirm, "yes", "y", false, "confirm: the group's members leave these projects")
 		},
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			if !confirm {
 				return apiCall{}, usage(cmd, "the group's members leave these projects: add --yes to confirm")
 			}
@@ -327,7 +327,7 @@ func (a *app) groupEditCmds() []*cobra.Command {
 			gname = g.Name
 			return apiCall{params: []string{g.ID}, body: map[string]any{"project_ids": ps, "confirm": true}}, err
 		},
-		text: say(func(r client.RemoveGroupResult) string {
+		text: say(func(r api.RemoveGroupBody) string {
 			return fmt.Sprintf("Group %s removed from: %s; users who left: %d", gname, orNone(projectNames(r.Projects)), len(r.Users))
 		}),
 	})
@@ -358,8 +358,8 @@ func (a *app) roleUpdateCmd() *cobra.Command {
 		flags: func(f *pflag.FlagSet) {
 			rp.add(f, nameField, descriptionField, field{"permissions", "permissions", "the role's permissions, comma-separated (replacing them)"})
 		},
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
-			call, err := edit(&rp, byName(resolveRole, func(r domain.Role) string { return r.ID }))(cmd, c, args)
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
+			call, err := edit(&rp, byName(resolveRole, func(r api.Role) string { return r.ID }))(cmd, c, args)
 			// The API takes a list: "" is none.
 			if body, ok := call.body.(map[string]any); ok {
 				if perms, ok := body["permissions"].(string); ok {
@@ -372,7 +372,7 @@ func (a *app) roleUpdateCmd() *cobra.Command {
 	})
 }
 
-func printProject(cmd *cobra.Command, _ *client.Client, p domain.Project) error {
+func printProject(cmd *cobra.Command, _ *gatehouse.Client, p api.Project) error {
 	return projectTable(cmd.OutOrStdout(), p).flush()
 }
 
@@ -395,7 +395,7 @@ func (a *app) projectEditCmds() []*cobra.Command {
 		flags: func(f *pflag.FlagSet) {
 			pp.add(f, nameField, descriptionField, field{"mode", "membership_mode", "the membership mode: multiple or exclusive (R23)"})
 		},
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			if m, _ := cmd.Flags().GetString("mode"); cmd.Flags().Changed("mode") && !validMode(m) {
 				return apiCall{}, usage(cmd, "--mode %q: want multiple or exclusive", m)
 			}
@@ -410,7 +410,7 @@ func (a *app) projectEditCmds() []*cobra.Command {
 		long:    "List a project's grants: each group and user in it with its project role and\npermissions (empty: a member with no access).",
 		example: "  gatehouse projects grants Radiology",
 		args:    nargs("PROJECT"), build: projectParam,
-		text: as(func(cmd *cobra.Command, c *client.Client, p client.Page[domain.ProjectGrant]) error {
+		text: as(func(cmd *cobra.Command, c *gatehouse.Client, p api.Page[api.ProjectGrant]) error {
 			return grantTable(cmd.OutOrStdout(), a.roleNames(cmd, c), p.Items...).flush()
 		}),
 	})
@@ -419,15 +419,15 @@ func (a *app) projectEditCmds() []*cobra.Command {
 
 // ruleParam resolves GROUP RULE into the rule, whose id is the path
 // parameter.
-func ruleParam(cmd *cobra.Command, c *client.Client, args []string) (domain.Rule, error) {
+func ruleParam(cmd *cobra.Command, c *gatehouse.Client, args []string) (api.Rule, error) {
 	g, err := resolveGroup(cmd.Context(), c, args[0])
 	if err != nil {
-		return domain.Rule{}, err
+		return api.Rule{}, err
 	}
 	return resolveRule(cmd.Context(), c, g, args[1])
 }
 
-func (a *app) printRule(cmd *cobra.Command, c *client.Client, r domain.Rule) error {
+func (a *app) printRule(cmd *cobra.Command, c *gatehouse.Client, r api.Rule) error {
 	return ruleTable(cmd.OutOrStdout(), a.folderTypeNames(cmd, c), r).flush()
 }
 
@@ -437,7 +437,7 @@ func (a *app) ruleEditCmds() []*cobra.Command {
 		use: "get GROUP RULE", short: "Show a group's rule (by id or name)",
 		example: "  gatehouse rules get Radiologists \"Phase 2 studies\" --json",
 		args:    nargs("GROUP", "RULE"),
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			r, err := ruleParam(cmd, c, args)
 			return apiCall{params: []string{r.ID}}, err
 		},
@@ -461,7 +461,7 @@ func (a *app) ruleEditCmds() []*cobra.Command {
 			f.StringArrayVar(&criteria, "criterion", nil, "a condition 'TYPE.PROPERTY OP VALUE' (repeatable; replaces the criteria)")
 			f.StringArrayVar(&grants, "grant", nil, "an action granted, CONTEXT.ACTION (repeatable; replaces the grants)")
 		},
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			if name == "" && len(criteria) == 0 && len(grants) == 0 {
 				return apiCall{}, usage(cmd, "rules update changes nothing: give --name, --criterion or --grant")
 			}
@@ -469,7 +469,7 @@ func (a *app) ruleEditCmds() []*cobra.Command {
 			if err != nil {
 				return apiCall{}, err
 			}
-			req := client.RuleRequest{Name: firstOf(name, r.Name), Criteria: r.Criteria, Grants: r.Grants}
+			req := api.RuleRequest{Name: firstOf(name, r.Name), Criteria: r.Criteria, Grants: r.Grants}
 			err = ruleBody(cmd, c, &req, criteria, grants)
 			return apiCall{params: []string{r.ID}, body: req}, err
 		},
@@ -478,7 +478,7 @@ func (a *app) ruleEditCmds() []*cobra.Command {
 	return []*cobra.Command{get, update}
 }
 
-func printFolderType(cmd *cobra.Command, _ *client.Client, t domain.FolderType) error {
+func printFolderType(cmd *cobra.Command, _ *gatehouse.Client, t api.FolderType) error {
 	return folderTypeTable(cmd.OutOrStdout(), t).flush()
 }
 
@@ -503,12 +503,12 @@ func (a *app) folderTypeEditCmds() []*cobra.Command {
 			f.StringVar(&contexts, "add-contexts", "", "security contexts to add, comma-separated")
 			f.StringVar(&props, "add-properties", "", "property names to add, comma-separated")
 		},
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			if name == "" && contexts == "" && props == "" {
 				return apiCall{}, usage(cmd, "folder-types update changes nothing: give --name, --add-contexts or --add-properties")
 			}
 			t, err := resolveFolderType(cmd.Context(), c, args[0])
-			req := client.FolderTypeRequest{Name: firstOf(name, t.Name),
+			req := api.FolderTypeRequest{Name: firstOf(name, t.Name),
 				Contexts: append(t.Contexts, splitList(contexts)...), Properties: append(t.Properties, splitList(props)...)}
 			return apiCall{params: []string{t.ID}, body: req}, err
 		},

@@ -10,13 +10,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // ---- folder types ----
 
-func folderTypeTable(w io.Writer, ts ...domain.FolderType) *table {
+func folderTypeTable(w io.Writer, ts ...api.FolderType) *table {
 	t := newTable(w, "ID", "NAME", "CONTEXTS", "PROPERTIES")
 	for _, ft := range ts {
 		t.row(ft.ID, ft.Name, strings.Join(ft.Contexts, ","), strings.Join(ft.Properties, ","))
@@ -26,15 +27,15 @@ func folderTypeTable(w io.Writer, ts ...domain.FolderType) *table {
 
 // resolveFolderType finds a folder type by id, then by name (any case).
 // The types are few and listed whole, so one list answers both.
-func resolveFolderType(ctx context.Context, c *client.Client, s string) (domain.FolderType, error) {
+func resolveFolderType(ctx context.Context, c *gatehouse.Client, s string) (api.FolderType, error) {
 	ts, err := c.ListFolderTypes(ctx)
 	if err != nil {
-		return domain.FolderType{}, err
+		return api.FolderType{}, err
 	}
 	return findFolderType(ts, s)
 }
 
-func findFolderType(ts []domain.FolderType, s string) (domain.FolderType, error) {
+func findFolderType(ts []api.FolderType, s string) (api.FolderType, error) {
 	for _, t := range ts {
 		if t.ID == s {
 			return t, nil
@@ -49,12 +50,12 @@ func findFolderType(ts []domain.FolderType, s string) (domain.FolderType, error)
 	for i, t := range ts {
 		names[i] = t.Name
 	}
-	return domain.FolderType{}, fmt.Errorf("no folder type with the id or name %q; folder types are: %s", s, strings.Join(names, ", "))
+	return api.FolderType{}, fmt.Errorf("no folder type with the id or name %q; folder types are: %s", s, strings.Join(names, ", "))
 }
 
 // folderTypeNames maps type ids to names for the tables; a caller who
 // cannot list them sees ids.
-func (a *app) folderTypeNames(cmd *cobra.Command, c *client.Client) map[string]string {
+func (a *app) folderTypeNames(cmd *cobra.Command, c *gatehouse.Client) map[string]string {
 	if a.json {
 		return nil
 	}
@@ -85,7 +86,7 @@ func (a *app) folderTypesCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			return a.output(cmd, client.Page[domain.FolderType]{Items: ts}, func(w io.Writer) error {
+			return a.output(cmd, api.Page[api.FolderType]{Items: ts}, func(w io.Writer) error {
 				return folderTypeTable(w, ts...).flush()
 			})
 		},
@@ -112,11 +113,11 @@ func (a *app) folderTypesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t, err := c.CreateFolderType(cmd.Context(), client.FolderTypeRequest{Name: args[0], Contexts: ctxs, Properties: splitList(props)})
+			t, err := c.CreateFolderType(cmd.Context(), api.FolderTypeRequest{Name: args[0], Contexts: ctxs, Properties: splitList(props)})
 			if err != nil {
 				return explain(c, err)
 			}
-			return a.output(cmd, t, func(w io.Writer) error { return folderTypeTable(w, t).flush() })
+			return a.output(cmd, t.FolderType, func(w io.Writer) error { return folderTypeTable(w, t.FolderType).flush() })
 		},
 	}
 	create.Flags().StringVar(&contexts, "contexts", "", "security contexts, comma-separated (root is always included)")
@@ -135,7 +136,7 @@ func (a *app) folderTypesCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			if err := c.DeleteFolderType(cmd.Context(), t.ID); err != nil {
+			if _, err := c.DeleteFolderType(cmd.Context(), t.ID); err != nil {
 				return explain(c, err)
 			}
 			return a.done(cmd, map[string]any{"deleted": t.ID, "revision": c.Revision()}, "Folder type %s (%s) deleted", t.Name, t.ID)
@@ -172,14 +173,14 @@ const searchLimit = 200
 
 // childNamed finds the child of parentID ("" for the roots) named name,
 // any case; nil when there is none the caller may see.
-func childNamed(ctx context.Context, c *client.Client, parentID, name string) (*domain.Folder, error) {
+func childNamed(ctx context.Context, c *gatehouse.Client, parentID, name string) (*api.Folder, error) {
 	search := name
 	if r := []rune(search); len(r) > searchLimit {
 		search = string(r[:searchLimit])
 	}
 	cursor := ""
 	for {
-		p, err := c.ListFolders(ctx, parentID, client.ListOptions{Search: search, Limit: 1000, Cursor: cursor})
+		p, err := c.ListFolders(ctx, parentID, gatehouse.ListOptions{Search: search, Limit: 1000, Cursor: cursor})
 		if err != nil {
 			return nil, err
 		}
@@ -197,23 +198,23 @@ func childNamed(ctx context.Context, c *client.Client, parentID, name string) (*
 
 // walkPath finds the folder at a path from the root, one level at a time.
 // The error names the first segment not found and where it was looked for.
-func walkPath(ctx context.Context, c *client.Client, p string) (domain.Folder, error) {
+func walkPath(ctx context.Context, c *gatehouse.Client, p string) (api.Folder, error) {
 	segs := pathSegments(p)
 	if len(segs) == 0 {
-		return domain.Folder{}, fmt.Errorf("%q is the root of the tree, not a folder: give a folder's path, such as /Images", p)
+		return api.Folder{}, fmt.Errorf("%q is the root of the tree, not a folder: give a folder's path, such as /Images", p)
 	}
-	var f domain.Folder
+	var f api.Folder
 	for i, name := range segs {
 		child, err := childNamed(ctx, c, f.ID, name)
 		if err != nil {
-			return domain.Folder{}, err
+			return api.Folder{}, err
 		}
 		if child == nil {
 			where := "at the root"
 			if i > 0 {
 				where = "in /" + strings.Join(segs[:i], "/")
 			}
-			return domain.Folder{}, fmt.Errorf("folder path %q: no folder %q %s (or you may not see it)", p, name, where)
+			return api.Folder{}, fmt.Errorf("folder path %q: no folder %q %s (or you may not see it)", p, name, where)
 		}
 		f = *child
 	}
@@ -223,16 +224,16 @@ func walkPath(ctx context.Context, c *client.Client, p string) (domain.Folder, e
 // resolveFolder finds a folder by path (starting with /) or by id; an id
 // that is not one is then tried as a path from the root, so a root
 // folder's bare name works too.
-func resolveFolder(ctx context.Context, c *client.Client, s string) (domain.Folder, error) {
+func resolveFolder(ctx context.Context, c *gatehouse.Client, s string) (api.Folder, error) {
 	if strings.HasPrefix(s, "/") {
 		return walkPath(ctx, c, s)
 	}
-	f, err := c.GetFolder(ctx, s)
-	if err == nil || !client.IsNotFound(err) || len(pathSegments(s)) == 0 {
-		return f, err
+	fb, err := c.GetFolder(ctx, s)
+	if err == nil || !gatehouse.IsNotFound(err) || len(pathSegments(s)) == 0 {
+		return fb.Folder, err
 	}
 	f, perr := walkPath(ctx, c, "/"+s)
-	var ce *client.Error
+	var ce *gatehouse.Error
 	if perr != nil && !strings.Contains(s, "/") && !errors.As(perr, &ce) {
 		return f, fmt.Errorf("no folder with the id or root name %q (or you may not see it); give an id or a path such as /Parent/Child", s)
 	}
@@ -240,7 +241,7 @@ func resolveFolder(ctx context.Context, c *client.Client, s string) (domain.Fold
 }
 
 // resolveParent reads a --parent value: "/" (or "") is the roots ("").
-func resolveParent(ctx context.Context, c *client.Client, s string) (string, error) {
+func resolveParent(ctx context.Context, c *gatehouse.Client, s string) (string, error) {
 	if len(pathSegments(s)) == 0 {
 		return "", nil
 	}
@@ -251,7 +252,7 @@ func resolveParent(ctx context.Context, c *client.Client, s string) (string, err
 // folderPath is the folder's path from the root, read up its parents;
 // "" when an ancestor cannot be read (the caller may see a folder but not
 // its parent).
-func folderPath(ctx context.Context, c *client.Client, f domain.Folder) string {
+func folderPath(ctx context.Context, c *gatehouse.Client, f api.Folder) string {
 	names := []string{f.Name}
 	// The bound stops a cycle the server should never have; depth beyond it
 	// is not a tree anyone reads by path.
@@ -261,7 +262,7 @@ func folderPath(ctx context.Context, c *client.Client, f domain.Folder) string {
 			return ""
 		}
 		names = append(names, p.Name)
-		f = p
+		f = p.Folder
 	}
 	for i, j := 0, len(names)-1; i < j; i, j = i+1, j-1 {
 		names[i], names[j] = names[j], names[i]
@@ -290,7 +291,7 @@ func typeName(types map[string]string, id string) string {
 
 // folderRow is a folder with its path, as the tables show it.
 type folderRow struct {
-	f    domain.Folder
+	f    api.Folder
 	path string
 }
 
@@ -302,7 +303,7 @@ func folderTable(w io.Writer, types map[string]string, rows ...folderRow) *table
 	return t
 }
 
-func (a *app) printFolder(cmd *cobra.Command, c *client.Client, f domain.Folder) error {
+func (a *app) printFolder(cmd *cobra.Command, c *gatehouse.Client, f api.Folder) error {
 	return a.output(cmd, f, func(w io.Writer) error {
 		return folderTable(w, a.folderTypeNames(cmd, c), folderRow{f, folderPath(cmd.Context(), c, f)}).flush()
 	})
@@ -367,7 +368,7 @@ func (a *app) foldersCmd() *cobra.Command {
 		op:  "GET /api/v1/folders/{id}",
 		use: "get FOLDER", short: "Show a folder",
 		long: "Show a folder: its id, path, type, project and properties.\n\n" + folderArg,
-		args: nargs("FOLDER"), build: byName(resolveFolder, func(f domain.Folder) string { return f.ID }), text: as(a.printFolder),
+		args: nargs("FOLDER"), build: byName(resolveFolder, func(f api.Folder) string { return f.ID }), text: as(a.printFolder),
 	})
 
 	var cParent, cType, cProject string
@@ -379,7 +380,7 @@ func (a *app) foldersCmd() *cobra.Command {
 			"(default: the built-in type folder), with properties the type declares.",
 		Args: nargs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			nf := client.NewFolder{Name: args[0]}
+			nf := api.CreateFolderRequest{Name: args[0]}
 			for _, p := range cProps {
 				k, v, ok := parseProperty(p)
 				if !ok {
@@ -416,7 +417,7 @@ func (a *app) foldersCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			return a.printFolder(cmd, c, f)
+			return a.printFolder(cmd, c, f.Folder)
 		},
 	}
 	create.Flags().StringVar(&cParent, "parent", "", "the parent folder (id or path); default: at the root")
@@ -449,7 +450,7 @@ func (a *app) foldersCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			if f, err = c.UpdateFolder(ctx, f.ID, client.FolderUpdate{ParentID: &pid, Version: f.Version}); err != nil {
+			if f, err = folderOf(c.UpdateFolder(ctx, f.ID, api.UpdateFolderRequest{ParentID: &pid}, f.Version)); err != nil {
 				return explain(c, err)
 			}
 			return a.printFolder(cmd, c, f)
@@ -496,7 +497,7 @@ func (a *app) foldersCmd() *cobra.Command {
 			for k, v := range set {
 				props[k] = v
 			}
-			if f, err = c.UpdateFolder(ctx, f.ID, client.FolderUpdate{Properties: &props, Version: f.Version}); err != nil {
+			if f, err = folderOf(c.UpdateFolder(ctx, f.ID, api.UpdateFolderRequest{Properties: &props}, f.Version)); err != nil {
 				return explain(c, err)
 			}
 			return a.printFolder(cmd, c, f)
@@ -520,7 +521,7 @@ func (a *app) foldersCmd() *cobra.Command {
 				return explain(c, err)
 			}
 			path := firstOf(folderPath(ctx, c, f), f.Name)
-			rev, err := c.DeleteFolder(ctx, f.ID)
+			rev, err := c.DeleteFolder(ctx, f.ID, 0)
 			if err != nil {
 				return explain(c, err)
 			}
@@ -558,7 +559,7 @@ func (a *app) levelsCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			return a.output(cmd, client.Page[domain.FolderLevel]{Items: ls}, func(w io.Writer) error {
+			return a.output(cmd, api.Page[api.FolderLevel]{Items: ls}, func(w io.Writer) error {
 				t := newTable(w, "GROUP ID", "GROUP", "LEVEL")
 				names := map[string]string{}
 				for _, l := range ls {
@@ -568,7 +569,7 @@ func (a *app) levelsCmd() *cobra.Command {
 							names[l.GroupID] = g.Name
 						}
 					}
-					t.row(l.GroupID, names[l.GroupID], l.Level.String())
+					t.row(l.GroupID, names[l.GroupID], l.Level)
 				}
 				return t.flush()
 			})
@@ -599,10 +600,11 @@ func (a *app) levelsCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			l, err := c.SetFolderLevel(ctx, f.ID, g.ID, level)
+			lb, err := c.SetFolderLevel(ctx, f.ID, g.ID, level.String())
 			if err != nil {
 				return explain(c, err)
 			}
+			l := lb.FolderLevel
 			return a.done(cmd, l, "Group %s has level %s on %s", g.Name, l.Level, firstOf(folderPath(ctx, c, f), f.ID))
 		},
 	}
@@ -626,7 +628,7 @@ func (a *app) levelsCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			if err := c.DeleteFolderLevel(ctx, f.ID, g.ID); err != nil {
+			if _, err := c.DeleteFolderLevel(ctx, f.ID, g.ID); err != nil {
 				return explain(c, err)
 			}
 			return a.done(cmd, map[string]any{"folder_id": f.ID, "group_id": g.ID, "revision": c.Revision()},
@@ -637,3 +639,6 @@ func (a *app) levelsCmd() *cobra.Command {
 		declare(remove, "DELETE /api/v1/folders/{id}/levels/{group_id}"))
 	return cmd
 }
+
+// folderOf is the folder of a write's answer, without its revision.
+func folderOf(b api.FolderBody, err error) (api.Folder, error) { return b.Folder, err }

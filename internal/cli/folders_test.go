@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 func TestFolderTypesCommands(t *testing.T) {
@@ -22,7 +22,7 @@ func TestFolderTypesCommands(t *testing.T) {
 	if ft.Name != "GRT Study" || !ft.HasContext("root") || !ft.HasContext("data") || !ft.HasProperty("phase") {
 		t.Errorf("folder-types get --json = %+v", ft)
 	}
-	var byID domain.FolderType
+	var byID api.FolderType
 	h.jsonOf(&byID, "folder-types", "get", ft.ID)
 	if byID.ID != ft.ID {
 		t.Errorf("folder-types get by id = %+v", byID)
@@ -51,7 +51,7 @@ func TestFoldersLevelsRules(t *testing.T) {
 	h.ok("folder-types", "create", "GRT Study", "--contexts", "data", "--properties", "phase,status")
 	h.ok("projects", "create", "Trial ABC")
 
-	var lib domain.Folder
+	var lib api.Folder
 	h.jsonOf(&lib, "folders", "create", "Image library")
 	row(t, h.ok("folders", "create", "Public gallery", "--parent", "/Image library"), "/Image library/Public gallery", "folder")
 	// Paths match names in any case; --type and --project take names.
@@ -62,13 +62,13 @@ func TestFoldersLevelsRules(t *testing.T) {
 	children := h.ok("folders", "list", "--parent", "/Image library")
 	row(t, children, "/Image library/Public gallery", "folder")
 	row(t, children, "/Image library/ABC-001", "GRT Study", "phase=2")
-	var page client.Page[domain.Folder]
+	var page api.Page[api.Folder]
 	h.jsonOf(&page, "folders", "list", "--parent", lib.ID)
 	if len(page.Items) != 2 {
 		t.Errorf("folders list --parent id --json = %+v", page)
 	}
 
-	var study domain.Folder
+	var study api.Folder
 	h.jsonOf(&study, "folders", "get", "/IMAGE LIBRARY/abc-001/")
 	if study.Name != "ABC-001" || study.ParentID != lib.ID || study.Properties["phase"] != "2" || study.ProjectID == "" {
 		t.Errorf("folders get by path = %+v", study)
@@ -104,9 +104,9 @@ func TestFoldersLevelsRules(t *testing.T) {
 		t.Errorf("levels set = %q", out)
 	}
 	row(t, h.ok("levels", "list", "/Image library"), "Viewers", "view")
-	var levels client.Page[domain.FolderLevel]
+	var levels api.Page[api.FolderLevel]
 	h.jsonOf(&levels, "levels", "list", lib.ID)
-	if len(levels.Items) != 1 || levels.Items[0].Level != domain.LevelView {
+	if len(levels.Items) != 1 || levels.Items[0].Level != "view" {
 		t.Errorf("levels list --json = %+v", levels)
 	}
 	if out := h.ok("check", "erin", "root.read", studyPath); !strings.HasPrefix(out, "allowed") {
@@ -151,7 +151,7 @@ func TestFoldersLevelsRules(t *testing.T) {
 		"Sized", "Scan v1.2.size.mb exists")
 	h.ok("rules", "delete", "Viewers", "Has status")
 	h.ok("rules", "delete", "Viewers", "sized")
-	var rpage client.Page[domain.Rule]
+	var rpage api.Page[api.Rule]
 	h.jsonOf(&rpage, "rules", "list", "Viewers")
 	if len(rpage.Items) != 2 || rpage.Items[0].Criteria[0].FolderTypeID == "" {
 		t.Errorf("rules list --json = %+v", rpage)

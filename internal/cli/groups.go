@@ -8,11 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
-func groupTable(w io.Writer, roles map[string]string, gs ...domain.Group) *table {
+func groupTable(w io.Writer, roles map[string]string, gs ...api.Group) *table {
 	t := newTable(w, "ID", "NAME", "SCOPE", "PROJECT", "BUILT-IN", "SYSTEM ROLE", "SYSTEM PERMISSIONS")
 	for _, g := range gs {
 		t.row(g.ID, g.Name, string(g.Scope), g.ProjectID, string(g.Builtin), roleName(roles, g.SystemRoleID), strings.Join(g.SystemPermissions, ","))
@@ -20,11 +20,11 @@ func groupTable(w io.Writer, roles map[string]string, gs ...domain.Group) *table
 	return t
 }
 
-func (a *app) printGroup(cmd *cobra.Command, c *client.Client, g domain.Group) error {
+func (a *app) printGroup(cmd *cobra.Command, c *gatehouse.Client, g api.Group) error {
 	return a.output(cmd, g, func(w io.Writer) error { return groupTable(w, a.roleNames(cmd, c), g).flush() })
 }
 
-func projectNames(ps []client.ProjectRef) string {
+func projectNames(ps []api.ProjectRef) string {
 	names := make([]string, len(ps))
 	for i, p := range ps {
 		names[i] = p.Name
@@ -49,7 +49,7 @@ func (a *app) groupsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q := client.GroupQuery{ListOptions: lf.options(), Scope: domain.Scope(scope)}
+			q := gatehouse.GroupQuery{ListOptions: lf.options(), Scope: scope}
 			if project != "" {
 				p, err := resolveProject(cmd.Context(), c, project)
 				if err != nil {
@@ -79,7 +79,7 @@ func (a *app) groupsCmd() *cobra.Command {
 		args: nargs("GROUP"), build: groupParam, text: as(a.printGroup),
 	})
 
-	var ng client.NewGroup
+	var ng api.CreateGroupRequest
 	var cScope, cProject, cRole, cPerms string
 	create := &cobra.Command{
 		Use:   "create NAME",
@@ -92,7 +92,7 @@ func (a *app) groupsCmd() *cobra.Command {
 			if (cScope == "project") != (cProject != "") {
 				return usage(cmd, "--project is required for a project group, and only for one")
 			}
-			ng.Name, ng.Scope, ng.SystemPermissions = args[0], domain.Scope(cScope), splitList(cPerms)
+			ng.Name, ng.Scope, ng.SystemPermissions = args[0], cScope, splitList(cPerms)
 			c, err := a.client(cmd)
 			if err != nil {
 				return err
@@ -116,7 +116,7 @@ func (a *app) groupsCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			return a.printGroup(cmd, c, g)
+			return a.printGroup(cmd, c, g.Group)
 		},
 	}
 	create.Flags().StringVar(&cScope, "scope", "system", "system or project")
@@ -147,10 +147,10 @@ func (a *app) groupsCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			if g.Scope == domain.ScopeSystem && !confirm {
+			if g.Scope == api.ScopeSystem && !confirm {
 				return usage(cmd, "deleting the system group %q removes it from every project and its members leave them: add --yes to confirm", g.Name)
 			}
-			r, err := c.DeleteGroup(cmd.Context(), g.ID, client.DeleteGroupOptions{Members: members, Confirm: confirm})
+			r, err := c.DeleteGroup(cmd.Context(), g.ID, gatehouse.DeleteGroupOptions{Members: members, Confirm: confirm})
 			if err != nil {
 				return explain(c, err)
 			}
@@ -193,7 +193,7 @@ func (a *app) groupsCmd() *cobra.Command {
 			for _, p := range args[1:] {
 				perms = append(perms, splitList(p)...)
 			}
-			if g, err = c.SetGroupSystemGrants(ctx, g.ID, roleID, perms); err != nil {
+			if g, err = groupOf(c.SetGroupSystemGrants(ctx, g.ID, api.SystemGrantsRequest{SystemRoleID: roleID, SystemPermissions: perms})); err != nil {
 				return explain(c, err)
 			}
 			return a.printGroup(cmd, c, g)
@@ -232,7 +232,7 @@ func (a *app) membersCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			p, err := c.ListMembers(cmd.Context(), g.ID, client.MemberQuery{Search: search, Sort: sort, Cursor: cursor, Limit: limit})
+			p, err := c.ListMembers(cmd.Context(), g.ID, gatehouse.MemberQuery{Search: search, Sort: sort, Cursor: cursor, Limit: limit})
 			if err != nil {
 				return explain(c, err)
 			}
@@ -276,13 +276,13 @@ func (a *app) membersCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			var ms []client.MemberInput
+			var ms []api.MemberInput
 			for _, s := range args[1:] {
 				u, err := resolveUser(ctx, c, s)
 				if err != nil {
 					return explain(c, err)
 				}
-				ms = append(ms, client.MemberInput{UserID: u.ID, ExpiresAt: exp})
+				ms = append(ms, api.MemberInput{UserID: u.ID, ExpiresAt: exp})
 			}
 			r, err := c.AddMembers(ctx, g.ID, ms...)
 			if err != nil {
@@ -326,7 +326,7 @@ func (a *app) membersCmd() *cobra.Command {
 				ids = append(ids, u.ID)
 			}
 			// One user has an operation of its own; several go in one request.
-			var r client.MembersResult
+			var r api.MembersBody
 			if len(ids) == 1 {
 				r, err = c.RemoveMember(ctx, g.ID, ids[0])
 			} else {
@@ -343,3 +343,6 @@ func (a *app) membersCmd() *cobra.Command {
 		declare(remove, "DELETE /api/v1/groups/{id}/members/{user_id}", "POST /api/v1/groups/{id}/members/remove"))
 	return cmd
 }
+
+// groupOf is the group of a write's answer, without its revision.
+func groupOf(b api.GroupBody, err error) (api.Group, error) { return b.Group, err }

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // OperationsAnnotation is the cobra annotation in which a command names
@@ -59,11 +59,11 @@ type apiSpec struct {
 	use, short, long, example string
 	args                      cobra.PositionalArgs
 	flags                     func(f *pflag.FlagSet)
-	build                     func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error)
-	text                      func(cmd *cobra.Command, c *client.Client, raw json.RawMessage) error
+	build                     func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error)
+	text                      func(cmd *cobra.Command, c *gatehouse.Client, raw json.RawMessage) error
 	// fail, if set, turns an answer into the command's failure after it
 	// is printed (a 200 that reports a problem, such as a broken chain).
-	fail func(cmd *cobra.Command, c *client.Client, raw json.RawMessage) error
+	fail func(cmd *cobra.Command, c *gatehouse.Client, raw json.RawMessage) error
 }
 
 // apiCmd makes the command an apiSpec declares. The operation it sends is
@@ -85,7 +85,7 @@ func (a *app) apiCmd(s apiSpec) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			raw, err := c.Call(cmd.Context(), method, path, call.query, call.body)
+			raw, err := callAPI(cmd.Context(), c, method, path, call.query, call.body)
 			if err != nil {
 				return explain(c, err)
 			}
@@ -142,8 +142,8 @@ func printRaw(w io.Writer, raw json.RawMessage) error {
 }
 
 // as adapts a printer of a T to an apiSpec's text.
-func as[T any](print func(cmd *cobra.Command, c *client.Client, v T) error) func(*cobra.Command, *client.Client, json.RawMessage) error {
-	return func(cmd *cobra.Command, c *client.Client, raw json.RawMessage) error {
+func as[T any](print func(cmd *cobra.Command, c *gatehouse.Client, v T) error) func(*cobra.Command, *gatehouse.Client, json.RawMessage) error {
+	return func(cmd *cobra.Command, c *gatehouse.Client, raw json.RawMessage) error {
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return fmt.Errorf("the server's answer is not the JSON expected: %w", err)
@@ -153,8 +153,8 @@ func as[T any](print func(cmd *cobra.Command, c *client.Client, v T) error) func
 }
 
 // say prints a one-line confirmation made from the answer.
-func say[T any](line func(v T) string) func(*cobra.Command, *client.Client, json.RawMessage) error {
-	return as(func(cmd *cobra.Command, _ *client.Client, v T) error {
+func say[T any](line func(v T) string) func(*cobra.Command, *gatehouse.Client, json.RawMessage) error {
+	return as(func(cmd *cobra.Command, _ *gatehouse.Client, v T) error {
 		_, err := fmt.Fprintln(cmd.OutOrStdout(), line(v))
 		return err
 	})
@@ -221,22 +221,22 @@ func (p *patch) body(cmd *cobra.Command) (map[string]any, error) {
 
 // byName is a build that resolves the first argument (an id or a name)
 // into the path parameter.
-func byName[T any](find func(context.Context, *client.Client, string) (T, error), id func(T) string) func(*cobra.Command, *client.Client, []string) (apiCall, error) {
-	return func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+func byName[T any](find func(context.Context, *gatehouse.Client, string) (T, error), id func(T) string) func(*cobra.Command, *gatehouse.Client, []string) (apiCall, error) {
+	return func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 		v, err := find(cmd.Context(), c, args[0])
 		return apiCall{params: []string{id(v)}}, err
 	}
 }
 
 var (
-	groupParam      = byName(resolveGroup, func(g domain.Group) string { return g.ID })
-	projectParam    = byName(resolveProject, func(p domain.Project) string { return p.ID })
-	folderTypeParam = byName(resolveFolderType, func(t domain.FolderType) string { return t.ID })
+	groupParam      = byName(resolveGroup, func(g api.Group) string { return g.ID })
+	projectParam    = byName(resolveProject, func(p api.Project) string { return p.ID })
+	folderTypeParam = byName(resolveFolderType, func(t api.FolderType) string { return t.ID })
 )
 
 // edit is a build for a PATCH of the object named by the first argument.
-func edit(p *patch, param func(*cobra.Command, *client.Client, []string) (apiCall, error)) func(*cobra.Command, *client.Client, []string) (apiCall, error) {
-	return func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+func edit(p *patch, param func(*cobra.Command, *gatehouse.Client, []string) (apiCall, error)) func(*cobra.Command, *gatehouse.Client, []string) (apiCall, error) {
+	return func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 		body, err := p.body(cmd)
 		if err != nil {
 			return apiCall{}, err

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // The permission queries besides check and explain (batch, resources,
@@ -51,7 +51,7 @@ func (a *app) whoamiCmd() *cobra.Command {
 		long:    "Show the user the stored token (or --token, GATEHOUSE_TOKEN) acts as.",
 		example: "  gatehouse whoami\n  gatehouse whoami --json | jq -r .id",
 		args:    nargs(),
-		build:   func(*cobra.Command, *client.Client, []string) (apiCall, error) { return apiCall{}, nil },
+		build:   func(*cobra.Command, *gatehouse.Client, []string) (apiCall, error) { return apiCall{}, nil },
 		text:    as(a.printUser),
 	})
 }
@@ -72,18 +72,18 @@ func (a *app) batchCheckCmd() *cobra.Command {
 			return nil
 		},
 		flags: atLeastFlag(&atLeast),
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
-			var checks []client.CheckItem
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
+			var checks []api.CheckItem
 			for i := 0; i < len(args); i += 3 {
 				req, err := a.checkRequest(cmd, c, args[i:i+3], 0)
 				if err != nil {
 					return apiCall{}, err
 				}
-				checks = append(checks, client.CheckItem{Subject: req.Subject, Permission: req.Permission, Resource: req.Resource})
+				checks = append(checks, api.CheckItem{Subject: req.Subject, Permission: req.Permission, Resource: req.Resource})
 			}
 			return apiCall{body: map[string]any{"checks": checks, "at_least": atLeast}}, nil
 		},
-		text: as(func(cmd *cobra.Command, _ *client.Client, r client.BatchCheckResult) error {
+		text: as(func(cmd *cobra.Command, _ *gatehouse.Client, r api.BatchCheckResponse) error {
 			args := cmd.Flags().Args()
 			t := newTable(cmd.OutOrStdout(), "SUBJECT", "PERMISSION", "RESOURCE", "ANSWER")
 			for i, res := range r.Results {
@@ -124,7 +124,7 @@ func (a *app) resourcesCmd() *cobra.Command {
 			f.StringVar(&under, "under", "", "folders: only this folder's subtree (id or path)")
 			atLeastFlag(&atLeast)(f)
 		},
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			if kind != "project" && kind != "domain" && kind != "folder" {
 				return apiCall{}, usage(cmd, "--kind %q: want project, domain or folder", kind)
 			}
@@ -143,7 +143,7 @@ func (a *app) resourcesCmd() *cobra.Command {
 			}
 			return apiCall{query: consistency(q, atLeast)}, nil
 		},
-		text: as(func(cmd *cobra.Command, _ *client.Client, r client.Resources) error {
+		text: as(func(cmd *cobra.Command, _ *gatehouse.Client, r api.ResourcesResponse) error {
 			return lines(cmd.OutOrStdout(), fmt.Sprintf("%ss (revision %d)", strings.ToUpper(r.Kind[:1])+r.Kind[1:], r.Revision), r.IDs)
 		}),
 	})
@@ -166,11 +166,11 @@ func (a *app) subjectsCmd() *cobra.Command {
 		example: "  gatehouse subjects audit.view system\n  gatehouse subjects root.read folder:/TMF/ABC-001",
 		args:    nargs("PERMISSION", "RESOURCE"),
 		flags:   atLeastFlag(&atLeast),
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			res, err := resource(cmd.Context(), c, args[1])
 			return apiCall{query: consistency(url.Values{"permission": {args[0]}, "resource": {res}}, atLeast)}, err
 		},
-		text: as(func(cmd *cobra.Command, c *client.Client, s client.Subjects) error {
+		text: as(func(cmd *cobra.Command, c *gatehouse.Client, s api.SubjectsResponse) error {
 			t := newTable(cmd.OutOrStdout(), "USER ID", "USERNAME", "THROUGH")
 			names := groupNames(cmd, c)
 			for _, u := range s.Users {
@@ -191,10 +191,10 @@ func (a *app) subjectsCmd() *cobra.Command {
 
 // groupNames maps group ids to names for a table; a caller who may not
 // list groups sees ids.
-func groupNames(cmd *cobra.Command, c *client.Client) map[string]string {
+func groupNames(cmd *cobra.Command, c *gatehouse.Client) map[string]string {
 	m := map[string]string{}
 	for cursor := ""; ; {
-		p, err := c.ListGroups(cmd.Context(), client.GroupQuery{ListOptions: client.ListOptions{Limit: 1000, Cursor: cursor}})
+		p, err := c.ListGroups(cmd.Context(), gatehouse.GroupQuery{ListOptions: gatehouse.ListOptions{Limit: 1000, Cursor: cursor}})
 		if err != nil {
 			return m
 		}
@@ -216,7 +216,7 @@ func (a *app) effectiveCmd() *cobra.Command {
 		example: "  gatehouse effective-permissions alice project:Radiology\n  gatehouse effective-permissions me system",
 		args:    nargs("SUBJECT", "RESOURCE"),
 		flags:   atLeastFlag(&atLeast),
-		build: func(cmd *cobra.Command, c *client.Client, args []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, args []string) (apiCall, error) {
 			ctx := cmd.Context()
 			sub, err := subject(ctx, c, args[0])
 			if err != nil {
@@ -227,7 +227,7 @@ func (a *app) effectiveCmd() *cobra.Command {
 			set(q, "subject", sub)
 			return apiCall{query: consistency(q, atLeast)}, err
 		},
-		text: as(func(cmd *cobra.Command, _ *client.Client, e client.Effective) error {
+		text: as(func(cmd *cobra.Command, _ *gatehouse.Client, e api.EffectiveResponse) error {
 			return lines(cmd.OutOrStdout(), fmt.Sprintf("Permissions of %s on %s (revision %d)", e.Subject, e.Resource, e.Revision), e.Permissions)
 		}),
 	})
@@ -276,7 +276,7 @@ func (a *app) auditLogCmd() *cobra.Command {
 			f.StringVar(&cursor, "cursor", "", "the next page's cursor")
 			f.IntVar(&limit, "limit", 0, "rows per page")
 		},
-		build: func(cmd *cobra.Command, c *client.Client, _ []string) (apiCall, error) {
+		build: func(cmd *cobra.Command, c *gatehouse.Client, _ []string) (apiCall, error) {
 			q := url.Values{}
 			for flag, v := range map[string]string{"since": since, "until": until} {
 				if v != "" {
@@ -303,7 +303,7 @@ func (a *app) auditLogCmd() *cobra.Command {
 			}
 			return apiCall{query: q}, nil
 		},
-		text: as(func(cmd *cobra.Command, _ *client.Client, p client.Page[domain.AuditEvent]) error {
+		text: as(func(cmd *cobra.Command, _ *gatehouse.Client, p api.Page[api.AuditEvent]) error {
 			w := cmd.OutOrStdout()
 			t := newTable(w, "AT", "REVISION", "ACTOR", "ACTION", "TARGET", "OUTCOME", "DETAIL")
 			for _, e := range p.Items {
@@ -325,8 +325,8 @@ func (a *app) auditLogCmd() *cobra.Command {
 			"or the first record that does not match, and then exits 1. Needs audit.view.",
 		example: "  gatehouse audit-log verify\n  gatehouse audit-log verify --json | jq -r .head_hash",
 		args:    nargs(),
-		build:   func(*cobra.Command, *client.Client, []string) (apiCall, error) { return apiCall{}, nil },
-		text: as(func(cmd *cobra.Command, _ *client.Client, v auditVerify) error {
+		build:   func(*cobra.Command, *gatehouse.Client, []string) (apiCall, error) { return apiCall{}, nil },
+		text: as(func(cmd *cobra.Command, _ *gatehouse.Client, v auditVerify) error {
 			w := cmd.OutOrStdout()
 			if v.OK {
 				_, err := fmt.Fprintf(w, "OK: %d records, chain head %d %s\n", v.Records, v.HeadSeq, v.HeadHash)
@@ -339,7 +339,7 @@ func (a *app) auditLogCmd() *cobra.Command {
 			return nil
 		}),
 		// With --json too, a chain that does not verify exits 1.
-		fail: as(func(_ *cobra.Command, _ *client.Client, v auditVerify) error {
+		fail: as(func(_ *cobra.Command, _ *gatehouse.Client, v auditVerify) error {
 			if !v.OK {
 				return errAuditBroken
 			}

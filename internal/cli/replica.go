@@ -70,8 +70,14 @@ func (a *app) replicaSnapshotCmd() *cobra.Command {
 				defer f.Close()
 				w = io.MultiWriter(&buf, f)
 			}
-			if _, err := c.Download(cmd.Context(), "/replica/snapshot", nil, w); err != nil {
+			body, _, err := c.ReplicaSnapshot(cmd.Context())
+			if err != nil {
 				return explain(c, err)
+			}
+			_, err = io.Copy(w, body)
+			body.Close()
+			if err != nil {
+				return fmt.Errorf("reading the snapshot: %w", err)
 			}
 			if f != nil {
 				if err := f.Close(); err != nil {

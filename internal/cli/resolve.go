@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // Commands take an object by id or by name: ids are what the API uses,
@@ -17,7 +17,7 @@ import (
 func resolve[T any](ctx context.Context, what, s string, get func(string) (T, error),
 	search func(string) ([]T, error), name func(T) string) (T, error) {
 	v, err := get(s)
-	if err == nil || !client.IsNotFound(err) {
+	if err == nil || !gatehouse.IsNotFound(err) {
 		return v, err
 	}
 	items, serr := search(s)
@@ -39,49 +39,49 @@ func resolve[T any](ctx context.Context, what, s string, get func(string) (T, er
 	return v, fmt.Errorf("several %ss are named %q: give the id", what, s)
 }
 
-func resolveUser(ctx context.Context, c *client.Client, s string) (domain.User, error) {
+func resolveUser(ctx context.Context, c *gatehouse.Client, s string) (api.User, error) {
 	return resolve(ctx, "user", s,
-		func(id string) (domain.User, error) { return c.GetUser(ctx, id) },
-		func(q string) ([]domain.User, error) {
-			p, err := c.ListUsers(ctx, client.ListOptions{Search: q, Limit: 1000})
+		func(id string) (api.User, error) { b, err := c.GetUser(ctx, id); return b.User, err },
+		func(q string) ([]api.User, error) {
+			p, err := c.ListUsers(ctx, gatehouse.ListOptions{Search: q, Limit: 1000})
 			return p.Items, err
 		},
-		func(u domain.User) string { return u.Username })
+		func(u api.User) string { return u.Username })
 }
 
-func resolveGroup(ctx context.Context, c *client.Client, s string) (domain.Group, error) {
+func resolveGroup(ctx context.Context, c *gatehouse.Client, s string) (api.Group, error) {
 	return resolve(ctx, "group", s,
-		func(id string) (domain.Group, error) { return c.GetGroup(ctx, id) },
-		func(q string) ([]domain.Group, error) {
-			p, err := c.ListGroups(ctx, client.GroupQuery{ListOptions: client.ListOptions{Search: q, Limit: 1000}})
+		func(id string) (api.Group, error) { b, err := c.GetGroup(ctx, id); return b.Group, err },
+		func(q string) ([]api.Group, error) {
+			p, err := c.ListGroups(ctx, gatehouse.GroupQuery{ListOptions: gatehouse.ListOptions{Search: q, Limit: 1000}})
 			return p.Items, err
 		},
-		func(g domain.Group) string { return g.Name })
+		func(g api.Group) string { return g.Name })
 }
 
-func resolveRole(ctx context.Context, c *client.Client, s string) (domain.Role, error) {
+func resolveRole(ctx context.Context, c *gatehouse.Client, s string) (api.Role, error) {
 	return resolve(ctx, "role", s,
-		func(id string) (domain.Role, error) { return c.GetRole(ctx, id) },
-		func(q string) ([]domain.Role, error) {
-			p, err := c.ListRoles(ctx, "", client.ListOptions{Search: q, Limit: 1000})
+		func(id string) (api.Role, error) { b, err := c.GetRole(ctx, id); return b.Role, err },
+		func(q string) ([]api.Role, error) {
+			p, err := c.ListRoles(ctx, "", gatehouse.ListOptions{Search: q, Limit: 1000})
 			return p.Items, err
 		},
-		func(r domain.Role) string { return r.Name })
+		func(r api.Role) string { return r.Name })
 }
 
-func resolveProject(ctx context.Context, c *client.Client, s string) (domain.Project, error) {
+func resolveProject(ctx context.Context, c *gatehouse.Client, s string) (api.Project, error) {
 	return resolve(ctx, "project", s,
-		func(id string) (domain.Project, error) { return c.GetProject(ctx, id) },
-		func(q string) ([]domain.Project, error) {
-			p, err := c.ListProjects(ctx, client.ListOptions{Search: q, Limit: 1000})
+		func(id string) (api.Project, error) { b, err := c.GetProject(ctx, id); return b.Project, err },
+		func(q string) ([]api.Project, error) {
+			p, err := c.ListProjects(ctx, gatehouse.ListOptions{Search: q, Limit: 1000})
 			return p.Items, err
 		},
-		func(p domain.Project) string { return p.Name })
+		func(p api.Project) string { return p.Name })
 }
 
 // subject turns a check's subject into the API's form: user:<id> and
 // anonymous as they are, "me" for the caller, else a user's id or name.
-func subject(ctx context.Context, c *client.Client, s string) (string, error) {
+func subject(ctx context.Context, c *gatehouse.Client, s string) (string, error) {
 	switch {
 	case s == "me" || s == "":
 		return "", nil
@@ -101,7 +101,7 @@ func subject(ctx context.Context, c *client.Client, s string) (string, error) {
 // typed too: the server's answer about it is the one to show. A folder
 // path cannot go as typed (the server takes ids), so a path not found is
 // an error naming the missing segment.
-func resource(ctx context.Context, c *client.Client, s string) (string, error) {
+func resource(ctx context.Context, c *gatehouse.Client, s string) (string, error) {
 	if p, ok := strings.CutPrefix(s, "folder:"); ok && strings.HasPrefix(p, "/") {
 		f, err := walkPath(ctx, c, p)
 		if err != nil {

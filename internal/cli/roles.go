@@ -7,11 +7,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
-func roleTable(w io.Writer, rs ...domain.Role) *table {
+func roleTable(w io.Writer, rs ...api.Role) *table {
 	t := newTable(w, "ID", "NAME", "SCOPE", "BUILT-IN", "PERMISSIONS")
 	for _, r := range rs {
 		t.row(r.ID, r.Name, string(r.Scope), strconv.FormatBool(r.Builtin), strings.Join(r.Permissions, ","))
@@ -19,7 +20,7 @@ func roleTable(w io.Writer, rs ...domain.Role) *table {
 	return t
 }
 
-func printRole(cmd *cobra.Command, _ *client.Client, r domain.Role) error {
+func printRole(cmd *cobra.Command, _ *gatehouse.Client, r api.Role) error {
 	return roleTable(cmd.OutOrStdout(), r).flush()
 }
 
@@ -40,7 +41,7 @@ func (a *app) rolesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := c.ListRoles(cmd.Context(), domain.Scope(scope), lf.options())
+			p, err := c.ListRoles(cmd.Context(), scope, lf.options())
 			if err != nil {
 				return explain(c, err)
 			}
@@ -58,11 +59,11 @@ func (a *app) rolesCmd() *cobra.Command {
 	get := a.apiCmd(apiSpec{
 		op:  "GET /api/v1/roles/{id}",
 		use: "get ROLE", short: "Show a role (by id or name)",
-		args: nargs("ROLE"), build: byName(resolveRole, func(r domain.Role) string { return r.ID }),
+		args: nargs("ROLE"), build: byName(resolveRole, func(r api.Role) string { return r.ID }),
 		text: as(printRole),
 	})
 
-	var nr client.NewRole
+	var nr api.CreateRoleRequest
 	var cScope, perms string
 	create := &cobra.Command{
 		Use:   "create NAME",
@@ -72,15 +73,16 @@ func (a *app) rolesCmd() *cobra.Command {
 			if cScope != "system" && cScope != "project" {
 				return usage(cmd, "--scope %q: want system or project", cScope)
 			}
-			nr.Name, nr.Scope, nr.Permissions = args[0], domain.Scope(cScope), splitList(perms)
+			nr.Name, nr.Scope, nr.Permissions = args[0], cScope, splitList(perms)
 			c, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
-			r, err := c.CreateRole(cmd.Context(), nr)
+			rb, err := c.CreateRole(cmd.Context(), nr)
 			if err != nil {
 				return explain(c, err)
 			}
+			r := rb.Role
 			return a.output(cmd, r, func(w io.Writer) error { return roleTable(w, r).flush() })
 		},
 	}
@@ -101,7 +103,7 @@ func (a *app) rolesCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			rev, err := c.DeleteRole(cmd.Context(), r.ID)
+			rev, err := c.DeleteRole(cmd.Context(), r.ID, 0)
 			if err != nil {
 				return explain(c, err)
 			}
@@ -113,7 +115,7 @@ func (a *app) rolesCmd() *cobra.Command {
 	return cmd
 }
 
-func projectTable(w io.Writer, ps ...domain.Project) *table {
+func projectTable(w io.Writer, ps ...api.Project) *table {
 	t := newTable(w, "ID", "NAME", "MODE", "DESCRIPTION", "CREATED")
 	for _, p := range ps {
 		t.row(p.ID, p.Name, string(p.MembershipMode), p.Description, day(p.CreatedAt))
@@ -152,7 +154,7 @@ func (a *app) projectsCmd() *cobra.Command {
 	}
 	lf.add(list)
 
-	var np client.NewProject
+	var np api.CreateProjectRequest
 	var mode string
 	create := &cobra.Command{
 		Use:   "create NAME",
@@ -162,15 +164,16 @@ func (a *app) projectsCmd() *cobra.Command {
 			if !validMode(mode) {
 				return usage(cmd, "--mode %q: want multiple or exclusive", mode)
 			}
-			np.Name, np.MembershipMode = args[0], domain.MembershipMode(mode)
+			np.Name, np.MembershipMode = args[0], mode
 			c, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
-			p, err := c.CreateProject(cmd.Context(), np)
+			pb, err := c.CreateProject(cmd.Context(), np)
 			if err != nil {
 				return explain(c, err)
 			}
+			p := pb.Project
 			return a.output(cmd, p, func(w io.Writer) error { return projectTable(w, p).flush() })
 		},
 	}
@@ -195,10 +198,12 @@ func (a *app) projectsCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			m := domain.MembershipMode(args[1])
-			if p, err = c.UpdateProject(cmd.Context(), p.ID, client.ProjectUpdate{MembershipMode: &m, Version: p.Version}); err != nil {
+			m := args[1]
+			pb, err := c.UpdateProject(cmd.Context(), p.ID, api.UpdateProjectRequest{MembershipMode: &m}, p.Version)
+			if err != nil {
 				return explain(c, err)
 			}
+			p = pb.Project
 			return a.output(cmd, p, func(w io.Writer) error { return projectTable(w, p).flush() })
 		},
 	}
@@ -216,7 +221,7 @@ func (a *app) projectsCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			rev, err := c.DeleteProject(cmd.Context(), p.ID)
+			rev, err := c.DeleteProject(cmd.Context(), p.ID, 0)
 			if err != nil {
 				return explain(c, err)
 			}

@@ -10,8 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // A rule's criterion is typed as one string, 'TYPE.PROPERTY OP VALUE'
@@ -75,7 +76,7 @@ func unquote(s string) string {
 
 // criterionValue fills the value the operator takes: none for exists, a
 // comma-separated list for in, one value for the others.
-func criterionValue(raw string, op domain.Operator, c *domain.Criterion) error {
+func criterionValue(raw string, op domain.Operator, c *api.Criterion) error {
 	switch op {
 	case domain.OpExists:
 		if raw != "" {
@@ -102,13 +103,13 @@ func criterionValue(raw string, op domain.Operator, c *domain.Criterion) error {
 // parseCriterion reads one --criterion against the folder types. A
 // malformed string is a usage mistake (usage true); an unknown type is
 // not, as for any unknown name.
-func parseCriterion(s string, types []domain.FolderType) (c domain.Criterion, usage bool, err error) {
+func parseCriterion(s string, types []api.FolderType) (c api.Criterion, usage bool, err error) {
 	cs, err := splitCriterion(s)
 	if err != nil {
 		return c, true, err
 	}
 	type cand struct {
-		t        domain.FolderType
+		t        api.FolderType
 		prop     string
 		declared bool
 		i        int
@@ -148,8 +149,8 @@ func parseCriterion(s string, types []domain.FolderType) (c domain.Criterion, us
 			break
 		}
 	}
-	c = domain.Criterion{FolderTypeID: pick.t.ID, Property: pick.prop, Operator: cs.ops[pick.i]}
-	if err := criterionValue(cs.value[pick.i], c.Operator, &c); err != nil {
+	c = api.Criterion{FolderTypeID: pick.t.ID, Property: pick.prop, Operator: string(cs.ops[pick.i])}
+	if err := criterionValue(cs.value[pick.i], domain.Operator(c.Operator), &c); err != nil {
 		return c, true, fmt.Errorf("--criterion %q: %v", s, err)
 	}
 	return c, false, nil
@@ -180,14 +181,14 @@ func parseGrants(vals []string) (map[string][]string, error) {
 	return m, nil
 }
 
-func criterionText(types map[string]string, c domain.Criterion) string {
+func criterionText(types map[string]string, c api.Criterion) string {
 	s := typeName(types, c.FolderTypeID) + "." + c.Property + " " + string(c.Operator)
 	switch {
-	case c.Operator == domain.OpIn:
+	case c.Operator == string(domain.OpIn):
 		s += " " + strings.Join(c.Values, ",")
-	case c.Operator != domain.OpExists && c.Value == "":
+	case c.Operator != string(domain.OpExists) && c.Value == "":
 		s += ` ""`
-	case c.Operator != domain.OpExists:
+	case c.Operator != string(domain.OpExists):
 		s += " " + c.Value
 	}
 	return s
@@ -205,7 +206,7 @@ func grantsText(g map[string][]string) string {
 	return strings.Join(ctxs, "; ")
 }
 
-func ruleTable(w io.Writer, types map[string]string, rs ...domain.Rule) *table {
+func ruleTable(w io.Writer, types map[string]string, rs ...api.Rule) *table {
 	t := newTable(w, "ID", "NAME", "CRITERIA", "GRANTS")
 	for _, r := range rs {
 		cs := make([]string, len(r.Criteria))
@@ -218,10 +219,10 @@ func ruleTable(w io.Writer, types map[string]string, rs ...domain.Rule) *table {
 }
 
 // resolveRule finds a group's rule by id or name (any case).
-func resolveRule(ctx context.Context, c *client.Client, g domain.Group, s string) (domain.Rule, error) {
+func resolveRule(ctx context.Context, c *gatehouse.Client, g api.Group, s string) (api.Rule, error) {
 	rs, err := c.ListRules(ctx, g.ID)
 	if err != nil {
-		return domain.Rule{}, err
+		return api.Rule{}, err
 	}
 	for _, r := range rs {
 		if r.ID == s {
@@ -233,13 +234,13 @@ func resolveRule(ctx context.Context, c *client.Client, g domain.Group, s string
 			return r, nil
 		}
 	}
-	return domain.Rule{}, fmt.Errorf("group %s has no rule with the id or name %q", g.Name, s)
+	return api.Rule{}, fmt.Errorf("group %s has no rule with the id or name %q", g.Name, s)
 }
 
 // ruleBody parses the --criterion and --grant values given into req
 // (those not given stay as they are). A malformed one is a usage mistake;
 // its syntax is checked before the server is asked for the folder types.
-func ruleBody(cmd *cobra.Command, c *client.Client, req *client.RuleRequest, criteria, grants []string) error {
+func ruleBody(cmd *cobra.Command, c *gatehouse.Client, req *api.RuleRequest, criteria, grants []string) error {
 	if len(grants) > 0 {
 		m, err := parseGrants(grants)
 		if err != nil {
@@ -296,7 +297,7 @@ func (a *app) rulesCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			return a.output(cmd, client.Page[domain.Rule]{Items: rs}, func(w io.Writer) error {
+			return a.output(cmd, api.Page[api.Rule]{Items: rs}, func(w io.Writer) error {
 				return ruleTable(w, a.folderTypeNames(cmd, c), rs...).flush()
 			})
 		},
@@ -328,7 +329,7 @@ func (a *app) rulesCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			req := client.RuleRequest{Name: args[1]}
+			req := api.RuleRequest{Name: args[1]}
 			if err := ruleBody(cmd, c, &req, criteria, grants); err != nil {
 				return explain(c, err)
 			}
@@ -336,10 +337,11 @@ func (a *app) rulesCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			r, err := c.CreateRule(ctx, g.ID, req)
+			rb, err := c.CreateRule(ctx, g.ID, req)
 			if err != nil {
 				return explain(c, err)
 			}
+			r := rb.Rule
 			return a.output(cmd, r, func(w io.Writer) error { return ruleTable(w, a.folderTypeNames(cmd, c), r).flush() })
 		},
 	}
@@ -364,7 +366,7 @@ func (a *app) rulesCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			if err := c.DeleteRule(ctx, r.ID); err != nil {
+			if _, err := c.DeleteRule(ctx, r.ID); err != nil {
 				return explain(c, err)
 			}
 			return a.done(cmd, map[string]any{"deleted": r.ID, "revision": c.Revision()}, "Rule %s (%s) of group %s deleted", r.Name, r.ID, g.Name)

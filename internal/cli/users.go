@@ -6,8 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // listFlags are the paging flags of the list commands.
@@ -26,8 +27,8 @@ func (l *listFlags) add(cmd *cobra.Command) {
 	f.IntVar(&l.limit, "limit", 0, "rows per page (default 100, at most 1000)")
 }
 
-func (l *listFlags) options() client.ListOptions {
-	return client.ListOptions{Search: l.search, Sort: l.sort, Desc: l.desc, Cursor: l.cursor, Limit: l.limit}
+func (l *listFlags) options() gatehouse.ListOptions {
+	return gatehouse.ListOptions{Search: l.search, Sort: l.sort, Desc: l.desc, Cursor: l.cursor, Limit: l.limit}
 }
 
 // more tells where the next page is.
@@ -39,7 +40,7 @@ func more(w io.Writer, next string) error {
 	return err
 }
 
-func userTable(w io.Writer, roles map[string]string, us ...domain.User) *table {
+func userTable(w io.Writer, roles map[string]string, us ...api.User) *table {
 	t := newTable(w, "ID", "USERNAME", "DISPLAY NAME", "EMAIL", "STATUS", "SOURCE", "SYSTEM ROLE")
 	for _, u := range us {
 		t.row(u.ID, u.Username, u.DisplayName, u.Email, string(u.Status), string(u.Source), roleName(roles, u.SystemRoleID))
@@ -47,17 +48,17 @@ func userTable(w io.Writer, roles map[string]string, us ...domain.User) *table {
 	return t
 }
 
-func (a *app) printUser(cmd *cobra.Command, c *client.Client, u domain.User) error {
+func (a *app) printUser(cmd *cobra.Command, c *gatehouse.Client, u api.User) error {
 	return a.output(cmd, u, func(w io.Writer) error { return userTable(w, a.roleNames(cmd, c), u).flush() })
 }
 
 // roleNames maps role ids to names for the tables, which show names;
 // --json keeps the ids. A caller who may not list roles sees ids.
-func (a *app) roleNames(cmd *cobra.Command, c *client.Client) map[string]string {
+func (a *app) roleNames(cmd *cobra.Command, c *gatehouse.Client) map[string]string {
 	if a.json {
 		return nil
 	}
-	p, err := c.ListRoles(cmd.Context(), "", client.ListOptions{Limit: 1000})
+	p, err := c.ListRoles(cmd.Context(), "", gatehouse.ListOptions{Limit: 1000})
 	if err != nil {
 		return nil
 	}
@@ -105,10 +106,10 @@ func (a *app) usersCmd() *cobra.Command {
 	get := a.apiCmd(apiSpec{
 		op:  "GET /api/v1/users/{id}",
 		use: "get USER", short: "Show a user (by id or username)",
-		args: nargs("USER"), build: byName(resolveUser, func(u domain.User) string { return u.ID }), text: as(a.printUser),
+		args: nargs("USER"), build: byName(resolveUser, func(u api.User) string { return u.ID }), text: as(a.printUser),
 	})
 
-	var nu client.NewUser
+	var nu api.CreateUserRequest
 	var askPassword bool
 	var role string
 	create := &cobra.Command{
@@ -137,7 +138,7 @@ func (a *app) usersCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			return a.printUser(cmd, c, u)
+			return a.printUser(cmd, c, u.User)
 		},
 	}
 	create.Flags().StringVar(&nu.Email, "email", "", "email address")
@@ -159,7 +160,7 @@ func (a *app) usersCmd() *cobra.Command {
 				if err != nil {
 					return explain(c, err)
 				}
-				if u, err = c.SetUserStatus(cmd.Context(), u.ID, st); err != nil {
+				if u, err = userOf(c.SetUserStatus(cmd.Context(), u.ID, string(st))); err != nil {
 					return explain(c, err)
 				}
 				return a.printUser(cmd, c, u)
@@ -180,7 +181,7 @@ func (a *app) usersCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			rev, err := c.DeleteUser(cmd.Context(), u.ID)
+			rev, err := c.DeleteUser(cmd.Context(), u.ID, 0)
 			if err != nil {
 				return explain(c, err)
 			}
@@ -209,7 +210,7 @@ func (a *app) usersCmd() *cobra.Command {
 				}
 				roleID = r.ID
 			}
-			if u, err = c.SetUserSystemRole(cmd.Context(), u.ID, roleID); err != nil {
+			if u, err = userOf(c.SetUserSystemRole(cmd.Context(), u.ID, roleID)); err != nil {
 				return explain(c, err)
 			}
 			return a.printUser(cmd, c, u)
@@ -222,3 +223,6 @@ func (a *app) usersCmd() *cobra.Command {
 	cmd.AddCommand(a.userEditCmds()...)
 	return cmd
 }
+
+// userOf is the user of a write's answer, without its revision.
+func userOf(b api.UserBody, err error) (api.User, error) { return b.User, err }

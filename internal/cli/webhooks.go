@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,50 +9,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse"
 )
 
 // gatehouse webhooks: subscriptions managed through the public Go client
-// (pkg/gatehouse), which the rest of the CLI is moving to.
-
-// sdk returns a pkg/gatehouse client of the target server, and the
-// internal one for resolving names.
-func (a *app) sdk(cmd *cobra.Command) (*gatehouse.Client, *client.Client, error) {
-	c, err := a.client(cmd) // sets up --json's capture of the answer
-	if err != nil {
-		return nil, nil, err
-	}
-	_, token, _, err := a.target()
-	if err != nil {
-		return nil, nil, err
-	}
-	opts := []gatehouse.Option{gatehouse.WithToken(token), gatehouse.WithUserAgent("gatehouse-cli")}
-	hc := a.env.HTTPClient
-	if a.captured != nil {
-		hc = a.captured.httpClient(a.env.HTTPClient)
-	}
-	if hc != nil {
-		opts = append(opts, gatehouse.WithHTTPClient(hc))
-	}
-	g, err := gatehouse.New(c.BaseURL(), opts...)
-	if err != nil {
-		return nil, nil, usage(cmd, "%v", err)
-	}
-	return g, c, nil
-}
-
-// explainSDK is explain for the public client's errors.
-func explainSDK(g *gatehouse.Client, err error) error {
-	var ge *gatehouse.Error
-	if errors.As(err, &ge) && gatehouse.IsUnauthenticated(err) {
-		return fmt.Errorf("%w; run: gatehouse login", err)
-	}
-	if err != nil && ge == nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("cannot reach the server at %s (%v); is it running? (--server, GATEHOUSE_SERVER)", g.BaseURL(), err)
-	}
-	return err
-}
+// (pkg/gatehouse), as every command.
 
 func (a *app) webhooksCmd() *cobra.Command {
 	cmd := group("webhooks", "Manage webhook subscriptions: the change feed pushed to a URL (webhooks.manage)")
@@ -70,13 +29,13 @@ func (a *app) webhooksListCmd() *cobra.Command {
 		Short:   "List webhook subscriptions and where their delivery stands",
 		Args:    nargs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, _, err := a.sdk(cmd)
+			g, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
 			ws, err := g.ListWebhooks(cmd.Context())
 			if err != nil {
-				return explainSDK(g, err)
+				return explain(g, err)
 			}
 			return a.output(cmd, ws, func(w io.Writer) error {
 				t := newTable(w, "ID", "NAME", "URL", "ACTIVE", "DELIVERED", "STATUS")
@@ -127,13 +86,13 @@ func (a *app) webhooksShowCmd() *cobra.Command {
 		Short:   "Show a webhook subscription",
 		Args:    nargs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, _, err := a.sdk(cmd)
+			g, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
 			h, err := g.GetWebhook(cmd.Context(), args[0])
 			if err != nil {
-				return explainSDK(g, err)
+				return explain(g, err)
 			}
 			return a.printHook(cmd, h)
 		},
@@ -162,7 +121,7 @@ func (h *hookFlags) register(f *pflag.FlagSet, create bool) {
 }
 
 // apply sets the flags given on cmd's line into cfg, resolving names.
-func (h *hookFlags) apply(cmd *cobra.Command, c *client.Client, cfg *gatehouse.WebhookConfig) error {
+func (h *hookFlags) apply(cmd *cobra.Command, c *gatehouse.Client, cfg *gatehouse.WebhookConfig) error {
 	f := cmd.Flags()
 	changed := func(name string) bool { return f.Changed(name) }
 	if changed("name") {
@@ -214,7 +173,7 @@ func (a *app) webhookConfigCmd(create bool) *cobra.Command {
 	}
 	h.register(cmd.Flags(), create)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		g, c, err := a.sdk(cmd)
+		g, err := a.client(cmd)
 		if err != nil {
 			return err
 		}
@@ -223,13 +182,13 @@ func (a *app) webhookConfigCmd(create bool) *cobra.Command {
 		if !create {
 			cur, err := g.GetWebhook(ctx, args[0])
 			if err != nil {
-				return explainSDK(g, err)
+				return explain(g, err)
 			}
 			active := cur.Active
 			cfg = gatehouse.WebhookConfig{Name: cur.Name, URL: cur.URL, Filter: cur.Filter, Active: &active}
 		}
-		if err := h.apply(cmd, c, &cfg); err != nil {
-			return explain(c, err)
+		if err := h.apply(cmd, g, &cfg); err != nil {
+			return explain(g, err)
 		}
 		var out gatehouse.Webhook
 		if create {
@@ -238,7 +197,7 @@ func (a *app) webhookConfigCmd(create bool) *cobra.Command {
 			out, err = g.UpdateWebhook(ctx, args[0], cfg)
 		}
 		if err != nil {
-			return explainSDK(g, err)
+			return explain(g, err)
 		}
 		return a.printHook(cmd, out)
 	}
@@ -255,12 +214,12 @@ func (a *app) webhooksDeleteCmd() *cobra.Command {
 		Short:   "Delete a webhook subscription and its delivery log",
 		Args:    nargs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, _, err := a.sdk(cmd)
+			g, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
 			if err := g.DeleteWebhook(cmd.Context(), args[0]); err != nil {
-				return explainSDK(g, err)
+				return explain(g, err)
 			}
 			return a.done(cmd, map[string]any{"deleted": args[0]}, "Webhook %s deleted", args[0])
 		},
@@ -276,13 +235,13 @@ func (a *app) webhooksDeliveriesCmd() *cobra.Command {
 		Short:   "Show a webhook subscription's delivery log, newest first",
 		Args:    nargs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, _, err := a.sdk(cmd)
+			g, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
 			log, err := g.WebhookDeliveries(cmd.Context(), args[0], limit)
 			if err != nil {
-				return explainSDK(g, err)
+				return explain(g, err)
 			}
 			return a.output(cmd, log, func(w io.Writer) error {
 				t := newTable(w, "AT", "REVISIONS", "CHANGES", "ATTEMPT", "STATUS", "LATENCY", "RESULT")
@@ -317,13 +276,13 @@ func (a *app) webhooksRedeliverCmd() *cobra.Command {
 			if from < 1 {
 				return usage(cmd, "--from: want a revision, 1 or more")
 			}
-			g, _, err := a.sdk(cmd)
+			g, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
 			h, err := g.RedeliverWebhook(cmd.Context(), args[0], from)
 			if err != nil {
-				return explainSDK(g, err)
+				return explain(g, err)
 			}
 			return a.done(cmd, h, "Webhook %s will deliver again from revision %d", h.Name, from)
 		},
@@ -339,13 +298,13 @@ func (a *app) webhooksPingCmd() *cobra.Command {
 		Short:   "Send a test delivery and say how it went",
 		Args:    nargs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, _, err := a.sdk(cmd)
+			g, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
 			d, err := g.PingWebhook(cmd.Context(), args[0])
 			if err != nil {
-				return explainSDK(g, err)
+				return explain(g, err)
 			}
 			if !d.OK {
 				_ = a.output(cmd, d, func(w io.Writer) error { return nil })

@@ -4,7 +4,7 @@
 // errors naming the file, line and field), the plan (a pure diff of the
 // server's current configuration against the file, as ordered create,
 // update and delete operations), and the execution of a plan over the
-// REST API through internal/client, so that apply is authorized and
+// REST API through pkg/gatehouse, so that apply is authorized and
 // audited like any other administrative change.
 //
 // Objects are named by their natural keys (usernames, group and project

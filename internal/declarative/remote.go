@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // pageSize is the largest page the API serves.
@@ -18,7 +19,7 @@ const pageSize = 1000
 // over the REST API, as the client's user. It keeps the mapping from
 // natural keys to the server's ids, updated as objects are created.
 type Remote struct {
-	c   *client.Client
+	c   *gatehouse.Client
 	now func() time.Time
 
 	self      string
@@ -36,7 +37,7 @@ type Remote struct {
 
 // NewRemote returns a Remote over c. now is the clock expiries are read
 // against (nil: time.Now).
-func NewRemote(c *client.Client, now func() time.Time) *Remote {
+func NewRemote(c *gatehouse.Client, now func() time.Time) *Remote {
 	if now == nil {
 		now = time.Now
 	}
@@ -46,7 +47,7 @@ func NewRemote(c *client.Client, now func() time.Time) *Remote {
 // Self is the username the client acts as (after Load).
 func (r *Remote) Self() string { return r.self }
 
-func all[T any](ctx context.Context, page func(cursor string) (client.Page[T], error)) ([]T, error) {
+func all[T any](ctx context.Context, page func(cursor string) (api.Page[T], error)) ([]T, error) {
 	var out []T
 	cursor := ""
 	for {
@@ -86,8 +87,8 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 		cfg.FolderTypes = append(cfg.FolderTypes, FolderType{Name: t.Name, Contexts: t.Contexts, Properties: t.Properties, builtin: t.ID == domain.FolderTypeFolderID})
 	}
 
-	roles, err := all(ctx, func(cur string) (client.Page[domain.Role], error) {
-		return c.ListRoles(ctx, "", client.ListOptions{Cursor: cur, Limit: pageSize})
+	roles, err := all(ctx, func(cur string) (api.Page[api.Role], error) {
+		return c.ListRoles(ctx, "", gatehouse.ListOptions{Cursor: cur, Limit: pageSize})
 	})
 	if err != nil {
 		return nil, err
@@ -99,8 +100,8 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 		cfg.Roles = append(cfg.Roles, Role{Name: ro.Name, Scope: string(ro.Scope), Description: ro.Description, Permissions: ro.Permissions, builtin: ro.Builtin})
 	}
 
-	users, err := all(ctx, func(cur string) (client.Page[domain.User], error) {
-		return c.ListUsers(ctx, client.ListOptions{Cursor: cur, Limit: pageSize})
+	users, err := all(ctx, func(cur string) (api.Page[api.User], error) {
+		return c.ListUsers(ctx, gatehouse.ListOptions{Cursor: cur, Limit: pageSize})
 	})
 	if err != nil {
 		return nil, err
@@ -118,8 +119,8 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 		cfg.Users = append(cfg.Users, cu)
 	}
 
-	projects, err := all(ctx, func(cur string) (client.Page[domain.Project], error) {
-		return c.ListProjects(ctx, client.ListOptions{Cursor: cur, Limit: pageSize})
+	projects, err := all(ctx, func(cur string) (api.Page[api.Project], error) {
+		return c.ListProjects(ctx, gatehouse.ListOptions{Cursor: cur, Limit: pageSize})
 	})
 	if err != nil {
 		return nil, err
@@ -134,8 +135,8 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 		projIdx[p.ID] = &cfg.Projects[i]
 	}
 
-	groups, err := all(ctx, func(cur string) (client.Page[domain.Group], error) {
-		return c.ListGroups(ctx, client.GroupQuery{ListOptions: client.ListOptions{Cursor: cur, Limit: pageSize}})
+	groups, err := all(ctx, func(cur string) (api.Page[api.Group], error) {
+		return c.ListGroups(ctx, gatehouse.GroupQuery{ListOptions: gatehouse.ListOptions{Cursor: cur, Limit: pageSize}})
 	})
 	if err != nil {
 		return nil, err
@@ -156,15 +157,17 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 		cg := Group{Name: g.Name, Builtin: string(g.Builtin), Description: g.Description, SystemRole: roleName[g.SystemRoleID],
 			SystemPermissions: g.SystemPermissions, DefaultProjectRights: rights(g.DefaultProjectRoleID, g.DefaultProjectPermissions)}
 		ref := GroupRef{Name: g.Name}
-		if g.Scope == domain.ScopeProject {
+		if g.Scope == api.ScopeProject {
 			ref.Project = projectName[g.ProjectID]
 		}
 		groupOf[g.ID] = groupInfo{g.Name, ref.Project}
 		r.groupID[key(ref.String())] = g.ID
-		if cg.Domains, err = c.GroupDomains(ctx, g.ID); err != nil {
+		d, err := c.GroupDomains(ctx, g.ID)
+		if err != nil {
 			return nil, err
 		}
-		if g.Builtin != domain.BuiltinEveryone && g.Builtin != domain.BuiltinPublic {
+		cg.Domains = d.Domains
+		if g.Builtin != string(domain.BuiltinEveryone) && g.Builtin != string(domain.BuiltinPublic) {
 			if cg.Members, err = r.members(ctx, g.ID); err != nil {
 				return nil, err
 			}
@@ -182,7 +185,7 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 			}
 			cg.Rules = append(cg.Rules, cr)
 		}
-		if g.Scope == domain.ScopeProject {
+		if g.Scope == api.ScopeProject {
 			projGroups[g.ProjectID] = append(projGroups[g.ProjectID], cg)
 		} else {
 			sysGroups = append(sysGroups, cg)
@@ -198,9 +201,9 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 		}
 		for _, gr := range grants {
 			switch gr.SubjectKind {
-			case domain.SubjectUser:
+			case string(domain.SubjectUser):
 				cp.UserRights = append(cp.UserRights, UserRights{User: userName[gr.SubjectID], Role: roleName[gr.RoleID], Permissions: gr.Permissions})
-			case domain.SubjectGroup:
+			case string(domain.SubjectGroup):
 				gi := groupOf[gr.SubjectID]
 				if gi.project == "" {
 					cp.ImportedGroups = append(cp.ImportedGroups, Import{Group: gi.name, Role: roleName[gr.RoleID], Permissions: gr.Permissions})
@@ -221,8 +224,8 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 	for len(queue) > 0 {
 		parent := queue[0]
 		queue = queue[1:]
-		children, err := all(ctx, func(cur string) (client.Page[domain.Folder], error) {
-			return c.ListFolders(ctx, parent.id, client.ListOptions{Cursor: cur, Limit: pageSize})
+		children, err := all(ctx, func(cur string) (api.Page[api.Folder], error) {
+			return c.ListFolders(ctx, parent.id, gatehouse.ListOptions{Cursor: cur, Limit: pageSize})
 		})
 		if err != nil {
 			return nil, err
@@ -240,7 +243,7 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 			}
 			for _, l := range levels {
 				gi := groupOf[l.GroupID]
-				cf.Levels = append(cf.Levels, Level{Group: gi.name, Project: gi.project, Level: l.Level.String()})
+				cf.Levels = append(cf.Levels, Level{Group: gi.name, Project: gi.project, Level: l.Level})
 			}
 			cfg.Folders = append(cfg.Folders, cf)
 			queue = append(queue, pending{f.ID, path})
@@ -260,8 +263,8 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 // members lists a group's unexpired memberships: an expired one counts
 // for nothing (R6) and could not be created again.
 func (r *Remote) members(ctx context.Context, groupID string) ([]Member, error) {
-	rows, err := all(ctx, func(cur string) (client.Page[client.MemberRow], error) {
-		return r.c.ListMembers(ctx, groupID, client.MemberQuery{Cursor: cur, Limit: pageSize})
+	rows, err := all(ctx, func(cur string) (api.Page[api.MemberRow], error) {
+		return r.c.ListMembers(ctx, groupID, gatehouse.MemberQuery{Cursor: cur, Limit: pageSize})
 	})
 	if err != nil {
 		return nil, err
@@ -356,12 +359,12 @@ func (r *Remote) group(g GroupRef) (string, error) {
 	return r.id(r.groupID, "group", key(g.String()), g.String())
 }
 
-func (r *Remote) rights(rr *Rights) (client.Rights, error) {
+func (r *Remote) rights(rr *Rights) (api.RightsRequest, error) {
 	if rr == nil {
-		return client.Rights{}, nil
+		return api.RightsRequest{}, nil
 	}
 	id, err := r.role(domain.ScopeProject, rr.Role)
-	return client.Rights{RoleID: id, Permissions: rr.Permissions}, err
+	return api.RightsRequest{RoleID: id, Permissions: rr.Permissions}, err
 }
 
 // Apply performs one operation over the API.
@@ -397,7 +400,7 @@ func (r *Remote) Apply(ctx context.Context, op Op) error {
 
 func (r *Remote) applyFolderType(ctx context.Context, op Op) error {
 	t := op.FolderType
-	req := client.FolderTypeRequest{Name: t.Name, Contexts: t.Contexts, Properties: t.Properties}
+	req := api.FolderTypeRequest{Name: t.Name, Contexts: t.Contexts, Properties: t.Properties}
 	switch op.Action {
 	case Create:
 		ft, err := r.c.CreateFolderType(ctx, req)
@@ -410,21 +413,22 @@ func (r *Remote) applyFolderType(ctx context.Context, op Op) error {
 		if err != nil {
 			return err
 		}
-		_, err = r.c.UpdateFolderType(ctx, id, req)
+		_, err = r.c.UpdateFolderType(ctx, id, req, 0)
 		return err
 	}
 	id, err := r.id(r.typeID, "folder type", key(t.Name), t.Name)
 	if err != nil {
 		return err
 	}
-	return r.c.DeleteFolderType(ctx, id)
+	_, err = r.c.DeleteFolderType(ctx, id)
+	return err
 }
 
 func (r *Remote) applyRole(ctx context.Context, op Op) error {
 	ro := op.Role
 	switch op.Action {
 	case Create:
-		created, err := r.c.CreateRole(ctx, client.NewRole{Name: ro.Name, Description: ro.Description, Scope: domain.Scope(ro.Scope), Permissions: ro.Permissions})
+		created, err := r.c.CreateRole(ctx, api.CreateRoleRequest{Name: ro.Name, Description: ro.Description, Scope: ro.Scope, Permissions: ro.Permissions})
 		if err == nil {
 			r.roleID[ro.Scope+"/"+key(created.Name)] = created.ID
 		}
@@ -435,10 +439,10 @@ func (r *Remote) applyRole(ctx context.Context, op Op) error {
 		return err
 	}
 	if op.Action == Delete {
-		_, err = r.c.DeleteRole(ctx, id)
+		_, err = r.c.DeleteRole(ctx, id, 0)
 		return err
 	}
-	u := client.RoleUpdate{}
+	u := api.UpdateRoleRequest{}
 	if op.Has("name") {
 		u.Name = &ro.Name
 	}
@@ -449,7 +453,7 @@ func (r *Remote) applyRole(ctx context.Context, op Op) error {
 		perms := nonNil(ro.Permissions)
 		u.Permissions = &perms
 	}
-	_, err = r.c.UpdateRole(ctx, id, u)
+	_, err = r.c.UpdateRole(ctx, id, u, 0)
 	return err
 }
 
@@ -469,15 +473,15 @@ func (r *Remote) applyUser(ctx context.Context, op Op) error {
 	var id string
 	switch op.Action {
 	case Create:
-		created, err := r.c.CreateUser(ctx, client.NewUser{Username: u.Username, Email: u.Email, DisplayName: u.DisplayName,
-			Source: domain.UserSource(u.Source), ExternalID: u.ExternalID, SystemRoleID: roleID})
+		created, err := r.c.CreateUser(ctx, api.CreateUserRequest{Username: u.Username, Email: u.Email, DisplayName: u.DisplayName,
+			Source: u.Source, ExternalID: u.ExternalID, SystemRoleID: roleID})
 		if err != nil {
 			return err
 		}
 		id = created.ID
 		r.userID[key(u.Username)] = id
 		if u.Status == string(domain.UserDisabled) {
-			if _, err := r.c.SetUserStatus(ctx, id, domain.UserDisabled); err != nil {
+			if _, err := r.c.SetUserStatus(ctx, id, api.UserDisabled); err != nil {
 				return err
 			}
 		}
@@ -489,7 +493,7 @@ func (r *Remote) applyUser(ctx context.Context, op Op) error {
 		if id, err = r.id(r.userID, "user", key(u.Username), u.Username); err != nil {
 			return err
 		}
-		_, err = r.c.DeleteUser(ctx, id)
+		_, err = r.c.DeleteUser(ctx, id, 0)
 		return err
 	}
 	if id, err = r.id(r.userID, "user", key(u.Username), u.Username); err != nil {
@@ -499,7 +503,7 @@ func (r *Remote) applyUser(ctx context.Context, op Op) error {
 		return domain.Errorf("declarative.Apply", domain.KindConflict, "a user's source and external id cannot be changed over the API")
 	}
 	if op.Has("username") || op.Has("email") || op.Has("display_name") {
-		upd := client.UserUpdate{}
+		upd := api.UpdateUserRequest{}
 		if op.Has("username") {
 			upd.Username = &u.Username
 		}
@@ -509,7 +513,7 @@ func (r *Remote) applyUser(ctx context.Context, op Op) error {
 		if op.Has("display_name") {
 			upd.DisplayName = &u.DisplayName
 		}
-		if _, err := r.c.UpdateUser(ctx, id, upd); err != nil {
+		if _, err := r.c.UpdateUser(ctx, id, upd, 0); err != nil {
 			return err
 		}
 	}
@@ -519,7 +523,7 @@ func (r *Remote) applyUser(ctx context.Context, op Op) error {
 		}
 	}
 	if op.Has("status") {
-		if _, err := r.c.SetUserStatus(ctx, id, domain.UserStatus(or(u.Status, string(domain.UserActive)))); err != nil {
+		if _, err := r.c.SetUserStatus(ctx, id, or(u.Status, api.UserActive)); err != nil {
 			return err
 		}
 	}
@@ -534,7 +538,7 @@ func (r *Remote) applyUser(ctx context.Context, op Op) error {
 func (r *Remote) applyProject(ctx context.Context, op Op) error {
 	p := op.Project
 	if op.Action == Create {
-		created, err := r.c.CreateProject(ctx, client.NewProject{Name: p.Name, Description: p.Description, MembershipMode: domain.MembershipMode(p.MembershipMode)})
+		created, err := r.c.CreateProject(ctx, api.CreateProjectRequest{Name: p.Name, Description: p.Description, MembershipMode: p.MembershipMode})
 		if err == nil {
 			r.projectID[key(p.Name)] = created.ID
 		}
@@ -545,10 +549,10 @@ func (r *Remote) applyProject(ctx context.Context, op Op) error {
 		return err
 	}
 	if op.Action == Delete {
-		_, err = r.c.DeleteProject(ctx, id)
+		_, err = r.c.DeleteProject(ctx, id, 0)
 		return err
 	}
-	u := client.ProjectUpdate{}
+	u := api.UpdateProjectRequest{}
 	if op.Has("name") {
 		u.Name = &p.Name
 	}
@@ -556,10 +560,10 @@ func (r *Remote) applyProject(ctx context.Context, op Op) error {
 		u.Description = &p.Description
 	}
 	if op.Has("membership_mode") {
-		m := domain.MembershipMode(p.MembershipMode)
+		m := p.MembershipMode
 		u.MembershipMode = &m
 	}
-	_, err = r.c.UpdateProject(ctx, id, u)
+	_, err = r.c.UpdateProject(ctx, id, u, 0)
 	return err
 }
 
@@ -569,9 +573,9 @@ func (r *Remote) applyGroup(ctx context.Context, op Op) error {
 	var err error
 	switch op.Action {
 	case Create:
-		ng := client.NewGroup{Name: g.Name, Description: g.Description, Scope: domain.ScopeSystem}
+		ng := api.CreateGroupRequest{Name: g.Name, Description: g.Description, Scope: api.ScopeSystem}
 		if ref.Project != "" {
-			ng.Scope = domain.ScopeProject
+			ng.Scope = api.ScopeProject
 			if ng.ProjectID, err = r.id(r.projectID, "project", key(ref.Project), ref.Project); err != nil {
 				return err
 			}
@@ -600,9 +604,9 @@ func (r *Remote) applyGroup(ctx context.Context, op Op) error {
 		if id, err = r.group(ref); err != nil {
 			return err
 		}
-		o := client.DeleteGroupOptions{Confirm: true} // R27: the file is the confirmation
+		o := gatehouse.DeleteGroupOptions{Confirm: true} // R27: the file is the confirmation
 		if ref.Project != "" {
-			o = client.DeleteGroupOptions{Members: "keep_users"} // R26's default
+			o = gatehouse.DeleteGroupOptions{Members: "keep_users"} // R26's default
 		}
 		_, err = r.c.DeleteGroup(ctx, id, o)
 		return err
@@ -613,14 +617,14 @@ func (r *Remote) applyGroup(ctx context.Context, op Op) error {
 			return err
 		}
 		if op.Has("name") || op.Has("description") {
-			u := client.GroupUpdate{}
+			u := api.UpdateGroupRequest{}
 			if op.Has("name") {
 				u.Name = &g.Name
 			}
 			if op.Has("description") {
 				u.Description = &g.Description
 			}
-			if _, err := r.c.UpdateGroup(ctx, id, u); err != nil {
+			if _, err := r.c.UpdateGroup(ctx, id, u, 0); err != nil {
 				return err
 			}
 			r.groupID[key(ref.String())] = id
@@ -631,7 +635,7 @@ func (r *Remote) applyGroup(ctx context.Context, op Op) error {
 		if err != nil {
 			return err
 		}
-		if _, err := r.c.SetGroupSystemGrants(ctx, id, roleID, g.SystemPermissions); err != nil {
+		if _, err := r.c.SetGroupSystemGrants(ctx, id, api.SystemGrantsRequest{SystemRoleID: roleID, SystemPermissions: g.SystemPermissions}); err != nil {
 			return err
 		}
 	}
@@ -640,7 +644,7 @@ func (r *Remote) applyGroup(ctx context.Context, op Op) error {
 		if err != nil {
 			return err
 		}
-		if _, err := r.c.SetGroupDefaultProjectRights(ctx, id, rr); err != nil {
+		if _, err := r.c.SetGroupDefaultProjectRights(ctx, id, api.DefaultRightsRequest{DefaultProjectRoleID: rr.RoleID, DefaultProjectPermissions: rr.Permissions}); err != nil {
 			return err
 		}
 	}
@@ -717,7 +721,8 @@ func (r *Remote) applyUserRights(ctx context.Context, op Op) error {
 		return err
 	}
 	if op.Action == Delete {
-		return r.c.RemoveUserFromProject(ctx, uid, pid)
+		_, err = r.c.RemoveUserFromProject(ctx, uid, pid)
+		return err
 	}
 	rr, err := r.rights(&Rights{Role: ur.Role, Permissions: ur.Permissions})
 	if err != nil {
@@ -740,7 +745,7 @@ func (r *Remote) applyMember(ctx context.Context, op Op) error {
 		_, err = r.c.RemoveMembers(ctx, gid, uid)
 		return err
 	}
-	_, err = r.c.AddMembers(ctx, gid, client.MemberInput{UserID: uid, ExpiresAt: op.Member.Expires})
+	_, err = r.c.AddMembers(ctx, gid, api.MemberInput{UserID: uid, ExpiresAt: op.Member.Expires})
 	return err
 }
 
@@ -748,7 +753,7 @@ func (r *Remote) applyFolder(ctx context.Context, op Op) error {
 	f := op.Folder
 	names := splitPath(f.Path)
 	if op.Action == Create {
-		nf := client.NewFolder{Name: names[len(names)-1], Properties: f.Properties}
+		nf := api.CreateFolderRequest{Name: names[len(names)-1], Properties: f.Properties}
 		var err error
 		if len(names) > 1 {
 			parent := strings.Join(names[:len(names)-1], "/")
@@ -775,10 +780,10 @@ func (r *Remote) applyFolder(ctx context.Context, op Op) error {
 		return err
 	}
 	if op.Action == Delete {
-		_, err = r.c.DeleteFolder(ctx, id)
+		_, err = r.c.DeleteFolder(ctx, id, 0)
 		return err
 	}
-	u := client.FolderUpdate{}
+	u := api.UpdateFolderRequest{}
 	if op.Has("name") {
 		u.Name = &names[len(names)-1]
 	}
@@ -789,7 +794,7 @@ func (r *Remote) applyFolder(ctx context.Context, op Op) error {
 		}
 		u.Properties = &props
 	}
-	_, err = r.c.UpdateFolder(ctx, id, u)
+	_, err = r.c.UpdateFolder(ctx, id, u, 0)
 	return err
 }
 
@@ -803,13 +808,14 @@ func (r *Remote) applyLevel(ctx context.Context, op Op) error {
 		return err
 	}
 	if op.Action == Delete {
-		return r.c.DeleteFolderLevel(ctx, fid, gid)
+		_, err = r.c.DeleteFolderLevel(ctx, fid, gid)
+		return err
 	}
 	lv, err := domain.ParseLevel(op.Level.Level)
 	if err != nil {
 		return err
 	}
-	_, err = r.c.SetFolderLevel(ctx, fid, gid, lv)
+	_, err = r.c.SetFolderLevel(ctx, fid, gid, lv.String())
 	return err
 }
 
@@ -821,22 +827,23 @@ func (r *Remote) applyRule(ctx context.Context, op Op) error {
 		if err != nil {
 			return err
 		}
-		return r.c.DeleteRule(ctx, id)
+		_, err = r.c.DeleteRule(ctx, id)
+		return err
 	}
-	req := client.RuleRequest{Name: ru.Name, Grants: ru.Grants}
+	req := api.RuleRequest{Name: ru.Name, Grants: ru.Grants}
 	for _, c := range ru.Criteria {
 		tid, err := r.id(r.typeID, "folder type", key(c.FolderType), c.FolderType)
 		if err != nil {
 			return err
 		}
-		req.Criteria = append(req.Criteria, domain.Criterion{FolderTypeID: tid, Property: c.Property, Operator: domain.Operator(c.Operator), Value: c.Value, Values: c.Values})
+		req.Criteria = append(req.Criteria, api.Criterion{FolderTypeID: tid, Property: c.Property, Operator: c.Operator, Value: c.Value, Values: c.Values})
 	}
 	if op.Action == Update {
 		id, err := r.id(r.ruleID, "rule", rk, ru.Name)
 		if err != nil {
 			return err
 		}
-		_, err = r.c.UpdateRule(ctx, id, req)
+		_, err = r.c.UpdateRule(ctx, id, req, 0)
 		return err
 	}
 	gid, err := r.group(op.GroupRef)

@@ -2,17 +2,13 @@ package declarative
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse"
 )
@@ -140,12 +136,8 @@ func (d *differ) webhooks(cur, want []Webhook) {
 // loadWebhooks reads the subscriptions, their filters by name. A caller
 // without webhooks.manage gets none (and apply leaves them alone).
 func (r *Remote) loadWebhooks(ctx context.Context, cfg *Config, userName, groupName, projectName map[string]string) error {
-	var out struct {
-		Items []gatehouse.Webhook `json:"items"`
-	}
-	err := r.call(ctx, "GET", "/webhooks", nil, &out)
-	list := out.Items
-	if isForbidden(err) {
+	list, err := r.c.ListWebhooks(ctx)
+	if gatehouse.IsForbidden(err) {
 		r.noWebhooks = true
 		return nil
 	}
@@ -180,7 +172,7 @@ func (r *Remote) applyWebhook(ctx context.Context, op Op) error {
 		if err != nil {
 			return err
 		}
-		return r.call(ctx, "DELETE", "/webhooks/"+id, nil, nil)
+		return r.c.DeleteWebhook(ctx, id)
 	}
 	cfg, err := r.webhookConfig(w)
 	if err != nil {
@@ -192,8 +184,8 @@ func (r *Remote) applyWebhook(ctx context.Context, op Op) error {
 			return domain.Errorf("declarative.Apply", domain.KindInvalid, "the environment variable %s (secret_env of webhook %q) is not set: put the signing secret there", w.SecretEnv, w.Name)
 		}
 		cfg.Secret = secret
-		var out gatehouse.Webhook
-		if err := r.call(ctx, "POST", "/webhooks", cfg, &out); err != nil {
+		out, err := r.c.CreateWebhook(ctx, cfg)
+		if err != nil {
 			return err
 		}
 		r.webhookID[key(out.Name)] = out.ID
@@ -203,7 +195,8 @@ func (r *Remote) applyWebhook(ctx context.Context, op Op) error {
 	if err != nil {
 		return err
 	}
-	return r.call(ctx, "PUT", "/webhooks/"+id, cfg, nil)
+	_, err = r.c.UpdateWebhook(ctx, id, cfg)
+	return err
 }
 
 // webhookConfig is the API's form of a subscription, names resolved.
@@ -235,18 +228,4 @@ func (r *Remote) webhookConfig(w *Webhook) (gatehouse.WebhookConfig, error) {
 		}
 	}
 	return cfg, nil
-}
-
-// call sends one request and decodes its answer into out (nil: none).
-func (r *Remote) call(ctx context.Context, method, path string, body, out any) error {
-	raw, err := r.c.Call(ctx, method, path, nil, body)
-	if err != nil || out == nil || len(raw) == 0 {
-		return err
-	}
-	return json.Unmarshal(raw, out)
-}
-
-func isForbidden(err error) bool {
-	var ce *client.Error
-	return errors.As(err, &ce) && ce.StatusCode == http.StatusForbidden
 }

@@ -57,11 +57,11 @@ func TestLoad(t *testing.T) {
 	if res.Users < NumGenerated || res.Groups < 15 || res.Projects != 5 || res.Folders < 14 {
 		t.Errorf("Load wrote %+v, want at least %d users, 15 groups, 5 projects, 14 folders", res, NumGenerated)
 	}
-	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap})
+	f, err := service.NewFollower(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := svc.Engine()
+	e := f.Engine()
 	if got := e.Revision(); got != res.Revision {
 		t.Errorf("engine revision %d, want the demo's %d", got, res.Revision)
 	}

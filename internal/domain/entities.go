@@ -1,5 +1,12 @@
 package domain
 
+// The JSON tags of the domain types are the storage encoding of the
+// change log (its objects' before and after) and of the audit records,
+// which the store keeps and replicas replay: renaming one changes what
+// is stored. They are not the API's: the REST API encodes its own types
+// (pkg/gatehouse/api), converted field by field, so that either can
+// change without the other (docs/architecture.md, "The API's vocabulary").
+
 import (
 	"encoding/json"
 	"time"

@@ -57,11 +57,10 @@ func TestExposition(t *testing.T) {
 	defer db.Close()
 	m := metrics.New()
 	st := m.ObserveStore(db)
-	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap})
+	f, err := service.NewFollower(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := svc.Follower()
 	m.Follow(f)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()

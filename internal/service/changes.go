@@ -54,20 +54,25 @@ type FeedQuery struct {
 
 // FeedObject is one object a change wrote.
 type FeedObject struct {
-	Entity domain.Entity   `json:"entity" doc:"user, project, group, membership, role, project_grant, domain_grant, folder_type, folder, folder_level, rule or setting"`
-	ID     string          `json:"id" doc:"the object's id; for a membership group_id/user_id, a project grant project_id/subject_kind/subject_id, a domain grant group_id/domain, a folder level folder_id/group_id, a setting its key"`
-	Op     domain.Op       `json:"op" doc:"put (created or replaced) or delete"`
-	Before json.RawMessage `json:"before,omitempty" doc:"the object before the write, when known: absent for a creation"`
-	After  json.RawMessage `json:"after,omitempty" doc:"the object after the write; absent for a delete"`
+	Entity domain.Entity
+	// ID is the object's id; for a membership group_id/user_id, a project
+	// grant project_id/subject_kind/subject_id, a domain grant
+	// group_id/domain, a folder level folder_id/group_id, a setting its key.
+	ID string
+	Op domain.Op
+	// Before (absent for a creation) and After (absent for a delete) are
+	// the object's change-log encoding.
+	Before json.RawMessage
+	After  json.RawMessage
 }
 
 // FeedChange is one committed write.
 type FeedChange struct {
-	Revision int64        `json:"revision"`
-	At       time.Time    `json:"at"`
-	ActorID  string       `json:"actor_id,omitempty" doc:"empty for the system itself"`
-	Actions  []string     `json:"actions" doc:"the audit action names of the write, e.g. group.member_add"`
-	Objects  []FeedObject `json:"objects"`
+	Revision int64
+	At       time.Time
+	ActorID  string   // empty for the system itself
+	Actions  []string // the audit action names of the write
+	Objects  []FeedObject
 }
 
 // FeedPage is what one read of the feed answers.

@@ -8,7 +8,6 @@ import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -220,9 +219,9 @@ func (s *Service) ProjectGroups(ctx context.Context, c Caller, projectID string)
 // existing system group" picker: groups.view, or project.moderate on the
 // project. A page may hold fewer than q.Limit rows, since present groups
 // are left out; its Next goes on from there.
-func (s *Service) ImportableGroups(ctx context.Context, c Caller, projectID string, q store.ListQuery) (store.Page[domain.Group], error) {
+func (s *Service) ImportableGroups(ctx context.Context, c Caller, projectID string, q ListQuery) (Page[domain.Group], error) {
 	const op = "service.ImportableGroups"
-	var out store.Page[domain.Group]
+	var out Page[domain.Group]
 	p, err := s.reader(op, c)
 	if err != nil {
 		return out, err
@@ -234,7 +233,7 @@ func (s *Service) ImportableGroups(ctx context.Context, c Caller, projectID stri
 		return out, forbidden(op, "missing permission %s, or %s on the project", domain.PermGroupsView, domain.PermProjectModerate)
 	}
 	q.Scope, q.ProjectID = domain.ScopeSystem, ""
-	page, err := s.st.ListGroups(ctx, q)
+	page, err := s.st.ListGroups(ctx, q.store())
 	if err != nil {
 		return out, domain.E(op, err)
 	}
@@ -433,7 +432,7 @@ func (s *Service) UserGroups(ctx context.Context, c Caller, userID string) ([]Us
 // It is authorized like the page's levels: the folder must be visible,
 // and the caller needs groups.view or files.admin; either shows every
 // group's rules (ListRules), so none is left out.
-func (s *Service) FolderRules(_ context.Context, c Caller, folderID string) ([]engine.FolderRule, error) {
+func (s *Service) FolderRules(_ context.Context, c Caller, folderID string) ([]FolderRule, error) {
 	const op = "service.FolderRules"
 	p, err := s.reader(op, c)
 	if err != nil {
@@ -445,9 +444,9 @@ func (s *Service) FolderRules(_ context.Context, c Caller, folderID string) ([]e
 	if !p.has(domain.PermGroupsView) && !p.has(domain.PermFilesAdmin) {
 		return nil, forbidden(op, "missing permission %s or %s", domain.PermGroupsView, domain.PermFilesAdmin)
 	}
-	rs, err := s.Engine().FolderRules(folderID)
+	rs, err := s.f.Engine().FolderRules(folderID)
 	if err != nil {
 		return nil, domain.E(op, err)
 	}
-	return rs, nil
+	return folderRulesOf(rs), nil
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The console's project page reads: a moderator of the project may read
@@ -34,7 +33,7 @@ func TestR21ConsoleProjectReads(t *testing.T) {
 	if len(groups) != 2 || groups[0].Group.Name != "Auditors" || groups[1].Group.Name != "Investigators" || groups[1].Grant != nil || groups[0].Grant == nil {
 		t.Errorf("ProjectGroups = %+v, want Auditors (added, with a grant row) and Investigators (no rights yet)", groups)
 	}
-	page, err := e.svc.ImportableGroups(e.ctx, mod, p.ID, store.ListQuery{Sort: "name"})
+	page, err := e.svc.ImportableGroups(e.ctx, mod, p.ID, service.ListQuery{Sort: "name"})
 	e.must(err)
 	if len(page.Items) != 1 || page.Items[0].ID != spare.ID {
 		t.Errorf("ImportableGroups = %+v, want Spare only (no built-in group, none present)", page.Items)
@@ -58,7 +57,7 @@ func TestR21ConsoleProjectReads(t *testing.T) {
 	if _, _, err := e.svc.ProjectMembers(e.ctx, nobody, p.ID, service.ProjectMemberQuery{}); err == nil {
 		t.Error("a user without rights read the project's members")
 	}
-	if _, err := e.svc.ImportableGroups(e.ctx, nobody, p.ID, store.ListQuery{}); err == nil {
+	if _, err := e.svc.ImportableGroups(e.ctx, nobody, p.ID, service.ListQuery{}); err == nil {
 		t.Error("a user without rights listed the groups to add")
 	}
 	if _, err := e.svc.RolesOfScope(e.ctx, nobody, domain.ScopeSystem, ""); err == nil {

@@ -76,22 +76,37 @@ func TestLimitedTokenHoldsOnlyItsLimit(t *testing.T) {
 	wantKind(t, err, domain.KindForbidden)
 }
 
-func TestAuthorizeQuery(t *testing.T) {
+// Who may ask (docs/api.md): about yourself and anonymous always, about
+// another user, or about everyone (ListSubjects), with users.view, within
+// a limited token's limit too; anonymous callers about no one else.
+func TestQueriesAuthorizeTheQuestion(t *testing.T) {
 	e := newEnv(t)
 	bob := e.user("bob", "")
 	viewer := e.user("viewer", domain.RoleSystemMemberID) // holds users.view
-	if err := e.svc.AuthorizeQuery(bob, bob.UserID, false); err != nil {
+	about := func(c service.Caller, subject string) error {
+		_, err := e.svc.Check(e.ctx, c, service.CheckQuery{Subject: subject, Permission: domain.PermUsersView, Resource: "system"})
+		return err
+	}
+	if err := about(bob, "user:"+bob.UserID); err != nil {
 		t.Errorf("asking about yourself: %v", err)
 	}
-	wantKind(t, e.svc.AuthorizeQuery(bob, viewer.UserID, false), domain.KindForbidden, domain.PermUsersView)
-	wantKind(t, e.svc.AuthorizeQuery(bob, bob.UserID, true), domain.KindForbidden, domain.PermUsersView)
-	if err := e.svc.AuthorizeQuery(viewer, bob.UserID, false); err != nil {
+	if err := about(bob, "anonymous"); err != nil {
+		t.Errorf("asking about anonymous: %v", err)
+	}
+	wantKind(t, about(bob, "user:"+viewer.UserID), domain.KindForbidden, domain.PermUsersView)
+	_, err := e.svc.ListSubjects(e.ctx, bob, service.SubjectsQuery{Permission: domain.PermUsersView, Resource: "system"})
+	wantKind(t, err, domain.KindForbidden, domain.PermUsersView)
+	if err := about(viewer, "user:"+bob.UserID); err != nil {
 		t.Errorf("users.view holder asking about bob: %v", err)
 	}
-	wantKind(t, e.svc.AuthorizeQuery(service.Caller{}, bob.UserID, false), domain.KindUnauthenticated)
+	wantKind(t, about(service.Caller{}, "user:"+bob.UserID), domain.KindUnauthenticated)
 	limited := viewer
 	limited.Limit = []string{domain.PermScimProvision}
-	wantKind(t, e.svc.AuthorizeQuery(limited, bob.UserID, false), domain.KindForbidden)
+	wantKind(t, about(limited, "user:"+bob.UserID), domain.KindForbidden)
+	_, err = e.svc.EffectivePermissions(e.ctx, bob, service.EffectiveQuery{Subject: "user:" + viewer.UserID, Resource: "system"})
+	wantKind(t, err, domain.KindForbidden, domain.PermUsersView)
+	_, err = e.svc.Explain(e.ctx, bob, service.CheckQuery{Subject: "username:viewer", Permission: domain.PermUsersView, Resource: "system"})
+	wantKind(t, err, domain.KindForbidden, domain.PermUsersView)
 }
 
 // R20: a write reports exactly the revision it committed.
@@ -188,4 +203,21 @@ func TestR27_RemovalListsEveryMemberWhoLeft(t *testing.T) {
 	if e.can(ann, domain.PermProjectRead, proj(a.ID)) {
 		t.Error("ann still reads A")
 	}
+}
+
+// A taken key is reported on the field that holds it, as the store names
+// it: an id taken is "id", a name taken is "name" (the service used to
+// guess "name" for both).
+func TestTakenKeyNamesItsField(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("CT", domain.ModeMultiple)
+	_, err := e.svc.CreateProject(e.ctx, e.admin, domain.Project{ID: p.ID, Name: "MR", MembershipMode: domain.ModeMultiple})
+	wantKind(t, err, domain.KindExists, "already has this id")
+	wantField(t, err, "id")
+	_, err = e.svc.CreateProject(e.ctx, e.admin, domain.Project{Name: "ct", MembershipMode: domain.ModeMultiple})
+	wantKind(t, err, domain.KindExists)
+	wantField(t, err, "name")
+	_, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ADMIN", Email: "a2@example.org", Password: "a-long-password-1"})
+	wantKind(t, err, domain.KindExists)
+	wantField(t, err, "username")
 }

@@ -480,7 +480,9 @@ type DeleteGroupOptions struct {
 	Confirm bool
 }
 
-// DeleteGroupResult says what a deletion did.
+// DeleteGroupResult says what a deletion did. Its JSON tags (and
+// ProjectRef's) are the encoding of the deletion's audit record (its
+// "after"), not the API's, which is pkg/gatehouse/api.GroupRemoval.
 type DeleteGroupResult struct {
 	Projects []ProjectRef `json:"projects"` // where the group was present
 	Users    []string     `json:"users"`    // ids of the members, kept or removed as asked
@@ -498,7 +500,14 @@ const (
 // need Confirm and their members leave every project they were in through
 // it (R27).
 func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string, o DeleteGroupOptions) (DeleteGroupResult, error) {
-	const op, action = "service.DeleteGroup", "group.delete"
+	return s.deleteGroup(ctx, c, "service.DeleteGroup", id, o, nil)
+}
+
+// deleteGroup is DeleteGroup; precondition, if not nil, is asked about
+// the group as the transaction read it (SCIM's kind of group and
+// If-Match), so nothing can change in between.
+func (s *Service) deleteGroup(ctx context.Context, c Caller, op, id string, o DeleteGroupOptions, precondition func(*domain.Group) error) (DeleteGroupResult, error) {
+	const action = "group.delete"
 	var res DeleteGroupResult
 	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
@@ -508,6 +517,11 @@ func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string, o Delete
 		g, err := loadGroup(ctx, tx, p, op, id)
 		if err != nil {
 			return err
+		}
+		if precondition != nil {
+			if err := precondition(&g); err != nil {
+				return err
+			}
 		}
 		if !p.mayAdministerGroup(&g, domain.PermGroupsDelete) {
 			return deny("group", id, "missing permission %s (R21)", domain.PermGroupsDelete)
@@ -644,7 +658,7 @@ func (s *Service) exclusiveJoin(ctx context.Context, tx store.Tx, g *domain.Grou
 	}
 	now := s.now()
 	for _, m := range members {
-		if !s.Engine().MemberAt(m.User.ID, g.ID, now) {
+		if !s.f.Engine().MemberAt(m.User.ID, g.ID, now) {
 			continue // an ended membership brings nobody into the project (R6)
 		}
 		others, err := s.exclusiveGroups(ctx, tx, m.User.ID, pr.ID, g.ID)
@@ -664,10 +678,10 @@ func (s *Service) exclusiveJoin(ctx context.Context, tx store.Tx, g *domain.Grou
 
 // RemoveGroupResult lists what removing a system group from projects did.
 type RemoveGroupResult struct {
-	Projects []ProjectRef `json:"projects"`
+	Projects []ProjectRef
 	// Users are the members who left at least one of those projects: no
 	// rights of their own and no other group present keeps them there.
-	Users []string `json:"users"`
+	Users []string
 }
 
 // RemoveGroupFromProjects removes a system group from one or several

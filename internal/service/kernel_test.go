@@ -210,12 +210,12 @@ func TestR18PersonalFieldsAreMaskedInEveryAnswer(t *testing.T) {
 	if u.Email != "" || u.DisplayName != "" {
 		t.Errorf("GetUser showed %q / %q to a caller without personal_info.view", u.Email, u.DisplayName)
 	}
-	page, err := e.svc.ListUsers(e.ctx, viewer, store.ListQuery{Search: "hospital"})
+	page, err := e.svc.ListUsers(e.ctx, viewer, service.ListQuery{Search: "hospital"})
 	e.must(err)
 	if len(page.Items) != 0 {
 		t.Errorf("a search matched a hidden email: %+v", page.Items)
 	}
-	page, err = e.svc.ListUsers(e.ctx, viewer, store.ListQuery{Search: "ann"})
+	page, err = e.svc.ListUsers(e.ctx, viewer, service.ListQuery{Search: "ann"})
 	e.must(err)
 	if len(page.Items) != 1 || page.Items[0].Email != "" {
 		t.Errorf("ListUsers by username: %+v, want ann masked", page.Items)

@@ -10,28 +10,32 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
+// The result types of the service carry no JSON tags: the API encodes
+// its own types (pkg/gatehouse/api), converted field by field in
+// internal/api/rest, so that a rename here cannot change the API.
+
 // MemberInput is one user to add, with an optional expiry (R6).
 type MemberInput struct {
-	UserID    string     `json:"user_id"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	UserID    string
+	ExpiresAt *time.Time
 }
 
 // UserProject names one user in one project.
 type UserProject struct {
-	UserID    string `json:"user_id"`
-	ProjectID string `json:"project_id"`
+	UserID    string
+	ProjectID string
 }
 
 // MembersResult is the answer to a membership change.
 type MembersResult struct {
-	Users []string `json:"users"`
+	Users []string
 	// Projects are the projects where the group is present: those the
 	// added users now belong to (R24), or those where removed users keep
 	// their membership with no rights from the group (R25).
-	Projects []ProjectRef `json:"projects"`
+	Projects []ProjectRef
 	// RightsDropped lists, on adds, the exclusive projects where a user's
 	// individual rights were emptied because the group's replace them (R23).
-	RightsDropped []UserProject `json:"rights_dropped,omitempty"`
+	RightsDropped []UserProject
 }
 
 // authorizeMembers checks who may change a group's members: nobody for
@@ -134,28 +138,46 @@ func (s *Service) membersTx(c Caller, op, groupID string, add []MemberInput, rem
 		if err != nil {
 			return err
 		}
-		if err := authorizeMembers(p, op, &g); err != nil {
-			return err
-		}
-		if len(add) == 0 && len(remove) == 0 {
-			return invalid(op, "users", "name at least one user")
-		}
-		projects, err := presentIn(ctx, tx, &g)
-		if err != nil {
-			return err
-		}
-		if len(remove) > 0 {
-			removed.Projects = projects
-			if err := s.removeMembers(ctx, tx, c, op, &g, remove, removed, ""); err != nil {
-				return err
-			}
-		}
-		if len(add) > 0 {
-			added.Projects = projects
-			return s.addMembers(ctx, tx, c, op, &g, add, added, "")
-		}
-		return nil
+		return s.changeMembersOf(ctx, tx, p, c, op, &g, memberChange{add: add, remove: remove, added: added, removed: removed})
 	}
+}
+
+// memberChange is what changeMembersOf does to a group's members and
+// where it reports it; via ends each audit detail ("; over SCIM").
+type memberChange struct {
+	add            []MemberInput
+	remove         []string
+	added, removed *MembersResult
+	via            string
+}
+
+// changeMembersOf is the add/remove-members use case inside a
+// transaction, for every transport (REST, the console and SCIM): who may
+// (authorizeMembers), R23's exclusive projects and R25's kept project
+// memberships, one audit record per user; the kernel bounds it (R3,
+// R22).
+func (s *Service) changeMembersOf(ctx context.Context, tx store.Tx, p *perms, c Caller, op string, g *domain.Group, ch memberChange) error {
+	if err := authorizeMembers(p, op, g); err != nil {
+		return err
+	}
+	if len(ch.add) == 0 && len(ch.remove) == 0 {
+		return invalid(op, "users", "name at least one user")
+	}
+	projects, err := presentIn(ctx, tx, g)
+	if err != nil {
+		return err
+	}
+	if len(ch.remove) > 0 {
+		ch.removed.Projects = projects
+		if err := s.removeMembers(ctx, tx, c, op, g, ch.remove, ch.removed, ch.via); err != nil {
+			return err
+		}
+	}
+	if len(ch.add) > 0 {
+		ch.added.Projects = projects
+		return s.addMembers(ctx, tx, c, op, g, ch.add, ch.added, ch.via)
+	}
+	return nil
 }
 
 // addMembers is AddMembers inside a transaction, for every transport;

@@ -54,7 +54,7 @@ func isPresent(ctx context.Context, r store.Reader, g *domain.Group, projectID s
 // "single group" of R14/R23, as the engine (at the revision the caller
 // builds on) knows it. A project the engine does not know yet has none.
 func (s *Service) exclusiveGroups(ctx context.Context, r store.Reader, userID, projectID, except string) ([]domain.Group, error) {
-	ids, err := s.Engine().GroupsInProject(userID, projectID, except, s.now())
+	ids, err := s.f.Engine().GroupsInProject(userID, projectID, except, s.now())
 	if domain.Is(err, domain.KindNotFound) {
 		return nil, nil // a user or project created by this very write
 	}

@@ -97,7 +97,7 @@ func (s *Service) UpdateProject(ctx context.Context, c Caller, id string, up Pro
 }
 
 func (s *Service) checkCanBeExclusive(ctx context.Context, r store.Reader, pr *domain.Project) error {
-	shared, err := s.Engine().SharedInProject(pr.ID, s.now())
+	shared, err := s.f.Engine().SharedInProject(pr.ID, s.now())
 	if err != nil {
 		return err
 	}

@@ -38,17 +38,18 @@ func (s *Service) GetUser(ctx context.Context, c Caller, id string) (domain.User
 	return u, nil
 }
 
-// ListUsers lists users (users.view), searched and sorted as store.ListQuery says.
-func (s *Service) ListUsers(ctx context.Context, c Caller, q store.ListQuery) (store.Page[domain.User], error) {
+// ListUsers lists users (users.view), searched and sorted as ListQuery says.
+func (s *Service) ListUsers(ctx context.Context, c Caller, q ListQuery) (Page[domain.User], error) {
 	const op = "service.ListUsers"
 	p, err := s.reader(op, c)
 	if err != nil {
-		return store.Page[domain.User]{}, err
+		return Page[domain.User]{}, err
 	}
 	if !p.has(domain.PermUsersView) {
-		return store.Page[domain.User]{}, forbidden(op, "missing permission %s", domain.PermUsersView)
+		return Page[domain.User]{}, forbidden(op, "missing permission %s", domain.PermUsersView)
 	}
-	page, err := s.st.ListUsers(ctx, p.personalQuery(q))
+	sp, err := s.st.ListUsers(ctx, p.personalQuery(q.store()))
+	page := pageOf(sp)
 	for i := range page.Items {
 		p.maskUser(&page.Items[i])
 	}
@@ -75,16 +76,17 @@ func (s *Service) GetGroup(ctx context.Context, c Caller, id string) (domain.Gro
 
 // ListGroups lists groups (R21: groups.view). A moderator of a project
 // without groups.view may list that project's groups (q.ProjectID).
-func (s *Service) ListGroups(ctx context.Context, c Caller, q store.ListQuery) (store.Page[domain.Group], error) {
+func (s *Service) ListGroups(ctx context.Context, c Caller, q ListQuery) (Page[domain.Group], error) {
 	const op = "service.ListGroups"
 	p, err := s.reader(op, c)
 	if err != nil {
-		return store.Page[domain.Group]{}, err
+		return Page[domain.Group]{}, err
 	}
 	if !p.has(domain.PermGroupsView) && !p.moderates(q.ProjectID) {
-		return store.Page[domain.Group]{}, forbidden(op, "missing permission %s (R21)", domain.PermGroupsView)
+		return Page[domain.Group]{}, forbidden(op, "missing permission %s (R21)", domain.PermGroupsView)
 	}
-	page, err := s.st.ListGroups(ctx, q)
+	sp, err := s.st.ListGroups(ctx, q.store())
+	page := pageOf(sp)
 	if err != nil {
 		return page, domain.E(op, err)
 	}
@@ -114,29 +116,29 @@ type MemberQuery struct {
 // their membership, and in exclusive projects the group they are in there
 // (so the console can disable the checkbox, R28).
 type MemberRow struct {
-	User      domain.User `json:"user"`
-	Member    bool        `json:"member"`
-	ExpiresAt *time.Time  `json:"expires_at,omitempty"`
-	RoleID    string      `json:"role_id,omitempty"`
-	RoleName  string      `json:"role_name,omitempty"`
-	Email     string      `json:"email,omitempty"`
+	User      domain.User
+	Member    bool
+	ExpiresAt *time.Time
+	RoleID    string
+	RoleName  string
+	Email     string
 	// CurrentGroups lists, for each exclusive project where the group is
 	// present, the group the user is in there, if any.
-	CurrentGroups []CurrentGroup `json:"current_groups,omitempty"`
+	CurrentGroups []CurrentGroup
 }
 
 // CurrentGroup is the user's single group in an exclusive project.
 type CurrentGroup struct {
-	ProjectID string `json:"project_id"`
-	GroupID   string `json:"group_id"`
-	GroupName string `json:"group_name"`
+	ProjectID string
+	GroupID   string
+	GroupName string
 }
 
 // ListMembers lists a group's members (R28): groups.view and users.view,
 // or project.moderate for a project group of that project.
-func (s *Service) ListMembers(ctx context.Context, c Caller, groupID string, q MemberQuery) (store.Page[MemberRow], error) {
+func (s *Service) ListMembers(ctx context.Context, c Caller, groupID string, q MemberQuery) (Page[MemberRow], error) {
 	const op = "service.ListMembers"
-	var out store.Page[MemberRow]
+	var out Page[MemberRow]
 	p, err := s.reader(op, c)
 	if err != nil {
 		return out, err
@@ -280,16 +282,17 @@ func (s *Service) GetRole(ctx context.Context, c Caller, id string) (domain.Role
 }
 
 // ListRoles lists roles (roles.view).
-func (s *Service) ListRoles(ctx context.Context, c Caller, q store.ListQuery) (store.Page[domain.Role], error) {
+func (s *Service) ListRoles(ctx context.Context, c Caller, q ListQuery) (Page[domain.Role], error) {
 	const op = "service.ListRoles"
 	p, err := s.reader(op, c)
 	if err != nil {
-		return store.Page[domain.Role]{}, err
+		return Page[domain.Role]{}, err
 	}
 	if !p.has(domain.PermRolesView) {
-		return store.Page[domain.Role]{}, forbidden(op, "missing permission %s", domain.PermRolesView)
+		return Page[domain.Role]{}, forbidden(op, "missing permission %s", domain.PermRolesView)
 	}
-	page, err := s.st.ListRoles(ctx, q)
+	sp, err := s.st.ListRoles(ctx, q.store())
+	page := pageOf(sp)
 	if err != nil {
 		return page, domain.E(op, err)
 	}
@@ -313,13 +316,14 @@ func (s *Service) GetProject(ctx context.Context, c Caller, id string) (domain.P
 // ListProjects lists the projects the caller may see: all of them for
 // holders of server.manage, groups.view, users.view or project.delete,
 // else those they may read (a page may then hold fewer than Limit).
-func (s *Service) ListProjects(ctx context.Context, c Caller, q store.ListQuery) (store.Page[domain.Project], error) {
+func (s *Service) ListProjects(ctx context.Context, c Caller, q ListQuery) (Page[domain.Project], error) {
 	const op = "service.ListProjects"
 	p, err := s.reader(op, c)
 	if err != nil {
-		return store.Page[domain.Project]{}, err
+		return Page[domain.Project]{}, err
 	}
-	page, err := s.st.ListProjects(ctx, q)
+	sp, err := s.st.ListProjects(ctx, q.store())
+	page := pageOf(sp)
 	if err != nil {
 		return page, domain.E(op, err)
 	}
@@ -382,13 +386,14 @@ func (s *Service) GetFolder(ctx context.Context, c Caller, id string) (domain.Fo
 
 // ListFolders lists the children of parentID ("" for the roots) that the
 // caller may see.
-func (s *Service) ListFolders(ctx context.Context, c Caller, parentID string, q store.ListQuery) (store.Page[domain.Folder], error) {
+func (s *Service) ListFolders(ctx context.Context, c Caller, parentID string, q ListQuery) (Page[domain.Folder], error) {
 	const op = "service.ListFolders"
 	p, err := s.reader(op, c)
 	if err != nil {
-		return store.Page[domain.Folder]{}, err
+		return Page[domain.Folder]{}, err
 	}
-	page, err := s.st.ListFolders(ctx, parentID, q)
+	sp, err := s.st.ListFolders(ctx, parentID, q.store())
+	page := pageOf(sp)
 	if err != nil {
 		return page, domain.E(op, err)
 	}
@@ -492,16 +497,17 @@ func (s *Service) GetRule(ctx context.Context, c Caller, id string) (domain.Rule
 }
 
 // ListAudit lists audit events, newest first (audit.view).
-func (s *Service) ListAudit(ctx context.Context, c Caller, q store.AuditQuery) (store.Page[domain.AuditEvent], error) {
+func (s *Service) ListAudit(ctx context.Context, c Caller, q AuditQuery) (Page[domain.AuditEvent], error) {
 	const op = "service.ListAudit"
 	p, err := s.reader(op, c)
 	if err != nil {
-		return store.Page[domain.AuditEvent]{}, err
+		return Page[domain.AuditEvent]{}, err
 	}
 	if !p.has(domain.PermAuditView) {
-		return store.Page[domain.AuditEvent]{}, forbidden(op, "missing permission %s", domain.PermAuditView)
+		return Page[domain.AuditEvent]{}, forbidden(op, "missing permission %s", domain.PermAuditView)
 	}
-	page, err := s.st.ListAudit(ctx, q)
+	sp, err := s.st.ListAudit(ctx, q.store())
+	page := pageOf(sp)
 	if err != nil {
 		return page, domain.E(op, err)
 	}
@@ -510,7 +516,7 @@ func (s *Service) ListAudit(ctx context.Context, c Caller, q store.AuditQuery) (
 
 // UserIDByUsername finds the id of the user named username (any case), for
 // a question about that user. Naming yourself is always allowed; naming
-// anyone else, or no one, needs what AuthorizeQuery asks for questions
+// anyone else, or no one, needs what authorizeQuery asks for questions
 // about others, so whether a name exists is told only to callers who
 // could list users anyway. An unknown name is KindNotFound.
 func (s *Service) UserIDByUsername(ctx context.Context, c Caller, username string) (string, error) {
@@ -522,7 +528,7 @@ func (s *Service) UserIDByUsername(ctx context.Context, c Caller, username strin
 	if err == nil && u.ID == c.UserID && c.UserID != "" {
 		return u.ID, nil
 	}
-	if aerr := s.AuthorizeQuery(c, "", true); aerr != nil {
+	if aerr := s.authorizeQuery(c, "", true); aerr != nil {
 		return "", aerr
 	}
 	if err != nil {
@@ -531,13 +537,13 @@ func (s *Service) UserIDByUsername(ctx context.Context, c Caller, username strin
 	return u.ID, nil
 }
 
-// AuthorizeQuery says whether the caller may ask the engine about subject
+// authorizeQuery says whether the caller may ask the engine about subject
 // (a check, an explanation, a list of resources or permissions): anyone
 // may ask about themselves, anonymous callers about anonymous access, and
 // asking about another user, or who may act (ListSubjects, everyone is
 // the subject), needs users.view, since the answers tell what others may
 // do. A limited API token needs users.view in its limit too.
-func (s *Service) AuthorizeQuery(c Caller, subjectUserID string, others bool) error {
+func (s *Service) authorizeQuery(c Caller, subjectUserID string, others bool) error {
 	const op = "service.AuthorizeQuery"
 	if !others && subjectUserID == c.UserID {
 		return nil

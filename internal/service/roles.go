@@ -126,7 +126,7 @@ func (s *Service) DeleteRole(ctx context.Context, c Caller, id string) error {
 			return err
 		}
 		if len(holders) > 0 {
-			return &HoldersError{Role: r.Name, Holders: holders}
+			return &HoldersError{Role: r.Name, Holders: roleHoldersOf(holders)}
 		}
 		if err := tx.DeleteRole(ctx, id); err != nil {
 			return err
@@ -139,7 +139,7 @@ func (s *Service) DeleteRole(ctx context.Context, c Caller, id string) error {
 // assigned, to these holders.
 type HoldersError struct {
 	Role    string
-	Holders []store.RoleHolder
+	Holders []RoleHolder
 }
 
 func (e *HoldersError) Error() string {

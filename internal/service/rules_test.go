@@ -184,7 +184,7 @@ func TestR21WhoMayDoWhat(t *testing.T) {
 	// Without groups.view a group is not found, and the list is refused.
 	_, err := e.svc.GetGroup(e.ctx, nobody, g.ID)
 	wantKind(t, err, domain.KindNotFound)
-	_, err = e.svc.ListGroups(e.ctx, nobody, store.ListQuery{})
+	_, err = e.svc.ListGroups(e.ctx, nobody, service.ListQuery{})
 	wantKind(t, err, domain.KindForbidden, domain.PermGroupsView)
 	_, err = e.svc.AddMembers(e.ctx, nobody, g.ID, []service.MemberInput{{UserID: nobody.UserID}})
 	wantKind(t, err, domain.KindNotFound)
@@ -235,7 +235,7 @@ func TestR21ProjectModeratorAdministersOnlyTheirProject(t *testing.T) {
 	}
 	_, err = e.svc.SetUserProjectRights(e.ctx, mod, alice.UserID, p.ID, domain.RoleViewerID, nil)
 	e.must(err)
-	page, err := e.svc.ListGroups(e.ctx, mod, store.ListQuery{ProjectID: p.ID, Scope: domain.ScopeProject})
+	page, err := e.svc.ListGroups(e.ctx, mod, service.ListQuery{ProjectID: p.ID, Scope: domain.ScopeProject})
 	e.must(err)
 	if len(page.Items) != 1 {
 		t.Errorf("moderator lists %d groups of P, want 1", len(page.Items))
@@ -252,7 +252,7 @@ func TestR21ProjectModeratorAdministersOnlyTheirProject(t *testing.T) {
 	e.must(err)
 	_, err = e.svc.AddMembers(e.ctx, mod, qg.ID, []service.MemberInput{{UserID: alice.UserID}})
 	wantKind(t, err, domain.KindNotFound)
-	_, err = e.svc.ListGroups(e.ctx, mod, store.ListQuery{ProjectID: q.ID})
+	_, err = e.svc.ListGroups(e.ctx, mod, service.ListQuery{ProjectID: q.ID})
 	wantKind(t, err, domain.KindForbidden)
 	e.wantDeniedAudit(mod, "group.create")
 }
@@ -624,7 +624,7 @@ func TestR29EveryChangeIsAuditedWithBeforeAndAfter(t *testing.T) {
 	// The password hash never reaches the audit log.
 	u := e.user("u", "")
 	e.must(e.svc.SetPassword(e.ctx, u, u.UserID, "a-long-password-1"))
-	page, err := e.svc.ListAudit(e.ctx, e.admin, store.AuditQuery{TargetID: u.UserID})
+	page, err := e.svc.ListAudit(e.ctx, e.admin, service.AuditQuery{TargetID: u.UserID})
 	e.must(err)
 	stored, _ := e.st.GetUser(e.ctx, u.UserID)
 	for _, ev := range page.Items {
@@ -633,7 +633,7 @@ func TestR29EveryChangeIsAuditedWithBeforeAndAfter(t *testing.T) {
 		}
 	}
 	// Reading the audit log needs audit.view.
-	_, err = e.svc.ListAudit(e.ctx, u, store.AuditQuery{})
+	_, err = e.svc.ListAudit(e.ctx, u, service.AuditQuery{})
 	wantKind(t, err, domain.KindForbidden, domain.PermAuditView)
 	_ = time.Now
 }

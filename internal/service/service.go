@@ -26,6 +26,11 @@ type Options struct {
 	PasswordPolicy password.Policy
 	// Now defaults to time.Now; tests pass a fixed clock.
 	Now func() time.Time
+	// Follower is the engine follower to answer from; without one, New
+	// loads one from the store. The server makes its own and keeps it, to
+	// run it (Follower.Run) and to report its lag: transports see the
+	// engine through the service's use cases only.
+	Follower *Follower
 }
 
 // Service runs the administrative use cases. It is safe for concurrent use.
@@ -40,9 +45,12 @@ type Service struct {
 
 // New builds a service over st, loading the engine from a snapshot.
 func New(ctx context.Context, st store.Store, opts Options) (*Service, error) {
-	f, err := NewFollower(ctx, st)
-	if err != nil {
-		return nil, err
+	f := opts.Follower
+	if f == nil {
+		var err error
+		if f, err = NewFollower(ctx, st); err != nil {
+			return nil, err
+		}
 	}
 	s := &Service{st: st, f: f, now: time.Now, params: password.Default, policy: opts.PasswordPolicy}
 	if opts.Now != nil {
@@ -53,13 +61,6 @@ func New(ctx context.Context, st store.Store, opts Options) (*Service, error) {
 	}
 	return s, nil
 }
-
-// Follower returns the engine follower, for the transports' check
-// endpoints and for change-notification wake-ups.
-func (s *Service) Follower() *Follower { return s.f }
-
-// Engine returns the current engine.
-func (s *Service) Engine() *engine.Engine { return s.f.Engine() }
 
 // Caller is who calls a use case.
 type Caller = domain.Principal
@@ -138,8 +139,8 @@ func (s *Service) write(ctx context.Context, c Caller, op, action string, fn fun
 		return s.refuse(ctx, c, op, action, d)
 	}
 	if err != nil {
-		if domain.Is(err, domain.KindExists) && len(domain.FieldsOf(err)) == 0 {
-			return domain.E(op, domain.KindExists, takenName(action))
+		if domain.Is(err, domain.KindExists) {
+			return domain.E(op, domain.KindExists, taken(action, err))
 		}
 		return domain.E(op, err)
 	}
@@ -235,12 +236,16 @@ func (s *Service) refuse(ctx context.Context, c Caller, op, action string, d *de
 	return domain.E(op, domain.KindForbidden, errors.New(d.missing))
 }
 
-// takenName words a unique-key clash for the person who chose the name:
-// the store reports only that a key is taken, and its driver's text would
-// mean nothing to them.
-func takenName(action string) domain.FieldError {
+// taken words a unique-key clash for the person who chose the value: the
+// store reports which field's key is taken (an id, a name), and its
+// driver's text would mean nothing to them. A key the store does not name
+// is the entity's name, the one key people choose.
+func taken(action string, err error) domain.FieldError {
 	entity, _, _ := strings.Cut(action, ".")
 	what := strings.ReplaceAll(entity, "_", " ")
+	if fs := domain.FieldsOf(err); len(fs) == 1 && fs[0].Field == "id" {
+		return domain.FieldError{Field: "id", Message: "another " + what + " already has this id"}
+	}
 	switch entity {
 	case "user":
 		return domain.FieldError{Field: "username", Message: "another user already has this username, or one that looks the same (usernames are unique regardless of case and of look-alike characters such as a Cyrillic а for a Latin a)"}

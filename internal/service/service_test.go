@@ -3,10 +3,6 @@ package service_test
 import (
 	"context"
 	"fmt"
-	"go/parser"
-	"go/token"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -227,39 +223,6 @@ func TestFollowerCatchUpAppliesInRevisionOrder(t *testing.T) {
 	e.must(f.CatchUp(e.ctx, 0))
 }
 
-// The service is a use-case layer: no transport, no SQL, no backend.
-func TestServiceImportsNoTransportOrBackend(t *testing.T) {
-	forbidden := []string{"net/http", "database/sql", "github.com/gatehouse/gatehouse/internal/store/", "github.com/jackc/", "modernc.org/", "github.com/gatehouse/gatehouse/internal/api"}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	checked := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checked++
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			for _, bad := range forbidden {
-				if path == bad || strings.HasPrefix(path, bad) && strings.HasSuffix(bad, "/") || strings.HasPrefix(path, bad+"/") {
-					t.Errorf("%s imports %s", name, path)
-				}
-			}
-		}
-	}
-	if checked == 0 {
-		t.Fatal("no source files found")
-	}
-	_ = os.Getenv
-}
-
 func TestUsersPasswordsAndPreferences(t *testing.T) {
 	e := newEnv(t)
 	u, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "  dana  ", Email: "dana@example.org", Password: "first-password-1"})
@@ -287,7 +250,7 @@ func TestUsersPasswordsAndPreferences(t *testing.T) {
 	other := e.user("other", "")
 	_, err = e.svc.SetShowPersonalInfo(e.ctx, dana, other.UserID, false)
 	wantKind(t, err, domain.KindNotFound)
-	_, err = e.svc.ListUsers(e.ctx, dana, store.ListQuery{})
+	_, err = e.svc.ListUsers(e.ctx, dana, service.ListQuery{})
 	wantKind(t, err, domain.KindForbidden)
 
 	// Edits with a stale version conflict; bad emails name the field.

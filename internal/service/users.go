@@ -218,7 +218,14 @@ func (s *Service) loadUser(ctx context.Context, r store.Reader, p *perms, op, id
 // (users.delete, on a user who holds no more than the caller). Deleting
 // yourself, or the last active administrator (R3), is refused.
 func (s *Service) DeleteUser(ctx context.Context, c Caller, id string) error {
-	const op, action = "service.DeleteUser", "user.delete"
+	return s.deleteUser(ctx, c, "service.DeleteUser", id, nil)
+}
+
+// deleteUser is DeleteUser; precondition, if not nil, is asked about the
+// user as the transaction read it (SCIM's source and If-Match), so
+// nothing can change in between.
+func (s *Service) deleteUser(ctx context.Context, c Caller, op, id string, precondition func(*domain.User) error) error {
+	const action = "user.delete"
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
@@ -227,6 +234,11 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, id string) error {
 		u, err := s.loadUser(ctx, tx, p, op, id)
 		if err != nil {
 			return err
+		}
+		if precondition != nil {
+			if err := precondition(&u); err != nil {
+				return err
+			}
 		}
 		if err := p.actOnUser(id, domain.PermUsersDelete); err != nil {
 			return err

@@ -2,42 +2,22 @@ package gatehouse
 
 import (
 	"context"
-	"encoding/json"
 	"iter"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // Change is one committed write from the change feed (GET /changes; see
 // docs/integrating.md, "The change feed").
-type Change struct {
-	Revision int64     `json:"revision"`
-	At       time.Time `json:"at"`
-	ActorID  string    `json:"actor_id,omitempty"`
-	// Actions are the write's audit action names, e.g. group.member_add.
-	Actions []string        `json:"actions"`
-	Objects []ChangedObject `json:"objects"`
-}
+type Change = api.FeedChange
 
 // ChangedObject is one object a change wrote.
-type ChangedObject struct {
-	// Entity is the object's kind: user, project, group, membership,
-	// role, project_grant, domain_grant, folder_type, folder,
-	// folder_level, rule or setting.
-	Entity string `json:"entity"`
-	// ID is the object's id; several joined with "/" for a membership
-	// (group/user), a grant or a folder level.
-	ID string `json:"id"`
-	// Op is "put" (created or replaced) or "delete".
-	Op string `json:"op"`
-	// Before and After are the object's JSON before and after the write;
-	// Before is absent for a creation, After for a delete.
-	Before json.RawMessage `json:"before,omitempty"`
-	After  json.RawMessage `json:"after,omitempty"`
-}
+type ChangedObject = api.FeedObject
 
 // ChangesQuery says where to start following the feed and what to keep.
 type ChangesQuery struct {

@@ -10,9 +10,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,7 +41,8 @@ const maxResponse = 32 << 20
 // is safe for concurrent use and reuses its connections.
 type Client struct {
 	base       string // scheme://host[/prefix]/api/v1, without a trailing slash
-	token      string
+	token      atomic.Pointer[string]
+	rev        atomic.Int64 // the highest revision answered
 	hc         *http.Client
 	timeout    time.Duration
 	retries    int
@@ -55,7 +58,7 @@ type Option func(*Client)
 // as Authorization: Bearer. Without one, the client is anonymous and may
 // only ask about itself and about anonymous requests.
 func WithToken(token string) Option {
-	return func(c *Client) { c.token = strings.TrimSpace(token) }
+	return func(c *Client) { c.SetToken(token) }
 }
 
 // WithHTTPClient makes the client send its requests with hc instead of a
@@ -116,7 +119,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Transport: NewTransport()}
+		// The jar keeps the session cookie of Login.
+		jar, _ := cookiejar.New(nil) // never fails without options
+		c.hc = &http.Client{Transport: NewTransport(), Jar: jar}
 	}
 	return c, nil
 }
@@ -142,6 +147,34 @@ func NewTransport() *http.Transport {
 	}
 }
 
+// SetToken switches the client to an API token ("" for none: anonymous,
+// or the session of Login). It is safe to call while calls are made.
+func (c *Client) SetToken(token string) {
+	t := strings.TrimSpace(token)
+	c.token.Store(&t)
+}
+
+// Token is the API token the client sends, if any.
+func (c *Client) Token() string {
+	if t := c.token.Load(); t != nil {
+		return *t
+	}
+	return ""
+}
+
+// Revision is the highest revision the server has answered this client
+// with: pass it as AtLeast to see your own writes on any replica (R20).
+func (c *Client) Revision() int64 { return c.rev.Load() }
+
+func (c *Client) noteRevision(n int64) {
+	for {
+		old := c.rev.Load()
+		if n <= old || c.rev.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
 // Close closes the client's idle connections. The client may still be
 // used afterwards; it opens new ones.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
@@ -160,6 +193,8 @@ type call struct {
 	readOnly bool
 	// wait is added to the call's timeout (an AtLeast wait).
 	wait time.Duration
+	// header holds extra request headers (If-Match).
+	header http.Header
 }
 
 // Do sends a request to the API (path is under /api/v1, for example
@@ -250,8 +285,11 @@ func (c *Client) once(ctx context.Context, cl call, body []byte, out any) (int64
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+	if tok := c.Token(); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for k, vs := range cl.header {
+		req.Header[k] = vs
 	}
 	if cl.readOnly && cl.method != http.MethodGet {
 		// A nil X-Idempotency-Key marks the POST of a check as safe to
@@ -265,6 +303,7 @@ func (c *Client) once(ctx context.Context, cl call, body []byte, out any) (int64
 	}
 	defer res.Body.Close()
 	rev, _ := strconv.ParseInt(res.Header.Get(RevisionHeader), 10, 64)
+	c.noteRevision(rev)
 	raw, err := io.ReadAll(io.LimitReader(res.Body, maxResponse))
 	if err != nil {
 		return rev, &Error{Kind: "unavailable", Method: cl.method, Path: cl.path, Err: fmt.Errorf("reading the answer: %w", err)}

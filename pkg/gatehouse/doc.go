@@ -3,9 +3,22 @@
 // queries of the REST API (/api/v1), plus a net/http middleware that
 // refuses a request with 403 when the check says no.
 //
-// It is Gatehouse's one public Go package and depends on the standard
-// library only, so an application can import it without pulling in the
-// server.
+// It is Gatehouse's one Go client: the gatehouse command line, `gatehouse
+// apply` and the examples use it too. It depends on the standard library
+// and on its API types, pkg/gatehouse/api (the bodies the server encodes),
+// only, so an application can import it without pulling in the server.
+//
+// # Administration
+//
+// Every administrative operation of the API has a typed method over the
+// bodies of pkg/gatehouse/api: Login and Logout (the session cookie is
+// kept in the client's cookie jar), tokens, users, groups and members,
+// roles, projects, folder types, folders and their levels, rules, the
+// audit log. A write answers with the object and the revision it
+// committed at (api.UserBody.Revision and the like); an update of a
+// versioned object takes the version it read, sent as If-Match, so that it
+// fails with 412 (IsConflict) when the object changed since. Revision is
+// the highest revision the client has been answered with.
 //
 // # Client
 //

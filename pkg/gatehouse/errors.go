@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // Error is a call that failed: Gatehouse's refusal, with the RFC 9457
@@ -30,6 +32,9 @@ type Error struct {
 	// Fields are the fields at fault, each with its location
 	// (body.permission, query.resource, body.checks[2].resource).
 	Fields []FieldError `json:"errors,omitempty"`
+	// Holders, for a role that cannot be deleted while assigned (R7),
+	// are who holds it.
+	Holders []api.Holder `json:"holders,omitempty"`
 	// Revision, for a 503 after an AtLeast wait, is the revision the
 	// server had.
 	Revision int64 `json:"revision,omitempty"`
@@ -45,10 +50,12 @@ type Error struct {
 	Err error `json:"-"`
 }
 
-// FieldError is one field at fault in a refused request.
+// FieldError is one field at fault in a refused request: where, what is
+// wrong, and (for some) the value the server read there.
 type FieldError struct {
 	Location string `json:"location,omitempty"`
 	Message  string `json:"message"`
+	Value    any    `json:"value,omitempty"`
 }
 
 // Error is one line: the call, the status and what went wrong.
@@ -171,4 +178,20 @@ func decodeError(cl call, res *http.Response, raw []byte) error {
 		}
 	}
 	return e
+}
+
+// StatusOf is the HTTP status of the *Error in err's chain: 0 when err is
+// none, or when no answer arrived.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// IsConflict reports a 409 (the object exists, or the change conflicts
+// with the current state) or a 412 (a stale If-Match: read it again).
+func IsConflict(err error) bool {
+	return statusIs(err, http.StatusConflict) || statusIs(err, http.StatusPreconditionFailed)
 }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // Subjects and resources are written as Gatehouse spells them; these
@@ -94,16 +96,9 @@ type CheckRequest struct {
 	Consistency
 }
 
-type checkBody struct {
-	Subject    string `json:"subject,omitempty"`
-	Permission string `json:"permission"`
-	Resource   string `json:"resource"`
-	AtLeast    int64  `json:"at_least,omitempty"`
-	WaitMS     *int   `json:"wait_ms,omitempty"`
-}
-
-func (r CheckRequest) body() checkBody {
-	b := checkBody{Subject: r.Subject, Permission: r.Permission, Resource: r.Resource, AtLeast: r.AtLeast}
+func (r CheckRequest) body() api.CheckRequest {
+	b := api.CheckRequest{Subject: r.Subject, Permission: r.Permission, Resource: r.Resource}
+	b.AtLeast = r.AtLeast
 	if r.AtLeast > 0 {
 		b.WaitMS = r.waitMS()
 	}
@@ -111,11 +106,7 @@ func (r CheckRequest) body() checkBody {
 }
 
 // Decision is the answer to a check.
-type Decision struct {
-	Allowed bool `json:"allowed"`
-	// Revision is the revision of the data the answer was computed on.
-	Revision int64 `json:"revision"`
-}
+type Decision = api.CheckResponse
 
 // Check asks one question. An error (the server unreachable, a 503, an
 // unknown permission) is never an allow: treat it as a refusal.
@@ -172,34 +163,15 @@ func (c *Client) BatchCheck(ctx context.Context, r BatchCheckRequest) (BatchDeci
 			Detail: fmt.Sprintf("a batch holds 1 to %d checks, not %d", MaxBatch, len(r.Checks)),
 			Fields: []FieldError{{Location: "body.checks", Message: fmt.Sprintf("must hold 1 to %d checks", MaxBatch)}}}
 	}
-	type item struct {
-		Subject    string `json:"subject,omitempty"`
-		Permission string `json:"permission"`
-		Resource   string `json:"resource"`
-	}
-	body := struct {
-		Checks  []item `json:"checks"`
-		AtLeast int64  `json:"at_least,omitempty"`
-		WaitMS  *int   `json:"wait_ms,omitempty"`
-	}{Checks: make([]item, len(r.Checks)), AtLeast: r.AtLeast}
+	body := api.BatchCheckRequest{Checks: make([]api.CheckItem, len(r.Checks))}
+	body.AtLeast = r.AtLeast
 	if r.AtLeast > 0 {
 		body.WaitMS = r.waitMS()
 	}
 	for i, ch := range r.Checks {
-		body.Checks[i] = item{ch.Subject, ch.Permission, ch.Resource}
+		body.Checks[i] = api.CheckItem{Subject: ch.Subject, Permission: ch.Permission, Resource: ch.Resource}
 	}
-	var out struct {
-		Results []struct {
-			Allowed bool `json:"allowed"`
-			Error   *struct {
-				Status   int    `json:"status"`
-				Kind     string `json:"kind"`
-				Detail   string `json:"detail"`
-				Location string `json:"location"`
-			} `json:"error"`
-		} `json:"results"`
-		Revision int64 `json:"revision"`
-	}
+	var out api.BatchCheckResponse
 	if _, err := c.do(ctx, call{method: http.MethodPost, path: "/check/batch", body: body, readOnly: true, wait: r.extra()}, &out); err != nil {
 		return BatchDecision{}, err
 	}
@@ -221,38 +193,11 @@ func (c *Client) BatchCheck(ctx context.Context, r BatchCheckRequest) (BatchDeci
 }
 
 // Explanation says why a check is allowed or denied (R19).
-type Explanation struct {
-	Allowed    bool   `json:"allowed"`
-	Revision   int64  `json:"revision"`
-	Subject    string `json:"subject"`
-	Permission string `json:"permission"`
-	Resource   string `json:"resource"`
-	Reason     string `json:"reason,omitempty"`
-	// Paths, for an allow, are every grant path that allows.
-	Paths []Path `json:"paths,omitempty"`
-	// Considered, for a deny, is what was checked; Suggestions are
-	// changes that would allow.
-	Considered  []string `json:"considered,omitempty"`
-	Suggestions []string `json:"suggestions,omitempty"`
-}
+type Explanation = api.ExplainResponse
 
 // Path is one grant path: the group (or the user's own grant) and how it
 // grants.
-type Path struct {
-	GroupID   string `json:"group_id,omitempty"`
-	GroupName string `json:"group_name,omitempty"`
-	// Via is role, checkbox, project_grant, domain_grant, folder_level,
-	// rule or files_admin.
-	Via        string `json:"via"`
-	RoleID     string `json:"role_id,omitempty"`
-	RoleName   string `json:"role_name,omitempty"`
-	Permission string `json:"permission,omitempty"`
-	FolderID   string `json:"folder_id,omitempty"`
-	Level      string `json:"level,omitempty"`
-	RuleID     string `json:"rule_id,omitempty"`
-	RuleName   string `json:"rule_name,omitempty"`
-	MatchedID  string `json:"matched_id,omitempty"`
-}
+type Path = api.GrantPath
 
 // Explain asks a check and why: for an allow every grant path, for a
 // deny what was checked and what would allow it. It costs more than
@@ -281,11 +226,7 @@ type ResourcesQuery struct {
 
 // ResourceList lists the ids (for domains, the names) of the resources
 // the subject may act on.
-type ResourceList struct {
-	Kind     string   `json:"kind"`
-	IDs      []string `json:"ids"`
-	Revision int64    `json:"revision"`
-}
+type ResourceList = api.ResourcesResponse
 
 // ListResources lists the resources of a kind on which the subject holds
 // a permission: the way to filter a listing ("the folders alice may
@@ -315,19 +256,10 @@ type SubjectsQuery struct {
 
 // SubjectGrant is one user allowed, with the ids of the groups through
 // which ("" for the user's own grant).
-type SubjectGrant struct {
-	UserID   string   `json:"user_id"`
-	Username string   `json:"username"`
-	Groups   []string `json:"groups"`
-}
+type SubjectGrant = api.SubjectGrant
 
 // SubjectList lists who may do a permission on a resource.
-type SubjectList struct {
-	Users []SubjectGrant `json:"users"`
-	// Anonymous reports whether requests without credentials are allowed too.
-	Anonymous bool  `json:"anonymous"`
-	Revision  int64 `json:"revision"`
-}
+type SubjectList = api.SubjectsResponse
 
 // ListSubjects lists the users allowed a permission on a resource. The
 // token's user needs users.view.
@@ -349,12 +281,7 @@ type EffectiveQuery struct {
 }
 
 // EffectivePermissions lists the permissions a subject holds on a resource.
-type EffectivePermissions struct {
-	Subject     string   `json:"subject"`
-	Resource    string   `json:"resource"`
-	Permissions []string `json:"permissions"`
-	Revision    int64    `json:"revision"`
-}
+type EffectivePermissions = api.EffectiveResponse
 
 // Effective lists every permission the subject holds on the resource,
 // for example to decide which buttons a page shows.

@@ -28,8 +28,8 @@ func (c *Client) ReplicaSnapshot(ctx context.Context) (io.ReadCloser, int64, err
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+	if tok := c.Token(); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
@@ -21,6 +20,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testfigures"
 	"github.com/gatehouse/gatehouse/internal/testserver"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	wire "github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -154,14 +155,14 @@ func runCrash(t *testing.T, name string, args []string, open func(context.Contex
 // fixture: users, a folder type with contexts root and doc, six folders.
 func (h *harness) setup(ctx context.Context, srv *testserver.Server) {
 	t := h.t
-	c, err := client.New(srv.URL, client.Options{})
+	c, err := gatehouse.New(srv.URL, gatehouse.WithTimeout(0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Login(ctx, "admin", adminPassword); err != nil {
 		t.Fatalf("login: %v", err)
 	}
-	tok, err := c.CreateToken(ctx, client.TokenRequest{Name: "crash"})
+	tok, err := c.CreateToken(ctx, wire.TokenRequest{Name: "crash"})
 	if err != nil {
 		t.Fatalf("token: %v", err)
 	}
@@ -169,24 +170,24 @@ func (h *harness) setup(ctx context.Context, srv *testserver.Server) {
 	c.SetToken(h.token)
 	fx := &fixture{}
 	for i := range 8 {
-		u, err := c.CreateUser(ctx, client.NewUser{Username: fmt.Sprintf("crash-user-%d", i)})
+		u, err := c.CreateUser(ctx, wire.CreateUserRequest{Username: fmt.Sprintf("crash-user-%d", i)})
 		if err != nil {
 			t.Fatalf("creating a user: %v", err)
 		}
 		fx.users = append(fx.users, u.ID)
 	}
-	ft, err := c.CreateFolderType(ctx, client.FolderTypeRequest{Name: "crash", Contexts: []string{"root", "doc"}, Properties: []string{"area"}})
+	ft, err := c.CreateFolderType(ctx, wire.FolderTypeRequest{Name: "crash", Contexts: []string{"root", "doc"}, Properties: []string{"area"}})
 	if err != nil {
 		t.Fatalf("creating the folder type: %v", err)
 	}
 	fx.folderType = ft.ID
 	areas := []string{"a", "b", "c"}
 	for i, a := range areas {
-		root, err := c.CreateFolder(ctx, client.NewFolder{Name: "root " + a, TypeID: ft.ID, Properties: map[string]string{"area": a}})
+		root, err := c.CreateFolder(ctx, wire.CreateFolderRequest{Name: "root " + a, TypeID: ft.ID, Properties: map[string]string{"area": a}})
 		if err != nil {
 			t.Fatalf("creating a folder: %v", err)
 		}
-		child, err := c.CreateFolder(ctx, client.NewFolder{Name: "child", ParentID: root.ID, TypeID: ft.ID,
+		child, err := c.CreateFolder(ctx, wire.CreateFolderRequest{Name: "child", ParentID: root.ID, TypeID: ft.ID,
 			Properties: map[string]string{"area": areas[(i+1)%3]}})
 		if err != nil {
 			t.Fatalf("creating a folder: %v", err)
@@ -351,7 +352,7 @@ func (h *harness) verifyDB(ctx context.Context, k int) []string {
 // verifyServer compares the restarted server's answers with an engine
 // built from the database.
 func (h *harness) verifyServer(ctx context.Context, srv *testserver.Server, k int) {
-	c, err := client.New(srv.URL, client.Options{Token: h.token})
+	c, err := gatehouse.New(srv.URL, gatehouse.WithToken(h.token), gatehouse.WithTimeout(0))
 	if err != nil {
 		h.t.Fatal(err)
 	}

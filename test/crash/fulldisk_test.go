@@ -19,13 +19,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
 	"github.com/gatehouse/gatehouse/internal/store/postgres/pgtest"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testfigures"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	wire "github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -62,19 +63,19 @@ func TestFullDiskSQLite(t *testing.T) {
 func runFullDisk(t *testing.T, name, dir, mnt, db string, open func(context.Context) (store.Store, error)) {
 	srv, _ := start(t, dir, "--db", db)
 	ctx := context.Background()
-	c, err := client.New(srv.URL, client.Options{})
+	c, err := gatehouse.New(srv.URL, gatehouse.WithTimeout(0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Login(ctx, "admin", adminPassword); err != nil {
 		t.Fatalf("login: %v", err)
 	}
-	tok, err := c.CreateToken(ctx, client.TokenRequest{Name: "full"})
+	tok, err := c.CreateToken(ctx, wire.TokenRequest{Name: "full"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.SetToken(tok.Secret)
-	user, err := c.CreateUser(ctx, client.NewUser{Username: "full-user"})
+	user, err := c.CreateUser(ctx, wire.CreateUserRequest{Username: "full-user"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,11 +84,11 @@ func runFullDisk(t *testing.T, name, dir, mnt, db string, open func(context.Cont
 	// Writes acknowledged before the disk fills, which must survive it.
 	var acked []string
 	for i := range 50 {
-		g, err := c.CreateGroup(ctx, client.NewGroup{Name: fmt.Sprintf("before %d", i), Scope: domain.ScopeSystem})
+		g, err := c.CreateGroup(ctx, wire.CreateGroupRequest{Name: fmt.Sprintf("before %d", i), Scope: wire.ScopeSystem})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.AddMembers(ctx, g.ID, client.MemberInput{UserID: user.ID}); err != nil {
+		if _, err := c.AddMembers(ctx, g.ID, wire.MemberInput{UserID: user.ID}); err != nil {
 			t.Fatal(err)
 		}
 		acked = append(acked, g.ID)
@@ -160,7 +161,7 @@ func runFullDisk(t *testing.T, name, dir, mnt, db string, open func(context.Cont
 			t.Errorf("reading acknowledged group %s on the full disk: %v", id, err)
 		}
 	}
-	if _, err := c.Check(ctx, client.CheckRequest{Subject: "user:" + user.ID, Permission: domain.PermUsersView, Resource: "system"}); err != nil {
+	if _, err := c.Check(ctx, gatehouse.CheckRequest{Subject: "user:" + user.ID, Permission: domain.PermUsersView, Resource: "system"}); err != nil {
 		t.Errorf("a check on the full disk: %v", err)
 	}
 	if status, _, body, err := a.call(ctx, "GET", "/groups/"+acked[0]+"/members", nil); err != nil || status != 200 {

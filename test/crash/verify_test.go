@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse"
 )
 
 // dbState is everything verification reads from the database, in one
@@ -299,17 +299,17 @@ func compareEngines(a, b *engine.Engine, fx *fixture, qs []query) []string {
 // compareServer asks the running server the queries (one batch check,
 // then effective permissions and folder lists per user) and compares each
 // answer with the engine built from the database.
-func compareServer(ctx context.Context, c *client.Client, e *engine.Engine, fx *fixture, qs []query, rev int64) ([]string, int, error) {
+func compareServer(ctx context.Context, c *gatehouse.Client, e *engine.Engine, fx *fixture, qs []query, rev int64) ([]string, int, error) {
 	now := time.Now()
 	var out []string
 	n := 0
 	for i := 0; i < len(qs); i += 1000 {
 		chunk := qs[i:min(i+1000, len(qs))]
-		items := make([]client.CheckItem, len(chunk))
+		items := make([]gatehouse.CheckRequest, len(chunk))
 		for j, q := range chunk {
-			items[j] = client.CheckItem{Subject: q.subject, Permission: q.perm, Resource: q.resource}
+			items[j] = gatehouse.CheckRequest{Subject: q.subject, Permission: q.perm, Resource: q.resource}
 		}
-		res, err := c.BatchCheck(ctx, client.Consistency{}, items...)
+		res, err := c.BatchCheck(ctx, gatehouse.BatchCheckRequest{Checks: items})
 		if err != nil {
 			return nil, n, err
 		}
@@ -318,7 +318,7 @@ func compareServer(ctx context.Context, c *client.Client, e *engine.Engine, fx *
 		}
 		for j, q := range chunk {
 			got := fmt.Sprint(res.Results[j].Allowed)
-			if res.Results[j].Error != nil {
+			if res.Results[j].Err != nil {
 				got = "error"
 			}
 			if want := engineAnswer(e, q, now); got != want {
@@ -330,7 +330,7 @@ func compareServer(ctx context.Context, c *client.Client, e *engine.Engine, fx *
 	for _, u := range fx.users {
 		s := engine.Subject{UserID: u}
 		for _, res := range append([]string{"system"}, prefixed("folder:", fx.folders)...) {
-			got, err := c.EffectivePermissions(ctx, "user:"+u, res, client.Consistency{})
+			got, err := c.Effective(ctx, gatehouse.EffectiveQuery{Subject: "user:" + u, Resource: res})
 			if err != nil {
 				return nil, n, err
 			}
@@ -341,7 +341,7 @@ func compareServer(ctx context.Context, c *client.Client, e *engine.Engine, fx *
 			}
 			n++
 		}
-		got, err := c.ListResources(ctx, client.ResourcesQuery{Subject: "user:" + u, Permission: "doc.read", Kind: "folder"})
+		got, err := c.ListResources(ctx, gatehouse.ResourcesQuery{Subject: "user:" + u, Permission: "doc.read", Kind: "folder"})
 		if err != nil {
 			return nil, n, err
 		}

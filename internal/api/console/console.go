@@ -27,7 +27,6 @@ package console
 
 import (
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -42,7 +41,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -239,9 +237,9 @@ func (c *Console) sessionOf(w http.ResponseWriter, r *http.Request) *session {
 	id, _ := httpauth.FromContext(r.Context())
 	s := &session{ID: id, Sys: map[string]bool{}, Path: r.URL.Path}
 	if id.UserID != "" {
-		keys, err := c.svc.Engine().EffectivePermissions(engine.Subject{UserID: id.UserID}, engine.Resource{Kind: engine.KindSystem}, c.now())
+		e, err := c.svc.EffectivePermissions(r.Context(), id.Principal, service.EffectiveQuery{Resource: "system"})
 		if err == nil {
-			for _, k := range keys {
+			for _, k := range e.Permissions {
 				s.Sys[k] = true
 			}
 		}
@@ -297,29 +295,27 @@ func failed(w http.ResponseWriter, r *http.Request, to string, err error) {
 
 // message turns a service error into a sentence for a person: the
 // service's errors already say what was wrong and why (field errors name
-// the field), so the console shows them rather than a status code.
+// the field), so the console shows them, as service.Describe reads them,
+// rather than a status code.
 func message(err error) string {
 	if err == nil {
 		return ""
 	}
-	// The field errors may sit below a wrapping error of the write (its
-	// op), so every error of the chain is looked at.
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if de, ok := e.(*domain.Error); ok && len(de.Fields) > 0 {
-			parts := make([]string, 0, len(de.Fields))
-			for _, f := range de.Fields {
-				parts = append(parts, fieldLabel(f.Field)+": "+f.Message)
-			}
-			return strip(strings.Join(parts, "; "))
+	d := service.Describe(err)
+	if len(d.Fields) > 0 {
+		parts := make([]string, 0, len(d.Fields))
+		for _, f := range d.Fields {
+			parts = append(parts, fieldLabel(f.Field)+": "+f.Message)
 		}
+		return sentence(strings.Join(parts, "; "))
 	}
-	switch domain.KindOf(err) {
+	switch d.Kind {
 	case domain.KindNotFound:
 		return "Not found, or not visible to you."
 	case domain.KindForbidden:
-		return "You may not do this: " + strip(err.Error())
+		return "You may not do this: " + sentence(d.Message)
 	}
-	return strip(err.Error())
+	return sentence(d.Message)
 }
 
 // ruleRefRE matches the model's rule numbers in a service message, "(R22)"
@@ -327,17 +323,9 @@ func message(err error) string {
 // person at the console.
 var ruleRefRE = regexp.MustCompile(`\s*\((R\d{1,2}\b[,; ]*(and )?)+\)|\bR\d{1,2}\b('s)?:?\s*`)
 
-// strip drops the "service.Op: " prefixes of wrapped errors and the rule
-// numbers.
-func strip(s string) string {
+// sentence drops the rule numbers and starts the message with a capital.
+func sentence(s string) string {
 	s = strings.TrimSpace(ruleRefRE.ReplaceAllString(s, ""))
-	for {
-		i := strings.Index(s, ": ")
-		if i < 0 || !strings.HasPrefix(s, "service.") && !strings.HasPrefix(s, "authn.") && !strings.HasPrefix(s, "store.") && !strings.HasPrefix(s, "engine.") {
-			break
-		}
-		s = s[i+2:]
-	}
 	if s != "" {
 		s = strings.ToUpper(s[:1]) + s[1:]
 	}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -248,20 +249,49 @@ func TestTimesShowTheirZone(t *testing.T) {
 }
 
 // Messages shown to a person carry no rule numbers (they are for the
-// API's readers); the words around them stay.
+// API's readers) and no operation names; the words around them stay.
 func TestMessagesWithoutRuleNumbers(t *testing.T) {
-	for in, want := range map[string]string{
-		"service.SetGroupProjectRights: missing permission groups.edit (R21)":                   "Missing permission groups.edit",
-		"missing permission x, or y on project p (R13, R19)":                                    "Missing permission x, or y on project p",
-		"R22's bound: the user holds it":                                                        "Bound: the user holds it",
-		"the Public group carries project read rights only (R5), not project.write":             "The Public group carries project read rights only, not project.write",
-		"service.DeleteGroup: confirm: deleting a system group removes it (R27); confirm to go": "Confirm: deleting a system group removes it; confirm to go",
+	for in, want := range map[error]string{
+		domain.Errorf("service.SetGroupProjectRights", domain.KindConflict, "missing permission groups.edit (R21)"):                          "Missing permission groups.edit",
+		errors.New("missing permission x, or y on project p (R13, R19)"):                                                                     "Missing permission x, or y on project p",
+		errors.New("R22's bound: the user holds it"):                                                                                         "Bound: the user holds it",
+		errors.New("the Public group carries project read rights only (R5), not project.write"):                                              "The Public group carries project read rights only, not project.write",
+		domain.E("service.DeleteGroup", domain.KindConflict, errors.New("confirm: deleting a system group removes it (R27); confirm to go")): "Confirm: deleting a system group removes it; confirm to go",
 	} {
-		if got := strip(in); got != want {
-			t.Errorf("strip(%q) = %q, want %q", in, got, want)
+		if got := message(in); got != want {
+			t.Errorf("message(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if got := fieldLabel("criteria[1].folder_type_id"); got != "Criterion 2, folder type" {
 		t.Errorf("fieldLabel = %q", got)
+	}
+}
+
+// The access explorer asks the service's query use cases, under the API's
+// rule (docs/api.md, "Who may ask"): anyone may ask about anonymous
+// access, which is public; asking about another user needs users.view.
+func TestAccessExplorerAsksUnderTheAPIsRule(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "bob", Email: "bob@example.org", Password: "bob-password-123"}); err != nil {
+		t.Fatal(err)
+	}
+	resp := e.do(t, http.MethodPost, "/login", url.Values{"username": {"bob"}, "password": {"bob-password-123"}})
+	var ck *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == httpauth.CookieName && c.Value != "" {
+			ck = c
+		}
+	}
+	if ck == nil {
+		t.Fatalf("bob could not sign in (status %d)", resp.StatusCode)
+	}
+	body := read(t, e.do(t, http.MethodGet, "/admin/access?username=anonymous&permission=server.manage&resource=system", nil, ck))
+	if !strings.Contains(body, `id="verdict"`) || !strings.Contains(body, "Denied") {
+		t.Errorf("bob asking about anonymous got no answer:\n%s", body)
+	}
+	body = read(t, e.do(t, http.MethodGet, "/admin/access?user="+e.admin.UserID+"&permission=server.manage&resource=system", nil, ck))
+	if strings.Contains(body, `id="verdict"`) || !strings.Contains(body, domain.PermUsersView) {
+		t.Errorf("bob asking about the administrator was answered, or not told users.view is needed:\n%s", body)
 	}
 }

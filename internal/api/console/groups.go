@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,9 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // groupRow is one line of the groups list.
@@ -27,9 +26,9 @@ func (c *Console) onProject(s *session, projectID string) map[string]bool {
 	if projectID == "" {
 		return out
 	}
-	keys, err := c.svc.Engine().EffectivePermissions(engine.Subject{UserID: s.ID.UserID}, engine.Resource{Kind: engine.KindProject, ID: projectID}, c.now())
+	e, err := c.svc.EffectivePermissions(context.Background(), s.Caller(), service.EffectiveQuery{Resource: "project:" + projectID})
 	if err == nil {
-		for _, k := range keys {
+		for _, k := range e.Permissions {
 			out[k] = true
 		}
 	}
@@ -71,7 +70,7 @@ func (c *Console) allProjects(s *session, r *http.Request) (map[string]string, [
 	var all []domain.Project
 	cur := ""
 	for {
-		page, err := c.svc.ListProjects(r.Context(), s.Caller(), store.ListQuery{Sort: "name", Cursor: cur, Limit: 1000})
+		page, err := c.svc.ListProjects(r.Context(), s.Caller(), service.ListQuery{Sort: "name", Cursor: cur, Limit: 1000})
 		if err != nil {
 			return names, all
 		}
@@ -87,7 +86,7 @@ func (c *Console) allProjects(s *session, r *http.Request) (map[string]string, [
 
 func (c *Console) groupList(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	page, err := c.svc.ListGroups(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "name", Limit: c.pageSize, Cursor: q.Get("cursor")})
+	page, err := c.svc.ListGroups(r.Context(), s.Caller(), service.ListQuery{Search: q.Get("q"), Sort: "name", Limit: c.pageSize, Cursor: q.Get("cursor")})
 	if err != nil {
 		if c.landModerator(w, r, s) {
 			return
@@ -484,7 +483,7 @@ func (c *Console) fillProjects(r *http.Request, s *session, e *editor) error {
 // "add to projects" form, searched by name on the server.
 func (c *Console) fillImportable(r *http.Request, s *session, e *editor, present map[string]bool) error {
 	q := r.URL.Query()
-	page, err := c.svc.ListProjects(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("pq"), Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
+	page, err := c.svc.ListProjects(r.Context(), s.Caller(), service.ListQuery{Search: q.Get("pq"), Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // A missing static file, a directory and a path climbing out of /static/
@@ -43,7 +43,7 @@ func TestFormsMustBeUTF8(t *testing.T) {
 		!strings.Contains(body, "name") {
 		t.Errorf("POST /admin/groups with invalid UTF-8 = %d: %.300s, want 400 naming the field", resp.StatusCode, body)
 	}
-	page, err := e.svc.ListGroups(context.Background(), e.admin, store.ListQuery{Search: "bad", Limit: 10})
+	page, err := e.svc.ListGroups(context.Background(), e.admin, service.ListQuery{Search: "bad", Limit: 10})
 	if err != nil || len(page.Items) != 0 {
 		t.Errorf("the refused form left groups %v (%v)", page.Items, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -299,7 +298,7 @@ func (c *Console) folderEditor(w http.ResponseWriter, r *http.Request, s *sessio
 // ruleHere is a rule that grants on a folder (R16): where it matches
 // ("" when on the folder itself) and its matrix.
 type ruleHere struct {
-	engine.FolderRule
+	service.FolderRule
 	From string
 }
 

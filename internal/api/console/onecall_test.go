@@ -20,13 +20,13 @@ func TestFormsAreOneWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rev := e.svc.Engine().Revision()
+	rev := e.svc.Revision()
 	form := url.Values{"perm": {domain.PermUsersView}, "domains": {"good.example\n" + strings.Repeat("x", domain.MaxDomainLen+1)}}
 	resp := e.do(t, http.MethodPost, "/admin/groups/"+g.ID+"/privileges", form, ck)
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("privileges with a bad domain: status %d, want 422", resp.StatusCode)
 	}
-	if got := e.svc.Engine().Revision(); got != rev {
+	if got := e.svc.Revision(); got != rev {
 		t.Fatalf("a refused privileges form moved the revision %d -> %d", rev, got)
 	}
 	after, err := e.svc.GetGroup(t.Context(), e.admin, g.ID)
@@ -47,11 +47,11 @@ func TestFormsAreOneWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rev = e.svc.Engine().Revision()
+	rev = e.svc.Revision()
 	form = url.Values{"shown": {u.ID, v.ID}, "was": {v.ID}, "member": {u.ID}}
 	resp = e.do(t, http.MethodPost, "/admin/groups/"+g.ID+"/members", form, ck)
 	read(t, resp)
-	if got := e.svc.Engine().Revision(); got != rev {
+	if got := e.svc.Revision(); got != rev {
 		t.Fatalf("a refused member form moved the revision %d -> %d", rev, got)
 	}
 }

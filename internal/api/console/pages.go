@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -10,16 +11,14 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // users
 
 func (c *Console) userList(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	page, err := c.svc.ListUsers(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "username", Limit: c.pageSize, Cursor: q.Get("cursor")})
+	page, err := c.svc.ListUsers(r.Context(), s.Caller(), service.ListQuery{Search: q.Get("q"), Sort: "username", Limit: c.pageSize, Cursor: q.Get("cursor")})
 	if err != nil && q.Get("cursor") != "" && domain.KindOf(err) == domain.KindInvalid {
 		// A stale or damaged page link: back to the first page.
 		failed(w, r, "/admin/users"+queryOf("q", q.Get("q")), err)
@@ -98,7 +97,7 @@ func (c *Console) userStatus(w http.ResponseWriter, r *http.Request, s *session)
 
 func (c *Console) roleList(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	page, err := c.svc.ListRoles(r.Context(), s.Caller(), store.ListQuery{Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
+	page, err := c.svc.ListRoles(r.Context(), s.Caller(), service.ListQuery{Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
 	if err != nil {
 		c.render(w, r, s, http.StatusForbidden, "denied", "Roles", "roles", message(err))
 		return
@@ -162,7 +161,7 @@ type projectLine struct {
 
 func (c *Console) projectList(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	page, err := c.svc.ListProjects(r.Context(), s.Caller(), store.ListQuery{Search: q.Get("q"), Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
+	page, err := c.svc.ListProjects(r.Context(), s.Caller(), service.ListQuery{Search: q.Get("q"), Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
 	if err != nil {
 		s.Error = message(err)
 	}
@@ -260,7 +259,7 @@ func (c *Console) folderCreate(w http.ResponseWriter, r *http.Request, s *sessio
 
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	aq := store.AuditQuery{ActorID: q.Get("actor"), Action: q.Get("action"), TargetKind: q.Get("kind"), Cursor: q.Get("cursor"), Limit: 50}
+	aq := service.AuditQuery{ActorID: q.Get("actor"), Action: q.Get("action"), TargetKind: q.Get("kind"), Cursor: q.Get("cursor"), Limit: 50}
 	if who := strings.TrimSpace(q.Get("who")); who != "" {
 		id, err := c.svc.UserIDByUsername(r.Context(), s.Caller(), who)
 		if err != nil {
@@ -357,7 +356,7 @@ func (n *namer) text(t string) string {
 // access explorer
 
 type accessAnswer struct {
-	Explanation engine.Explanation
+	Explanation service.Explanation
 	Effective   []string
 	Error       string
 	Subject     string
@@ -441,35 +440,28 @@ var idRE = regexp.MustCompile(`(?:(?:folder|project):)?[0-9a-f]{8}-[0-9a-f]{4}-[
 // and the subject's effective permissions on the resource.
 func (c *Console) explain(r *http.Request, s *session, user, perm, res string) accessAnswer {
 	var a accessAnswer
-	subj := engine.Subject{}
+	subject := "anonymous"
 	a.Subject = "anonymous"
 	if user != "" && user != "anonymous" {
-		subj.UserID = user
+		subject = "user:" + user
 		a.Subject = user
 		if u, err := c.svc.GetUser(r.Context(), s.Caller(), user); err == nil {
 			a.Subject = u.Username
 		}
 	}
-	if err := c.svc.AuthorizeQuery(s.Caller(), subj.UserID, false); err != nil {
-		a.Error = message(err)
-		return a
-	}
-	rs, err := engine.ParseResource(res)
-	if err != nil {
-		a.Error = message(err)
-		return a
-	}
-	now := c.now()
-	eng := c.svc.Engine()
+	var err error
 	if perm != "" {
-		if a.Explanation, err = eng.Explain(subj, perm, rs, now); err != nil {
+		a.Explanation, err = c.svc.Explain(r.Context(), s.Caller(), service.CheckQuery{Subject: subject, Permission: perm, Resource: res})
+		if err != nil {
 			a.Error = message(err)
 			return a
 		}
 	}
-	if a.Effective, err = eng.EffectivePermissions(subj, rs, now); err != nil {
+	e, err := c.svc.EffectivePermissions(r.Context(), s.Caller(), service.EffectiveQuery{Subject: subject, Resource: res})
+	if err != nil {
 		a.Error = message(err)
 	}
+	a.Effective = e.Permissions
 	return a
 }
 
@@ -494,7 +486,7 @@ func (c *Console) prefsPage(w http.ResponseWriter, r *http.Request, s *session) 
 // holdsPIRight tells whether the user would see personal information with
 // the preference on: whether the preference is the only thing hiding it.
 func (c *Console) holdsPIRight(s *session) bool {
-	ex, err := c.svc.Engine().Explain(engine.Subject{UserID: s.ID.UserID}, domain.PermPersonalInfoView, engine.Resource{Kind: engine.KindSystem}, c.now())
+	ex, err := c.svc.Explain(context.Background(), s.Caller(), service.CheckQuery{Permission: domain.PermPersonalInfoView, Resource: "system"})
 	return err == nil && (ex.Allowed || len(ex.Paths) > 0 || strings.Contains(ex.Reason, "preference"))
 }
 

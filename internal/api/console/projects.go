@@ -9,7 +9,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The project page: where the administrators of a project start (the
@@ -118,7 +117,7 @@ func (c *Console) fillProjectGroups(r *http.Request, s *session, pp *projectPage
 		Select: slices.ContainsFunc(rows, func(r projectRow) bool { return r.System }), CanSave: pp.CanEdit, Kinds: kinds, Counts: counts,
 		Empty: "No group is present in this project yet: create a project group or add an existing system group."}
 	q := r.URL.Query()
-	page, err := c.svc.ImportableGroups(r.Context(), s.Caller(), pp.Project.ID, store.ListQuery{Search: q.Get("gq"), Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
+	page, err := c.svc.ImportableGroups(r.Context(), s.Caller(), pp.Project.ID, service.ListQuery{Search: q.Get("gq"), Sort: "name", Cursor: q.Get("cursor"), Limit: c.pageSize})
 	if err != nil {
 		return err
 	}

@@ -3,13 +3,13 @@ package console
 import (
 	"errors"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // criterionRow is one criteria row of the rule editor; Values of an "in"
@@ -304,7 +304,7 @@ func (c *Console) subtree(r *http.Request, s *session, root string, max int) ([]
 	walk = func(parent string, depth int) error {
 		cur := ""
 		for {
-			page, err := c.svc.ListFolders(r.Context(), s.Caller(), parent, store.ListQuery{Sort: "name", Cursor: cur, Limit: 1000})
+			page, err := c.svc.ListFolders(r.Context(), s.Caller(), parent, service.ListQuery{Sort: "name", Cursor: cur, Limit: 1000})
 			if err != nil {
 				return err
 			}

@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The user page's groups and effective access: what Keycloak shows of a
@@ -29,7 +27,7 @@ type projectAccess struct {
 }
 
 // pathText words one grant path of an explanation.
-func pathText(key string, p engine.Path) string {
+func pathText(key string, p service.Path) string {
 	var b strings.Builder
 	if p.GroupName != "" {
 		b.WriteString("group " + p.GroupName)
@@ -53,20 +51,16 @@ func pathText(key string, p engine.Path) string {
 // accessOn lists the user's effective permissions on a resource, each
 // with the paths that grant it. An error is returned, never shown as "no
 // access".
-func (c *Console) accessOn(userID string, res engine.Resource) ([]accessLine, error) {
-	eng, now := c.svc.Engine(), c.now()
-	subj := engine.Subject{UserID: userID}
-	keys, err := eng.EffectivePermissions(subj, res, now)
+func (c *Console) accessOn(r *http.Request, s *session, userID, res string) ([]accessLine, error) {
+	access, err := c.svc.EffectiveAccess(r.Context(), s.Caller(), service.EffectiveQuery{Subject: "user:" + userID, Resource: res})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]accessLine, 0, len(keys))
-	for _, k := range keys {
-		line := accessLine{Key: k, Label: permLabel(k)}
-		if ex, err := eng.Explain(subj, k, res, now); err == nil {
-			for _, p := range ex.Paths {
-				line.Paths = append(line.Paths, pathText(k, p))
-			}
+	out := make([]accessLine, 0, len(access))
+	for _, a := range access {
+		line := accessLine{Key: a.Permission, Label: permLabel(a.Permission)}
+		for _, p := range a.Paths {
+			line.Paths = append(line.Paths, pathText(a.Permission, p))
 		}
 		out = append(out, line)
 	}
@@ -76,11 +70,12 @@ func (c *Console) accessOn(userID string, res engine.Resource) ([]accessLine, er
 // fillAccess adds the user's effective access to the page, if the caller
 // may ask about them.
 func (c *Console) fillAccess(r *http.Request, s *session, u domain.User, data map[string]any) {
-	if err := c.svc.AuthorizeQuery(s.Caller(), u.ID, false); err != nil {
+	sys, err := c.accessOn(r, s, u.ID, "system")
+	if k := domain.KindOf(err); k == domain.KindForbidden || k == domain.KindUnauthenticated {
+		// Asking about another user needs users.view.
 		data["AccessWhy"] = message(err)
 		return
 	}
-	sys, err := c.accessOn(u.ID, engine.Resource{Kind: engine.KindSystem})
 	if err != nil {
 		data["AccessWhy"] = "Their access could not be read: " + message(err)
 		return
@@ -89,7 +84,7 @@ func (c *Console) fillAccess(r *http.Request, s *session, u domain.User, data ma
 	_, projects := c.allProjects(s, r)
 	var pa []projectAccess
 	for _, p := range projects {
-		lines, err := c.accessOn(u.ID, engine.Resource{Kind: engine.KindProject, ID: p.ID})
+		lines, err := c.accessOn(r, s, u.ID, "project:"+p.ID)
 		if domain.Is(err, domain.KindNotFound) {
 			continue // a project created since the list was read
 		}
@@ -143,7 +138,7 @@ func (c *Console) userGroups(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	name := strings.TrimSpace(f.Get("group"))
-	page, err := c.svc.ListGroups(r.Context(), s.Caller(), store.ListQuery{Search: name, Sort: "name", Limit: 50})
+	page, err := c.svc.ListGroups(r.Context(), s.Caller(), service.ListQuery{Search: name, Sort: "name", Limit: 50})
 	if err != nil {
 		failed(w, r, back, err)
 		return

@@ -3,15 +3,16 @@ package rest
 import (
 	"context"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"math"
 	"net/http"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // Sessions is what the sign-in and token endpoints need of
@@ -30,15 +31,6 @@ type Cookies interface {
 	ClearSessionCookie(w http.ResponseWriter, r *http.Request)
 }
 
-type requestKey struct{}
-
-// request is the *http.Request being served, for the few handlers that
-// set cookies; ServeHTTP puts it in the context.
-func request(ctx context.Context) *http.Request {
-	r, _ := ctx.Value(requestKey{}).(*http.Request)
-	return r
-}
-
 // authProblem answers an authentication error as httpauth does: 429 with
 // Retry-After when throttled, 401 with WWW-Authenticate otherwise.
 func (a *API) authProblem(err error) error {
@@ -47,7 +39,7 @@ func (a *API) authProblem(err error) error {
 		return a.problem(err)
 	}
 	kind := domain.KindOf(err).String()
-	p := newProblem(status, kind, message(err))
+	p := newProblem(status, kind, service.Describe(err).Message)
 	h := http.Header{}
 	if d := authn.RetryAfterOf(err); d > 0 {
 		p.Kind = "throttled"
@@ -59,24 +51,17 @@ func (a *API) authProblem(err error) error {
 	return huma.ErrorWithHeaders(p, h)
 }
 
-// LoginRequest signs in with a username and password.
-type LoginRequest struct {
-	Username string `json:"username" minLength:"1" maxLength:"1000"`
-	Password string `json:"password" minLength:"1" maxLength:"1024"`
-}
-
-// LoginResponse describes the session opened; its secret is in the cookie only.
-type LoginResponse struct {
-	UserID    string    `json:"user_id"`
-	Username  string    `json:"username"`
-	SessionID string    `json:"session_id"`
-	ExpiresAt time.Time `json:"expires_at"`
+type loginIn struct {
+	HTTPRequest
+	Body api.LoginRequest
 }
 
 type loginOut struct {
 	SetCookie []string `header:"Set-Cookie"`
-	Body      LoginResponse
+	Body      api.LoginResponse
 }
+
+type logoutIn struct{ HTTPRequest }
 
 type logoutOut struct {
 	SetCookie []string `header:"Set-Cookie"`
@@ -97,74 +82,58 @@ func (h headerRecorder) Header() http.Header       { return http.Header(h) }
 func (headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (headerRecorder) WriteHeader(int)             {}
 
-// TokenRequestBody asks for a new API token.
-type TokenRequestBody struct {
-	UserID      string     `json:"user_id,omitempty" maxLength:"200" doc:"Whose token; default yourself."`
-	Name        string     `json:"name" maxLength:"1000" doc:"What the token is for."`
-	Permissions []string   `json:"permissions,omitempty" maxItems:"100" doc:"Limit the token to these system permissions; empty: everything the user holds."`
-	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
-}
-
-type tokensIn struct {
-	UserID string `query:"user_id" maxLength:"200" doc:"Whose tokens; default yours."`
-}
-
 // RegisterAuth adds the sign-in, sign-out and API token endpoints
 // (/login, /logout, /tokens) over s (*authn.Authenticator) and c
 // (*httpauth.Auth). Call it once, before serving.
 func (a *API) RegisterAuth(s Sessions, c Cookies) {
-	api := a.huma
-	o := op("login", http.MethodPost, "/login", "Sign in: opens a session (cookie)", "Authentication")
-	o.Security = []map[string][]string{}
-	o.Errors = []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests}
-	huma.Register(api, publicOp(o), func(ctx context.Context, in *struct{ Body LoginRequest }) (*loginOut, error) {
-		r := request(ctx)
-		ns, err := s.Login(ctx, in.Body.Username, in.Body.Password, httpauth.RemoteIP(r), r.UserAgent())
-		if err != nil {
-			return nil, a.authProblem(err)
-		}
-		return &loginOut{
-			SetCookie: cookieHeaders(func(w http.ResponseWriter) { c.SetSessionCookie(w, r, ns) }),
-			Body: LoginResponse{UserID: ns.Identity.UserID, Username: ns.Identity.Username, SessionID: ns.Session.ID,
-				ExpiresAt: ns.Session.ExpiresAt},
-		}, nil
-	})
-	o = op("logout", http.MethodPost, "/logout", "Sign out: revokes the session and clears the cookie", "Authentication")
-	o.DefaultStatus = http.StatusNoContent
-	huma.Register(api, publicOp(o), func(ctx context.Context, _ *struct{}) (*logoutOut, error) {
-		r := request(ctx)
-		if err := s.Logout(ctx, httpauth.SessionSecret(r), httpauth.RemoteIP(r)); err != nil {
-			return nil, a.authProblem(err)
-		}
-		return &logoutOut{SetCookie: cookieHeaders(func(w http.ResponseWriter) { c.ClearSessionCookie(w, r) })}, nil
-	})
-	o = op("create-token", http.MethodPost, "/tokens", "Create an API token (the secret is shown once)", "Authentication")
-	o.DefaultStatus = http.StatusCreated
-	huma.Register(api, o, func(ctx context.Context, in *struct{ Body TokenRequestBody }) (*struct{ Body authn.NewToken }, error) {
-		id, _ := httpauth.FromContext(ctx)
-		b := in.Body
-		nt, err := s.CreateToken(ctx, id, authn.TokenRequest{UserID: b.UserID, Name: b.Name, Permissions: b.Permissions, ExpiresAt: b.ExpiresAt})
-		if err != nil {
-			return nil, a.problem(err)
-		}
-		return &struct{ Body authn.NewToken }{nt}, nil
-	})
-	huma.Register(api, op("list-tokens", http.MethodGet, "/tokens", "List a user's API tokens (never their secrets)", "Authentication"),
-		func(ctx context.Context, in *tokensIn) (*struct{ Body Page[domain.APIToken] }, error) {
-			id, _ := httpauth.FromContext(ctx)
-			ts, err := s.ListTokens(ctx, id, in.UserID)
-			if err != nil {
-				return nil, a.problem(err)
-			}
-			return &struct{ Body Page[domain.APIToken] }{Page[domain.APIToken]{Items: nonNil(ts)}}, nil
-		})
-	o = op("revoke-token", http.MethodDelete, "/tokens/{id}", "Revoke an API token", "Authentication")
-	o.DefaultStatus = http.StatusNoContent
-	huma.Register(api, o, func(ctx context.Context, in *IDPath) (*struct{}, error) {
-		id, _ := httpauth.FromContext(ctx)
-		if err := s.RevokeToken(ctx, id, in.ID); err != nil {
-			return nil, a.problem(err)
-		}
-		return &struct{}{}, nil
-	})
+	h := &authHandlers{a: a, sessions: s, cookies: c}
+	register(a.huma, h.routes()...)
+}
+
+// authHandlers serve the sign-in and token endpoints.
+type authHandlers struct {
+	a        *API
+	sessions Sessions
+	cookies  Cookies
+}
+
+func (h *authHandlers) routes() []route {
+	const tag = "Authentication"
+	login := op("login", http.MethodPost, "/login", "Sign in: opens a session (cookie)", tag)
+	login.Security = []map[string][]string{}
+	login.Errors = []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests}
+	logout := op("logout", http.MethodPost, "/logout", "Sign out: revokes the session and clears the cookie", tag)
+	logout.DefaultStatus = http.StatusNoContent
+	createToken := op("create-token", http.MethodPost, "/tokens", "Create an API token (the secret is shown once)", tag)
+	createToken.DefaultStatus = http.StatusCreated
+	revokeToken := op("revoke-token", http.MethodDelete, "/tokens/{id}", "Revoke an API token", tag)
+	revokeToken.DefaultStatus = http.StatusNoContent
+	return []route{
+		handle(publicOp(login), h.login),
+		handle(publicOp(logout), h.logout),
+		handle(createToken, h.createToken),
+		handle(op("list-tokens", http.MethodGet, "/tokens", "List a user's API tokens (never their secrets)", tag), h.listTokens),
+		handle(revokeToken, h.revokeToken),
+	}
+}
+
+func (h *authHandlers) login(ctx context.Context, in *loginIn) (*loginOut, error) {
+	r := in.r
+	ns, err := h.sessions.Login(ctx, in.Body.Username, in.Body.Password, httpauth.RemoteIP(r), r.UserAgent())
+	if err != nil {
+		return nil, h.a.authProblem(err)
+	}
+	return &loginOut{
+		SetCookie: cookieHeaders(func(w http.ResponseWriter) { h.cookies.SetSessionCookie(w, r, ns) }),
+		Body: api.LoginResponse{UserID: ns.Identity.UserID, Username: ns.Identity.Username, SessionID: ns.Session.ID,
+			ExpiresAt: ns.Session.ExpiresAt},
+	}, nil
+}
+
+func (h *authHandlers) logout(ctx context.Context, in *logoutIn) (*logoutOut, error) {
+	r := in.r
+	if err := h.sessions.Logout(ctx, httpauth.SessionSecret(r), httpauth.RemoteIP(r)); err != nil {
+		return nil, h.a.authProblem(err)
+	}
+	return &logoutOut{SetCookie: cookieHeaders(func(w http.ResponseWriter) { h.cookies.ClearSessionCookie(w, r) })}, nil
 }

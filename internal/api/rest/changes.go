@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // The change feed (docs/integrating.md): GET /changes answers a page of
@@ -35,13 +36,19 @@ func (in *changesIn) query() service.FeedQuery {
 		Entity: in.Entity, Action: in.Action, GroupID: in.GroupID, ProjectID: in.ProjectID, UserID: in.UserID}
 }
 
-// ChangesBody is a page of the change feed.
-type ChangesBody struct {
-	Changes []service.FeedChange `json:"changes" doc:"In revision order; empty when nothing followed after (within wait_ms)."`
-	Next    int64                `json:"next" doc:"Pass as after in the next request: the last revision read, whether the filters kept it or not."`
-}
+type changesOut struct{ Body api.ChangesBody }
 
-type changesOut struct{ Body ChangesBody }
+// apiFeedChange is a change of the feed as the API shows it.
+func apiFeedChange(ch service.FeedChange) api.FeedChange {
+	var objs []api.FeedObject
+	if ch.Objects != nil {
+		objs = make([]api.FeedObject, len(ch.Objects))
+		for i, o := range ch.Objects {
+			objs[i] = api.FeedObject{Entity: string(o.Entity), ID: o.ID, Op: string(o.Op), Before: o.Before, After: o.After}
+		}
+	}
+	return api.FeedChange{Revision: ch.Revision, At: ch.At, ActorID: ch.ActorID, Actions: ch.Actions, Objects: objs}
+}
 
 // feedAt maps the service's field names to query parameters.
 var feedAt = []string{"after", "query.after", "limit", "query.limit", "wait_ms", "query.wait_ms", "entity", "query.entity", "action", "query.action"}
@@ -60,7 +67,7 @@ func (a *API) registerChanges() {
 		if err != nil {
 			return nil, a.feedProblem(err)
 		}
-		return &changesOut{Body: ChangesBody{Changes: page.Changes, Next: page.Next}}, nil
+		return &changesOut{Body: api.ChangesBody{Changes: apiFeedChanges(page.Changes), Next: page.Next}}, nil
 	})
 }
 
@@ -80,6 +87,14 @@ func (a *API) feedProblem(err error) error {
 		return p
 	}
 	return a.problemAt(err, feedAt...)
+}
+
+// apiFeedChanges keeps nil as nil (an empty page is [] from the service).
+func apiFeedChanges(chs []service.FeedChange) []api.FeedChange {
+	if chs == nil {
+		return nil
+	}
+	return apiList(chs, apiFeedChange)
 }
 
 // wantsEventStream reports whether r asks for the change feed as
@@ -155,7 +170,7 @@ func sseQuery(r *http.Request) (changesIn, *Problem) {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
 			p := newProblem(http.StatusUnprocessableEntity, "invalid", name+" must be a whole number, 0 or more")
-			p.Errors = []*huma.ErrorDetail{{Location: name, Message: "not a whole number, 0 or more", Value: s}}
+			p.Errors = []*api.ErrorDetail{{Location: name, Message: "not a whole number, 0 or more", Value: s}}
 			return p
 		}
 		*dst = n
@@ -182,7 +197,7 @@ func writeEvents(w http.ResponseWriter, page service.FeedPage) error {
 		return err
 	}
 	for _, ch := range page.Changes {
-		b, err := json.Marshal(ch)
+		b, err := json.Marshal(apiFeedChange(ch))
 		if err != nil {
 			return err
 		}

@@ -1,14 +1,17 @@
 package rest
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
 
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // A list's next_cursor is the store's cursor (the last row's sort key)
@@ -23,8 +26,6 @@ import (
 // cursorTagLen is how many bytes of the HMAC a cursor carries: 128 bits
 // cannot be guessed.
 const cursorTagLen = 16
-
-type apiKey struct{}
 
 // newCursorKey is the key of an API given none: good for one process
 // (tests), not for replicas, which must share Options.CursorKey.
@@ -76,16 +77,27 @@ func (a *API) openCursor(r *http.Request) *Problem {
 	return nil
 }
 
-// pageOf is the answer of a list: its items and the sealed cursor of the
-// next page.
-func pageOf[T any](ctx context.Context, p store.Page[T]) *pageOut[T] {
-	items := p.Items
-	if items == nil {
-		items = []T{}
-	}
-	next := p.Next
-	if a, _ := ctx.Value(apiKey{}).(*API); a != nil {
-		next = a.sealCursor(request(ctx), next)
-	}
-	return &pageOut[T]{Body: Page[T]{Items: items, NextCursor: next}}
+// pageOut is a page of a list.
+type pageOut[T any] struct {
+	Body api.Page[T]
+}
+
+// pageOf is the answer of a list: its items as API values and the sealed
+// cursor of the next page, bound to the request r that listed them.
+func pageOf[T, U any](a *API, r *http.Request, p service.Page[T], conv func(T) U) *pageOut[U] {
+	return &pageOut[U]{Body: api.Page[U]{Items: apiList(p.Items, conv), NextCursor: a.sealCursor(r, p.Next)}}
+}
+
+// HTTPRequest gives a handler the *http.Request it serves, for what huma's
+// parameters do not carry: the binding of a list's cursor, the sign-in
+// cookies. huma fills it (Resolve) when it reads the input, before the
+// handler runs; it adds nothing to the OpenAPI document.
+type HTTPRequest struct {
+	r *http.Request
+}
+
+// Resolve takes the request from huma's context.
+func (h *HTTPRequest) Resolve(ctx huma.Context) []error {
+	h.r, _ = humago.Unwrap(ctx)
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/api/input"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // The check and batch check endpoints are the hot path: huma's generic
@@ -80,7 +81,7 @@ func badJSON(msg string) *Problem {
 
 func invalidAt(loc, msg string) *Problem {
 	p := newProblem(http.StatusUnprocessableEntity, domain.KindInvalid.String(), "validation failed")
-	p.Errors = []*huma.ErrorDetail{{Location: loc, Message: msg}}
+	p.Errors = []*api.ErrorDetail{{Location: loc, Message: msg}}
 	return p
 }
 
@@ -111,7 +112,7 @@ func checkLen(loc func() string, s string, minLen, maxLen int) error {
 	return nil
 }
 
-func (c Consistency) validate() error {
+func validateConsistency(c api.Consistency) error {
 	if c.AtLeast < 0 {
 		return invalidAt("body.at_least", "expected number >= 0")
 	}
@@ -121,7 +122,7 @@ func (c Consistency) validate() error {
 	return nil
 }
 
-func (c CheckItem) validate(prefix func() string) error {
+func validateCheckItem(c api.CheckItem, prefix func() string) error {
 	at := func(f string) func() string { return func() string { return prefix() + f } }
 	if err := checkLen(at("subject"), c.Subject, 0, 200); err != nil {
 		return err
@@ -132,17 +133,19 @@ func (c CheckItem) validate(prefix func() string) error {
 	return checkLen(at("resource"), c.Resource, 1, 300)
 }
 
-func (r *CheckRequest) decode(raw []byte) error {
+// decodeCheck decodes and validates the body of a check.
+func decodeCheck(raw []byte, r *api.CheckRequest) error {
 	if err := decodeStrict(raw, r); err != nil {
 		return err
 	}
-	if err := (CheckItem{r.Subject, r.Permission, r.Resource}).validate(func() string { return "body." }); err != nil {
+	if err := validateCheckItem(api.CheckItem{Subject: r.Subject, Permission: r.Permission, Resource: r.Resource}, func() string { return "body." }); err != nil {
 		return err
 	}
-	return r.Consistency.validate()
+	return validateConsistency(r.Consistency)
 }
 
-func (r *BatchCheckRequest) decode(raw []byte) error {
+// decodeBatch decodes and validates the body of a batch check.
+func decodeBatch(raw []byte, r *api.BatchCheckRequest) error {
 	if err := decodeStrict(raw, r); err != nil {
 		return err
 	}
@@ -150,11 +153,11 @@ func (r *BatchCheckRequest) decode(raw []byte) error {
 		return invalidAt("body.checks", fmt.Sprintf("expected 1 to %d checks, not %d", MaxBatch, n))
 	}
 	for i, c := range r.Checks {
-		if err := c.validate(func() string { return fmt.Sprintf("body.checks[%d].", i) }); err != nil {
+		if err := validateCheckItem(c, func() string { return fmt.Sprintf("body.checks[%d].", i) }); err != nil {
 			return err
 		}
 	}
-	return r.Consistency.validate()
+	return validateConsistency(r.Consistency)
 }
 
 // rawBodyDocs drops the application/octet-stream alternative huma

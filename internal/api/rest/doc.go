@@ -14,5 +14,14 @@
 // client. Who may do what is decided by the
 // service; this package only turns requests into service calls.
 //
+// The bodies it reads and writes are pkg/gatehouse/api's types, converted
+// from the service's values field by field (convert.go). Each resource has
+// its file (users.go, groups.go, members.go, roles.go, projects.go,
+// foldertypes.go, folders.go, rules.go, audit.go, auth.go and tokens.go,
+// query.go, changes.go) holding a table of routes to named handler
+// methods; versioned.go holds what they share: the route table, the
+// answers with an ETag, and the one If-Match/412 helper of versioned
+// updates (updateVersioned).
+//
 // See docs/api.md for how to call it.
 package rest

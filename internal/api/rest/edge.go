@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/api/input"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // The edge runs after routing and before huma parses or validates
@@ -58,7 +59,7 @@ func (a *API) refuse(o *huma.Operation, r *http.Request) *Problem {
 	}
 	if e := input.CheckForm(r.URL.Query()); e != nil {
 		p := badJSON("the query string is not valid UTF-8 text")
-		p.Errors = []*huma.ErrorDetail{{Location: "query." + e.Location, Message: e.Message}}
+		p.Errors = []*api.ErrorDetail{{Location: "query." + e.Location, Message: e.Message}}
 		return p
 	}
 	if p := checkBody(o, r); p != nil {
@@ -105,7 +106,7 @@ func checkBody(o *huma.Operation, r *http.Request) *Problem {
 	if !input.MediaType(r.Header.Get("Content-Type"), "application/json") {
 		p := newProblem(http.StatusUnsupportedMediaType, domain.KindInvalid.String(),
 			"send the body as Content-Type: application/json")
-		p.Errors = []*huma.ErrorDetail{{Location: "header.Content-Type", Message: "expected application/json", Value: r.Header.Get("Content-Type")}}
+		p.Errors = []*api.ErrorDetail{{Location: "header.Content-Type", Message: "expected application/json", Value: r.Header.Get("Content-Type")}}
 		return p
 	}
 	if o.Metadata[strictDecoder] == true {
@@ -137,6 +138,6 @@ func bodyProblem(e *input.Error) *Problem {
 		return invalidAt(loc, e.Message)
 	}
 	p := badJSON(e.Message)
-	p.Errors = []*huma.ErrorDetail{{Location: loc, Message: e.Message}}
+	p.Errors = []*api.ErrorDetail{{Location: loc, Message: e.Message}}
 	return p
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // statusOf is the one table from domain error kinds to HTTP statuses.
@@ -28,47 +28,16 @@ var statusOf = map[domain.Kind]int{
 	domain.KindOther:           http.StatusInternalServerError,
 }
 
-// Problem is an RFC 9457 problem document (application/problem+json). It
-// is huma's ErrorModel with a few extensions: the domain error kind, the
-// holders of a role that cannot be deleted (R7) and, for a 503 on an
-// at_least wait, the revision the server has.
-type Problem struct {
-	Type     string              `json:"type,omitempty" doc:"A URI reference for the problem type (about:blank)."`
-	Title    string              `json:"title,omitempty" doc:"Short summary: the HTTP status text."`
-	Status   int                 `json:"status,omitempty" doc:"The HTTP status code."`
-	Detail   string              `json:"detail,omitempty" doc:"What went wrong, in words."`
-	Instance string              `json:"instance,omitempty"`
-	Kind     string              `json:"kind,omitempty" doc:"The Gatehouse error kind: invalid, not_found, exists, conflict, forbidden, unauthenticated, unavailable, precondition_failed, gone (410, the change feed) or other."`
-	Errors   []*huma.ErrorDetail `json:"errors,omitempty" doc:"Each field at fault: location (e.g. body.name) and message."`
-	Holders  []Holder            `json:"holders,omitempty" doc:"For a role still assigned (R7): who holds it."`
-	Revision int64               `json:"revision,omitempty" doc:"For a 503 after an at_least wait: the revision the server answers at."`
-	Oldest   int64               `json:"oldest,omitempty" doc:"For a 410 from the change feed: the oldest revision still retained; resync from a snapshot, then follow from there."`
-}
-
-// Holder is one holder of a role (R7).
-type Holder struct {
-	Kind      string `json:"kind" doc:"user, group, group_default or project_grant"`
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	ProjectID string `json:"project_id,omitempty"`
-}
-
-func (p *Problem) Error() string  { return p.Detail }
-func (p *Problem) GetStatus() int { return p.Status }
-
-// ContentType makes huma answer application/problem+json.
-func (p *Problem) ContentType(ct string) string {
-	if ct == "application/json" {
-		return "application/problem+json"
-	}
-	return ct
-}
+// Problem is the API's error answer (pkg/gatehouse/api): every error a
+// handler returns becomes one.
+type Problem = api.Problem
 
 func newProblem(status int, kind, detail string) *Problem {
 	return &Problem{Title: http.StatusText(status), Status: status, Kind: kind, Detail: detail}
 }
 
-// problem turns a service error into a problem document. Unexpected
+// problem turns a service error into a problem document, as
+// service.Describe reads it. Unexpected
 // errors (KindOther) are logged and answered with a generic message: their
 // text may hold internals.
 func (a *API) problem(err error) error { return a.problemAt(err) }
@@ -85,7 +54,8 @@ func (a *API) problemAt(err error, at ...string) error {
 	if errors.As(err, &p) {
 		return p
 	}
-	kind := domain.KindOf(err)
+	d := service.Describe(err)
+	kind := d.Kind
 	status, ok := statusOf[kind]
 	if !ok {
 		status = http.StatusInternalServerError
@@ -94,27 +64,24 @@ func (a *API) problemAt(err error, at ...string) error {
 		a.log.Error("rest: unexpected error", "err", err)
 		return newProblem(status, domain.KindOther.String(), "internal error; the server log has the details")
 	}
-	p = newProblem(status, kind.String(), message(err))
-	for _, f := range domain.FieldsOf(err) {
+	p = newProblem(status, kind.String(), d.Message)
+	for _, f := range d.Fields {
 		loc := location(f.Field)
 		for i := 0; i+1 < len(at); i += 2 {
 			if f.Field == at[i] || strings.HasPrefix(f.Field, at[i]+"[") {
 				loc = at[i+1] + strings.TrimPrefix(f.Field, at[i])
 			}
 		}
-		p.Errors = append(p.Errors, &huma.ErrorDetail{Location: loc, Message: f.Message})
+		p.Errors = append(p.Errors, &api.ErrorDetail{Location: loc, Message: f.Message})
 	}
-	var he *service.HoldersError
-	if errors.As(err, &he) {
-		for _, h := range he.Holders {
-			p.Holders = append(p.Holders, holderOf(h))
-		}
+	for _, h := range d.Holders {
+		p.Holders = append(p.Holders, holderOf(h))
 	}
 	return p
 }
 
-func holderOf(h store.RoleHolder) Holder {
-	return Holder{Kind: h.Kind, ID: h.ID, Name: h.Name, ProjectID: h.ProjectID}
+func holderOf(h service.RoleHolder) api.Holder {
+	return api.Holder{Kind: h.Kind, ID: h.ID, Name: h.Name, ProjectID: h.ProjectID}
 }
 
 // location turns a domain field name into huma's location syntax. Field
@@ -126,10 +93,6 @@ func location(field string) string {
 	}
 	return "body." + field
 }
-
-// message is the error's text without the chain of operation names
-// ("service.AddMembers: ..."), which mean nothing to an API client.
-func message(err error) string { return domain.Message(err) }
 
 // preconditionFailed is the 412 of a stale If-Match.
 func preconditionFailed(current int64) error {
@@ -152,7 +115,10 @@ func problemTransformer(_ huma.Context, _ string, v any) (any, error) {
 	if !ok {
 		return v, nil
 	}
-	p := &Problem{Type: em.Type, Title: em.Title, Status: em.Status, Detail: em.Detail, Instance: em.Instance, Errors: em.Errors}
+	p := &Problem{Type: em.Type, Title: em.Title, Status: em.Status, Detail: em.Detail, Instance: em.Instance}
+	for _, d := range em.Errors {
+		p.Errors = append(p.Errors, &api.ErrorDetail{Message: d.Message, Location: d.Location, Value: d.Value})
+	}
 	switch em.Status {
 	case http.StatusBadRequest, http.StatusUnprocessableEntity:
 		p.Kind = domain.KindInvalid.String()

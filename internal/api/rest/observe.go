@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -14,12 +13,12 @@ import (
 // items), for metrics. *metrics.Metrics is one. It is on the check path:
 // it must be cheap and must not block.
 type CheckObserver interface {
-	ObserveCheck(kind engine.ResourceKind, allowed bool, d time.Duration)
+	ObserveCheck(kind service.ResourceKind, allowed bool, d time.Duration)
 }
 
 type noObserver struct{}
 
-func (noObserver) ObserveCheck(engine.ResourceKind, bool, time.Duration) {}
+func (noObserver) ObserveCheck(service.ResourceKind, bool, time.Duration) {}
 
 // revisionWriter gives every answer an X-Gatehouse-Revision header (R20)
 // when its handler did not set one: the revision the request's writes
@@ -29,12 +28,12 @@ func (noObserver) ObserveCheck(engine.ResourceKind, bool, time.Duration) {}
 type revisionWriter struct {
 	http.ResponseWriter
 	ctx   context.Context
-	f     *service.Follower
+	svc   *service.Service
 	wrote bool
 }
 
 func (a *API) revisionWriter(w http.ResponseWriter, ctx context.Context) *revisionWriter {
-	return &revisionWriter{ResponseWriter: w, ctx: ctx, f: a.svc.Follower()}
+	return &revisionWriter{ResponseWriter: w, ctx: ctx, svc: a.svc}
 }
 
 func (w *revisionWriter) setHeader() {
@@ -48,7 +47,7 @@ func (w *revisionWriter) setHeader() {
 	}
 	rev := service.CommittedRevision(w.ctx)
 	if rev <= 0 {
-		rev = w.f.Revision()
+		rev = w.svc.Revision()
 	}
 	h.Set(RevisionHeader, strconv.FormatInt(rev, 10))
 }

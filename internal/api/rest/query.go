@@ -4,22 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
-	"github.com/gatehouse/gatehouse/internal/engine"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
-
-// Consistency is R20's demand: answer on data at least this fresh.
-type Consistency struct {
-	AtLeast int64 `json:"at_least,omitempty" minimum:"0" doc:"Answer on a revision at least this one (R20), e.g. the revision a write answered with. The server waits for it up to wait_ms, then answers 503."`
-	WaitMS  *int  `json:"wait_ms,omitempty" minimum:"0" maximum:"30000" doc:"How long to wait for at_least, in milliseconds (default 2000, at most 30000; 0 answers at once)."`
-}
 
 func waitOf(ms *int) time.Duration {
 	if ms == nil {
@@ -28,273 +22,93 @@ func waitOf(ms *int) time.Duration {
 	return time.Duration(*ms) * time.Millisecond
 }
 
-// consistent waits, bounded, until the engine is at revision atLeast or
-// later (R20) and returns the engine to answer with. Past the bound it
-// answers 503 with the revision the server has.
-func (a *API) consistent(ctx context.Context, atLeast int64, wait time.Duration) (*engine.Engine, error) {
-	f := a.svc.Follower()
-	if atLeast <= 0 || f.Revision() >= atLeast {
-		return f.Engine(), nil
-	}
-	if wait > MaxWait {
-		wait = MaxWait
-	}
-	// WaitFor reads the log at once, then waits for the follower to
-	// advance (woken by the database's notifications) instead of
-	// sleeping in a loop.
-	err := f.WaitFor(ctx, atLeast, wait)
-	if err == nil {
-		return f.Engine(), nil
-	}
-	if !domain.Is(err, domain.KindUnavailable) {
-		return nil, a.problem(err)
-	}
-	if ctx.Err() != nil {
-		return nil, a.problem(domain.E("rest.at_least", domain.KindUnavailable, ctx.Err()))
-	}
-	p := newProblem(http.StatusServiceUnavailable, domain.KindUnavailable.String(),
-		fmt.Sprintf("revision %d is not available yet (this server is at %d after waiting %v); retry later or with a longer wait_ms", atLeast, f.Revision(), wait))
-	p.Revision = f.Revision()
-	return nil, huma.ErrorWithHeaders(p, http.Header{"Retry-After": {"1"}, RevisionHeader: {fmt.Sprint(f.Revision())}})
+// consistency is a query's R20 demand for the service, its wait bounded
+// by MaxWait.
+func consistency(atLeast int64, wait time.Duration) service.Consistency {
+	return service.Consistency{AtLeast: atLeast, Wait: min(wait, MaxWait)}
 }
 
-// parseSubject parses a subject field: "user:<id>", "username:<name>",
-// "anonymous", or empty for the caller. self reports whether it names the
-// caller. A username comes back in username, for resolveUsername, which
-// also authorizes the question.
-func (a *API) parseSubject(c domain.Principal, s, field string) (sub engine.Subject, self bool, username string, err error) {
-	switch {
-	case s == "":
-		return engine.Subject{UserID: c.UserID}, true, "", nil
-	case s == "anonymous":
-		sub = engine.Anonymous
-	case strings.HasPrefix(s, "user:") && len(s) > len("user:"):
-		sub = engine.Subject{UserID: strings.TrimPrefix(s, "user:")}
-	case strings.HasPrefix(s, "username:") && strings.TrimSpace(s[len("username:"):]) != "":
-		// Resolved and authorized by resolveUsername: whether it names the
-		// caller is known only once it is looked up.
-		return sub, false, strings.TrimSpace(s[len("username:"):]), nil
-	default:
-		return sub, false, "", a.problem(domain.E("rest.subject", domain.KindInvalid,
-			domain.FieldError{Field: field, Message: fmt.Sprintf("%q must be user:<id>, username:<name>, anonymous, or empty for yourself", s)}))
+// queryProblem answers a query's error: a revision that did not arrive
+// within the wait is 503 with the revision the server has and
+// Retry-After; the service's field names map to where the fields sit
+// (at, as for problemAt).
+func (a *API) queryProblem(err error, at ...string) error {
+	var ny *service.NotYetError
+	if !errors.As(err, &ny) {
+		return a.problemAt(err, at...)
 	}
-	// What anonymous requests may do is public: anyone can find it out by
-	// sending one. So asking about anonymous counts as asking about
-	// yourself.
-	return sub, sub.UserID == c.UserID || sub.UserID == "", "", nil
+	p := newProblem(http.StatusServiceUnavailable, domain.KindUnavailable.String(), ny.Error())
+	p.Revision = ny.Have
+	return huma.ErrorWithHeaders(p, http.Header{"Retry-After": {"1"}, RevisionHeader: {fmt.Sprint(ny.Have)}})
 }
 
-// resolveUsername turns a username subject into the user's id, reading
-// the database (an id is answered from memory alone). Naming yourself
-// needs nothing; naming anyone else, or no one, needs what asking about
-// others needs, so an unknown name is told only to those who may ask: an
-// invalid subject field.
-func (a *API) resolveUsername(ctx context.Context, c domain.Principal, name, field string) (engine.Subject, error) {
-	id, err := a.svc.UserIDByUsername(ctx, c, name)
-	if domain.Is(err, domain.KindNotFound) {
-		return engine.Subject{}, a.problem(domain.E("rest.subject", domain.KindInvalid,
-			domain.FieldError{Field: field, Message: fmt.Sprintf("no user is named %q", name)}))
-	}
-	if err != nil {
-		return engine.Subject{}, a.problem(err)
-	}
-	return engine.Subject{UserID: id}, nil
-}
-
-// subject parses a subject field and authorizes the question: asking
-// about anyone but yourself needs users.view, since the answers say what
-// another user may do.
-func (a *API) subject(ctx context.Context, eng *engine.Engine, s, field string) (engine.Subject, error) {
-	c := caller(ctx)
-	sub, self, username, err := a.parseSubject(c, s, field)
-	if err != nil || self {
-		return sub, err
-	}
-	if username != "" {
-		return a.resolveUsername(ctx, c, username, field)
-	}
-	return sub, a.mayAskAboutOthers(c)
-}
-
-// mayAskAboutOthers applies the service's rule for questions about other
-// subjects (docs/api.md, "Who may ask").
-func (a *API) mayAskAboutOthers(c domain.Principal) error {
-	if err := a.svc.AuthorizeQuery(c, "", true); err != nil {
-		return a.problem(err)
-	}
-	return nil
-}
-
-// queryProblem answers an engine error. The engine's invalid answers (a
-// permission that does not fit the resource, a context the folder's type
-// does not declare) concern the permission asked, so the problem names
-// that field, as every 422 does.
-func (a *API) queryProblem(err error, field string) error {
-	if domain.Is(err, domain.KindInvalid) && len(domain.FieldsOf(err)) == 0 {
-		err = domain.E(domain.KindInvalid, domain.FieldError{Field: field, Message: message(err)})
-	}
-	return a.problem(err)
-}
-
-func (a *API) resource(s, field string) (engine.Resource, error) {
-	r, err := engine.ParseResource(s)
-	if err != nil {
-		return r, a.problem(domain.E("rest.resource", domain.KindInvalid, domain.FieldError{Field: field, Message: message(err)}))
-	}
-	return r, nil
-}
+// inQuery are the locations of a query's fields sent as query parameters.
+var inQuery = []string{"subject", "query.subject", "permission", "query.permission", "resource", "query.resource"}
 
 // ---- check ----
 
-// CheckRequest asks whether a subject may do a permission on a resource.
-type CheckRequest struct {
-	Subject    string `json:"subject,omitempty" maxLength:"200" doc:"user:<id>, username:<name> (resolved from the database: slower than an id), anonymous, or empty for the caller."`
-	Permission string `json:"permission" minLength:"1" maxLength:"200" doc:"A catalog key (project.read) or a folder permission <context>.<action> (root.read)."`
-	Resource   string `json:"resource" minLength:"1" maxLength:"300" doc:"system, project:<id>, domain:<name> or folder:<id>."`
-	Consistency
-}
-
-// CheckResponse is the answer to a check, with the revision it was computed on (R20).
-type CheckResponse struct {
-	Allowed  bool  `json:"allowed"`
-	Revision int64 `json:"revision"`
-}
-
-type checkIn struct{ Body CheckRequest }
+type checkIn struct{ Body api.CheckRequest }
 type checkOut struct {
 	Revisioned
-	Body CheckResponse
+	Body api.CheckResponse
 }
 
 func (a *API) check(ctx context.Context, raw *rawIn) (*checkOut, error) {
 	in := &checkIn{}
-	if err := in.Body.decode(raw.RawBody); err != nil {
+	if err := decodeCheck(raw.RawBody, &in.Body); err != nil {
 		return nil, err
 	}
-	eng, err := a.consistent(ctx, in.Body.AtLeast, waitOf(in.Body.WaitMS))
+	d, err := a.svc.Check(ctx, caller(ctx), service.CheckQuery{Subject: in.Body.Subject, Permission: in.Body.Permission,
+		Resource: in.Body.Resource, Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))})
 	if err != nil {
-		return nil, err
+		return nil, a.queryProblem(err)
 	}
-	sub, err := a.subject(ctx, eng, in.Body.Subject, "subject")
-	if err != nil {
-		return nil, err
-	}
-	res, err := a.resource(in.Body.Resource, "resource")
-	if err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	d, err := eng.Check(sub, in.Body.Permission, res, a.now())
-	if err != nil {
-		return nil, a.queryProblem(err, "permission")
-	}
-	a.checks.ObserveCheck(res.Kind, d.Allowed, time.Since(start))
-	return &checkOut{Revisioned{d.Revision}, CheckResponse{Allowed: d.Allowed, Revision: d.Revision}}, nil
+	a.checks.ObserveCheck(d.Kind, d.Allowed, d.Took)
+	return &checkOut{Revisioned{d.Revision}, api.CheckResponse{Allowed: d.Allowed, Revision: d.Revision}}, nil
 }
 
 // ---- batch check ----
 
-// CheckItem is one check of a batch.
-type CheckItem struct {
-	Subject    string `json:"subject,omitempty" maxLength:"200" doc:"user:<id>, username:<name> (resolved from the database: slower than an id), anonymous, or empty for the caller."`
-	Permission string `json:"permission" minLength:"1" maxLength:"200"`
-	Resource   string `json:"resource" minLength:"1" maxLength:"300"`
-}
-
-// BatchCheckRequest holds up to MaxBatch checks answered on one revision.
-type BatchCheckRequest struct {
-	Checks []CheckItem `json:"checks" minItems:"1" maxItems:"1000" doc:"Up to 1000 checks, answered in order on one revision."`
-	Consistency
-}
-
-// BatchResult is the answer to one check of a batch: allowed, or the
-// error that check alone met (an unknown permission, user or folder).
-type BatchResult struct {
-	Allowed bool       `json:"allowed"`
-	Error   *ItemError `json:"error,omitempty"`
-}
-
-// ItemError is a problem confined to one item of a batch.
-type ItemError struct {
-	Status   int    `json:"status"`
-	Kind     string `json:"kind"`
-	Detail   string `json:"detail"`
-	Location string `json:"location,omitempty"`
-}
-
-// BatchCheckResponse answers every check in request order.
-type BatchCheckResponse struct {
-	Results  []BatchResult `json:"results"`
-	Revision int64         `json:"revision"`
-}
-
-type batchIn struct{ Body BatchCheckRequest }
+type batchIn struct{ Body api.BatchCheckRequest }
 type batchOut struct {
 	Revisioned
-	Body BatchCheckResponse
+	Body api.BatchCheckResponse
 }
 
 func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 	in := &batchIn{}
-	if err := in.Body.decode(raw.RawBody); err != nil {
+	if err := decodeBatch(raw.RawBody, &in.Body); err != nil {
 		return nil, err
 	}
-	eng, err := a.consistent(ctx, in.Body.AtLeast, waitOf(in.Body.WaitMS))
-	if err != nil {
-		return nil, err
-	}
-	now := a.now()
-	out := BatchCheckResponse{Results: make([]BatchResult, len(in.Body.Checks)), Revision: eng.Revision()}
-	c := caller(ctx)
-	var othersOK *error
-	for i, ch := range in.Body.Checks {
-		loc := func(f string) string { return fmt.Sprintf("checks[%d].%s", i, f) }
-		sub, err := a.subjectFast(ctx, eng, c, ch.Subject, loc, &othersOK)
-		if err == nil {
-			var res engine.Resource
-			if res, err = engine.ParseResource(ch.Resource); err != nil {
-				err = a.problem(domain.E("rest.resource", domain.KindInvalid, domain.FieldError{Field: loc("resource"), Message: message(err)}))
-			} else {
-				var d engine.Decision
-				start := time.Now()
-				if d, err = eng.Check(sub, ch.Permission, res, now); err == nil {
-					a.checks.ObserveCheck(res.Kind, d.Allowed, time.Since(start))
-					out.Results[i].Allowed = d.Allowed
-					continue
-				}
-				err = a.queryProblem(err, loc("permission"))
-			}
+	q := service.BatchQuery{Checks: (*checkItems)(&in.Body.Checks), Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))}
+	out := api.BatchCheckResponse{Results: make([]api.BatchResult, len(in.Body.Checks))}
+	rev, err := a.svc.BatchCheck(ctx, caller(ctx), q, func(i int, d service.Decision, err error) {
+		if err != nil {
+			out.Results[i].Error = itemError(a.problem(err))
+			return
 		}
-		out.Results[i].Error = itemError(err)
+		a.checks.ObserveCheck(d.Kind, d.Allowed, d.Took)
+		out.Results[i].Allowed = d.Allowed
+	})
+	if err != nil {
+		return nil, a.queryProblem(err)
 	}
-	return &batchOut{Revisioned{out.Revision}, out}, nil
+	out.Revision = rev
+	return &batchOut{Revisioned{rev}, out}, nil
 }
 
-// subjectFast is subject with the users.view verdict computed once per batch.
-func (a *API) subjectFast(ctx context.Context, eng *engine.Engine, c domain.Principal, s string, loc func(string) string, othersOK **error) (engine.Subject, error) {
-	if s == "" {
-		return engine.Subject{UserID: c.UserID}, nil
-	}
-	sub, self, username, err := a.parseSubject(c, s, loc("subject"))
-	if err != nil || self {
-		return sub, err
-	}
-	if username != "" {
-		return a.resolveUsername(ctx, c, username, loc("subject"))
-	}
-	if *othersOK == nil {
-		e := a.mayAskAboutOthers(c)
-		*othersOK = &e
-	}
-	return sub, **othersOK
-}
+// checkItems lets the service read a batch's checks in place.
+type checkItems []api.CheckItem
 
-func itemError(err error) *ItemError {
+func (c *checkItems) Len() int                   { return len(*c) }
+func (c *checkItems) At(i int) service.CheckItem { return service.CheckItem((*c)[i]) }
+
+func itemError(err error) *api.ItemError {
 	var p *Problem
 	if !errors.As(err, &p) {
-		return &ItemError{Status: http.StatusInternalServerError, Kind: "other", Detail: "internal error"}
+		return &api.ItemError{Status: http.StatusInternalServerError, Kind: "other", Detail: "internal error"}
 	}
-	ie := &ItemError{Status: p.Status, Kind: p.Kind, Detail: p.Detail}
+	ie := &api.ItemError{Status: p.Status, Kind: p.Kind, Detail: p.Detail}
 	if len(p.Errors) > 0 {
 		ie.Location = p.Errors[0].Location
 		ie.Detail = p.Errors[0].Message
@@ -304,67 +118,21 @@ func itemError(err error) *ItemError {
 
 // ---- explain ----
 
-// ExplainResponse says why a check is allowed or denied (R19).
-type ExplainResponse struct {
-	Allowed     bool       `json:"allowed"`
-	Revision    int64      `json:"revision"`
-	Subject     string     `json:"subject"`
-	Permission  string     `json:"permission"`
-	Resource    string     `json:"resource"`
-	Reason      string     `json:"reason,omitempty"`
-	Paths       []PathJSON `json:"paths,omitempty" doc:"For an allow: every grant path that allows."`
-	Considered  []string   `json:"considered,omitempty" doc:"For a deny: what was checked."`
-	Suggestions []string   `json:"suggestions,omitempty" doc:"For a deny: changes that would allow."`
-}
-
-// PathJSON is one grant path: user → group or individual → grant → where it comes from.
-type PathJSON struct {
-	GroupID    string `json:"group_id,omitempty"`
-	GroupName  string `json:"group_name,omitempty"`
-	Via        string `json:"via" doc:"role, checkbox, project_grant, domain_grant, folder_level, rule or files_admin"`
-	RoleID     string `json:"role_id,omitempty"`
-	RoleName   string `json:"role_name,omitempty"`
-	Permission string `json:"permission,omitempty"`
-	FolderID   string `json:"folder_id,omitempty"`
-	Level      string `json:"level,omitempty"`
-	RuleID     string `json:"rule_id,omitempty"`
-	RuleName   string `json:"rule_name,omitempty"`
-	MatchedID  string `json:"matched_id,omitempty"`
-}
-
 type explainOut struct {
 	Revisioned
-	Body ExplainResponse
-}
-
-func subjectString(s engine.Subject) string {
-	if s.UserID == "" {
-		return "anonymous"
-	}
-	return "user:" + s.UserID
+	Body api.ExplainResponse
 }
 
 func (a *API) explain(ctx context.Context, in *checkIn) (*explainOut, error) {
-	eng, err := a.consistent(ctx, in.Body.AtLeast, waitOf(in.Body.WaitMS))
+	x, err := a.svc.Explain(ctx, caller(ctx), service.CheckQuery{Subject: in.Body.Subject, Permission: in.Body.Permission,
+		Resource: in.Body.Resource, Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))})
 	if err != nil {
-		return nil, err
+		return nil, a.queryProblem(err)
 	}
-	sub, err := a.subject(ctx, eng, in.Body.Subject, "subject")
-	if err != nil {
-		return nil, err
-	}
-	res, err := a.resource(in.Body.Resource, "resource")
-	if err != nil {
-		return nil, err
-	}
-	x, err := eng.Explain(sub, in.Body.Permission, res, a.now())
-	if err != nil {
-		return nil, a.queryProblem(err, "permission")
-	}
-	out := ExplainResponse{Allowed: x.Allowed, Revision: x.Revision, Subject: subjectString(x.Subject), Permission: x.Permission,
-		Resource: x.Resource.String(), Reason: x.Reason, Considered: x.Considered, Suggestions: x.Suggestions}
+	out := api.ExplainResponse{Allowed: x.Allowed, Revision: x.Revision, Subject: x.Subject, Permission: x.Permission,
+		Resource: x.Resource, Reason: x.Reason, Considered: x.Considered, Suggestions: x.Suggestions}
 	for _, p := range x.Paths {
-		pj := PathJSON{GroupID: p.GroupID, GroupName: p.GroupName, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
+		pj := api.GrantPath{GroupID: p.GroupID, GroupName: p.GroupName, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
 			Permission: p.Permission, FolderID: p.FolderID, RuleID: p.RuleID, RuleName: p.RuleName, MatchedID: p.MatchedID}
 		if p.Via == "folder_level" {
 			pj.Level = p.Level.String()
@@ -376,7 +144,7 @@ func (a *API) explain(ctx context.Context, in *checkIn) (*explainOut, error) {
 
 // ---- lists ----
 
-// QueryConsistency is Consistency as query parameters.
+// QueryConsistency is the body's consistency (api.Consistency) as query parameters.
 type QueryConsistency struct {
 	AtLeast int64  `query:"at_least" minimum:"0" doc:"Answer on a revision at least this one (R20)."`
 	WaitMS  string `query:"wait_ms" pattern:"^[0-9]{1,5}$" patternDescription:"milliseconds" doc:"How long to wait for at_least, in milliseconds (default 2000, at most 30000; 0 answers at once)."`
@@ -389,18 +157,15 @@ func (q QueryConsistency) wait() (time.Duration, error) {
 	n, err := strconv.Atoi(q.WaitMS)
 	if err != nil || n > int(MaxWait/time.Millisecond) {
 		p := newProblem(http.StatusUnprocessableEntity, domain.KindInvalid.String(), "wait_ms must be 0 to 30000")
-		p.Errors = []*huma.ErrorDetail{{Location: "query.wait_ms", Message: "must be 0 to 30000 milliseconds", Value: q.WaitMS}}
+		p.Errors = []*api.ErrorDetail{{Location: "query.wait_ms", Message: "must be 0 to 30000 milliseconds", Value: q.WaitMS}}
 		return 0, p
 	}
 	return time.Duration(n) * time.Millisecond, nil
 }
 
-func (a *API) consistentQuery(ctx context.Context, q QueryConsistency) (*engine.Engine, error) {
+func (q QueryConsistency) consistency() (service.Consistency, error) {
 	w, err := q.wait()
-	if err != nil {
-		return nil, err
-	}
-	return a.consistent(ctx, q.AtLeast, w)
+	return consistency(q.AtLeast, w), err
 }
 
 type resourcesIn struct {
@@ -411,36 +176,25 @@ type resourcesIn struct {
 	QueryConsistency
 }
 
-// ResourcesResponse lists resource ids the subject may act on.
-type ResourcesResponse struct {
-	Kind     string   `json:"kind"`
-	IDs      []string `json:"ids"`
-	Revision int64    `json:"revision"`
-}
-
 type resourcesOut struct {
 	Revisioned
-	Body ResourcesResponse
+	Body api.ResourcesResponse
 }
 
 func (a *API) listResources(ctx context.Context, in *resourcesIn) (*resourcesOut, error) {
-	eng, err := a.consistentQuery(ctx, in.QueryConsistency)
+	cons, err := in.consistency()
 	if err != nil {
 		return nil, err
 	}
-	sub, err := a.subject(ctx, eng, in.Subject, "query.subject")
+	l, err := a.svc.ListResources(ctx, caller(ctx), service.ResourcesQuery{Subject: in.Subject, Permission: in.Permission,
+		Kind: service.ResourceKind(in.Kind), Under: in.Under, Consistency: cons})
 	if err != nil {
-		return nil, err
+		return nil, a.queryProblem(err, inQuery...)
 	}
-	ids, err := eng.ListResources(sub, in.Permission, engine.ResourceKind(in.Kind), in.Under, a.now())
-	if err != nil {
-		return nil, a.queryProblem(err, "query.permission")
+	if l.IDs == nil {
+		l.IDs = []string{}
 	}
-	if ids == nil {
-		ids = []string{}
-	}
-	rev := eng.Revision()
-	return &resourcesOut{Revisioned{rev}, ResourcesResponse{Kind: in.Kind, IDs: ids, Revision: rev}}, nil
+	return &resourcesOut{Revisioned{l.Revision}, api.ResourcesResponse{Kind: in.Kind, IDs: l.IDs, Revision: l.Revision}}, nil
 }
 
 type subjectsIn struct {
@@ -449,44 +203,23 @@ type subjectsIn struct {
 	QueryConsistency
 }
 
-// SubjectGrant is one user allowed, with the groups through which ("" is the user's own grant).
-type SubjectGrant struct {
-	UserID   string   `json:"user_id"`
-	Username string   `json:"username"`
-	Groups   []string `json:"groups"`
-}
-
-// SubjectsResponse lists who may do a permission on a resource.
-type SubjectsResponse struct {
-	Users     []SubjectGrant `json:"users"`
-	Anonymous bool           `json:"anonymous" doc:"Whether requests without credentials are allowed too."`
-	Revision  int64          `json:"revision"`
-}
-
 type subjectsOut struct {
 	Revisioned
-	Body SubjectsResponse
+	Body api.SubjectsResponse
 }
 
 func (a *API) listSubjects(ctx context.Context, in *subjectsIn) (*subjectsOut, error) {
-	eng, err := a.consistentQuery(ctx, in.QueryConsistency)
+	cons, err := in.consistency()
 	if err != nil {
 		return nil, err
 	}
-	if err := a.mayAskAboutOthers(caller(ctx)); err != nil {
-		return nil, err
-	}
-	res, err := a.resource(in.Resource, "query.resource")
+	l, err := a.svc.ListSubjects(ctx, caller(ctx), service.SubjectsQuery{Permission: in.Permission, Resource: in.Resource, Consistency: cons})
 	if err != nil {
-		return nil, err
+		return nil, a.queryProblem(err, inQuery...)
 	}
-	users, anon, err := eng.ListSubjects(in.Permission, res, a.now())
-	if err != nil {
-		return nil, a.queryProblem(err, "query.permission")
-	}
-	out := SubjectsResponse{Users: make([]SubjectGrant, len(users)), Anonymous: anon, Revision: eng.Revision()}
-	for i, u := range users {
-		out.Users[i] = SubjectGrant{UserID: u.UserID, Username: u.Username, Groups: u.Groups}
+	out := api.SubjectsResponse{Users: make([]api.SubjectGrant, len(l.Users)), Anonymous: l.Anonymous, Revision: l.Revision}
+	for i, u := range l.Users {
+		out.Users[i] = api.SubjectGrant(u)
 	}
 	return &subjectsOut{Revisioned{out.Revision}, out}, nil
 }
@@ -497,72 +230,55 @@ type effectiveIn struct {
 	QueryConsistency
 }
 
-// EffectiveResponse lists every permission the subject holds on the resource.
-type EffectiveResponse struct {
-	Subject     string   `json:"subject"`
-	Resource    string   `json:"resource"`
-	Permissions []string `json:"permissions"`
-	Revision    int64    `json:"revision"`
-}
-
 type effectiveOut struct {
 	Revisioned
-	Body EffectiveResponse
+	Body api.EffectiveResponse
 }
 
 func (a *API) effective(ctx context.Context, in *effectiveIn) (*effectiveOut, error) {
-	eng, err := a.consistentQuery(ctx, in.QueryConsistency)
+	cons, err := in.consistency()
 	if err != nil {
 		return nil, err
 	}
-	sub, err := a.subject(ctx, eng, in.Subject, "query.subject")
+	e, err := a.svc.EffectivePermissions(ctx, caller(ctx), service.EffectiveQuery{Subject: in.Subject, Resource: in.Resource, Consistency: cons})
 	if err != nil {
-		return nil, err
+		return nil, a.queryProblem(err, inQuery...)
 	}
-	res, err := a.resource(in.Resource, "query.resource")
-	if err != nil {
-		return nil, err
+	if e.Permissions == nil {
+		e.Permissions = []string{}
 	}
-	keys, err := eng.EffectivePermissions(sub, res, a.now())
-	if err != nil {
-		return nil, a.problem(err)
-	}
-	if keys == nil {
-		keys = []string{}
-	}
-	rev := eng.Revision()
-	return &effectiveOut{Revisioned{rev}, EffectiveResponse{Subject: subjectString(sub), Resource: res.String(), Permissions: keys, Revision: rev}}, nil
+	return &effectiveOut{Revisioned{e.Revision}, api.EffectiveResponse{Subject: e.Subject, Resource: e.Resource, Permissions: e.Permissions, Revision: e.Revision}}, nil
 }
 
 func (a *API) registerQueries() {
-	api := a.huma
+	h := a.huma
 	o := op("check", http.MethodPost, "/check", "Check a permission", "Checks")
 	o.Description = "May the subject do the permission on the resource? Answers with the revision used (R20). " +
 		"Asking about someone other than yourself needs users.view."
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, publicOp(a.rawBodyOp(o, CheckRequest{})), a.check)
+	huma.Register(h, publicOp(a.rawBodyOp(o, api.CheckRequest{})), a.check)
 
 	o = op("batch-check", http.MethodPost, "/check/batch", "Check many permissions at once", "Checks")
 	o.Description = fmt.Sprintf("Up to %d checks, answered in order on one revision. A check that fails on its own (unknown permission, user or folder) carries its error in its result; the others are answered.", MaxBatch)
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable, http.StatusRequestEntityTooLarge)
-	huma.Register(api, publicOp(a.rawBodyOp(o, BatchCheckRequest{})), a.batchCheck)
+	huma.Register(h, publicOp(a.rawBodyOp(o, api.BatchCheckRequest{})), a.batchCheck)
 	a.rawBodyDocs("/check", "/check/batch")
 
 	o = op("explain", http.MethodPost, "/explain", "Explain a check", "Checks")
 	o.Description = "Why a check is allowed (every grant path) or denied (what was checked, what would allow it) (R19)."
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, publicOp(o), a.explain)
+	huma.Register(h, publicOp(o), a.explain)
 
 	o = op("list-resources", http.MethodGet, "/resources", "List the resources a subject may act on", "Checks")
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, publicOp(o), a.listResources)
+	huma.Register(h, publicOp(o), a.listResources)
 
 	o = op("list-subjects", http.MethodGet, "/subjects", "List the users allowed a permission on a resource", "Checks")
 	o.Description = "Needs users.view."
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, publicOp(o), a.listSubjects)
+	huma.Register(h, publicOp(o), a.listSubjects)
 
 	o = op("effective-permissions", http.MethodGet, "/effective-permissions", "List every permission a subject holds on a resource", "Checks")
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
-	huma.Register(api, publicOp(o), a.effective)
+	huma.Register(h, publicOp(o), a.effective)
 }

@@ -37,7 +37,7 @@ func TestAPI_R20CheckAtLeastAWritesRevision(t *testing.T) {
 	if el := time.Since(start); el < 100*time.Millisecond || el > 3*time.Second {
 		t.Errorf("503 after %v, want about the 100 ms asked", el)
 	}
-	if r.num("revision") != e.svc.Follower().Revision() || r.Header.Get("X-Gatehouse-Revision") == "" || r.Header.Get("Retry-After") == "" {
+	if r.num("revision") != e.svc.Revision() || r.Header.Get("X-Gatehouse-Revision") == "" || r.Header.Get("Retry-After") == "" {
 		t.Errorf("503 answer = %s %v", r.Raw, r.Header)
 	}
 	e.do(&e.admin, "POST", "/api/v1/check", map[string]any{"permission": "project.read", "resource": "system", "wait_ms": 60000}).problem(t, 422, "body.wait_ms")

@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // Prefix is where the API is mounted.
@@ -132,7 +133,7 @@ func New(svc *service.Service, auth Authenticator, opts Options) *API {
 	// Every error is a Problem (huma's ErrorModel plus kind, holders and
 	// revision): say so in the document's error schema.
 	reg := a.huma.OpenAPI().Components.Schemas
-	ps := reg.Schema(reflect.TypeFor[Problem](), false, "Problem")
+	ps := reg.Schema(reflect.TypeFor[api.Problem](), false, "Problem")
 	ps.Description = "An RFC 9457 problem (application/problem+json); see docs/api.md, Errors."
 	reg.Map()["ErrorModel"] = ps
 	if opts.Sessions != nil && opts.Cookies != nil {
@@ -153,6 +154,10 @@ func (a *API) OpenAPI() ([]byte, error) {
 
 func config(version string) huma.Config {
 	cfg := huma.DefaultConfig("Gatehouse API", version)
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
+	// huma's own validation errors carry huma.ErrorDetail; the document
+	// shows the API's one ErrorDetail, which has the same fields.
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[huma.ErrorDetail](), reflect.TypeFor[api.ErrorDetail]())
 	cfg.Info.Description = "Group and permission management: administration (users, groups, members, roles, " +
 		"projects, folders, audit log) and permission checks. See docs/api.md for conventions: errors are " +
 		"RFC 9457 problem+json; ETag/If-Match on versioned objects; cursor pagination; at_least (R20)."
@@ -200,7 +205,6 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id.RemoteAddr = httpauth.RemoteIP(r)
 	}
 	ctx := service.WithCommitRecorder(httpauth.WithIdentity(r.Context(), id))
-	ctx = context.WithValue(context.WithValue(ctx, requestKey{}, r), apiKey{}, a)
 	if wantsEventStream(r) {
 		a.streamChanges(w, r.WithContext(ctx))
 		return
@@ -208,10 +212,56 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(a.revisionWriter(w, ctx), r.WithContext(ctx))
 }
 
+// schemaNames are the document's names of the API types that differ from
+// their Go names: the names the document had before the types moved to
+// pkg/gatehouse/api, kept so that the document does not change.
+var schemaNames = map[reflect.Type]string{
+	reflect.TypeFor[api.UserStatusRequest]():    "StatusInBody",
+	reflect.TypeFor[api.PasswordRequest]():      "PasswordInBody",
+	reflect.TypeFor[api.UserRoleRequest]():      "UserRoleInBody",
+	reflect.TypeFor[api.PreferencesRequest]():   "PrefInBody",
+	reflect.TypeFor[api.ImportGroupRequest]():   "ProjectIDsInBody",
+	reflect.TypeFor[api.RemoveGroupRequest]():   "RemoveFromProjectsInBody",
+	reflect.TypeFor[api.DomainsRequest]():       "DomainsInBody",
+	reflect.TypeFor[api.RemoveMembersRequest](): "RemoveMembersInBody",
+	reflect.TypeFor[api.LevelRequest]():         "LevelInBody",
+	reflect.TypeFor[api.GrantPath]():            "PathJSON",
+	reflect.TypeFor[api.TokenRequest]():         "TokenRequestBody",
+}
+
+// schemaName names a type's schema: its Go name (huma's default), or its
+// entry in schemaNames.
+func schemaName(t reflect.Type, hint string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n, ok := schemaNames[t]; ok {
+		return n
+	}
+	return huma.DefaultSchemaNamer(t, hint)
+}
+
 func writeProblem(w http.ResponseWriter, p *Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// register adds every operation but the sign-in ones (RegisterAuth).
+func (a *API) register() {
+	a.registerQueries()
+	register(a.huma, a.userRoutes()...)
+	register(a.huma, a.groupRoutes()...)
+	register(a.huma, a.memberRoutes()...)
+	register(a.huma, a.roleRoutes()...)
+	register(a.huma, a.projectRoutes()...)
+	register(a.huma, a.folderTypeRoutes()...)
+	register(a.huma, a.folderRoutes()...)
+	register(a.huma, a.ruleRoutes()...)
+	register(a.huma, a.auditRoutes()...)
+	a.registerChanges()
+	a.registerWebhooks()
+	a.registerReplica()
 }
 
 // caller is the request's principal, set by ServeHTTP.
@@ -240,44 +290,8 @@ func ifMatch(h string) (int64, error) {
 		}
 	}
 	p := newProblem(http.StatusBadRequest, domain.KindInvalid.String(), "If-Match must be an ETag from a previous answer, such as \"3\"")
-	p.Errors = []*huma.ErrorDetail{{Location: "header.If-Match", Message: "not an ETag of this API", Value: h}}
+	p.Errors = []*api.ErrorDetail{{Location: "header.If-Match", Message: "not an ETag of this API", Value: h}}
 	return 0, p
-}
-
-// precondition compares the If-Match version with the object's current
-// version: 412 when they differ.
-func precondition(want, current int64) error {
-	if want != 0 && want != current {
-		return preconditionFailed(current)
-	}
-	return nil
-}
-
-// checkIfMatch answers 412 when the request's If-Match names another
-// version than the object's current one (read by current); without
-// If-Match it reads nothing. Writes whose service call takes no version
-// (deletes, setters) use it before writing.
-func (a *API) checkIfMatch(header string, current func() (int64, error)) error {
-	want, err := ifMatch(header)
-	if err != nil || want == 0 {
-		return err
-	}
-	v, err := current()
-	if err != nil {
-		return a.problem(err)
-	}
-	return precondition(want, v)
-}
-
-// staleOr turns the KindConflict of a write that carried a version into
-// 412 when the object's version now differs from the one demanded.
-func (a *API) staleOr(err error, want int64, current func() (int64, error)) error {
-	if want != 0 && domain.Is(err, domain.KindConflict) {
-		if v, gerr := current(); gerr == nil && v != want {
-			return preconditionFailed(v)
-		}
-	}
-	return a.problem(err)
 }
 
 // revision is what a write answers with: the revision its own
@@ -287,7 +301,7 @@ func (a *API) revision(ctx context.Context) int64 {
 	if rev := service.CommittedRevision(ctx); rev > 0 {
 		return rev
 	}
-	return a.svc.Follower().Revision()
+	return a.svc.Revision()
 }
 
 // op fills an operation's common fields.
@@ -303,13 +317,19 @@ func op(id, method, path, summary string, tags ...string) huma.Operation {
 	}
 }
 
-// ListParams are the query parameters of a paged list.
+// ListParams are the query parameters of a paged list, and the request
+// its cursor is bound to.
 type ListParams struct {
+	HTTPRequest
 	Search string `query:"search" maxLength:"256" doc:"Keep rows whose name fields contain this, case-insensitively."`
 	Sort   string `query:"sort" maxLength:"64" doc:"Column to sort by (name or created_at; users: username, display_name, email, created_at)."`
 	Order  string `query:"order" enum:"asc,desc," doc:"asc (default) or desc."`
 	Cursor string `query:"cursor" maxLength:"1024" doc:"next_cursor of the previous page; empty for the first."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"1000" doc:"Page size: 1 to 1000; without it, 100."`
+}
+
+func (l ListParams) query() service.ListQuery {
+	return service.ListQuery{Search: l.Search, Sort: l.Sort, Desc: l.Order == "desc", Cursor: l.Cursor, Limit: l.Limit}
 }
 
 // Revisioned is the revision part of an answer.

@@ -21,46 +21,72 @@ type bulkOp struct {
 }
 
 func (h *Handler) bulk(w http.ResponseWriter, q *req) {
-	raw, e := h.readBody(q)
+	failOn, ops, e := h.bulkRequest(q)
 	if e != nil {
 		writeSCIMError(w, e)
 		return
+	}
+	run := bulkRun{h: h, q: q, failOn: failOn, ids: map[string]string{}, failedIDs: map[string]bool{}, results: make([]map[string]any, len(ops))}
+	for pending := ops; len(pending) > 0 && !run.stopped(); {
+		later, progress := run.round(pending)
+		if !progress {
+			run.unresolved(later)
+			break
+		}
+		pending = later
+	}
+	out := []any{}
+	for _, r := range run.results {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{URIBulkResponse}, "Operations": out})
+}
+
+// bulkRequest reads a bulk request: its failOnErrors (0: no limit) and
+// its operations.
+func (h *Handler) bulkRequest(q *req) (int, []bulkOp, *scimError) {
+	raw, e := h.readBody(q)
+	if e != nil {
+		return 0, nil, e
 	}
 	body, e := decodeObject(raw)
 	if e != nil {
-		writeSCIMError(w, e)
-		return
+		return 0, nil, e
 	}
 	if e := checkSchemas(body, URIBulkRequest); e != nil || getCI(body, "schemas") == nil {
-		writeSCIMError(w, errInvalidSyntax("schemas must be ["+URIBulkRequest+"]"))
-		return
+		return 0, nil, errInvalidSyntax("schemas must be [" + URIBulkRequest + "]")
 	}
 	failOn := 0 // 0: no limit
 	if v := getCI(body, "failOnErrors"); v != nil {
 		f, ok := v.(float64)
 		if !ok || f < 1 || f != float64(int(f)) {
-			writeSCIMError(w, errInvalidValue("failOnErrors must be a positive integer"))
-			return
+			return 0, nil, errInvalidValue("failOnErrors must be a positive integer")
 		}
 		failOn = int(f)
 	}
 	list, ok := getCI(body, "Operations").([]any)
 	if !ok {
-		writeSCIMError(w, errInvalidSyntax("Operations must be an array"))
-		return
+		return 0, nil, errInvalidSyntax("Operations must be an array")
 	}
 	if len(list) > MaxBulkOps {
-		writeSCIMError(w, &scimError{Status: http.StatusRequestEntityTooLarge,
-			Detail: "at most " + strconv.Itoa(MaxBulkOps) + " operations per bulk request (maxOperations)"})
-		return
+		return 0, nil, &scimError{Status: http.StatusRequestEntityTooLarge,
+			Detail: "at most " + strconv.Itoa(MaxBulkOps) + " operations per bulk request (maxOperations)"}
 	}
+	ops, e := bulkOps(list)
+	return failOn, ops, e
+}
+
+// bulkOps reads the operations of a bulk request; every POST needs a
+// bulkId of its own.
+func bulkOps(list []any) ([]bulkOp, *scimError) {
 	var ops []bulkOp
 	seen := map[string]bool{}
 	for i, el := range list {
 		obj, ok := el.(map[string]any)
 		if !ok {
-			writeSCIMError(w, errInvalidSyntax("each operation must be an object"))
-			return
+			return nil, errInvalidSyntax("each operation must be an object")
 		}
 		op := bulkOp{index: i}
 		op.method, _ = getCI(obj, "method").(string)
@@ -71,71 +97,79 @@ func (h *Handler) bulk(w http.ResponseWriter, q *req) {
 		op.data, _ = getCI(obj, "data").(map[string]any)
 		if op.method == http.MethodPost {
 			if op.bulkID == "" {
-				writeSCIMError(w, errInvalidSyntax("a POST operation needs a bulkId"))
-				return
+				return nil, errInvalidSyntax("a POST operation needs a bulkId")
 			}
 			if seen[op.bulkID] {
-				writeSCIMError(w, errInvalidSyntax("bulkId "+op.bulkID+" is used twice"))
-				return
+				return nil, errInvalidSyntax("bulkId " + op.bulkID + " is used twice")
 			}
 			seen[op.bulkID] = true
 		}
 		ops = append(ops, op)
 	}
+	return ops, nil
+}
 
-	ids := map[string]string{} // bulkId → created id
-	failedIDs := map[string]bool{}
-	results := make([]map[string]any, len(ops))
-	errorsSeen := 0
-	pending := ops
-	for len(pending) > 0 && (failOn == 0 || errorsSeen < failOn) {
-		var later []bulkOp
-		progress := false
-		for _, op := range pending {
-			if failOn != 0 && errorsSeen >= failOn {
-				break
-			}
-			resolved, missing, dead := resolveRefs(op, ids, failedIDs)
-			if dead != "" {
-				results[op.index] = bulkFailure(op, &scimError{Status: http.StatusConflict, Detail: "bulkId " + dead + " refers to an operation that failed"})
-				errorsSeen++
-				progress = true
-				continue
-			}
-			if missing {
-				later = append(later, op)
-				continue
-			}
-			progress = true
-			res := h.bulkOne(q, resolved)
-			results[op.index] = res
-			st, _ := strconv.Atoi(res["status"].(string))
-			if st >= 400 {
-				errorsSeen++
-				if op.bulkID != "" {
-					failedIDs[op.bulkID] = true
-				}
-			} else if op.method == http.MethodPost {
-				loc, _ := res["location"].(string)
-				ids[op.bulkID] = loc[strings.LastIndexByte(loc, '/')+1:]
-			}
-		}
-		if !progress {
-			for _, op := range later {
-				results[op.index] = bulkFailure(op, &scimError{Status: http.StatusConflict, Detail: "unresolved bulkId reference (circular, or to no POST of this request)"})
-				errorsSeen++
-			}
+// bulkRun runs a bulk request's operations, in rounds: an operation that
+// refers to a POST not run yet (bulkId:x) waits for a later round.
+type bulkRun struct {
+	h          *Handler
+	q          *req
+	failOn     int
+	ids        map[string]string // bulkId → created id
+	failedIDs  map[string]bool
+	results    []map[string]any
+	errorsSeen int
+}
+
+// stopped reports whether failOnErrors is reached.
+func (r *bulkRun) stopped() bool { return r.failOn != 0 && r.errorsSeen >= r.failOn }
+
+// round runs what it can of pending and returns what must wait, and
+// whether anything ran or failed.
+func (r *bulkRun) round(pending []bulkOp) (later []bulkOp, progress bool) {
+	for _, op := range pending {
+		if r.stopped() {
 			break
 		}
-		pending = later
-	}
-	out := []any{}
-	for _, r := range results {
-		if r != nil {
-			out = append(out, r)
+		resolved, missing, dead := resolveRefs(op, r.ids, r.failedIDs)
+		if dead != "" {
+			r.results[op.index] = bulkFailure(op, &scimError{Status: http.StatusConflict, Detail: "bulkId " + dead + " refers to an operation that failed"})
+			r.errorsSeen++
+			progress = true
+			continue
 		}
+		if missing {
+			later = append(later, op)
+			continue
+		}
+		progress = true
+		r.run(op, resolved)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{URIBulkResponse}, "Operations": out})
+	return later, progress
+}
+
+// run runs one operation and records its outcome.
+func (r *bulkRun) run(op, resolved bulkOp) {
+	res := r.h.bulkOne(r.q, resolved)
+	r.results[op.index] = res
+	st, _ := strconv.Atoi(res["status"].(string))
+	if st >= 400 {
+		r.errorsSeen++
+		if op.bulkID != "" {
+			r.failedIDs[op.bulkID] = true
+		}
+	} else if op.method == http.MethodPost {
+		loc, _ := res["location"].(string)
+		r.ids[op.bulkID] = loc[strings.LastIndexByte(loc, '/')+1:]
+	}
+}
+
+// unresolved fails the operations whose references never resolved.
+func (r *bulkRun) unresolved(ops []bulkOp) {
+	for _, op := range ops {
+		r.results[op.index] = bulkFailure(op, &scimError{Status: http.StatusConflict, Detail: "unresolved bulkId reference (circular, or to no POST of this request)"})
+		r.errorsSeen++
+	}
 }
 
 // resolveRefs replaces "bulkId:x" references in op's path and data. It

@@ -58,8 +58,9 @@ func (h *Handler) fromService(r *http.Request, err error) *scimError {
 	if errors.Is(err, service.ErrStaleVersion) {
 		return &scimError{http.StatusPreconditionFailed, "", "the resource changed since the version named in If-Match"}
 	}
-	detail := message(err)
-	switch domain.KindOf(err) {
+	d := service.Describe(err)
+	detail := d.Message
+	switch d.Kind {
 	case domain.KindInvalid:
 		return errInvalidValue(detail)
 	case domain.KindNotFound:
@@ -77,31 +78,4 @@ func (h *Handler) fromService(r *http.Request, err error) *scimError {
 	}
 	h.log.Error("scim: unexpected error", "method", r.Method, "path", r.URL.Path, "err", err)
 	return &scimError{http.StatusInternalServerError, "", "internal error; the server log has the cause"}
-}
-
-// message is the client's view of a domain error: the field errors, else
-// the innermost cause, without the operation names.
-func message(err error) string {
-	if fs := domain.FieldsOf(err); len(fs) > 0 {
-		s := ""
-		for i, f := range fs {
-			if i > 0 {
-				s += "; "
-			}
-			s += f.String()
-		}
-		return s
-	}
-	var de *domain.Error
-	for e := err; errors.As(e, &de); {
-		if de.Err == nil {
-			return de.Kind.String()
-		}
-		var inner *domain.Error
-		if !errors.As(de.Err, &inner) {
-			return de.Err.Error()
-		}
-		e = de.Err
-	}
-	return err.Error()
 }

@@ -208,22 +208,32 @@ func (p *parser) unary(inValue bool) (Filter, error) {
 		return nil, err
 	}
 	if p.peek().kind == '[' {
-		if inValue {
-			return nil, fmt.Errorf("a value filter cannot hold another at %d", p.peek().pos)
-		}
-		if path.Sub != "" {
-			return nil, fmt.Errorf("%s: a value filter applies to an attribute, not a sub-attribute", path)
-		}
-		p.next()
-		inner, err := p.or(true)
-		if err != nil {
-			return nil, err
-		}
-		if c := p.next(); c.kind != ']' {
-			return nil, fmt.Errorf("expected ] at %d", c.pos)
-		}
-		return ValuePath{Path: path, Filter: inner}, nil
+		return p.valuePath(path, inValue)
 	}
+	return p.comparison(path)
+}
+
+// valuePath parses attr[filter], the [ next.
+func (p *parser) valuePath(path AttrPath, inValue bool) (Filter, error) {
+	if inValue {
+		return nil, fmt.Errorf("a value filter cannot hold another at %d", p.peek().pos)
+	}
+	if path.Sub != "" {
+		return nil, fmt.Errorf("%s: a value filter applies to an attribute, not a sub-attribute", path)
+	}
+	p.next()
+	inner, err := p.or(true)
+	if err != nil {
+		return nil, err
+	}
+	if c := p.next(); c.kind != ']' {
+		return nil, fmt.Errorf("expected ] at %d", c.pos)
+	}
+	return ValuePath{Path: path, Filter: inner}, nil
+}
+
+// comparison parses "attr pr" or "attr op value", the operator next.
+func (p *parser) comparison(path AttrPath) (Filter, error) {
 	opTok := p.next()
 	if opTok.kind != 'w' {
 		return nil, fmt.Errorf("expected an operator after %s at %d", path, opTok.pos)
@@ -236,28 +246,9 @@ func (p *parser) unary(inValue bool) (Filter, error) {
 	default:
 		return nil, fmt.Errorf("unknown operator %q at %d", opTok.text, opTok.pos)
 	}
-	vt := p.next()
-	var v any
-	switch vt.kind {
-	case 's':
-		v = vt.text
-	case 'w':
-		switch strings.ToLower(vt.text) {
-		case "true":
-			v = true
-		case "false":
-			v = false
-		case "null":
-			v = nil
-		default:
-			f, err := strconv.ParseFloat(vt.text, 64)
-			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || !isJSONNumber(vt.text) {
-				return nil, fmt.Errorf("value %q at %d is not a quoted string, number, true, false or null", vt.text, vt.pos)
-			}
-			v = f
-		}
-	default:
-		return nil, fmt.Errorf("expected a value after %s %s at %d", path, op, vt.pos)
+	v, err := p.value(path, op)
+	if err != nil {
+		return nil, err
 	}
 	if (op == "co" || op == "sw" || op == "ew") && !isString(v) {
 		return nil, fmt.Errorf("%s needs a string value", op)
@@ -266,6 +257,31 @@ func (p *parser) unary(inValue bool) (Filter, error) {
 		return nil, fmt.Errorf("%s needs a string or number value", op)
 	}
 	return Compare{Path: path, Op: op, Value: v}, nil
+}
+
+// value parses a comparison's value: a quoted string, a JSON number,
+// true, false or null.
+func (p *parser) value(path AttrPath, op string) (any, error) {
+	vt := p.next()
+	switch vt.kind {
+	case 's':
+		return vt.text, nil
+	case 'w':
+		switch strings.ToLower(vt.text) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		case "null":
+			return nil, nil
+		}
+		f, err := strconv.ParseFloat(vt.text, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || !isJSONNumber(vt.text) {
+			return nil, fmt.Errorf("value %q at %d is not a quoted string, number, true, false or null", vt.text, vt.pos)
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("expected a value after %s %s at %d", path, op, vt.pos)
 }
 
 func isString(v any) bool { _, ok := v.(string); return ok }

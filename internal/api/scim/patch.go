@@ -131,166 +131,217 @@ func applyPatch(res map[string]any, s *resourceSchema, ops []patchOp) *scimError
 }
 
 func applyOne(res map[string]any, s *resourceSchema, op, path string, value any) *scimError {
+	def, p, e := patchTarget(s, path)
+	if e != nil || def == nil {
+		return e
+	}
+	switch {
+	case p.filter == nil && p.attr.Sub == "":
+		applyWhole(res, def, op, value)
+	case p.filter == nil:
+		applySub(res, def, op, p.attr.Sub, value)
+	default:
+		return applyFiltered(res, s, def, p, op, path, value)
+	}
+	return nil
+}
+
+// patchTarget resolves an operation's path to the attribute it changes:
+// nil with no error for a path Gatehouse keeps nothing of (an extension,
+// schemas, an ignored attribute), an error for one outside the schema or
+// read-only.
+func patchTarget(s *resourceSchema, path string) (*attr, patchPath, *scimError) {
 	if strings.HasPrefix(strings.ToLower(path), "urn:") && !strings.HasPrefix(strings.ToLower(path), strings.ToLower(s.core)+":") {
 		if s.extension(path) {
-			return nil // an extension Gatehouse keeps nothing of
+			return nil, patchPath{}, nil // an extension Gatehouse keeps nothing of
 		}
-		return errInvalidPath("path " + path + " is in no schema of this resource (see /Schemas)")
+		return nil, patchPath{}, errInvalidPath("path " + path + " is in no schema of this resource (see /Schemas)")
 	}
 	p, e := parsePatchPath(path)
 	if e != nil {
-		return e
+		return nil, p, e
 	}
 	if strings.EqualFold(p.attr.Name, "schemas") {
-		return nil
+		return nil, p, nil
 	}
 	def := s.find(p.attr.Name)
 	if def == nil {
 		if s.ignores(p.attr.Name) {
-			return nil // not kept by Gatehouse: ignored, as in POST and PUT
+			return nil, p, nil // not kept by Gatehouse: ignored, as in POST and PUT
 		}
-		return errInvalidPath("no attribute " + p.attr.Name + " in this resource's schema (see /Schemas)")
+		return nil, p, errInvalidPath("no attribute " + p.attr.Name + " in this resource's schema (see /Schemas)")
 	}
 	if e := checkPath(def, p, path); e != nil {
-		return e
+		return nil, p, e
 	}
 	if readOnly(s, p.attr.Name) {
-		return errMutability(p.attr.Name + " is read-only")
+		return nil, p, errMutability(p.attr.Name + " is read-only")
 	}
+	return def, p, nil
+}
+
+// applyWhole applies an operation on a whole attribute (path "emails").
+func applyWhole(res map[string]any, def *attr, op string, value any) {
 	name := def.Name
 	cur := res[name]
-	switch {
-	case p.filter == nil && p.attr.Sub == "":
-		switch op {
-		case "remove":
-			if def.MultiValued && value != nil {
-				// Entra removes members with path "members" and the members
-				// to remove as value; RFC 7644 gives remove no value, so
-				// reading it as a selector changes nothing for other clients
-				// and keeps Entra from emptying the group.
-				drop := map[any]bool{}
-				for _, v := range asList(value) {
-					if obj, ok := v.(map[string]any); ok {
-						drop[getCI(obj, "value")] = true
-					} else {
-						drop[v] = true
-					}
-				}
-				var kept []any
-				for _, el := range asListOrNil(cur) {
-					obj, ok := el.(map[string]any)
-					if ok && drop[getCI(obj, "value")] {
-						continue
-					}
-					kept = append(kept, el)
-				}
-				res[name] = kept
-				if kept == nil {
-					delete(res, name)
-				}
-				return nil
-			}
-			delete(res, name)
-		case "add":
-			if def.MultiValued {
-				res[name] = append(asListOrNil(cur), asList(value)...)
-			} else if obj, ok := value.(map[string]any); ok && def.Type == "complex" {
-				merged, _ := cur.(map[string]any)
-				if merged == nil {
-					merged = map[string]any{}
-				}
-				for k, v := range obj {
-					merged[k] = v
-				}
-				res[name] = merged
-			} else {
-				res[name] = value
-			}
-		case "replace":
-			if def.MultiValued {
-				res[name] = asList(value)
-			} else {
-				res[name] = value
-			}
+	switch op {
+	case "remove":
+		if def.MultiValued && value != nil {
+			removeValues(res, name, value)
+			return
 		}
-	case p.filter == nil:
-		// attr.sub: on a single complex attribute, or on every value of a
-		// multi-valued one.
+		delete(res, name)
+	case "add":
 		if def.MultiValued {
-			l := asListOrNil(cur)
-			if len(l) == 0 && op != "remove" {
-				res[name] = []any{map[string]any{p.attr.Sub: value}}
-				return nil
+			res[name] = append(asListOrNil(cur), asList(value)...)
+		} else if obj, ok := value.(map[string]any); ok && def.Type == "complex" {
+			merged, _ := cur.(map[string]any)
+			if merged == nil {
+				merged = map[string]any{}
 			}
-			for _, el := range l {
-				if obj, ok := el.(map[string]any); ok {
-					setSub(obj, op, p.attr.Sub, value)
-				}
+			for k, v := range obj {
+				merged[k] = v
 			}
-			return nil
-		}
-		obj, _ := cur.(map[string]any)
-		if obj == nil {
-			if op == "remove" {
-				return nil
-			}
-			obj = map[string]any{}
-			res[name] = obj
-		}
-		setSub(obj, op, p.attr.Sub, value)
-	default:
-		m := matcher{s: s.sub(AttrPath{Name: name})}
-		l := asListOrNil(cur)
-		var kept []any
-		matched := 0
-		for _, el := range l {
-			obj, ok := el.(map[string]any)
-			if !ok || !m.Match(p.filter, obj) {
-				kept = append(kept, el)
-				continue
-			}
-			matched++
-			switch {
-			case op == "remove" && p.sub == "":
-				continue // dropped
-			case p.sub != "":
-				setSub(obj, op, p.sub, value)
-			case op == "replace" || op == "add":
-				if nv, ok := value.(map[string]any); ok {
-					for k := range obj {
-						if op == "replace" {
-							delete(obj, k)
-						}
-					}
-					for k, v := range nv {
-						obj[k] = v
-					}
-				}
-			}
-			kept = append(kept, obj)
-		}
-		if matched == 0 {
-			if op == "remove" {
-				return nil // nothing to remove is success: the state asked for holds
-			}
-			// emails[type eq "work"].value on a user without any address:
-			// create the value the filter describes (Entra's way of
-			// setting it; RFC 7644 §3.5.2.3 treats a replace of an
-			// attribute without values as an add). When the attribute has
-			// values and none matches, it is noTarget (§3.5.2.3).
-			c, ok := p.filter.(Compare)
-			if len(l) > 0 || !ok || c.Op != "eq" || c.Path.Sub != "" || p.sub == "" {
-				return errNoTarget("no value of " + name + " matches the filter in " + path)
-			}
-			kept = append(kept, map[string]any{c.Path.Name: c.Value, p.sub: value})
-		}
-		if kept == nil {
-			delete(res, name)
+			res[name] = merged
 		} else {
-			res[name] = kept
+			res[name] = value
+		}
+	case "replace":
+		if def.MultiValued {
+			res[name] = asList(value)
+		} else {
+			res[name] = value
 		}
 	}
+}
+
+// removeValues removes the values named in value from the multi-valued
+// attribute name. Entra removes members with path "members" and the
+// members to remove as value; RFC 7644 gives remove no value, so reading
+// it as a selector changes nothing for other clients and keeps Entra from
+// emptying the group.
+func removeValues(res map[string]any, name string, value any) {
+	drop := map[any]bool{}
+	for _, v := range asList(value) {
+		if obj, ok := v.(map[string]any); ok {
+			drop[getCI(obj, "value")] = true
+		} else {
+			drop[v] = true
+		}
+	}
+	var kept []any
+	for _, el := range asListOrNil(res[name]) {
+		obj, ok := el.(map[string]any)
+		if ok && drop[getCI(obj, "value")] {
+			continue
+		}
+		kept = append(kept, el)
+	}
+	res[name] = kept
+	if kept == nil {
+		delete(res, name)
+	}
+}
+
+// applySub applies an operation on attr.sub: on a single complex
+// attribute, or on every value of a multi-valued one.
+func applySub(res map[string]any, def *attr, op, sub string, value any) {
+	name := def.Name
+	cur := res[name]
+	if def.MultiValued {
+		l := asListOrNil(cur)
+		if len(l) == 0 && op != "remove" {
+			res[name] = []any{map[string]any{sub: value}}
+			return
+		}
+		for _, el := range l {
+			if obj, ok := el.(map[string]any); ok {
+				setSub(obj, op, sub, value)
+			}
+		}
+		return
+	}
+	obj, _ := cur.(map[string]any)
+	if obj == nil {
+		if op == "remove" {
+			return
+		}
+		obj = map[string]any{}
+		res[name] = obj
+	}
+	setSub(obj, op, sub, value)
+}
+
+// applyFiltered applies an operation on the values a filter selects
+// (emails[type eq "work"] or emails[type eq "work"].value).
+func applyFiltered(res map[string]any, s *resourceSchema, def *attr, p patchPath, op, path string, value any) *scimError {
+	name := def.Name
+	m := matcher{s: s.sub(AttrPath{Name: name})}
+	l := asListOrNil(res[name])
+	var kept []any
+	matched := 0
+	for _, el := range l {
+		obj, ok := el.(map[string]any)
+		if !ok || !m.Match(p.filter, obj) {
+			kept = append(kept, el)
+			continue
+		}
+		matched++
+		if op == "remove" && p.sub == "" {
+			continue // dropped
+		}
+		applyToValue(obj, op, p.sub, value)
+		kept = append(kept, obj)
+	}
+	if matched == 0 {
+		if op == "remove" {
+			return nil // nothing to remove is success: the state asked for holds
+		}
+		created, e := createFiltered(p, l, name, path, value)
+		if e != nil {
+			return e
+		}
+		kept = append(kept, created)
+	}
+	if kept == nil {
+		delete(res, name)
+	} else {
+		res[name] = kept
+	}
 	return nil
+}
+
+// applyToValue applies an add or replace (or, with sub, a remove) to one
+// selected value.
+func applyToValue(obj map[string]any, op, sub string, value any) {
+	switch {
+	case sub != "":
+		setSub(obj, op, sub, value)
+	case op == "replace" || op == "add":
+		if nv, ok := value.(map[string]any); ok {
+			for k := range obj {
+				if op == "replace" {
+					delete(obj, k)
+				}
+			}
+			for k, v := range nv {
+				obj[k] = v
+			}
+		}
+	}
+}
+
+// createFiltered is the value a filter describes, for an add or replace
+// that matched none: emails[type eq "work"].value on a user without any
+// address creates it (Entra's way of setting it; RFC 7644 §3.5.2.3 treats
+// a replace of an attribute without values as an add). When the attribute
+// has values and none matches, it is noTarget (§3.5.2.3).
+func createFiltered(p patchPath, l []any, name, path string, value any) (map[string]any, *scimError) {
+	c, ok := p.filter.(Compare)
+	if len(l) > 0 || !ok || c.Op != "eq" || c.Path.Sub != "" || p.sub == "" {
+		return nil, errNoTarget("no value of " + name + " matches the filter in " + path)
+	}
+	return map[string]any{c.Path.Name: c.Value, p.sub: value}, nil
 }
 
 // checkPath refuses a path that does not fit its attribute's definition:

@@ -137,109 +137,125 @@ func baseURL(r *http.Request) string {
 func (h *Handler) route(w http.ResponseWriter, q *req) {
 	path := strings.TrimPrefix(q.r.URL.Path, Prefix)
 	segs := strings.Split(strings.Trim(path, "/"), "/")
-	m := q.r.Method
-	fail := func(e *scimError) { writeSCIMError(w, e) }
-	notAllowed := func() {
-		fail(&scimError{Status: http.StatusMethodNotAllowed, Detail: m + " is not supported on " + q.r.URL.Path})
-	}
 	switch len(segs) {
 	case 1:
-		switch strings.ToLower(segs[0]) {
-		case "serviceproviderconfig", "serviceconfiguration":
-			if m != http.MethodGet {
-				notAllowed()
-				return
-			}
-			writeJSON(w, http.StatusOK, serviceProviderConfig(q.base))
-		case "resourcetypes":
-			if m != http.MethodGet {
-				notAllowed()
-				return
-			}
-			writeJSON(w, http.StatusOK, listOf(resourceTypes(q.base)))
-		case "schemas":
-			if m != http.MethodGet {
-				notAllowed()
-				return
-			}
-			writeJSON(w, http.StatusOK, listOf(schemas(q.base)))
-		case "users", "groups":
-			kind := kindOf(segs[0])
-			switch m {
-			case http.MethodGet:
-				sp, e := searchFromQuery(q.r)
-				if e != nil {
-					fail(e)
-					return
-				}
-				h.search(w, q, []string{kind}, sp)
-			case http.MethodPost:
-				h.create(w, q, kind)
-			default:
-				notAllowed()
-			}
-		case ".search":
-			if m != http.MethodPost {
-				notAllowed()
-				return
-			}
-			h.searchPost(w, q, []string{"Users", "Groups"})
-		case "me":
-			h.me(w, q)
-		case "bulk":
-			if m != http.MethodPost {
-				notAllowed()
-				return
-			}
-			h.bulk(w, q)
-		default:
-			fail(errNotFound("no such endpoint: " + q.r.URL.Path))
-		}
+		h.routeTop(w, q, segs[0])
 	case 2:
-		switch strings.ToLower(segs[0]) {
-		case "users", "groups":
-			kind := kindOf(segs[0])
-			if segs[1] == ".search" {
-				if m != http.MethodPost {
-					notAllowed()
-					return
-				}
-				h.searchPost(w, q, []string{kind})
-				return
-			}
-			switch m {
-			case http.MethodGet:
-				h.get(w, q, kind, segs[1])
-			case http.MethodPut:
-				h.replace(w, q, kind, segs[1])
-			case http.MethodPatch:
-				h.patch(w, q, kind, segs[1])
-			case http.MethodDelete:
-				h.delete(w, q, kind, segs[1])
-			default:
-				notAllowed()
-			}
-		case "resourcetypes":
-			for _, rt := range resourceTypes(q.base) {
-				if strings.EqualFold(rt["id"].(string), segs[1]) {
-					writeJSON(w, http.StatusOK, rt)
-					return
-				}
-			}
-			fail(errNotFound("no resource type " + segs[1]))
-		case "schemas":
-			for _, s := range schemas(q.base) {
-				if strings.EqualFold(s["id"].(string), segs[1]) {
-					writeJSON(w, http.StatusOK, s)
-					return
-				}
-			}
-			fail(errNotFound("no schema " + segs[1]))
-		default:
-			fail(errNotFound("no such endpoint: " + q.r.URL.Path))
+		h.routeOne(w, q, segs[0], segs[1])
+	default:
+		writeSCIMError(w, errNotFound("no such endpoint: "+q.r.URL.Path))
+	}
+}
+
+// allowed answers 405 unless the request's method is method.
+func allowed(w http.ResponseWriter, q *req, method string) bool {
+	if q.r.Method != method {
+		notAllowed(w, q)
+		return false
+	}
+	return true
+}
+
+func notAllowed(w http.ResponseWriter, q *req) {
+	writeSCIMError(w, &scimError{Status: http.StatusMethodNotAllowed, Detail: q.r.Method + " is not supported on " + q.r.URL.Path})
+}
+
+// routeTop serves /scim/v2/<seg>: the discovery documents, the
+// resource lists, search, /Me and bulk.
+func (h *Handler) routeTop(w http.ResponseWriter, q *req, seg string) {
+	switch strings.ToLower(seg) {
+	case "serviceproviderconfig", "serviceconfiguration":
+		if allowed(w, q, http.MethodGet) {
+			writeJSON(w, http.StatusOK, serviceProviderConfig(q.base))
+		}
+	case "resourcetypes":
+		if allowed(w, q, http.MethodGet) {
+			writeJSON(w, http.StatusOK, listOf(resourceTypes(q.base)))
+		}
+	case "schemas":
+		if allowed(w, q, http.MethodGet) {
+			writeJSON(w, http.StatusOK, listOf(schemas(q.base)))
+		}
+	case "users", "groups":
+		h.routeList(w, q, kindOf(seg))
+	case ".search":
+		if allowed(w, q, http.MethodPost) {
+			h.searchPost(w, q, []string{"Users", "Groups"})
+		}
+	case "me":
+		h.me(w, q)
+	case "bulk":
+		if allowed(w, q, http.MethodPost) {
+			h.bulk(w, q)
 		}
 	default:
-		fail(errNotFound("no such endpoint: " + q.r.URL.Path))
+		writeSCIMError(w, errNotFound("no such endpoint: "+q.r.URL.Path))
+	}
+}
+
+// routeList serves /scim/v2/Users and /Groups: search and create.
+func (h *Handler) routeList(w http.ResponseWriter, q *req, kind string) {
+	switch q.r.Method {
+	case http.MethodGet:
+		sp, e := searchFromQuery(q.r)
+		if e != nil {
+			writeSCIMError(w, e)
+			return
+		}
+		h.search(w, q, []string{kind}, sp)
+	case http.MethodPost:
+		h.create(w, q, kind)
+	default:
+		notAllowed(w, q)
+	}
+}
+
+// routeOne serves /scim/v2/<seg>/<id>: one resource, one resource type
+// or one schema.
+func (h *Handler) routeOne(w http.ResponseWriter, q *req, seg, id string) {
+	switch strings.ToLower(seg) {
+	case "users", "groups":
+		h.routeResource(w, q, kindOf(seg), id)
+	case "resourcetypes":
+		for _, rt := range resourceTypes(q.base) {
+			if strings.EqualFold(rt["id"].(string), id) {
+				writeJSON(w, http.StatusOK, rt)
+				return
+			}
+		}
+		writeSCIMError(w, errNotFound("no resource type "+id))
+	case "schemas":
+		for _, s := range schemas(q.base) {
+			if strings.EqualFold(s["id"].(string), id) {
+				writeJSON(w, http.StatusOK, s)
+				return
+			}
+		}
+		writeSCIMError(w, errNotFound("no schema "+id))
+	default:
+		writeSCIMError(w, errNotFound("no such endpoint: "+q.r.URL.Path))
+	}
+}
+
+// routeResource serves one user or group, and the kind's .search.
+func (h *Handler) routeResource(w http.ResponseWriter, q *req, kind, id string) {
+	if id == ".search" {
+		if allowed(w, q, http.MethodPost) {
+			h.searchPost(w, q, []string{kind})
+		}
+		return
+	}
+	switch q.r.Method {
+	case http.MethodGet:
+		h.get(w, q, kind, id)
+	case http.MethodPut:
+		h.replace(w, q, kind, id)
+	case http.MethodPatch:
+		h.patch(w, q, kind, id)
+	case http.MethodDelete:
+		h.delete(w, q, kind, id)
+	default:
+		notAllowed(w, q)
 	}
 }
 

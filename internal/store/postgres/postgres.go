@@ -96,6 +96,7 @@ func OpenWith(ctx context.Context, dsn string, o OpenOptions) (*DB, error) {
 			Name:       "postgres",
 			Numbered:   true,
 			Classify:   classify,
+			UniqueKey:  uniqueKey,
 			SnapshotTx: &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 			LockSQL:    `SELECT revision FROM gh_revision WHERE id = 1 FOR UPDATE`,
 			NotifySQL:  `SELECT pg_notify('` + NotifyChannel + `', CAST(CAST(? AS bigint) AS text))`,
@@ -117,6 +118,15 @@ func OpenWith(ctx context.Context, dsn string, o OpenOptions) (*DB, error) {
 
 // Pool returns the pgx pool, for LISTEN/NOTIFY and tools.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// uniqueKey is the constraint or index a unique violation clashed on.
+func uniqueKey(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.ConstraintName
+	}
+	return ""
+}
 
 // classify maps SQLSTATE codes, and failures to reach the server, to
 // error classes.

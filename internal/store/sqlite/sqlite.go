@@ -135,9 +135,10 @@ func OpenWith(ctx context.Context, path string, o OpenOptions) (*DB, error) {
 	}
 	db := &DB{sqlstore.New(sqlstore.Config{
 		Dialect: sqlstore.Dialect{
-			Name:     "sqlite",
-			Classify: classify,
-			Prepare:  prepareStatements,
+			Name:      "sqlite",
+			Classify:  classify,
+			UniqueKey: uniqueKey,
+			Prepare:   prepareStatements,
 		},
 		Write:        w,
 		Read:         r,
@@ -151,6 +152,24 @@ func OpenWith(ctx context.Context, path string, o OpenOptions) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// uniqueKey is the key a unique violation clashed on, from SQLite's
+// message: "UNIQUE constraint failed: projects.name_key" (the columns of a
+// plain index or primary key) or "... failed: index 'groups_name'" (an
+// index on expressions).
+func uniqueKey(err error) string {
+	const lead = "UNIQUE constraint failed: "
+	msg := err.Error()
+	i := strings.Index(msg, lead)
+	if i < 0 {
+		return ""
+	}
+	key := msg[i+len(lead):]
+	if j := strings.LastIndex(key, " ("); j >= 0 {
+		key = key[:j] // the result code SQLite's driver appends
+	}
+	return key
 }
 
 // classify maps SQLite extended result codes to error classes.

@@ -42,6 +42,10 @@ type Dialect struct {
 	Numbered bool
 	// Classify maps a driver error to a Class by its code.
 	Classify func(error) Class
+	// UniqueKey names the unique key a ClassUnique error clashed on: the
+	// constraint or index name, or the table.column list the driver
+	// reports (uniquekeys.go maps it to the input field).
+	UniqueKey func(error) string
 	// Prepare makes the store prepare each statement once per pool and
 	// reuse it. PostgreSQL's pgx already caches prepared statements per
 	// connection, so only SQLite needs it.
@@ -112,7 +116,7 @@ func (db *DB) mapErr(op string, err error, fk domain.Kind) error {
 	}
 	switch db.d.Classify(err) {
 	case ClassUnique:
-		return domain.E(op, domain.KindExists, err)
+		return db.takenKey(op, err)
 	case ClassForeignKey:
 		return domain.E(op, fk, err)
 	case ClassCheck:

@@ -65,6 +65,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("AuditChain", func(t *testing.T) { testAuditChain(t, newStore) })
 	t.Run("DeleteMissing", func(t *testing.T) { testDeleteMissing(t, newStore(t)) })
 	t.Run("UniqueNames", func(t *testing.T) { testUniqueNames(t, newStore) })
+	t.Run("TakenKeyFields", func(t *testing.T) { testTakenKeyFields(t, newStore(t)) })
 	t.Run("LegacyLookalikes", func(t *testing.T) { testLegacyLookalikes(t, newStore) })
 	t.Run("MissingReferences", func(t *testing.T) { testMissingReferences(t, newStore(t)) })
 	t.Run("Cascades", func(t *testing.T) { testCascades(t, newStore) })

@@ -1,9 +1,9 @@
-// Package clienttest starts a real Gatehouse API over a temporary SQLite
-// database, for the tests of the client and of the command line: the
+// Package apitest starts a real Gatehouse API over a temporary SQLite
+// database, for the tests of the Go client (pkg/gatehouse) and of the command line: the
 // handler, the service, the authentication are the server's own, only the
 // password hashing costs are cheap. It is a test helper: the client itself
 // never imports the server's code.
-package clienttest
+package apitest
 
 import (
 	"context"

@@ -13,8 +13,10 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// What the SCIM transport (internal/api/scim) needs beyond the REST use
-// cases. The rules, as docs/decisions.md ("SCIM provisioning") says:
+// Provisioning: the use cases of the users and groups an identity
+// provider provisions (over SCIM, internal/api/scim), beyond the REST use
+// cases they build on (membership changes go through changeMembersOf,
+// deletions through deleteUser and deleteGroup). The rules, as docs/decisions.md ("SCIM provisioning") says:
 //
 //   - SCIM needs scim.provision AND, for each operation, the users.* or
 //     groups.* permission that the same REST write needs, held by the
@@ -96,7 +98,8 @@ func (s *Service) GetSCIMUser(ctx context.Context, c Caller, id string) (domain.
 // username. SCIM filters, sorts and pages in memory over this list.
 func (s *Service) ListSCIMUsers(ctx context.Context, c Caller) ([]domain.User, error) {
 	all, err := collect(ctx, func(cur string) (store.Page[domain.User], error) {
-		return s.ListUsers(ctx, c, store.ListQuery{Cursor: cur, Limit: 1000})
+		p, err := s.ListUsers(ctx, c, ListQuery{Cursor: cur, Limit: 1000})
+		return store.Page[domain.User](p), err
 	})
 	if err != nil {
 		return nil, err
@@ -227,22 +230,19 @@ func sameSCIMProfile(before, after domain.User) bool {
 }
 
 // DeleteSCIMUser deletes a user provisioned over SCIM, as DeleteUser does.
-// version, when not zero, must be the stored one; it is compared just
-// before the deletion's own transaction, so a change in between is not
-// seen (a narrow window, accepted: the deletion is what the IdP wants).
+// version, when not zero, must be the stored one: it is compared in the
+// deletion's own transaction, under the write.
 func (s *Service) DeleteSCIMUser(ctx context.Context, c Caller, id string, version int64) error {
 	const op = "service.DeleteSCIMUser"
-	u, err := s.GetUser(ctx, c, id)
-	if err != nil {
-		return err
-	}
-	if u.Source != domain.SourceSCIM {
-		return s.refuse(ctx, c, op, "user.delete", hiddenFromSCIM("user", id, "its source is "+string(u.Source)))
-	}
-	if version != 0 && version != u.Version {
-		return domain.E(op, domain.KindConflict, fmt.Errorf("user %s: %w", id, ErrStaleVersion))
-	}
-	return s.DeleteUser(ctx, c, id)
+	return s.deleteUser(ctx, c, op, id, func(u *domain.User) error {
+		if u.Source != domain.SourceSCIM {
+			return hiddenFromSCIM("user", id, "its source is "+string(u.Source))
+		}
+		if version != 0 && version != u.Version {
+			return domain.E(op, domain.KindConflict, fmt.Errorf("user %s: %w", id, ErrStaleVersion))
+		}
+		return nil
+	})
 }
 
 // isSCIMGroup reports whether g is exposed as a SCIM Group: a system
@@ -324,7 +324,8 @@ func (s *Service) ListSCIMGroups(ctx context.Context, c Caller) ([]SCIMGroup, er
 		return nil, err
 	}
 	gs, err := collect(ctx, func(cur string) (store.Page[domain.Group], error) {
-		return s.ListGroups(ctx, c, store.ListQuery{Cursor: cur, Limit: 1000, Scope: domain.ScopeSystem})
+		p, err := s.ListGroups(ctx, c, ListQuery{Cursor: cur, Limit: 1000, Scope: domain.ScopeSystem})
+		return store.Page[domain.Group](p), err
 	})
 	if err != nil {
 		return nil, err
@@ -493,14 +494,26 @@ func (s *Service) ChangeSCIMGroup(ctx context.Context, c Caller, id string, ch S
 	return s.GetSCIMGroup(ctx, c, id)
 }
 
-// setSCIMMembers makes the group's SCIM members exactly want: the same
-// checks and effects as AddMembers and RemoveMembers (R3, R21–R25), only
-// when something changes.
+// setSCIMMembers makes the group's SCIM members exactly want, through
+// the add/remove-members use case REST and the console use
+// (changeMembersOf), only when something changes.
 func (s *Service) setSCIMMembers(ctx context.Context, tx store.Tx, p *perms, c Caller, g *domain.Group, want []string) error {
 	const op = "service.setSCIMMembers"
-	current, err := allMembers(ctx, tx, g.ID)
-	if err != nil {
+	add, remove, err := scimMemberDiff(ctx, tx, op, g.ID, want)
+	if err != nil || len(add) == 0 && len(remove) == 0 {
 		return err
+	}
+	return s.changeMembersOf(ctx, tx, p, c, op, g, memberChange{add: add, remove: remove,
+		added: new(MembersResult), removed: new(MembersResult), via: "; over SCIM"})
+}
+
+// scimMemberDiff compares the group's SCIM members with want: the users
+// to add (each one provisioned over SCIM, else members[i].value is
+// invalid) and the SCIM members to remove. Members from elsewhere stay.
+func scimMemberDiff(ctx context.Context, tx store.Tx, op, groupID string, want []string) ([]MemberInput, []string, error) {
+	current, err := allMembers(ctx, tx, groupID)
+	if err != nil {
+		return nil, nil, err
 	}
 	have := map[string]bool{}
 	for _, m := range current {
@@ -520,9 +533,9 @@ func (s *Service) setSCIMMembers(ctx context.Context, tx store.Tx, p *perms, c C
 		}
 		u, err := tx.GetUser(ctx, uid)
 		if domain.Is(err, domain.KindNotFound) || (err == nil && u.Source != domain.SourceSCIM) {
-			return invalid(op, fmt.Sprintf("members[%d].value", i), "user %s does not exist among the users provisioned over SCIM", uid)
+			return nil, nil, invalid(op, fmt.Sprintf("members[%d].value", i), "user %s does not exist among the users provisioned over SCIM", uid)
 		} else if err != nil {
-			return err
+			return nil, nil, err
 		}
 		add = append(add, MemberInput{UserID: u.ID})
 	}
@@ -532,38 +545,21 @@ func (s *Service) setSCIMMembers(ctx context.Context, tx store.Tx, p *perms, c C
 			remove = append(remove, m.User.ID)
 		}
 	}
-	if len(add) == 0 && len(remove) == 0 {
-		return nil
-	}
-	if err := authorizeMembers(p, op, g); err != nil {
-		return err
-	}
-	projects, err := presentIn(ctx, tx, g)
-	if err != nil {
-		return err
-	}
-	// The same use cases as REST and the console (R21–R25; the kernel
-	// bounds them, R3 and R22).
-	if err := s.removeMembers(ctx, tx, c, op, g, remove, &MembersResult{Projects: projects}, "; over SCIM"); err != nil {
-		return err
-	}
-	return s.addMembers(ctx, tx, c, op, g, add, &MembersResult{Projects: projects}, "; over SCIM")
+	return add, remove, nil
 }
 
 // DeleteSCIMGroup deletes a SCIM group (groups.delete). The IdP's DELETE is
 // the confirmation R27 asks for: the group leaves every project it is in.
 func (s *Service) DeleteSCIMGroup(ctx context.Context, c Caller, id string, version int64) error {
 	const op = "service.DeleteSCIMGroup"
-	g, err := s.GetGroup(ctx, c, id)
-	if err != nil {
-		return err
-	}
-	if !isSCIMGroup(&g) {
-		return s.refuse(ctx, c, op, "group.delete", hiddenFromSCIM("group", id, "a built-in or project group"))
-	}
-	if version != 0 && version != g.Version {
-		return domain.E(op, domain.KindConflict, fmt.Errorf("group %s: %w", id, ErrStaleVersion))
-	}
-	_, err = s.DeleteGroup(ctx, c, id, DeleteGroupOptions{Confirm: true})
+	_, err := s.deleteGroup(ctx, c, op, id, DeleteGroupOptions{Confirm: true}, func(g *domain.Group) error {
+		if !isSCIMGroup(g) {
+			return hiddenFromSCIM("group", id, "a built-in or project group")
+		}
+		if version != 0 && version != g.Version {
+			return domain.E(op, domain.KindConflict, fmt.Errorf("group %s: %w", id, ErrStaleVersion))
+		}
+		return nil
+	})
 	return err
 }
