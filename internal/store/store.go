@@ -262,6 +262,12 @@ type Reader interface {
 	// included, oldest first (by CreatedAt, then id); none for a missing
 	// user.
 	ListAPITokens(ctx context.Context, userID string) ([]domain.APIToken, error)
+
+	// GetOIDCLink finds the user linked to an OpenID Connect provider's
+	// subject (KindNotFound when none).
+	GetOIDCLink(ctx context.Context, issuer, subject string) (domain.OIDCLink, error)
+	// ListOIDCLinks lists a user's links, ordered by issuer and subject.
+	ListOIDCLinks(ctx context.Context, userID string) ([]domain.OIDCLink, error)
 }
 
 // Tx is a read-write transaction. Every write of engine data records its
@@ -290,6 +296,11 @@ type Tx interface {
 	// PutMembership adds a membership or replaces its expiry.
 	PutMembership(ctx context.Context, m *domain.Membership) error
 	DeleteMembership(ctx context.Context, groupID, userID string) error
+
+	// CreateOIDCLink links a user to an OpenID Connect subject (KindExists
+	// when the subject is linked already). Like sessions it records no
+	// mutation; the caller audits it. A user's links go with the user.
+	CreateOIDCLink(ctx context.Context, l *domain.OIDCLink) error
 
 	CreateRole(ctx context.Context, r *domain.Role) error
 	UpdateRole(ctx context.Context, r *domain.Role) error
