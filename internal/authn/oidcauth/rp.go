@@ -161,7 +161,7 @@ func (p *Provider) Finish(ctx context.Context, now func() time.Time, code, verif
 	tok, err := p.oauth(d).Exchange(p.ctx(ctx), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
+		if errors.As(err, &re) && (re.Response == nil || re.Response.StatusCode < 500) {
 			return Identity{}, "", fmt.Errorf("%w: the token endpoint refused the code: %s", ErrRefused, re.ErrorCode)
 		}
 		return Identity{}, "", fmt.Errorf("%w: the token endpoint: %v", ErrUnavailable, err)
