@@ -333,3 +333,219 @@ func TestOIDCLogoutEndsTheProviderSessionToo(t *testing.T) {
 		t.Errorf("after logout /admin/users = %s, want a redirect to sign in", r.Status)
 	}
 }
+
+const mappingYAML = `    jit: true
+    group_mapping:
+      exact: {staff: Staff, auditors: Auditors}
+      prefix: gh-
+`
+
+func (e *oidcEnv) group(t *testing.T, name string) domain.Group {
+	t.Helper()
+	g, err := e.svc.CreateGroup(context.Background(), e.admin, domain.Group{Name: name, Scope: domain.ScopeSystem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// groupsOf is the user's memberships by group name, with their source.
+func (e *oidcEnv) groupsOf(t *testing.T, username string) map[string]domain.MembershipSource {
+	t.Helper()
+	ctx := context.Background()
+	u, err := e.st.GetUserByUsername(ctx, username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := e.st.ListUserMemberships(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]domain.MembershipSource{}
+	for _, m := range ms {
+		g, err := e.st.GetGroup(ctx, m.GroupID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[g.Name] = m.Source
+	}
+	return out
+}
+
+func TestOIDCGroupMappingAddsAndRemovesOnlyItsOwnMemberships(t *testing.T) {
+	e := newOIDCEnv(t, mappingYAML)
+	e.group(t, "Staff")
+	e.group(t, "Editors")
+	auditors := e.group(t, "Auditors")
+	e.prov.AddUser(oidctest.User{ID: "sub-gm", Username: "gm", Password: "pw-gm", Groups: []string{"staff", "gh-Editors", "unmapped"}})
+	if resp, body := e.signIn(t, oidctest.NewClient(), "gm", "pw-gm"); !signedIn(resp) {
+		t.Fatalf("sign-in: %s %q", resp.Status, body)
+	}
+	got := e.groupsOf(t, "gm")
+	if len(got) != 2 || got["Staff"] != domain.MembershipByOIDC || got["Editors"] != domain.MembershipByOIDC {
+		t.Fatalf("memberships after the first sign-in = %v, want Staff and Editors made by the mapping", got)
+	}
+	if rec := e.lastAudit(t, "group.member_add"); rec.ActorID != e.admin.UserID || !strings.Contains(rec.Detail, "group mapping of OpenID Connect provider idp") {
+		t.Errorf("member_add record = %+v, want it done as provision_as, naming the mapping", rec)
+	}
+	// An administrator adds gm to Auditors by hand.
+	u, _ := e.st.GetUserByUsername(context.Background(), "gm")
+	if _, err := e.svc.AddMembers(context.Background(), e.admin, auditors.ID, []service.MemberInput{{UserID: u.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	// The provider now lists Editors only.
+	e.prov.SetGroups("sub-gm", "gh-Editors")
+	if resp, body := e.signIn(t, oidctest.NewClient(), "gm", "pw-gm"); !signedIn(resp) {
+		t.Fatalf("second sign-in: %s %q", resp.Status, body)
+	}
+	got = e.groupsOf(t, "gm")
+	if len(got) != 2 || got["Editors"] != domain.MembershipByOIDC || got["Auditors"] != domain.MembershipByAdministrator {
+		t.Fatalf("memberships after the claim dropped staff = %v, want Editors (mapping) and Auditors (administrator's, kept)", got)
+	}
+	if rec := e.lastAudit(t, "group.member_remove"); !strings.Contains(rec.Detail, "group mapping") {
+		t.Errorf("member_remove record = %+v, want the mapping's", rec)
+	}
+	// The claim lists auditors now: the administrator's membership stays
+	// the administrator's, and leaving the claim does not remove it.
+	e.prov.SetGroups("sub-gm", "auditors")
+	e.signIn(t, oidctest.NewClient(), "gm", "pw-gm")
+	e.prov.SetGroups("sub-gm")
+	e.signIn(t, oidctest.NewClient(), "gm", "pw-gm")
+	if got = e.groupsOf(t, "gm"); len(got) != 1 || got["Auditors"] != domain.MembershipByAdministrator {
+		t.Errorf("memberships after the claim emptied = %v, want only the administrator's Auditors", got)
+	}
+}
+
+func TestOIDCGroupMappingNeverIntoAdministratorsUnlessAllowedR3R22(t *testing.T) {
+	e := newOIDCEnv(t, mappingYAML)
+	e.prov.AddUser(oidctest.User{ID: "sub-ad", Username: "ad", Password: "pw-ad", Groups: []string{"gh-Administrators"}})
+	resp, _ := e.signIn(t, oidctest.NewClient(), "ad", "pw-ad")
+	if !signedIn(resp) {
+		t.Fatalf("sign-in: %s", resp.Status)
+	}
+	if got := e.groupsOf(t, "ad"); len(got) != 0 {
+		t.Fatalf("memberships = %v, want none: Administrators is not allowed", got)
+	}
+	rec := e.lastAudit(t, "group.member_add")
+	if rec.Outcome != domain.OutcomeDenied || !strings.Contains(rec.Detail, "allow_administrators") {
+		t.Errorf("record of the refused mapping = %+v, want denied naming allow_administrators", rec)
+	}
+	if login := e.lastAudit(t, authn.ActionLogin); !strings.Contains(login.Detail, "not applied") {
+		t.Errorf("the sign-in's record %q does not say what was not applied", login.Detail)
+	}
+}
+
+func TestOIDCGroupMappingReportsAnExclusiveProjectConflictR23(t *testing.T) {
+	e := newOIDCEnv(t, mappingYAML)
+	staff, editors := e.group(t, "Staff"), e.group(t, "Editors")
+	ctx := context.Background()
+	proj, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "Trial", MembershipMode: domain.ModeExclusive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []domain.Group{staff, editors} {
+		if _, err := e.svc.ImportGroup(ctx, e.admin, g.ID, []string{proj.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.prov.AddUser(oidctest.User{ID: "sub-ex", Username: "ex", Password: "pw-ex", Groups: []string{"staff", "gh-Editors"}})
+	client := oidctest.NewClient()
+	resp, body := e.signIn(t, client, "ex", "pw-ex")
+	if !signedIn(resp) {
+		t.Fatalf("sign-in: %s %q, want signed in with the conflict reported", resp.Status, body)
+	}
+	got := e.groupsOf(t, "ex")
+	if len(got) != 1 {
+		t.Fatalf("memberships = %v, want exactly one of the two exclusive groups", got)
+	}
+	rec := e.lastAudit(t, "group.member_add")
+	if rec.Outcome != domain.OutcomeDenied || !strings.Contains(rec.Detail, "exclusive") {
+		t.Errorf("record = %+v, want the conflict audited as denied", rec)
+	}
+	// The person is told on the next page.
+	if _, body := e.get(t, client, e.base+"/preferences"); !strings.Contains(body, "were not applied") {
+		t.Errorf("the page after sign-in does not report the conflict")
+	}
+}
+
+// rogueEnv serves the console with provider idp at a rogue provider
+// whose ID tokens tok makes.
+func rogueEnv(t *testing.T, tok func(g *oidctest.Rogue, r oidctest.TokenRequest) string) *oidcEnv {
+	t.Helper()
+	var g *oidctest.Rogue
+	g = oidctest.StartRogue(t, func(r oidctest.TokenRequest) string { return tok(g, r) })
+	return oidcConsole(t, func(base string) (string, string) {
+		return providerYAML(base, g.Issuer, "gatehouse", "    jit: true\n"), "rogue-secret"
+	})
+}
+
+func TestOIDCRefusesBadIDTokens(t *testing.T) {
+	cases := []struct {
+		name string
+		tok  func(g *oidctest.Rogue, r oidctest.TokenRequest) string
+		want string
+	}{
+		{"good token (control)", func(g *oidctest.Rogue, r oidctest.TokenRequest) string {
+			return g.Sign(g.Good(r, "s1", "good"))
+		}, ""},
+		{"wrong audience", func(g *oidctest.Rogue, r oidctest.TokenRequest) string {
+			c := g.Good(r, "s1", "aud")
+			c["aud"] = "another-client"
+			return g.Sign(c)
+		}, "audience"},
+		{"expired", func(g *oidctest.Rogue, r oidctest.TokenRequest) string {
+			c := g.Good(r, "s1", "exp")
+			c["exp"] = c["iat"].(int64) - 60
+			return g.Sign(c)
+		}, "expired"},
+		{"bad signature", func(g *oidctest.Rogue, r oidctest.TokenRequest) string {
+			return g.SignWith(oidctest.NewKey(), g.Good(r, "s1", "sig"))
+		}, "signature"},
+		{"alg none", func(g *oidctest.Rogue, r oidctest.TokenRequest) string {
+			return oidctest.Unsigned(g.Good(r, "s1", "none"))
+		}, "refused"},
+		{"wrong nonce", func(g *oidctest.Rogue, r oidctest.TokenRequest) string {
+			c := g.Good(r, "s1", "nonce")
+			c["nonce"] = "not-the-one"
+			return g.Sign(c)
+		}, "nonce"},
+		{"wrong issuer", func(g *oidctest.Rogue, r oidctest.TokenRequest) string {
+			c := g.Good(r, "s1", "iss")
+			c["iss"] = "https://evil.example"
+			return g.Sign(c)
+		}, "different provider"},
+		{"no username claim", func(g *oidctest.Rogue, r oidctest.TokenRequest) string {
+			c := g.Good(r, "s1", "")
+			delete(c, "preferred_username")
+			return g.Sign(c)
+		}, "preferred_username"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := rogueEnv(t, tc.tok)
+			client := oidctest.NewClient()
+			resp, _ := e.get(t, client, e.base+"/login/oidc/idp?next=/admin/users")
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("start: %s", resp.Status)
+			}
+			resp, _ = e.get(t, client, resp.Header.Get("Location")) // the rogue's /authorize
+			resp, body := e.get(t, client, resp.Header.Get("Location"))
+			if tc.want == "" {
+				if !signedIn(resp) {
+					t.Fatalf("good token: %s %q", resp.Status, body)
+				}
+				return
+			}
+			if signedIn(resp) || resp.StatusCode != http.StatusUnauthorized || !strings.Contains(strings.ToLower(body), tc.want) {
+				t.Fatalf("%s: %s %q, want 401 mentioning %q", tc.name, resp.Status, body, tc.want)
+			}
+			if rec := e.lastAudit(t, authn.ActionLogin); rec.Outcome != domain.OutcomeDenied {
+				t.Errorf("record = %+v, want a denied auth.login", rec)
+			}
+			page, _ := e.st.ListUsers(context.Background(), store.ListQuery{})
+			if len(page.Items) != 1 {
+				t.Errorf("users after a refused token = %d, want only admin", len(page.Items))
+			}
+		})
+	}
+}
