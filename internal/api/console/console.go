@@ -558,10 +558,10 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.auth.ClearSessionCookie(w, r)
-	if to := c.oidcLogoutURL(w, r); to != "" {
+	if to, name := c.oidcLogoutURL(w, r); to != "" {
 		// RP-initiated logout: the provider ends its own session too,
 		// then sends the browser back to the sign-in page.
-		http.Redirect(w, r, to, http.StatusSeeOther)
+		c.toProviderLogout(w, to, name)
 		return
 	}
 	done(w, r, "/login", "You are signed out.")

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -186,18 +187,35 @@ func (c *Console) oidcRefused(w http.ResponseWriter, r *http.Request, p *oidcaut
 }
 
 // oidcLogoutURL is where sign-out sends a browser whose session came from
-// a provider that advertises RP-initiated logout ("" otherwise), and it
-// forgets the provider cookie.
-func (c *Console) oidcLogoutURL(w http.ResponseWriter, r *http.Request) string {
+// a provider that advertises RP-initiated logout ("" otherwise), with the
+// provider's name, and it forgets the provider cookie.
+func (c *Console) oidcLogoutURL(w http.ResponseWriter, r *http.Request) (to, name string) {
 	ck, err := r.Cookie(providerCookie)
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	http.SetCookie(w, &http.Cookie{Name: providerCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: r.TLS != nil || c.secureCookies, SameSite: http.SameSiteLaxMode})
 	p := c.oidc.Get(ck.Value)
 	if p == nil {
-		return ""
+		return "", ""
 	}
-	return p.LogoutURL(r.Context(), c.now, "", c.oidc.Config.BaseURL+"/login")
+	return p.LogoutURL(r.Context(), c.now, "", c.oidc.Config.BaseURL+"/login"), p.Config.DisplayName
 }
+
+// toProviderLogout answers sign-out with a page that moves on to the
+// provider's logout. Not a redirect: the console's content security
+// policy (form-action 'self') stops a form's redirect to another site, a
+// new navigation is not a form's.
+func (c *Console) toProviderLogout(w http.ResponseWriter, to, name string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = providerLogoutPage.Execute(w, map[string]string{"To": to, "Name": name})
+}
+
+var providerLogoutPage = template.Must(template.New("logout").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="0;url={{.To}}">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Signed out · Gatehouse</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/console.css"></head><body><main class="narrow">
+<h1>Signed out</h1><p class="msg" role="status">You are signed out of Gatehouse. Signing you out of {{.Name}} too…</p>
+<p><a id="provider-logout" href="{{.To}}">Continue to {{.Name}}</a></p></main></body></html>`))
