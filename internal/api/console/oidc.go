@@ -28,8 +28,9 @@ const (
 )
 
 func (c *Console) oidcRoutes() {
-	c.mux.HandleFunc("GET /login/oidc/{provider}", c.oidcStart)
-	c.mux.HandleFunc("GET /login/oidc/{provider}/callback", c.oidcCallback)
+	m := c.mux
+	m.HandleFunc("GET /login/oidc/{provider}", c.oidcStart)
+	m.HandleFunc("GET /login/oidc/{provider}/callback", c.oidcCallback)
 }
 
 // providerButtons are the login page's buttons, in configuration order.
@@ -91,21 +92,20 @@ func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusTooManyRequests, fmt.Sprintf("Too many failed sign-ins. Try again in %d seconds.", int(authn.RetryAfterOf(err).Seconds()+0.5)))
 		return
 	}
-	q := r.URL.Query()
-	if e := q.Get("error"); e != "" {
-		c.oidcRefused(w, r, p, "", "", "the provider answered "+e+": "+q.Get("error_description"), http.StatusUnauthorized)
+	if e := r.URL.Query().Get("error"); e != "" {
+		c.oidcRefused(w, r, p, "", "", "the provider answered "+e+": "+r.URL.Query().Get("error_description"), http.StatusUnauthorized)
 		return
 	}
 	binding := ""
 	if ck, err := r.Cookie(bindingCookie); err == nil {
 		binding = ck.Value
 	}
-	pend, ok := c.oidcStates.Take(q.Get("state"), binding)
+	pend, ok := c.oidcStates.Take(r.URL.Query().Get("state"), binding)
 	if !ok || pend.Provider != p.Config.ID {
 		c.oidcRefused(w, r, p, "", "", "the sign-in's state is unknown, used already, expired or another browser's", http.StatusBadRequest)
 		return
 	}
-	who, _, err := p.Finish(r.Context(), c.now, q.Get("code"), pend.Verifier, pend.Nonce)
+	who, _, err := p.Finish(r.Context(), c.now, r.URL.Query().Get("code"), pend.Verifier, pend.Nonce)
 	if errors.Is(err, oidcauth.ErrUnavailable) {
 		c.log.Warn("console: OpenID Connect provider unreachable", "provider", p.Config.ID, "err", err)
 		c.fail(w, r, http.StatusServiceUnavailable, fmt.Sprintf("%s cannot be reached right now, so the sign-in could not be finished. Try again in a few minutes.", p.Config.DisplayName))
