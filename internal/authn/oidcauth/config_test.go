@@ -117,3 +117,25 @@ func TestStatesAreSingleUseBoundAndExpire(t *testing.T) {
 		t.Error("an expired state was accepted")
 	}
 }
+
+// FuzzParse feeds the configuration parser arbitrary files: an error or a
+// configuration, never a panic, and never a secret in an error.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte("providers: [{id: a, issuer: 'http://x', client_id: c, client_secret_env: S, group_mapping: {prefix: p}}]"))
+	f.Add([]byte("access_tokens: {issuer: https://i, audience: a}\npassword_sign_in: local"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, secrets, err := Parse(data, env(map[string]string{"CORP_SECRET": "hunter2", "S": "hunter2"}))
+		if err != nil {
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("the error shows the secret: %v", err)
+			}
+			return
+		}
+		for _, p := range c.Providers {
+			if secrets[p.ID] == "" || p.UsernameClaim == "" || !slices.Contains(p.Scopes, "openid") {
+				t.Fatalf("accepted provider %+v without a secret, a username claim or the openid scope", p)
+			}
+		}
+	})
+}
