@@ -24,6 +24,20 @@ import (
 // internal/api/console (TestOIDCRefusesBadIDTokens) and, for API access
 // tokens, internal/authn (TestJWTAccessTokenRefusals).
 func attackOIDC(t *testing.T) {
+	base := startWithOIDC(t)
+	c := oidctest.NewClient()
+	callback := oidcOpenRedirect(t, base, c)
+	n := oidcRefusals(t, base, c, callback)
+	api := newClient(base, adminToken(t, base))
+	if got := auditCount(t, api, url.Values{"action": {"auth.login"}}, "denied"); got < n {
+		t.Errorf("denied auth.login records = %d, want one per refused callback (%d)", got, n)
+	}
+	oidcHostileValues(t, base)
+}
+
+// startWithOIDC starts the server with provider idp, a real provider on
+// loopback that knows eve, and returns the server's URL.
+func startWithOIDC(t *testing.T) string {
 	prov := oidctest.Start(t)
 	prov.AddUser(oidctest.User{ID: "sub-eve", Username: "eve", Password: "pw-eve"})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -47,41 +61,45 @@ providers:
     provision_as: admin
 `, base, prov.Issuer, prov.ClientID, secret)), 0o600))
 	s := start(t, "--listen", addr, "--oidc-config", conf)
-	ctx := context.Background()
+	t.Cleanup(func() { s.checkLog(t) })
+	return s.URL
+}
 
-	// An open redirect through next: a sign-in asked to go on to another
-	// site lands on the console.
-	c := oidctest.NewClient()
-	resp, err := oidctest.SignIn(ctx, c, base+"/login/oidc/idp?next=//evil.example/x", "eve", "pw-eve")
+// oidcOpenRedirect signs eve in with next=//evil.example: she must land
+// in the console. It returns the (now used) callback URL.
+func oidcOpenRedirect(t *testing.T, base string, c *http.Client) string {
+	resp, err := oidctest.SignIn(context.Background(), c, base+"/login/oidc/idp?next=//evil.example/x", "eve", "pw-eve")
 	must(t, err)
 	callback := oidctest.CallbackURL(resp)
 	r := getRaw(t, c, callback)
 	to := r.Header.Get("Location")
-	attempted(strings.HasPrefix(to, "/") && !strings.HasPrefix(to, "//"), false)
-	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") {
+	ok := r.StatusCode == http.StatusSeeOther && strings.HasPrefix(to, "/") && !strings.HasPrefix(to, "//")
+	attempted(ok, false)
+	if !ok {
 		t.Errorf("sign-in with next=//evil.example: %d to %q, want a redirect into the console", r.StatusCode, to)
 	}
+	return callback
+}
 
-	refusals := []struct {
-		what   string
-		client *http.Client
-		url    string
-		want   int
-	}{
-		{"a replayed callback", c, callback, http.StatusBadRequest},
+type oidcRefusal struct {
+	what   string
+	client *http.Client
+	url    string
+	want   int
+}
+
+// oidcRefusals tries callbacks that must be refused without a session,
+// and returns how many.
+func oidcRefusals(t *testing.T, base string, c *http.Client, used string) int {
+	// A callback URL stolen from another browser (its code unused).
+	resp, err := oidctest.SignIn(context.Background(), oidctest.NewClient(), base+"/login/oidc/idp", "eve", "pw-eve")
+	must(t, err)
+	refusals := []oidcRefusal{
+		{"a replayed callback", c, used, http.StatusBadRequest},
 		{"a forged state", oidctest.NewClient(), base + "/login/oidc/idp/callback?state=forged&code=forged", http.StatusBadRequest},
 		{"the provider's error answer", oidctest.NewClient(), base + "/login/oidc/idp/callback?error=access_denied&error_description=%3Cscript%3E", http.StatusUnauthorized},
+		{"a callback stolen from another browser", oidctest.NewClient(), oidctest.CallbackURL(resp), http.StatusBadRequest},
 	}
-	// A callback URL stolen from another browser (its code unused).
-	other := oidctest.NewClient()
-	resp, err = oidctest.SignIn(ctx, other, base+"/login/oidc/idp", "eve", "pw-eve")
-	must(t, err)
-	refusals = append(refusals, struct {
-		what   string
-		client *http.Client
-		url    string
-		want   int
-	}{"a callback stolen from another browser", oidctest.NewClient(), oidctest.CallbackURL(resp), http.StatusBadRequest})
 	for _, rf := range refusals {
 		r := getRaw(t, rf.client, rf.url)
 		signed := false
@@ -93,12 +111,12 @@ providers:
 			t.Errorf("%s: %d (session set: %v), want %d and no session", rf.what, r.StatusCode, signed, rf.want)
 		}
 	}
-	api := newClient(s.URL, adminToken(t, s.URL))
-	if n := auditCount(t, api, url.Values{"action": {"auth.login"}}, "denied"); n < len(refusals)-1 {
-		t.Errorf("denied auth.login records = %d, want one per refused callback", n)
-	}
+	return len(refusals)
+}
 
-	// Hostile provider ids and callback fields: never a 5xx.
+// oidcHostileValues sends hostile provider ids and callback fields: never
+// a 5xx.
+func oidcHostileValues(t *testing.T, base string) {
 	hostile := []string{"..", "%2e%2e%2f", "%00", "%ff%fe", "<script>alert(1)</script>", "' OR 1=1 --", strings.Repeat("a", 4000)}
 	for _, h := range hostile {
 		for _, u := range []string{
@@ -115,7 +133,6 @@ providers:
 			}
 		}
 	}
-	s.checkLog(t)
 }
 
 func getRaw(t *testing.T, c *http.Client, u string) *http.Response {
