@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,14 +21,7 @@ import (
 func TestConsoleOIDCSignInBrowser(t *testing.T) {
 	prov := oidctest.Start(t)
 	prov.AddUser(oidctest.User{ID: "sub-dana", Username: "dana", Password: "pw-dana", Email: "dana@example.com", Name: "Dana"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	base := "http://" + addr
-	prov.SetRedirectURIs(base+"/login/oidc/idp/callback", base+"/login")
+	addr, base := prov.ForGatehouse(t, "idp")
 
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "oidc.yaml")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -40,14 +39,7 @@ func attackOIDC(t *testing.T) {
 func startWithOIDC(t *testing.T) string {
 	prov := oidctest.Start(t)
 	prov.AddUser(oidctest.User{ID: "sub-eve", Username: "eve", Password: "pw-eve"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	base := "http://" + addr
-	prov.SetRedirectURIs(base+"/login/oidc/idp/callback", base+"/login")
+	addr, base := prov.ForGatehouse(t, "idp")
 	dir := t.TempDir()
 	secret, conf := filepath.Join(dir, "secret"), filepath.Join(dir, "oidc.yaml")
 	must(t, os.WriteFile(secret, []byte(prov.ClientSecret), 0o600))

@@ -45,18 +45,29 @@ func (c *Console) providerButtons() []map[string]string {
 	return out
 }
 
-// oidcStart sends the browser to the provider.
-func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
+// oidcProvider is the provider a flow's URL names, once the query is
+// checked (UTF-8) and the client address is not locked by failed
+// sign-ins; false when it answered instead.
+func (c *Console) oidcProvider(w http.ResponseWriter, r *http.Request) (*oidcauth.Provider, bool) {
 	if !c.readForm(w, r, 0) {
-		return
+		return nil, false
 	}
 	p := c.oidc.Get(r.PathValue("provider"))
 	if p == nil {
 		c.fail(w, r, http.StatusNotFound, "There is no such sign-in provider.")
-		return
+		return nil, false
 	}
 	if err := c.authn.CheckAddress(httpauth.RemoteIP(r)); err != nil {
 		c.fail(w, r, http.StatusTooManyRequests, fmt.Sprintf("Too many failed sign-ins. Try again in %d seconds.", int(authn.RetryAfterOf(err).Seconds()+0.5)))
+		return nil, false
+	}
+	return p, true
+}
+
+// oidcStart sends the browser to the provider.
+func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
+	p, ok := c.oidcProvider(w, r)
+	if !ok {
 		return
 	}
 	binding := ""
@@ -79,17 +90,8 @@ func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
 
 // oidcCallback is where the provider sends the browser back.
 func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
-	if !c.readForm(w, r, 0) {
-		return
-	}
-	p := c.oidc.Get(r.PathValue("provider"))
-	if p == nil {
-		c.fail(w, r, http.StatusNotFound, "There is no such sign-in provider.")
-		return
-	}
-	ip := httpauth.RemoteIP(r)
-	if err := c.authn.CheckAddress(ip); err != nil {
-		c.fail(w, r, http.StatusTooManyRequests, fmt.Sprintf("Too many failed sign-ins. Try again in %d seconds.", int(authn.RetryAfterOf(err).Seconds()+0.5)))
+	p, ok := c.oidcProvider(w, r)
+	if !ok {
 		return
 	}
 	if e := r.URL.Query().Get("error"); e != "" {

@@ -319,3 +319,20 @@ func (u *userStore) GetUserByUsername(name string) *storage.User {
 }
 
 func (u *userStore) ExampleClientID() string { return "service" }
+
+// ForGatehouse reserves a loopback address for a Gatehouse server that
+// has this provider under providerID, and lets the client redirect to its
+// callback and its sign-in page (the post-logout redirect). It returns the
+// address (for serve --listen) and the server's URL (its base_url).
+func (p *Provider) ForGatehouse(t testing.TB, providerID string) (addr, base string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = ln.Addr().String()
+	ln.Close()
+	base = "http://" + addr
+	p.SetRedirectURIs(base+"/login/oidc/"+providerID+"/callback", base+"/login")
+	return addr, base
+}
