@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/api/scim"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
+	"github.com/gatehouse/gatehouse/internal/authn/oidcauth"
 	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -58,10 +59,17 @@ type serveConfig struct {
 	// adminPasswordMin is the shortest password of a member of
 	// Administrators (password.Policy.AdminMinLen).
 	adminPasswordMin int64
+
+	// oidcConfig is the OpenID Connect providers' file (oidc.go); oidc
+	// and oidcSecrets what serve read from it.
+	oidcConfig  string
+	oidc        oidcauth.Config
+	oidcSecrets map[string]string
+	getenv      func(string) string
 }
 
 func newServeCmd(getenv func(string) string) *cobra.Command {
-	cfg := serveConfig{adminUser: envOr(getenv, "GATEHOUSE_ADMIN_USER", "admin"), adminPassword: getenv("GATEHOUSE_ADMIN_PASSWORD")}
+	cfg := serveConfig{adminUser: envOr(getenv, "GATEHOUSE_ADMIN_USER", "admin"), adminPassword: getenv("GATEHOUSE_ADMIN_PASSWORD"), getenv: getenv}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server",
@@ -72,6 +80,9 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := cfg.checkReplicaFlags(); err != nil {
+				return err
+			}
+			if err := cfg.loadOIDC(); err != nil {
 				return err
 			}
 			if cfg.demo {
@@ -106,6 +117,8 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 	f.Int64Var(&cfg.adminPasswordMin, "admin-password-min-length", cfg.envInt(getenv, "GATEHOUSE_ADMIN_PASSWORD_MIN_LENGTH", password.DefaultMinLen),
 		"shortest password, in characters, of a member of Administrators; everyone else needs 8 (env GATEHOUSE_ADMIN_PASSWORD_MIN_LENGTH)")
 	cfg.webhookFlags(f, getenv)
+	f.StringVar(&cfg.oidcConfig, "oidc-config", getenv("GATEHOUSE_OIDC_CONFIG"),
+		"YAML file of OpenID Connect providers and sign-in settings (docs/authentication.md); none by default (env GATEHOUSE_OIDC_CONFIG)")
 	return cmd
 }
 
@@ -413,10 +426,16 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	outbound, _ := cfg.webhooks.policy() // checked with the flags
 	svc.SetWebhookSender(webhook.NewSender(outbound))
 	log.Info("engine loaded", "revision", follower.Revision())
-	authenticator, err := authn.New(st, authn.Options{Logger: log,
+	providers, accessTokens := cfg.oidcProviders(log)
+	ao := authn.Options{Logger: log,
 		// The service decides who may manage another user's tokens (R22:
 		// minting a token for a user is acting on them).
-		MayManageTokens: svc.MayManageTokens})
+		MayManageTokens: svc.MayManageTokens,
+		PasswordSignIn:  cfg.oidc.PasswordSignIn, BreakGlass: cfg.oidc.BreakGlass}
+	if accessTokens != nil {
+		ao.AccessTokens = accessTokens
+	}
+	authenticator, err := authn.New(st, ao)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("authentication: %w", err)
 	}
@@ -437,7 +456,7 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	// The console: a stale cookie sends the browser to the sign-in page
 	// rather than to a 401 document.
 	con, err := console.New(svc, authenticator, httpauth.New(authenticator, httpauth.Options{AnonymousOnStaleCookie: true, SecureCookies: cfg.secureCookies}),
-		console.Options{Log: log, SecureCookies: cfg.secureCookies})
+		console.Options{Log: log, SecureCookies: cfg.secureCookies, OIDC: providers})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("console: %w", err)
 	}

@@ -50,6 +50,8 @@ type Store interface {
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 	PruneSessions(ctx context.Context, before time.Time) (int, error)
+	GetOIDCLink(ctx context.Context, issuer, subject string) (domain.OIDCLink, error)
+	ListOIDCLinks(ctx context.Context, userID string) ([]domain.OIDCLink, error)
 }
 
 // Defaults of Options.
@@ -93,6 +95,15 @@ type Options struct {
 	// TokenCacheTTL is how long a verified API token is trusted without a
 	// database read (default DefaultTokenCacheTTL; negative: never).
 	TokenCacheTTL time.Duration
+	// PasswordSignIn is who may sign in with a password (oidcauth's
+	// PasswordEveryone, the default; PasswordLocalOnly: not users linked
+	// to an OpenID Connect provider; PasswordBreakGlass: only the
+	// usernames of BreakGlass).
+	PasswordSignIn string
+	BreakGlass     []string
+	// AccessTokens, when set, lets AuthenticateToken accept a JWT access
+	// token of the configured issuer and audience.
+	AccessTokens AccessTokenVerifier
 	// Logger receives what the caller cannot be told (a malformed stored
 	// hash, a failed housekeeping write); default slog.Default().
 	Logger *slog.Logger
@@ -118,6 +129,11 @@ type Authenticator struct {
 	// verifyPW is password.Verify; tests count its calls.
 	verifyPW func(pw, hash string) error
 	tokens   tokenCache
+	// passwords is Options.PasswordSignIn; breakGlass its usernames, as
+	// name keys.
+	passwords  string
+	breakGlass map[string]bool
+	jwt        AccessTokenVerifier
 }
 
 // New returns an Authenticator over st. It computes one argon2id hash (the
@@ -131,6 +147,10 @@ func New(st Store, o Options) (*Authenticator, error) {
 		mayManage: o.MayManageTokens,
 		log:       o.Logger,
 		verifyPW:  password.Verify,
+		passwords: o.PasswordSignIn, breakGlass: map[string]bool{}, jwt: o.AccessTokens,
+	}
+	for _, n := range o.BreakGlass {
+		a.breakGlass[domain.NameKey(n)] = true
 	}
 	if o.Now != nil {
 		a.now = o.Now

@@ -61,6 +61,10 @@ func (a *Authenticator) Login(ctx context.Context, username, pw, remoteAddr, use
 	}
 	u, found, verr, err := a.verify(ctx, username, pw)
 	ok := err == nil && found && verr == nil && u.Active()
+	if ok {
+		// Checked after the hash, so that a refusal takes as long.
+		ok, err = a.passwordAllowed(ctx, u)
+	}
 	// Upgrade the hash if the costs changed, still holding the slot: a
 	// hash costs what a verification does.
 	var rehash string
@@ -78,6 +82,9 @@ func (a *Authenticator) Login(ctx context.Context, username, pw, remoteAddr, use
 	now := a.now()
 	if !ok {
 		detail := "invalid username or password"
+		if found && verr == nil && u.Active() {
+			detail = "password sign-in is turned off for this user (password_sign_in: " + a.passwords + ")"
+		}
 		if found && !u.Active() {
 			// Said whether or not the password was right, so that the
 			// audit log does not tell a reader which it was.
@@ -103,34 +110,48 @@ func (a *Authenticator) Login(ctx context.Context, username, pw, remoteAddr, use
 
 	// The password is right: store the upgraded hash, if any, and open
 	// the session, in one transaction with the audit record.
-	secret := newSessionSecret()
-	s := domain.Session{
-		TokenHash: HashSecret(secret), UserID: u.ID,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(a.lifetime),
-		RemoteAddr: remoteAddr, UserAgent: cleanText(userAgent, maxUserAgent),
+	detail := "signed in with a password"
+	var upgrade func(context.Context, store.Tx) error
+	if rehash != "" {
+		detail += "; password hash upgraded to the current argon2id costs"
+		upgrade = func(ctx context.Context, tx store.Tx) error { return tx.SetPasswordHash(ctx, u.ID, rehash) }
 	}
-	_, err = a.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if rehash != "" {
-			if err := tx.SetPasswordHash(ctx, u.ID, rehash); err != nil {
-				return err
-			}
-		}
-		if err := tx.CreateSession(ctx, &s); err != nil {
-			return err
-		}
-		detail := "signed in with a password; session " + s.ID
-		if rehash != "" {
-			detail += "; password hash upgraded to the current argon2id costs"
-		}
-		return tx.Audit(ctx, &domain.AuditEvent{ActorID: u.ID, ActorName: u.Username, Action: ActionLogin,
-			TargetKind: "user", TargetID: u.ID, Outcome: domain.OutcomeSuccess, Detail: detail, RemoteAddr: remoteAddr})
-	})
+	ns, err := a.openSession(ctx, u, remoteAddr, userAgent, detail, upgrade)
 	if err != nil {
 		return NewSession{}, domain.E(op, err)
 	}
 	// A success forgets the username's failures, not the address's: one
 	// valid account must not let a host go on guessing at others.
 	a.users.reset(userKey)
+	return ns, nil
+}
+
+// openSession opens a session for u in one transaction with its audit
+// record (auth.login, success, detail and the session's id) and with
+// also, when not nil, run first in the same transaction.
+func (a *Authenticator) openSession(ctx context.Context, u domain.User, remoteAddr, userAgent, detail string, also func(context.Context, store.Tx) error) (NewSession, error) {
+	now := a.now()
+	secret := newSessionSecret()
+	s := domain.Session{
+		TokenHash: HashSecret(secret), UserID: u.ID,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(a.lifetime),
+		RemoteAddr: remoteAddr, UserAgent: cleanText(userAgent, maxUserAgent),
+	}
+	_, err := a.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		if also != nil {
+			if err := also(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateSession(ctx, &s); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, &domain.AuditEvent{ActorID: u.ID, ActorName: u.Username, Action: ActionLogin,
+			TargetKind: "user", TargetID: u.ID, Outcome: domain.OutcomeSuccess, Detail: detail + "; session " + s.ID, RemoteAddr: remoteAddr})
+	})
+	if err != nil {
+		return NewSession{}, err
+	}
 	return NewSession{Secret: secret, Session: s, Identity: Identity{
 		Principal: domain.Principal{UserID: u.ID, Username: u.Username, RemoteAddr: remoteAddr},
 		SessionID: s.ID,

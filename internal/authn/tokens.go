@@ -259,6 +259,9 @@ func (a *Authenticator) RevokeToken(ctx context.Context, actor Identity, tokenID
 // disabled (R11). It writes LastUsedAt at most once per TouchInterval.
 func (a *Authenticator) AuthenticateToken(ctx context.Context, secret string) (Identity, error) {
 	const op = "authn.AuthenticateToken"
+	if a.jwt != nil && !strings.HasPrefix(secret, TokenPrefix) && looksLikeJWT(secret) {
+		return a.authenticateJWT(ctx, secret)
+	}
 	if !wellFormedToken(secret) {
 		return Identity{}, unauthenticated(op, errBadToken)
 	}

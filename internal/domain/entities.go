@@ -112,6 +112,30 @@ type Membership struct {
 	UserID    string     `json:"user_id"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
+	// Source says who made the membership: MembershipByAdministrator (an
+	// administrator, SCIM, apply) or MembershipByOIDC (the group-claims
+	// mapping of an OpenID Connect sign-in, which removes only its own).
+	Source MembershipSource `json:"source,omitempty"`
+}
+
+// MembershipSource says who made a membership.
+type MembershipSource string
+
+// Membership sources.
+const (
+	MembershipByAdministrator MembershipSource = ""
+	MembershipByOIDC          MembershipSource = "oidc"
+)
+
+// OIDCLink ties a user to an OpenID Connect provider's subject: the
+// (Issuer, Subject) pair of the provider's ID tokens, which does not change
+// when the person's email or name does (docs/authentication.md).
+type OIDCLink struct {
+	Issuer    string    `json:"issuer"`
+	Subject   string    `json:"subject"`
+	UserID    string    `json:"user_id"`
+	Provider  string    `json:"provider"` // the configured provider's id at link time
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // ActiveAt reports whether the membership counts at instant t (R6).

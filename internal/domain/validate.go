@@ -237,6 +237,9 @@ func (m *Membership) Validate() error {
 	if m.ExpiresAt != nil && m.ExpiresAt.IsZero() {
 		p.add("expires_at", "must be a time, or absent for a membership that does not expire")
 	}
+	if m.Source != MembershipByAdministrator && m.Source != MembershipByOIDC {
+		p.add("source", "must be empty (made by an administrator) or oidc, not %q", m.Source)
+	}
 	return p.err("validate membership")
 }
 

@@ -18,6 +18,9 @@ import (
 type MemberInput struct {
 	UserID    string
 	ExpiresAt *time.Time
+	// Source is who makes the membership: an administrator (the zero
+	// value, whatever the transport) or the OIDC group mapping.
+	Source domain.MembershipSource
 }
 
 // UserProject names one user in one project.
@@ -214,7 +217,7 @@ func (s *Service) addMembers(ctx context.Context, tx store.Tx, c Caller, op stri
 		} else if !domain.Is(err, domain.KindNotFound) {
 			return err
 		}
-		m := domain.Membership{GroupID: g.ID, UserID: u.ID, ExpiresAt: mi.ExpiresAt}
+		m := domain.Membership{GroupID: g.ID, UserID: u.ID, ExpiresAt: mi.ExpiresAt, Source: mi.Source}
 		if err := m.Validate(); err != nil {
 			return err
 		}

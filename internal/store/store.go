@@ -317,6 +317,11 @@ type Reader interface {
 	// ListWebhookDeliveries lists a subscription's delivery log, newest
 	// first, at most limit entries (limit <= 0: MaxWebhookDeliveries).
 	ListWebhookDeliveries(ctx context.Context, webhookID string, limit int) ([]domain.WebhookDelivery, error)
+	// GetOIDCLink finds the user linked to an OpenID Connect provider's
+	// subject (KindNotFound when none).
+	GetOIDCLink(ctx context.Context, issuer, subject string) (domain.OIDCLink, error)
+	// ListOIDCLinks lists a user's links, ordered by issuer and subject.
+	ListOIDCLinks(ctx context.Context, userID string) ([]domain.OIDCLink, error)
 }
 
 // MaxWebhookDeliveries is how many entries of its delivery log a
@@ -349,6 +354,11 @@ type Tx interface {
 	// PutMembership adds a membership or replaces its expiry.
 	PutMembership(ctx context.Context, m *domain.Membership) error
 	DeleteMembership(ctx context.Context, groupID, userID string) error
+
+	// CreateOIDCLink links a user to an OpenID Connect subject (KindExists
+	// when the subject is linked already). Like sessions it records no
+	// mutation; the caller audits it. A user's links go with the user.
+	CreateOIDCLink(ctx context.Context, l *domain.OIDCLink) error
 
 	CreateRole(ctx context.Context, r *domain.Role) error
 	UpdateRole(ctx context.Context, r *domain.Role) error

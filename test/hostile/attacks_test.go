@@ -81,7 +81,7 @@ func printAttackFigure(t *testing.T) {
 		if attempts.otherRefused != attempts.other {
 			word = fmt.Sprintf("%d refused", attempts.otherRefused)
 		}
-		testfigures.Record(t, fmt.Sprintf("attacks: %d more attempts (password guessing, planted and dead sessions, dead tokens, cross-site forms), %s", attempts.other, word))
+		testfigures.Record(t, fmt.Sprintf("attacks: %d more attempts (password guessing, planted and dead sessions, dead tokens, cross-site forms, forged, stolen and replayed OpenID Connect callbacks), %s", attempts.other, word))
 	}
 }
 
@@ -96,6 +96,7 @@ func TestAttacks(t *testing.T) {
 		t.Run("Tokens", func(t *testing.T) { t.Parallel(); attackTokens(t) })
 		t.Run("CSRF", func(t *testing.T) { t.Parallel(); attackCSRF(t) })
 		t.Run("LimitedAdministrator", func(t *testing.T) { t.Parallel(); attackLimitedAdmin(t) })
+		t.Run("OIDC", func(t *testing.T) { t.Parallel(); attackOIDC(t) })
 	})
 	printAttackFigure(t)
 }

@@ -40,6 +40,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/api/input"
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
+	"github.com/gatehouse/gatehouse/internal/authn/oidcauth"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
@@ -63,6 +64,9 @@ type Options struct {
 	// SecureCookies marks the console's own cookies Secure even on plain
 	// HTTP requests: behind a proxy that terminates TLS.
 	SecureCookies bool
+	// OIDC are the OpenID Connect providers, one sign-in button each
+	// (nil: none).
+	OIDC *oidcauth.Set
 }
 
 // Console serves the administration console.
@@ -79,6 +83,9 @@ type Console struct {
 	pageSize int
 	// secureCookies: Options.SecureCookies.
 	secureCookies bool
+	// oidc and oidcStates: the providers and the sign-ins in progress.
+	oidc       *oidcauth.Set
+	oidcStates *oidcauth.States
 }
 
 // New returns the console. auth should be built with
@@ -95,6 +102,7 @@ func New(svc *service.Service, a *authn.Authenticator, auth *httpauth.Auth, o Op
 	}
 	c.pageSize = o.PageSize
 	c.secureCookies = o.SecureCookies
+	c.oidc, c.oidcStates = o.OIDC, oidcauth.NewStates(c.now)
 	if c.pageSize <= 0 {
 		c.pageSize = 100
 	}
@@ -105,6 +113,7 @@ func New(svc *service.Service, a *authn.Authenticator, auth *httpauth.Auth, o Op
 	c.routes()
 	c.moreRoutes()
 	c.projectRoutes()
+	c.oidcRoutes()
 	return c, nil
 }
 
@@ -496,7 +505,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	c.render(w, r, s, http.StatusOK, "login", "Sign in", "", map[string]string{"Next": r.URL.Query().Get("next")})
+	c.render(w, r, s, http.StatusOK, "login", "Sign in", "", map[string]any{"Next": r.URL.Query().Get("next"), "Providers": c.providerButtons()})
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
@@ -516,7 +525,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			s.Error = fmt.Sprintf("Too many failed sign-ins. Try again in %d seconds.", int(d.Seconds()+0.5))
 		}
 		c.render(w, r, s, http.StatusUnauthorized, "login", "Sign in", "",
-			map[string]string{"Next": next, "Username": r.PostForm.Get("username")})
+			map[string]any{"Next": next, "Username": r.PostForm.Get("username"), "Providers": c.providerButtons()})
 		return
 	}
 	c.auth.SetSessionCookie(w, r, ns)
@@ -538,6 +547,12 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.auth.ClearSessionCookie(w, r)
+	if to, name := c.oidcLogoutURL(w, r); to != "" {
+		// RP-initiated logout: the provider ends its own session too,
+		// then sends the browser back to the sign-in page.
+		c.toProviderLogout(w, to, name)
+		return
+	}
 	done(w, r, "/login", "You are signed out.")
 }
 

@@ -90,6 +90,11 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	c.fillUserGroups(r, s, u, data)
 	c.fillAccess(r, s, u, data)
+	if links, err := c.svc.UserOIDCLinks(r.Context(), s.Caller(), id); err == nil {
+		data["Links"] = links
+	} else {
+		s.Error = message(err)
+	}
 	c.render(w, r, s, http.StatusOK, "user", "User "+u.Username, "users", data)
 }
 

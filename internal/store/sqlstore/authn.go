@@ -203,3 +203,45 @@ func (db *DB) PruneChanges(ctx context.Context, before time.Time) (int, error) {
 		`DELETE FROM changes WHERE at < ? AND revision < (SELECT MAX(revision) FROM changes)`, storeTime(before).UnixMicro())
 	return int(n), err
 }
+
+// OpenID Connect links (migration 00007): written by the service when a
+// sign-in links or creates a user, never part of the change log.
+
+const oidcLinkCols = `issuer, subject, user_id, provider, created_at`
+
+func scanOIDCLink(sc scanner, l *domain.OIDCLink) error {
+	var created int64
+	if err := sc.Scan(&l.Issuer, &l.Subject, &l.UserID, &l.Provider, &created); err != nil {
+		return err
+	}
+	l.CreatedAt = fromMicros(created)
+	return nil
+}
+
+func (r reader) GetOIDCLink(ctx context.Context, issuer, subject string) (l domain.OIDCLink, err error) {
+	err = r.getOne(ctx, "store.GetOIDCLink", "link to an OpenID Connect subject", func(sc scanner) error { return scanOIDCLink(sc, &l) },
+		`SELECT `+oidcLinkCols+` FROM oidc_links WHERE issuer = ? AND subject = ?`, issuer, subject)
+	return l, err
+}
+
+func (r reader) ListOIDCLinks(ctx context.Context, userID string) ([]domain.OIDCLink, error) {
+	var out []domain.OIDCLink
+	err := r.all(ctx, "store.ListOIDCLinks", func(rows *sql.Rows) error {
+		var l domain.OIDCLink
+		err := scanOIDCLink(rows, &l)
+		out = append(out, l)
+		return err
+	}, `SELECT `+oidcLinkCols+` FROM oidc_links WHERE user_id = ? ORDER BY issuer, subject`, userID)
+	return out, err
+}
+
+func (t *tx) CreateOIDCLink(ctx context.Context, l *domain.OIDCLink) error {
+	const op = "store.CreateOIDCLink"
+	if l.Issuer == "" || l.Subject == "" || l.UserID == "" {
+		return domain.E(op, domain.KindInvalid, domain.FieldError{Field: "subject", Message: "a link needs an issuer, a subject and a user"})
+	}
+	l.CreatedAt = storeTime(t.c.db.clock())
+	_, err := t.c.exec(ctx, `INSERT INTO oidc_links (`+oidcLinkCols+`) VALUES (?, ?, ?, ?, ?)`,
+		l.Issuer, l.Subject, l.UserID, l.Provider, l.CreatedAt.UnixMicro())
+	return t.c.db.mapErr(op, err, domain.KindInvalid)
+}

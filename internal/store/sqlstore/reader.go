@@ -124,7 +124,7 @@ func (r reader) GetMembership(ctx context.Context, groupID, userID string) (m do
 func (r reader) ListMembers(ctx context.Context, groupID string, q store.ListQuery) (store.Page[store.Member], error) {
 	var p store.Page[store.Member]
 	spec := listSpec{op: "store.ListMembers",
-		cols:  "m.group_id, m.user_id, m.expires_at, m.created_at, " + prefixCols("u.", userColsNoHash),
+		cols:  "m.group_id, m.user_id, m.expires_at, m.created_at, m.source, " + prefixCols("u.", userColsNoHash),
 		from:  "memberships m JOIN users u ON u.id = m.user_id",
 		idCol: "u.id", sorts: memberSorts, ints: nameInts,
 		search: []string{"u.username_key", "u.display_name_key", "u.email_key"},
@@ -133,7 +133,7 @@ func (r reader) ListMembers(ctx context.Context, groupID string, q store.ListQue
 		var x store.Member
 		var exp sql.NullInt64
 		var mcreated int64
-		err := scanUser(multiScan{rows, []any{&x.Membership.GroupID, &x.Membership.UserID, &exp, &mcreated}}, &x.User, false, sv)
+		err := scanUser(multiScan{rows, []any{&x.Membership.GroupID, &x.Membership.UserID, &exp, &mcreated, &x.Membership.Source}}, &x.User, false, sv)
 		x.Membership.CreatedAt = fromMicros(mcreated)
 		if exp.Valid {
 			t := fromMicros(exp.Int64)

@@ -105,12 +105,12 @@ func scanGroup(sc scanner, g *domain.Group, extra ...any) error {
 	return unmarshal(defPerms, &g.DefaultProjectPermissions)
 }
 
-const membershipCols = `group_id, user_id, expires_at, created_at`
+const membershipCols = `group_id, user_id, expires_at, created_at, source`
 
 func scanMembership(sc scanner, m *domain.Membership, extra ...any) error {
 	var exp sql.NullInt64
 	var created int64
-	if err := sc.Scan(append([]any{&m.GroupID, &m.UserID, &exp, &created}, extra...)...); err != nil {
+	if err := sc.Scan(append([]any{&m.GroupID, &m.UserID, &exp, &created, &m.Source}, extra...)...); err != nil {
 		return err
 	}
 	m.CreatedAt = fromMicros(created)

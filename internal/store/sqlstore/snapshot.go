@@ -70,10 +70,11 @@ func (db *DB) LoadSnapshot(ctx context.Context) (*domain.Snapshot, error) {
 	err = r.all(ctx, op, func(rows *sql.Rows) error {
 		var exp sql.NullInt64
 		var created int64
-		if err := rows.Scan(&gid, &uid, &exp, &created); err != nil {
+		var source domain.MembershipSource
+		if err := rows.Scan(&gid, &uid, &exp, &created, &source); err != nil {
 			return err
 		}
-		m := domain.Membership{GroupID: intern(gid), UserID: intern(uid), CreatedAt: fromMicros(created)}
+		m := domain.Membership{GroupID: intern(gid), UserID: intern(uid), CreatedAt: fromMicros(created), Source: source}
 		if exp.Valid {
 			t := fromMicros(exp.Int64)
 			m.ExpiresAt = &t

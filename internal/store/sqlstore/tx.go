@@ -229,9 +229,9 @@ func (t *tx) DeleteGroup(ctx context.Context, id string) error {
 
 func (t *tx) PutMembership(ctx context.Context, m *domain.Membership) error {
 	var created int64
-	err := t.c.queryRow(ctx, `INSERT INTO memberships (group_id, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (group_id, user_id) DO UPDATE SET expires_at = excluded.expires_at RETURNING created_at`,
-		m.GroupID, m.UserID, nullTime(m.ExpiresAt), t.c.db.clock().UnixMicro()).Scan(&created)
+	err := t.c.queryRow(ctx, `INSERT INTO memberships (group_id, user_id, expires_at, created_at, source) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (group_id, user_id) DO UPDATE SET expires_at = excluded.expires_at, source = excluded.source RETURNING created_at`,
+		m.GroupID, m.UserID, nullTime(m.ExpiresAt), t.c.db.clock().UnixMicro(), string(m.Source)).Scan(&created)
 	if err != nil {
 		return t.c.db.mapErr("store.PutMembership", err, domain.KindInvalid)
 	}

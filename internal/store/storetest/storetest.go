@@ -80,6 +80,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Authn", func(t *testing.T) { testAuthn(t, newStore) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, newStore) })
 	t.Run("Dump", func(t *testing.T) { testDump(t, newStore) })
+	t.Run("OIDC", func(t *testing.T) { testOIDC(t, newStore) })
 }
 
 // errRollback makes a test closure roll its transaction back.
