@@ -154,6 +154,8 @@ func TestR22GrantsBeyondNamesExactlyWhatEachKindOfChangeHandsOut(t *testing.T) {
 			byWhom{q(`project.read on project p1 ("Apollo") (user "plain", membership of group "Team")`), q(`project.read on project p1 ("Apollo") (user "plain", membership of group "Team")`), nil}},
 		{"a project made exclusive puts every right on it at stake", []domain.Mutation{put(domain.Project{ID: "p1", Name: "Apollo", MembershipMode: domain.ModeExclusive})},
 			byWhom{q(`project.read on project p1 ("Apollo") (membership mode of project p1 ("Apollo"))`), q(`project.read on project p1 ("Apollo") (membership mode of project p1 ("Apollo"))`), nil}},
+		{"a project with individual rights made exclusive", []domain.Mutation{put(domain.Project{ID: "p2", Name: "Gemini", MembershipMode: domain.ModeExclusive})},
+			byWhom{q(`project.read on project p2 ("Gemini") (membership mode of project p2 ("Gemini"))`), q(`project.read on project p2 ("Gemini") (membership mode of project p2 ("Gemini"))`), nil}},
 		{"a project renamed hands out nothing", []domain.Mutation{put(domain.Project{ID: "p1", Name: "Artemis", MembershipMode: domain.ModeMultiple})},
 			byWhom{}},
 		{"a group's role on a project replaced", []domain.Mutation{put(domain.ProjectGrant{ProjectID: "p1", SubjectKind: domain.SubjectGroup, SubjectID: "team", RoleID: domain.RoleEditorID})},
@@ -354,5 +356,18 @@ memberships: [{group: ops, user: a, expires: 2026-03-01T00:00:00Z}]`, false, tim
 	}
 	if forever, _, err := e.HeldForever(domain.PermServerManage, adminNow); err != nil || forever {
 		t.Errorf("nobody with server.manage: %v, %v; want not held", forever, err)
+	}
+}
+
+func TestStageAndAdminQuestionsReportBadInput(t *testing.T) {
+	e := adminWorld(t, deltaWorld)
+	if _, err := e.Stage([]domain.Mutation{put(domain.Membership{GroupID: "nope", UserID: "plain"})}); err == nil {
+		t.Error("Stage of a membership of an unknown group succeeded")
+	}
+	if _, err := e.GroupsInProject("ghost", "p1", "", adminNow); !domain.Is(err, domain.KindNotFound) {
+		t.Errorf("GroupsInProject of an unknown user: %v, want not found", err)
+	}
+	if _, err := e.SharedInProject("nope", adminNow); !domain.Is(err, domain.KindNotFound) {
+		t.Errorf("SharedInProject of an unknown project: %v, want not found", err)
 	}
 }
