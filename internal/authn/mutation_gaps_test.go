@@ -1,7 +1,11 @@
 package authn
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,5 +76,51 @@ func TestPruneFailureIsReported(t *testing.T) {
 	}
 	if domain.Is(err, domain.KindNotFound) {
 		t.Errorf("a closed store read as not found: %v", err)
+	}
+}
+
+// syncBuffer is a log destination safe for PruneEvery's goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestPruneEveryLogsFailuresOnly: a pruning that fails while the server
+// runs is logged (and retried at the next tick); one that succeeds is not.
+func TestPruneEveryLogsFailuresOnly(t *testing.T) {
+	const warning = "pruning ended sessions failed"
+	for _, fail := range []bool{false, true} {
+		var logged syncBuffer
+		e := newEnv(t, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&logged, nil)) })
+		if fail {
+			e.st.Close()
+		}
+		ctx, cancel := context.WithCancel(e.ctx)
+		done := make(chan struct{})
+		go func() { e.a.PruneEvery(ctx, 20*time.Millisecond); close(done) }()
+		deadline := time.Now().Add(5 * time.Second)
+		for fail && !strings.Contains(logged.String(), warning) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !fail {
+			time.Sleep(100 * time.Millisecond) // a few ticks
+		}
+		cancel()
+		<-done
+		if got := strings.Contains(logged.String(), warning); got != fail {
+			t.Errorf("store failing %v: warning logged %v, want %v; log:\n%s", fail, got, fail, logged.String())
+		}
 	}
 }
