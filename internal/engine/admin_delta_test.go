@@ -37,6 +37,7 @@ groups:
   - {id: vault, name: Vault}
   - {id: team, name: Team, project: p1}
   - {id: ruled, name: Ruled}
+  - {id: audit, name: Audit, system_role: Auditor}
 folder_types: [{id: case, name: Case, contexts: [root, docs], properties: [status]}]
 folders:
   - {id: top, type: folder}
@@ -168,8 +169,8 @@ func TestR22GrantsBeyondNamesExactlyWhatEachKindOfChangeHandsOut(t *testing.T) {
 				q(`project.write on project p1 ("Apollo") (role "Reviewer")|project.write on project p2 ("Gemini") (role "Reviewer")`)}},
 		{"a project role renamed hands out nothing", []domain.Mutation{put(domain.Role{ID: "reviewer", Name: "Readers", Scope: domain.ScopeProject, Permissions: []string{domain.PermProjectRead}})},
 			byWhom{}},
-		{"a system role edited", []domain.Mutation{put(domain.Role{ID: "auditor", Name: "Auditor", Scope: domain.ScopeSystem, Permissions: []string{domain.PermAuditView, domain.PermUsersView}})},
-			byWhom{nil, nil, q(`users.view (role "Auditor")`)}},
+		{"a system role edited, also through the group that holds it", []domain.Mutation{put(domain.Role{ID: "auditor", Name: "Auditor", Scope: domain.ScopeSystem, Permissions: []string{domain.PermAuditView, domain.PermUsersView}})},
+			byWhom{nil, nil, q(`users.view (group "Audit")|users.view (role "Auditor")`)}},
 		{"a level raised", []domain.Mutation{put(domain.FolderLevel{FolderID: "top", GroupID: "vault", Level: domain.LevelDownload})},
 			byWhom{q(`root.download on folder /top (group "Vault")|root.download on folder /top/sub (group "Vault")`), nil,
 				q(`root.download on folder /top (group "Vault")|root.download on folder /top/sub (group "Vault")`)}},
