@@ -119,3 +119,29 @@ func TestR22RefusalNamesUpToFiveMissingPermissions(t *testing.T) {
 		}
 	}
 }
+
+// TestR21MemberChangesOfAProjectGroupNameModeration: refused a change of
+// members, a caller is told what would allow it: groups.members, and for
+// a project group also project.moderate on its project.
+func TestR21MemberChangesOfAProjectGroupNameModeration(t *testing.T) {
+	e := newEnv(t)
+	seer := e.user("seer", "")
+	e.add(e.sysGroup("Seers", domain.PermGroupsView, domain.PermRolesView, domain.PermUsersView).ID, seer)
+	target := e.user("target", "")
+	p := e.project("P", domain.ModeMultiple)
+	pg, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Team", Scope: domain.ScopeProject, ProjectID: p.ID})
+	e.must(err)
+	sg := e.sysGroup("Staff")
+	for _, c := range []struct {
+		group domain.Group
+		want  string
+	}{
+		{pg, "missing permission groups.members, or project.moderate on project " + p.ID + " (R21)"},
+		{sg, "missing permission groups.members (R21)"},
+	} {
+		_, err := e.svc.AddMembers(e.ctx, seer, c.group.ID, []service.MemberInput{{UserID: target.UserID}})
+		if !domain.Is(err, domain.KindForbidden) || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("adding to %s: err = %v, want forbidden ending %q", c.group.Name, err, c.want)
+		}
+	}
+}
