@@ -372,3 +372,39 @@ func TestStageAndAdminQuestionsReportBadInput(t *testing.T) {
 		t.Errorf("SharedInProject of an unknown project: %v, want not found", err)
 	}
 }
+
+// TestR6R23MembershipsEndingNowCountForNothing: a membership that ends at
+// the instant asked about is over (R6), in every administrative answer.
+func TestR6R23MembershipsEndingNowCountForNothing(t *testing.T) {
+	e := adminWorld(t, `
+users: [{id: alice}, {id: bob}, {id: carol}]
+projects: [{id: p1, mode: exclusive}]
+groups:
+  - {id: a, name: A, project: p1}
+  - {id: b, name: B, project: p1}
+project_grants: [{project: p1, group: a, permissions: [project.read]}]
+memberships:
+  - {group: a, user: alice}
+  - {group: b, user: alice, expires: 2026-01-01T00:00:00Z}
+  - {group: a, user: bob, expires: 2026-01-01T00:00:01Z}
+  - {group: b, user: bob}
+`)
+	if got, err := e.GroupsInProject("alice", "p1", "", adminNow); err != nil || !slices.Equal(got, []string{"a"}) {
+		t.Errorf("GroupsInProject(alice) = %v, %v; want only a (b ends now)", got, err)
+	}
+	shared, err := e.SharedInProject("p1", adminNow)
+	if err != nil || len(shared) != 1 || !slices.Equal(shared["bob"], []string{"a", "b"}) {
+		t.Errorf("SharedInProject = %v, %v; want only bob, in a (a second more) and b", shared, err)
+	}
+	if e.MemberAt("alice", "b", adminNow) || !e.MemberAt("bob", "a", adminNow) {
+		t.Error("MemberAt: alice's membership of b ends now (over), bob's of a a second later (not yet)")
+	}
+	// A membership given that ends now hands out nothing.
+	after, err := e.Stage([]domain.Mutation{put(domain.Membership{GroupID: "a", UserID: "carol", ExpiresAt: &adminNow})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.GrantsBeyond(after, engine.Holder{UserID: "carol"}, adminNow); err != nil || len(got) != 0 {
+		t.Errorf("a membership ending now: %q, %v; want nothing at stake", got, err)
+	}
+}
