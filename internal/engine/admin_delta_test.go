@@ -182,6 +182,8 @@ func TestR22GrantsBeyondNamesExactlyWhatEachKindOfChangeHandsOut(t *testing.T) {
 			byWhom{q(`docs.read on folder /c2 (group "Ruled")`), nil, q(`docs.read on folder /c2 (group "Ruled")`)}},
 		{"a folder moved under a level", []domain.Mutation{put(domain.Folder{ID: "c1", Name: "c1", ParentID: "top", TypeID: "case", Properties: map[string]string{"status": "open"}})},
 			byWhom{q(`docs.read on folder /top/c1 (group "Vault")|root.read on folder /top/c1 (group "Vault")`), nil, q(`root.read on folder /top/c1 (group "Vault")`)}},
+		{"a folder retyped: the levels above reach its new contexts", []domain.Mutation{put(domain.Folder{ID: "sub", Name: "sub", ParentID: "top", TypeID: "case"})},
+			byWhom{q(`docs.read on folder /top/sub (group "Vault")`), nil, nil}},
 		{"a folder renamed hands out nothing", []domain.Mutation{put(domain.Folder{ID: "c1", Name: "case one", TypeID: "case", Properties: map[string]string{"status": "open"}})},
 			byWhom{}},
 		{"a rule widened", []domain.Mutation{put(ruleOn([]domain.Criterion{{FolderTypeID: "case", Property: "status", Operator: domain.OpExists}}))},
