@@ -2,8 +2,10 @@ package service_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -143,5 +145,40 @@ func TestR21MemberChangesOfAProjectGroupNameModeration(t *testing.T) {
 		if !domain.Is(err, domain.KindForbidden) || !strings.HasSuffix(err.Error(), c.want) {
 			t.Errorf("adding to %s: err = %v, want forbidden ending %q", c.group.Name, err, c.want)
 		}
+	}
+}
+
+// TestR24R25ChangeMembersAppliesAndReportsBothSides: one change that adds
+// some users and removes others applies both, and each side names the
+// group's projects (R24 for the added, R25 for the removed) only when it
+// changed someone.
+func TestR24R25ChangeMembersAppliesAndReportsBothSides(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("P", domain.ModeMultiple)
+	g := e.sysGroup("Staff")
+	_, err := e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID})
+	e.must(err)
+	u1, u2, u3 := e.user("u1", ""), e.user("u2", ""), e.user("u3", "")
+	e.add(g.ID, u1)
+	inP := []service.ProjectRef{{ID: p.ID, Name: "P"}}
+	added, removed, err := e.svc.ChangeMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: u2.UserID}}, []string{u1.UserID})
+	e.must(err)
+	if !slices.Equal(added.Users, []string{u2.UserID}) || !slices.Equal(added.Projects, inP) ||
+		!slices.Equal(removed.Users, []string{u1.UserID}) || !slices.Equal(removed.Projects, inP) {
+		t.Errorf("both sides: added %+v, removed %+v; want u2 and u1, each with project P", added, removed)
+	}
+	eng := e.svc.Engine()
+	if eng.MemberAt(u1.UserID, g.ID, time.Now()) || !eng.MemberAt(u2.UserID, g.ID, time.Now()) {
+		t.Error("after the change: want u1 out of Staff and u2 in")
+	}
+	added, removed, err = e.svc.ChangeMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: u3.UserID}}, nil)
+	e.must(err)
+	if len(removed.Users) != 0 || len(removed.Projects) != 0 || !slices.Equal(added.Projects, inP) {
+		t.Errorf("adding only: added %+v, removed %+v; want nothing removed and no project on that side", added, removed)
+	}
+	added, removed, err = e.svc.ChangeMembers(e.ctx, e.admin, g.ID, nil, []string{u3.UserID})
+	e.must(err)
+	if len(added.Users) != 0 || len(added.Projects) != 0 || !slices.Equal(removed.Projects, inP) {
+		t.Errorf("removing only: added %+v, removed %+v; want nothing added and no project on that side", added, removed)
 	}
 }
