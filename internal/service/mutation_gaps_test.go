@@ -182,3 +182,32 @@ func TestR24R25ChangeMembersAppliesAndReportsBothSides(t *testing.T) {
 		t.Errorf("removing only: added %+v, removed %+v; want nothing added and no project on that side", added, removed)
 	}
 }
+
+// TestR23R29AddingAMemberAuditsTheRightsItDropped: the audit record of
+// an addition that empties a user's individual rights in an exclusive
+// project says so, and only then.
+func TestR23R29AddingAMemberAuditsTheRightsItDropped(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Solo", domain.ModeExclusive)
+	g, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Crew", Scope: domain.ScopeProject, ProjectID: p.ID})
+	e.must(err)
+	withRights, plain := e.user("with", ""), e.user("plain", "")
+	_, err = e.svc.SetUserProjectRights(e.ctx, e.admin, withRights.UserID, p.ID, domain.RoleViewerID, nil)
+	e.must(err)
+	e.add(g.ID, withRights, plain)
+	const dropped = "; individual rights dropped in Solo (R23)"
+	seen := 0
+	for _, a := range e.audits("group.member_add", domain.OutcomeSuccess) {
+		if a.TargetID != g.ID {
+			continue
+		}
+		seen++
+		want := strings.HasPrefix(a.Detail, "user with;") // not user plain
+		if got := strings.Contains(a.Detail, "individual rights dropped"); got != want || want && !strings.HasSuffix(a.Detail, dropped) {
+			t.Errorf("audit detail %q: mentions dropped rights %v, want %v (ending %q)", a.Detail, got, want, dropped)
+		}
+	}
+	if seen != 2 {
+		t.Errorf("%d audit records of the additions, want 2", seen)
+	}
+}
