@@ -123,7 +123,8 @@ fuzz-ci:
 
 # ---------------------------------------------------------------------------
 # Mutation testing (docs/testing.md, scripts/mutate.sh): gremlins mutates
-# the engine, authn, the SQL store and the SCIM filter one expression at a
+# the engine, the service's authorization kernel and the rest of the
+# service, authn, the SQL store and the SCIM filter one expression at a
 # time and runs the package's tests on each mutant. `make mutate` runs it
 # whole: hours on two shared cores, so never in CI. `make mutate-diff`
 # mutates only the files changed since MUTATE_BASE (default HEAD~1: on a

@@ -42,14 +42,21 @@ if [ "${1:-}" = "--diff" ]; then
 fi
 
 # name, package directory, the files mutated (an ERE on the path relative
-# to the directory), environment for its tests. The engine's reference
-# evaluator and benchmark generator are test oracles, not the engine; the
-# SQL store's suites live with the backends and run here only with
-# GATEHOUSE_STORE_SUITE=1 (see internal/store/sqlstore/suite_test.go).
-TARGETS='engine internal/engine ^[^/]+\.go$ -
-authn internal/authn . -
-sqlstore internal/store/sqlstore ^[^/]+\.go$ GATEHOUSE_STORE_SUITE=1
-scimfilter internal/api/scim ^filter\.go$ -'
+# to the directory; !ERE: all but those), environment for its tests, extra
+# `go test` flags. The engine's reference evaluator and benchmark
+# generator are test oracles, not the engine; the SQL store's suites live
+# with the backends and run here only with GATEHOUSE_STORE_SUITE=1 (see
+# internal/store/sqlstore/suite_test.go). The service's tests run with
+# -short (the kernel property test's eight worlds instead of 200): a
+# mutant already costs a link of the SQLite driver, and the full property
+# test takes minutes. The authorization kernel (kernel.go) is a target of
+# its own, to be measured first and alone.
+TARGETS='engine internal/engine ^[^/]+\.go$ - -
+kernel internal/service ^kernel\.go$ - -short
+service internal/service !^kernel\.go$ - -short
+authn internal/authn . - -
+sqlstore internal/store/sqlstore ^[^/]+\.go$ GATEHOUSE_STORE_SUITE=1 -
+scimfilter internal/api/scim ^filter\.go$ - -'
 
 want=" $* "
 mkdir -p "$OUT"
@@ -57,12 +64,15 @@ start=$(date +%s)
 summary=""
 built=""
 echo "$TARGETS" | {
-	while read -r name dir scope env; do
+	while read -r name dir scope env flags; do
 		if [ "$want" != "  " ] && [ "${want#* "$name" }" = "$want" ]; then
 			continue
 		fi
 		all=$(cd "$dir" && find . -name '*.go' ! -name '*_test.go' | sed 's|^\./||' | sort)
-		files=$(echo "$all" | grep -E "$scope" || true)
+		case $scope in
+		!*) files=$(echo "$all" | grep -Ev "${scope#!}" || true) ;;
+		*) files=$(echo "$all" | grep -E "$scope" || true) ;;
+		esac
 		if [ -n "$base" ]; then
 			changed=$(git diff --name-only "$base" -- "$dir" | sed "s|^$dir/||")
 			files=$(echo "$files" | grep -Fx "$changed" || true)
@@ -95,12 +105,13 @@ echo "$TARGETS" | {
 			set -- "$@" -E "^$(echo "$f" | sed 's/\./\\./g')\$"
 		done
 		[ "$env" = "-" ] && env=""
+		[ "$flags" = "-" ] && flags=""
 		echo "mutate: $name: $(echo "$files" | wc -l) files of $dir (progress in $OUT/$name.log)"
 		rc=0
 		# -count=1: gremlins sets each mutant's time limit from its coverage
 		# run, which a cached test result would make last a second.
 		# shellcheck disable=SC2086 # $limit and $env are words on purpose
-		env GOFLAGS="${GOFLAGS:-} -count=1" $env $limit "$OUT/gremlins" unleash --workers "$WORKERS" --timeout-coefficient "$COEFF" \
+		env GOFLAGS="${GOFLAGS:-} -count=1${flags:+ $flags}" $env $limit "$OUT/gremlins" unleash --workers "$WORKERS" --timeout-coefficient "$COEFF" \
 			"$@" -o "$OUT/$name.json" "./$dir" </dev/null >"$OUT/$name.log" 2>&1 || rc=$?
 		# Stopped at the time budget, gremlins kills the tests in flight and
 		# reports those mutants LIVED (exit status -1): only the statuses

@@ -701,6 +701,10 @@ func (d *delta) folderDiff(g, fi int32) {
 		return
 	}
 	one := []int32{g}
+	name := groupName(d.a, g)
+	if d.a.groups.get(g) == nil {
+		name = groupName(d.b, g) // deleted: named as it was
+	}
 	ctxs := append(slices.Clone(d.b.contextsOf(fb)), d.a.contextsOf(fa)...)
 	slices.Sort(ctxs)
 	for _, ctx := range slices.Compact(ctxs) {
@@ -709,7 +713,7 @@ func (d *delta) folderDiff(g, fi int32) {
 			before := inB && d.b.folderAllows(one, fi, ctx, a)
 			after := inA && d.a.folderAllows(one, fi, ctx, a)
 			if before != after && d.h.lacksFolder(fi, ctx, a) {
-				d.r.add(ctx + "." + a.String() + " on folder " + d.a.folderPath(fi) + " (group " + groupName(d.a, g) + ")")
+				d.r.add(ctx + "." + a.String() + " on folder " + d.a.folderPath(fi) + " (group " + name + ")")
 			}
 		}
 	}

@@ -1,0 +1,213 @@
+package service_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+// Tests for what mutation testing found unpinned in the service
+// (docs/testing.md, "Mutation testing"): each pins one rule, through the
+// service, with the exact outcome.
+
+// TestR21ACallerWhoSeesButMayNotWriteIsToldThePermission: a caller who
+// may see the object (so the refusal is not "not found") and lacks the
+// write's permission is refused with exactly that permission named, and
+// the refusal writes nothing but its denied audit record.
+func TestR21ACallerWhoSeesButMayNotWriteIsToldThePermission(t *testing.T) {
+	e := newEnv(t)
+	seer := e.user("seer", "")
+	e.add(e.sysGroup("Seers", domain.PermUsersView, domain.PermGroupsView, domain.PermRolesView).ID, seer)
+	g := e.sysGroup("G")
+	target := e.user("target", "")
+	p := e.project("P", domain.ModeMultiple)
+	_, err := e.svc.SetUserProjectRights(e.ctx, e.admin, seer.UserID, p.ID, domain.RoleViewerID, nil)
+	e.must(err)
+	f, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "top", TypeID: domain.FolderTypeFolderID})
+	e.must(err)
+	role, err := e.svc.CreateRole(e.ctx, e.admin, domain.Role{Name: "R", Scope: domain.ScopeSystem, Permissions: []string{domain.PermUsersView}})
+	e.must(err)
+	name, mode := "H", domain.ModeExclusive
+	for _, c := range []struct {
+		what, perm string
+		call       func() error
+	}{
+		{"create a user", domain.PermUsersEdit, func() error {
+			_, err := e.svc.CreateUser(e.ctx, seer, service.NewUser{Username: "x"})
+			return err
+		}},
+		{"disable a user", domain.PermUsersEdit, func() error {
+			_, err := e.svc.SetUserStatus(e.ctx, seer, target.UserID, domain.UserDisabled)
+			return err
+		}},
+		{"delete a user", domain.PermUsersDelete, func() error { return e.svc.DeleteUser(e.ctx, seer, target.UserID) }},
+		{"set a password", domain.PermUsersEdit, func() error { return e.svc.SetPassword(e.ctx, seer, target.UserID, "a-long-pass-phrase") }},
+		{"create a project", domain.PermProjectCreate, func() error {
+			_, err := e.svc.CreateProject(e.ctx, seer, domain.Project{Name: "Q"})
+			return err
+		}},
+		{"change a project's mode", domain.PermProjectModerate, func() error {
+			_, err := e.svc.UpdateProject(e.ctx, seer, p.ID, service.ProjectUpdate{MembershipMode: &mode})
+			return err
+		}},
+		{"delete a project", domain.PermProjectDelete, func() error { return e.svc.DeleteProject(e.ctx, seer, p.ID) }},
+		{"create a role", domain.PermRolesEdit, func() error {
+			_, err := e.svc.CreateRole(e.ctx, seer, domain.Role{Name: "S", Scope: domain.ScopeSystem})
+			return err
+		}},
+		{"delete a role", domain.PermRolesDelete, func() error { return e.svc.DeleteRole(e.ctx, seer, role.ID) }},
+		{"create a group", domain.PermGroupsEdit, func() error {
+			_, err := e.svc.CreateGroup(e.ctx, seer, domain.Group{Name: "New", Scope: domain.ScopeSystem})
+			return err
+		}},
+		{"rename a group", domain.PermGroupsEdit, func() error {
+			_, err := e.svc.UpdateGroup(e.ctx, seer, g.ID, service.GroupUpdate{Name: &name})
+			return err
+		}},
+		{"add a member", domain.PermGroupsMembers, func() error {
+			_, err := e.svc.AddMembers(e.ctx, seer, g.ID, []service.MemberInput{{UserID: target.UserID}})
+			return err
+		}},
+		{"set a level", domain.PermGroupsEdit, func() error {
+			_, err := e.svc.SetFolderLevel(e.ctx, seer, f.ID, g.ID, domain.LevelView)
+			return err
+		}},
+		{"create a folder", domain.PermFilesAdmin, func() error {
+			_, err := e.svc.CreateFolder(e.ctx, seer, domain.Folder{Name: "x", TypeID: domain.FolderTypeFolderID})
+			return err
+		}},
+	} {
+		rev, denied := e.rev(), len(e.audits("", domain.OutcomeDenied))
+		err := c.call()
+		if !domain.Is(err, domain.KindForbidden) || !strings.Contains(err.Error(), "missing permission "+c.perm) {
+			t.Errorf("%s: err = %v, want forbidden naming %s", c.what, err, c.perm)
+		}
+		if e.rev() != rev {
+			t.Errorf("%s: the refusal moved the revision", c.what)
+		}
+		if n := len(e.audits("", domain.OutcomeDenied)); n != denied+1 {
+			t.Errorf("%s: %d denied audit records written, want 1", c.what, n-denied)
+		}
+	}
+}
+
+// TestR22RefusalNamesUpToFiveMissingPermissions: a refusal names every
+// missing permission up to five, and counts the rest beyond five.
+func TestR22RefusalNamesUpToFiveMissingPermissions(t *testing.T) {
+	e := newEnv(t)
+	clerk := e.user("clerk", "")
+	e.add(e.sysGroup("Clerks", domain.PermGroupsView, domain.PermGroupsMembers, domain.PermRolesView, domain.PermUsersView).ID, clerk)
+	target := e.user("target", "")
+	five := []string{domain.PermAuditView, domain.PermProjectCreate, domain.PermProjectDelete, domain.PermStorageView, domain.PermFilesAdmin}
+	for _, c := range []struct {
+		keys  []string
+		named []string // sorted
+		more  string
+	}{
+		{five, []string{"audit.view", "files.admin", "project.create", "project.delete", "storage.view"}, ""},
+		{append(five, domain.PermChangesRead), []string{"audit.view", "changes.read", "files.admin", "project.create", "project.delete"}, "; and 1 more"},
+	} {
+		g := e.sysGroup(fmt.Sprintf("With %d", len(c.keys)), c.keys...)
+		why := fmt.Sprintf(` (user "target", membership of group %q)`, g.Name)
+		want := "missing permission " + strings.Join(c.named, why+"; ") + why + c.more + ": this change grants"
+		_, err := e.svc.AddMembers(e.ctx, clerk, g.ID, []service.MemberInput{{UserID: target.UserID}})
+		if !domain.Is(err, domain.KindForbidden) || !strings.Contains(err.Error(), want) {
+			t.Errorf("joining a group with %v:\n err = %v\nwant forbidden with %q", c.keys, err, want)
+		}
+	}
+}
+
+// TestR21MemberChangesOfAProjectGroupNameModeration: refused a change of
+// members, a caller is told what would allow it: groups.members, and for
+// a project group also project.moderate on its project.
+func TestR21MemberChangesOfAProjectGroupNameModeration(t *testing.T) {
+	e := newEnv(t)
+	seer := e.user("seer", "")
+	e.add(e.sysGroup("Seers", domain.PermGroupsView, domain.PermRolesView, domain.PermUsersView).ID, seer)
+	target := e.user("target", "")
+	p := e.project("P", domain.ModeMultiple)
+	pg, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Team", Scope: domain.ScopeProject, ProjectID: p.ID})
+	e.must(err)
+	sg := e.sysGroup("Staff")
+	for _, c := range []struct {
+		group domain.Group
+		want  string
+	}{
+		{pg, "missing permission groups.members, or project.moderate on project " + p.ID + " (R21)"},
+		{sg, "missing permission groups.members (R21)"},
+	} {
+		_, err := e.svc.AddMembers(e.ctx, seer, c.group.ID, []service.MemberInput{{UserID: target.UserID}})
+		if !domain.Is(err, domain.KindForbidden) || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("adding to %s: err = %v, want forbidden ending %q", c.group.Name, err, c.want)
+		}
+	}
+}
+
+// TestR24R25ChangeMembersAppliesAndReportsBothSides: one change that adds
+// some users and removes others applies both, and each side names the
+// group's projects (R24 for the added, R25 for the removed) only when it
+// changed someone.
+func TestR24R25ChangeMembersAppliesAndReportsBothSides(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("P", domain.ModeMultiple)
+	g := e.sysGroup("Staff")
+	_, err := e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID})
+	e.must(err)
+	u1, u2, u3 := e.user("u1", ""), e.user("u2", ""), e.user("u3", "")
+	e.add(g.ID, u1)
+	inP := []service.ProjectRef{{ID: p.ID, Name: "P"}}
+	added, removed, err := e.svc.ChangeMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: u2.UserID}}, []string{u1.UserID})
+	e.must(err)
+	if !slices.Equal(added.Users, []string{u2.UserID}) || !slices.Equal(added.Projects, inP) ||
+		!slices.Equal(removed.Users, []string{u1.UserID}) || !slices.Equal(removed.Projects, inP) {
+		t.Errorf("both sides: added %+v, removed %+v; want u2 and u1, each with project P", added, removed)
+	}
+	eng := e.svc.Engine()
+	if eng.MemberAt(u1.UserID, g.ID, time.Now()) || !eng.MemberAt(u2.UserID, g.ID, time.Now()) {
+		t.Error("after the change: want u1 out of Staff and u2 in")
+	}
+	added, removed, err = e.svc.ChangeMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: u3.UserID}}, nil)
+	e.must(err)
+	if len(removed.Users) != 0 || len(removed.Projects) != 0 || !slices.Equal(added.Projects, inP) {
+		t.Errorf("adding only: added %+v, removed %+v; want nothing removed and no project on that side", added, removed)
+	}
+	added, removed, err = e.svc.ChangeMembers(e.ctx, e.admin, g.ID, nil, []string{u3.UserID})
+	e.must(err)
+	if len(added.Users) != 0 || len(added.Projects) != 0 || !slices.Equal(removed.Projects, inP) {
+		t.Errorf("removing only: added %+v, removed %+v; want nothing added and no project on that side", added, removed)
+	}
+}
+
+// TestR23R29AddingAMemberAuditsTheRightsItDropped: the audit record of
+// an addition that empties a user's individual rights in an exclusive
+// project says so, and only then.
+func TestR23R29AddingAMemberAuditsTheRightsItDropped(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Solo", domain.ModeExclusive)
+	g, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Crew", Scope: domain.ScopeProject, ProjectID: p.ID})
+	e.must(err)
+	withRights, plain := e.user("with", ""), e.user("plain", "")
+	_, err = e.svc.SetUserProjectRights(e.ctx, e.admin, withRights.UserID, p.ID, domain.RoleViewerID, nil)
+	e.must(err)
+	e.add(g.ID, withRights, plain)
+	const dropped = "; individual rights dropped in Solo (R23)"
+	seen := 0
+	for _, a := range e.audits("group.member_add", domain.OutcomeSuccess) {
+		if a.TargetID != g.ID {
+			continue
+		}
+		seen++
+		want := strings.HasPrefix(a.Detail, "user with;") // not user plain
+		if got := strings.Contains(a.Detail, "individual rights dropped"); got != want || want && !strings.HasSuffix(a.Detail, dropped) {
+			t.Errorf("audit detail %q: mentions dropped rights %v, want %v (ending %q)", a.Detail, got, want, dropped)
+		}
+	}
+	if seen != 2 {
+		t.Errorf("%d audit records of the additions, want 2", seen)
+	}
+}
