@@ -291,7 +291,7 @@ func (l *loader) people() {
 		if i%50 == 49 {
 			// A few disabled accounts: R11, they hold nothing.
 			if l.err == nil {
-				_, err := l.svc.SetUserStatus(l.ctx, l.c, id, domain.UserDisabled)
+				_, _, err := l.svc.SetUserStatus(l.ctx, l.c, id, domain.UserDisabled)
 				l.step("disable "+first+"."+last, err)
 			}
 		}
@@ -319,7 +319,7 @@ func (l *loader) imageLibrary() {
 		l.step("read Everyone", err)
 		if err == nil {
 			name := "Normal Users"
-			_, err = l.svc.UpdateGroup(l.ctx, l.c, g.ID, service.GroupUpdate{Name: &name, Version: g.Version})
+			_, _, err = l.svc.UpdateGroup(l.ctx, l.c, g.ID, service.GroupUpdate{Name: &name, Version: g.Version})
 			l.step("rename Everyone to Normal Users", err)
 		}
 	}
@@ -449,7 +449,7 @@ func (l *loader) project(p domain.Project) {
 	if l.err != nil {
 		return
 	}
-	_, err := l.svc.CreateProject(l.ctx, l.c, p)
+	_, _, err := l.svc.CreateProject(l.ctx, l.c, p)
 	l.step("project "+p.Name, err)
 	l.res.Projects++
 }
@@ -458,7 +458,7 @@ func (l *loader) group(g domain.Group) {
 	if l.err != nil {
 		return
 	}
-	_, err := l.svc.CreateGroup(l.ctx, l.c, g)
+	_, _, err := l.svc.CreateGroup(l.ctx, l.c, g)
 	l.step("group "+g.Name, err)
 	l.res.Groups++
 }
@@ -467,7 +467,7 @@ func (l *loader) domains(groupID string, ds ...string) {
 	if l.err != nil {
 		return
 	}
-	_, err := l.svc.SetGroupDomains(l.ctx, l.c, groupID, ds)
+	_, _, err := l.svc.SetGroupDomains(l.ctx, l.c, groupID, ds)
 	l.step("domains of "+groupID, err)
 }
 
@@ -475,7 +475,7 @@ func (l *loader) importInto(groupID string, projectIDs ...string) {
 	if l.err != nil {
 		return
 	}
-	_, err := l.svc.ImportGroup(l.ctx, l.c, groupID, projectIDs)
+	_, _, err := l.svc.ImportGroup(l.ctx, l.c, groupID, projectIDs)
 	l.step("import "+groupID, err)
 }
 
@@ -483,7 +483,7 @@ func (l *loader) groupRights(groupID, projectID, roleID string, keys ...string) 
 	if l.err != nil {
 		return
 	}
-	_, err := l.svc.SetGroupProjectRights(l.ctx, l.c, groupID, projectID, roleID, keys)
+	_, _, err := l.svc.SetGroupProjectRights(l.ctx, l.c, groupID, projectID, roleID, keys)
 	l.step("rights of "+groupID+" on "+projectID, err)
 }
 
@@ -491,7 +491,7 @@ func (l *loader) userRights(userID, projectID, roleID string) {
 	if l.err != nil {
 		return
 	}
-	_, err := l.svc.SetUserProjectRights(l.ctx, l.c, userID, projectID, roleID, nil)
+	_, _, err := l.svc.SetUserProjectRights(l.ctx, l.c, userID, projectID, roleID, nil)
 	l.step("rights of "+userID+" on "+projectID, err)
 }
 
@@ -500,7 +500,7 @@ func (l *loader) user(u service.NewUser) {
 		return
 	}
 	u.Source = domain.SourceLocal
-	_, err := l.svc.CreateUser(l.ctx, l.c, u)
+	_, _, err := l.svc.CreateUser(l.ctx, l.c, u)
 	l.step("user "+u.Username, err)
 	l.res.Users++
 }
@@ -513,7 +513,7 @@ func (l *loader) members(groupID string, ids []string) {
 	for i, id := range ids {
 		in[i] = service.MemberInput{UserID: id}
 	}
-	_, err := l.svc.AddMembers(l.ctx, l.c, groupID, in)
+	_, _, err := l.svc.AddMembers(l.ctx, l.c, groupID, in)
 	l.step("members of "+groupID, err)
 	l.res.Memberships += len(ids)
 }
@@ -533,7 +533,7 @@ func (l *loader) membersExpiring(groupID string, ids []string, d time.Duration) 
 	for i, id := range ids {
 		in[i] = service.MemberInput{UserID: id, ExpiresAt: &until}
 	}
-	_, err := svc.AddMembers(l.ctx, l.c, groupID, in)
+	_, _, err := svc.AddMembers(l.ctx, l.c, groupID, in)
 	l.step("expiring members of "+groupID, err)
 	l.res.Memberships += len(ids)
 }
@@ -542,7 +542,7 @@ func (l *loader) folderType(t domain.FolderType) {
 	if l.err != nil {
 		return
 	}
-	_, err := l.svc.CreateFolderType(l.ctx, l.c, t)
+	_, _, err := l.svc.CreateFolderType(l.ctx, l.c, t)
 	l.step("folder type "+t.Name, err)
 }
 
@@ -550,7 +550,7 @@ func (l *loader) folder(f domain.Folder) {
 	if l.err != nil {
 		return
 	}
-	_, err := l.svc.CreateFolder(l.ctx, l.c, f)
+	_, _, err := l.svc.CreateFolder(l.ctx, l.c, f)
 	l.step("folder "+f.Name, err)
 	l.res.Folders++
 }
@@ -559,7 +559,7 @@ func (l *loader) level(folderID, groupID string, lv domain.Level) {
 	if l.err != nil {
 		return
 	}
-	_, err := l.svc.SetFolderLevel(l.ctx, l.c, folderID, groupID, lv)
+	_, _, err := l.svc.SetFolderLevel(l.ctx, l.c, folderID, groupID, lv)
 	l.step("level on "+folderID, err)
 }
 
@@ -567,6 +567,6 @@ func (l *loader) rule(r domain.Rule) {
 	if l.err != nil {
 		return
 	}
-	_, err := l.svc.CreateRule(l.ctx, l.c, r)
+	_, _, err := l.svc.CreateRule(l.ctx, l.c, r)
 	l.step("rule "+r.Name, err)
 }

@@ -15,7 +15,7 @@ func BenchmarkAddMember(b *testing.B) {
 	g := e.sysGroup("Bench", domain.PermReportsView)
 	users := make([]string, b.N)
 	for i := range users {
-		u, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "u" + strconv.Itoa(i)})
+		u, _, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "u" + strconv.Itoa(i)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -23,7 +23,7 @@ func BenchmarkAddMember(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := range b.N {
-		if _, err := e.svc.AddMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: users[i]}}); err != nil {
+		if _, _, err := e.svc.AddMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: users[i]}}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -17,10 +17,10 @@ import (
 func TestR18ChangeFeedMasksPersonalFields(t *testing.T) {
 	e := newEnv(t)
 	from := e.rev()
-	ann, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ann", Email: "ann@hospital.example", DisplayName: "Ann Secret"})
+	ann, _, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ann", Email: "ann@hospital.example", DisplayName: "Ann Secret"})
 	e.must(err)
 	mail := "ann@clinic.example"
-	_, err = e.svc.UpdateUser(e.ctx, e.admin, ann.ID, service.UserUpdate{Email: &mail})
+	_, _, err = e.svc.UpdateUser(e.ctx, e.admin, ann.ID, service.UserUpdate{Email: &mail})
 	e.must(err)
 
 	reader := e.user("reader", "")
@@ -28,7 +28,7 @@ func TestR18ChangeFeedMasksPersonalFields(t *testing.T) {
 	// A refused attempt right after commits only an audit record, at the
 	// revision of the last change: it is not one of that change's actions.
 	lastRev := e.rev()
-	if _, err := e.svc.UpdateUser(e.ctx, reader, ann.ID, service.UserUpdate{Email: &mail}); err == nil {
+	if _, _, err := e.svc.UpdateUser(e.ctx, reader, ann.ID, service.UserUpdate{Email: &mail}); err == nil {
 		t.Fatal("the reader's update went through")
 	}
 	e.wantDeniedAudit(reader, "user.update")

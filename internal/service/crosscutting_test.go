@@ -35,7 +35,7 @@ func TestPasswordResetSignsTheUserOutEverywhere(t *testing.T) {
 	bob := e.user("bob", "")
 	s1, s2 := e.session(bob.UserID), e.session(bob.UserID)
 	other := e.session(e.admin.UserID)
-	e.must(e.svc.SetPassword(e.ctx, e.admin, bob.UserID, "a-new-password-1"))
+	e.must(errOf(e.svc.SetPassword(e.ctx, e.admin, bob.UserID, "a-new-password-1")))
 	if !e.revoked(s1) || !e.revoked(s2) {
 		t.Error("bob's sessions survive a password reset")
 	}
@@ -52,7 +52,7 @@ func TestR11_DisablingAUserRevokesTheirSessions(t *testing.T) {
 	e := newEnv(t)
 	bob := e.user("bob", "")
 	s := e.session(bob.UserID)
-	_, err := e.svc.SetUserStatus(e.ctx, e.admin, bob.UserID, domain.UserDisabled)
+	_, _, err := e.svc.SetUserStatus(e.ctx, e.admin, bob.UserID, domain.UserDisabled)
 	e.must(err)
 	if !e.revoked(s) {
 		t.Error("a disabled user's session is still valid")
@@ -65,14 +65,14 @@ func TestLimitedTokenHoldsOnlyItsLimit(t *testing.T) {
 	e := newEnv(t)
 	limited := e.admin
 	limited.Limit = []string{domain.PermScimProvision}
-	_, err := e.svc.CreateGroup(e.ctx, limited, domain.Group{Name: "Radiologists", Scope: domain.ScopeSystem})
+	_, _, err := e.svc.CreateGroup(e.ctx, limited, domain.Group{Name: "Radiologists", Scope: domain.ScopeSystem})
 	wantKind(t, err, domain.KindForbidden, domain.PermGroupsEdit)
 	// The same administrator without the limit may.
-	if _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Radiologists", Scope: domain.ScopeSystem}); err != nil {
+	if _, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Radiologists", Scope: domain.ScopeSystem}); err != nil {
 		t.Fatalf("unlimited admin: %v", err)
 	}
 	p := e.project("CT", domain.ModeMultiple)
-	_, err = e.svc.SetUserProjectRights(e.ctx, limited, e.admin.UserID, p.ID, "", []string{domain.PermProjectRead})
+	_, _, err = e.svc.SetUserProjectRights(e.ctx, limited, e.admin.UserID, p.ID, "", []string{domain.PermProjectRead})
 	wantKind(t, err, domain.KindForbidden)
 }
 
@@ -109,33 +109,41 @@ func TestQueriesAuthorizeTheQuestion(t *testing.T) {
 	wantKind(t, err, domain.KindForbidden, domain.PermUsersView)
 }
 
-// R20: a write reports exactly the revision it committed.
-func TestR20_CommitRecorderGivesTheWritesOwnRevision(t *testing.T) {
+// R20: a write returns, as a value, the revision its own transaction
+// committed (not whatever the engine reached meanwhile), and a read with
+// at_least of that revision sees the write.
+func TestR20_WritesReturnTheRevisionTheyCommitted(t *testing.T) {
 	e := newEnv(t)
-	ctx := service.WithCommitRecorder(e.ctx)
-	if got := service.CommittedRevision(ctx); got != 0 {
-		t.Fatalf("before any write: %d", got)
-	}
-	g, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Radiologists", Scope: domain.ScopeSystem})
+	g, rev, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Radiologists", Scope: domain.ScopeSystem})
 	e.must(err)
 	changes, err := e.st.ReadChanges(e.ctx, 0, 0)
 	e.must(err)
 	last := changes[len(changes)-1]
-	if got := service.CommittedRevision(ctx); got != last.Revision || last.Mutations[0].Group == nil || last.Mutations[0].Group.ID != g.ID {
-		t.Errorf("CommittedRevision = %d, want %d, the change that created the group", got, last.Revision)
+	if rev != last.Revision || last.Mutations[0].Group == nil || last.Mutations[0].Group.ID != g.ID {
+		t.Errorf("CreateGroup returned revision %d, want %d, the change that created the group", rev, last.Revision)
 	}
-	// A write made with another context does not leak into this one.
-	e.sysGroup("Other")
-	if got := service.CommittedRevision(ctx); got != last.Revision {
-		t.Errorf("after another request's write: %d, want still %d", got, last.Revision)
-	}
-	// A refused write records nothing.
+	// Later writes return their own, later revisions.
+	viewers := e.sysGroup("Viewers", domain.PermUsersView)
 	bob := e.user("bob", "")
-	ctx2 := service.WithCommitRecorder(e.ctx)
-	_, err = e.svc.CreateGroup(ctx2, bob, domain.Group{Name: "Nope", Scope: domain.ScopeSystem})
+	_, added, err := e.svc.AddMembers(e.ctx, e.admin, viewers.ID, []service.MemberInput{{UserID: bob.UserID}})
+	e.must(err)
+	changes, err = e.st.ReadChanges(e.ctx, 0, 0)
+	e.must(err)
+	if head := changes[len(changes)-1].Revision; added != head || added <= rev {
+		t.Errorf("AddMembers returned revision %d, want %d, its own change (after %d)", added, head, rev)
+	}
+	// A check at least at the returned revision sees the write.
+	d, err := e.svc.Check(e.ctx, bob, service.CheckQuery{Permission: domain.PermUsersView, Resource: "system",
+		Consistency: service.Consistency{AtLeast: added}})
+	e.must(err)
+	if !d.Allowed || d.Revision < added {
+		t.Errorf("check at_least %d: allowed %v at revision %d, want allowed at %d or later", added, d.Allowed, d.Revision, added)
+	}
+	// A refused write commits nothing and returns no revision.
+	_, refused, err := e.svc.CreateGroup(e.ctx, bob, domain.Group{Name: "Nope", Scope: domain.ScopeSystem})
 	wantKind(t, err, domain.KindForbidden)
-	if got := service.CommittedRevision(ctx2); got != 0 {
-		t.Errorf("a refused write recorded revision %d", got)
+	if refused != 0 {
+		t.Errorf("a refused write returned revision %d", refused)
 	}
 }
 
@@ -143,14 +151,14 @@ func TestR20_CommitRecorderGivesTheWritesOwnRevision(t *testing.T) {
 func TestDuplicateNamesAreExplained(t *testing.T) {
 	e := newEnv(t)
 	e.project("CT study", domain.ModeMultiple)
-	_, err := e.svc.CreateProject(e.ctx, e.admin, domain.Project{Name: "ct STUDY"})
+	_, _, err := e.svc.CreateProject(e.ctx, e.admin, domain.Project{Name: "ct STUDY"})
 	wantKind(t, err, domain.KindExists)
 	wantField(t, err, "name")
 	if strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "constraint") {
 		t.Errorf("the error leaks the driver's text: %v", err)
 	}
 	e.user("alice", "")
-	_, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ALICE"})
+	_, _, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ALICE"})
 	wantField(t, err, "username")
 }
 
@@ -161,7 +169,7 @@ func TestWriteSeesAnotherReplicasCommitBeforeAuthorizing(t *testing.T) {
 	editors := e.sysGroup("Editors", domain.PermGroupsEdit, domain.PermRolesView)
 	bob := e.user("bob", "")
 	e.add(editors.ID, bob)
-	if _, err := e.svc.CreateGroup(e.ctx, bob, domain.Group{Name: "First", Scope: domain.ScopeSystem}); err != nil {
+	if _, _, err := e.svc.CreateGroup(e.ctx, bob, domain.Group{Name: "First", Scope: domain.ScopeSystem}); err != nil {
 		t.Fatalf("bob may create groups while in Editors: %v", err)
 	}
 	// Another replica removes bob from Editors, straight in the database.
@@ -172,7 +180,7 @@ func TestWriteSeesAnotherReplicasCommitBeforeAuthorizing(t *testing.T) {
 		return tx.Audit(ctx, &domain.AuditEvent{ActorName: "replica-2", Action: "group.member_remove", Outcome: domain.OutcomeSuccess})
 	})
 	e.must(err)
-	_, err = e.svc.CreateGroup(e.ctx, bob, domain.Group{Name: "Second", Scope: domain.ScopeSystem})
+	_, _, err = e.svc.CreateGroup(e.ctx, bob, domain.Group{Name: "Second", Scope: domain.ScopeSystem})
 	wantKind(t, err, domain.KindForbidden, domain.PermGroupsEdit)
 }
 
@@ -184,14 +192,14 @@ func TestR27_RemovalListsEveryMemberWhoLeft(t *testing.T) {
 	a, b := e.project("A", domain.ModeMultiple), e.project("B", domain.ModeMultiple)
 	readers := e.sysGroup("Readers")
 	other := e.sysGroup("Other")
-	_, err := e.svc.ImportGroup(e.ctx, e.admin, readers.ID, []string{a.ID, b.ID})
+	_, _, err := e.svc.ImportGroup(e.ctx, e.admin, readers.ID, []string{a.ID, b.ID})
 	e.must(err)
-	_, err = e.svc.ImportGroup(e.ctx, e.admin, other.ID, []string{b.ID})
+	_, _, err = e.svc.ImportGroup(e.ctx, e.admin, other.ID, []string{b.ID})
 	e.must(err)
 	ann, ben := e.user("ann", ""), e.user("ben", "")
 	e.add(readers.ID, ann, ben)
 	e.add(other.ID, ben) // ben stays in B through Other
-	res, err := e.svc.RemoveGroupFromProjects(e.ctx, e.admin, readers.ID, []string{a.ID, b.ID}, true)
+	res, _, err := e.svc.RemoveGroupFromProjects(e.ctx, e.admin, readers.ID, []string{a.ID, b.ID}, true)
 	e.must(err)
 	got := map[string]bool{}
 	for _, u := range res.Users {
@@ -211,13 +219,13 @@ func TestR27_RemovalListsEveryMemberWhoLeft(t *testing.T) {
 func TestTakenKeyNamesItsField(t *testing.T) {
 	e := newEnv(t)
 	p := e.project("CT", domain.ModeMultiple)
-	_, err := e.svc.CreateProject(e.ctx, e.admin, domain.Project{ID: p.ID, Name: "MR", MembershipMode: domain.ModeMultiple})
+	_, _, err := e.svc.CreateProject(e.ctx, e.admin, domain.Project{ID: p.ID, Name: "MR", MembershipMode: domain.ModeMultiple})
 	wantKind(t, err, domain.KindExists, "already has this id")
 	wantField(t, err, "id")
-	_, err = e.svc.CreateProject(e.ctx, e.admin, domain.Project{Name: "ct", MembershipMode: domain.ModeMultiple})
+	_, _, err = e.svc.CreateProject(e.ctx, e.admin, domain.Project{Name: "ct", MembershipMode: domain.ModeMultiple})
 	wantKind(t, err, domain.KindExists)
 	wantField(t, err, "name")
-	_, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ADMIN", Email: "a2@example.org", Password: "a-long-password-1"})
+	_, _, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ADMIN", Email: "a2@example.org", Password: "a-long-password-1"})
 	wantKind(t, err, domain.KindExists)
 	wantField(t, err, "username")
 }

@@ -63,7 +63,7 @@ func (e *env) must(err error) {
 // none) and returns them as a caller.
 func (e *env) user(name, roleID string) service.Caller {
 	e.t.Helper()
-	u, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: name, Email: name + "@example.org", SystemRoleID: roleID})
+	u, _, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: name, Email: name + "@example.org", SystemRoleID: roleID})
 	e.must(err)
 	return service.Caller{UserID: u.ID, Username: u.Username}
 }
@@ -71,14 +71,14 @@ func (e *env) user(name, roleID string) service.Caller {
 // sysGroup creates a system group as admin with checkboxes.
 func (e *env) sysGroup(name string, keys ...string) domain.Group {
 	e.t.Helper()
-	g, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: name, Scope: domain.ScopeSystem, SystemPermissions: keys})
+	g, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: name, Scope: domain.ScopeSystem, SystemPermissions: keys})
 	e.must(err)
 	return g
 }
 
 func (e *env) project(name string, mode domain.MembershipMode) domain.Project {
 	e.t.Helper()
-	p, err := e.svc.CreateProject(e.ctx, e.admin, domain.Project{Name: name, MembershipMode: mode})
+	p, _, err := e.svc.CreateProject(e.ctx, e.admin, domain.Project{Name: name, MembershipMode: mode})
 	e.must(err)
 	return p
 }
@@ -89,7 +89,7 @@ func (e *env) add(groupID string, users ...service.Caller) service.MembersResult
 	for _, u := range users {
 		in = append(in, service.MemberInput{UserID: u.UserID})
 	}
-	res, err := e.svc.AddMembers(e.ctx, e.admin, groupID, in)
+	res, _, err := e.svc.AddMembers(e.ctx, e.admin, groupID, in)
 	e.must(err)
 	return res
 }
@@ -172,3 +172,7 @@ func (e *env) individualRow(userID, projectID string) (domain.ProjectGrant, bool
 	e.must(err)
 	return pg, true
 }
+
+// errOf is the error of a write whose committed revision the test does
+// not need.
+func errOf(_ int64, err error) error { return err }

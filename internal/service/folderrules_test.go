@@ -13,15 +13,15 @@ import (
 // may not see the folder is told it does not exist.
 func TestR16R21ConsoleFolderRules(t *testing.T) {
 	e := newEnv(t)
-	ft, err := e.svc.CreateFolderType(e.ctx, e.admin, domain.FolderType{Name: "Study", Contexts: []string{domain.ContextRoot, "data"}, Properties: []string{"site"}})
+	ft, _, err := e.svc.CreateFolderType(e.ctx, e.admin, domain.FolderType{Name: "Study", Contexts: []string{domain.ContextRoot, "data"}, Properties: []string{"site"}})
 	e.must(err)
-	top, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "top", TypeID: ft.ID, Properties: map[string]string{"site": "a"}})
+	top, _, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "top", TypeID: ft.ID, Properties: map[string]string{"site": "a"}})
 	e.must(err)
-	child, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "child", ParentID: top.ID, TypeID: ft.ID, Properties: map[string]string{"site": "b"}})
+	child, _, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "child", ParentID: top.ID, TypeID: ft.ID, Properties: map[string]string{"site": "b"}})
 	e.must(err)
 	siteA, siteB := e.sysGroup("Site A"), e.sysGroup("Site B")
 	rule := func(g domain.Group, name, site string) domain.Rule {
-		r, err := e.svc.CreateRule(e.ctx, e.admin, domain.Rule{GroupID: g.ID, Name: name,
+		r, _, err := e.svc.CreateRule(e.ctx, e.admin, domain.Rule{GroupID: g.ID, Name: name,
 			Criteria: []domain.Criterion{{FolderTypeID: ft.ID, Property: "site", Operator: domain.OpEq, Value: site}},
 			Grants:   map[string][]string{"data": {"edit", "read"}}})
 		e.must(err)
@@ -34,7 +34,7 @@ func TestR16R21ConsoleFolderRules(t *testing.T) {
 	e.add(e.sysGroup("File admins", domain.PermFilesAdmin).ID, fadmin)
 	readers := e.sysGroup("Readers")
 	e.add(readers.ID, reader)
-	_, err = e.svc.SetFolderLevel(e.ctx, e.admin, top.ID, readers.ID, domain.LevelView)
+	_, _, err = e.svc.SetFolderLevel(e.ctx, e.admin, top.ID, readers.ID, domain.LevelView)
 	e.must(err)
 
 	for _, c := range []struct {

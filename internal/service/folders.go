@@ -23,9 +23,9 @@ func (p *perms) needFilesAdmin(kind, id string) error {
 }
 
 // CreateFolderType registers a folder type (files.admin).
-func (s *Service) CreateFolderType(ctx context.Context, c Caller, t domain.FolderType) (domain.FolderType, error) {
+func (s *Service) CreateFolderType(ctx context.Context, c Caller, t domain.FolderType) (domain.FolderType, int64, error) {
 	const op, action = "service.CreateFolderType", "folder_type.create"
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -47,16 +47,16 @@ func (s *Service) CreateFolderType(ctx context.Context, c Caller, t domain.Folde
 		}
 		return audit(ctx, tx, c, action, "folder_type", t.ID, nil, t, "")
 	})
-	return t, err
+	return t, rev, err
 }
 
 // UpdateFolderType renames a folder type or adds contexts and properties
 // (files.admin). Removing a context or a property is refused: rules and
 // folders may use them, and silently dropping grants is worse than asking
 // for a new type.
-func (s *Service) UpdateFolderType(ctx context.Context, c Caller, id string, t domain.FolderType) (domain.FolderType, error) {
+func (s *Service) UpdateFolderType(ctx context.Context, c Caller, id string, t domain.FolderType) (domain.FolderType, int64, error) {
 	const op, action = "service.UpdateFolderType", "folder_type.update"
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -90,11 +90,11 @@ func (s *Service) UpdateFolderType(ctx context.Context, c Caller, id string, t d
 		}
 		return audit(ctx, tx, c, action, "folder_type", id, old, t, "")
 	})
-	return t, err
+	return t, rev, err
 }
 
 // DeleteFolderType deletes an unused folder type (files.admin).
-func (s *Service) DeleteFolderType(ctx context.Context, c Caller, id string) error {
+func (s *Service) DeleteFolderType(ctx context.Context, c Caller, id string) (int64, error) {
 	const op, action = "service.DeleteFolderType", "folder_type.delete"
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
@@ -165,9 +165,9 @@ func checkFolder(ctx context.Context, r store.Reader, op string, f *domain.Folde
 }
 
 // CreateFolder registers a folder (files.admin).
-func (s *Service) CreateFolder(ctx context.Context, c Caller, f domain.Folder) (domain.Folder, error) {
+func (s *Service) CreateFolder(ctx context.Context, c Caller, f domain.Folder) (domain.Folder, int64, error) {
 	const op, action = "service.CreateFolder", "folder.create"
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -189,7 +189,7 @@ func (s *Service) CreateFolder(ctx context.Context, c Caller, f domain.Folder) (
 		}
 		return audit(ctx, tx, c, action, "folder", f.ID, nil, f, "")
 	})
-	return f, err
+	return f, rev, err
 }
 
 // FolderUpdate renames, moves or re-describes a folder; nil leaves a field
@@ -203,10 +203,10 @@ type FolderUpdate struct {
 
 // UpdateFolder renames, moves (a move below itself is refused) or sets
 // the properties of a folder (files.admin).
-func (s *Service) UpdateFolder(ctx context.Context, c Caller, id string, up FolderUpdate) (domain.Folder, error) {
+func (s *Service) UpdateFolder(ctx context.Context, c Caller, id string, up FolderUpdate) (domain.Folder, int64, error) {
 	const op, action = "service.UpdateFolder", "folder.update"
 	var f domain.Folder
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -253,12 +253,12 @@ func (s *Service) UpdateFolder(ctx context.Context, c Caller, id string, up Fold
 		}
 		return audit(ctx, tx, c, action, "folder", id, before, f, "")
 	})
-	return f, err
+	return f, rev, err
 }
 
 // DeleteFolder deletes a folder and its whole subtree, with their levels
 // (files.admin).
-func (s *Service) DeleteFolder(ctx context.Context, c Caller, id string) error {
+func (s *Service) DeleteFolder(ctx context.Context, c Caller, id string) (int64, error) {
 	const op, action = "service.DeleteFolder", "folder.delete"
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
@@ -284,10 +284,10 @@ func (s *Service) DeleteFolder(ctx context.Context, c Caller, id string) error {
 // must hold every folder permission the change gives the group or takes
 // from it, on the folder and every folder inheriting from it. Setting none is an explicit entry that overrides an
 // inherited level (R15); DeleteFolderLevel removes the entry.
-func (s *Service) SetFolderLevel(ctx context.Context, c Caller, folderID, groupID string, level domain.Level) (domain.FolderLevel, error) {
+func (s *Service) SetFolderLevel(ctx context.Context, c Caller, folderID, groupID string, level domain.Level) (domain.FolderLevel, int64, error) {
 	const op, action = "service.SetFolderLevel", "folder_level.set"
 	l := domain.FolderLevel{FolderID: folderID, GroupID: groupID, Level: level}
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -304,12 +304,12 @@ func (s *Service) SetFolderLevel(ctx context.Context, c Caller, folderID, groupI
 		}
 		return audit(ctx, tx, c, action, "folder", folderID, before, l, "group "+g.Name)
 	})
-	return l, err
+	return l, rev, err
 }
 
 // DeleteFolderLevel removes a group's entry on a folder, so the level is
 // inherited again (groups.edit or files.admin).
-func (s *Service) DeleteFolderLevel(ctx context.Context, c Caller, folderID, groupID string) error {
+func (s *Service) DeleteFolderLevel(ctx context.Context, c Caller, folderID, groupID string) (int64, error) {
 	const op, action = "service.DeleteFolderLevel", "folder_level.delete"
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
@@ -404,9 +404,9 @@ func authorizeRule(p *perms, g *domain.Group, ruleID string) error {
 }
 
 // CreateRule adds a rule to a group (see authorizeRule).
-func (s *Service) CreateRule(ctx context.Context, c Caller, r domain.Rule) (domain.Rule, error) {
+func (s *Service) CreateRule(ctx context.Context, c Caller, r domain.Rule) (domain.Rule, int64, error) {
 	const op, action = "service.CreateRule", "rule.create"
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -434,14 +434,14 @@ func (s *Service) CreateRule(ctx context.Context, c Caller, r domain.Rule) (doma
 		}
 		return audit(ctx, tx, c, action, "rule", r.ID, nil, r, "group "+g.Name)
 	})
-	return r, err
+	return r, rev, err
 }
 
 // UpdateRule replaces a rule's name, criteria and matrix (see
 // authorizeRule). The owning group does not change.
-func (s *Service) UpdateRule(ctx context.Context, c Caller, id string, r domain.Rule) (domain.Rule, error) {
+func (s *Service) UpdateRule(ctx context.Context, c Caller, id string, r domain.Rule) (domain.Rule, int64, error) {
 	const op, action = "service.UpdateRule", "rule.update"
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -475,12 +475,12 @@ func (s *Service) UpdateRule(ctx context.Context, c Caller, id string, r domain.
 		}
 		return audit(ctx, tx, c, action, "rule", id, old, r, "group "+g.Name)
 	})
-	return r, err
+	return r, rev, err
 }
 
 // DeleteRule deletes a rule (see authorizeRule: taking a rule's grants
 // away is bounded like giving them).
-func (s *Service) DeleteRule(ctx context.Context, c Caller, id string) error {
+func (s *Service) DeleteRule(ctx context.Context, c Caller, id string) (int64, error) {
 	const op, action = "service.DeleteRule", "rule.delete"
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)

@@ -93,9 +93,9 @@ func checkProjectGrant(ctx context.Context, r store.Reader, op, projectID, roleI
 // now on (R1). System groups need groups.edit; project groups need
 // groups.edit or project.moderate on their project (R21). Grants given at
 // creation are checked as SetGroupSystemGrants would (R9, R22).
-func (s *Service) CreateGroup(ctx context.Context, c Caller, g domain.Group) (domain.Group, error) {
+func (s *Service) CreateGroup(ctx context.Context, c Caller, g domain.Group) (domain.Group, int64, error) {
 	const op, action = "service.CreateGroup", "group.create"
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, g domain.Group) (do
 		}
 		return audit(ctx, tx, c, action, "group", g.ID, nil, g, "")
 	})
-	return g, err
+	return g, rev, err
 }
 
 func checkDefaultRights(ctx context.Context, r store.Reader, op, roleID string, keys []string) error {
@@ -159,10 +159,10 @@ type GroupUpdate struct {
 // UpdateGroup renames or describes a group (groups.edit, or
 // project.moderate for a project group of the caller's project). Built-in
 // groups can be renamed and edited (R2).
-func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, u GroupUpdate) (domain.Group, error) {
+func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, u GroupUpdate) (domain.Group, int64, error) {
 	const op, action = "service.UpdateGroup", "group.update"
 	var g domain.Group
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -194,17 +194,17 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, u GroupU
 		}
 		return audit(ctx, tx, c, action, "group", id, before, g, "")
 	})
-	return g, err
+	return g, rev, err
 }
 
 // SetGroupSystemGrants sets a system group's role and permission
 // checkboxes (groups.edit). R9 is checked on the union of the role and the
 // checkboxes, R8 closes it, the kernel bounds it (R22); Public holds none
 // (R5); Administrators keep server.manage (R3).
-func (s *Service) SetGroupSystemGrants(ctx context.Context, c Caller, id, roleID string, keys []string) (domain.Group, error) {
+func (s *Service) SetGroupSystemGrants(ctx context.Context, c Caller, id, roleID string, keys []string) (domain.Group, int64, error) {
 	const op, action = "service.SetGroupSystemGrants", "group.set_system_grants"
 	var g domain.Group
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -214,7 +214,7 @@ func (s *Service) SetGroupSystemGrants(ctx context.Context, c Caller, id, roleID
 		}
 		return s.setSystemGrants(ctx, tx, p, c, op, &g, roleID, keys)
 	})
-	return g, err
+	return g, rev, err
 }
 
 // loadGroupToEdit loads a group the caller may edit (groups.edit, with
@@ -268,11 +268,11 @@ type GroupPrivileges struct {
 // SetGroupPrivileges sets a group's system grants and domains in one
 // transaction (groups.edit): refused or saved as a whole. Only what
 // changes is written.
-func (s *Service) SetGroupPrivileges(ctx context.Context, c Caller, id string, in GroupPrivileges) (domain.Group, []string, error) {
+func (s *Service) SetGroupPrivileges(ctx context.Context, c Caller, id string, in GroupPrivileges) (domain.Group, []string, int64, error) {
 	const op, action = "service.SetGroupPrivileges", "group.set_privileges"
 	var g domain.Group
 	var doms []string
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -288,7 +288,7 @@ func (s *Service) SetGroupPrivileges(ctx context.Context, c Caller, id string, i
 		doms, err = s.setDomains(ctx, tx, c, op, &g, in.Domains)
 		return err
 	})
-	return g, doms, err
+	return g, doms, rev, err
 }
 
 func sameKeys(a, b []string) bool {
@@ -301,10 +301,10 @@ func sameKeys(a, b []string) bool {
 // SetGroupDefaultProjectRights sets the rights a system group brings into
 // a project it is imported into (groups.edit; R9). R22 is checked on each
 // import, where the project is known.
-func (s *Service) SetGroupDefaultProjectRights(ctx context.Context, c Caller, id, roleID string, keys []string) (domain.Group, error) {
+func (s *Service) SetGroupDefaultProjectRights(ctx context.Context, c Caller, id, roleID string, keys []string) (domain.Group, int64, error) {
 	const op, action = "service.SetGroupDefaultProjectRights", "group.set_default_project_rights"
 	var g domain.Group
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -328,16 +328,16 @@ func (s *Service) SetGroupDefaultProjectRights(ctx context.Context, c Caller, id
 		}
 		return audit(ctx, tx, c, action, "group", id, before, g, "")
 	})
-	return g, err
+	return g, rev, err
 }
 
 // SetGroupDomains replaces a group's accessible domains (groups.edit).
 // The kernel bounds them (R22): a caller adds or removes only domains
 // they may access, unless they hold server.manage.
-func (s *Service) SetGroupDomains(ctx context.Context, c Caller, id string, domains []string) ([]string, error) {
+func (s *Service) SetGroupDomains(ctx context.Context, c Caller, id string, domains []string) ([]string, int64, error) {
 	const op, action = "service.SetGroupDomains", "group.set_domains"
 	var out []string
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -352,7 +352,7 @@ func (s *Service) SetGroupDomains(ctx context.Context, c Caller, id string, doma
 		out, err = s.setDomains(ctx, tx, c, op, &g, domains)
 		return err
 	})
-	return out, err
+	return out, rev, err
 }
 
 // setDomains is SetGroupDomains inside a transaction; it writes nothing
@@ -408,10 +408,10 @@ func (s *Service) setDomains(ctx context.Context, tx store.Tx, c Caller, op stri
 // present: a project group on its own project, a system group on a project
 // it was imported into. Needs groups.edit or project.moderate on the
 // project (R21); the caller must hold there what the change adds (R22).
-func (s *Service) SetGroupProjectRights(ctx context.Context, c Caller, groupID, projectID, roleID string, keys []string) (domain.ProjectGrant, error) {
+func (s *Service) SetGroupProjectRights(ctx context.Context, c Caller, groupID, projectID, roleID string, keys []string) (domain.ProjectGrant, int64, error) {
 	const op, action = "service.SetGroupProjectRights", "group.set_project_rights"
 	var pg domain.ProjectGrant
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -466,7 +466,7 @@ func (s *Service) SetGroupProjectRights(ctx context.Context, c Caller, groupID, 
 		}
 		return audit(ctx, tx, c, action, "group", groupID, before, pg, "project "+projectID)
 	})
-	return pg, err
+	return pg, rev, err
 }
 
 // DeleteGroupOptions choose what a group deletion does to its members.
@@ -499,17 +499,17 @@ const (
 // (R2); project groups take KeepUsers or RemoveUsers (R26); system groups
 // need Confirm and their members leave every project they were in through
 // it (R27).
-func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string, o DeleteGroupOptions) (DeleteGroupResult, error) {
+func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string, o DeleteGroupOptions) (DeleteGroupResult, int64, error) {
 	return s.deleteGroup(ctx, c, "service.DeleteGroup", id, o, nil)
 }
 
 // deleteGroup is DeleteGroup; precondition, if not nil, is asked about
 // the group as the transaction read it (SCIM's kind of group and
 // If-Match), so nothing can change in between.
-func (s *Service) deleteGroup(ctx context.Context, c Caller, op, id string, o DeleteGroupOptions, precondition func(*domain.Group) error) (DeleteGroupResult, error) {
+func (s *Service) deleteGroup(ctx context.Context, c Caller, op, id string, o DeleteGroupOptions, precondition func(*domain.Group) error) (DeleteGroupResult, int64, error) {
 	const action = "group.delete"
 	var res DeleteGroupResult
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -577,7 +577,7 @@ func (s *Service) deleteGroup(ctx context.Context, c Caller, op, id string, o De
 		}
 		return audit(ctx, tx, c, action, "group", id, g, res, detail)
 	})
-	return res, err
+	return res, rev, err
 }
 
 // ImportGroup makes a system group present in one or several projects
@@ -585,10 +585,10 @@ func (s *Service) deleteGroup(ctx context.Context, c Caller, op, id string, o De
 // groups.edit, or project.moderate on each project; R22 bounds the default
 // rights on each project. Projects where it is already present are left
 // as they are. The answer lists the projects it was imported into.
-func (s *Service) ImportGroup(ctx context.Context, c Caller, groupID string, projectIDs []string) ([]ProjectRef, error) {
+func (s *Service) ImportGroup(ctx context.Context, c Caller, groupID string, projectIDs []string) ([]ProjectRef, int64, error) {
 	const op, action = "service.ImportGroup", "group.import"
 	var out []ProjectRef
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		out = nil
 		p, err := s.perms(op, c)
 		if err != nil {
@@ -643,7 +643,7 @@ func (s *Service) ImportGroup(ctx context.Context, c Caller, groupID string, pro
 		}
 		return nil
 	})
-	return out, err
+	return out, rev, err
 }
 
 // exclusiveJoin refuses importing a group into an exclusive project when
@@ -689,10 +689,10 @@ type RemoveGroupResult struct {
 // (R27): their empty individual rows there are removed; a member's
 // individual row with rights stays, as it was given personally. Needs
 // Confirm, and groups.edit or project.moderate on each project.
-func (s *Service) RemoveGroupFromProjects(ctx context.Context, c Caller, groupID string, projectIDs []string, confirm bool) (RemoveGroupResult, error) {
+func (s *Service) RemoveGroupFromProjects(ctx context.Context, c Caller, groupID string, projectIDs []string, confirm bool) (RemoveGroupResult, int64, error) {
 	const op, action = "service.RemoveGroupFromProjects", "group.remove_from_projects"
 	var res RemoveGroupResult
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		res = RemoveGroupResult{Projects: []ProjectRef{}, Users: []string{}}
 		p, err := s.perms(op, c)
 		if err != nil {
@@ -762,5 +762,5 @@ func (s *Service) RemoveGroupFromProjects(ctx context.Context, c Caller, groupID
 		}
 		return nil
 	})
-	return res, err
+	return res, rev, err
 }

@@ -161,7 +161,7 @@ func (pw *propWorld) subset(keys []string, p float64) []string {
 func (pw *propWorld) build() {
 	s, ctx, adm := pw.svc, pw.ctx, pw.admin
 	pw.roles = []string{"", domain.RoleSystemManagerID, domain.RoleSystemMemberID, domain.RoleITAdministratorID}
-	r, err := s.CreateRole(ctx, adm, domain.Role{Name: "Custom", Scope: domain.ScopeSystem, Permissions: withRequirements(pw.subset(propSysKeys[:9], 0.4))})
+	r, _, err := s.CreateRole(ctx, adm, domain.Role{Name: "Custom", Scope: domain.ScopeSystem, Permissions: withRequirements(pw.subset(propSysKeys[:9], 0.4))})
 	pw.must(err)
 	pw.roles = append(pw.roles, r.ID)
 	for i := 0; i < 2+pw.pick(2); i++ {
@@ -169,15 +169,15 @@ func (pw *propWorld) build() {
 		if i == 0 {
 			mode = domain.ModeExclusive
 		}
-		p, err := s.CreateProject(ctx, adm, domain.Project{Name: fmt.Sprintf("P%d", i), MembershipMode: mode})
+		p, _, err := s.CreateProject(ctx, adm, domain.Project{Name: fmt.Sprintf("P%d", i), MembershipMode: mode})
 		pw.must(err)
 		pw.projs = append(pw.projs, p)
 	}
-	base, err := s.CreateUser(ctx, adm, service.NewUser{Username: "baseline"})
+	base, _, err := s.CreateUser(ctx, adm, service.NewUser{Username: "baseline"})
 	pw.must(err)
 	pw.base = base.ID
 	for i := 0; i < 6+pw.pick(4); i++ {
-		u, err := s.CreateUser(ctx, adm, service.NewUser{Username: fmt.Sprintf("u%d", i), SystemRoleID: pw.roles[pw.pick(len(pw.roles)-1)]})
+		u, _, err := s.CreateUser(ctx, adm, service.NewUser{Username: fmt.Sprintf("u%d", i), SystemRoleID: pw.roles[pw.pick(len(pw.roles)-1)]})
 		pw.must(err)
 		pw.users = append(pw.users, u.ID)
 	}
@@ -192,11 +192,11 @@ func (pw *propWorld) build() {
 			g = domain.Group{Name: fmt.Sprintf("G%d", i), Scope: domain.ScopeProject, ProjectID: pw.projs[pw.pick(len(pw.projs))].ID}
 		}
 		g.SystemPermissions = withRequirements(g.SystemPermissions)
-		g, err := s.CreateGroup(ctx, adm, g)
+		g, _, err := s.CreateGroup(ctx, adm, g)
 		pw.must(err)
 		pw.groups = append(pw.groups, g)
 	}
-	ft, err := s.CreateFolderType(ctx, adm, domain.FolderType{Name: "Study", Contexts: []string{domain.ContextRoot, "data"}, Properties: []string{"site"}})
+	ft, _, err := s.CreateFolderType(ctx, adm, domain.FolderType{Name: "Study", Contexts: []string{domain.ContextRoot, "data"}, Properties: []string{"site"}})
 	pw.must(err)
 	pw.types = []domain.FolderType{{ID: domain.FolderTypeFolderID}, ft}
 	for i := 0; i < 8; i++ {
@@ -207,7 +207,7 @@ func (pw *propWorld) build() {
 		if f.TypeID == ft.ID {
 			f.Properties = map[string]string{"site": []string{"a", "b"}[pw.pick(2)]}
 		}
-		f, err := s.CreateFolder(ctx, adm, f)
+		f, _, err := s.CreateFolder(ctx, adm, f)
 		pw.must(err)
 		pw.folds = append(pw.folds, f)
 	}
@@ -268,33 +268,33 @@ func (pw *propWorld) randomWrite(c service.Caller) error {
 	s, ctx := pw.svc, pw.ctx
 	switch pw.pick(17) {
 	case 0, 1, 2:
-		_, err := s.AddMembers(ctx, c, pw.anyGroup().ID, []service.MemberInput{{UserID: pw.anyUser(), ExpiresAt: pw.expiry()}})
+		_, _, err := s.AddMembers(ctx, c, pw.anyGroup().ID, []service.MemberInput{{UserID: pw.anyUser(), ExpiresAt: pw.expiry()}})
 		return err
 	case 3:
-		_, err := s.RemoveMembers(ctx, c, pw.anyGroup().ID, []string{pw.anyUser()})
+		_, _, err := s.RemoveMembers(ctx, c, pw.anyGroup().ID, []string{pw.anyUser()})
 		return err
 	case 4:
 		g := pw.anyGroup()
-		_, err := s.SetGroupSystemGrants(ctx, c, g.ID, pw.roles[pw.pick(len(pw.roles))], pw.subset(propSysKeys, 0.25))
+		_, _, err := s.SetGroupSystemGrants(ctx, c, g.ID, pw.roles[pw.pick(len(pw.roles))], pw.subset(propSysKeys, 0.25))
 		return err
 	case 5:
-		_, err := s.SetGroupProjectRights(ctx, c, pw.anyGroup().ID, pw.anyProj().ID, "", pw.subset(propProjKeys, 0.5))
+		_, _, err := s.SetGroupProjectRights(ctx, c, pw.anyGroup().ID, pw.anyProj().ID, "", pw.subset(propProjKeys, 0.5))
 		return err
 	case 6:
-		_, err := s.SetUserProjectRights(ctx, c, pw.anyUser(), pw.anyProj().ID, "", pw.subset(propProjKeys, 0.5))
+		_, _, err := s.SetUserProjectRights(ctx, c, pw.anyUser(), pw.anyProj().ID, "", pw.subset(propProjKeys, 0.5))
 		return err
 	case 7:
-		return s.RemoveUserFromProject(ctx, c, pw.anyUser(), pw.anyProj().ID)
+		return errOf(s.RemoveUserFromProject(ctx, c, pw.anyUser(), pw.anyProj().ID))
 	case 8:
-		_, err := s.SetGroupDomains(ctx, c, pw.anyGroup().ID, pw.subset([]string{"a.example", "b.example"}, 0.5))
+		_, _, err := s.SetGroupDomains(ctx, c, pw.anyGroup().ID, pw.subset([]string{"a.example", "b.example"}, 0.5))
 		return err
 	case 9:
-		_, err := s.SetFolderLevel(ctx, c, pw.anyFolder().ID, pw.anyGroup().ID, domain.Level(pw.pick(int(domain.LevelDeleteFolder)+1)))
+		_, _, err := s.SetFolderLevel(ctx, c, pw.anyFolder().ID, pw.anyGroup().ID, domain.Level(pw.pick(int(domain.LevelDeleteFolder)+1)))
 		return err
 	case 10:
-		return s.DeleteFolderLevel(ctx, c, pw.anyFolder().ID, pw.anyGroup().ID)
+		return errOf(s.DeleteFolderLevel(ctx, c, pw.anyFolder().ID, pw.anyGroup().ID))
 	case 11:
-		_, err := s.CreateRule(ctx, c, domain.Rule{GroupID: pw.anyGroup().ID, Name: fmt.Sprintf("r%d", pw.pick(1000)),
+		_, _, err := s.CreateRule(ctx, c, domain.Rule{GroupID: pw.anyGroup().ID, Name: fmt.Sprintf("r%d", pw.pick(1000)),
 			Criteria: []domain.Criterion{{FolderTypeID: pw.types[1].ID, Property: "site", Operator: domain.OpEq, Value: []string{"a", "b"}[pw.pick(2)]}},
 			Grants:   map[string][]string{"data": pw.subset([]string{"read", "edit", "delete"}, 0.6)}})
 		return err
@@ -303,21 +303,21 @@ func (pw *propWorld) randomWrite(c service.Caller) error {
 		if pw.rng.Float64() < 0.5 {
 			st = domain.UserDisabled
 		}
-		_, err := s.SetUserStatus(ctx, c, pw.anyUser(), st)
+		_, _, err := s.SetUserStatus(ctx, c, pw.anyUser(), st)
 		return err
 	case 13:
-		_, err := s.SetUserSystemRole(ctx, c, pw.anyUser(), pw.roles[pw.pick(len(pw.roles))])
+		_, _, err := s.SetUserSystemRole(ctx, c, pw.anyUser(), pw.roles[pw.pick(len(pw.roles))])
 		return err
 	case 14:
-		return s.SetPassword(ctx, c, pw.anyUser(), "a-new-pass-phrase")
+		return errOf(s.SetPassword(ctx, c, pw.anyUser(), "a-new-pass-phrase"))
 	case 15:
 		f := pw.anyFolder()
 		parent := pw.anyFolder().ID
-		_, err := s.UpdateFolder(ctx, c, f.ID, service.FolderUpdate{ParentID: &parent})
+		_, _, err := s.UpdateFolder(ctx, c, f.ID, service.FolderUpdate{ParentID: &parent})
 		return err
 	default:
 		keys := pw.subset(propSysKeys, 0.3)
-		_, err := s.UpdateRole(ctx, c, pw.roles[1+pw.pick(len(pw.roles)-1)], service.RoleUpdate{Permissions: &keys})
+		_, _, err := s.UpdateRole(ctx, c, pw.roles[1+pw.pick(len(pw.roles)-1)], service.RoleUpdate{Permissions: &keys})
 		return err
 	}
 }

@@ -72,25 +72,25 @@ func authorizeMembers(p *perms, op string, g *domain.Group) error {
 // an administrator, R3); R23 refuses a second group in an exclusive
 // project and empties the user's individual rights there; the answer
 // lists the projects the users now belong to (R24).
-func (s *Service) AddMembers(ctx context.Context, c Caller, groupID string, in []MemberInput) (MembersResult, error) {
-	res, _, err := s.changeMembers(ctx, c, "service.AddMembers", "group.member_add", groupID, in, nil)
-	return res, err
+func (s *Service) AddMembers(ctx context.Context, c Caller, groupID string, in []MemberInput) (MembersResult, int64, error) {
+	res, _, rev, err := s.changeMembers(ctx, c, "service.AddMembers", "group.member_add", groupID, in, nil)
+	return res, rev, err
 }
 
 // RemoveMembers removes users from a group in one transaction, one audit
 // record per user. They keep their membership of every project where the
 // group is present, with no rights from it (an empty individual grant row
 // is kept or created there, R25); the answer lists those projects.
-func (s *Service) RemoveMembers(ctx context.Context, c Caller, groupID string, userIDs []string) (MembersResult, error) {
-	_, res, err := s.changeMembers(ctx, c, "service.RemoveMembers", "group.member_remove", groupID, nil, userIDs)
-	return res, err
+func (s *Service) RemoveMembers(ctx context.Context, c Caller, groupID string, userIDs []string) (MembersResult, int64, error) {
+	_, res, rev, err := s.changeMembers(ctx, c, "service.RemoveMembers", "group.member_remove", groupID, nil, userIDs)
+	return res, rev, err
 }
 
 // ChangeMembers adds and removes members of one group in one
 // transaction: a form that ticks some users and unticks others is one
 // write, refused or committed as a whole. Either list may be empty, not
 // both.
-func (s *Service) ChangeMembers(ctx context.Context, c Caller, groupID string, add []MemberInput, remove []string) (added, removed MembersResult, err error) {
+func (s *Service) ChangeMembers(ctx context.Context, c Caller, groupID string, add []MemberInput, remove []string) (added, removed MembersResult, rev int64, err error) {
 	return s.changeMembers(ctx, c, "service.ChangeMembers", "group.members_change", groupID, add, remove)
 }
 
@@ -124,9 +124,9 @@ func (s *Service) PreviewMembers(ctx context.Context, c Caller, groupID string, 
 	return out, nil
 }
 
-func (s *Service) changeMembers(ctx context.Context, c Caller, op, action, groupID string, add []MemberInput, remove []string) (added, removed MembersResult, err error) {
-	err = s.write(ctx, c, op, action, s.membersTx(c, op, groupID, add, remove, &added, &removed))
-	return added, removed, err
+func (s *Service) changeMembers(ctx context.Context, c Caller, op, action, groupID string, add []MemberInput, remove []string) (added, removed MembersResult, rev int64, err error) {
+	rev, err = s.write(ctx, c, op, action, s.membersTx(c, op, groupID, add, remove, &added, &removed))
+	return added, removed, rev, err
 }
 
 // membersTx is the transaction of changeMembers, filling added and removed.

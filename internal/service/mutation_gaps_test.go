@@ -26,11 +26,11 @@ func TestR21ACallerWhoSeesButMayNotWriteIsToldThePermission(t *testing.T) {
 	g := e.sysGroup("G")
 	target := e.user("target", "")
 	p := e.project("P", domain.ModeMultiple)
-	_, err := e.svc.SetUserProjectRights(e.ctx, e.admin, seer.UserID, p.ID, domain.RoleViewerID, nil)
+	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, seer.UserID, p.ID, domain.RoleViewerID, nil)
 	e.must(err)
-	f, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "top", TypeID: domain.FolderTypeFolderID})
+	f, _, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "top", TypeID: domain.FolderTypeFolderID})
 	e.must(err)
-	role, err := e.svc.CreateRole(e.ctx, e.admin, domain.Role{Name: "R", Scope: domain.ScopeSystem, Permissions: []string{domain.PermUsersView}})
+	role, _, err := e.svc.CreateRole(e.ctx, e.admin, domain.Role{Name: "R", Scope: domain.ScopeSystem, Permissions: []string{domain.PermUsersView}})
 	e.must(err)
 	name, mode := "H", domain.ModeExclusive
 	for _, c := range []struct {
@@ -38,47 +38,47 @@ func TestR21ACallerWhoSeesButMayNotWriteIsToldThePermission(t *testing.T) {
 		call       func() error
 	}{
 		{"create a user", domain.PermUsersEdit, func() error {
-			_, err := e.svc.CreateUser(e.ctx, seer, service.NewUser{Username: "x"})
+			_, _, err := e.svc.CreateUser(e.ctx, seer, service.NewUser{Username: "x"})
 			return err
 		}},
 		{"disable a user", domain.PermUsersEdit, func() error {
-			_, err := e.svc.SetUserStatus(e.ctx, seer, target.UserID, domain.UserDisabled)
+			_, _, err := e.svc.SetUserStatus(e.ctx, seer, target.UserID, domain.UserDisabled)
 			return err
 		}},
-		{"delete a user", domain.PermUsersDelete, func() error { return e.svc.DeleteUser(e.ctx, seer, target.UserID) }},
-		{"set a password", domain.PermUsersEdit, func() error { return e.svc.SetPassword(e.ctx, seer, target.UserID, "a-long-pass-phrase") }},
+		{"delete a user", domain.PermUsersDelete, func() error { return errOf(e.svc.DeleteUser(e.ctx, seer, target.UserID)) }},
+		{"set a password", domain.PermUsersEdit, func() error { return errOf(e.svc.SetPassword(e.ctx, seer, target.UserID, "a-long-pass-phrase")) }},
 		{"create a project", domain.PermProjectCreate, func() error {
-			_, err := e.svc.CreateProject(e.ctx, seer, domain.Project{Name: "Q"})
+			_, _, err := e.svc.CreateProject(e.ctx, seer, domain.Project{Name: "Q"})
 			return err
 		}},
 		{"change a project's mode", domain.PermProjectModerate, func() error {
-			_, err := e.svc.UpdateProject(e.ctx, seer, p.ID, service.ProjectUpdate{MembershipMode: &mode})
+			_, _, err := e.svc.UpdateProject(e.ctx, seer, p.ID, service.ProjectUpdate{MembershipMode: &mode})
 			return err
 		}},
-		{"delete a project", domain.PermProjectDelete, func() error { return e.svc.DeleteProject(e.ctx, seer, p.ID) }},
+		{"delete a project", domain.PermProjectDelete, func() error { return errOf(e.svc.DeleteProject(e.ctx, seer, p.ID)) }},
 		{"create a role", domain.PermRolesEdit, func() error {
-			_, err := e.svc.CreateRole(e.ctx, seer, domain.Role{Name: "S", Scope: domain.ScopeSystem})
+			_, _, err := e.svc.CreateRole(e.ctx, seer, domain.Role{Name: "S", Scope: domain.ScopeSystem})
 			return err
 		}},
-		{"delete a role", domain.PermRolesDelete, func() error { return e.svc.DeleteRole(e.ctx, seer, role.ID) }},
+		{"delete a role", domain.PermRolesDelete, func() error { return errOf(e.svc.DeleteRole(e.ctx, seer, role.ID)) }},
 		{"create a group", domain.PermGroupsEdit, func() error {
-			_, err := e.svc.CreateGroup(e.ctx, seer, domain.Group{Name: "New", Scope: domain.ScopeSystem})
+			_, _, err := e.svc.CreateGroup(e.ctx, seer, domain.Group{Name: "New", Scope: domain.ScopeSystem})
 			return err
 		}},
 		{"rename a group", domain.PermGroupsEdit, func() error {
-			_, err := e.svc.UpdateGroup(e.ctx, seer, g.ID, service.GroupUpdate{Name: &name})
+			_, _, err := e.svc.UpdateGroup(e.ctx, seer, g.ID, service.GroupUpdate{Name: &name})
 			return err
 		}},
 		{"add a member", domain.PermGroupsMembers, func() error {
-			_, err := e.svc.AddMembers(e.ctx, seer, g.ID, []service.MemberInput{{UserID: target.UserID}})
+			_, _, err := e.svc.AddMembers(e.ctx, seer, g.ID, []service.MemberInput{{UserID: target.UserID}})
 			return err
 		}},
 		{"set a level", domain.PermGroupsEdit, func() error {
-			_, err := e.svc.SetFolderLevel(e.ctx, seer, f.ID, g.ID, domain.LevelView)
+			_, _, err := e.svc.SetFolderLevel(e.ctx, seer, f.ID, g.ID, domain.LevelView)
 			return err
 		}},
 		{"create a folder", domain.PermFilesAdmin, func() error {
-			_, err := e.svc.CreateFolder(e.ctx, seer, domain.Folder{Name: "x", TypeID: domain.FolderTypeFolderID})
+			_, _, err := e.svc.CreateFolder(e.ctx, seer, domain.Folder{Name: "x", TypeID: domain.FolderTypeFolderID})
 			return err
 		}},
 	} {
@@ -115,7 +115,7 @@ func TestR22RefusalNamesUpToFiveMissingPermissions(t *testing.T) {
 		g := e.sysGroup(fmt.Sprintf("With %d", len(c.keys)), c.keys...)
 		why := fmt.Sprintf(` (user "target", membership of group %q)`, g.Name)
 		want := "missing permission " + strings.Join(c.named, why+"; ") + why + c.more + ": this change grants"
-		_, err := e.svc.AddMembers(e.ctx, clerk, g.ID, []service.MemberInput{{UserID: target.UserID}})
+		_, _, err := e.svc.AddMembers(e.ctx, clerk, g.ID, []service.MemberInput{{UserID: target.UserID}})
 		if !domain.Is(err, domain.KindForbidden) || !strings.Contains(err.Error(), want) {
 			t.Errorf("joining a group with %v:\n err = %v\nwant forbidden with %q", c.keys, err, want)
 		}
@@ -131,7 +131,7 @@ func TestR21MemberChangesOfAProjectGroupNameModeration(t *testing.T) {
 	e.add(e.sysGroup("Seers", domain.PermGroupsView, domain.PermRolesView, domain.PermUsersView).ID, seer)
 	target := e.user("target", "")
 	p := e.project("P", domain.ModeMultiple)
-	pg, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Team", Scope: domain.ScopeProject, ProjectID: p.ID})
+	pg, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Team", Scope: domain.ScopeProject, ProjectID: p.ID})
 	e.must(err)
 	sg := e.sysGroup("Staff")
 	for _, c := range []struct {
@@ -141,7 +141,7 @@ func TestR21MemberChangesOfAProjectGroupNameModeration(t *testing.T) {
 		{pg, "missing permission groups.members, or project.moderate on project " + p.ID + " (R21)"},
 		{sg, "missing permission groups.members (R21)"},
 	} {
-		_, err := e.svc.AddMembers(e.ctx, seer, c.group.ID, []service.MemberInput{{UserID: target.UserID}})
+		_, _, err := e.svc.AddMembers(e.ctx, seer, c.group.ID, []service.MemberInput{{UserID: target.UserID}})
 		if !domain.Is(err, domain.KindForbidden) || !strings.HasSuffix(err.Error(), c.want) {
 			t.Errorf("adding to %s: err = %v, want forbidden ending %q", c.group.Name, err, c.want)
 		}
@@ -156,12 +156,12 @@ func TestR24R25ChangeMembersAppliesAndReportsBothSides(t *testing.T) {
 	e := newEnv(t)
 	p := e.project("P", domain.ModeMultiple)
 	g := e.sysGroup("Staff")
-	_, err := e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID})
+	_, _, err := e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID})
 	e.must(err)
 	u1, u2, u3 := e.user("u1", ""), e.user("u2", ""), e.user("u3", "")
 	e.add(g.ID, u1)
 	inP := []service.ProjectRef{{ID: p.ID, Name: "P"}}
-	added, removed, err := e.svc.ChangeMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: u2.UserID}}, []string{u1.UserID})
+	added, removed, _, err := e.svc.ChangeMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: u2.UserID}}, []string{u1.UserID})
 	e.must(err)
 	if !slices.Equal(added.Users, []string{u2.UserID}) || !slices.Equal(added.Projects, inP) ||
 		!slices.Equal(removed.Users, []string{u1.UserID}) || !slices.Equal(removed.Projects, inP) {
@@ -171,12 +171,12 @@ func TestR24R25ChangeMembersAppliesAndReportsBothSides(t *testing.T) {
 	if eng.MemberAt(u1.UserID, g.ID, time.Now()) || !eng.MemberAt(u2.UserID, g.ID, time.Now()) {
 		t.Error("after the change: want u1 out of Staff and u2 in")
 	}
-	added, removed, err = e.svc.ChangeMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: u3.UserID}}, nil)
+	added, removed, _, err = e.svc.ChangeMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: u3.UserID}}, nil)
 	e.must(err)
 	if len(removed.Users) != 0 || len(removed.Projects) != 0 || !slices.Equal(added.Projects, inP) {
 		t.Errorf("adding only: added %+v, removed %+v; want nothing removed and no project on that side", added, removed)
 	}
-	added, removed, err = e.svc.ChangeMembers(e.ctx, e.admin, g.ID, nil, []string{u3.UserID})
+	added, removed, _, err = e.svc.ChangeMembers(e.ctx, e.admin, g.ID, nil, []string{u3.UserID})
 	e.must(err)
 	if len(added.Users) != 0 || len(added.Projects) != 0 || !slices.Equal(removed.Projects, inP) {
 		t.Errorf("removing only: added %+v, removed %+v; want nothing added and no project on that side", added, removed)
@@ -189,10 +189,10 @@ func TestR24R25ChangeMembersAppliesAndReportsBothSides(t *testing.T) {
 func TestR23R29AddingAMemberAuditsTheRightsItDropped(t *testing.T) {
 	e := newEnv(t)
 	p := e.project("Solo", domain.ModeExclusive)
-	g, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Crew", Scope: domain.ScopeProject, ProjectID: p.ID})
+	g, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Crew", Scope: domain.ScopeProject, ProjectID: p.ID})
 	e.must(err)
 	withRights, plain := e.user("with", ""), e.user("plain", "")
-	_, err = e.svc.SetUserProjectRights(e.ctx, e.admin, withRights.UserID, p.ID, domain.RoleViewerID, nil)
+	_, _, err = e.svc.SetUserProjectRights(e.ctx, e.admin, withRights.UserID, p.ID, domain.RoleViewerID, nil)
 	e.must(err)
 	e.add(g.ID, withRights, plain)
 	const dropped = "; individual rights dropped in Solo (R23)"

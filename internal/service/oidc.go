@@ -163,7 +163,7 @@ func (s *Service) createOIDCUser(ctx context.Context, op string, in OIDCSignIn) 
 	}
 	u := domain.User{Username: in.Username, Email: in.Email, DisplayName: in.DisplayName, Status: domain.UserActive,
 		Source: domain.SourceOIDC, ShowPersonalInfo: true}
-	err = s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	_, err = s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err

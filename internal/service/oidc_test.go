@@ -63,7 +63,7 @@ func TestSignInOIDCMappingKeepsAdministratorsMembershipsAndReportsR23(t *testing
 	a, b, kept := e.sysGroup("A"), e.sysGroup("B"), e.sysGroup("Kept")
 	p := e.project("Trial", domain.ModeExclusive)
 	for _, g := range []domain.Group{a, b} {
-		_, err := e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID})
+		_, _, err := e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID})
 		e.must(err)
 	}
 	res, err := e.svc.SignInOIDC(e.ctx, signIn("s3", "kim", "A", "B"))

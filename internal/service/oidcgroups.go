@@ -41,7 +41,7 @@ func (s *Service) syncOIDCGroups(ctx context.Context, op string, in OIDCSignIn, 
 		if _, ok := in2[g.ID]; ok {
 			continue
 		}
-		err := s.mappedChange(ctx, c, op, "group.member_add", g, func(ctx context.Context, tx store.Tx, g *domain.Group, r *MembersResult) error {
+		_, err := s.mappedChange(ctx, c, op, "group.member_add", g, func(ctx context.Context, tx store.Tx, g *domain.Group, r *MembersResult) error {
 			return s.addMembers(ctx, tx, c, op, g, []MemberInput{{UserID: u.ID, Source: domain.MembershipByOIDC}}, r, via)
 		})
 		if err := s.report(ctx, c, "group.member_add", g, err, &res.Added, &res.Refused); err != nil {
@@ -56,7 +56,7 @@ func (s *Service) syncOIDCGroups(ctx context.Context, op string, in OIDCSignIn, 
 		if err != nil {
 			return domain.E(op, err)
 		}
-		err = s.mappedChange(ctx, c, op, "group.member_remove", g, func(ctx context.Context, tx store.Tx, g *domain.Group, r *MembersResult) error {
+		_, err = s.mappedChange(ctx, c, op, "group.member_remove", g, func(ctx context.Context, tx store.Tx, g *domain.Group, r *MembersResult) error {
 			return s.removeMembers(ctx, tx, c, op, g, []string{u.ID}, r, via)
 		})
 		if err := s.report(ctx, c, "group.member_remove", g, err, &res.Removed, &res.Refused); err != nil {
@@ -122,7 +122,7 @@ func (s *Service) systemGroupNamed(ctx context.Context, name string) (domain.Gro
 // mappedChange is one membership change of the mapping, as one write of
 // c: the group is read again and authorized as for an administrator.
 func (s *Service) mappedChange(ctx context.Context, c Caller, op, action string, g domain.Group,
-	change func(ctx context.Context, tx store.Tx, g *domain.Group, r *MembersResult) error) error {
+	change func(ctx context.Context, tx store.Tx, g *domain.Group, r *MembersResult) error) (int64, error) {
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {

@@ -33,28 +33,28 @@ func (s *Service) checkPasswordOf(ctx context.Context, tx store.Reader, op strin
 // current one, so that a session or API token left behind cannot be used
 // to take the account over (the console asks for it too). A wrong current
 // password is refused and audited like any refused write (R29).
-func (s *Service) ChangeOwnPassword(ctx context.Context, c Caller, current, pw string) error {
+func (s *Service) ChangeOwnPassword(ctx context.Context, c Caller, current, pw string) (int64, error) {
 	const op, action = "service.ChangeOwnPassword", "user.set_password"
 	if err := s.authenticated(op, c); err != nil {
-		return err
+		return 0, err
 	}
 	if current == "" {
-		return invalid(op, "current_password", "is required to change your own password")
+		return 0, invalid(op, "current_password", "is required to change your own password")
 	}
 	u, err := s.st.GetUser(ctx, c.UserID)
 	if err != nil {
-		return domain.E(op, err)
+		return 0, domain.E(op, err)
 	}
 	if u.PasswordHash == "" {
-		return invalid(op, "current_password", "you have no password yet: an administrator sets the first one")
+		return 0, invalid(op, "current_password", "you have no password yet: an administrator sets the first one")
 	}
 	// Checked outside the write: argon2id is slow on purpose and should
 	// not hold the write lock.
 	if err := password.Verify(current, u.PasswordHash); err != nil {
 		if !errors.Is(err, password.ErrMismatch) {
-			return domain.E(op, err)
+			return 0, domain.E(op, err)
 		}
-		return s.refuse(ctx, c, op, action, &denial{missing: "the current password is not right", kind: "user", id: c.UserID})
+		return 0, s.refuse(ctx, c, op, action, &denial{missing: "the current password is not right", kind: "user", id: c.UserID})
 	}
 	return s.SetPassword(ctx, c, c.UserID, pw)
 }

@@ -13,9 +13,9 @@ import (
 // CreateProject creates a project (project.create). Its creator gets an
 // individual Moderator grant on it, so that whoever may create a project
 // can also administer it (R21's delegation) without holding server.manage.
-func (s *Service) CreateProject(ctx context.Context, c Caller, pr domain.Project) (domain.Project, error) {
+func (s *Service) CreateProject(ctx context.Context, c Caller, pr domain.Project) (domain.Project, int64, error) {
 	const op, action = "service.CreateProject", "project.create"
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -38,7 +38,7 @@ func (s *Service) CreateProject(ctx context.Context, c Caller, pr domain.Project
 		}
 		return audit(ctx, tx, c, action, "project", pr.ID, nil, pr, "creator "+c.Name()+" is its moderator")
 	})
-	return pr, err
+	return pr, rev, err
 }
 
 // ProjectUpdate changes a project; nil leaves a field as it is.
@@ -53,10 +53,10 @@ type ProjectUpdate struct {
 // server.manage). Switching to exclusive is refused while users are in
 // several non-built-in groups present in the project; the error lists
 // them (R23).
-func (s *Service) UpdateProject(ctx context.Context, c Caller, id string, up ProjectUpdate) (domain.Project, error) {
+func (s *Service) UpdateProject(ctx context.Context, c Caller, id string, up ProjectUpdate) (domain.Project, int64, error) {
 	const op, action = "service.UpdateProject", "project.update"
 	var pr domain.Project
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -93,7 +93,7 @@ func (s *Service) UpdateProject(ctx context.Context, c Caller, id string, up Pro
 		}
 		return audit(ctx, tx, c, action, "project", id, before, pr, "")
 	})
-	return pr, err
+	return pr, rev, err
 }
 
 func (s *Service) checkCanBeExclusive(ctx context.Context, r store.Reader, pr *domain.Project) error {
@@ -150,7 +150,7 @@ func (p *perms) seesAllProjects() bool {
 
 // DeleteProject deletes a project with its project groups and grants
 // (project.delete).
-func (s *Service) DeleteProject(ctx context.Context, c Caller, id string) error {
+func (s *Service) DeleteProject(ctx context.Context, c Caller, id string) (int64, error) {
 	const op, action = "service.DeleteProject", "project.delete"
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)

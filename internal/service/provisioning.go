@@ -115,14 +115,14 @@ func (s *Service) ListSCIMUsers(ctx context.Context, c Caller) ([]domain.User, e
 
 // CreateSCIMUser creates a user with source scim, active or disabled, in
 // one transaction (users.edit).
-func (s *Service) CreateSCIMUser(ctx context.Context, c Caller, in NewUser, active bool) (domain.User, error) {
+func (s *Service) CreateSCIMUser(ctx context.Context, c Caller, in NewUser, active bool) (domain.User, int64, error) {
 	const op, action = "service.CreateSCIMUser", "user.create"
 	u := domain.User{ID: in.ID, Username: in.Username, Email: in.Email, DisplayName: in.DisplayName, Status: domain.UserActive,
 		Source: domain.SourceSCIM, ExternalID: in.ExternalID, ShowPersonalInfo: true}
 	if !active {
 		u.Status = domain.UserDisabled
 	}
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -141,7 +141,7 @@ func (s *Service) CreateSCIMUser(ctx context.Context, c Caller, in NewUser, acti
 		}
 		return audit(ctx, tx, c, action, "user", u.ID, nil, u, "provisioned over SCIM")
 	})
-	return u, err
+	return u, rev, err
 }
 
 // SCIMUserUpdate is the new state of a SCIM user's fields; nil leaves a
@@ -158,7 +158,7 @@ type SCIMUserUpdate struct {
 // UpdateSCIMUser changes a SCIM user's profile and status in one
 // transaction (users.edit, on a user who holds no more than the caller).
 // Disabling signs the user out everywhere, as SetUserStatus does.
-func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SCIMUserUpdate) (domain.User, error) {
+func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SCIMUserUpdate) (domain.User, int64, error) {
 	const op = "service.UpdateSCIMUser"
 	// One audit record: the status change shows in its before and after.
 	mine := func(u *domain.User) error {
@@ -167,7 +167,7 @@ func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SC
 		}
 		return nil
 	}
-	u, err := s.changeUser(ctx, c, op, "user.update", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
+	u, rev, err := s.changeUser(ctx, c, op, "user.update", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
 		if up.Version != 0 && up.Version != u.Version {
 			return domain.E(op, domain.KindConflict, fmt.Errorf("user %s: %w (version %d, not %d)", id, ErrStaleVersion, u.Version, up.Version))
 		}
@@ -205,9 +205,9 @@ func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SC
 		return nil
 	}, mine)
 	if errors.Is(err, errSCIMUnchanged) {
-		return u, nil
+		return u, 0, nil
 	}
-	return u, err
+	return u, rev, err
 }
 
 // errSCIMUnchanged ends a SCIM write that would change nothing: RFC 7644
@@ -232,7 +232,7 @@ func sameSCIMProfile(before, after domain.User) bool {
 // DeleteSCIMUser deletes a user provisioned over SCIM, as DeleteUser does.
 // version, when not zero, must be the stored one: it is compared in the
 // deletion's own transaction, under the write.
-func (s *Service) DeleteSCIMUser(ctx context.Context, c Caller, id string, version int64) error {
+func (s *Service) DeleteSCIMUser(ctx context.Context, c Caller, id string, version int64) (int64, error) {
 	const op = "service.DeleteSCIMUser"
 	return s.deleteUser(ctx, c, op, id, func(u *domain.User) error {
 		if u.Source != domain.SourceSCIM {
@@ -392,10 +392,10 @@ type SCIMGroupChange struct {
 // CreateSCIMGroup creates a system group with its members in one
 // transaction: groups.edit (with roles.view, R9), and groups.members
 // (with users.view) when it has members.
-func (s *Service) CreateSCIMGroup(ctx context.Context, c Caller, name, externalID string, members []string) (SCIMGroup, error) {
+func (s *Service) CreateSCIMGroup(ctx context.Context, c Caller, name, externalID string, members []string) (SCIMGroup, int64, error) {
 	const op, action = "service.CreateSCIMGroup", "group.create"
 	g := domain.Group{Name: name, ExternalID: externalID, Scope: domain.ScopeSystem}
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -422,21 +422,22 @@ func (s *Service) CreateSCIMGroup(ctx context.Context, c Caller, name, externalI
 		return s.setSCIMMembers(ctx, tx, p, c, &g, members)
 	})
 	if err != nil {
-		return SCIMGroup{}, err
+		return SCIMGroup{}, 0, err
 	}
-	return s.GetSCIMGroup(ctx, c, g.ID)
+	sg, err := s.GetSCIMGroup(ctx, c, g.ID)
+	return sg, rev, err
 }
 
 // ChangeSCIMGroup renames a SCIM group and/or sets its SCIM member list in
 // one transaction, authorized as UpdateGroup, AddMembers and RemoveMembers
 // are (R21–R25), one audit record per change.
-func (s *Service) ChangeSCIMGroup(ctx context.Context, c Caller, id string, ch SCIMGroupChange) (SCIMGroup, error) {
+func (s *Service) ChangeSCIMGroup(ctx context.Context, c Caller, id string, ch SCIMGroupChange) (SCIMGroup, int64, error) {
 	const op = "service.ChangeSCIMGroup"
 	action := "group.update"
 	if ch.Name == nil && ch.ExternalID == nil {
 		action = "group.member_add"
 	}
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -489,9 +490,10 @@ func (s *Service) ChangeSCIMGroup(ctx context.Context, c Caller, id string, ch S
 		return nil
 	})
 	if err != nil {
-		return SCIMGroup{}, err
+		return SCIMGroup{}, 0, err
 	}
-	return s.GetSCIMGroup(ctx, c, id)
+	sg, err := s.GetSCIMGroup(ctx, c, id)
+	return sg, rev, err
 }
 
 // setSCIMMembers makes the group's SCIM members exactly want, through
@@ -550,9 +552,9 @@ func scimMemberDiff(ctx context.Context, tx store.Tx, op, groupID string, want [
 
 // DeleteSCIMGroup deletes a SCIM group (groups.delete). The IdP's DELETE is
 // the confirmation R27 asks for: the group leaves every project it is in.
-func (s *Service) DeleteSCIMGroup(ctx context.Context, c Caller, id string, version int64) error {
+func (s *Service) DeleteSCIMGroup(ctx context.Context, c Caller, id string, version int64) (int64, error) {
 	const op = "service.DeleteSCIMGroup"
-	_, err := s.deleteGroup(ctx, c, op, id, DeleteGroupOptions{Confirm: true}, func(g *domain.Group) error {
+	_, rev, err := s.deleteGroup(ctx, c, op, id, DeleteGroupOptions{Confirm: true}, func(g *domain.Group) error {
 		if !isSCIMGroup(g) {
 			return hiddenFromSCIM("group", id, "a built-in or project group")
 		}
@@ -561,5 +563,5 @@ func (s *Service) DeleteSCIMGroup(ctx context.Context, c Caller, id string, vers
 		}
 		return nil
 	})
-	return err
+	return rev, err
 }

@@ -44,7 +44,7 @@ func TestR20TwoReplicasNoLostUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := service.Caller{UserID: u.ID, Username: u.Username}
-	g, err := svcs[0].CreateGroup(ctx, admin, domain.Group{Name: "Editors", Scope: domain.ScopeSystem})
+	g, _, err := svcs[0].CreateGroup(ctx, admin, domain.Group{Name: "Editors", Scope: domain.ScopeSystem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestR20TwoReplicasNoLostUpdate(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				d := fmt.Sprintf("round %d by replica %d", round, i)
-				got[i], errs[i] = svcs[i].UpdateGroup(ctx, admin, g.ID, service.GroupUpdate{Description: &d, Version: version})
+				got[i], _, errs[i] = svcs[i].UpdateGroup(ctx, admin, g.ID, service.GroupUpdate{Description: &d, Version: version})
 			}()
 		}
 		wg.Wait()

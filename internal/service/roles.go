@@ -14,9 +14,9 @@ import (
 // only permissions the caller holds (R22); a project role is bounded when
 // it is used (SetGroupProjectRights, SetUserProjectRights) and when it is
 // edited while in use.
-func (s *Service) CreateRole(ctx context.Context, c Caller, r domain.Role) (domain.Role, error) {
+func (s *Service) CreateRole(ctx context.Context, c Caller, r domain.Role) (domain.Role, int64, error) {
 	const op, action = "service.CreateRole", "role.create"
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -36,7 +36,7 @@ func (s *Service) CreateRole(ctx context.Context, c Caller, r domain.Role) (doma
 		}
 		return audit(ctx, tx, c, action, "role", r.ID, nil, r, "")
 	})
-	return r, err
+	return r, rev, err
 }
 
 // RoleUpdate changes a role; nil leaves a field as it is.
@@ -52,10 +52,10 @@ type RoleUpdate struct {
 // the caller must hold it (R22): system permissions at system level, project
 // permissions on every project where the role is used. Editing an
 // administrator role needs roles.assign_admin.
-func (s *Service) UpdateRole(ctx context.Context, c Caller, id string, up RoleUpdate) (domain.Role, error) {
+func (s *Service) UpdateRole(ctx context.Context, c Caller, id string, up RoleUpdate) (domain.Role, int64, error) {
 	const op, action = "service.UpdateRole", "role.update"
 	var r domain.Role
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -96,12 +96,12 @@ func (s *Service) UpdateRole(ctx context.Context, c Caller, id string, up RoleUp
 		}
 		return audit(ctx, tx, c, action, "role", id, before, r, "")
 	})
-	return r, err
+	return r, rev, err
 }
 
 // DeleteRole deletes a role (roles.delete) unless it is built in and not
 // deletable, or still assigned: then the answer lists its holders (R7).
-func (s *Service) DeleteRole(ctx context.Context, c Caller, id string) error {
+func (s *Service) DeleteRole(ctx context.Context, c Caller, id string) (int64, error) {
 	const op, action = "service.DeleteRole", "role.delete"
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)

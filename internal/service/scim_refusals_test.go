@@ -20,19 +20,19 @@ func TestR29SCIMRefusalsAreAudited(t *testing.T) {
 	scim, err := e.svc.SCIMCaller(e.ctx, e.admin)
 	e.must(err)
 
-	_, err = e.svc.UpdateSCIMUser(e.ctx, scim, local.UserID, service.SCIMUserUpdate{DisplayName: &name})
+	_, _, err = e.svc.UpdateSCIMUser(e.ctx, scim, local.UserID, service.SCIMUserUpdate{DisplayName: &name})
 	wantKind(t, err, domain.KindNotFound, "provisioned over SCIM")
 	e.wantDeniedAudit(e.admin, "user.update")
 
-	err = e.svc.DeleteSCIMUser(e.ctx, scim, local.UserID, 0)
+	_, err = e.svc.DeleteSCIMUser(e.ctx, scim, local.UserID, 0)
 	wantKind(t, err, domain.KindNotFound, "provisioned over SCIM")
 	e.wantDeniedAudit(e.admin, "user.delete")
 
-	_, err = e.svc.ChangeSCIMGroup(e.ctx, scim, domain.GroupAdministratorsID, service.SCIMGroupChange{Name: &name})
+	_, _, err = e.svc.ChangeSCIMGroup(e.ctx, scim, domain.GroupAdministratorsID, service.SCIMGroupChange{Name: &name})
 	wantKind(t, err, domain.KindNotFound, "provisioned over SCIM")
 	e.wantDeniedAudit(e.admin, "group.update")
 
-	err = e.svc.DeleteSCIMGroup(e.ctx, scim, domain.GroupAdministratorsID, 0)
+	_, err = e.svc.DeleteSCIMGroup(e.ctx, scim, domain.GroupAdministratorsID, 0)
 	wantKind(t, err, domain.KindNotFound, "provisioned over SCIM")
 	e.wantDeniedAudit(e.admin, "group.delete")
 

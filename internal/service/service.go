@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/authn/password"
@@ -129,28 +128,27 @@ func conflict(op, format string, args ...any) error {
 // rolled back and the refusal is audited in a transaction of its own
 // (R29), then returned as KindForbidden (KindNotFound when the caller may
 // not even see the object).
-func (s *Service) write(ctx context.Context, c Caller, op, action string, fn func(ctx context.Context, tx store.Tx) error) error {
+func (s *Service) write(ctx context.Context, c Caller, op, action string, fn func(ctx context.Context, tx store.Tx) error) (int64, error) {
 	if err := s.authenticated(op, c); err != nil {
-		return err
+		return 0, err
 	}
 	change, err := s.st.InTx(ctx, s.guarded(c, fn))
 	var d *denial
 	if errors.As(err, &d) {
-		return s.refuse(ctx, c, op, action, d)
+		return 0, s.refuse(ctx, c, op, action, d)
 	}
 	if err != nil {
 		if domain.Is(err, domain.KindExists) {
-			return domain.E(op, domain.KindExists, taken(action, err))
+			return 0, domain.E(op, domain.KindExists, taken(action, err))
 		}
-		return domain.E(op, err)
+		return 0, domain.E(op, err)
 	}
 	if change.Revision > 0 {
-		recordCommit(ctx, change.Revision)
 		if err := s.f.CatchUp(ctx, change.Revision); err != nil {
-			return domain.E(op, err)
+			return 0, domain.E(op, err)
 		}
 	}
-	return nil
+	return change.Revision, nil
 }
 
 // guarded is a write's transaction: fn, then the kernel's check of what
@@ -432,35 +430,4 @@ func collect[T any](ctx context.Context, list func(cursor string) (store.Page[T]
 type ProjectRef struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-}
-
-// commitKey carries a request's commit recorder (see WithCommitRecorder).
-type commitKey struct{}
-
-// WithCommitRecorder returns a context in which the service records the
-// revision each successful write commits, so a transport can answer a
-// write with exactly its own revision (R20) rather than whatever the
-// engine reached meanwhile. It carries a result, not a dependency.
-func WithCommitRecorder(ctx context.Context) context.Context {
-	return context.WithValue(ctx, commitKey{}, new(atomic.Int64))
-}
-
-// CommittedRevision returns the highest revision committed by writes made
-// with ctx (see WithCommitRecorder), or 0 when none committed.
-func CommittedRevision(ctx context.Context) int64 {
-	if r, ok := ctx.Value(commitKey{}).(*atomic.Int64); ok {
-		return r.Load()
-	}
-	return 0
-}
-
-func recordCommit(ctx context.Context, rev int64) {
-	if r, ok := ctx.Value(commitKey{}).(*atomic.Int64); ok {
-		for {
-			old := r.Load()
-			if rev <= old || r.CompareAndSwap(old, rev) {
-				return
-			}
-		}
-	}
 }

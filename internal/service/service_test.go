@@ -30,24 +30,24 @@ func TestEveryWriteIsVisibleToTheEngineAtOnce(t *testing.T) {
 	}{
 		{"add member", func() { e.add(g.ID, u) }, domain.PermAuditView, system, true},
 		{"remove checkbox", func() {
-			_, err := e.svc.SetGroupSystemGrants(e.ctx, e.admin, g.ID, "", nil)
+			_, _, err := e.svc.SetGroupSystemGrants(e.ctx, e.admin, g.ID, "", nil)
 			e.must(err)
 		}, domain.PermAuditView, system, false},
 		{"individual role", func() {
-			_, err := e.svc.SetUserSystemRole(e.ctx, e.admin, u.UserID, domain.RoleSystemMemberID)
+			_, _, err := e.svc.SetUserSystemRole(e.ctx, e.admin, u.UserID, domain.RoleSystemMemberID)
 			e.must(err)
 		}, domain.PermUsersView, system, true},
 		{"disable", func() {
-			_, err := e.svc.SetUserStatus(e.ctx, e.admin, u.UserID, domain.UserDisabled)
+			_, _, err := e.svc.SetUserStatus(e.ctx, e.admin, u.UserID, domain.UserDisabled)
 			e.must(err)
 		}, domain.PermUsersView, system, false},
 		{"enable", func() {
-			_, err := e.svc.SetUserStatus(e.ctx, e.admin, u.UserID, domain.UserActive)
+			_, _, err := e.svc.SetUserStatus(e.ctx, e.admin, u.UserID, domain.UserActive)
 			e.must(err)
 		}, domain.PermUsersView, system, true},
 		{"edit role", func() {
 			perms := []string{domain.PermGroupsView}
-			_, err := e.svc.UpdateRole(e.ctx, e.admin, domain.RoleSystemMemberID, service.RoleUpdate{Permissions: &perms})
+			_, _, err := e.svc.UpdateRole(e.ctx, e.admin, domain.RoleSystemMemberID, service.RoleUpdate{Permissions: &perms})
 			e.must(err)
 		}, domain.PermUsersView, system, false},
 	}
@@ -65,9 +65,9 @@ func TestEveryWriteIsVisibleToTheEngineAtOnce(t *testing.T) {
 func TestFailedWriteLeavesNothing(t *testing.T) {
 	e := newEnv(t)
 	p := e.project("P", domain.ModeExclusive)
-	a, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "A", Scope: domain.ScopeProject, ProjectID: p.ID})
+	a, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "A", Scope: domain.ScopeProject, ProjectID: p.ID})
 	e.must(err)
-	b, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "B", Scope: domain.ScopeProject, ProjectID: p.ID})
+	b, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "B", Scope: domain.ScopeProject, ProjectID: p.ID})
 	e.must(err)
 	u, w := e.user("u", ""), e.user("w", "")
 	e.add(a.ID, u)
@@ -76,15 +76,15 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 	e.must(err)
 
 	// A bulk add whose second user breaks R23: the first is not added either.
-	_, err = e.svc.AddMembers(e.ctx, e.admin, b.ID, []service.MemberInput{{UserID: w.UserID}, {UserID: u.UserID}})
+	_, _, err = e.svc.AddMembers(e.ctx, e.admin, b.ID, []service.MemberInput{{UserID: w.UserID}, {UserID: u.UserID}})
 	wantKind(t, err, domain.KindConflict)
 	wantField(t, err, "users[1].user_id")
 	// Invalid input, a duplicate name, a cycle: nothing written.
-	_, err = e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "", Scope: domain.ScopeSystem})
+	_, _, err = e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "", Scope: domain.ScopeSystem})
 	wantKind(t, err, domain.KindInvalid)
-	_, err = e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "a", Scope: domain.ScopeProject, ProjectID: p.ID})
+	_, _, err = e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "a", Scope: domain.ScopeProject, ProjectID: p.ID})
 	wantKind(t, err, domain.KindExists)
-	_, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "U"})
+	_, _, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "U"})
 	wantKind(t, err, domain.KindExists)
 
 	if _, err := e.st.GetMembership(e.ctx, b.ID, w.UserID); !domain.Is(err, domain.KindNotFound) {
@@ -109,7 +109,7 @@ func TestDeniedWriteIsAuditedButChangesNothing(t *testing.T) {
 	e := newEnv(t)
 	u := e.user("u", "")
 	rev := e.rev()
-	_, err := e.svc.CreateProject(e.ctx, u, domain.Project{Name: "Mine"})
+	_, _, err := e.svc.CreateProject(e.ctx, u, domain.Project{Name: "Mine"})
 	wantKind(t, err, domain.KindForbidden, domain.PermProjectCreate)
 	if e.rev() != rev {
 		t.Error("a denied write moved the revision")
@@ -119,7 +119,7 @@ func TestDeniedWriteIsAuditedButChangesNothing(t *testing.T) {
 		t.Errorf("denied audit = %+v", d)
 	}
 	// Anonymous callers are not even audited as actors: they are asked to sign in.
-	_, err = e.svc.CreateProject(e.ctx, service.Caller{}, domain.Project{Name: "Mine"})
+	_, _, err = e.svc.CreateProject(e.ctx, service.Caller{}, domain.Project{Name: "Mine"})
 	wantKind(t, err, domain.KindUnauthenticated)
 }
 
@@ -136,13 +136,13 @@ func TestConcurrentWritesKeepTheEngineInStep(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			u, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "user" + strconv.Itoa(i)})
+			u, _, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "user" + strconv.Itoa(i)})
 			if err != nil {
 				errs <- err
 				return
 			}
 			users[i] = service.Caller{UserID: u.ID}
-			if _, err := e.svc.AddMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: u.ID}}); err != nil {
+			if _, _, err := e.svc.AddMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: u.ID}}); err != nil {
 				errs <- err
 				return
 			}
@@ -225,7 +225,7 @@ func TestFollowerCatchUpAppliesInRevisionOrder(t *testing.T) {
 
 func TestUsersPasswordsAndPreferences(t *testing.T) {
 	e := newEnv(t)
-	u, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "  dana  ", Email: "dana@example.org", Password: "first-password-1"})
+	u, _, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "  dana  ", Email: "dana@example.org", Password: "first-password-1"})
 	e.must(err)
 	if u.Username != "dana" || !u.ShowPersonalInfo || u.Status != domain.UserActive {
 		t.Errorf("created %+v", u)
@@ -235,12 +235,12 @@ func TestUsersPasswordsAndPreferences(t *testing.T) {
 	e.must(password.Verify("first-password-1", stored.PasswordHash))
 
 	// A user may change their own preference and password, and see themselves.
-	got, err := e.svc.SetShowPersonalInfo(e.ctx, dana, u.ID, false)
+	got, _, err := e.svc.SetShowPersonalInfo(e.ctx, dana, u.ID, false)
 	e.must(err)
 	if got.ShowPersonalInfo {
 		t.Error("preference not saved")
 	}
-	e.must(e.svc.SetPassword(e.ctx, dana, u.ID, "second-password-2"))
+	e.must(errOf(e.svc.SetPassword(e.ctx, dana, u.ID, "second-password-2")))
 	stored, _ = e.st.GetUser(e.ctx, u.ID)
 	e.must(password.Verify("second-password-2", stored.PasswordHash))
 	if _, err := e.svc.GetUser(e.ctx, dana, u.ID); err != nil {
@@ -248,20 +248,20 @@ func TestUsersPasswordsAndPreferences(t *testing.T) {
 	}
 	// Not someone else's.
 	other := e.user("other", "")
-	_, err = e.svc.SetShowPersonalInfo(e.ctx, dana, other.UserID, false)
+	_, _, err = e.svc.SetShowPersonalInfo(e.ctx, dana, other.UserID, false)
 	wantKind(t, err, domain.KindNotFound)
 	_, err = e.svc.ListUsers(e.ctx, dana, service.ListQuery{})
 	wantKind(t, err, domain.KindForbidden)
 
 	// Edits with a stale version conflict; bad emails name the field.
 	email := "not an email"
-	_, err = e.svc.UpdateUser(e.ctx, e.admin, u.ID, service.UserUpdate{Email: &email})
+	_, _, err = e.svc.UpdateUser(e.ctx, e.admin, u.ID, service.UserUpdate{Email: &email})
 	wantKind(t, err, domain.KindInvalid)
 	wantField(t, err, "email")
 	name := "dana2"
-	_, err = e.svc.UpdateUser(e.ctx, e.admin, u.ID, service.UserUpdate{DisplayName: &name, Version: 1})
+	_, _, err = e.svc.UpdateUser(e.ctx, e.admin, u.ID, service.UserUpdate{DisplayName: &name, Version: 1})
 	wantKind(t, err, domain.KindConflict)
-	e.must(e.svc.DeleteUser(e.ctx, e.admin, u.ID))
+	e.must(errOf(e.svc.DeleteUser(e.ctx, e.admin, u.ID)))
 	_, err = e.svc.GetUser(e.ctx, e.admin, u.ID)
 	wantKind(t, err, domain.KindNotFound)
 }
@@ -271,17 +271,17 @@ func TestProjectsCreatorModeratesAndDeleteNeedsPermission(t *testing.T) {
 	creators := e.sysGroup("Creators", domain.PermProjectCreate)
 	c := e.user("creator", "")
 	e.add(creators.ID, c)
-	p, err := e.svc.CreateProject(e.ctx, c, domain.Project{Name: "Mine"})
+	p, _, err := e.svc.CreateProject(e.ctx, c, domain.Project{Name: "Mine"})
 	e.must(err)
 	if !e.can(c, domain.PermProjectModerate, proj(p.ID)) {
 		t.Error("the creator does not moderate the project")
 	}
 	desc := "described"
-	_, err = e.svc.UpdateProject(e.ctx, c, p.ID, service.ProjectUpdate{Description: &desc})
+	_, _, err = e.svc.UpdateProject(e.ctx, c, p.ID, service.ProjectUpdate{Description: &desc})
 	e.must(err)
-	err = e.svc.DeleteProject(e.ctx, c, p.ID)
+	_, err = e.svc.DeleteProject(e.ctx, c, p.ID)
 	wantKind(t, err, domain.KindForbidden, domain.PermProjectDelete)
-	e.must(e.svc.DeleteProject(e.ctx, e.admin, p.ID))
+	e.must(errOf(e.svc.DeleteProject(e.ctx, e.admin, p.ID)))
 	if _, err := e.svc.Engine().Check(engine.Subject{UserID: c.UserID}, domain.PermProjectRead, proj(p.ID), time.Now()); !domain.Is(err, domain.KindNotFound) {
 		t.Errorf("engine still knows the deleted project: %v", err)
 	}
@@ -289,23 +289,23 @@ func TestProjectsCreatorModeratesAndDeleteNeedsPermission(t *testing.T) {
 
 func TestFoldersAndRules(t *testing.T) {
 	e := newEnv(t)
-	ft, err := e.svc.CreateFolderType(e.ctx, e.admin, domain.FolderType{Name: "GRT Study", Contexts: []string{"data", "document"}, Properties: []string{"indication", "portfolio", "description"}})
+	ft, _, err := e.svc.CreateFolderType(e.ctx, e.admin, domain.FolderType{Name: "GRT Study", Contexts: []string{"data", "document"}, Properties: []string{"indication", "portfolio", "description"}})
 	e.must(err)
 	if !ft.HasContext("root") {
 		t.Error("root context not added")
 	}
-	root, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "studies", TypeID: domain.FolderTypeFolderID})
+	root, _, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "studies", TypeID: domain.FolderTypeFolderID})
 	e.must(err)
-	_, err = e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "s1", ParentID: root.ID, TypeID: ft.ID, Properties: map[string]string{"colour": "red"}})
+	_, _, err = e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "s1", ParentID: root.ID, TypeID: ft.ID, Properties: map[string]string{"colour": "red"}})
 	wantKind(t, err, domain.KindInvalid)
 	wantField(t, err, "properties.colour")
-	s1, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "s1", ParentID: root.ID, TypeID: ft.ID, Properties: map[string]string{"indication": "GRT", "portfolio": "ABC"}})
+	s1, _, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "s1", ParentID: root.ID, TypeID: ft.ID, Properties: map[string]string{"indication": "GRT", "portfolio": "ABC"}})
 	e.must(err)
-	child, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "c", ParentID: s1.ID, TypeID: domain.FolderTypeFolderID})
+	child, _, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "c", ParentID: s1.ID, TypeID: domain.FolderTypeFolderID})
 	e.must(err)
 
 	// Moves below itself are refused.
-	_, err = e.svc.UpdateFolder(e.ctx, e.admin, root.ID, service.FolderUpdate{ParentID: &child.ID})
+	_, _, err = e.svc.UpdateFolder(e.ctx, e.admin, root.ID, service.FolderUpdate{ParentID: &child.ID})
 	wantKind(t, err, domain.KindInvalid)
 	wantField(t, err, "parent_id")
 
@@ -317,21 +317,21 @@ func TestFoldersAndRules(t *testing.T) {
 		{FolderTypeID: ft.ID, Property: "indication", Operator: domain.OpEq, Value: "GRT"},
 		{FolderTypeID: ft.ID, Property: "portfolio", Operator: domain.OpEq, Value: "ABC"}},
 		Grants: map[string][]string{"document": {"read", "edit"}, "analysis": {"read"}}}
-	_, err = e.svc.CreateRule(e.ctx, e.admin, rule)
+	_, _, err = e.svc.CreateRule(e.ctx, e.admin, rule)
 	wantKind(t, err, domain.KindInvalid)
 	wantField(t, err, "grants.analysis")
 	delete(rule.Grants, "analysis")
 	bad := rule
 	bad.Criteria = append([]domain.Criterion{{FolderTypeID: ft.ID, Property: "description", Operator: domain.OpExists}}, rule.Criteria...)
-	_, err = e.svc.CreateRule(e.ctx, e.admin, bad)
+	_, _, err = e.svc.CreateRule(e.ctx, e.admin, bad)
 	wantKind(t, err, domain.KindInvalid, "R10")
-	r, err := e.svc.CreateRule(e.ctx, e.admin, rule)
+	r, _, err := e.svc.CreateRule(e.ctx, e.admin, rule)
 	e.must(err)
 	if !e.can(u, "document.edit", folder(s1.ID)) || e.can(u, "data.read", folder(s1.ID)) {
 		t.Error("rule not applied as written")
 	}
 	props := map[string]string{"indication": "GRT", "portfolio": "XYZ"}
-	_, err = e.svc.UpdateFolder(e.ctx, e.admin, s1.ID, service.FolderUpdate{Properties: &props})
+	_, _, err = e.svc.UpdateFolder(e.ctx, e.admin, s1.ID, service.FolderUpdate{Properties: &props})
 	e.must(err)
 	if e.can(u, "document.read", folder(s1.ID)) {
 		t.Error("rule still matches after the property changed (criteria are ANDed)")
@@ -341,13 +341,13 @@ func TestFoldersAndRules(t *testing.T) {
 	if len(rules) != 1 {
 		t.Errorf("%d rules", len(rules))
 	}
-	e.must(e.svc.DeleteRule(e.ctx, e.admin, r.ID))
-	e.must(e.svc.DeleteFolder(e.ctx, e.admin, root.ID))
+	e.must(errOf(e.svc.DeleteRule(e.ctx, e.admin, r.ID)))
+	e.must(errOf(e.svc.DeleteFolder(e.ctx, e.admin, root.ID)))
 	if _, err := e.st.GetFolder(e.ctx, child.ID); !domain.Is(err, domain.KindNotFound) {
 		t.Errorf("subtree not deleted: %v", err)
 	}
 	// Folder types and folders are for files.admin holders.
-	_, err = e.svc.CreateFolder(e.ctx, u, domain.Folder{Name: "x", TypeID: domain.FolderTypeFolderID})
+	_, _, err = e.svc.CreateFolder(e.ctx, u, domain.Folder{Name: "x", TypeID: domain.FolderTypeFolderID})
 	wantKind(t, err, domain.KindForbidden, domain.PermFilesAdmin)
 }
 
@@ -356,7 +356,7 @@ func TestDomainsAndFolderTypes(t *testing.T) {
 	g := e.sysGroup("Hospital XYZ")
 	u := e.user("u", "")
 	e.add(g.ID, u)
-	got, err := e.svc.SetGroupDomains(e.ctx, e.admin, g.ID, []string{" xyz.example ", "abc.example"})
+	got, _, err := e.svc.SetGroupDomains(e.ctx, e.admin, g.ID, []string{" xyz.example ", "abc.example"})
 	e.must(err)
 	if !slices.Equal(got, []string{"abc.example", "xyz.example"}) {
 		t.Errorf("domains = %v", got)
@@ -364,27 +364,27 @@ func TestDomainsAndFolderTypes(t *testing.T) {
 	if !e.can(u, domain.PermDomainAccess, engine.Resource{Kind: engine.KindDomain, ID: "xyz.example"}) {
 		t.Error("no access to a granted domain")
 	}
-	_, err = e.svc.SetGroupDomains(e.ctx, e.admin, g.ID, []string{""})
+	_, _, err = e.svc.SetGroupDomains(e.ctx, e.admin, g.ID, []string{""})
 	wantKind(t, err, domain.KindInvalid)
 	wantField(t, err, "domains[0]")
 	// A groups.edit holder without access to a domain can neither add nor remove it.
 	mgr := e.user("manager", domain.RoleSystemManagerID)
-	_, err = e.svc.SetGroupDomains(e.ctx, mgr, g.ID, []string{"abc.example"})
+	_, _, err = e.svc.SetGroupDomains(e.ctx, mgr, g.ID, []string{"abc.example"})
 	wantKind(t, err, domain.KindForbidden, "xyz.example")
-	_, err = e.svc.SetGroupDomains(e.ctx, e.admin, g.ID, nil)
+	_, _, err = e.svc.SetGroupDomains(e.ctx, e.admin, g.ID, nil)
 	e.must(err)
 	if e.can(u, domain.PermDomainAccess, engine.Resource{Kind: engine.KindDomain, ID: "xyz.example"}) {
 		t.Error("access to a removed domain")
 	}
 
-	ft, err := e.svc.CreateFolderType(e.ctx, e.admin, domain.FolderType{Name: "Study", Contexts: []string{"root", "data"}})
+	ft, _, err := e.svc.CreateFolderType(e.ctx, e.admin, domain.FolderType{Name: "Study", Contexts: []string{"root", "data"}})
 	e.must(err)
 	ft.Contexts = []string{"root"}
-	_, err = e.svc.UpdateFolderType(e.ctx, e.admin, ft.ID, ft)
+	_, _, err = e.svc.UpdateFolderType(e.ctx, e.admin, ft.ID, ft)
 	wantKind(t, err, domain.KindInvalid, "data")
 	ft.Contexts = []string{"root", "data", "document"}
 	ft.Properties = []string{"indication"}
-	ft2, err := e.svc.UpdateFolderType(e.ctx, e.admin, ft.ID, ft)
+	ft2, _, err := e.svc.UpdateFolderType(e.ctx, e.admin, ft.ID, ft)
 	e.must(err)
 	if !ft2.HasContext("document") || !ft2.HasProperty("indication") {
 		t.Errorf("updated type = %+v", ft2)
@@ -394,9 +394,9 @@ func TestDomainsAndFolderTypes(t *testing.T) {
 	if len(types) != 2 {
 		t.Errorf("%d folder types", len(types))
 	}
-	e.must(e.svc.DeleteFolderType(e.ctx, e.admin, ft.ID))
+	e.must(errOf(e.svc.DeleteFolderType(e.ctx, e.admin, ft.ID)))
 	// The built-in type is every untyped folder's default: not deletable.
-	err = e.svc.DeleteFolderType(e.ctx, e.admin, domain.FolderTypeFolderID)
+	_, err = e.svc.DeleteFolderType(e.ctx, e.admin, domain.FolderTypeFolderID)
 	wantKind(t, err, domain.KindInvalid, "built-in folder type")
 	wantField(t, err, "id")
 }

@@ -29,7 +29,7 @@ type NewUser struct {
 
 // CreateUser creates a user (users.edit; an individual role is checked as
 // SetUserSystemRole checks it).
-func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.User, error) {
+func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.User, int64, error) {
 	const op, action = "service.CreateUser", "user.create"
 	u := domain.User{ID: in.ID, Username: in.Username, Email: in.Email, DisplayName: in.DisplayName, Status: domain.UserActive,
 		Source: in.Source, ExternalID: in.ExternalID, SystemRoleID: in.SystemRoleID, ShowPersonalInfo: true}
@@ -38,16 +38,16 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.
 		// A new user is in no group yet, so the administrators' length
 		// does not apply.
 		if err := s.policy.Check(in.Password, strings.TrimSpace(in.Username), false); err != nil {
-			return u, invalid(op, "password", "%v", err)
+			return u, 0, invalid(op, "password", "%v", err)
 		}
 		var err error
 		// Hashed before the transaction: argon2id is slow on purpose and
 		// should not hold the write lock.
 		if hash, err = password.Hash(in.Password, s.params); err != nil {
-			return u, invalid(op, "password", "%v", err)
+			return u, 0, invalid(op, "password", "%v", err)
 		}
 	}
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -74,7 +74,7 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.
 		}
 		return audit(ctx, tx, c, action, "user", u.ID, nil, u, "")
 	})
-	return u, err
+	return u, rev, err
 }
 
 // UserUpdate changes a user's profile; nil leaves a field as it is.
@@ -87,7 +87,7 @@ type UserUpdate struct {
 
 // UpdateUser edits a user's profile (users.edit, on a user who holds no
 // more than the caller).
-func (s *Service) UpdateUser(ctx context.Context, c Caller, id string, up UserUpdate) (domain.User, error) {
+func (s *Service) UpdateUser(ctx context.Context, c Caller, id string, up UserUpdate) (domain.User, int64, error) {
 	return s.changeUser(ctx, c, "service.UpdateUser", "user.update", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
 		if up.Version != 0 && up.Version != u.Version {
 			return conflict("service.UpdateUser", "user %s changed meanwhile (version %d, not %d)", id, u.Version, up.Version)
@@ -107,7 +107,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id string, up UserUp
 
 // SetUserStatus disables or enables a user (users.edit). Disabling the
 // last active administrator is refused (R3).
-func (s *Service) SetUserStatus(ctx context.Context, c Caller, id string, status domain.UserStatus) (domain.User, error) {
+func (s *Service) SetUserStatus(ctx context.Context, c Caller, id string, status domain.UserStatus) (domain.User, int64, error) {
 	const op = "service.SetUserStatus"
 	action := "user.enable"
 	if status == domain.UserDisabled {
@@ -135,7 +135,7 @@ func (s *Service) SetUserStatus(ctx context.Context, c Caller, id string, status
 // SetUserSystemRole sets a user's individual system role (users.edit).
 // The caller must hold every permission the role adds, and
 // roles.assign_admin for an administrator role (R22).
-func (s *Service) SetUserSystemRole(ctx context.Context, c Caller, id, roleID string) (domain.User, error) {
+func (s *Service) SetUserSystemRole(ctx context.Context, c Caller, id, roleID string) (domain.User, int64, error) {
 	const op = "service.SetUserSystemRole"
 	return s.changeUser(ctx, c, op, "user.set_role", id, domain.PermUsersEdit, func(ctx context.Context, tx store.Tx, p *perms, u *domain.User) error {
 		if _, err := checkSystemGrant(ctx, tx, p, op, "user", id, roleID, nil, u.SystemRoleID); err != nil {
@@ -148,7 +148,7 @@ func (s *Service) SetUserSystemRole(ctx context.Context, c Caller, id, roleID st
 
 // SetShowPersonalInfo sets a user's personal-information preference (R18).
 // A user may always change their own; others need users.edit.
-func (s *Service) SetShowPersonalInfo(ctx context.Context, c Caller, id string, show bool) (domain.User, error) {
+func (s *Service) SetShowPersonalInfo(ctx context.Context, c Caller, id string, show bool) (domain.User, int64, error) {
 	key := domain.PermUsersEdit
 	if id == c.UserID {
 		key = ""
@@ -163,10 +163,10 @@ func (s *Service) SetShowPersonalInfo(ctx context.Context, c Caller, id string, 
 // refusals that must come before the caller learns anything of the
 // user's power, such as SCIM's "not one of mine"), authorize (key, ""
 // for a user acting on themselves), change, validate, store, audit.
-func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key string, change func(context.Context, store.Tx, *perms, *domain.User) error, gates ...func(*domain.User) error) (domain.User, error) {
+func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key string, change func(context.Context, store.Tx, *perms, *domain.User) error, gates ...func(*domain.User) error) (domain.User, int64, error) {
 	var u domain.User
 	var seen *perms
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -200,7 +200,7 @@ func (s *Service) changeUser(ctx context.Context, c Caller, op, action, id, key 
 	if seen != nil {
 		seen.maskUser(&u) // the answer is about a user too (R18)
 	}
-	return u, err
+	return u, rev, err
 }
 
 // loadUser reads a user the caller may see: users.view holders see
@@ -217,14 +217,14 @@ func (s *Service) loadUser(ctx context.Context, r store.Reader, p *perms, op, id
 // DeleteUser deletes a user with their memberships and grants
 // (users.delete, on a user who holds no more than the caller). Deleting
 // yourself, or the last active administrator (R3), is refused.
-func (s *Service) DeleteUser(ctx context.Context, c Caller, id string) error {
+func (s *Service) DeleteUser(ctx context.Context, c Caller, id string) (int64, error) {
 	return s.deleteUser(ctx, c, "service.DeleteUser", id, nil)
 }
 
 // deleteUser is DeleteUser; precondition, if not nil, is asked about the
 // user as the transaction read it (SCIM's source and If-Match), so
 // nothing can change in between.
-func (s *Service) deleteUser(ctx context.Context, c Caller, op, id string, precondition func(*domain.User) error) error {
+func (s *Service) deleteUser(ctx context.Context, c Caller, op, id string, precondition func(*domain.User) error) (int64, error) {
 	const action = "user.delete"
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
@@ -256,10 +256,10 @@ func (s *Service) deleteUser(ctx context.Context, c Caller, op, id string, preco
 // SetPassword sets a local user's password: users.edit on a user who holds
 // no more than the caller, or the user themselves. The hash never enters
 // the change log or the audit record.
-func (s *Service) SetPassword(ctx context.Context, c Caller, id, pw string) error {
+func (s *Service) SetPassword(ctx context.Context, c Caller, id, pw string) (int64, error) {
 	const op, action = "service.SetPassword", "user.set_password"
 	if err := s.policy.Check(pw, "", false); err != nil {
-		return invalid(op, "password", "%v", err)
+		return 0, invalid(op, "password", "%v", err)
 	}
 	hash, herr := password.Hash(pw, s.params)
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
@@ -303,10 +303,10 @@ func (s *Service) SetPassword(ctx context.Context, c Caller, id, pw string) erro
 // (R21); R22 bounds what is added. In an exclusive project a user in one
 // of its groups holds that group's rights instead, so non-empty individual
 // rights are refused there (R23).
-func (s *Service) SetUserProjectRights(ctx context.Context, c Caller, userID, projectID, roleID string, keys []string) (domain.ProjectGrant, error) {
+func (s *Service) SetUserProjectRights(ctx context.Context, c Caller, userID, projectID, roleID string, keys []string) (domain.ProjectGrant, int64, error) {
 	const op, action = "service.SetUserProjectRights", "user.set_project_rights"
 	var pg domain.ProjectGrant
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)
 		if err != nil {
 			return err
@@ -350,13 +350,13 @@ func (s *Service) SetUserProjectRights(ctx context.Context, c Caller, userID, pr
 		}
 		return audit(ctx, tx, c, action, "user", userID, before, pg, "project "+proj.Name)
 	})
-	return pg, err
+	return pg, rev, err
 }
 
 // RemoveUserFromProject removes a user's individual grant row on a
 // project (users.edit or project.moderate on it). They stay a member
 // through any group present there.
-func (s *Service) RemoveUserFromProject(ctx context.Context, c Caller, userID, projectID string) error {
+func (s *Service) RemoveUserFromProject(ctx context.Context, c Caller, userID, projectID string) (int64, error) {
 	const op, action = "service.RemoveUserFromProject", "user.remove_from_project"
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		p, err := s.perms(op, c)

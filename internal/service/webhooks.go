@@ -112,13 +112,13 @@ func (s *Service) configure(op string, c Caller, w *domain.Webhook, in WebhookIn
 // CreateWebhook creates a subscription delivering the changes committed
 // from now on (webhooks.manage). It returns the subscription and its
 // secret, which is never shown again.
-func (s *Service) CreateWebhook(ctx context.Context, c Caller, in WebhookInput) (domain.Webhook, string, error) {
+func (s *Service) CreateWebhook(ctx context.Context, c Caller, in WebhookInput) (domain.Webhook, string, int64, error) {
 	const op, action = "service.CreateWebhook", "webhook.create"
 	var w domain.Webhook
 	if in.Secret == "" {
 		in.Secret = NewWebhookSecret()
 	}
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		if err := s.webhookManager(op, c); err != nil {
 			return err
 		}
@@ -141,17 +141,17 @@ func (s *Service) CreateWebhook(ctx context.Context, c Caller, in WebhookInput) 
 		return audit(ctx, tx, c, action, "webhook", w.ID, nil, w, "")
 	})
 	if err != nil {
-		return domain.Webhook{}, "", err
+		return domain.Webhook{}, "", rev, err
 	}
-	return w, w.Secret, nil
+	return w, w.Secret, rev, nil
 }
 
 // UpdateWebhook replaces a subscription's configuration (webhooks.manage);
 // the caller becomes its owner. Delivery goes on from where it stands.
-func (s *Service) UpdateWebhook(ctx context.Context, c Caller, id string, in WebhookInput) (domain.Webhook, error) {
+func (s *Service) UpdateWebhook(ctx context.Context, c Caller, id string, in WebhookInput) (domain.Webhook, int64, error) {
 	const op, action = "service.UpdateWebhook", "webhook.update"
 	var w domain.Webhook
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		if err := s.webhookManager(op, c); err != nil {
 			return err
 		}
@@ -175,12 +175,12 @@ func (s *Service) UpdateWebhook(ctx context.Context, c Caller, id string, in Web
 		}
 		return audit(ctx, tx, c, action, "webhook", id, before, w, detail)
 	})
-	return w, err
+	return w, rev, err
 }
 
 // DeleteWebhook deletes a subscription and its delivery log
 // (webhooks.manage).
-func (s *Service) DeleteWebhook(ctx context.Context, c Caller, id string) error {
+func (s *Service) DeleteWebhook(ctx context.Context, c Caller, id string) (int64, error) {
 	const op, action = "service.DeleteWebhook", "webhook.delete"
 	return s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		if err := s.webhookManager(op, c); err != nil {
@@ -201,10 +201,10 @@ func (s *Service) DeleteWebhook(ctx context.Context, c Caller, id string) error 
 // revision from on (webhooks.manage), and clears its failing mark. A
 // revision the change log no longer retains makes the next delivery fail
 // as gone.
-func (s *Service) RedeliverWebhook(ctx context.Context, c Caller, id string, from int64) (domain.Webhook, error) {
+func (s *Service) RedeliverWebhook(ctx context.Context, c Caller, id string, from int64) (domain.Webhook, int64, error) {
 	const op, action = "service.RedeliverWebhook", "webhook.redeliver"
 	var w domain.Webhook
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		if err := s.webhookManager(op, c); err != nil {
 			return err
 		}
@@ -225,15 +225,15 @@ func (s *Service) RedeliverWebhook(ctx context.Context, c Caller, id string, fro
 		w.State = domain.WebhookState{Cursor: from - 1}
 		return audit(ctx, tx, c, action, "webhook", id, map[string]int64{"cursor": before}, map[string]int64{"cursor": from - 1}, "")
 	})
-	return w, err
+	return w, rev, err
 }
 
 // PingWebhook sends a test delivery (webhooks.manage), audited, and logs
 // it in the subscription's delivery log.
-func (s *Service) PingWebhook(ctx context.Context, c Caller, id string) (domain.WebhookDelivery, error) {
+func (s *Service) PingWebhook(ctx context.Context, c Caller, id string) (domain.WebhookDelivery, int64, error) {
 	const op, action = "service.PingWebhook", "webhook.ping"
 	var w domain.Webhook
-	err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
+	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		if err := s.webhookManager(op, c); err != nil {
 			return err
 		}
@@ -247,13 +247,13 @@ func (s *Service) PingWebhook(ctx context.Context, c Caller, id string) (domain.
 		return audit(ctx, tx, c, action, "webhook", id, nil, nil, "")
 	})
 	if err != nil {
-		return domain.WebhookDelivery{}, err
+		return domain.WebhookDelivery{}, rev, err
 	}
 	d := s.sender.Ping(ctx, w)
 	if err := s.st.RecordWebhookDelivery(ctx, &d); err != nil {
-		return d, domain.E(op, err)
+		return d, rev, domain.E(op, err)
 	}
-	return d, nil
+	return d, rev, nil
 }
 
 // ListWebhooks lists the subscriptions (webhooks.manage).

@@ -43,26 +43,26 @@ func hookInput(name string) service.WebhookInput {
 func TestR29WebhookWritesAreAuditedWithoutRevision(t *testing.T) {
 	e, f := webhookEnv(t)
 	rev := e.rev()
-	w, secret, err := e.svc.CreateWebhook(e.ctx, e.admin, hookInput("cache"))
+	w, secret, _, err := e.svc.CreateWebhook(e.ctx, e.admin, hookInput("cache"))
 	e.must(err)
 	if !strings.HasPrefix(secret, "whsec_") || w.State.Cursor != rev || w.OwnerID != e.admin.UserID {
 		t.Errorf("created %+v with secret %q; want a generated secret, the cursor at %d and the admin as owner", w, secret, rev)
 	}
 	up := hookInput("cache")
 	up.URL, up.Version = "https://other.example.org/x", w.Version
-	w, err = e.svc.UpdateWebhook(e.ctx, e.admin, w.ID, up)
+	w, _, err = e.svc.UpdateWebhook(e.ctx, e.admin, w.ID, up)
 	e.must(err)
 	got, err := e.svc.GetWebhook(e.ctx, e.admin, w.ID)
 	e.must(err)
 	if got.URL != up.URL || got.Secret != secret {
 		t.Errorf("after update: url %q, secret kept %v", got.URL, got.Secret == secret)
 	}
-	_, err = e.svc.RedeliverWebhook(e.ctx, e.admin, w.ID, 1)
+	_, _, err = e.svc.RedeliverWebhook(e.ctx, e.admin, w.ID, 1)
 	e.must(err)
 	if got, _ = e.svc.GetWebhook(e.ctx, e.admin, w.ID); got.State.Cursor != 0 {
 		t.Errorf("redeliver from 1: cursor %d, want 0", got.State.Cursor)
 	}
-	d, err := e.svc.PingWebhook(e.ctx, e.admin, w.ID)
+	d, _, err := e.svc.PingWebhook(e.ctx, e.admin, w.ID)
 	e.must(err)
 	if !d.Ping || len(f.pings) != 1 {
 		t.Errorf("ping: %+v, %d pings sent", d, len(f.pings))
@@ -72,7 +72,7 @@ func TestR29WebhookWritesAreAuditedWithoutRevision(t *testing.T) {
 	if len(log) != 1 || !log[0].Ping {
 		t.Errorf("delivery log after a ping: %+v", log)
 	}
-	e.must(e.svc.DeleteWebhook(e.ctx, e.admin, w.ID))
+	e.must(errOf(e.svc.DeleteWebhook(e.ctx, e.admin, w.ID)))
 	if e.rev() != rev {
 		t.Errorf("webhook writes moved the revision from %d to %d", rev, e.rev())
 	}
@@ -92,16 +92,16 @@ func TestR29WebhookWritesAreAuditedWithoutRevision(t *testing.T) {
 // deliveries read); a refusal is audited and writes nothing.
 func TestR21WebhooksNeedWebhooksManage(t *testing.T) {
 	e, _ := webhookEnv(t)
-	w, _, err := e.svc.CreateWebhook(e.ctx, e.admin, hookInput("cache"))
+	w, _, _, err := e.svc.CreateWebhook(e.ctx, e.admin, hookInput("cache"))
 	e.must(err)
 	bob := e.user("bob", "")
-	_, _, err = e.svc.CreateWebhook(e.ctx, bob, hookInput("bobs"))
+	_, _, _, err = e.svc.CreateWebhook(e.ctx, bob, hookInput("bobs"))
 	wantKind(t, err, domain.KindForbidden, domain.PermWebhooksManage)
 	e.wantDeniedAudit(bob, "webhook.create")
-	wantKind(t, e.svc.DeleteWebhook(e.ctx, bob, w.ID), domain.KindForbidden, domain.PermWebhooksManage)
+	wantKind(t, errOf(e.svc.DeleteWebhook(e.ctx, bob, w.ID)), domain.KindForbidden, domain.PermWebhooksManage)
 	_, err = e.svc.ListWebhooks(e.ctx, bob)
 	wantKind(t, err, domain.KindForbidden)
-	_, err = e.svc.RedeliverWebhook(e.ctx, bob, w.ID, 1)
+	_, _, err = e.svc.RedeliverWebhook(e.ctx, bob, w.ID, 1)
 	wantKind(t, err, domain.KindForbidden)
 
 	carol := e.user("carol", "")
@@ -111,7 +111,7 @@ func TestR21WebhooksNeedWebhooksManage(t *testing.T) {
 	if len(all) != 1 {
 		t.Fatalf("carol sees %d subscriptions, want 1", len(all))
 	}
-	_, err = e.svc.UpdateWebhook(e.ctx, carol, w.ID, hookInput("cache"))
+	_, _, err = e.svc.UpdateWebhook(e.ctx, carol, w.ID, hookInput("cache"))
 	e.must(err)
 	if got, _ := e.svc.GetWebhook(e.ctx, carol, w.ID); got.OwnerID != carol.UserID {
 		t.Errorf("the subscription's owner after carol's change: %s, want carol (deliveries read as her)", got.OwnerID)
@@ -132,16 +132,16 @@ func TestR22WebhookDeliveriesReadAsTheirOwner(t *testing.T) {
 	limited.Limit = []string{domain.PermWebhooksManage, domain.PermChangesRead}
 	in := hookInput("users")
 	in.Filter = domain.WebhookFilter{Entity: "user"}
-	w, _, err := e.svc.CreateWebhook(e.ctx, limited, in)
+	w, _, _, err := e.svc.CreateWebhook(e.ctx, limited, in)
 	e.must(err)
-	_, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "erin", Email: "erin@hospital.example"})
+	_, _, err = e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "erin", Email: "erin@hospital.example"})
 	e.must(err)
 	page, err := e.svc.WebhookBatch(e.ctx, w, service.FeedQuery{})
 	e.must(err)
 	if len(page.Changes) != 1 || strings.Contains(string(mustJSON(t, page)), "hospital") {
 		t.Errorf("a subscription set up by a token without personal_info.view: %s, want erin's creation, masked", mustJSON(t, page))
 	}
-	full, _, err := e.svc.CreateWebhook(e.ctx, dave, hookInput("full"))
+	full, _, _, err := e.svc.CreateWebhook(e.ctx, dave, hookInput("full"))
 	e.must(err)
 	full.Filter = domain.WebhookFilter{Entity: "user"}
 	full.State.Cursor = w.State.Cursor
@@ -150,7 +150,7 @@ func TestR22WebhookDeliveriesReadAsTheirOwner(t *testing.T) {
 	if !strings.Contains(string(mustJSON(t, page)), "erin@hospital.example") {
 		t.Errorf("dave's own subscription should show what dave may read: %s", mustJSON(t, page))
 	}
-	_, err = e.svc.RemoveMembers(e.ctx, e.admin, g.ID, []string{dave.UserID})
+	_, _, err = e.svc.RemoveMembers(e.ctx, e.admin, g.ID, []string{dave.UserID})
 	e.must(err)
 	_, err = e.svc.WebhookBatch(e.ctx, full, service.FeedQuery{})
 	wantKind(t, err, domain.KindForbidden, domain.PermChangesRead)
@@ -172,7 +172,7 @@ func TestWebhookValidationNamesTheField(t *testing.T) {
 	for _, c := range cases {
 		in := hookInput("x")
 		c.edit(&in)
-		_, _, err := e.svc.CreateWebhook(e.ctx, e.admin, in)
+		_, _, _, err := e.svc.CreateWebhook(e.ctx, e.admin, in)
 		wantKind(t, err, domain.KindInvalid)
 		if f := domain.FieldsOf(err); len(f) == 0 || f[0].Field != c.field {
 			t.Errorf("%s: fields %v, want %s", c.field, f, c.field)
@@ -183,11 +183,11 @@ func TestWebhookValidationNamesTheField(t *testing.T) {
 	if len(all) != 0 {
 		t.Errorf("refused subscriptions were stored: %d", len(all))
 	}
-	_, _, err = e.svc.CreateWebhook(e.ctx, e.admin, hookInput("dup"))
+	_, _, _, err = e.svc.CreateWebhook(e.ctx, e.admin, hookInput("dup"))
 	e.must(err)
-	_, _, err = e.svc.CreateWebhook(e.ctx, e.admin, hookInput("DUP"))
+	_, _, _, err = e.svc.CreateWebhook(e.ctx, e.admin, hookInput("DUP"))
 	wantKind(t, err, domain.KindExists)
-	_, err = e.svc.RedeliverWebhook(e.ctx, e.admin, all0(e).ID, 0)
+	_, _, err = e.svc.RedeliverWebhook(e.ctx, e.admin, all0(e).ID, 0)
 	wantKind(t, err, domain.KindInvalid, "from")
 }
 

@@ -78,7 +78,7 @@ func (c *Console) groupBulk(w http.ResponseWriter, r *http.Request, s *session) 
 		done(w, r, back, "Nothing to add.")
 		return
 	}
-	res, err := c.svc.AddMembers(r.Context(), s.Caller(), id, add)
+	res, _, err := c.svc.AddMembers(r.Context(), s.Caller(), id, add)
 	if err != nil {
 		failed(w, r, back, err)
 		return

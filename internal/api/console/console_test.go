@@ -125,7 +125,7 @@ func TestUserDataIsEscaped(t *testing.T) {
 	e := newEnv(t)
 	ck := e.signIn(t)
 	evil := `<script>alert("x")</script>`
-	if _, err := e.svc.CreateGroup(context.Background(), e.admin, domain.Group{Name: "g" + evil, Description: `" onmouseover="alert(1)`, Scope: domain.ScopeSystem}); err != nil {
+	if _, _, err := e.svc.CreateGroup(context.Background(), e.admin, domain.Group{Name: "g" + evil, Description: `" onmouseover="alert(1)`, Scope: domain.ScopeSystem}); err != nil {
 		t.Fatal(err)
 	}
 	resp := e.do(t, http.MethodGet, "/admin/groups", nil, ck)
@@ -191,7 +191,7 @@ func TestAnonymousStaleAndRefused(t *testing.T) {
 func TestEveryPageRenders(t *testing.T) {
 	e := newEnv(t)
 	ck := e.signIn(t)
-	g, err := e.svc.CreateGroup(context.Background(), e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
+	g, _, err := e.svc.CreateGroup(context.Background(), e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestR2_HintsUseRenamedBuiltinNames(t *testing.T) {
 	ck := e.signIn(t)
 	ctx := context.Background()
 	for id, name := range map[string]string{domain.GroupEveryoneID: "Normal Users", domain.GroupPublicID: "Anyone at all"} {
-		if _, err := e.svc.UpdateGroup(ctx, e.admin, id, service.GroupUpdate{Name: &name}); err != nil {
+		if _, _, err := e.svc.UpdateGroup(ctx, e.admin, id, service.GroupUpdate{Name: &name}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -273,7 +273,7 @@ func TestMessagesWithoutRuleNumbers(t *testing.T) {
 func TestAccessExplorerAsksUnderTheAPIsRule(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	if _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "bob", Email: "bob@example.org", Password: "bob-password-123"}); err != nil {
+	if _, _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "bob", Email: "bob@example.org", Password: "bob-password-123"}); err != nil {
 		t.Fatal(err)
 	}
 	resp := e.do(t, http.MethodPost, "/login", url.Values{"username": {"bob"}, "password": {"bob-password-123"}})

@@ -134,7 +134,7 @@ func (c *Console) groupCreate(w http.ResponseWriter, r *http.Request, s *session
 	if g.Scope == domain.ScopeProject {
 		g.ProjectID = f.Get("project")
 	}
-	created, err := c.svc.CreateGroup(r.Context(), s.Caller(), g)
+	created, _, err := c.svc.CreateGroup(r.Context(), s.Caller(), g)
 	if err != nil {
 		failed(w, r, "/admin/groups/new", err)
 		return
@@ -235,7 +235,7 @@ func groupURL(id, tab string) string { return "/admin/groups/" + url.PathEscape(
 func (c *Console) groupSaveGeneral(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	name, desc := strings.TrimSpace(r.PostForm.Get("name")), strings.TrimSpace(r.PostForm.Get("description"))
-	g, err := c.svc.UpdateGroup(r.Context(), s.Caller(), id, service.GroupUpdate{Name: &name, Description: &desc})
+	g, _, err := c.svc.UpdateGroup(r.Context(), s.Caller(), id, service.GroupUpdate{Name: &name, Description: &desc})
 	if err != nil {
 		failed(w, r, groupURL(id, "general"), err)
 		return
@@ -325,7 +325,7 @@ func (c *Console) groupSavePrivileges(w http.ResponseWriter, r *http.Request, s 
 	// One service call: the checkboxes and the domains are saved, or
 	// refused, together.
 	in := service.GroupPrivileges{RoleID: f.Get("role"), Permissions: keys, Domains: doms}
-	if _, _, err := c.svc.SetGroupPrivileges(r.Context(), s.Caller(), id, in); err != nil {
+	if _, _, _, err := c.svc.SetGroupPrivileges(r.Context(), s.Caller(), id, in); err != nil {
 		again(err)
 		return
 	}
@@ -504,7 +504,7 @@ func (c *Console) groupSaveProjects(w http.ResponseWriter, r *http.Request, s *s
 	back := groupURL(id, "projects")
 	f := r.PostForm
 	if f.Get("do") == "default" {
-		if _, err := c.svc.SetGroupDefaultProjectRights(r.Context(), s.Caller(), id, f.Get("default_role"), projectKeys(f["default"])); err != nil {
+		if _, _, err := c.svc.SetGroupDefaultProjectRights(r.Context(), s.Caller(), id, f.Get("default_role"), projectKeys(f["default"])); err != nil {
 			failed(w, r, back, err)
 			return
 		}
@@ -532,7 +532,7 @@ func (c *Console) groupSaveProjects(w http.ResponseWriter, r *http.Request, s *s
 		if !grantChanged(was, keys, role) {
 			continue
 		}
-		if _, err := c.svc.SetGroupProjectRights(r.Context(), s.Caller(), id, pid, role, keys); err != nil {
+		if _, _, err := c.svc.SetGroupProjectRights(r.Context(), s.Caller(), id, pid, role, keys); err != nil {
 			failed(w, r, back, err)
 			return
 		}
@@ -575,7 +575,7 @@ func (c *Console) groupImport(w http.ResponseWriter, r *http.Request, s *session
 		failed(w, r, back, domain.Errorf("", domain.KindInvalid, "choose at least one project to add the group to"))
 		return
 	}
-	refs, err := c.svc.ImportGroup(r.Context(), s.Caller(), id, ids)
+	refs, _, err := c.svc.ImportGroup(r.Context(), s.Caller(), id, ids)
 	if err != nil {
 		failed(w, r, back, err)
 		return
@@ -633,7 +633,7 @@ func (c *Console) groupRemove(w http.ResponseWriter, r *http.Request, s *session
 			"Group": g, "Projects": chosen, "Members": n.Active + n.Expired})
 		return
 	}
-	res, err := c.svc.RemoveGroupFromProjects(r.Context(), s.Caller(), id, ids, true)
+	res, _, err := c.svc.RemoveGroupFromProjects(r.Context(), s.Caller(), id, ids, true)
 	if err != nil {
 		failed(w, r, back, err)
 		return
@@ -666,7 +666,7 @@ func (c *Console) groupDelete(w http.ResponseWriter, r *http.Request, s *session
 		failed(w, r, groupURL(id, "delete"), err)
 		return
 	}
-	res, err := c.svc.DeleteGroup(r.Context(), s.Caller(), id, service.DeleteGroupOptions{Members: f.Get("members"), Confirm: f.Get("confirm") == "yes"})
+	res, _, err := c.svc.DeleteGroup(r.Context(), s.Caller(), id, service.DeleteGroupOptions{Members: f.Get("members"), Confirm: f.Get("confirm") == "yes"})
 	if err != nil {
 		failed(w, r, groupURL(id, "delete"), err)
 		return
@@ -850,7 +850,7 @@ func (c *Console) groupSaveMembers(w http.ResponseWriter, r *http.Request, s *se
 	if len(add) > 0 || len(remove) > 0 {
 		// One service call: the ticked and unticked users are added and
 		// removed together, or not at all.
-		added, removed, err := c.svc.ChangeMembers(r.Context(), s.Caller(), id, add, remove)
+		added, removed, _, err := c.svc.ChangeMembers(r.Context(), s.Caller(), id, add, remove)
 		if err != nil {
 			failed(w, r, back, err)
 			return

@@ -67,7 +67,7 @@ func TestDomainsFormUsesTheOneRule(t *testing.T) {
 	e := newEnv(t)
 	ck := e.signIn(t)
 	ctx := context.Background()
-	g, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
+	g, _, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func (c *Console) userProfile(w http.ResponseWriter, r *http.Request, s *session
 	if _, ok := f["email"]; !ok {
 		up.Email = nil
 	}
-	u, err := c.svc.UpdateUser(r.Context(), s.Caller(), id, up)
+	u, _, err := c.svc.UpdateUser(r.Context(), s.Caller(), id, up)
 	if err != nil {
 		failed(w, r, userURL(id), err)
 		return
@@ -120,7 +120,7 @@ func (c *Console) userProfile(w http.ResponseWriter, r *http.Request, s *session
 
 func (c *Console) userRole(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
-	u, err := c.svc.SetUserSystemRole(r.Context(), s.Caller(), id, r.PostForm.Get("role"))
+	u, _, err := c.svc.SetUserSystemRole(r.Context(), s.Caller(), id, r.PostForm.Get("role"))
 	if err != nil {
 		failed(w, r, userURL(id), err)
 		return
@@ -134,7 +134,7 @@ func (c *Console) userPassword(w http.ResponseWriter, r *http.Request, s *sessio
 		failed(w, r, userURL(id), domain.E(domain.KindInvalid, domain.FieldError{Field: "Repeat new password", Message: "the two passwords differ"}))
 		return
 	}
-	if err := c.svc.SetPassword(r.Context(), s.Caller(), id, f.Get("new")); err != nil {
+	if _, err := c.svc.SetPassword(r.Context(), s.Caller(), id, f.Get("new")); err != nil {
 		failed(w, r, userURL(id), err)
 		return
 	}
@@ -171,13 +171,13 @@ func (c *Console) userProjects(w http.ResponseWriter, r *http.Request, s *sessio
 		g, had := old[pid]
 		switch {
 		case had && !member:
-			if err := c.svc.RemoveUserFromProject(r.Context(), s.Caller(), id, pid); err != nil {
+			if _, err := c.svc.RemoveUserFromProject(r.Context(), s.Caller(), id, pid); err != nil {
 				failed(w, r, back, err)
 				return
 			}
 			changed++
 		case member && (!had || !sameSet(keys, g.Permissions) || role != g.RoleID):
-			if _, err := c.svc.SetUserProjectRights(r.Context(), s.Caller(), id, pid, role, keys); err != nil {
+			if _, _, err := c.svc.SetUserProjectRights(r.Context(), s.Caller(), id, pid, role, keys); err != nil {
 				failed(w, r, back, err)
 				return
 			}
@@ -216,7 +216,7 @@ func (c *Console) userDelete(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	u, _ := c.svc.GetUser(r.Context(), s.Caller(), id)
-	if err := c.svc.DeleteUser(r.Context(), s.Caller(), id); err != nil {
+	if _, err := c.svc.DeleteUser(r.Context(), s.Caller(), id); err != nil {
 		failed(w, r, userURL(id)+"/delete", err)
 		return
 	}
@@ -265,7 +265,7 @@ func (c *Console) projectDelete(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	p, _ := c.svc.GetProject(r.Context(), s.Caller(), id)
-	if err := c.svc.DeleteProject(r.Context(), s.Caller(), id); err != nil {
+	if _, err := c.svc.DeleteProject(r.Context(), s.Caller(), id); err != nil {
 		failed(w, r, back, err)
 		return
 	}
@@ -384,7 +384,7 @@ func (c *Console) folderSave(w http.ResponseWriter, r *http.Request, s *session)
 		}
 	}
 	up.Properties = &props
-	fo, err := c.svc.UpdateFolder(r.Context(), s.Caller(), id, up)
+	fo, _, err := c.svc.UpdateFolder(r.Context(), s.Caller(), id, up)
 	if err != nil {
 		failed(w, r, folderURL(id), err)
 		return
@@ -421,7 +421,7 @@ func (c *Console) folderDelete(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	f, _ := c.svc.GetFolder(r.Context(), s.Caller(), id)
-	if err := c.svc.DeleteFolder(r.Context(), s.Caller(), id); err != nil {
+	if _, err := c.svc.DeleteFolder(r.Context(), s.Caller(), id); err != nil {
 		failed(w, r, folderURL(id)+"/delete", err)
 		return
 	}
@@ -446,7 +446,7 @@ func (c *Console) folderTypeSave(w http.ResponseWriter, r *http.Request, s *sess
 	if !contains(ctxs, domain.ContextRoot) {
 		ctxs = append([]string{domain.ContextRoot}, ctxs...)
 	}
-	t, err := c.svc.UpdateFolderType(r.Context(), s.Caller(), id, domain.FolderType{Name: strings.TrimSpace(f.Get("name")),
+	t, _, err := c.svc.UpdateFolderType(r.Context(), s.Caller(), id, domain.FolderType{Name: strings.TrimSpace(f.Get("name")),
 		Contexts: ctxs, Properties: splitList(f.Get("properties"))})
 	if err != nil {
 		failed(w, r, "/admin/folder-types/"+url.PathEscape(id), err)

@@ -39,15 +39,15 @@ func TestEditPagesRender(t *testing.T) {
 	e := newEnv(t)
 	ck := e.signIn(t)
 	ctx := context.Background()
-	u, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "bob", DisplayName: "Bob <b>", Email: "bob@example.org"})
+	u, _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "bob", DisplayName: "Bob <b>", Email: "bob@example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "P1", MembershipMode: domain.ModeMultiple})
+	p, _, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "P1", MembershipMode: domain.ModeMultiple})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := e.svc.CreateFolder(ctx, e.admin, domain.Folder{Name: "Top", TypeID: domain.FolderTypeFolderID})
+	f, _, err := e.svc.CreateFolder(ctx, e.admin, domain.Folder{Name: "Top", TypeID: domain.FolderTypeFolderID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,11 +70,11 @@ func TestUserEdits(t *testing.T) {
 	e := newEnv(t)
 	ck := e.signIn(t)
 	ctx := context.Background()
-	u, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "bob", DisplayName: "Bob", Email: "bob@example.org", Password: "bob-password-1"})
+	u, _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "bob", DisplayName: "Bob", Email: "bob@example.org", Password: "bob-password-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "P1", MembershipMode: domain.ModeMultiple})
+	p, _, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "P1", MembershipMode: domain.ModeMultiple})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,18 +123,18 @@ func TestFolderEditsShowRefusals(t *testing.T) {
 	e := newEnv(t)
 	ck := e.signIn(t)
 	ctx := context.Background()
-	top, err := e.svc.CreateFolder(ctx, e.admin, domain.Folder{Name: "Top", TypeID: domain.FolderTypeFolderID})
+	top, _, err := e.svc.CreateFolder(ctx, e.admin, domain.Folder{Name: "Top", TypeID: domain.FolderTypeFolderID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := e.svc.CreateFolder(ctx, e.admin, domain.Folder{Name: "Sub", TypeID: domain.FolderTypeFolderID, ParentID: top.ID})
+	sub, _, err := e.svc.CreateFolder(ctx, e.admin, domain.Folder{Name: "Sub", TypeID: domain.FolderTypeFolderID, ParentID: top.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, body := e.follow(t, "/admin/folders/"+top.ID, url.Values{"name": {"Top"}, "parent": {sub.ID}}, ck); !strings.Contains(body, "below itself") {
 		t.Errorf("cycle: %s", body)
 	}
-	ft, err := e.svc.CreateFolderType(ctx, e.admin, domain.FolderType{Name: "study", Contexts: []string{domain.ContextRoot, "data"}, Properties: []string{"Indication"}})
+	ft, _, err := e.svc.CreateFolderType(ctx, e.admin, domain.FolderType{Name: "study", Contexts: []string{domain.ContextRoot, "data"}, Properties: []string{"Indication"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,12 +169,12 @@ func TestPaging(t *testing.T) {
 	e.h.(*Console).pageSize = 2
 	ck := e.signIn(t)
 	ctx := context.Background()
-	g, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
+	g, _, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"user-a", "user-b", "user-c", "user-d", "user-e"} {
-		if _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: n}); err != nil {
+		if _, _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: n}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -224,11 +224,11 @@ func TestProjectDelete(t *testing.T) {
 	e := newEnv(t)
 	ck := e.signIn(t)
 	ctx := context.Background()
-	p, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "P1", MembershipMode: domain.ModeMultiple})
+	p, _, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "P1", MembershipMode: domain.ModeMultiple})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "P1 readers", Scope: domain.ScopeProject, ProjectID: p.ID})
+	g, _, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "P1 readers", Scope: domain.ScopeProject, ProjectID: p.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,12 +264,12 @@ func TestBulkMembership(t *testing.T) {
 	e := newEnv(t)
 	ck := e.signIn(t)
 	ctx := context.Background()
-	g, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
+	g, _, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"ann", "ben"} {
-		if _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: n}); err != nil {
+		if _, _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: n}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -308,30 +308,30 @@ func TestBulkMembershipPreviewsRefusals(t *testing.T) {
 	e := newEnv(t)
 	ck := e.signIn(t)
 	ctx := context.Background()
-	p, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "Trial", MembershipMode: domain.ModeExclusive})
+	p, _, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "Trial", MembershipMode: domain.ModeExclusive})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var groups []domain.Group
 	for _, n := range []string{"Site A", "Site B"} {
-		g, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: n, Scope: domain.ScopeSystem})
+		g, _, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: n, Scope: domain.ScopeSystem})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.ImportGroup(ctx, e.admin, g.ID, []string{p.ID}); err != nil {
+		if _, _, err := e.svc.ImportGroup(ctx, e.admin, g.ID, []string{p.ID}); err != nil {
 			t.Fatal(err)
 		}
 		groups = append(groups, g)
 	}
 	ids := map[string]string{}
 	for _, n := range []string{"ann", "bob"} {
-		u, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: n})
+		u, _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: n})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids[n] = u.ID
 	}
-	if _, err := e.svc.AddMembers(ctx, e.admin, groups[1].ID, []service.MemberInput{{UserID: ids["bob"]}}); err != nil {
+	if _, _, err := e.svc.AddMembers(ctx, e.admin, groups[1].ID, []service.MemberInput{{UserID: ids["bob"]}}); err != nil {
 		t.Fatal(err)
 	}
 	body := read(t, e.do(t, http.MethodPost, "/admin/groups/"+groups[0].ID+"/bulk", url.Values{"do": {"preview"}, "list": {"ann\nbob\n"}}, ck))

@@ -199,7 +199,7 @@ func TestOIDCWithoutJITOnlyExistingUsersSignIn(t *testing.T) {
 		t.Errorf("refusal record = %+v, want a denied auth.login naming the provider", rec)
 	}
 	// A user an administrator made is linked at their first sign-in.
-	cy, err := e.svc.CreateUser(context.Background(), e.admin, service.NewUser{Username: "cy"})
+	cy, _, err := e.svc.CreateUser(context.Background(), e.admin, service.NewUser{Username: "cy"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,11 +228,11 @@ func TestOIDCBreakGlassAdministratorIsNeverLinkedR3(t *testing.T) {
 func TestOIDCDisabledUserIsRefusedR11(t *testing.T) {
 	e := newOIDCEnv(t, "")
 	e.prov.AddUser(oidctest.User{ID: "sub-di", Username: "di", Password: "pw-di"})
-	u, err := e.svc.CreateUser(context.Background(), e.admin, service.NewUser{Username: "di"})
+	u, _, err := e.svc.CreateUser(context.Background(), e.admin, service.NewUser{Username: "di"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.SetUserStatus(context.Background(), e.admin, u.ID, domain.UserDisabled); err != nil {
+	if _, _, err := e.svc.SetUserStatus(context.Background(), e.admin, u.ID, domain.UserDisabled); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := e.signIn(t, oidctest.NewClient(), "di", "pw-di")
@@ -344,7 +344,7 @@ const mappingYAML = `    jit: true
 
 func (e *oidcEnv) group(t *testing.T, name string) domain.Group {
 	t.Helper()
-	g, err := e.svc.CreateGroup(context.Background(), e.admin, domain.Group{Name: name, Scope: domain.ScopeSystem})
+	g, _, err := e.svc.CreateGroup(context.Background(), e.admin, domain.Group{Name: name, Scope: domain.ScopeSystem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func TestOIDCGroupMappingAddsAndRemovesOnlyItsOwnMemberships(t *testing.T) {
 	}
 	// An administrator adds gm to Auditors by hand.
 	u, _ := e.st.GetUserByUsername(context.Background(), "gm")
-	if _, err := e.svc.AddMembers(context.Background(), e.admin, auditors.ID, []service.MemberInput{{UserID: u.ID}}); err != nil {
+	if _, _, err := e.svc.AddMembers(context.Background(), e.admin, auditors.ID, []service.MemberInput{{UserID: u.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	// The provider now lists Editors only.
@@ -441,12 +441,12 @@ func TestOIDCGroupMappingReportsAnExclusiveProjectConflictR23(t *testing.T) {
 	e := newOIDCEnv(t, mappingYAML)
 	staff, editors := e.group(t, "Staff"), e.group(t, "Editors")
 	ctx := context.Background()
-	proj, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "Trial", MembershipMode: domain.ModeExclusive})
+	proj, _, err := e.svc.CreateProject(ctx, e.admin, domain.Project{Name: "Trial", MembershipMode: domain.ModeExclusive})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, g := range []domain.Group{staff, editors} {
-		if _, err := e.svc.ImportGroup(ctx, e.admin, g.ID, []string{proj.ID}); err != nil {
+		if _, _, err := e.svc.ImportGroup(ctx, e.admin, g.ID, []string{proj.ID}); err != nil {
 			t.Fatal(err)
 		}
 	}

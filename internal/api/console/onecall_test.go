@@ -16,7 +16,7 @@ import (
 func TestFormsAreOneWrite(t *testing.T) {
 	e := newEnv(t)
 	ck := e.signIn(t)
-	g, err := e.svc.CreateGroup(t.Context(), e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
+	g, _, err := e.svc.CreateGroup(t.Context(), e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,11 +39,11 @@ func TestFormsAreOneWrite(t *testing.T) {
 
 	// Members: tick one user, untick one who is not a member (refused):
 	// nothing is added either.
-	u, err := e.svc.CreateUser(t.Context(), e.admin, service.NewUser{Username: "ann"})
+	u, _, err := e.svc.CreateUser(t.Context(), e.admin, service.NewUser{Username: "ann"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := e.svc.CreateUser(t.Context(), e.admin, service.NewUser{Username: "ben"})
+	v, _, err := e.svc.CreateUser(t.Context(), e.admin, service.NewUser{Username: "ben"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func (c *Console) userList(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (c *Console) userCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	f := r.PostForm
-	u, err := c.svc.CreateUser(r.Context(), s.Caller(), service.NewUser{Username: strings.TrimSpace(f.Get("username")),
+	u, _, err := c.svc.CreateUser(r.Context(), s.Caller(), service.NewUser{Username: strings.TrimSpace(f.Get("username")),
 		Email: strings.TrimSpace(f.Get("email")), DisplayName: strings.TrimSpace(f.Get("display_name")),
 		Password: f.Get("password"), SystemRoleID: f.Get("role")})
 	if err != nil {
@@ -85,7 +85,7 @@ func (c *Console) userStatus(w http.ResponseWriter, r *http.Request, s *session)
 			"User": u, "Back": back, "From": f.Get("back"), "Q": f.Get("q"), "Cursor": f.Get("cursor")})
 		return
 	}
-	u, err := c.svc.SetUserStatus(r.Context(), s.Caller(), r.PathValue("id"), st)
+	u, _, err := c.svc.SetUserStatus(r.Context(), s.Caller(), r.PathValue("id"), st)
 	if err != nil {
 		failed(w, r, back, err)
 		return
@@ -133,9 +133,9 @@ func (c *Console) roleSave(w http.ResponseWriter, r *http.Request, s *session) {
 	var err error
 	var role domain.Role
 	if id == "new" {
-		role, err = c.svc.CreateRole(r.Context(), s.Caller(), domain.Role{Name: name, Description: desc, Scope: domain.Scope(f.Get("scope")), Permissions: perms})
+		role, _, err = c.svc.CreateRole(r.Context(), s.Caller(), domain.Role{Name: name, Description: desc, Scope: domain.Scope(f.Get("scope")), Permissions: perms})
 	} else {
-		role, err = c.svc.UpdateRole(r.Context(), s.Caller(), id, service.RoleUpdate{Name: &name, Description: &desc, Permissions: &perms})
+		role, _, err = c.svc.UpdateRole(r.Context(), s.Caller(), id, service.RoleUpdate{Name: &name, Description: &desc, Permissions: &perms})
 	}
 	if err != nil {
 		failed(w, r, "/admin/roles/"+url.PathEscape(id)+queryOf("scope", f.Get("scope")), err)
@@ -145,7 +145,7 @@ func (c *Console) roleSave(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (c *Console) roleDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := c.svc.DeleteRole(r.Context(), s.Caller(), r.PathValue("id")); err != nil {
+	if _, err := c.svc.DeleteRole(r.Context(), s.Caller(), r.PathValue("id")); err != nil {
 		failed(w, r, "/admin/roles", err)
 		return
 	}
@@ -177,7 +177,7 @@ func (c *Console) projectList(w http.ResponseWriter, r *http.Request, s *session
 
 func (c *Console) projectCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	f := r.PostForm
-	p, err := c.svc.CreateProject(r.Context(), s.Caller(), domain.Project{Name: strings.TrimSpace(f.Get("name")),
+	p, _, err := c.svc.CreateProject(r.Context(), s.Caller(), domain.Project{Name: strings.TrimSpace(f.Get("name")),
 		Description: strings.TrimSpace(f.Get("description")), MembershipMode: domain.MembershipMode(f.Get("mode"))})
 	if err != nil {
 		failed(w, r, "/admin/projects", err)
@@ -188,7 +188,7 @@ func (c *Console) projectCreate(w http.ResponseWriter, r *http.Request, s *sessi
 
 func (c *Console) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 	mode := domain.MembershipMode(r.PostForm.Get("mode"))
-	p, err := c.svc.UpdateProject(r.Context(), s.Caller(), r.PathValue("id"), service.ProjectUpdate{MembershipMode: &mode})
+	p, _, err := c.svc.UpdateProject(r.Context(), s.Caller(), r.PathValue("id"), service.ProjectUpdate{MembershipMode: &mode})
 	if err != nil {
 		failed(w, r, "/admin/projects", err)
 		return
@@ -229,7 +229,7 @@ func (c *Console) folderTypeCreate(w http.ResponseWriter, r *http.Request, s *se
 	if !contains(ctxs, domain.ContextRoot) {
 		ctxs = append([]string{domain.ContextRoot}, ctxs...)
 	}
-	t, err := c.svc.CreateFolderType(r.Context(), s.Caller(), domain.FolderType{Name: strings.TrimSpace(f.Get("name")),
+	t, _, err := c.svc.CreateFolderType(r.Context(), s.Caller(), domain.FolderType{Name: strings.TrimSpace(f.Get("name")),
 		Contexts: ctxs, Properties: splitList(f.Get("properties"))})
 	if err != nil {
 		failed(w, r, "/admin/folders", err)
@@ -246,7 +246,7 @@ func (c *Console) folderCreate(w http.ResponseWriter, r *http.Request, s *sessio
 			props[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
 	}
-	fo, err := c.svc.CreateFolder(r.Context(), s.Caller(), domain.Folder{Name: strings.TrimSpace(f.Get("name")), ParentID: f.Get("parent"),
+	fo, _, err := c.svc.CreateFolder(r.Context(), s.Caller(), domain.Folder{Name: strings.TrimSpace(f.Get("name")), ParentID: f.Get("parent"),
 		TypeID: f.Get("type"), Properties: props, ProjectID: f.Get("project")})
 	if err != nil {
 		failed(w, r, "/admin/folders", err)
@@ -505,7 +505,7 @@ func newSecret(w http.ResponseWriter, r *http.Request) string {
 
 func (c *Console) prefsPI(w http.ResponseWriter, r *http.Request, s *session) {
 	show := r.PostForm.Get("show") == "on"
-	if _, err := c.svc.SetShowPersonalInfo(r.Context(), s.Caller(), s.ID.UserID, show); err != nil {
+	if _, _, err := c.svc.SetShowPersonalInfo(r.Context(), s.Caller(), s.ID.UserID, show); err != nil {
 		failed(w, r, "/preferences", err)
 		return
 	}
@@ -530,7 +530,7 @@ func (c *Console) prefsPassword(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	_ = c.authn.Logout(r.Context(), ns.Secret, s.ID.RemoteAddr) // the check's own session is not needed
-	if err := c.svc.SetPassword(r.Context(), s.Caller(), s.ID.UserID, f.Get("new")); err != nil {
+	if _, err := c.svc.SetPassword(r.Context(), s.Caller(), s.ID.UserID, f.Get("new")); err != nil {
 		failed(w, r, "/preferences", err)
 		return
 	}

@@ -145,7 +145,7 @@ func (c *Console) projectSaveGroups(w http.ResponseWriter, r *http.Request, s *s
 		if !grantChanged(pg.Grant, keys, role) {
 			continue
 		}
-		if _, err := c.svc.SetGroupProjectRights(r.Context(), s.Caller(), gid, pid, role, keys); err != nil {
+		if _, _, err := c.svc.SetGroupProjectRights(r.Context(), s.Caller(), gid, pid, role, keys); err != nil {
 			failed(w, r, back, err)
 			return
 		}
@@ -168,7 +168,7 @@ func (c *Console) projectImport(w http.ResponseWriter, r *http.Request, s *sessi
 	for _, gid := range ids {
 		g, err := c.svc.GetGroup(r.Context(), s.Caller(), gid)
 		if err == nil {
-			_, err = c.svc.ImportGroup(r.Context(), s.Caller(), gid, []string{pid})
+			_, _, err = c.svc.ImportGroup(r.Context(), s.Caller(), gid, []string{pid})
 		}
 		if err != nil {
 			failed(w, r, back, err)
@@ -211,7 +211,7 @@ func (c *Console) projectRemoveGroups(w http.ResponseWriter, r *http.Request, s 
 	}
 	left := 0
 	for _, gid := range ids {
-		res, err := c.svc.RemoveGroupFromProjects(r.Context(), s.Caller(), gid, []string{pid}, true)
+		res, _, err := c.svc.RemoveGroupFromProjects(r.Context(), s.Caller(), gid, []string{pid}, true)
 		if err != nil {
 			failed(w, r, back, err)
 			return
@@ -277,7 +277,7 @@ func (c *Console) projectSaveMembers(w http.ResponseWriter, r *http.Request, s *
 	if name := strings.TrimSpace(f.Get("username")); name != "" {
 		uid, err := c.svc.UserIDByUsername(r.Context(), s.Caller(), name)
 		if err == nil {
-			_, err = c.svc.SetUserProjectRights(r.Context(), s.Caller(), uid, pid, f.Get("new_role"), projectKeys(f["new"]))
+			_, _, err = c.svc.SetUserProjectRights(r.Context(), s.Caller(), uid, pid, f.Get("new_role"), projectKeys(f["new"]))
 		}
 		if err != nil {
 			failed(w, r, back, err)
@@ -297,7 +297,7 @@ func (c *Console) projectSaveMembers(w http.ResponseWriter, r *http.Request, s *
 		if sameSet(keys, old.Permissions) && role == old.RoleID {
 			continue
 		}
-		if _, err := c.svc.SetUserProjectRights(r.Context(), s.Caller(), uid, pid, role, keys); err != nil {
+		if _, _, err := c.svc.SetUserProjectRights(r.Context(), s.Caller(), uid, pid, role, keys); err != nil {
 			failed(w, r, back, err)
 			return
 		}
@@ -321,7 +321,7 @@ func (c *Console) projectSaveSettings(w http.ResponseWriter, r *http.Request, s 
 	pid, f := r.PathValue("id"), r.PostForm
 	name, desc := strings.TrimSpace(f.Get("name")), strings.TrimSpace(f.Get("description"))
 	mode := domain.MembershipMode(f.Get("mode"))
-	p, err := c.svc.UpdateProject(r.Context(), s.Caller(), pid, service.ProjectUpdate{Name: &name, Description: &desc, MembershipMode: &mode})
+	p, _, err := c.svc.UpdateProject(r.Context(), s.Caller(), pid, service.ProjectUpdate{Name: &name, Description: &desc, MembershipMode: &mode})
 	if err != nil {
 		failed(w, r, projectURL(pid, "settings"), err)
 		return

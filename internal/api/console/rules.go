@@ -247,12 +247,12 @@ func (c *Console) ruleSave(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	var err error
 	if ruleID == "new" {
-		_, err = c.svc.CreateRule(r.Context(), s.Caller(), rule)
+		_, _, err = c.svc.CreateRule(r.Context(), s.Caller(), rule)
 	} else {
 		var old domain.Rule
 		if old, err = c.svc.GetRule(r.Context(), s.Caller(), ruleID); err == nil {
 			rule.Version = old.Version
-			_, err = c.svc.UpdateRule(r.Context(), s.Caller(), ruleID, rule)
+			_, _, err = c.svc.UpdateRule(r.Context(), s.Caller(), ruleID, rule)
 		}
 	}
 	if err != nil {
@@ -265,7 +265,7 @@ func (c *Console) ruleSave(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (c *Console) ruleDelete(w http.ResponseWriter, r *http.Request, s *session) {
 	id, ruleID := r.PathValue("id"), r.PathValue("rule")
-	if err := c.svc.DeleteRule(r.Context(), s.Caller(), ruleID); err != nil {
+	if _, err := c.svc.DeleteRule(r.Context(), s.Caller(), ruleID); err != nil {
 		failed(w, r, groupURL(id, "rules"), err)
 		return
 	}
@@ -383,11 +383,11 @@ func (c *Console) groupSaveFolders(w http.ResponseWriter, r *http.Request, s *se
 			continue
 		}
 		if want == "" {
-			err = c.svc.DeleteFolderLevel(r.Context(), s.Caller(), fid, id)
+			_, err = c.svc.DeleteFolderLevel(r.Context(), s.Caller(), fid, id)
 		} else {
 			var lv domain.Level
 			if lv, err = domain.ParseLevel(want); err == nil {
-				_, err = c.svc.SetFolderLevel(r.Context(), s.Caller(), fid, id, lv)
+				_, _, err = c.svc.SetFolderLevel(r.Context(), s.Caller(), fid, id, lv)
 			}
 		}
 		if err != nil {

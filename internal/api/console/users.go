@@ -130,7 +130,7 @@ func (c *Console) userGroups(w http.ResponseWriter, r *http.Request, s *session)
 	id, f := r.PathValue("id"), r.PostForm
 	back := userURL(id) + "#groups"
 	if gid := f.Get("remove"); gid != "" {
-		if _, err := c.svc.RemoveMembers(r.Context(), s.Caller(), gid, []string{id}); err != nil {
+		if _, _, err := c.svc.RemoveMembers(r.Context(), s.Caller(), gid, []string{id}); err != nil {
 			failed(w, r, back, err)
 			return
 		}
@@ -157,7 +157,7 @@ func (c *Console) userGroups(w http.ResponseWriter, r *http.Request, s *session)
 		}
 		in.ExpiresAt = &t
 	}
-	res, err := c.svc.AddMembers(r.Context(), s.Caller(), page.Items[i].ID, []service.MemberInput{in})
+	res, _, err := c.svc.AddMembers(r.Context(), s.Caller(), page.Items[i].ID, []service.MemberInput{in})
 	if err != nil {
 		failed(w, r, back, err)
 		return

@@ -76,7 +76,7 @@ func webhookForm(f url.Values) service.WebhookInput {
 func (c *Console) webhookSave(w http.ResponseWriter, r *http.Request, s *session) {
 	id, in := r.PathValue("id"), webhookForm(r.PostForm)
 	if id != "new" {
-		h, err := c.svc.UpdateWebhook(r.Context(), s.Caller(), id, in)
+		h, _, err := c.svc.UpdateWebhook(r.Context(), s.Caller(), id, in)
 		if err != nil {
 			failed(w, r, "/admin/webhooks/"+url.PathEscape(id), err)
 			return
@@ -84,7 +84,7 @@ func (c *Console) webhookSave(w http.ResponseWriter, r *http.Request, s *session
 		done(w, r, "/admin/webhooks/"+url.PathEscape(h.ID), "Webhook “"+h.Name+"” saved.")
 		return
 	}
-	h, secret, err := c.svc.CreateWebhook(r.Context(), s.Caller(), in)
+	h, secret, _, err := c.svc.CreateWebhook(r.Context(), s.Caller(), in)
 	if err != nil {
 		failed(w, r, "/admin/webhooks/new", err)
 		return
@@ -96,7 +96,7 @@ func (c *Console) webhookSave(w http.ResponseWriter, r *http.Request, s *session
 }
 
 func (c *Console) webhookDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := c.svc.DeleteWebhook(r.Context(), s.Caller(), r.PathValue("id")); err != nil {
+	if _, err := c.svc.DeleteWebhook(r.Context(), s.Caller(), r.PathValue("id")); err != nil {
 		failed(w, r, "/admin/webhooks", err)
 		return
 	}
@@ -111,7 +111,7 @@ func (c *Console) webhookRedeliver(w http.ResponseWriter, r *http.Request, s *se
 		failed(w, r, back, domain.E("console", domain.KindInvalid, domain.FieldError{Field: "from", Message: "must be a revision number"}))
 		return
 	}
-	if _, err := c.svc.RedeliverWebhook(r.Context(), s.Caller(), id, from); err != nil {
+	if _, _, err := c.svc.RedeliverWebhook(r.Context(), s.Caller(), id, from); err != nil {
 		failed(w, r, back, err)
 		return
 	}
@@ -121,7 +121,7 @@ func (c *Console) webhookRedeliver(w http.ResponseWriter, r *http.Request, s *se
 func (c *Console) webhookPing(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	back := "/admin/webhooks/" + url.PathEscape(id)
-	d, err := c.svc.PingWebhook(r.Context(), s.Caller(), id)
+	d, _, err := c.svc.PingWebhook(r.Context(), s.Caller(), id)
 	if err != nil {
 		failed(w, r, back, err)
 		return

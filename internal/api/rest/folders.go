@@ -32,8 +32,8 @@ func (a *API) folderRoutes() []route {
 
 type folderOut = versioned[api.FolderBody]
 
-func (a *API) folderOut(ctx context.Context, f domain.Folder) *folderOut {
-	rev := a.revision(ctx)
+func (a *API) folderOut(committed int64, f domain.Folder) *folderOut {
+	rev := a.revision(committed)
 	return withETag(f.Version, rev, api.FolderBody{Folder: apiFolder(f), Revision: rev})
 }
 
@@ -62,11 +62,11 @@ func (a *API) createFolder(ctx context.Context, in *bodyIn[api.CreateFolderReque
 	if b.TypeID == "" {
 		b.TypeID = domain.FolderTypeFolderID
 	}
-	f, err := a.svc.CreateFolder(ctx, caller(ctx), domain.Folder{ID: b.ID, ParentID: b.ParentID, Name: b.Name, TypeID: b.TypeID, Properties: b.Properties, ProjectID: b.ProjectID})
+	f, rev, err := a.svc.CreateFolder(ctx, caller(ctx), domain.Folder{ID: b.ID, ParentID: b.ParentID, Name: b.Name, TypeID: b.TypeID, Properties: b.Properties, ProjectID: b.ProjectID})
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.folderOut(ctx, f), nil
+	return a.folderOut(rev, f), nil
 }
 
 func (a *API) getFolder(ctx context.Context, in *IDPath) (*folderOut, error) {
@@ -74,28 +74,29 @@ func (a *API) getFolder(ctx context.Context, in *IDPath) (*folderOut, error) {
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.folderOut(ctx, f), nil
+	return a.folderOut(0, f), nil
 }
 
 func (a *API) updateFolder(ctx context.Context, in *versionedIn[api.UpdateFolderRequest]) (*folderOut, error) {
 	b := in.Body
-	f, err := updateVersioned(a, in.IfMatch, a.folderVersion(ctx, in.ID), func(version int64) (domain.Folder, error) {
+	f, rev, err := updateVersioned(a, in.IfMatch, a.folderVersion(ctx, in.ID), func(version int64) (domain.Folder, int64, error) {
 		return a.svc.UpdateFolder(ctx, caller(ctx), in.ID, service.FolderUpdate{Name: b.Name, ParentID: b.ParentID, Properties: b.Properties, Version: version})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a.folderOut(ctx, f), nil
+	return a.folderOut(rev, f), nil
 }
 
 func (a *API) deleteFolder(ctx context.Context, in *idIfMatchIn) (*RevisionOut, error) {
 	if err := a.checkIfMatch(in.IfMatch, a.folderVersion(ctx, in.ID)); err != nil {
 		return nil, err
 	}
-	if err := a.svc.DeleteFolder(ctx, caller(ctx), in.ID); err != nil {
+	rev, err := a.svc.DeleteFolder(ctx, caller(ctx), in.ID)
+	if err != nil {
 		return nil, a.problemAt(err, "id", "path.id")
 	}
-	return a.revisionOut(ctx), nil
+	return a.revisionOut(rev), nil
 }
 
 func (a *API) levelsOut(ls []domain.FolderLevel, err error) (*itemsOut[api.LevelsBody], error) {
@@ -130,17 +131,18 @@ func (a *API) setFolderLevel(ctx context.Context, in *levelIn) (*bodyOut[api.Lev
 	if err := level.UnmarshalText([]byte(in.Body.Level)); err != nil {
 		return nil, a.problem(domain.E("rest.level", domain.KindInvalid, domain.FieldError{Field: "level", Message: err.Error()}))
 	}
-	l, err := a.svc.SetFolderLevel(ctx, caller(ctx), in.ID, in.GroupID, level)
+	l, rev, err := a.svc.SetFolderLevel(ctx, caller(ctx), in.ID, in.GroupID, level)
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	rev := a.revision(ctx)
+	rev = a.revision(rev)
 	return &bodyOut[api.LevelBody]{Revisioned{rev}, api.LevelBody{FolderLevel: apiLevel(l), Revision: rev}}, nil
 }
 
 func (a *API) deleteFolderLevel(ctx context.Context, in *folderGroupIn) (*RevisionOut, error) {
-	if err := a.svc.DeleteFolderLevel(ctx, caller(ctx), in.ID, in.GroupID); err != nil {
+	rev, err := a.svc.DeleteFolderLevel(ctx, caller(ctx), in.ID, in.GroupID)
+	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.revisionOut(ctx), nil
+	return a.revisionOut(rev), nil
 }

@@ -25,8 +25,8 @@ func (a *API) folderTypeRoutes() []route {
 
 type folderTypeOut = versioned[api.FolderTypeBody]
 
-func (a *API) folderTypeOut(ctx context.Context, t domain.FolderType) *folderTypeOut {
-	rev := a.revision(ctx)
+func (a *API) folderTypeOut(committed int64, t domain.FolderType) *folderTypeOut {
+	rev := a.revision(committed)
 	return withETag(t.Version, rev, api.FolderTypeBody{FolderType: apiFolderType(t), Revision: rev})
 }
 
@@ -43,27 +43,27 @@ func (a *API) getFolderType(ctx context.Context, in *IDPath) (*folderTypeOut, er
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.folderTypeOut(ctx, t), nil
+	return a.folderTypeOut(0, t), nil
 }
 
 func (a *API) createFolderType(ctx context.Context, in *bodyIn[api.FolderTypeRequest]) (*folderTypeOut, error) {
 	b := in.Body
-	t, err := a.svc.CreateFolderType(ctx, caller(ctx), domain.FolderType{ID: b.ID, Name: b.Name, Contexts: b.Contexts, Properties: b.Properties})
+	t, rev, err := a.svc.CreateFolderType(ctx, caller(ctx), domain.FolderType{ID: b.ID, Name: b.Name, Contexts: b.Contexts, Properties: b.Properties})
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.folderTypeOut(ctx, t), nil
+	return a.folderTypeOut(rev, t), nil
 }
 
 func (a *API) updateFolderType(ctx context.Context, in *versionedIn[api.FolderTypeRequest]) (*folderTypeOut, error) {
 	b := in.Body
-	t, err := updateVersioned(a, in.IfMatch, a.folderTypeVersion(ctx, in.ID), func(version int64) (domain.FolderType, error) {
+	t, rev, err := updateVersioned(a, in.IfMatch, a.folderTypeVersion(ctx, in.ID), func(version int64) (domain.FolderType, int64, error) {
 		return a.svc.UpdateFolderType(ctx, caller(ctx), in.ID, domain.FolderType{Name: b.Name, Contexts: b.Contexts, Properties: b.Properties, Version: version})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a.folderTypeOut(ctx, t), nil
+	return a.folderTypeOut(rev, t), nil
 }
 
 // folderTypeVersion reads a folder type's version from the list the
@@ -85,8 +85,9 @@ func (a *API) folderTypeVersion(ctx context.Context, id string) versionOf {
 }
 
 func (a *API) deleteFolderType(ctx context.Context, in *IDPath) (*RevisionOut, error) {
-	if err := a.svc.DeleteFolderType(ctx, caller(ctx), in.ID); err != nil {
+	rev, err := a.svc.DeleteFolderType(ctx, caller(ctx), in.ID)
+	if err != nil {
 		return nil, a.problemAt(err, "id", "path.id")
 	}
-	return a.revisionOut(ctx), nil
+	return a.revisionOut(rev), nil
 }

@@ -40,8 +40,8 @@ func (a *API) groupRoutes() []route {
 
 type groupOut = versioned[api.GroupBody]
 
-func (a *API) groupOut(ctx context.Context, g domain.Group) *groupOut {
-	rev := a.revision(ctx)
+func (a *API) groupOut(committed int64, g domain.Group) *groupOut {
+	rev := a.revision(committed)
 	return withETag(g.Version, rev, api.GroupBody{Group: apiGroup(g), Revision: rev})
 }
 
@@ -71,13 +71,13 @@ func (a *API) listGroups(ctx context.Context, in *listGroupsIn) (*pageOut[api.Gr
 
 func (a *API) createGroup(ctx context.Context, in *bodyIn[api.CreateGroupRequest]) (*groupOut, error) {
 	b := in.Body
-	g, err := a.svc.CreateGroup(ctx, caller(ctx), domain.Group{ID: b.ID, Name: b.Name, Description: b.Description, Scope: domain.Scope(b.Scope),
+	g, rev, err := a.svc.CreateGroup(ctx, caller(ctx), domain.Group{ID: b.ID, Name: b.Name, Description: b.Description, Scope: domain.Scope(b.Scope),
 		ProjectID: b.ProjectID, SystemRoleID: b.SystemRoleID, SystemPermissions: b.SystemPermissions,
 		DefaultProjectRoleID: b.DefaultProjectRoleID, DefaultProjectPermissions: b.DefaultProjectPermissions})
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.groupOut(ctx, g), nil
+	return a.groupOut(rev, g), nil
 }
 
 func (a *API) getGroup(ctx context.Context, in *IDPath) (*groupOut, error) {
@@ -85,17 +85,17 @@ func (a *API) getGroup(ctx context.Context, in *IDPath) (*groupOut, error) {
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.groupOut(ctx, g), nil
+	return a.groupOut(0, g), nil
 }
 
 func (a *API) updateGroup(ctx context.Context, in *versionedIn[api.UpdateGroupRequest]) (*groupOut, error) {
-	g, err := updateVersioned(a, in.IfMatch, a.groupVersion(ctx, in.ID), func(version int64) (domain.Group, error) {
+	g, rev, err := updateVersioned(a, in.IfMatch, a.groupVersion(ctx, in.ID), func(version int64) (domain.Group, int64, error) {
 		return a.svc.UpdateGroup(ctx, caller(ctx), in.ID, service.GroupUpdate{Name: in.Body.Name, Description: in.Body.Description, Version: version})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a.groupOut(ctx, g), nil
+	return a.groupOut(rev, g), nil
 }
 
 type deleteGroupIn struct {
@@ -109,43 +109,43 @@ func (a *API) deleteGroup(ctx context.Context, in *deleteGroupIn) (*bodyOut[api.
 	if err := a.checkIfMatch(in.IfMatch, a.groupVersion(ctx, in.ID)); err != nil {
 		return nil, err
 	}
-	r, err := a.svc.DeleteGroup(ctx, caller(ctx), in.ID, service.DeleteGroupOptions{Members: in.Members, Confirm: in.Confirm})
+	r, rev, err := a.svc.DeleteGroup(ctx, caller(ctx), in.ID, service.DeleteGroupOptions{Members: in.Members, Confirm: in.Confirm})
 	if err != nil {
 		return nil, a.problemAt(err, "id", "path.id", "members", "query.members", "confirm", "query.confirm")
 	}
-	rev := a.revision(ctx)
+	rev = a.revision(rev)
 	return &bodyOut[api.DeleteGroupBody]{Revisioned{rev}, api.DeleteGroupBody{GroupRemoval: api.GroupRemoval{Projects: apiProjectRefs(r.Projects), Users: r.Users}, Revision: rev}}, nil
 }
 
 // setGroup is a write of one of a group's settings, conditional on the
 // If-Match header.
-func (a *API) setGroup(ctx context.Context, id, ifMatchHeader string, set func() (domain.Group, error)) (*groupOut, error) {
+func (a *API) setGroup(ctx context.Context, id, ifMatchHeader string, set func() (domain.Group, int64, error)) (*groupOut, error) {
 	if err := a.checkIfMatch(ifMatchHeader, a.groupVersion(ctx, id)); err != nil {
 		return nil, err
 	}
-	g, err := set()
+	g, rev, err := set()
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.groupOut(ctx, g), nil
+	return a.groupOut(rev, g), nil
 }
 
 func (a *API) setGroupSystemGrants(ctx context.Context, in *versionedIn[api.SystemGrantsRequest]) (*groupOut, error) {
-	return a.setGroup(ctx, in.ID, in.IfMatch, func() (domain.Group, error) {
+	return a.setGroup(ctx, in.ID, in.IfMatch, func() (domain.Group, int64, error) {
 		return a.svc.SetGroupSystemGrants(ctx, caller(ctx), in.ID, in.Body.SystemRoleID, in.Body.SystemPermissions)
 	})
 }
 
 func (a *API) setGroupDefaultProjectRights(ctx context.Context, in *versionedIn[api.DefaultRightsRequest]) (*groupOut, error) {
-	return a.setGroup(ctx, in.ID, in.IfMatch, func() (domain.Group, error) {
+	return a.setGroup(ctx, in.ID, in.IfMatch, func() (domain.Group, int64, error) {
 		return a.svc.SetGroupDefaultProjectRights(ctx, caller(ctx), in.ID, in.Body.DefaultProjectRoleID, in.Body.DefaultProjectPermissions)
 	})
 }
 
 type domainsOut = bodyOut[api.DomainsBody]
 
-func (a *API) domainsOut(ctx context.Context, d []string) *domainsOut {
-	rev := a.revision(ctx)
+func (a *API) domainsOut(committed int64, d []string) *domainsOut {
+	rev := a.revision(committed)
 	return &domainsOut{Revisioned{rev}, api.DomainsBody{Domains: nonNil(d), Revision: rev}}
 }
 
@@ -154,18 +154,18 @@ func (a *API) getGroupDomains(ctx context.Context, in *IDPath) (*domainsOut, err
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.domainsOut(ctx, d), nil
+	return a.domainsOut(0, d), nil
 }
 
 func (a *API) setGroupDomains(ctx context.Context, in *versionedIn[api.DomainsRequest]) (*domainsOut, error) {
 	if err := a.checkIfMatch(in.IfMatch, a.groupVersion(ctx, in.ID)); err != nil {
 		return nil, err
 	}
-	d, err := a.svc.SetGroupDomains(ctx, caller(ctx), in.ID, in.Body.Domains)
+	d, rev, err := a.svc.SetGroupDomains(ctx, caller(ctx), in.ID, in.Body.Domains)
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.domainsOut(ctx, d), nil
+	return a.domainsOut(rev, d), nil
 }
 
 type groupRightsIn struct {
@@ -175,28 +175,28 @@ type groupRightsIn struct {
 }
 
 func (a *API) setGroupProjectRights(ctx context.Context, in *groupRightsIn) (*grantOut, error) {
-	g, err := a.svc.SetGroupProjectRights(ctx, caller(ctx), in.ID, in.ProjectID, in.Body.RoleID, in.Body.Permissions)
+	g, rev, err := a.svc.SetGroupProjectRights(ctx, caller(ctx), in.ID, in.ProjectID, in.Body.RoleID, in.Body.Permissions)
 	if err != nil {
 		return nil, a.problemAt(err, "project_id", "path.project_id", "group_id", "path.id")
 	}
-	return a.grantOut(ctx, g), nil
+	return a.grantOut(rev, g), nil
 }
 
 func (a *API) importGroup(ctx context.Context, in *idBodyIn[api.ImportGroupRequest]) (*bodyOut[api.ProjectsBody], error) {
-	ps, err := a.svc.ImportGroup(ctx, caller(ctx), in.ID, in.Body.ProjectIDs)
+	ps, rev, err := a.svc.ImportGroup(ctx, caller(ctx), in.ID, in.Body.ProjectIDs)
 	if err != nil {
 		return nil, a.problemAt(err, "group_id", "path.id")
 	}
-	rev := a.revision(ctx)
+	rev = a.revision(rev)
 	return &bodyOut[api.ProjectsBody]{Revisioned{rev}, api.ProjectsBody{Projects: nonNil(apiProjectRefs(ps)), Revision: rev}}, nil
 }
 
 func (a *API) removeGroupFromProjects(ctx context.Context, in *idBodyIn[api.RemoveGroupRequest]) (*bodyOut[api.RemoveGroupBody], error) {
-	r, err := a.svc.RemoveGroupFromProjects(ctx, caller(ctx), in.ID, in.Body.ProjectIDs, in.Body.Confirm)
+	r, rev, err := a.svc.RemoveGroupFromProjects(ctx, caller(ctx), in.ID, in.Body.ProjectIDs, in.Body.Confirm)
 	if err != nil {
 		return nil, a.problemAt(err, "group_id", "path.id")
 	}
-	rev := a.revision(ctx)
+	rev = a.revision(rev)
 	return &bodyOut[api.RemoveGroupBody]{Revisioned{rev}, api.RemoveGroupBody{GroupRemoval: api.GroupRemoval{Projects: apiProjectRefs(r.Projects), Users: r.Users}, Revision: rev}}, nil
 }
 

@@ -45,8 +45,8 @@ func (a *API) listMembers(ctx context.Context, in *listMembersIn) (*pageOut[api.
 
 type membersOut = bodyOut[api.MembersBody]
 
-func (a *API) membersOut(ctx context.Context, r service.MembersResult) *membersOut {
-	rev := a.revision(ctx)
+func (a *API) membersOut(committed int64, r service.MembersResult) *membersOut {
+	rev := a.revision(committed)
 	var dropped []api.UserProject
 	for _, d := range r.RightsDropped {
 		dropped = append(dropped, api.UserProject{UserID: d.UserID, ProjectID: d.ProjectID})
@@ -60,19 +60,19 @@ func (a *API) addMembers(ctx context.Context, in *idBodyIn[api.AddMembersRequest
 	for i, m := range in.Body.Members {
 		ms[i] = service.MemberInput{UserID: m.UserID, ExpiresAt: m.ExpiresAt}
 	}
-	r, err := a.svc.AddMembers(ctx, caller(ctx), in.ID, ms)
+	r, rev, err := a.svc.AddMembers(ctx, caller(ctx), in.ID, ms)
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.membersOut(ctx, r), nil
+	return a.membersOut(rev, r), nil
 }
 
 func (a *API) removeMembers(ctx context.Context, in *idBodyIn[api.RemoveMembersRequest]) (*membersOut, error) {
-	r, err := a.svc.RemoveMembers(ctx, caller(ctx), in.ID, in.Body.UserIDs)
+	r, rev, err := a.svc.RemoveMembers(ctx, caller(ctx), in.ID, in.Body.UserIDs)
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.membersOut(ctx, r), nil
+	return a.membersOut(rev, r), nil
 }
 
 type removeMemberIn struct {
@@ -81,9 +81,9 @@ type removeMemberIn struct {
 }
 
 func (a *API) removeMember(ctx context.Context, in *removeMemberIn) (*membersOut, error) {
-	r, err := a.svc.RemoveMembers(ctx, caller(ctx), in.ID, []string{in.UserID})
+	r, rev, err := a.svc.RemoveMembers(ctx, caller(ctx), in.ID, []string{in.UserID})
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.membersOut(ctx, r), nil
+	return a.membersOut(rev, r), nil
 }

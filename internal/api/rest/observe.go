@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -21,19 +20,18 @@ type noObserver struct{}
 func (noObserver) ObserveCheck(service.ResourceKind, bool, time.Duration) {}
 
 // revisionWriter gives every answer an X-Gatehouse-Revision header (R20)
-// when its handler did not set one: the revision the request's writes
-// committed, else the one the engine is at as the answer is written. So a
-// client can always tell which revision it was answered at, and use it
-// as at_least on another replica.
+// when its handler did not set one: the revision the engine is at as the
+// answer is written (a write's handler sets the one its write committed).
+// So a client can always tell which revision it was answered at, and use
+// it as at_least on another replica.
 type revisionWriter struct {
 	http.ResponseWriter
-	ctx   context.Context
 	svc   *service.Service
 	wrote bool
 }
 
-func (a *API) revisionWriter(w http.ResponseWriter, ctx context.Context) *revisionWriter {
-	return &revisionWriter{ResponseWriter: w, ctx: ctx, svc: a.svc}
+func (a *API) revisionWriter(w http.ResponseWriter) *revisionWriter {
+	return &revisionWriter{ResponseWriter: w, svc: a.svc}
 }
 
 func (w *revisionWriter) setHeader() {
@@ -45,11 +43,7 @@ func (w *revisionWriter) setHeader() {
 	if h.Get(RevisionHeader) != "" {
 		return
 	}
-	rev := service.CommittedRevision(w.ctx)
-	if rev <= 0 {
-		rev = w.svc.Revision()
-	}
-	h.Set(RevisionHeader, strconv.FormatInt(rev, 10))
+	h.Set(RevisionHeader, strconv.FormatInt(w.svc.Revision(), 10))
 }
 
 func (w *revisionWriter) WriteHeader(code int) {

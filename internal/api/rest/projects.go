@@ -27,8 +27,8 @@ func (a *API) projectRoutes() []route {
 
 type projectOut = versioned[api.ProjectBody]
 
-func (a *API) projectOut(ctx context.Context, p domain.Project) *projectOut {
-	rev := a.revision(ctx)
+func (a *API) projectOut(committed int64, p domain.Project) *projectOut {
+	rev := a.revision(committed)
 	return withETag(p.Version, rev, api.ProjectBody{Project: apiProject(p), Revision: rev})
 }
 
@@ -55,11 +55,11 @@ func (a *API) createProject(ctx context.Context, in *bodyIn[api.CreateProjectReq
 	if mode == "" {
 		mode = domain.ModeMultiple
 	}
-	p, err := a.svc.CreateProject(ctx, caller(ctx), domain.Project{ID: b.ID, Name: b.Name, Description: b.Description, MembershipMode: mode})
+	p, rev, err := a.svc.CreateProject(ctx, caller(ctx), domain.Project{ID: b.ID, Name: b.Name, Description: b.Description, MembershipMode: mode})
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.projectOut(ctx, p), nil
+	return a.projectOut(rev, p), nil
 }
 
 func (a *API) getProject(ctx context.Context, in *IDPath) (*projectOut, error) {
@@ -67,7 +67,7 @@ func (a *API) getProject(ctx context.Context, in *IDPath) (*projectOut, error) {
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.projectOut(ctx, p), nil
+	return a.projectOut(0, p), nil
 }
 
 func (a *API) updateProject(ctx context.Context, in *versionedIn[api.UpdateProjectRequest]) (*projectOut, error) {
@@ -77,23 +77,24 @@ func (a *API) updateProject(ctx context.Context, in *versionedIn[api.UpdateProje
 		m := domain.MembershipMode(*b.MembershipMode)
 		mode = &m
 	}
-	p, err := updateVersioned(a, in.IfMatch, a.projectVersion(ctx, in.ID), func(version int64) (domain.Project, error) {
+	p, rev, err := updateVersioned(a, in.IfMatch, a.projectVersion(ctx, in.ID), func(version int64) (domain.Project, int64, error) {
 		return a.svc.UpdateProject(ctx, caller(ctx), in.ID, service.ProjectUpdate{Name: b.Name, Description: b.Description, MembershipMode: mode, Version: version})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a.projectOut(ctx, p), nil
+	return a.projectOut(rev, p), nil
 }
 
 func (a *API) deleteProject(ctx context.Context, in *idIfMatchIn) (*RevisionOut, error) {
 	if err := a.checkIfMatch(in.IfMatch, a.projectVersion(ctx, in.ID)); err != nil {
 		return nil, err
 	}
-	if err := a.svc.DeleteProject(ctx, caller(ctx), in.ID); err != nil {
+	rev, err := a.svc.DeleteProject(ctx, caller(ctx), in.ID)
+	if err != nil {
 		return nil, a.problemAt(err, "id", "path.id")
 	}
-	return a.revisionOut(ctx), nil
+	return a.revisionOut(rev), nil
 }
 
 func (a *API) listProjectGrants(ctx context.Context, in *IDPath) (*itemsOut[api.GrantsBody], error) {

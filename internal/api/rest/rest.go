@@ -204,12 +204,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if id.RemoteAddr == "" {
 		id.RemoteAddr = httpauth.RemoteIP(r)
 	}
-	ctx := service.WithCommitRecorder(httpauth.WithIdentity(r.Context(), id))
+	ctx := httpauth.WithIdentity(r.Context(), id)
 	if wantsEventStream(r) {
 		a.streamChanges(w, r.WithContext(ctx))
 		return
 	}
-	a.mux.ServeHTTP(a.revisionWriter(w, ctx), r.WithContext(ctx))
+	a.mux.ServeHTTP(a.revisionWriter(w), r.WithContext(ctx))
 }
 
 // schemaNames are the document's names of the API types that differ from
@@ -294,12 +294,12 @@ func ifMatch(h string) (int64, error) {
 	return 0, p
 }
 
-// revision is what a write answers with: the revision its own
-// transaction committed, or, for a write that changed nothing, the one the
-// engine is at.
-func (a *API) revision(ctx context.Context) int64 {
-	if rev := service.CommittedRevision(ctx); rev > 0 {
-		return rev
+// revision is what an answer carries (R20): for a write, the revision
+// its own transaction committed, as the service returned it; for a read
+// (committed 0), or a write that changed nothing, the one the engine is at.
+func (a *API) revision(committed int64) int64 {
+	if committed > 0 {
+		return committed
 	}
 	return a.svc.Revision()
 }

@@ -26,8 +26,8 @@ func (a *API) roleRoutes() []route {
 
 type roleOut = versioned[api.RoleBody]
 
-func (a *API) roleOut(ctx context.Context, r domain.Role) *roleOut {
-	rev := a.revision(ctx)
+func (a *API) roleOut(committed int64, r domain.Role) *roleOut {
+	rev := a.revision(committed)
 	return withETag(r.Version, rev, api.RoleBody{Role: apiRole(r), Revision: rev})
 }
 
@@ -55,11 +55,11 @@ func (a *API) listRoles(ctx context.Context, in *listRolesIn) (*pageOut[api.Role
 
 func (a *API) createRole(ctx context.Context, in *bodyIn[api.CreateRoleRequest]) (*roleOut, error) {
 	b := in.Body
-	r, err := a.svc.CreateRole(ctx, caller(ctx), domain.Role{ID: b.ID, Name: b.Name, Description: b.Description, Scope: domain.Scope(b.Scope), Permissions: nonNil(b.Permissions)})
+	r, rev, err := a.svc.CreateRole(ctx, caller(ctx), domain.Role{ID: b.ID, Name: b.Name, Description: b.Description, Scope: domain.Scope(b.Scope), Permissions: nonNil(b.Permissions)})
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.roleOut(ctx, r), nil
+	return a.roleOut(rev, r), nil
 }
 
 func (a *API) getRole(ctx context.Context, in *IDPath) (*roleOut, error) {
@@ -67,26 +67,27 @@ func (a *API) getRole(ctx context.Context, in *IDPath) (*roleOut, error) {
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.roleOut(ctx, r), nil
+	return a.roleOut(0, r), nil
 }
 
 func (a *API) updateRole(ctx context.Context, in *versionedIn[api.UpdateRoleRequest]) (*roleOut, error) {
 	b := in.Body
-	r, err := updateVersioned(a, in.IfMatch, a.roleVersion(ctx, in.ID), func(version int64) (domain.Role, error) {
+	r, rev, err := updateVersioned(a, in.IfMatch, a.roleVersion(ctx, in.ID), func(version int64) (domain.Role, int64, error) {
 		return a.svc.UpdateRole(ctx, caller(ctx), in.ID, service.RoleUpdate{Name: b.Name, Description: b.Description, Permissions: b.Permissions, Version: version})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a.roleOut(ctx, r), nil
+	return a.roleOut(rev, r), nil
 }
 
 func (a *API) deleteRole(ctx context.Context, in *idIfMatchIn) (*RevisionOut, error) {
 	if err := a.checkIfMatch(in.IfMatch, a.roleVersion(ctx, in.ID)); err != nil {
 		return nil, err
 	}
-	if err := a.svc.DeleteRole(ctx, caller(ctx), in.ID); err != nil {
+	rev, err := a.svc.DeleteRole(ctx, caller(ctx), in.ID)
+	if err != nil {
 		return nil, a.problemAt(err, "id", "path.id")
 	}
-	return a.revisionOut(ctx), nil
+	return a.revisionOut(rev), nil
 }

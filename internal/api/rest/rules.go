@@ -24,8 +24,8 @@ func (a *API) ruleRoutes() []route {
 
 type ruleOut = versioned[api.RuleBody]
 
-func (a *API) ruleOut(ctx context.Context, r domain.Rule) *ruleOut {
-	rev := a.revision(ctx)
+func (a *API) ruleOut(committed int64, r domain.Rule) *ruleOut {
+	rev := a.revision(committed)
 	return withETag(r.Version, rev, api.RuleBody{Rule: apiRule(r), Revision: rev})
 }
 
@@ -46,11 +46,11 @@ func (a *API) listRules(ctx context.Context, in *IDPath) (*itemsOut[api.RulesBod
 
 func (a *API) createRule(ctx context.Context, in *idBodyIn[api.RuleRequest]) (*ruleOut, error) {
 	b := in.Body
-	r, err := a.svc.CreateRule(ctx, caller(ctx), domain.Rule{ID: b.ID, GroupID: in.ID, Name: b.Name, Criteria: domainCriteria(b.Criteria), Grants: b.Grants})
+	r, rev, err := a.svc.CreateRule(ctx, caller(ctx), domain.Rule{ID: b.ID, GroupID: in.ID, Name: b.Name, Criteria: domainCriteria(b.Criteria), Grants: b.Grants})
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.ruleOut(ctx, r), nil
+	return a.ruleOut(rev, r), nil
 }
 
 func (a *API) getRule(ctx context.Context, in *IDPath) (*ruleOut, error) {
@@ -58,23 +58,24 @@ func (a *API) getRule(ctx context.Context, in *IDPath) (*ruleOut, error) {
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.ruleOut(ctx, r), nil
+	return a.ruleOut(0, r), nil
 }
 
 func (a *API) updateRule(ctx context.Context, in *versionedIn[api.RuleRequest]) (*ruleOut, error) {
 	b := in.Body
-	r, err := updateVersioned(a, in.IfMatch, a.ruleVersion(ctx, in.ID), func(version int64) (domain.Rule, error) {
+	r, rev, err := updateVersioned(a, in.IfMatch, a.ruleVersion(ctx, in.ID), func(version int64) (domain.Rule, int64, error) {
 		return a.svc.UpdateRule(ctx, caller(ctx), in.ID, domain.Rule{Name: b.Name, Criteria: domainCriteria(b.Criteria), Grants: b.Grants, Version: version})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a.ruleOut(ctx, r), nil
+	return a.ruleOut(rev, r), nil
 }
 
 func (a *API) deleteRule(ctx context.Context, in *IDPath) (*RevisionOut, error) {
-	if err := a.svc.DeleteRule(ctx, caller(ctx), in.ID); err != nil {
+	rev, err := a.svc.DeleteRule(ctx, caller(ctx), in.ID)
+	if err != nil {
 		return nil, a.problemAt(err, "id", "path.id")
 	}
-	return a.revisionOut(ctx), nil
+	return a.revisionOut(rev), nil
 }

@@ -38,8 +38,8 @@ func (a *API) userRoutes() []route {
 
 type userOut = versioned[api.UserBody]
 
-func (a *API) userOut(ctx context.Context, u domain.User) *userOut {
-	rev := a.revision(ctx)
+func (a *API) userOut(committed int64, u domain.User) *userOut {
+	rev := a.revision(committed)
 	return withETag(u.Version, rev, api.UserBody{User: apiUser(u), Revision: rev})
 }
 
@@ -75,12 +75,12 @@ func (a *API) listUsers(ctx context.Context, in *listUsersIn) (*pageOut[api.User
 
 func (a *API) createUser(ctx context.Context, in *bodyIn[api.CreateUserRequest]) (*userOut, error) {
 	b := in.Body
-	u, err := a.svc.CreateUser(ctx, caller(ctx), service.NewUser{ID: b.ID, Username: b.Username, Email: b.Email,
+	u, rev, err := a.svc.CreateUser(ctx, caller(ctx), service.NewUser{ID: b.ID, Username: b.Username, Email: b.Email,
 		DisplayName: b.DisplayName, Source: domain.UserSource(b.Source), ExternalID: b.ExternalID, Password: b.Password, SystemRoleID: b.SystemRoleID})
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.userOut(ctx, u), nil
+	return a.userOut(rev, u), nil
 }
 
 func (a *API) getMe(ctx context.Context, _ *struct{}) (*userOut, error) {
@@ -89,7 +89,7 @@ func (a *API) getMe(ctx context.Context, _ *struct{}) (*userOut, error) {
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.userOut(ctx, u), nil
+	return a.userOut(0, u), nil
 }
 
 func (a *API) getUser(ctx context.Context, in *IDPath) (*userOut, error) {
@@ -97,93 +97,96 @@ func (a *API) getUser(ctx context.Context, in *IDPath) (*userOut, error) {
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.userOut(ctx, u), nil
+	return a.userOut(0, u), nil
 }
 
 func (a *API) updateUser(ctx context.Context, in *versionedIn[api.UpdateUserRequest]) (*userOut, error) {
 	b := in.Body
-	u, err := updateVersioned(a, in.IfMatch, a.userVersion(ctx, in.ID), func(version int64) (domain.User, error) {
+	u, rev, err := updateVersioned(a, in.IfMatch, a.userVersion(ctx, in.ID), func(version int64) (domain.User, int64, error) {
 		return a.svc.UpdateUser(ctx, caller(ctx), in.ID, service.UserUpdate{Username: b.Username, Email: b.Email, DisplayName: b.DisplayName, Version: version})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a.userOut(ctx, u), nil
+	return a.userOut(rev, u), nil
 }
 
 func (a *API) deleteUser(ctx context.Context, in *idIfMatchIn) (*RevisionOut, error) {
 	if err := a.checkIfMatch(in.IfMatch, a.userVersion(ctx, in.ID)); err != nil {
 		return nil, err
 	}
-	if err := a.svc.DeleteUser(ctx, caller(ctx), in.ID); err != nil {
+	rev, err := a.svc.DeleteUser(ctx, caller(ctx), in.ID)
+	if err != nil {
 		return nil, a.problemAt(err, "id", "path.id")
 	}
-	return a.revisionOut(ctx), nil
+	return a.revisionOut(rev), nil
 }
 
 // setUser is a write of one of a user's settings, conditional on the
 // If-Match header.
-func (a *API) setUser(ctx context.Context, id, ifMatchHeader string, set func() (domain.User, error)) (*userOut, error) {
+func (a *API) setUser(ctx context.Context, id, ifMatchHeader string, set func() (domain.User, int64, error)) (*userOut, error) {
 	if err := a.checkIfMatch(ifMatchHeader, a.userVersion(ctx, id)); err != nil {
 		return nil, err
 	}
-	u, err := set()
+	u, rev, err := set()
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.userOut(ctx, u), nil
+	return a.userOut(rev, u), nil
 }
 
 func (a *API) setUserStatus(ctx context.Context, in *versionedIn[api.UserStatusRequest]) (*userOut, error) {
-	return a.setUser(ctx, in.ID, in.IfMatch, func() (domain.User, error) {
+	return a.setUser(ctx, in.ID, in.IfMatch, func() (domain.User, int64, error) {
 		return a.svc.SetUserStatus(ctx, caller(ctx), in.ID, domain.UserStatus(in.Body.Status))
 	})
 }
 
 func (a *API) setUserSystemRole(ctx context.Context, in *versionedIn[api.UserRoleRequest]) (*userOut, error) {
-	return a.setUser(ctx, in.ID, in.IfMatch, func() (domain.User, error) {
+	return a.setUser(ctx, in.ID, in.IfMatch, func() (domain.User, int64, error) {
 		return a.svc.SetUserSystemRole(ctx, caller(ctx), in.ID, in.Body.RoleID)
 	})
 }
 
 func (a *API) setUserPreferences(ctx context.Context, in *versionedIn[api.PreferencesRequest]) (*userOut, error) {
-	return a.setUser(ctx, in.ID, in.IfMatch, func() (domain.User, error) {
+	return a.setUser(ctx, in.ID, in.IfMatch, func() (domain.User, int64, error) {
 		return a.svc.SetShowPersonalInfo(ctx, caller(ctx), in.ID, in.Body.ShowPersonalInfo)
 	})
 }
 
 func (a *API) setUserPassword(ctx context.Context, in *idBodyIn[api.PasswordRequest]) (*RevisionOut, error) {
 	c := caller(ctx)
+	var rev int64
 	var err error
 	if c.UserID != "" && in.ID == c.UserID {
-		err = a.svc.ChangeOwnPassword(ctx, c, in.Body.CurrentPassword, in.Body.Password)
+		rev, err = a.svc.ChangeOwnPassword(ctx, c, in.Body.CurrentPassword, in.Body.Password)
 	} else {
-		err = a.svc.SetPassword(ctx, c, in.ID, in.Body.Password)
+		rev, err = a.svc.SetPassword(ctx, c, in.ID, in.Body.Password)
 	}
 	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.revisionOut(ctx), nil
+	return a.revisionOut(rev), nil
 }
 
 type grantOut = bodyOut[api.GrantBody]
 
-func (a *API) grantOut(ctx context.Context, g domain.ProjectGrant) *grantOut {
-	rev := a.revision(ctx)
+func (a *API) grantOut(committed int64, g domain.ProjectGrant) *grantOut {
+	rev := a.revision(committed)
 	return &grantOut{Revisioned{rev}, api.GrantBody{ProjectGrant: apiGrant(g), Revision: rev}}
 }
 
 func (a *API) setUserProjectRights(ctx context.Context, in *userRightsIn) (*grantOut, error) {
-	g, err := a.svc.SetUserProjectRights(ctx, caller(ctx), in.ID, in.ProjectID, in.Body.RoleID, in.Body.Permissions)
+	g, rev, err := a.svc.SetUserProjectRights(ctx, caller(ctx), in.ID, in.ProjectID, in.Body.RoleID, in.Body.Permissions)
 	if err != nil {
 		return nil, a.problemAt(err, "project_id", "path.project_id", "user_id", "path.id")
 	}
-	return a.grantOut(ctx, g), nil
+	return a.grantOut(rev, g), nil
 }
 
 func (a *API) removeUserFromProject(ctx context.Context, in *userProjectIn) (*RevisionOut, error) {
-	if err := a.svc.RemoveUserFromProject(ctx, caller(ctx), in.ID, in.ProjectID); err != nil {
+	rev, err := a.svc.RemoveUserFromProject(ctx, caller(ctx), in.ID, in.ProjectID)
+	if err != nil {
 		return nil, a.problem(err)
 	}
-	return a.revisionOut(ctx), nil
+	return a.revisionOut(rev), nil
 }

@@ -57,8 +57,8 @@ type bodyOut[T any] struct {
 // RevisionOut is the answer of a write that returns no object.
 type RevisionOut = bodyOut[api.RevisionBody]
 
-func (a *API) revisionOut(ctx context.Context) *RevisionOut {
-	rev := a.revision(ctx)
+func (a *API) revisionOut(committed int64) *RevisionOut {
+	rev := a.revision(committed)
 	return &RevisionOut{Revisioned{rev}, api.RevisionBody{Revision: rev}}
 }
 
@@ -71,21 +71,22 @@ type itemsOut[T any] struct{ Body T }
 // as the caller sees it.
 type versionOf func() (int64, error)
 
-// updateVersioned is the update every versioned object shares: the
+// updateVersioned is the update every versioned object shares, answering
+// the object and the revision its write committed: the
 // If-Match header's version goes into the write (0 without one, which
 // makes the write unconditional); when the write conflicts and the object
 // has moved on from that version, the answer is 412 with its current ETag.
-func updateVersioned[T any](a *API, ifMatchHeader string, current versionOf, write func(version int64) (T, error)) (T, error) {
+func updateVersioned[T any](a *API, ifMatchHeader string, current versionOf, write func(version int64) (T, int64, error)) (T, int64, error) {
 	want, err := ifMatch(ifMatchHeader)
 	if err != nil {
 		var zero T
-		return zero, err
+		return zero, 0, err
 	}
-	v, err := write(want)
+	v, rev, err := write(want)
 	if err != nil {
-		return v, a.staleOr(err, want, current)
+		return v, 0, a.staleOr(err, want, current)
 	}
-	return v, nil
+	return v, rev, nil
 }
 
 // checkIfMatch answers 412 when the request's If-Match names another

@@ -108,7 +108,7 @@ func (a *API) listWebhooks(ctx context.Context, _ *struct{}) (*webhookListOut, e
 }
 
 func (a *API) createWebhook(ctx context.Context, in *createWebhookIn) (*webhookOut, error) {
-	w, secret, err := a.svc.CreateWebhook(ctx, caller(ctx), in.Body.input(0))
+	w, secret, _, err := a.svc.CreateWebhook(ctx, caller(ctx), in.Body.input(0))
 	if err != nil {
 		return nil, a.problem(err)
 	}
@@ -137,7 +137,7 @@ func (a *API) updateWebhook(ctx context.Context, in *updateWebhookIn) (*webhookO
 	if err := a.checkIfMatch(in.IfMatch, current); err != nil {
 		return nil, err
 	}
-	w, err := a.svc.UpdateWebhook(ctx, caller(ctx), in.ID, in.Body.input(want))
+	w, _, err := a.svc.UpdateWebhook(ctx, caller(ctx), in.ID, in.Body.input(want))
 	if err != nil {
 		return nil, a.staleOr(err, want, current)
 	}
@@ -145,7 +145,8 @@ func (a *API) updateWebhook(ctx context.Context, in *updateWebhookIn) (*webhookO
 }
 
 func (a *API) deleteWebhook(ctx context.Context, in *IDPath) (*struct{}, error) {
-	if err := a.svc.DeleteWebhook(ctx, caller(ctx), in.ID); err != nil {
+	_, err := a.svc.DeleteWebhook(ctx, caller(ctx), in.ID)
+	if err != nil {
 		return nil, a.problemAt(err, "id", "path.id")
 	}
 	return nil, nil
@@ -162,7 +163,7 @@ func (a *API) listWebhookDeliveries(ctx context.Context, in *deliveriesIn) (*del
 }
 
 func (a *API) redeliverWebhook(ctx context.Context, in *redeliverIn) (*webhookOut, error) {
-	w, err := a.svc.RedeliverWebhook(ctx, caller(ctx), in.ID, in.Body.From)
+	w, _, err := a.svc.RedeliverWebhook(ctx, caller(ctx), in.ID, in.Body.From)
 	if err != nil {
 		return nil, a.problemAt(err, "id", "path.id")
 	}
@@ -170,7 +171,7 @@ func (a *API) redeliverWebhook(ctx context.Context, in *redeliverIn) (*webhookOu
 }
 
 func (a *API) pingWebhook(ctx context.Context, in *IDPath) (*pingOut, error) {
-	d, err := a.svc.PingWebhook(ctx, caller(ctx), in.ID)
+	d, _, err := a.svc.PingWebhook(ctx, caller(ctx), in.ID)
 	if err != nil {
 		return nil, a.problemAt(err, "id", "path.id")
 	}

@@ -453,7 +453,7 @@ func (h *Handler) patchWith(q *req, kind, id string, body map[string]any, pre pr
 		if f.hasActive {
 			up.Active = &f.active
 		}
-		if _, err := h.svc.UpdateSCIMUser(q.ctx, q.caller, id, up); err != nil {
+		if _, _, err := h.svc.UpdateSCIMUser(q.ctx, q.caller, id, up); err != nil {
 			return nil, 0, err
 		}
 		return h.load(q, kind, id)
@@ -468,7 +468,7 @@ func (h *Handler) patchWith(q *req, kind, id string, body map[string]any, pre pr
 	if f.members == nil {
 		f.members = []string{}
 	}
-	g, err := h.svc.ChangeSCIMGroup(q.ctx, q.caller, id, service.SCIMGroupChange{Name: &f.name, ExternalID: &f.externalID,
+	g, _, err := h.svc.ChangeSCIMGroup(q.ctx, q.caller, id, service.SCIMGroupChange{Name: &f.name, ExternalID: &f.externalID,
 		Members: &f.members, Version: current})
 	if err != nil {
 		return nil, 0, err

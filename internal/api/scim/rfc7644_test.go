@@ -40,15 +40,15 @@ func TestSCIM_R21_TokenNeedsTheUsersRights(t *testing.T) {
 	e := newEnv(t)
 	ctx := e.ctx
 	// A System Member (view only) in a group that grants scim.provision.
-	member, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "viewer", SystemRoleID: domain.RoleSystemMemberID})
+	member, _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "viewer", SystemRoleID: domain.RoleSystemMemberID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Provisioners", Scope: domain.ScopeSystem, SystemPermissions: []string{domain.PermScimProvision}})
+	g, _, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Provisioners", Scope: domain.ScopeSystem, SystemPermissions: []string{domain.PermScimProvision}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.AddMembers(ctx, e.admin, g.ID, []service.MemberInput{{UserID: member.ID}}); err != nil {
+	if _, _, err := e.svc.AddMembers(ctx, e.admin, g.ID, []service.MemberInput{{UserID: member.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	tok := "Bearer test:" + member.ID + ":" + domain.PermScimProvision
@@ -67,16 +67,16 @@ func TestSCIM_R21_TokenNeedsTheUsersRights(t *testing.T) {
 		t.Errorf("no denied audit record: %+v", page.Items)
 	}
 	// users.view without groups.view: users are listed, without groups.
-	reader, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "reader"})
+	reader, _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "reader"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g2, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem,
+	g2, _, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Readers", Scope: domain.ScopeSystem,
 		SystemPermissions: []string{domain.PermScimProvision, domain.PermUsersView}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.AddMembers(ctx, e.admin, g2.ID, []service.MemberInput{{UserID: reader.ID}}); err != nil {
+	if _, _, err := e.svc.AddMembers(ctx, e.admin, g2.ID, []service.MemberInput{{UserID: reader.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	uid := e.user("listed")
@@ -87,7 +87,7 @@ func TestSCIM_R21_TokenNeedsTheUsersRights(t *testing.T) {
 	}
 	e.scimErr(e.do("GET", "/Groups", nil, "Authorization", rtok), 403, "")
 	// A System Manager without scim.provision cannot use SCIM at all.
-	mgr, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "manager", SystemRoleID: domain.RoleSystemManagerID})
+	mgr, _, err := e.svc.CreateUser(ctx, e.admin, service.NewUser{Username: "manager", SystemRoleID: domain.RoleSystemManagerID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,15 +110,15 @@ func TestRFC7644_3_5_2_1_NoOpKeepsVersion(t *testing.T) {
 func TestSCIM_R21_NoOpStillAuthorized(t *testing.T) {
 	e := newEnv(t)
 	id := e.user("bjensen", map[string]any{"displayName": "Babs"})
-	viewer, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "viewer", SystemRoleID: domain.RoleSystemMemberID})
+	viewer, _, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "viewer", SystemRoleID: domain.RoleSystemMemberID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Provisioners", Scope: domain.ScopeSystem, SystemPermissions: []string{domain.PermScimProvision}})
+	g, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Provisioners", Scope: domain.ScopeSystem, SystemPermissions: []string{domain.PermScimProvision}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.AddMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: viewer.ID}}); err != nil {
+	if _, _, err := e.svc.AddMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: viewer.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	tok := "Bearer test:" + viewer.ID + ":" + domain.PermScimProvision

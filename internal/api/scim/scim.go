@@ -111,7 +111,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeSCIMError(w, h.fromService(r, err))
 		return
 	}
-	q := &req{r: r, ctx: service.WithCommitRecorder(r.Context()), caller: caller, base: baseURL(r)}
+	q := &req{r: r, ctx: r.Context(), caller: caller, base: baseURL(r)}
 	if r.Body != nil && r.Method != http.MethodGet {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	}
@@ -373,7 +373,7 @@ func (h *Handler) createFrom(q *req, kind string, body map[string]any) (map[stri
 		if !f.hasUserName || strings.TrimSpace(f.userName) == "" {
 			return nil, 0, errInvalidValue("userName is required")
 		}
-		u, err := h.svc.CreateSCIMUser(q.ctx, q.caller, service.NewUser{Username: f.userName, Email: f.email,
+		u, _, err := h.svc.CreateSCIMUser(q.ctx, q.caller, service.NewUser{Username: f.userName, Email: f.email,
 			DisplayName: f.displayName, ExternalID: f.externalID}, f.active)
 		if err != nil {
 			return nil, 0, err
@@ -387,7 +387,7 @@ func (h *Handler) createFrom(q *req, kind string, body map[string]any) (map[stri
 	if !f.hasName || strings.TrimSpace(f.name) == "" {
 		return nil, 0, errInvalidValue("displayName is required")
 	}
-	g, err := h.svc.CreateSCIMGroup(q.ctx, q.caller, f.name, f.externalID, f.members)
+	g, _, err := h.svc.CreateSCIMGroup(q.ctx, q.caller, f.name, f.externalID, f.members)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -446,7 +446,7 @@ func (h *Handler) replaceWith(q *req, kind, id string, body map[string]any, pre 
 		if f.hasActive {
 			up.Active = &f.active
 		}
-		if _, err := h.svc.UpdateSCIMUser(q.ctx, q.caller, id, up); err != nil {
+		if _, _, err := h.svc.UpdateSCIMUser(q.ctx, q.caller, id, up); err != nil {
 			return nil, 0, err
 		}
 		return h.load(q, kind, id)
@@ -465,7 +465,7 @@ func (h *Handler) replaceWith(q *req, kind, id string, body map[string]any, pre 
 	if f.hasExternalID {
 		ch.ExternalID = &f.externalID
 	}
-	g, err := h.svc.ChangeSCIMGroup(q.ctx, q.caller, id, ch)
+	g, _, err := h.svc.ChangeSCIMGroup(q.ctx, q.caller, id, ch)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -491,9 +491,11 @@ func (h *Handler) deleteID(q *req, kind, id string, pre precondition) error {
 		return e
 	}
 	if kind == "Users" {
-		return h.svc.DeleteSCIMUser(q.ctx, q.caller, id, version)
+		_, err := h.svc.DeleteSCIMUser(q.ctx, q.caller, id, version)
+		return err
 	}
-	return h.svc.DeleteSCIMGroup(q.ctx, q.caller, id, version)
+	_, err := h.svc.DeleteSCIMGroup(q.ctx, q.caller, id, version)
+	return err
 }
 
 // me serves /Me (RFC 7644 §3.11) for reading: the token's own user.
