@@ -112,6 +112,22 @@ func (m *Membership) ActiveAt(t time.Time) bool {
 	return m.ExpiresAt == nil || t.Before(*m.ExpiresAt)
 }
 
+// GroupMembership puts a group (the member) in another group, optionally
+// until ExpiresAt (R6): every effective member of MemberGroupID is then an
+// effective member of GroupID (nested groups, docs/model.md §3). A member
+// row names a user (Membership) or a group (GroupMembership).
+type GroupMembership struct {
+	GroupID       string     `json:"group_id"`
+	MemberGroupID string     `json:"member_group_id"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+}
+
+// ActiveAt reports whether the membership counts at instant t (R6).
+func (m *GroupMembership) ActiveAt(t time.Time) bool {
+	return m.ExpiresAt == nil || t.Before(*m.ExpiresAt)
+}
+
 // Role is a named set of permissions of one scope [S5].
 type Role struct {
 	ID          string    `json:"id"`
