@@ -136,7 +136,7 @@ func (b *builder) putGroupMembership(m *domain.GroupMembership) error {
 		return nil
 	}
 	if !b.bulk {
-		if cycle := b.s.cycleThrough(pi, ci); cycle != nil {
+		if cycle := b.s.cycleThrough(pi, ci); cycle != "" {
 			return b.invalid("group %s cannot be a member of group %s: that would make the cycle %s", groupName(b.s, ci), groupName(b.s, pi), cycle)
 		}
 	}
@@ -302,7 +302,7 @@ func (b *builder) closeAll() error {
 	}
 	for gi := range pending {
 		for _, p := range b.s.nestOf(gi).parents {
-			if cycle := b.s.cycleThrough(p.g, gi); cycle != nil {
+			if cycle := b.s.cycleThrough(p.g, gi); cycle != "" {
 				return b.invalid("the group memberships make the cycle %s", cycle)
 			}
 		}
@@ -311,11 +311,12 @@ func (b *builder) closeAll() error {
 }
 
 // cycleThrough returns, when child → parent would close a cycle, the
-// cycle's group names ("A → B → A"), else nil: it would when parent is
-// child or lies below it.
-func (st *state) cycleThrough(parent, child int32) []string {
+// cycle's group names from child round to child ("A → B → A"), else "":
+// it would when parent is child or lies below it.
+func (st *state) cycleThrough(parent, child int32) string {
+	name := func(g int32) string { return st.groups.get(g).name }
 	if parent == child {
-		return []string{groupName(st, child) + " → " + groupName(st, child)}
+		return name(child) + " → " + name(child)
 	}
 	// Walk up from parent to find child, remembering how.
 	from := map[int32]int32{parent: none}
@@ -333,18 +334,17 @@ func (st *state) cycleThrough(parent, child int32) []string {
 			}
 			from[p.g] = x
 			if p.g == child {
-				var names []string
+				var up []string // child, …, parent
 				for y := child; y != none; y = from[y] {
-					names = append(names, groupName(st, y))
+					up = append(up, name(y))
 				}
-				slices.Reverse(names)
-				// child … parent, then the new membership back to child.
-				return []string{strings.Join(append(names, groupName(st, child)), " → ")}
+				slices.Reverse(up) // parent … child
+				return strings.Join(append([]string{name(child)}, up...), " → ")
 			}
 			queue = append(queue, p.g)
 		}
 	}
-	return nil
+	return ""
 }
 
 // chainUp returns the groups from one of the user's direct groups up to
