@@ -623,3 +623,16 @@ func (d *delta) nesting() {
 		})
 	}
 }
+
+// NestingCycle names the cycle that making memberGroupID a member of
+// groupID would close ("A → B → A"), or returns "" when it closes none,
+// whatever the expiries (docs/model.md §3).
+func (e *Engine) NestingCycle(groupID, memberGroupID string) string {
+	st := e.cur.Load()
+	pi, ok := st.groupIx.get(groupID)
+	ci, cok := st.groupIx.get(memberGroupID)
+	if !ok || !cok || st.groups.get(pi) == nil || st.groups.get(ci) == nil {
+		return ""
+	}
+	return st.cycleThrough(pi, ci)
+}

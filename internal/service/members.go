@@ -144,15 +144,24 @@ func (s *Service) membersTx(c Caller, op, groupID string, add []MemberInput, rem
 		if err != nil {
 			return err
 		}
+		// With nested groups, members belong to the projects of the
+		// groups above g too (R24, R25).
+		nested, err := s.presentThroughNesting(ctx, tx, p.eng, &g)
+		if err != nil {
+			return err
+		}
 		if len(remove) > 0 {
-			removed.Projects = projects
+			removed.Projects = nested
 			if err := s.removeMembers(ctx, tx, c, op, &g, remove, removed, ""); err != nil {
 				return err
 			}
 		}
 		if len(add) > 0 {
 			added.Projects = projects
-			return s.addMembers(ctx, tx, c, op, &g, add, added, "")
+			if err := s.addMembers(ctx, tx, c, op, &g, add, added, ""); err != nil {
+				return err
+			}
+			return s.joinThroughNesting(ctx, tx, op, p.eng, nested, added)
 		}
 		return nil
 	}

@@ -26,15 +26,18 @@ type Options struct {
 	PasswordPolicy password.Policy
 	// Now defaults to time.Now; tests pass a fixed clock.
 	Now func() time.Time
+	// Nesting holds the nested groups' settings (nesting.go).
+	Nesting NestingOptions
 }
 
 // Service runs the administrative use cases. It is safe for concurrent use.
 type Service struct {
-	st     store.Store
-	f      *Follower
-	now    func() time.Time
-	params password.Params
-	policy password.Policy
+	st      store.Store
+	f       *Follower
+	now     func() time.Time
+	params  password.Params
+	policy  password.Policy
+	nesting NestingOptions
 }
 
 // New builds a service over st, loading the engine from a snapshot.
@@ -43,7 +46,7 @@ func New(ctx context.Context, st store.Store, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{st: st, f: f, now: time.Now, params: password.Default, policy: opts.PasswordPolicy}
+	s := &Service{st: st, f: f, now: time.Now, params: password.Default, policy: opts.PasswordPolicy, nesting: opts.Nesting}
 	if opts.Now != nil {
 		s.now = opts.Now
 	}
