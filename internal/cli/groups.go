@@ -219,6 +219,7 @@ func (a *app) membersCmd() *cobra.Command {
 
 	var search, sort, cursor string
 	var limit int
+	var effective bool
 	list := &cobra.Command{
 		Use:   "list GROUP",
 		Short: "List a group's members (R28)",
@@ -232,14 +233,14 @@ func (a *app) membersCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			p, err := c.ListMembers(cmd.Context(), g.ID, client.MemberQuery{Search: search, Sort: sort, Cursor: cursor, Limit: limit})
+			p, err := c.ListMembers(cmd.Context(), g.ID, client.MemberQuery{Search: search, Sort: sort, Cursor: cursor, Limit: limit, Effective: effective})
 			if err != nil {
 				return explain(c, err)
 			}
 			return a.output(cmd, p, func(w io.Writer) error {
-				t := newTable(w, "USER ID", "USERNAME", "DISPLAY NAME", "EMAIL", "EXPIRES")
+				t := newTable(w, "USER ID", "USERNAME", "DISPLAY NAME", "EMAIL", "EXPIRES", "THROUGH")
 				for _, m := range p.Items {
-					t.row(m.User.ID, m.User.Username, m.User.DisplayName, firstOf(m.Email, m.User.Email), dayp(m.ExpiresAt))
+					t.row(m.User.ID, m.User.Username, m.User.DisplayName, firstOf(m.Email, m.User.Email), dayp(m.ExpiresAt), strings.Join(m.Through, " → "))
 				}
 				if err := t.flush(); err != nil {
 					return err
@@ -252,6 +253,7 @@ func (a *app) membersCmd() *cobra.Command {
 	list.Flags().StringVar(&sort, "sort", "", "username (default), display_name, email, created_at or role")
 	list.Flags().StringVar(&cursor, "cursor", "", "the next page's cursor")
 	list.Flags().IntVar(&limit, "limit", 0, "rows per page")
+	list.Flags().BoolVar(&effective, "effective", false, "every member now, through nested groups too, with the groups between (THROUGH)")
 
 	var expires string
 	add := &cobra.Command{
@@ -341,5 +343,6 @@ func (a *app) membersCmd() *cobra.Command {
 	}
 	cmd.AddCommand(declare(list, "GET /api/v1/groups/{id}/members"), declare(add, "POST /api/v1/groups/{id}/members"),
 		declare(remove, "DELETE /api/v1/groups/{id}/members/{user_id}", "POST /api/v1/groups/{id}/members/remove"))
+	cmd.AddCommand(a.nestingCmds()...)
 	return cmd
 }

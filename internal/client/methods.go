@@ -213,6 +213,9 @@ func (c *Client) ListMembers(ctx context.Context, groupID string, q MemberQuery)
 	if q.AllUsers {
 		v.Set("all_users", "true")
 	}
+	if q.Effective {
+		v.Set("effective", "true")
+	}
 	return call[Page[MemberRow]](ctx, c, request{method: http.MethodGet, path: "/groups/" + seg(groupID) + "/members", query: v})
 }
 

@@ -187,6 +187,8 @@ type MemberQuery struct {
 	Cursor   string
 	Limit    int
 	AllUsers bool // every user, with a Member flag
+	// Effective lists every member now, through nested groups too.
+	Effective bool
 }
 
 // MemberRow is one row of a member list.
@@ -198,6 +200,7 @@ type MemberRow struct {
 	RoleName      string         `json:"role_name,omitempty"`
 	Email         string         `json:"email,omitempty"`
 	CurrentGroups []CurrentGroup `json:"current_groups,omitempty"`
+	Through       []string       `json:"through,omitempty"` // effective lists: the groups between
 }
 
 // CurrentGroup is a user's single group in an exclusive project.

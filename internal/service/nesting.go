@@ -488,3 +488,17 @@ func (s *Service) joinThroughNesting(ctx context.Context, tx store.Tx, op string
 	added.Projects = nested
 	return nil
 }
+
+// effectivePage is ListMembers' effective list, as member rows.
+func (s *Service) effectivePage(ctx context.Context, c Caller, groupID string) (store.Page[MemberRow], error) {
+	var out store.Page[MemberRow]
+	rows, err := s.ListEffectiveMembers(ctx, c, groupID)
+	if err != nil {
+		return out, err
+	}
+	out.Items = make([]MemberRow, len(rows))
+	for i, r := range rows {
+		out.Items[i] = MemberRow{User: r.User, Member: true, ExpiresAt: r.Until, RoleID: r.User.SystemRoleID, Email: r.User.Email, Through: r.Through}
+	}
+	return out, nil
+}

@@ -158,6 +158,9 @@ type listMembersIn struct {
 	Cursor   string `query:"cursor" maxLength:"1024"`
 	Limit    int    `query:"limit" minimum:"1" maximum:"1000"`
 	AllUsers bool   `query:"all_users" doc:"List every user with a member flag, as a checkbox list."`
+	// Effective lists every user who is a member now, directly or through
+	// nested groups, each with the path (issue 20).
+	Effective bool `query:"effective" doc:"List every user who is a member now, directly or through nested groups, with the groups between (through); one page."`
 }
 
 // AddMembersRequest adds users to a group, or changes their expiry.
@@ -380,7 +383,7 @@ func (a *API) registerGroups() {
 	huma.Register(api, op("list-members", http.MethodGet, "/groups/{id}/members", "List a group's members (R28)", "Members"),
 		func(ctx context.Context, in *listMembersIn) (*pageOut[service.MemberRow], error) {
 			p, err := a.svc.ListMembers(ctx, caller(ctx), in.ID, service.MemberQuery{Search: in.Search, Sort: in.Sort, Order: in.Order,
-				Cursor: in.Cursor, Limit: in.Limit, AllUsers: in.AllUsers})
+				Cursor: in.Cursor, Limit: in.Limit, AllUsers: in.AllUsers, Effective: in.Effective})
 			if err != nil {
 				return nil, a.problem(err)
 			}
@@ -423,6 +426,7 @@ func (a *API) register() {
 	a.registerQueries()
 	a.registerUsers()
 	a.registerGroups()
+	a.registerNesting()
 	a.registerResources()
 	a.registerAuditChain()
 	a.registerChanges()
