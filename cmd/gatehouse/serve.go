@@ -54,6 +54,9 @@ type serveConfig struct {
 	// adminPasswordMin is the shortest password of a member of
 	// Administrators (password.Policy.AdminMinLen).
 	adminPasswordMin int64
+	// Nested groups (docs/decisions.md, Nested groups).
+	nestingMaxDepth      int64
+	nestInAdministrators bool
 }
 
 func newServeCmd(getenv func(string) string) *cobra.Command {
@@ -101,6 +104,10 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 		"serve Prometheus metrics at /metrics, unauthenticated (env GATEHOUSE_METRICS)")
 	f.Int64Var(&cfg.adminPasswordMin, "admin-password-min-length", cfg.envInt(getenv, "GATEHOUSE_ADMIN_PASSWORD_MIN_LENGTH", password.DefaultMinLen),
 		"shortest password, in characters, of a member of Administrators; everyone else needs 8 (env GATEHOUSE_ADMIN_PASSWORD_MIN_LENGTH)")
+	f.Int64Var(&cfg.nestingMaxDepth, "nesting-max-depth", cfg.envInt(getenv, "GATEHOUSE_NESTING_MAX_DEPTH", service.DefaultNestingDepth),
+		"longest chain of group memberships nested groups may form (env GATEHOUSE_NESTING_MAX_DEPTH)")
+	f.BoolVar(&cfg.nestInAdministrators, "nest-in-administrators", cfg.envBool(getenv, "GATEHOUSE_NEST_IN_ADMINISTRATORS", false),
+		"let groups be members of Administrators; R3's lock-out check then counts their members (env GATEHOUSE_NEST_IN_ADMINISTRATORS)")
 	return cmd
 }
 
@@ -161,6 +168,9 @@ func (c *serveConfig) checkReplicaFlags() error {
 	}
 	if c.drainDelay < 0 {
 		errs = append(errs, fmt.Errorf("--drain-delay %v: want 0 or a positive duration", c.drainDelay))
+	}
+	if c.nestingMaxDepth < 1 || c.nestingMaxDepth > 100 {
+		errs = append(errs, fmt.Errorf("--nesting-max-depth %d: want 1 to 100", c.nestingMaxDepth))
 	}
 	if c.adminPasswordMin < password.DefaultMinLen || c.adminPasswordMin > password.MaxChars {
 		errs = append(errs, fmt.Errorf("--admin-password-min-length %d: want %d to %d characters", c.adminPasswordMin, password.DefaultMinLen, password.MaxChars))
@@ -387,7 +397,8 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	if err != nil {
 		return nil, nil, fmt.Errorf("cursor key: %w", err)
 	}
-	svc, err := service.New(ctx, st, service.Options{PasswordPolicy: policy})
+	svc, err := service.New(ctx, st, service.Options{PasswordPolicy: policy,
+		Nesting: service.NestingOptions{MaxDepth: int(cfg.nestingMaxDepth), InAdministrators: cfg.nestInAdministrators}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading the permission engine: %w", err)
 	}

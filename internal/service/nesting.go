@@ -122,7 +122,7 @@ func (s *Service) loadParent(ctx context.Context, tx store.Tx, p *perms, op, gro
 		return parent, err
 	}
 	if parent.Builtin == domain.BuiltinAdministrators && !s.nesting.InAdministrators {
-		return parent, invalid(op, "group_id", "%s contains users only: groups may be members of it only when the setting nest_in_administrators allows it, as R3 then counts their members (docs/decisions.md)", parent.Name)
+		return parent, invalid(op, "group_id", "%s contains users only: groups may be members of it only when the server runs with --nest-in-administrators, as R3 then counts their members (docs/decisions.md)", parent.Name)
 	}
 	return parent, nil
 }

@@ -126,7 +126,7 @@ func TestNestingScopeRules(t *testing.T) {
 		{sys.ID, domain.GroupPublicID, false, "implicit members"},
 		{domain.GroupPublicID, sys.ID, false, "R5"},
 		{domain.GroupEveryoneID, sys.ID, false, "R4"},
-		{domain.GroupAdministratorsID, sys.ID, false, "nest_in_administrators"},
+		{domain.GroupAdministratorsID, sys.ID, false, "--nest-in-administrators"},
 	} {
 		_, err := e.nest(c.parent, c.child)
 		if c.ok {
