@@ -19,6 +19,8 @@ type builder struct {
 	// dirty holds the folders whose effective grants must be recomputed
 	// with their subtree before the state is published.
 	dirty map[int32]bool
+	// ancOwned: this builder has copied the state's ancBits (closure.go).
+	ancOwned bool
 }
 
 func (b *builder) notFound(what, id string) error {

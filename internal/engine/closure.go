@@ -42,7 +42,16 @@ type nestRec struct {
 
 func (st *state) nestOf(gi int32) *nestRec { return st.nest.get(gi) }
 
-// setNest stores gi's record, nil when it has no edge left.
+// hasAnc reports whether group gi has ancestors: one bit per group, a
+// few kilobytes that stay in cache, so that a check reads no nestRec for
+// the groups that are in no other group.
+func (st *state) hasAnc(gi int32) bool {
+	w := int(gi >> 6)
+	return w < len(st.ancBits) && st.ancBits[w]&(1<<(gi&63)) != 0
+}
+
+// setNest stores gi's record, nil when it has no edge left, and keeps
+// its ancBits bit; the bitset is copied once per change that flips one.
 func (b *builder) setNest(gi int32, n *nestRec) {
 	for b.s.nest.n <= gi {
 		b.s.nest.push(b.gen, nil)
@@ -51,6 +60,16 @@ func (b *builder) setNest(gi int32, n *nestRec) {
 		n = nil
 	}
 	b.s.nest.set(b.gen, gi, n)
+	if has := n != nil && len(n.anc) > 0; has != b.s.hasAnc(gi) {
+		if !b.ancOwned {
+			b.s.ancBits = slices.Clone(b.s.ancBits)
+			b.ancOwned = true
+		}
+		for int(gi>>6) >= len(b.s.ancBits) {
+			b.s.ancBits = append(b.s.ancBits, 0)
+		}
+		b.s.ancBits[gi>>6] ^= 1 << (gi & 63)
+	}
 }
 
 // nestCopy returns a private copy of gi's record to edit.
@@ -74,7 +93,7 @@ func (st *state) appendEffective(buf []int32, ms []memb, now int64) []int32 {
 			continue
 		}
 		buf = append(buf, m.g)
-		if st.nestEdges == 0 {
+		if !st.hasAnc(m.g) {
 			continue
 		}
 		if n := st.nestOf(m.g); n != nil {
@@ -294,6 +313,7 @@ func (b *builder) closeAll() error {
 		delete(pending, gi)
 		n := b.s.nestOf(gi)
 		n.anc, n.height = b.s.closeOver(n.parents)
+		b.setNest(gi, n)
 		for _, c := range n.children {
 			if pending[c.g]--; pending[c.g] == 0 {
 				ready = append(ready, c.g)

@@ -50,6 +50,7 @@ type state struct {
 
 	nest      vec[*nestRec] // parallel to groups: nested groups (closure.go)
 	nestEdges int32         // group memberships in the index
+	ancBits   []uint64      // bit g: group g has ancestors (closure.go)
 }
 
 // memb is one direct membership; exp is the expiry in Unix nanoseconds,
