@@ -146,7 +146,7 @@ func (c *Console) groupCreate(w http.ResponseWriter, r *http.Request, s *session
 // tabs of the group editor, in order.
 var groupTabs = []struct{ ID, Label string }{
 	{"general", "General"}, {"privileges", "Privileges"}, {"projects", "Projects"},
-	{"rules", "Rules"}, {"folders", "Folder permissions"}, {"members", "Members"},
+	{"rules", "Rules"}, {"folders", "Folder permissions"}, {"members", "Members"}, {"nesting", "Nested groups"},
 }
 
 // editor is the data every tab of the group editor gets.
@@ -190,6 +190,8 @@ func (c *Console) groupTab(w http.ResponseWriter, r *http.Request, s *session) {
 		fill = func() error { return c.fillFolders(r, s, &e) }
 	case "members":
 		fill = func() error { return c.fillMembers(r, s, &e) }
+	case "nesting":
+		fill = func() error { return c.fillNesting(r, s, &e) }
 	case "delete":
 		fill = func() error { return c.fillDelete(r, s, &e) }
 	default:
