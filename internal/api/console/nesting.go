@@ -61,7 +61,7 @@ func (c *Console) groupSaveNesting(w http.ResponseWriter, r *http.Request, s *se
 			failed(w, r, back, err)
 			return
 		}
-		done(w, r, back, "Group removed; "+plural(len(res.Users), "user")+" left this group through it."+stayIn(res.Projects))
+		done(w, r, back, "Group removed; users who left this group with it: "+plural(len(res.Users), "user")+"."+stayIn(res.Projects))
 		return
 	}
 	child := f.Get("group")
@@ -83,7 +83,7 @@ func (c *Console) groupSaveNesting(w http.ResponseWriter, r *http.Request, s *se
 		failed(w, r, back, err)
 		return
 	}
-	msg := "Group added; " + plural(len(res.Users), "user") + " are members through it."
+	msg := "Group added; members through it: " + plural(len(res.Users), "user") + "."
 	if len(res.Projects) > 0 {
 		msg += " They are members of these projects: " + refNames(res.Projects) + "."
 	}
