@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -261,13 +260,9 @@ func (a *app) membersCmd() *cobra.Command {
 		Short: "Add users to a group (or change their expiry with --expires)",
 		Args:  minArgs("GROUP", "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var exp *time.Time
-			if expires != "" {
-				t, err := parseExpiry(expires, time.Now())
-				if err != nil {
-					return usage(cmd, "--expires: %v", err)
-				}
-				exp = &t
+			exp, err := expiresFlag(cmd, expires)
+			if err != nil {
+				return err
 			}
 			c, err := a.client(cmd)
 			if err != nil {

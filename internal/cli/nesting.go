@@ -86,22 +86,39 @@ func groupIDs(cmd *cobra.Command, c *client.Client, args []string) ([]string, er
 	return ids, nil
 }
 
-func (a *app) addGroups(cmd *cobra.Command, args []string, expires string) error {
-	var exp *time.Time
-	if expires != "" {
-		t, err := parseExpiry(expires, time.Now())
-		if err != nil {
-			return usage(cmd, "--expires: %v", err)
-		}
-		exp = &t
+// expiresFlag reads an --expires flag: nil when not given.
+func expiresFlag(cmd *cobra.Command, expires string) (*time.Time, error) {
+	if expires == "" {
+		return nil, nil
 	}
+	t, err := parseExpiry(expires, time.Now())
+	if err != nil {
+		return nil, usage(cmd, "--expires: %v", err)
+	}
+	return &t, nil
+}
+
+// clientAndGroups connects and resolves the group arguments.
+func (a *app) clientAndGroups(cmd *cobra.Command, args []string) (*client.Client, []string, error) {
 	c, err := a.client(cmd)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	ids, err := groupIDs(cmd, c, args)
 	if err != nil {
-		return explain(c, err)
+		return nil, nil, explain(c, err)
+	}
+	return c, ids, nil
+}
+
+func (a *app) addGroups(cmd *cobra.Command, args []string, expires string) error {
+	exp, err := expiresFlag(cmd, expires)
+	if err != nil {
+		return err
+	}
+	c, ids, err := a.clientAndGroups(cmd, args)
+	if err != nil {
+		return err
 	}
 	in := make([]client.GroupMemberInput, 0, len(ids)-1)
 	for _, id := range ids[1:] {
@@ -122,13 +139,9 @@ func (a *app) addGroups(cmd *cobra.Command, args []string, expires string) error
 }
 
 func (a *app) removeGroups(cmd *cobra.Command, args []string) error {
-	c, err := a.client(cmd)
+	c, ids, err := a.clientAndGroups(cmd, args)
 	if err != nil {
 		return err
-	}
-	ids, err := groupIDs(cmd, c, args)
-	if err != nil {
-		return explain(c, err)
 	}
 	r, err := c.RemoveGroupMembers(cmd.Context(), ids[0], ids[1:]...)
 	if err != nil {

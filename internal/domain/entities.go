@@ -108,8 +108,11 @@ type Membership struct {
 }
 
 // ActiveAt reports whether the membership counts at instant t (R6).
-func (m *Membership) ActiveAt(t time.Time) bool {
-	return m.ExpiresAt == nil || t.Before(*m.ExpiresAt)
+func (m *Membership) ActiveAt(t time.Time) bool { return countsAt(m.ExpiresAt, t) }
+
+// countsAt is R6: a membership counts while t < expiresAt.
+func countsAt(expiresAt *time.Time, t time.Time) bool {
+	return expiresAt == nil || t.Before(*expiresAt)
 }
 
 // GroupMembership puts a group (the member) in another group, optionally
@@ -124,9 +127,7 @@ type GroupMembership struct {
 }
 
 // ActiveAt reports whether the membership counts at instant t (R6).
-func (m *GroupMembership) ActiveAt(t time.Time) bool {
-	return m.ExpiresAt == nil || t.Before(*m.ExpiresAt)
-}
+func (m *GroupMembership) ActiveAt(t time.Time) bool { return countsAt(m.ExpiresAt, t) }
 
 // Role is a named set of permissions of one scope [S5].
 type Role struct {

@@ -32,8 +32,7 @@ var nestedLarge struct {
 // goes from a group of level L ≥ 1 to one of level L-1, so no cycle and
 // no chain longer than depth.
 func nestEdges(groups []domain.Group, n, depth int, seed uint64) []domain.GroupMembership {
-	var byLevel [][]string
-	byLevel = make([][]string, depth+1)
+	byLevel := make([][]string, depth+1)
 	for i, g := range groups {
 		if g.Builtin == domain.BuiltinNone && g.Scope == domain.ScopeSystem {
 			byLevel[i%(depth+1)] = append(byLevel[i%(depth+1)], g.ID)

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine"
@@ -830,14 +829,10 @@ func (c *Console) groupSaveMembers(w http.ResponseWriter, r *http.Request, s *se
 		back = groupURL(id, "members") + "?" + v.Encode()
 	}
 	was, now := setOf(f["was"]), setOf(f["member"])
-	var exp *time.Time
-	if d := strings.TrimSpace(f.Get("expires")); d != "" {
-		t, err := time.Parse("2006-01-02", d)
-		if err != nil {
-			failed(w, r, back, domain.E(domain.KindInvalid, domain.FieldError{Field: "Expiry date", Message: "use the form YYYY-MM-DD"}))
-			return
-		}
-		exp = &t
+	exp, err := formExpiry(f)
+	if err != nil {
+		failed(w, r, back, err)
+		return
 	}
 	var add []service.MemberInput
 	var remove []string

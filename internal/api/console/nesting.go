@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -69,14 +70,10 @@ func (c *Console) groupSaveNesting(w http.ResponseWriter, r *http.Request, s *se
 		failed(w, r, back, domain.E(domain.KindInvalid, domain.FieldError{Field: "Group", Message: "pick a group to add"}))
 		return
 	}
-	var exp *time.Time
-	if d := strings.TrimSpace(f.Get("expires")); d != "" {
-		t, err := time.Parse("2006-01-02", d)
-		if err != nil {
-			failed(w, r, back, domain.E(domain.KindInvalid, domain.FieldError{Field: "Expiry date", Message: "use the form YYYY-MM-DD"}))
-			return
-		}
-		exp = &t
+	exp, err := formExpiry(f)
+	if err != nil {
+		failed(w, r, back, err)
+		return
 	}
 	res, err := c.svc.AddGroupMembers(r.Context(), s.Caller(), id, []service.GroupMemberInput{{GroupID: child, ExpiresAt: exp}})
 	if err != nil {
@@ -95,4 +92,17 @@ func stayIn(ps []service.ProjectRef) string {
 		return ""
 	}
 	return " They stay in these projects without this group's rights: " + refNames(ps) + "."
+}
+
+// formExpiry reads a form's optional "expires" date (00:00 UTC).
+func formExpiry(f url.Values) (*time.Time, error) {
+	d := strings.TrimSpace(f.Get("expires"))
+	if d == "" {
+		return nil, nil
+	}
+	t, err := time.Parse("2006-01-02", d)
+	if err != nil {
+		return nil, domain.E(domain.KindInvalid, domain.FieldError{Field: "Expiry date", Message: "use the form YYYY-MM-DD"})
+	}
+	return &t, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 )
@@ -20,12 +19,7 @@ func scanGroupMembership(sc scanner, m *domain.GroupMembership) error {
 	if err := sc.Scan(&m.GroupID, &m.MemberGroupID, &exp, &created); err != nil {
 		return err
 	}
-	m.CreatedAt = fromMicros(created)
-	m.ExpiresAt = nil
-	if exp.Valid {
-		t := fromMicros(exp.Int64)
-		m.ExpiresAt = &t
-	}
+	m.CreatedAt, m.ExpiresAt = fromMicros(created), expiryOf(exp)
 	return nil
 }
 
@@ -75,15 +69,9 @@ ON CONFLICT (group_id, member_group_id) DO UPDATE SET expires_at = excluded.expi
 		return t.c.db.mapErr("store.PutGroupMembership", err, domain.KindInvalid)
 	}
 	m.CreatedAt = fromMicros(created)
-	if m.ExpiresAt != nil {
-		e := m.ExpiresAt.UTC().Truncate(time.Microsecond)
-		m.ExpiresAt = &e
-	}
+	m.ExpiresAt = storedExpiry(m.ExpiresAt)
 	c := *m
-	if c.ExpiresAt != nil {
-		e := *c.ExpiresAt
-		c.ExpiresAt = &e
-	}
+	c.ExpiresAt = storedExpiry(c.ExpiresAt) // the change log's own copy
 	t.record(domain.Mutation{Op: domain.OpPut, Entity: domain.EntityGroupMembership, GroupMembership: &c})
 	return nil
 }
