@@ -102,7 +102,21 @@ func apiMemberRow(m service.MemberRow) api.MemberRow {
 		}
 	}
 	return api.MemberRow{User: apiUser(m.User), Member: m.Member, ExpiresAt: m.ExpiresAt, RoleID: m.RoleID,
-		RoleName: m.RoleName, Email: m.Email, CurrentGroups: cgs}
+		RoleName: m.RoleName, Email: m.Email, CurrentGroups: cgs, Through: m.Through}
+}
+
+func apiGroupMemberRow(r service.GroupMemberRow) api.GroupMemberRow {
+	m := r.Membership
+	return api.GroupMemberRow{Group: apiGroup(r.Group), Membership: api.GroupMembership{GroupID: m.GroupID,
+		MemberGroupID: m.MemberGroupID, ExpiresAt: m.ExpiresAt, CreatedAt: m.CreatedAt}}
+}
+
+func apiUserProjects(ups []service.UserProject) []api.UserProject {
+	var out []api.UserProject
+	for _, d := range ups {
+		out = append(out, api.UserProject{UserID: d.UserID, ProjectID: d.ProjectID})
+	}
+	return out
 }
 
 // apiProjectRefs keeps nil as nil; the answers that promise an array

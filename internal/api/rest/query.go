@@ -132,7 +132,7 @@ func (a *API) explain(ctx context.Context, in *checkIn) (*explainOut, error) {
 	out := api.ExplainResponse{Allowed: x.Allowed, Revision: x.Revision, Subject: x.Subject, Permission: x.Permission,
 		Resource: x.Resource, Reason: x.Reason, Considered: x.Considered, Suggestions: x.Suggestions}
 	for _, p := range x.Paths {
-		pj := api.GrantPath{GroupID: p.GroupID, GroupName: p.GroupName, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
+		pj := api.GrantPath{GroupID: p.GroupID, GroupName: p.GroupName, Through: p.Through, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
 			Permission: p.Permission, FolderID: p.FolderID, RuleID: p.RuleID, RuleName: p.RuleName, MatchedID: p.MatchedID}
 		if p.Via == "folder_level" {
 			pj.Level = p.Level.String()

@@ -262,6 +262,7 @@ func (a *API) register() {
 	a.registerChanges()
 	a.registerWebhooks()
 	a.registerReplica()
+	a.registerNesting()
 }
 
 // caller is the request's principal, set by ServeHTTP.
