@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/wire"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
@@ -38,18 +39,6 @@ func (in *changesIn) query() service.FeedQuery {
 
 type changesOut struct{ Body api.ChangesBody }
 
-// apiFeedChange is a change of the feed as the API shows it.
-func apiFeedChange(ch service.FeedChange) api.FeedChange {
-	var objs []api.FeedObject
-	if ch.Objects != nil {
-		objs = make([]api.FeedObject, len(ch.Objects))
-		for i, o := range ch.Objects {
-			objs[i] = api.FeedObject{Entity: string(o.Entity), ID: o.ID, Op: string(o.Op), Before: o.Before, After: o.After}
-		}
-	}
-	return api.FeedChange{Revision: ch.Revision, At: ch.At, ActorID: ch.ActorID, Actions: ch.Actions, Objects: objs}
-}
-
 // feedAt maps the service's field names to query parameters.
 var feedAt = []string{"after", "query.after", "limit", "query.limit", "wait_ms", "query.wait_ms", "entity", "query.entity", "action", "query.action"}
 
@@ -67,7 +56,7 @@ func (a *API) registerChanges() {
 		if err != nil {
 			return nil, a.feedProblem(err)
 		}
-		return &changesOut{Body: api.ChangesBody{Changes: apiFeedChanges(page.Changes), Next: page.Next}}, nil
+		return &changesOut{Body: api.ChangesBody{Changes: wire.FeedChanges(page.Changes), Next: page.Next}}, nil
 	})
 }
 
@@ -87,14 +76,6 @@ func (a *API) feedProblem(err error) error {
 		return p
 	}
 	return a.problemAt(err, feedAt...)
-}
-
-// apiFeedChanges keeps nil as nil (an empty page is [] from the service).
-func apiFeedChanges(chs []service.FeedChange) []api.FeedChange {
-	if chs == nil {
-		return nil
-	}
-	return apiList(chs, apiFeedChange)
 }
 
 // wantsEventStream reports whether r asks for the change feed as
@@ -197,7 +178,7 @@ func writeEvents(w http.ResponseWriter, page service.FeedPage) error {
 		return err
 	}
 	for _, ch := range page.Changes {
-		b, err := json.Marshal(apiFeedChange(ch))
+		b, err := json.Marshal(wire.FeedChange(ch))
 		if err != nil {
 			return err
 		}
