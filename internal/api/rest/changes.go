@@ -49,15 +49,18 @@ func (a *API) registerChanges() {
 	o.Description = "Long-poll with wait_ms. With Accept: text/event-stream the answer is a stream of Server-Sent Events " +
 		"(event: change, id: the revision, data: one change as JSON) that resumes after Last-Event-ID. " +
 		"A revision older than the change log retains answers 410 with oldest, the first revision still available."
-	huma.Register(a.huma, o, func(ctx context.Context, in *changesIn) (*changesOut, error) {
-		ctx, done := a.untilStop(ctx)
-		defer done()
-		page, err := a.svc.Changes(ctx, caller(ctx), in.query())
-		if err != nil {
-			return nil, a.feedProblem(err)
-		}
-		return &changesOut{Body: api.ChangesBody{Changes: wire.FeedChanges(page.Changes), Next: page.Next}}, nil
-	})
+	huma.Register(a.huma, o, a.listChanges)
+}
+
+// listChanges answers a page of the feed, long-polling up to wait_ms.
+func (a *API) listChanges(ctx context.Context, in *changesIn) (*changesOut, error) {
+	ctx, done := a.untilStop(ctx)
+	defer done()
+	page, err := a.svc.Changes(ctx, caller(ctx), in.query())
+	if err != nil {
+		return nil, a.feedProblem(err)
+	}
+	return &changesOut{Body: api.ChangesBody{Changes: wire.FeedChanges(page.Changes), Next: page.Next}}, nil
 }
 
 // untilStop is ctx ended also when the server stops streaming.
