@@ -132,6 +132,28 @@ func apiProjectRefs(ps []service.ProjectRef) []api.ProjectRef {
 	return out
 }
 
+func apiWebhook(w domain.Webhook) api.Webhook {
+	st := w.State
+	return api.Webhook{ID: w.ID, Name: w.Name, URL: w.URL, Filter: apiWebhookFilter(w.Filter), Active: w.Active, OwnerID: w.OwnerID,
+		State:     api.WebhookState{Cursor: st.Cursor, Failing: st.Failing, LastError: st.LastError, FailedAt: st.FailedAt},
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Version: w.Version}
+}
+
+func apiWebhookFilter(f domain.WebhookFilter) api.WebhookFilter {
+	return api.WebhookFilter{Entity: f.Entity, Action: f.Action, GroupID: f.GroupID, ProjectID: f.ProjectID, UserID: f.UserID}
+}
+
+// domainWebhookFilter is the inverse of apiWebhookFilter, for the
+// webhook requests.
+func domainWebhookFilter(f api.WebhookFilter) domain.WebhookFilter {
+	return domain.WebhookFilter{Entity: f.Entity, Action: f.Action, GroupID: f.GroupID, ProjectID: f.ProjectID, UserID: f.UserID}
+}
+
+func apiWebhookAttempt(d domain.WebhookDelivery) api.WebhookAttempt {
+	return api.WebhookAttempt{ID: d.ID, WebhookID: d.WebhookID, At: d.At, FromRevision: d.From, ToRevision: d.To, Changes: d.Changes,
+		Attempt: d.Attempt, StatusCode: d.StatusCode, LatencyMS: d.LatencyMS, OK: d.OK, Error: d.Error, Ping: d.Ping}
+}
+
 // apiList converts every item of a list, nil as [] (the answers' items
 // are always an array).
 func apiList[T, U any](items []T, conv func(T) U) []U {

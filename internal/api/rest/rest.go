@@ -227,6 +227,10 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[api.LevelRequest]():         "LevelInBody",
 	reflect.TypeFor[api.GrantPath]():            "PathJSON",
 	reflect.TypeFor[api.TokenRequest]():         "TokenRequestBody",
+	reflect.TypeFor[api.WebhooksBody]():         "WebhookListOutBody",
+	reflect.TypeFor[api.WebhookAttempt]():       "WebhookDelivery",
+	reflect.TypeFor[api.WebhookAttemptsBody]():  "DeliveriesOutBody",
+	reflect.TypeFor[api.RedeliverRequest]():     "RedeliverInBody",
 }
 
 // schemaName names a type's schema: its Go name (huma's default), or its
@@ -260,7 +264,7 @@ func (a *API) register() {
 	register(a.huma, a.ruleRoutes()...)
 	register(a.huma, a.auditRoutes()...)
 	a.registerChanges()
-	a.registerWebhooks()
+	register(a.huma, a.webhookRoutes()...)
 	a.registerReplica()
 	a.registerNesting()
 }
