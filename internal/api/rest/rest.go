@@ -98,12 +98,15 @@ type API struct {
 	cookies   Cookies
 	checks    CheckObserver
 	cursorKey []byte
+	// lean serves plain checks on the lean path (checklean.go); the
+	// tests turn it off to compare it with the generic one.
+	lean bool
 }
 
 // New builds the API over svc. The handler serves every path under
 // /api/v1 (mount it at "/api/v1/" on the server's mux).
 func New(svc *service.Service, auth Authenticator, opts Options) *API {
-	a := &API{svc: svc, auth: auth, log: opts.Log, now: opts.Now, mux: http.NewServeMux()}
+	a := &API{svc: svc, auth: auth, log: opts.Log, now: opts.Now, mux: http.NewServeMux(), lean: true}
 	a.checks = opts.Checks
 	a.cursorKey = opts.CursorKey
 	if len(a.cursorKey) == 0 {
@@ -208,6 +211,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if wantsEventStream(r) {
 		a.streamChanges(w, r.WithContext(ctx))
 		return
+	}
+	if a.lean && leanCheck(r) {
+		s := getCheckScratch()
+		defer s.release()
+		if a.serveCheck(w, r, ctx, s) {
+			return
+		}
 	}
 	a.mux.ServeHTTP(a.revisionWriter(w, ctx), r.WithContext(ctx))
 }
