@@ -66,6 +66,9 @@ type serveConfig struct {
 	oidc        oidcauth.Config
 	oidcSecrets map[string]string
 	getenv      func(string) string
+	// Nested groups (docs/decisions.md, Nested groups).
+	nestingMaxDepth      int64
+	nestInAdministrators bool
 }
 
 func newServeCmd(getenv func(string) string) *cobra.Command {
@@ -119,6 +122,10 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 	cfg.webhookFlags(f, getenv)
 	f.StringVar(&cfg.oidcConfig, "oidc-config", getenv("GATEHOUSE_OIDC_CONFIG"),
 		"YAML file of OpenID Connect providers and sign-in settings (docs/authentication.md); none by default (env GATEHOUSE_OIDC_CONFIG)")
+	f.Int64Var(&cfg.nestingMaxDepth, "nesting-max-depth", cfg.envInt(getenv, "GATEHOUSE_NESTING_MAX_DEPTH", service.DefaultNestingDepth),
+		"longest chain of group memberships nested groups may form (env GATEHOUSE_NESTING_MAX_DEPTH)")
+	f.BoolVar(&cfg.nestInAdministrators, "nest-in-administrators", cfg.envBool(getenv, "GATEHOUSE_NEST_IN_ADMINISTRATORS", false),
+		"let groups be members of Administrators; R3's lock-out check then counts their members (env GATEHOUSE_NEST_IN_ADMINISTRATORS)")
 	return cmd
 }
 
@@ -179,6 +186,9 @@ func (c *serveConfig) checkReplicaFlags() error {
 	}
 	if c.drainDelay < 0 {
 		errs = append(errs, fmt.Errorf("--drain-delay %v: want 0 or a positive duration", c.drainDelay))
+	}
+	if c.nestingMaxDepth < 1 || c.nestingMaxDepth > 100 {
+		errs = append(errs, fmt.Errorf("--nesting-max-depth %d: want 1 to 100", c.nestingMaxDepth))
 	}
 	if c.adminPasswordMin < password.DefaultMinLen || c.adminPasswordMin > password.MaxChars {
 		errs = append(errs, fmt.Errorf("--admin-password-min-length %d: want %d to %d characters", c.adminPasswordMin, password.DefaultMinLen, password.MaxChars))
@@ -419,7 +429,8 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("loading the permission engine: %w", err)
 	}
-	svc, err := service.New(ctx, st, service.Options{PasswordPolicy: policy, Follower: follower})
+	svc, err := service.New(ctx, st, service.Options{PasswordPolicy: policy, Follower: follower,
+		Nesting: service.NestingOptions{MaxDepth: int(cfg.nestingMaxDepth), InAdministrators: cfg.nestInAdministrators}})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("loading the permission engine: %w", err)
 	}

@@ -13,25 +13,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
-// feedPage is a page of GET /api/v1/changes.
+// feedPage is a page of GET /api/v1/changes (api.ChangesBody) with each
+// change kept as the server sent it, so that --json prints it unchanged.
 type feedPage struct {
 	Changes []json.RawMessage `json:"changes"`
 	Next    int64             `json:"next"`
-}
-
-// feedChange is what the text output shows of a change.
-type feedChange struct {
-	Revision int64     `json:"revision"`
-	At       time.Time `json:"at"`
-	ActorID  string    `json:"actor_id"`
-	Actions  []string  `json:"actions"`
-	Objects  []struct {
-		Entity string `json:"entity"`
-		ID     string `json:"id"`
-		Op     string `json:"op"`
-	} `json:"objects"`
 }
 
 // followWait is how long each request of --follow waits for a change.
@@ -154,7 +143,7 @@ func (a *app) printChanges(w io.Writer, p feedPage, follow bool) error {
 			}
 			continue
 		}
-		var ch feedChange
+		var ch api.FeedChange
 		if err := json.Unmarshal(raw, &ch); err != nil {
 			return fmt.Errorf("the server's answer is not a change: %w", err)
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -219,6 +218,7 @@ func (a *app) membersCmd() *cobra.Command {
 
 	var search, sort, cursor string
 	var limit int
+	var effective bool
 	list := &cobra.Command{
 		Use:   "list GROUP",
 		Short: "List a group's members (R28)",
@@ -232,14 +232,14 @@ func (a *app) membersCmd() *cobra.Command {
 			if err != nil {
 				return explain(c, err)
 			}
-			p, err := c.ListMembers(cmd.Context(), g.ID, gatehouse.MemberQuery{Search: search, Sort: sort, Cursor: cursor, Limit: limit})
+			p, err := c.ListMembers(cmd.Context(), g.ID, gatehouse.MemberQuery{Search: search, Sort: sort, Cursor: cursor, Limit: limit, Effective: effective})
 			if err != nil {
 				return explain(c, err)
 			}
 			return a.output(cmd, p, func(w io.Writer) error {
-				t := newTable(w, "USER ID", "USERNAME", "DISPLAY NAME", "EMAIL", "EXPIRES")
+				t := newTable(w, "USER ID", "USERNAME", "DISPLAY NAME", "EMAIL", "EXPIRES", "THROUGH")
 				for _, m := range p.Items {
-					t.row(m.User.ID, m.User.Username, m.User.DisplayName, firstOf(m.Email, m.User.Email), dayp(m.ExpiresAt))
+					t.row(m.User.ID, m.User.Username, m.User.DisplayName, firstOf(m.Email, m.User.Email), dayp(m.ExpiresAt), strings.Join(m.Through, " → "))
 				}
 				if err := t.flush(); err != nil {
 					return err
@@ -252,6 +252,7 @@ func (a *app) membersCmd() *cobra.Command {
 	list.Flags().StringVar(&sort, "sort", "", "username (default), display_name, email, created_at or role")
 	list.Flags().StringVar(&cursor, "cursor", "", "the next page's cursor")
 	list.Flags().IntVar(&limit, "limit", 0, "rows per page")
+	list.Flags().BoolVar(&effective, "effective", false, "every member now, through nested groups too, with the groups between (THROUGH)")
 
 	var expires string
 	add := &cobra.Command{
@@ -259,13 +260,9 @@ func (a *app) membersCmd() *cobra.Command {
 		Short: "Add users to a group (or change their expiry with --expires)",
 		Args:  minArgs("GROUP", "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var exp *time.Time
-			if expires != "" {
-				t, err := parseExpiry(expires, time.Now())
-				if err != nil {
-					return usage(cmd, "--expires: %v", err)
-				}
-				exp = &t
+			exp, err := expiresFlag(cmd, expires)
+			if err != nil {
+				return err
 			}
 			c, err := a.client(cmd)
 			if err != nil {
@@ -341,6 +338,7 @@ func (a *app) membersCmd() *cobra.Command {
 	}
 	cmd.AddCommand(declare(list, "GET /api/v1/groups/{id}/members"), declare(add, "POST /api/v1/groups/{id}/members"),
 		declare(remove, "DELETE /api/v1/groups/{id}/members/{user_id}", "POST /api/v1/groups/{id}/members/remove"))
+	cmd.AddCommand(a.nestingCmds()...)
 	return cmd
 }
 

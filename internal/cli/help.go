@@ -32,9 +32,13 @@ var examples = map[string][]string{
 	"groups delete":          {"groups delete Team --members remove_users", "groups delete Auditors --yes"},
 	"groups set-permissions": {"groups set-permissions Auditors audit.view users.view", "groups set-permissions Auditors --role \"System Member\""},
 
-	"members list":   {"members list Auditors", "members list Auditors --search ali --sort email"},
-	"members add":    {"members add Auditors alice bob --expires 2027-01-31", "members add Auditors alice --expires 30d"},
-	"members remove": {"members remove Auditors bob", "members remove Auditors alice bob"},
+	"members list":          {"members list Auditors", "members list Auditors --search ali --sort email", "members list Radiologists --effective"},
+	"members add":           {"members add Auditors alice bob --expires 2027-01-31", "members add Auditors alice --expires 30d"},
+	"members remove":        {"members remove Auditors bob", "members remove Auditors alice bob"},
+	"members groups":        {"members groups Radiologists"},
+	"members parents":       {"members parents \"XYZ radiologists\""},
+	"members add-groups":    {"members add-groups Radiologists \"XYZ radiologists\" \"ABC radiologists\"", "members add-groups Radiologists Locums --expires 30d"},
+	"members remove-groups": {"members remove-groups Radiologists Locums"},
 
 	"roles list":   {"roles list", "roles list --scope project"},
 	"roles get":    {"roles get \"System Member\"", "roles get Viewer --json"},

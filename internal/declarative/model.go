@@ -76,7 +76,10 @@ type Group struct {
 	Rights               *Rights  `yaml:"rights,omitempty"` // project groups: rights in their project
 	Domains              []string `yaml:"domains,omitempty,flow"`
 	Members              []Member `yaml:"members,omitempty"`
-	Rules                []Rule   `yaml:"rules,omitempty"`
+	// MemberGroups are the groups that are members of this one (nested
+	// groups, docs/model.md §3).
+	MemberGroups []GroupMember `yaml:"member_groups,omitempty"`
+	Rules        []Rule        `yaml:"rules,omitempty"`
 
 	line int
 }
@@ -93,6 +96,18 @@ type Rights struct {
 // a plain username when it does not expire.
 type Member struct {
 	User    string     `yaml:"user"`
+	Expires *time.Time `yaml:"expires,omitempty"`
+
+	line int
+}
+
+// GroupMember is a group as a member of the group it is listed under
+// (nested groups): a group of the same project, or a system group (under
+// a system group always; under a project group when System is set), and
+// an optional expiry.
+type GroupMember struct {
+	Group   string     `yaml:"group"`
+	System  bool       `yaml:"system,omitempty"`
 	Expires *time.Time `yaml:"expires,omitempty"`
 
 	line int
@@ -241,6 +256,11 @@ func (x Member) MarshalYAML() (any, error) {
 	}
 	type plain Member
 	return plain(x), nil
+}
+
+func (x *GroupMember) UnmarshalYAML(n *yaml.Node) error {
+	type plain GroupMember
+	return strict(n, "a member group", (*plain)(x), &x.line)
 }
 
 func (x *Rule) UnmarshalYAML(n *yaml.Node) error {

@@ -409,6 +409,7 @@ func (v *validator) group(g *Group, f, project string) {
 	if len(g.Members) > 0 && (g.Builtin == string(domain.BuiltinEveryone) || g.Builtin == string(domain.BuiltinPublic)) {
 		v.add(g.Members[0].line, f+".members", "the %s group's members are implicit and cannot be listed (R4, R5)", g.Name)
 	}
+	v.memberGroups(g, f, project)
 	ms := map[string]bool{}
 	for i, m := range g.Members {
 		mf := at(f+".members", i)
@@ -752,6 +753,13 @@ func normGroup(g *Group) {
 		}
 	}
 	sortBy(g.Members, func(m Member) string { return key(m.User) })
+	for i := range g.MemberGroups {
+		if e := g.MemberGroups[i].Expires; e != nil {
+			t := e.UTC()
+			g.MemberGroups[i].Expires = &t
+		}
+	}
+	sortBy(g.MemberGroups, func(m GroupMember) string { return memberGroupKey(m) })
 	for i := range g.Rules {
 		r := &g.Rules[i]
 		for ctx, acts := range r.Grants {
@@ -795,4 +803,40 @@ func sortedSet(s []string) []string {
 
 func sortBy[T any](s []T, k func(T) string) {
 	sort.SliceStable(s, func(i, j int) bool { return k(s[i]) < k(s[j]) })
+}
+
+// memberGroupKey is a member group's key among a group's member groups.
+func memberGroupKey(m GroupMember) string {
+	if m.System {
+		return "\x00" + key(m.Group)
+	}
+	return key(m.Group)
+}
+
+// memberGroups checks a group's member groups: each names a group of the
+// file in the scope nested groups allow (docs/model.md §3), once, with an
+// expiry in the future. Cycles and depth are the server's to refuse.
+func (v *validator) memberGroups(g *Group, f, project string) {
+	if len(g.MemberGroups) > 0 && (g.Builtin == string(domain.BuiltinEveryone) || g.Builtin == string(domain.BuiltinPublic)) {
+		v.add(g.MemberGroups[0].line, f+".member_groups", "the %s group's members are implicit and cannot be listed (R4, R5)", g.Name)
+	}
+	seen := map[string]bool{}
+	for i, m := range g.MemberGroups {
+		mf := at(f+".member_groups", i)
+		system := m.System || project == ""
+		switch {
+		case m.Group == "":
+			v.add(m.line, mf+".group", "a member group needs a group name")
+		case system && v.sysGroups[key(m.Group)] == nil:
+			v.add(m.line, mf+".group", "unknown system group %q: list it under groups", m.Group)
+		case !system && !v.projGroups[key(project)][key(m.Group)]:
+			v.add(m.line, mf+".group", "unknown group %q of project %q: list it under the project's groups, or set system: true for a system group", m.Group, project)
+		case seen[memberGroupKey(m)]:
+			v.add(m.line, mf+".group", "group %q is listed twice", m.Group)
+		}
+		seen[memberGroupKey(m)] = true
+		if m.Expires != nil && !m.Expires.After(v.now) {
+			v.add(m.line, mf+".expires", "%s is in the past; an expired membership counts for nothing (R6): remove it", m.Expires.UTC().Format(time.RFC3339))
+		}
+	}
 }

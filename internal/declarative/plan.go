@@ -37,6 +37,7 @@ const (
 	KindImport       = "imported group"
 	KindUserRights   = "user rights"
 	KindMember       = "member"
+	KindMemberGroup  = "member group"
 	KindProjectMode  = "membership mode"
 	KindFolder       = "folder"
 	KindLevel        = "folder level"
@@ -49,7 +50,7 @@ const (
 // order. A project becomes exclusive only after its memberships changed,
 // so that the switch is not refused for users about to leave a group.
 var kindOrder = []string{KindFolderType, KindRole, KindUser, KindProject, KindGroup, KindProjectGroup,
-	KindImport, KindUserRights, KindMember, KindProjectMode, KindFolder, KindLevel, KindRule, KindWebhook}
+	KindImport, KindUserRights, KindMember, KindMemberGroup, KindProjectMode, KindFolder, KindLevel, KindRule, KindWebhook}
 
 // GroupRef names a group: a system group (Project "") or a project's group.
 type GroupRef struct {
@@ -82,11 +83,14 @@ type Op struct {
 	Import     *Import
 	UserRights *UserRights
 	Member     *Member
-	Folder     *Folder
-	Level      *Level
-	Rule       *Rule
-	Webhook    *Webhook
-	ProjectOf  string // the project of an import or user rights op
+	// MemberGroup is the group of a member group op (its GroupRef is the
+	// containing group).
+	MemberGroup *GroupMember
+	Folder      *Folder
+	Level       *Level
+	Rule        *Rule
+	Webhook     *Webhook
+	ProjectOf   string // the project of an import or user rights op
 }
 
 // Has reports whether an update changes field.
@@ -564,6 +568,7 @@ func (d *differ) groups(project string, cur, want []Group, kind string) {
 			}
 		}
 		d.members(ref, c.Members, w.Members)
+		d.memberGroups(ref, c.MemberGroups, w.MemberGroups)
 		d.rules(ref, c.Rules, w.Rules)
 	}
 	for _, c := range absent {
@@ -614,6 +619,26 @@ func (d *differ) members(g GroupRef, cur, want []Member) {
 			continue
 		}
 		d.absent(Op{Kind: KindMember, Name: g.String() + " ∋ " + c.User, GroupRef: g, Member: c})
+	}
+}
+
+func (d *differ) memberGroups(g GroupRef, cur, want []GroupMember) {
+	pairs, absent := pairUp(cur, want, func(m *GroupMember) string { return memberGroupKey(*m) })
+	for _, p := range pairs {
+		c, w := p[0], p[1]
+		name := g.String() + " ∋ group " + w.Group
+		if c == nil {
+			d.add(Op{Action: Create, Kind: KindMemberGroup, Name: name, GroupRef: g, MemberGroup: w})
+			continue
+		}
+		var ch changes
+		ch.cmp("expires", c.Expires, w.Expires)
+		if o, ok := ch.op(Op{Kind: KindMemberGroup, Name: name, GroupRef: g, MemberGroup: w}); ok {
+			d.add(o)
+		}
+	}
+	for _, c := range absent {
+		d.absent(Op{Kind: KindMemberGroup, Name: g.String() + " ∋ group " + c.Group, GroupRef: g, MemberGroup: c})
 	}
 }
 

@@ -171,6 +171,9 @@ func (r *Remote) Load(ctx context.Context) (*Config, error) {
 			if cg.Members, err = r.members(ctx, g.ID); err != nil {
 				return nil, err
 			}
+			if cg.MemberGroups, err = r.memberGroups(ctx, g.ID, ref.Project); err != nil {
+				return nil, err
+			}
 		}
 		rules, err := c.ListRules(ctx, g.ID)
 		if err != nil {
@@ -386,6 +389,8 @@ func (r *Remote) Apply(ctx context.Context, op Op) error {
 		return r.applyUserRights(ctx, op)
 	case KindMember:
 		return r.applyMember(ctx, op)
+	case KindMemberGroup:
+		return r.applyMemberGroup(ctx, op)
 	case KindFolder:
 		return r.applyFolder(ctx, op)
 	case KindLevel:
@@ -746,6 +751,45 @@ func (r *Remote) applyMember(ctx context.Context, op Op) error {
 		return err
 	}
 	_, err = r.c.AddMembers(ctx, gid, api.MemberInput{UserID: uid, ExpiresAt: op.Member.Expires})
+	return err
+}
+
+// memberGroups lists a group's unexpired member groups, by name; a
+// system group under a project group is marked System.
+func (r *Remote) memberGroups(ctx context.Context, groupID, project string) ([]GroupMember, error) {
+	rows, err := r.c.ListGroupMembers(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	now := r.now()
+	var out []GroupMember
+	for _, m := range rows {
+		if m.Membership.ExpiresAt != nil && !m.Membership.ExpiresAt.After(now) {
+			continue
+		}
+		out = append(out, GroupMember{Group: m.Group.Name, System: project != "" && m.Group.Scope == string(domain.ScopeSystem), Expires: m.Membership.ExpiresAt})
+	}
+	return out, nil
+}
+
+func (r *Remote) applyMemberGroup(ctx context.Context, op Op) error {
+	gid, err := r.group(op.GroupRef)
+	if err != nil {
+		return err
+	}
+	child := GroupRef{Name: op.MemberGroup.Group}
+	if !op.MemberGroup.System {
+		child.Project = op.GroupRef.Project
+	}
+	cid, err := r.group(child)
+	if err != nil {
+		return err
+	}
+	if op.Action == Delete {
+		_, err = r.c.RemoveGroupMembers(ctx, gid, cid)
+		return err
+	}
+	_, err = r.c.AddGroupMembers(ctx, gid, api.GroupMemberInput{GroupID: cid, ExpiresAt: op.MemberGroup.Expires})
 	return err
 }
 

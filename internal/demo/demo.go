@@ -188,6 +188,7 @@ var (
 	GroupSystemAdmins    = ID(0x20d)
 	GroupUserManagers    = ID(0x20e)
 	GroupHelpDesk        = ID(0x20f)
+	GroupChest           = ID(0x210)
 
 	TypeProject  = ID(0x301)
 	TypeGRTStudy = ID(0x302)
@@ -308,6 +309,15 @@ func (l *loader) radiologyMembers() {
 	l.members(GroupResearch, l.span(55, 70))
 	l.members(GroupProjectCreators, l.span(70, 75))
 	l.userRights(UserModerator, ProjectLungCT, domain.RoleModeratorID)
+	// Nested groups (issue 20): the chest section's team is a member of
+	// Radiologists, so its members are radiologists through it.
+	l.group(domain.Group{ID: GroupChest, Name: "Chest radiologists of XYZ", Scope: domain.ScopeSystem,
+		Description: "The chest section; a member of Radiologists of XYZ hospital (nested group)"})
+	l.members(GroupChest, l.span(200, 210))
+	if l.err == nil {
+		_, _, err := l.svc.AddGroupMembers(l.ctx, l.c, GroupRadiologists, []service.GroupMemberInput{{GroupID: GroupChest}})
+		l.step("nest Chest radiologists in Radiologists", err)
+	}
 }
 
 // imageLibrary is [Q] (003): a folder tree with levels for

@@ -104,6 +104,7 @@ func TestLoad(t *testing.T) {
 		{"the manager edits users", user("manager"), "users.edit", system, true},
 		{"but not roles", user("manager"), "roles.edit", system, false},
 		{"a normal user holds no system permission", user("user"), "users.view", system, false},
+		{"a chest radiologist writes Lung CT through Radiologists (nested groups)", engine.Subject{UserID: ID(0x10000 + 200)}, "project.write", project(ProjectLungCT), true},
 	} {
 		d, err := e.Check(c.subject, c.perm, c.res, now.Add(time.Minute))
 		if err != nil {

@@ -7,18 +7,20 @@ type Entity string
 
 // The entities a Mutation can carry.
 const (
-	EntityUser         Entity = "user"
-	EntityProject      Entity = "project"
-	EntityGroup        Entity = "group"
-	EntityMembership   Entity = "membership"
-	EntityRole         Entity = "role"
-	EntityProjectGrant Entity = "project_grant"
-	EntityDomainGrant  Entity = "domain_grant"
-	EntityFolderType   Entity = "folder_type"
-	EntityFolder       Entity = "folder"
-	EntityFolderLevel  Entity = "folder_level"
-	EntityRule         Entity = "rule"
-	EntitySetting      Entity = "setting"
+	EntityUser       Entity = "user"
+	EntityProject    Entity = "project"
+	EntityGroup      Entity = "group"
+	EntityMembership Entity = "membership"
+	// EntityGroupMembership is a group as a member of another group.
+	EntityGroupMembership Entity = "group_membership"
+	EntityRole            Entity = "role"
+	EntityProjectGrant    Entity = "project_grant"
+	EntityDomainGrant     Entity = "domain_grant"
+	EntityFolderType      Entity = "folder_type"
+	EntityFolder          Entity = "folder"
+	EntityFolderLevel     Entity = "folder_level"
+	EntityRule            Entity = "rule"
+	EntitySetting         Entity = "setting"
 )
 
 // Op is what a mutation did to its entity.
@@ -40,8 +42,9 @@ const (
 // reader of the change log (the engine) must perform them too:
 //
 //   - user: its memberships and its project grants;
-//   - group: its memberships, its project grants, domain grants, folder
-//     levels and rules;
+//   - group: its memberships, its group memberships (both those naming it
+//     as the containing group and those naming it as the member), its
+//     project grants, domain grants, folder levels and rules;
 //   - project: its project-scope groups (with their cascades) and every
 //     project grant on it; folders of the project keep existing with their
 //     ProjectID cleared;
@@ -49,20 +52,22 @@ const (
 //   - role, folder type: refused while still referenced (KindConflict), so
 //     they cascade nothing.
 type Mutation struct {
-	Op           Op            `json:"op"`
-	Entity       Entity        `json:"entity"`
-	User         *User         `json:"user,omitempty"`
-	Project      *Project      `json:"project,omitempty"`
-	Group        *Group        `json:"group,omitempty"`
-	Membership   *Membership   `json:"membership,omitempty"`
-	Role         *Role         `json:"role,omitempty"`
-	ProjectGrant *ProjectGrant `json:"project_grant,omitempty"`
-	DomainGrant  *DomainGrant  `json:"domain_grant,omitempty"`
-	FolderType   *FolderType   `json:"folder_type,omitempty"`
-	Folder       *Folder       `json:"folder,omitempty"`
-	FolderLevel  *FolderLevel  `json:"folder_level,omitempty"`
-	Rule         *Rule         `json:"rule,omitempty"`
-	Setting      *Setting      `json:"setting,omitempty"`
+	Op         Op          `json:"op"`
+	Entity     Entity      `json:"entity"`
+	User       *User       `json:"user,omitempty"`
+	Project    *Project    `json:"project,omitempty"`
+	Group      *Group      `json:"group,omitempty"`
+	Membership *Membership `json:"membership,omitempty"`
+	// GroupMembership is set for EntityGroupMembership.
+	GroupMembership *GroupMembership `json:"group_membership,omitempty"`
+	Role            *Role            `json:"role,omitempty"`
+	ProjectGrant    *ProjectGrant    `json:"project_grant,omitempty"`
+	DomainGrant     *DomainGrant     `json:"domain_grant,omitempty"`
+	FolderType      *FolderType      `json:"folder_type,omitempty"`
+	Folder          *Folder          `json:"folder,omitempty"`
+	FolderLevel     *FolderLevel     `json:"folder_level,omitempty"`
+	Rule            *Rule            `json:"rule,omitempty"`
+	Setting         *Setting         `json:"setting,omitempty"`
 }
 
 // Change is one committed write transaction: everything it changed, under
@@ -78,17 +83,19 @@ type Change struct {
 // Snapshot is everything the engine needs, read at one revision in one
 // consistent read. Users carry no password hash.
 type Snapshot struct {
-	Revision      int64
-	Users         []User
-	Projects      []Project
-	Groups        []Group
-	Memberships   []Membership
-	Roles         []Role
-	ProjectGrants []ProjectGrant
-	DomainGrants  []DomainGrant
-	FolderTypes   []FolderType
-	Folders       []Folder
-	FolderLevels  []FolderLevel
-	Rules         []Rule
-	Settings      []Setting
+	Revision    int64
+	Users       []User
+	Projects    []Project
+	Groups      []Group
+	Memberships []Membership
+	// GroupMemberships are the nested groups' edges (member group → group).
+	GroupMemberships []GroupMembership
+	Roles            []Role
+	ProjectGrants    []ProjectGrant
+	DomainGrants     []DomainGrant
+	FolderTypes      []FolderType
+	Folders          []Folder
+	FolderLevels     []FolderLevel
+	Rules            []Rule
+	Settings         []Setting
 }

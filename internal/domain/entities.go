@@ -139,9 +139,26 @@ type OIDCLink struct {
 }
 
 // ActiveAt reports whether the membership counts at instant t (R6).
-func (m *Membership) ActiveAt(t time.Time) bool {
-	return m.ExpiresAt == nil || t.Before(*m.ExpiresAt)
+func (m *Membership) ActiveAt(t time.Time) bool { return countsAt(m.ExpiresAt, t) }
+
+// countsAt is R6: a membership counts while t < expiresAt.
+func countsAt(expiresAt *time.Time, t time.Time) bool {
+	return expiresAt == nil || t.Before(*expiresAt)
 }
+
+// GroupMembership puts a group (the member) in another group, optionally
+// until ExpiresAt (R6): every effective member of MemberGroupID is then an
+// effective member of GroupID (nested groups, docs/model.md §3). A member
+// row names a user (Membership) or a group (GroupMembership).
+type GroupMembership struct {
+	GroupID       string     `json:"group_id"`
+	MemberGroupID string     `json:"member_group_id"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+}
+
+// ActiveAt reports whether the membership counts at instant t (R6).
+func (m *GroupMembership) ActiveAt(t time.Time) bool { return countsAt(m.ExpiresAt, t) }
 
 // Role is a named set of permissions of one scope [S5].
 type Role struct {

@@ -243,6 +243,21 @@ func (m *Membership) Validate() error {
 	return p.err("validate membership")
 }
 
+// Validate checks the group membership's keys: a group is never a member
+// of itself.
+func (m *GroupMembership) Validate() error {
+	var p problems
+	p.required("group_id", m.GroupID)
+	p.required("member_group_id", m.MemberGroupID)
+	if m.GroupID != "" && m.GroupID == m.MemberGroupID {
+		p.add("member_group_id", "a group cannot be a member of itself")
+	}
+	if m.ExpiresAt != nil && m.ExpiresAt.IsZero() {
+		p.add("expires_at", "must be a time, or absent for a membership that does not expire")
+	}
+	return p.err("validate group membership")
+}
+
 // Validate trims the role's text fields in place and checks every field,
 // including its own requirements (R9).
 func (r *Role) Validate() error {

@@ -12,7 +12,8 @@ import (
 // no mutation, so they never reach the change log, but they are audited.
 // Deliveries read the feed as the owner, limited to changes.read and
 // personal_info.view, so a subscription never shows more than its owner
-// may read (R18, R22).
+// may read (R18, R22). The JSON tags are the encoding of its audit
+// records (before/after), never the API's (pkg/gatehouse/api.Webhook).
 type Webhook struct {
 	ID     string        `json:"id"`
 	Name   string        `json:"name"`
@@ -22,7 +23,7 @@ type Webhook struct {
 	// after the subscription is created.
 	Secret  string `json:"-"`
 	Active  bool   `json:"active"`
-	OwnerID string `json:"owner_id" doc:"the user whose read permissions deliveries use: whoever created or last changed the subscription"`
+	OwnerID string `json:"owner_id"` // who created or last changed it
 	// ReadLimit is what deliveries may read of the owner's permissions:
 	// changes.read and personal_info.view, less what the token that
 	// created or changed the subscription was not limited to (R22).
@@ -35,10 +36,11 @@ type Webhook struct {
 }
 
 // WebhookFilter selects the changes a subscription receives: the change
-// feed's filters (empty fields keep everything).
+// feed's filters (empty fields keep everything). Its JSON tags are its
+// storage encoding (the filter column and audit records).
 type WebhookFilter struct {
-	Entity    string `json:"entity,omitempty" doc:"keep only objects of this kind: user, group, membership, ..."`
-	Action    string `json:"action,omitempty" doc:"keep only changes with this audit action, e.g. group.member_add"`
+	Entity    string `json:"entity,omitempty"`
+	Action    string `json:"action,omitempty"`
 	GroupID   string `json:"group_id,omitempty"`
 	ProjectID string `json:"project_id,omitempty"`
 	UserID    string `json:"user_id,omitempty"`
@@ -60,22 +62,27 @@ type WebhookState struct {
 	LeaseUntil *time.Time `json:"-"`
 }
 
-// WebhookDelivery is one attempt to deliver to a subscription.
+// WebhookDelivery is one attempt to deliver to a subscription. It is
+// stored in columns and never encoded as JSON: the API shows it as
+// pkg/gatehouse/api.WebhookAttempt.
 type WebhookDelivery struct {
-	ID        string    `json:"id"`
-	WebhookID string    `json:"webhook_id"`
-	At        time.Time `json:"at"`
+	ID        string
+	WebhookID string
+	At        time.Time
 	// From and To are the revisions the body carried (0 and 0 for a
 	// test ping).
-	From       int64  `json:"from_revision"`
-	To         int64  `json:"to_revision"`
-	Changes    int    `json:"changes"`
-	Attempt    int    `json:"attempt" doc:"1 for the first try of this batch, counting up through the retries"`
-	StatusCode int    `json:"status_code,omitempty" doc:"the receiver's HTTP status; 0 when none came"`
-	LatencyMS  int64  `json:"latency_ms"`
-	OK         bool   `json:"ok"`
-	Error      string `json:"error,omitempty"`
-	Ping       bool   `json:"ping,omitempty"`
+	From    int64
+	To      int64
+	Changes int
+	// Attempt is 1 for the first try of a batch, counting up through the
+	// retries.
+	Attempt int
+	// StatusCode is the receiver's HTTP status; 0 when none came.
+	StatusCode int
+	LatencyMS  int64
+	OK         bool
+	Error      string
+	Ping       bool
 }
 
 // Webhook limits.

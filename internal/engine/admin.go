@@ -325,6 +325,7 @@ func (e *Engine) GrantsBeyond(after *Engine, h Holder, now time.Time) ([]string,
 	d := &delta{b: b, a: a, h: hd, now: nanos(now)}
 	d.groups()
 	d.users()
+	d.nesting()
 	d.projects()
 	d.roles()
 	if !hd.filesAdmin() {
@@ -741,7 +742,7 @@ func (e *Engine) HeldForever(perm string, now time.Time) (forever bool, until ti
 		if holds(st.roleSys(u.role)) || holds(st.gsys.get(gEveryone)) {
 			return true, time.Time{}, nil
 		}
-		for _, m := range u.groups {
+		for _, m := range st.effectiveMembs(u.groups) {
 			if m.exp > n && holds(st.gsys.get(m.g)) {
 				if m.exp == math.MaxInt64 {
 					return true, time.Time{}, nil
@@ -773,7 +774,7 @@ func (e *Engine) GroupsInProject(userID, projectID, except string, now time.Time
 		return nil, err
 	}
 	var out []string
-	for _, m := range w.u.groups {
+	for _, m := range st.effectiveMembs(w.u.groups) {
 		if m.g < nBuiltin || m.exp <= w.now {
 			continue
 		}
@@ -805,12 +806,12 @@ func (e *Engine) SharedInProject(projectID string, now time.Time) (map[string][]
 		if pr.g < nBuiltin || g == nil {
 			continue
 		}
-		for _, ui := range g.members {
+		for _, ui := range st.effectiveCandidates(pr.g) {
 			u := st.users.get(ui)
 			if u == nil {
 				continue
 			}
-			if k, ok := findBy(u.groups, pr.g, membKey); ok && u.groups[k].exp > n {
+			if st.memberAt(u, pr.g, n) {
 				in[ui] = append(in[ui], g.id)
 			}
 		}
@@ -825,8 +826,9 @@ func (e *Engine) SharedInProject(projectID string, now time.Time) (map[string][]
 	return out, nil
 }
 
-// MemberAt reports whether user is a member of group at now: a direct,
-// unexpired membership (R6), the built-in groups' implicit members aside.
+// MemberAt reports whether user is a member of group at now, directly or
+// through nested groups, by a path that counts at now (R6), the built-in
+// groups' implicit members aside.
 func (e *Engine) MemberAt(userID, groupID string, now time.Time) bool {
 	st := e.cur.Load()
 	ui, ok := st.userIx.get(userID)
@@ -835,6 +837,9 @@ func (e *Engine) MemberAt(userID, groupID string, now time.Time) bool {
 	if !ok || !gok || u == nil {
 		return false
 	}
-	k, found := findBy(u.groups, gi, membKey)
-	return found && u.groups[k].exp > nanos(now)
+	return st.memberAt(u, gi, nanos(now))
+}
+
+func (st *state) memberAt(u *userRec, gi int32, now int64) bool {
+	return containsSorted(st.appendEffective(nil, u.groups, now), gi)
 }

@@ -99,6 +99,11 @@ type Explanation struct {
 type Path struct {
 	GroupID   string // empty when the grant is the user's own
 	GroupName string
+	// Through names the groups between the user and GroupName when the
+	// user is a member through nested groups, from the user's direct
+	// group up ("XYZ radiologists" for alice → XYZ radiologists →
+	// Radiologists); empty for a direct member.
+	Through []string
 	// Via is what grants it: "role", "checkbox", "project_grant",
 	// "domain_grant", "folder_level", "rule" or "files_admin".
 	Via        string
@@ -118,6 +123,10 @@ type SubjectGrant struct {
 	UserID   string
 	Username string
 	Groups   []string
+	// Paths names, for each group of Groups the user is in through nested
+	// groups, the chain from the user's direct group up to it, e.g.
+	// "XYZ radiologists → Radiologists".
+	Paths []string
 }
 
 // Querier is what the engine answers. *Engine implements it; the reference

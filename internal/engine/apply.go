@@ -19,6 +19,8 @@ type builder struct {
 	// dirty holds the folders whose effective grants must be recomputed
 	// with their subtree before the state is published.
 	dirty map[int32]bool
+	// ancOwned: this builder has copied the state's ancBits (closure.go).
+	ancOwned bool
 }
 
 func (b *builder) notFound(what, id string) error {
@@ -296,6 +298,15 @@ func (b *builder) apply(m *domain.Mutation) error {
 			return nil
 		}
 		return b.putMembership(m.Membership)
+	case domain.EntityGroupMembership:
+		if m.GroupMembership == nil {
+			return missing()
+		}
+		if del {
+			b.deleteGroupMembership(m.GroupMembership)
+			return nil
+		}
+		return b.putGroupMembership(m.GroupMembership)
 	case domain.EntityRole:
 		if m.Role == nil {
 			return missing()
@@ -582,6 +593,7 @@ func (b *builder) deleteGroup(gi int32) {
 			b.deleteRule(ri)
 		}
 	}
+	b.unnestGroup(gi)
 	b.s.groups.set(b.gen, gi, nil)
 	b.s.gsys.set(b.gen, gi, 0)
 }

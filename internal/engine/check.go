@@ -38,7 +38,8 @@ func (st *state) subject(op string, s Subject, now time.Time) (who, error) {
 }
 
 // groupsOf appends to buf the subject's groups at w.now (R12), sorted:
-// Everyone for an active user, Public, then direct unexpired memberships.
+// Everyone for an active user, Public, then the groups their unexpired
+// memberships reach, nested groups included (closure.go).
 func (st *state) groupsOf(w who, buf []int32) []int32 {
 	if w.u == nil {
 		return append(buf, gPublic)
@@ -47,12 +48,7 @@ func (st *state) groupsOf(w who, buf []int32) []int32 {
 		return buf
 	}
 	buf = append(buf, gEveryone, gPublic)
-	for _, m := range w.u.groups {
-		if w.now < m.exp {
-			buf = append(buf, m.g)
-		}
-	}
-	return buf
+	return st.appendEffective(buf, w.u.groups, w.now)
 }
 
 func (st *state) roleSys(r int32) uint64 {

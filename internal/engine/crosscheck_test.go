@@ -331,6 +331,13 @@ func (g *gen) snapshot() *domain.Snapshot {
 			}
 		}
 	}
+	if g.chance(0.6) { // a nested world (issue 20)
+		for n := 1 + g.r.IntN(2*len(snap.Groups)); n > 0; n-- {
+			if m, ok := g.nesting(snap); ok {
+				snap.GroupMemberships = append(snap.GroupMemberships, m)
+			}
+		}
+	}
 	for _, p := range snap.Projects {
 		for _, u := range snap.Users {
 			if g.chance(0.3) {
@@ -387,6 +394,7 @@ func (g *gen) snapshot() *domain.Snapshot {
 	shuffle(g, snap.Projects)
 	shuffle(g, snap.Groups)
 	shuffle(g, snap.Memberships)
+	shuffle(g, snap.GroupMemberships)
 	shuffle(g, snap.Roles)
 	shuffle(g, snap.ProjectGrants)
 	shuffle(g, snap.DomainGrants)
@@ -395,6 +403,47 @@ func (g *gen) snapshot() *domain.Snapshot {
 	shuffle(g, snap.FolderLevels)
 	shuffle(g, snap.Rules)
 	return snap
+}
+
+// nesting returns a new group membership that makes no cycle, with an
+// expiry before, at or after now, or false when none was found. Groups of
+// any scope are nested (the service's scope rules are not the engine's),
+// and now and then Everyone or Public, which take no part in nesting.
+func (g *gen) nesting(snap *domain.Snapshot) (domain.GroupMembership, bool) {
+	for try := 0; try < 8; try++ {
+		parent, child := pick(g, snap.Groups), pick(g, snap.Groups)
+		implicit := func(gr domain.Group) bool {
+			return gr.Builtin == domain.BuiltinEveryone || gr.Builtin == domain.BuiltinPublic
+		}
+		if (implicit(parent) || implicit(child)) && !g.chance(0.1) {
+			continue
+		}
+		if parent.ID == child.ID || reaches(snap, parent.ID, child.ID) {
+			continue
+		}
+		exists := slices.ContainsFunc(snap.GroupMemberships, func(m domain.GroupMembership) bool {
+			return m.GroupID == parent.ID && m.MemberGroupID == child.ID
+		})
+		if !exists {
+			return domain.GroupMembership{GroupID: parent.ID, MemberGroupID: child.ID, ExpiresAt: g.expiry()}, true
+		}
+	}
+	return domain.GroupMembership{}, false
+}
+
+// reaches reports whether group from is a member, directly or through
+// others, of group to, whatever the expiries.
+func reaches(snap *domain.Snapshot, from, to string) bool {
+	seen := map[string]bool{from: true}
+	for grew := true; grew; {
+		grew = false
+		for _, m := range snap.GroupMemberships {
+			if seen[m.MemberGroupID] && !seen[m.GroupID] {
+				seen[m.GroupID], grew = true, true
+			}
+		}
+	}
+	return seen[to]
 }
 
 // ---------------------------------------------------------------------------
@@ -713,6 +762,11 @@ func shrinkWhile(snap *domain.Snapshot, q query, still func(*domain.Snapshot) bo
 			s.Memberships = slices.Delete(s.Memberships, i, i+1)
 			try(s)
 		}
+		for i := len(cur.GroupMemberships) - 1; i >= 0; i-- {
+			s := reference.Clone(cur)
+			s.GroupMemberships = slices.Delete(s.GroupMemberships, i, i+1)
+			try(s)
+		}
 		for i := len(cur.ProjectGrants) - 1; i >= 0; i-- {
 			s := reference.Clone(cur)
 			s.ProjectGrants = slices.Delete(s.ProjectGrants, i, i+1)
@@ -829,6 +883,13 @@ func dump(snap *domain.Snapshot) string {
 			exp = m.ExpiresAt.Format(time.RFC3339)
 		}
 		fmt.Fprintf(&b, "membership %s in %s expires=%s\n", m.UserID, name(m.GroupID), exp)
+	}
+	for _, m := range snap.GroupMemberships {
+		exp := "never"
+		if m.ExpiresAt != nil {
+			exp = m.ExpiresAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(&b, "group_membership %s in %s expires=%s\n", name(m.MemberGroupID), name(m.GroupID), exp)
 	}
 	for _, pg := range snap.ProjectGrants {
 		fmt.Fprintf(&b, "project_grant %s %s:%s role=%s perms=%v\n", pg.ProjectID, pg.SubjectKind, name(pg.SubjectID), name(pg.RoleID), pg.Permissions)

@@ -47,6 +47,10 @@ type state struct {
 	folders  vec[*folderRec]
 	hot      vec[fhot] // parallel to folders
 	rules    vec[*ruleRec]
+
+	nest      vec[*nestRec] // parallel to groups: nested groups (closure.go)
+	nestEdges int32         // group memberships in the index
+	ancBits   []uint64      // bit g: group g has ancestors (closure.go)
 }
 
 // memb is one direct membership; exp is the expiry in Unix nanoseconds,
@@ -245,7 +249,12 @@ func New(snap *domain.Snapshot) (*Engine, error) {
 					return err
 				}
 			}
-			return nil
+			for i := range snap.GroupMemberships {
+				if err := b.putGroupMembership(&snap.GroupMemberships[i]); err != nil {
+					return err
+				}
+			}
+			return b.closeAll()
 		},
 		func() error {
 			for i := range snap.ProjectGrants {

@@ -111,6 +111,9 @@ func (ex *explainer) path(gi int32, via string) Path {
 	if gi != none {
 		if g := ex.st.groups.get(gi); g != nil {
 			p.GroupID, p.GroupName = g.id, g.name
+			if gi >= nBuiltin {
+				p.Through = ex.st.throughNames(ex.w.u, gi, ex.w.now)
+			}
 		}
 	}
 	return p

@@ -105,7 +105,7 @@ func (g *gen) mutation(s *domain.Snapshot) (domain.Mutation, bool) {
 		}
 		return out
 	}
-	switch g.r.IntN(31) {
+	switch g.r.IntN(34) {
 	case 0: // new user
 		u := g.user(s, g.id("u"))
 		return mutPut(domain.Mutation{Entity: domain.EntityUser, User: &u}), true
@@ -334,6 +334,23 @@ func (g *gen) mutation(s *domain.Snapshot) (domain.Mutation, bool) {
 		}
 		l := pick(g, s.FolderLevels)
 		return mutDel(domain.Mutation{Entity: domain.EntityFolderLevel, FolderLevel: &l}), true
+	case 31, 32: // nest a group in another, or change the expiry of one nesting (issue 20)
+		if len(s.GroupMemberships) > 0 && g.chance(0.4) {
+			m := pick(g, s.GroupMemberships)
+			m.ExpiresAt = g.expiry()
+			return mutPut(domain.Mutation{Entity: domain.EntityGroupMembership, GroupMembership: &m}), true
+		}
+		m, ok := g.nesting(s)
+		if !ok {
+			return domain.Mutation{}, false
+		}
+		return mutPut(domain.Mutation{Entity: domain.EntityGroupMembership, GroupMembership: &m}), true
+	case 33:
+		if len(s.GroupMemberships) == 0 {
+			return domain.Mutation{}, false
+		}
+		m := pick(g, s.GroupMemberships)
+		return mutDel(domain.Mutation{Entity: domain.EntityGroupMembership, GroupMembership: &m}), true
 	case 29: // new rule, or edit one's criteria or grants
 		r := g.rule(s, pick(g, s.Groups).ID)
 		if len(s.Rules) > 0 && g.chance(0.5) {
@@ -395,6 +412,8 @@ func (g *gen) deleteTouched(s *domain.Snapshot, m domain.Mutation) (domain.Mutat
 		users = append(users, m.User.ID)
 	case m.Membership != nil:
 		users, groups = append(users, m.Membership.UserID), append(groups, m.Membership.GroupID)
+	case m.GroupMembership != nil:
+		groups = append(groups, m.GroupMembership.GroupID, m.GroupMembership.MemberGroupID)
 	case m.ProjectGrant != nil:
 		projects = append(projects, m.ProjectGrant.ProjectID)
 		if m.ProjectGrant.SubjectKind == domain.SubjectUser {

@@ -273,7 +273,7 @@ func (e *Engine) ListSubjects(permission string, r Resource, now time.Time) ([]S
 			all = true
 			break
 		}
-		for _, ui := range g.members {
+		for _, ui := range st.effectiveCandidates(gi) {
 			cand[ui] = true
 		}
 	}
@@ -287,9 +287,11 @@ func (e *Engine) ListSubjects(permission string, r Resource, now time.Time) ([]S
 		if err != nil || !ok {
 			return err
 		}
-		gs := st.sources(who{u: u, now: nanos(now)}, p, r)
+		w := who{u: u, now: nanos(now)}
+		gs := st.sources(w, p, r)
 		slices.Sort(gs)
-		users = append(users, SubjectGrant{UserID: u.id, Username: u.username, Groups: slices.Compact(gs)})
+		gs = slices.Compact(gs)
+		users = append(users, SubjectGrant{UserID: u.id, Username: u.username, Groups: gs, Paths: st.nestedPaths(w, gs)})
 		return nil
 	}
 	pi := none

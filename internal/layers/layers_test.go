@@ -59,6 +59,8 @@ var rules = []rule{
 		why:      "use cases know the store's interfaces, never a backend, SQL or a transport"},
 	{from: "internal/webhook", forbid: []string{"internal/api", "internal/cli", "internal/declarative", "internal/store/sqlite", "internal/store/postgres", "internal/store/sqlstore", "cmd/"},
 		why: "delivery reads the feed through the service and keeps its state through the store's interface"},
+	{from: "internal/wire", forbid: []string{"internal/engine", "internal/store", "internal/authn", "internal/api", "internal/webhook", "internal/cli", "internal/declarative", "cmd/"},
+		direct: true, why: "the conversions to the API's types that several transports share see the service's values only"},
 	{from: "internal/api", forbid: []string{"internal/engine", "internal/store", "internal/cli", "internal/declarative", "internal/demo", "cmd/"},
 		direct: true, why: "transports go through the service"},
 	{from: "internal/declarative", forbid: []string{"internal/service", "internal/engine", "internal/store", "internal/authn", "internal/api", "cmd/"},

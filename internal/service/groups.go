@@ -544,21 +544,21 @@ func (s *Service) deleteGroup(ctx context.Context, c Caller, op, id string, o De
 		if res.Projects, err = presentIn(ctx, tx, &g); err != nil {
 			return err
 		}
-		members, err := allMembers(ctx, tx, id)
+		members, err := s.memberUserIDs(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		res.Users = []string{}
-		for _, m := range members {
-			res.Users = append(res.Users, m.User.ID)
+		for _, uid := range members {
+			res.Users = append(res.Users, uid)
 			for _, pr := range res.Projects {
 				switch {
 				case g.Scope == domain.ScopeSystem:
-					_, err = dropEmptyIndividualRow(ctx, tx, m.User.ID, pr.ID)
+					_, err = dropEmptyIndividualRow(ctx, tx, uid, pr.ID)
 				case o.Members == KeepUsers:
-					_, err = ensureIndividualRow(ctx, tx, m.User.ID, pr.ID)
+					_, err = ensureIndividualRow(ctx, tx, uid, pr.ID)
 				default:
-					err = tx.DeleteProjectGrant(ctx, pr.ID, domain.SubjectUser, m.User.ID)
+					err = tx.DeleteProjectGrant(ctx, pr.ID, domain.SubjectUser, uid)
 					if domain.Is(err, domain.KindNotFound) {
 						err = nil
 					}
@@ -652,24 +652,28 @@ func (s *Service) ImportGroup(ctx context.Context, c Caller, groupID string, pro
 // of the project, so their individual rights there are emptied, as
 // AddMembers does.
 func (s *Service) exclusiveJoin(ctx context.Context, tx store.Tx, g *domain.Group, pr domain.Project) error {
-	members, err := allMembers(ctx, tx, g.ID)
+	members, err := s.memberUserIDs(ctx, tx, g.ID)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	for _, m := range members {
-		if !s.f.Engine().MemberAt(m.User.ID, g.ID, now) {
+	for _, uid := range members {
+		if !s.f.Engine().MemberAt(uid, g.ID, now) {
 			continue // an ended membership brings nobody into the project (R6)
 		}
-		others, err := s.exclusiveGroups(ctx, tx, m.User.ID, pr.ID, g.ID)
+		others, err := s.exclusiveGroups(ctx, tx, uid, pr.ID, g.ID)
 		if err != nil {
 			return err
 		}
 		if len(others) > 0 {
+			username := uid
+			if u, err := tx.GetUser(ctx, uid); err == nil {
+				username = u.Username
+			}
 			return conflict("service.ImportGroup", "project %q is exclusive and %s is already in group %q there (R23); remove them from one group first",
-				pr.Name, m.User.Username, others[0].Name)
+				pr.Name, strings.Join(append([]string{username}, s.f.Engine().MembershipPath(uid, g.ID, now)...), " → "), others[0].Name)
 		}
-		if _, err := emptyIndividualRights(ctx, tx, m.User.ID, pr.ID); err != nil {
+		if _, err := emptyIndividualRights(ctx, tx, uid, pr.ID); err != nil {
 			return err
 		}
 	}
@@ -716,7 +720,7 @@ func (s *Service) RemoveGroupFromProjects(ctx context.Context, c Caller, groupID
 		if !confirm {
 			return invalid(op, "confirm", "removing a system group from a project removes its members from that project (R27); confirm to proceed")
 		}
-		members, err := allMembers(ctx, tx, groupID)
+		members, err := s.memberUserIDs(ctx, tx, groupID)
 		if err != nil {
 			return err
 		}
@@ -735,24 +739,24 @@ func (s *Service) RemoveGroupFromProjects(ctx context.Context, c Caller, groupID
 			if err := tx.DeleteProjectGrant(ctx, pid, domain.SubjectGroup, groupID); err != nil {
 				return err
 			}
-			for _, m := range members {
-				if _, err := dropEmptyIndividualRow(ctx, tx, m.User.ID, pid); err != nil {
+			for _, uid := range members {
+				if _, err := dropEmptyIndividualRow(ctx, tx, uid, pid); err != nil {
 					return err
 				}
 				// The member left the project unless something else keeps
 				// them in it: rights of their own, or another group present.
-				if _, err := tx.GetProjectGrant(ctx, pid, domain.SubjectUser, m.User.ID); err == nil {
+				if _, err := tx.GetProjectGrant(ctx, pid, domain.SubjectUser, uid); err == nil {
 					continue
 				} else if !domain.Is(err, domain.KindNotFound) {
 					return err
 				}
-				others, err := s.exclusiveGroups(ctx, tx, m.User.ID, pid, groupID)
+				others, err := s.exclusiveGroups(ctx, tx, uid, pid, groupID)
 				if err != nil {
 					return err
 				}
-				if len(others) == 0 && !left[m.User.ID] {
-					left[m.User.ID] = true
-					res.Users = append(res.Users, m.User.ID)
+				if len(others) == 0 && !left[uid] {
+					left[uid] = true
+					res.Users = append(res.Users, uid)
 				}
 			}
 			res.Projects = append(res.Projects, ProjectRef{ID: pr.ID, Name: pr.Name})

@@ -170,15 +170,24 @@ func (s *Service) changeMembersOf(ctx context.Context, tx store.Tx, p *perms, c 
 	if err != nil {
 		return err
 	}
+	// With nested groups, members belong to the projects of the groups
+	// above g too (R24, R25).
+	nested, err := s.presentThroughNesting(ctx, tx, p.eng, g)
+	if err != nil {
+		return err
+	}
 	if len(ch.remove) > 0 {
-		ch.removed.Projects = projects
+		ch.removed.Projects = nested
 		if err := s.removeMembers(ctx, tx, c, op, g, ch.remove, ch.removed, ch.via); err != nil {
 			return err
 		}
 	}
 	if len(ch.add) > 0 {
 		ch.added.Projects = projects
-		return s.addMembers(ctx, tx, c, op, g, ch.add, ch.added, ch.via)
+		if err := s.addMembers(ctx, tx, c, op, g, ch.add, ch.added, ch.via); err != nil {
+			return err
+		}
+		return s.joinThroughNesting(ctx, tx, op, p.eng, nested, ch.added)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -125,4 +126,28 @@ func emptyIndividualRights(ctx context.Context, tx store.Tx, userID, projectID s
 	}
 	empty := domain.ProjectGrant{ProjectID: projectID, SubjectKind: domain.SubjectUser, SubjectID: userID}
 	return true, tx.PutProjectGrant(ctx, &empty)
+}
+
+// memberUserIDs lists the users who are members of a group: its direct
+// members as stored (expired ones included), and every user who is a
+// member now through nested groups (the engine at the revision the
+// caller builds on), sorted, once each.
+func (s *Service) memberUserIDs(ctx context.Context, r store.Reader, groupID string) ([]string, error) {
+	direct, err := allMembers(ctx, r, groupID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(direct))
+	for _, m := range direct {
+		out = append(out, m.User.ID)
+	}
+	nested, err := s.f.Engine().EffectiveMembers(groupID, s.now())
+	if err != nil && !domain.Is(err, domain.KindNotFound) { // a group this write created
+		return nil, failClosed("the group's members cannot be evaluated", err)
+	}
+	for _, m := range nested {
+		out = append(out, m.UserID)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

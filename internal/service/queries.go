@@ -318,6 +318,10 @@ type Explanation struct {
 type Path struct {
 	GroupID   string // empty when the grant is the user's own
 	GroupName string
+	// Through names the groups between the user and GroupName when the
+	// user is a member through nested groups, from the user's direct
+	// group up; empty for a direct member.
+	Through []string
 	// Via is what grants it: "role", "checkbox", "project_grant",
 	// "domain_grant", "folder_level", "rule" or "files_admin".
 	Via        string
@@ -410,6 +414,9 @@ type SubjectGrant struct {
 	UserID   string
 	Username string
 	Groups   []string
+	// Paths names, for each group the user is in through nested groups,
+	// the chain from the user's direct group up to it.
+	Paths []string
 }
 
 // SubjectList answers ListSubjects; Anonymous tells whether requests
@@ -440,7 +447,7 @@ func (s *Service) ListSubjects(ctx context.Context, c Caller, q SubjectsQuery) (
 	}
 	out := SubjectList{Users: make([]SubjectGrant, len(users)), Anonymous: anon, Revision: eng.Revision()}
 	for i, u := range users {
-		out.Users[i] = SubjectGrant{UserID: u.UserID, Username: u.Username, Groups: u.Groups}
+		out.Users[i] = SubjectGrant{UserID: u.UserID, Username: u.Username, Groups: u.Groups, Paths: u.Paths}
 	}
 	return out, nil
 }

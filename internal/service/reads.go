@@ -110,6 +110,10 @@ type MemberQuery struct {
 	// AllUsers lists every user with a Member flag, as the console's
 	// checkbox list does [S3]; otherwise only members are listed.
 	AllUsers bool
+	// Effective lists every user who is a member now, directly or
+	// through nested groups, with the path (Through), in one page by
+	// user id; the other fields are ignored.
+	Effective bool
 }
 
 // MemberRow is one row of a member list: the user, their role and email,
@@ -125,6 +129,9 @@ type MemberRow struct {
 	// CurrentGroups lists, for each exclusive project where the group is
 	// present, the group the user is in there, if any.
 	CurrentGroups []CurrentGroup
+	// Through names, in an effective list, the groups between the user
+	// and the group (nested groups), from the user's direct group up.
+	Through []string
 }
 
 // CurrentGroup is the user's single group in an exclusive project.
@@ -139,6 +146,9 @@ type CurrentGroup struct {
 func (s *Service) ListMembers(ctx context.Context, c Caller, groupID string, q MemberQuery) (Page[MemberRow], error) {
 	const op = "service.ListMembers"
 	var out Page[MemberRow]
+	if q.Effective {
+		return s.effectivePage(ctx, c, groupID)
+	}
 	p, err := s.reader(op, c)
 	if err != nil {
 		return out, err

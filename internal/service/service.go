@@ -30,16 +30,19 @@ type Options struct {
 	// run it (Follower.Run) and to report its lag: transports see the
 	// engine through the service's use cases only.
 	Follower *Follower
+	// Nesting holds the nested groups' settings (nesting.go).
+	Nesting NestingOptions
 }
 
 // Service runs the administrative use cases. It is safe for concurrent use.
 type Service struct {
-	st     store.Store
-	f      *Follower
-	now    func() time.Time
-	params password.Params
-	policy password.Policy
-	sender WebhookSender
+	st      store.Store
+	f       *Follower
+	now     func() time.Time
+	params  password.Params
+	policy  password.Policy
+	sender  WebhookSender
+	nesting NestingOptions
 }
 
 // New builds a service over st, loading the engine from a snapshot.
@@ -51,7 +54,7 @@ func New(ctx context.Context, st store.Store, opts Options) (*Service, error) {
 			return nil, err
 		}
 	}
-	s := &Service{st: st, f: f, now: time.Now, params: password.Default, policy: opts.PasswordPolicy}
+	s := &Service{st: st, f: f, now: time.Now, params: password.Default, policy: opts.PasswordPolicy, nesting: opts.Nesting}
 	if opts.Now != nil {
 		s.now = opts.Now
 	}

@@ -261,6 +261,16 @@ type Reader interface {
 	// included, ordered by group id.
 	ListUserMemberships(ctx context.Context, userID string) ([]domain.Membership, error)
 
+	// GetGroupMembership reads one group member of a group (nested
+	// groups): memberGroupID as a member of groupID.
+	GetGroupMembership(ctx context.Context, groupID, memberGroupID string) (domain.GroupMembership, error)
+	// ListGroupMembers lists the groups that are members of a group,
+	// expired ones included, ordered by member group id.
+	ListGroupMembers(ctx context.Context, groupID string) ([]domain.GroupMembership, error)
+	// ListGroupParents lists the groups a group is a member of, expired
+	// ones included, ordered by group id.
+	ListGroupParents(ctx context.Context, groupID string) ([]domain.GroupMembership, error)
+
 	GetRole(ctx context.Context, id string) (domain.Role, error)
 	ListRoles(ctx context.Context, q ListQuery) (Page[domain.Role], error)
 	// RoleHolders names the users, groups and grants that use a role (R7).
@@ -354,6 +364,10 @@ type Tx interface {
 	// PutMembership adds a membership or replaces its expiry.
 	PutMembership(ctx context.Context, m *domain.Membership) error
 	DeleteMembership(ctx context.Context, groupID, userID string) error
+	// PutGroupMembership adds a group as a member of another group, or
+	// replaces its expiry. Cycles are the service's to refuse.
+	PutGroupMembership(ctx context.Context, m *domain.GroupMembership) error
+	DeleteGroupMembership(ctx context.Context, groupID, memberGroupID string) error
 
 	// CreateOIDCLink links a user to an OpenID Connect subject (KindExists
 	// when the subject is linked already). Like sessions it records no

@@ -17,6 +17,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/wire"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // The headers of a delivery (docs/integrating.md, "Webhooks").
@@ -28,15 +30,25 @@ const (
 	userAgent         = "Gatehouse-Webhooks/1"
 )
 
-// Body is what a delivery POSTs: one or more changes in the change feed's
-// format, in revision order.
+// Body is what a delivery POSTs: one or more changes in revision order.
+// It is sent as the API's api.WebhookPayload, the changes in the change
+// feed's format (payload).
 type Body struct {
-	Type      string               `json:"type"` // "changes" or "ping"
-	WebhookID string               `json:"webhook_id"`
-	Changes   []service.FeedChange `json:"changes"`
+	Type      string // api.WebhookEventChanges or api.WebhookEventPing
+	WebhookID string
+	Changes   []service.FeedChange
 	// Next is the revision delivery continues after once this body is
 	// acknowledged.
-	Next int64 `json:"next"`
+	Next int64
+}
+
+// payload is b as the receiver reads it.
+func (b Body) payload() api.WebhookPayload {
+	changes := wire.FeedChanges(b.Changes)
+	if changes == nil {
+		changes = []api.FeedChange{}
+	}
+	return api.WebhookPayload{Type: b.Type, WebhookID: b.WebhookID, Changes: changes, Next: b.Next}
 }
 
 // Sign returns the signature header's value for a body sent at t:
@@ -83,7 +95,7 @@ func (s *Sender) CheckURL(raw string) error { return s.policy.CheckURL(raw) }
 
 // Ping sends a test delivery: a body of no changes, signed like any.
 func (s *Sender) Ping(ctx context.Context, w domain.Webhook) domain.WebhookDelivery {
-	d := s.Send(ctx, w, Body{Type: "ping", WebhookID: w.ID, Changes: []service.FeedChange{}, Next: w.State.Cursor})
+	d := s.Send(ctx, w, Body{Type: api.WebhookEventPing, WebhookID: w.ID, Changes: []service.FeedChange{}, Next: w.State.Cursor})
 	d.Ping, d.Attempt = true, 1
 	return d
 }
@@ -108,7 +120,7 @@ func (s *Sender) post(ctx context.Context, w domain.Webhook, b Body, d domain.We
 	if err := s.policy.CheckURL(w.URL); err != nil {
 		return 0, "url " + err.Error()
 	}
-	body, err := json.Marshal(b)
+	body, err := json.Marshal(b.payload())
 	if err != nil {
 		return 0, "encoding the body: " + err.Error()
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // Store is the delivery state the worker keeps: the store's webhook
@@ -234,7 +235,7 @@ func (s *sub) step(ctx context.Context) (time.Duration, bool) {
 // it when the receiver acknowledged it. A crash between the two sends the
 // batch again: never a loss, sometimes a repeat.
 func (s *sub) send1(ctx context.Context, hook domain.Webhook, page service.FeedPage) time.Duration {
-	d := s.send.Send(ctx, hook, Body{Type: "changes", WebhookID: hook.ID, Changes: page.Changes, Next: page.Next})
+	d := s.send.Send(ctx, hook, Body{Type: api.WebhookEventChanges, WebhookID: hook.ID, Changes: page.Changes, Next: page.Next})
 	d.Attempt = s.attempts + 1
 	if ctx.Err() != nil && !d.OK {
 		return 0 // shutting down: not the receiver's failure

@@ -115,6 +115,10 @@ type MemberQuery struct {
 	Cursor   string
 	Limit    int
 	AllUsers bool // every user, with a Member flag
+	// Effective lists every user who is a member now, directly or
+	// through nested groups, with the groups between (MemberRow.Through);
+	// one page.
+	Effective bool
 }
 
 // ListMembers lists one page of a group's members (R28).
@@ -129,6 +133,9 @@ func (c *Client) ListMembers(ctx context.Context, groupID string, q MemberQuery)
 	}
 	if q.AllUsers {
 		v.Set("all_users", "true")
+	}
+	if q.Effective {
+		v.Set("effective", "true")
 	}
 	return read[api.Page[api.MemberRow]](ctx, c, withQuery("/groups/"+seg(groupID)+"/members", v))
 }

@@ -50,11 +50,6 @@ func (q ChangesQuery) values(after int64) url.Values {
 	return v
 }
 
-type changesPage struct {
-	Changes []Change `json:"changes"`
-	Next    int64    `json:"next"`
-}
-
 // Changes follows the change feed from q.After for as long as the loop
 // over it runs, long-polling: it yields every change once, in revision
 // order, and each request resumes after the last revision read. When the
@@ -69,7 +64,7 @@ func (c *Client) Changes(ctx context.Context, q ChangesQuery) iter.Seq2[Change, 
 	return func(yield func(Change, error) bool) {
 		after, pause := q.After, max(c.backoff, 100*time.Millisecond)
 		for ctx.Err() == nil {
-			var p changesPage
+			var p api.ChangesBody
 			_, err := c.do(ctx, call{method: http.MethodGet, path: "/changes?" + q.values(after).Encode(), readOnly: true, wait: q.Wait}, &p)
 			if err != nil {
 				if ctx.Err() != nil || !yield(Change{}, err) || !retryable(err) {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // ReplicaSnapshotPath is where the replica snapshot is served, under
@@ -63,7 +65,7 @@ type ChangesPage struct {
 // such as a replica proving it has seen every revision, reads pages. A
 // revision no longer retained is a 410 (IsGone, with Error.Oldest).
 func (c *Client) ReadChanges(ctx context.Context, q ChangesQuery) (ChangesPage, error) {
-	var p changesPage
+	var p api.ChangesBody
 	rev, err := c.do(ctx, call{method: http.MethodGet, path: "/changes?" + q.values(q.After).Encode(), readOnly: true, wait: q.Wait}, &p)
 	if err != nil {
 		return ChangesPage{}, err

@@ -5,7 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // Managing webhook subscriptions (webhooks.manage; docs/integrating.md,
@@ -13,76 +14,35 @@ import (
 
 // WebhookFilter selects the changes a subscription receives, as the
 // change feed's filters do; empty fields keep everything.
-type WebhookFilter struct {
-	Entity    string `json:"entity,omitempty"`
-	Action    string `json:"action,omitempty"`
-	GroupID   string `json:"group_id,omitempty"`
-	ProjectID string `json:"project_id,omitempty"`
-	UserID    string `json:"user_id,omitempty"`
-}
+type WebhookFilter = api.WebhookFilter
 
 // WebhookConfig is what creating or replacing a subscription sends.
-type WebhookConfig struct {
-	Name   string        `json:"name"`
-	URL    string        `json:"url"`
-	Filter WebhookFilter `json:"filter,omitempty"`
-	// Secret signs deliveries; empty: generated on creation, kept on
-	// update.
-	Secret string `json:"secret,omitempty"`
-	// Active pauses delivery when false (nil: true).
-	Active *bool `json:"active,omitempty"`
-}
+type WebhookConfig = api.WebhookRequest
 
 // WebhookState is where a subscription's delivery stands.
-type WebhookState struct {
-	// Cursor is the last revision delivered.
-	Cursor    int64      `json:"cursor"`
-	Failing   bool       `json:"failing"`
-	LastError string     `json:"last_error,omitempty"`
-	FailedAt  *time.Time `json:"failed_at,omitempty"`
-}
+type WebhookState = api.WebhookState
 
-// Webhook is a subscription.
-type Webhook struct {
-	ID      string        `json:"id"`
-	Name    string        `json:"name"`
-	URL     string        `json:"url"`
-	Filter  WebhookFilter `json:"filter"`
-	Active  bool          `json:"active"`
-	OwnerID string        `json:"owner_id"`
-	State   WebhookState  `json:"state"`
-	// Secret is set only in CreateWebhook's answer.
-	Secret    string    `json:"secret,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Version   int64     `json:"version"`
-}
+// Webhook is a subscription; its Secret is set only in CreateWebhook's
+// answer.
+type Webhook = api.WebhookBody
 
 // WebhookAttempt is one entry of a subscription's delivery log.
-type WebhookAttempt struct {
-	ID           string    `json:"id"`
-	WebhookID    string    `json:"webhook_id"`
-	At           time.Time `json:"at"`
-	FromRevision int64     `json:"from_revision"`
-	ToRevision   int64     `json:"to_revision"`
-	Changes      int       `json:"changes"`
-	Attempt      int       `json:"attempt"`
-	StatusCode   int       `json:"status_code,omitempty"`
-	LatencyMS    int64     `json:"latency_ms"`
-	OK           bool      `json:"ok"`
-	Error        string    `json:"error,omitempty"`
-	Ping         bool      `json:"ping,omitempty"`
-}
+type WebhookAttempt = api.WebhookAttempt
 
 func webhookPath(id string) string { return "/webhooks/" + url.PathEscape(id) }
 
 // ListWebhooks lists the subscriptions.
 func (c *Client) ListWebhooks(ctx context.Context) ([]Webhook, error) {
-	var out struct {
-		Items []Webhook `json:"items"`
-	}
+	var out api.WebhooksBody
 	_, err := c.Do(ctx, http.MethodGet, "/webhooks", nil, &out)
-	return out.Items, err
+	if err != nil || out.Items == nil {
+		return nil, err
+	}
+	hooks := make([]Webhook, len(out.Items))
+	for i, w := range out.Items {
+		hooks[i] = Webhook{Webhook: w}
+	}
+	return hooks, nil
 }
 
 // GetWebhook returns a subscription.
@@ -117,9 +77,7 @@ func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
 // WebhookDeliveries returns a subscription's delivery log, newest first
 // (limit 0: the server's most, 500).
 func (c *Client) WebhookDeliveries(ctx context.Context, id string, limit int) ([]WebhookAttempt, error) {
-	var out struct {
-		Items []WebhookAttempt `json:"items"`
-	}
+	var out api.WebhookAttemptsBody
 	p := webhookPath(id) + "/deliveries"
 	if limit > 0 {
 		p += "?limit=" + strconv.Itoa(limit)
@@ -132,7 +90,7 @@ func (c *Client) WebhookDeliveries(ctx context.Context, id string, limit int) ([
 // revision from on.
 func (c *Client) RedeliverWebhook(ctx context.Context, id string, from int64) (Webhook, error) {
 	var w Webhook
-	_, err := c.Do(ctx, http.MethodPost, webhookPath(id)+"/redeliver", map[string]int64{"from": from}, &w)
+	_, err := c.Do(ctx, http.MethodPost, webhookPath(id)+"/redeliver", api.RedeliverRequest{From: from}, &w)
 	return w, err
 }
 

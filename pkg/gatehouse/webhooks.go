@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // Webhook deliveries (docs/integrating.md, "Webhooks"): Gatehouse POSTs
@@ -34,16 +36,10 @@ const (
 // DefaultWebhookTolerance is how old a signature may be.
 const DefaultWebhookTolerance = 5 * time.Minute
 
-// WebhookDelivery is the body of a delivery.
-type WebhookDelivery struct {
-	// Type is "changes" or "ping" (a test with no changes).
-	Type      string `json:"type"`
-	WebhookID string `json:"webhook_id"`
-	// Changes are in revision order, in the change feed's format.
-	Changes []Change `json:"changes"`
-	// Next is the revision delivery continues after.
-	Next int64 `json:"next"`
-}
+// WebhookDelivery is the body of a delivery: its Type is "changes" or
+// "ping" (a test with no changes), its Changes in revision order in the
+// change feed's format.
+type WebhookDelivery = api.WebhookPayload
 
 // Errors VerifyWebhook returns (wrapped), for a receiver that logs why.
 var (

@@ -78,6 +78,13 @@ func populateForApply(t *testing.T, c *client) {
 	c.call("POST", "/groups/"+coord+"/members", obj{"members": []obj{{"user_id": users["dave"], "expires_at": expires}}}, 200)
 	c.addMembers(monitors, users["erin"])
 	c.call("PUT", "/users/"+users["frank"]+"/projects/"+lib, obj{"permissions": []string{"project.read", "project.write"}}, 200)
+	// Nested groups: a system group in a system group, until a date, and
+	// a system group in a project group.
+	chest := c.create("/groups", obj{"name": "Chest radiologists", "scope": "system"})
+	c.addMembers(chest, users["grace"])
+	c.call("POST", "/groups/"+rad+"/group-members", obj{"groups": []obj{{"group_id": chest, "expires_at": expires}}}, 200)
+	leads := c.create("/groups", obj{"name": "Site leads", "scope": "system"})
+	c.call("POST", "/groups/"+inv+"/group-members", obj{"groups": []obj{{"group_id": leads}}}, 200)
 
 	images := c.create("/folders", obj{"name": "Images", "type_id": applyFolderTypeID, "project_id": lib})
 	ct := c.create("/folders", obj{"name": "CT", "parent_id": images, "type_id": applyFolderTypeID, "project_id": lib})
@@ -96,7 +103,8 @@ func TestApplyExportRoundTrip(t *testing.T) {
 	a := adminClient(t, startStory(t))
 	populateForApply(t, a)
 	exportA := a.mustGatehouseCLI("export")
-	for _, want := range []string{"name: Clinical Trial ABC", "membership_mode: exclusive", "path: TMF/ABC-001", "expires: ", "operator: in", "group: Radiologists", "status: disabled"} {
+	for _, want := range []string{"name: Clinical Trial ABC", "membership_mode: exclusive", "path: TMF/ABC-001", "expires: ", "operator: in", "group: Radiologists", "status: disabled",
+		"member_groups:\n", "- group: Chest radiologists\n", "- group: Site leads\n            system: true"} {
 		if !strings.Contains(exportA, want) {
 			t.Errorf("export lacks %q:\n%s", want, exportA)
 		}

@@ -345,8 +345,9 @@ func validBodies(fx fixtures) map[string]map[string]any {
 		"login":              {"username": "nobody", "password": "wrong"},
 		"create-rule": {"name": "r hostile", "criteria": []map[string]any{{"folder_type_id": fx.folderType, "property": "modality", "operator": "eq", "value": "MR"}},
 			"grants": map[string][]string{"clinical": {"read"}}},
-		"set-folder-level": {"level": "read"},
-		"add-members":      {"members": []map[string]any{{"user_id": fx.user}}},
+		"set-folder-level":  {"level": "read"},
+		"add-members":       {"members": []map[string]any{{"user_id": fx.user}}},
+		"add-group-members": {"groups": []map[string]any{{"group_id": fx.group}}},
 	}
 }
 

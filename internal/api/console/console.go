@@ -463,6 +463,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /admin/groups/{id}/import", c.signedIn(c.groupImport))
 	m.HandleFunc("POST /admin/groups/{id}/remove", c.signedIn(c.groupRemove))
 	m.HandleFunc("POST /admin/groups/{id}/members", c.signedIn(c.groupSaveMembers))
+	m.HandleFunc("POST /admin/groups/{id}/nesting", c.signedIn(c.groupSaveNesting))
 	m.HandleFunc("POST /admin/groups/{id}/bulk", c.signedIn(c.groupBulk))
 	m.HandleFunc("POST /admin/groups/{id}/folders", c.signedIn(c.groupSaveFolders))
 	m.HandleFunc("GET /admin/groups/{id}/rules/{rule}", c.signedIn(c.ruleEditor))

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -145,7 +144,7 @@ func (c *Console) groupCreate(w http.ResponseWriter, r *http.Request, s *session
 // tabs of the group editor, in order.
 var groupTabs = []struct{ ID, Label string }{
 	{"general", "General"}, {"privileges", "Privileges"}, {"projects", "Projects"},
-	{"rules", "Rules"}, {"folders", "Folder permissions"}, {"members", "Members"},
+	{"rules", "Rules"}, {"folders", "Folder permissions"}, {"members", "Members"}, {"nesting", "Nested groups"},
 }
 
 // editor is the data every tab of the group editor gets.
@@ -189,6 +188,8 @@ func (c *Console) groupTab(w http.ResponseWriter, r *http.Request, s *session) {
 		fill = func() error { return c.fillFolders(r, s, &e) }
 	case "members":
 		fill = func() error { return c.fillMembers(r, s, &e) }
+	case "nesting":
+		fill = func() error { return c.fillNesting(r, s, &e) }
 	case "delete":
 		fill = func() error { return c.fillDelete(r, s, &e) }
 	default:
@@ -827,14 +828,10 @@ func (c *Console) groupSaveMembers(w http.ResponseWriter, r *http.Request, s *se
 		back = groupURL(id, "members") + "?" + v.Encode()
 	}
 	was, now := setOf(f["was"]), setOf(f["member"])
-	var exp *time.Time
-	if d := strings.TrimSpace(f.Get("expires")); d != "" {
-		t, err := time.Parse("2006-01-02", d)
-		if err != nil {
-			failed(w, r, back, domain.E(domain.KindInvalid, domain.FieldError{Field: "Expiry date", Message: "use the form YYYY-MM-DD"}))
-			return
-		}
-		exp = &t
+	exp, err := formExpiry(f)
+	if err != nil {
+		failed(w, r, back, err)
+		return
 	}
 	var add []service.MemberInput
 	var remove []string

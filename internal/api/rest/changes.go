@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/wire"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
@@ -38,18 +39,6 @@ func (in *changesIn) query() service.FeedQuery {
 
 type changesOut struct{ Body api.ChangesBody }
 
-// apiFeedChange is a change of the feed as the API shows it.
-func apiFeedChange(ch service.FeedChange) api.FeedChange {
-	var objs []api.FeedObject
-	if ch.Objects != nil {
-		objs = make([]api.FeedObject, len(ch.Objects))
-		for i, o := range ch.Objects {
-			objs[i] = api.FeedObject{Entity: string(o.Entity), ID: o.ID, Op: string(o.Op), Before: o.Before, After: o.After}
-		}
-	}
-	return api.FeedChange{Revision: ch.Revision, At: ch.At, ActorID: ch.ActorID, Actions: ch.Actions, Objects: objs}
-}
-
 // feedAt maps the service's field names to query parameters.
 var feedAt = []string{"after", "query.after", "limit", "query.limit", "wait_ms", "query.wait_ms", "entity", "query.entity", "action", "query.action"}
 
@@ -60,15 +49,18 @@ func (a *API) registerChanges() {
 	o.Description = "Long-poll with wait_ms. With Accept: text/event-stream the answer is a stream of Server-Sent Events " +
 		"(event: change, id: the revision, data: one change as JSON) that resumes after Last-Event-ID. " +
 		"A revision older than the change log retains answers 410 with oldest, the first revision still available."
-	huma.Register(a.huma, o, func(ctx context.Context, in *changesIn) (*changesOut, error) {
-		ctx, done := a.untilStop(ctx)
-		defer done()
-		page, err := a.svc.Changes(ctx, caller(ctx), in.query())
-		if err != nil {
-			return nil, a.feedProblem(err)
-		}
-		return &changesOut{Body: api.ChangesBody{Changes: apiFeedChanges(page.Changes), Next: page.Next}}, nil
-	})
+	huma.Register(a.huma, o, a.listChanges)
+}
+
+// listChanges answers a page of the feed, long-polling up to wait_ms.
+func (a *API) listChanges(ctx context.Context, in *changesIn) (*changesOut, error) {
+	ctx, done := a.untilStop(ctx)
+	defer done()
+	page, err := a.svc.Changes(ctx, caller(ctx), in.query())
+	if err != nil {
+		return nil, a.feedProblem(err)
+	}
+	return &changesOut{Body: api.ChangesBody{Changes: wire.FeedChanges(page.Changes), Next: page.Next}}, nil
 }
 
 // untilStop is ctx ended also when the server stops streaming.
@@ -87,14 +79,6 @@ func (a *API) feedProblem(err error) error {
 		return p
 	}
 	return a.problemAt(err, feedAt...)
-}
-
-// apiFeedChanges keeps nil as nil (an empty page is [] from the service).
-func apiFeedChanges(chs []service.FeedChange) []api.FeedChange {
-	if chs == nil {
-		return nil
-	}
-	return apiList(chs, apiFeedChange)
 }
 
 // wantsEventStream reports whether r asks for the change feed as
@@ -197,7 +181,7 @@ func writeEvents(w http.ResponseWriter, page service.FeedPage) error {
 		return err
 	}
 	for _, ch := range page.Changes {
-		b, err := json.Marshal(apiFeedChange(ch))
+		b, err := json.Marshal(wire.FeedChange(ch))
 		if err != nil {
 			return err
 		}

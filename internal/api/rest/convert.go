@@ -102,7 +102,21 @@ func apiMemberRow(m service.MemberRow) api.MemberRow {
 		}
 	}
 	return api.MemberRow{User: apiUser(m.User), Member: m.Member, ExpiresAt: m.ExpiresAt, RoleID: m.RoleID,
-		RoleName: m.RoleName, Email: m.Email, CurrentGroups: cgs}
+		RoleName: m.RoleName, Email: m.Email, CurrentGroups: cgs, Through: m.Through}
+}
+
+func apiGroupMemberRow(r service.GroupMemberRow) api.GroupMemberRow {
+	m := r.Membership
+	return api.GroupMemberRow{Group: apiGroup(r.Group), Membership: api.GroupMembership{GroupID: m.GroupID,
+		MemberGroupID: m.MemberGroupID, ExpiresAt: m.ExpiresAt, CreatedAt: m.CreatedAt}}
+}
+
+func apiUserProjects(ups []service.UserProject) []api.UserProject {
+	var out []api.UserProject
+	for _, d := range ups {
+		out = append(out, api.UserProject{UserID: d.UserID, ProjectID: d.ProjectID})
+	}
+	return out
 }
 
 // apiProjectRefs keeps nil as nil; the answers that promise an array
@@ -116,6 +130,28 @@ func apiProjectRefs(ps []service.ProjectRef) []api.ProjectRef {
 		out[i] = api.ProjectRef{ID: p.ID, Name: p.Name}
 	}
 	return out
+}
+
+func apiWebhook(w domain.Webhook) api.Webhook {
+	st := w.State
+	return api.Webhook{ID: w.ID, Name: w.Name, URL: w.URL, Filter: apiWebhookFilter(w.Filter), Active: w.Active, OwnerID: w.OwnerID,
+		State:     api.WebhookState{Cursor: st.Cursor, Failing: st.Failing, LastError: st.LastError, FailedAt: st.FailedAt},
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Version: w.Version}
+}
+
+func apiWebhookFilter(f domain.WebhookFilter) api.WebhookFilter {
+	return api.WebhookFilter{Entity: f.Entity, Action: f.Action, GroupID: f.GroupID, ProjectID: f.ProjectID, UserID: f.UserID}
+}
+
+// domainWebhookFilter is the inverse of apiWebhookFilter, for the
+// webhook requests.
+func domainWebhookFilter(f api.WebhookFilter) domain.WebhookFilter {
+	return domain.WebhookFilter{Entity: f.Entity, Action: f.Action, GroupID: f.GroupID, ProjectID: f.ProjectID, UserID: f.UserID}
+}
+
+func apiWebhookAttempt(d domain.WebhookDelivery) api.WebhookAttempt {
+	return api.WebhookAttempt{ID: d.ID, WebhookID: d.WebhookID, At: d.At, FromRevision: d.From, ToRevision: d.To, Changes: d.Changes,
+		Attempt: d.Attempt, StatusCode: d.StatusCode, LatencyMS: d.LatencyMS, OK: d.OK, Error: d.Error, Ping: d.Ping}
 }
 
 // apiList converts every item of a list, nil as [] (the answers' items

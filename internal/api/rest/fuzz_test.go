@@ -16,6 +16,7 @@ var fuzzTargets = []struct{ method, path string }{
 	{"POST", "/api/v1/roles"},
 	{"POST", "/api/v1/folders"},
 	{"POST", "/api/v1/groups/" + everyone + "/members"},
+	{"POST", "/api/v1/groups/" + admins + "/group-members"},
 	{"PUT", "/api/v1/groups/" + public + "/system-grants"},
 	{"PATCH", "/api/v1/groups/" + admins},
 }
@@ -34,6 +35,7 @@ func FuzzDecode(f *testing.F) {
 		`{"name": "R", "scope": "system", "permissions": ["server.manage", "server.manage"]}`,
 		`{"name": "f/g", "parent_id": "f", "properties": {"": "x"}}`,
 		`{"members": [{"user_id": "x", "expires_at": "1970-01-01T00:00:00Z"}]}`,
+		`{"groups": [{"group_id": "x", "expires_at": "soon"}, {"group_id": ""}]}`,
 		`{"system_permissions": null, "system_role_id": 7}`,
 		`{"name": null}`,
 		`[]`, `null`, `"x"`, `{"at_least": -1, "wait_ms": 1e309}`,

@@ -32,11 +32,14 @@ type listMembersIn struct {
 	Cursor   string `query:"cursor" maxLength:"1024"`
 	Limit    int    `query:"limit" minimum:"1" maximum:"1000"`
 	AllUsers bool   `query:"all_users" doc:"List every user with a member flag, as a checkbox list."`
+	// Effective lists every user who is a member now, directly or through
+	// nested groups, each with the path (issue 20).
+	Effective bool `query:"effective" doc:"List every user who is a member now, directly or through nested groups, with the groups between (through); one page."`
 }
 
 func (a *API) listMembers(ctx context.Context, in *listMembersIn) (*pageOut[api.MemberRow], error) {
 	p, err := a.svc.ListMembers(ctx, caller(ctx), in.ID, service.MemberQuery{Search: in.Search, Sort: in.Sort, Order: in.Order,
-		Cursor: in.Cursor, Limit: in.Limit, AllUsers: in.AllUsers})
+		Cursor: in.Cursor, Limit: in.Limit, AllUsers: in.AllUsers, Effective: in.Effective})
 	if err != nil {
 		return nil, a.problem(err)
 	}
@@ -47,10 +50,7 @@ type membersOut = bodyOut[api.MembersBody]
 
 func (a *API) membersOut(committed int64, r service.MembersResult) *membersOut {
 	rev := a.revision(committed)
-	var dropped []api.UserProject
-	for _, d := range r.RightsDropped {
-		dropped = append(dropped, api.UserProject{UserID: d.UserID, ProjectID: d.ProjectID})
-	}
+	dropped := apiUserProjects(r.RightsDropped)
 	return &membersOut{Revisioned{rev}, api.MembersBody{MembersChange: api.MembersChange{Users: r.Users,
 		Projects: nonNil(apiProjectRefs(r.Projects)), RightsDropped: dropped}, Revision: rev}}
 }

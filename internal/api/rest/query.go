@@ -55,16 +55,27 @@ type checkOut struct {
 
 func (a *API) check(ctx context.Context, raw *rawIn) (*checkOut, error) {
 	in := &checkIn{}
-	if err := decodeCheck(raw.RawBody, &in.Body); err != nil {
+	d, err := a.decideCheck(ctx, raw.RawBody, &in.Body)
+	if err != nil {
 		return nil, err
 	}
-	d, err := a.svc.Check(ctx, caller(ctx), service.CheckQuery{Subject: in.Body.Subject, Permission: in.Body.Permission,
-		Resource: in.Body.Resource, Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))})
+	return &checkOut{Revisioned{d.Revision}, api.CheckResponse{Allowed: d.Allowed, Revision: d.Revision}}, nil
+}
+
+// decideCheck decodes a check's body into req and answers it: the one
+// check of the generic handler (check) and the lean path (serveCheck).
+// Its errors are problems.
+func (a *API) decideCheck(ctx context.Context, raw []byte, req *api.CheckRequest) (service.Decision, error) {
+	if err := decodeCheck(raw, req); err != nil {
+		return service.Decision{}, err
+	}
+	d, err := a.svc.Check(ctx, caller(ctx), service.CheckQuery{Subject: req.Subject, Permission: req.Permission,
+		Resource: req.Resource, Consistency: consistency(req.AtLeast, waitOf(req.WaitMS))})
 	if err != nil {
-		return nil, a.queryProblem(err)
+		return service.Decision{}, a.queryProblem(err)
 	}
 	a.checks.ObserveCheck(d.Kind, d.Allowed, d.Took)
-	return &checkOut{Revisioned{d.Revision}, api.CheckResponse{Allowed: d.Allowed, Revision: d.Revision}}, nil
+	return d, nil
 }
 
 // ---- batch check ----
@@ -132,7 +143,7 @@ func (a *API) explain(ctx context.Context, in *checkIn) (*explainOut, error) {
 	out := api.ExplainResponse{Allowed: x.Allowed, Revision: x.Revision, Subject: x.Subject, Permission: x.Permission,
 		Resource: x.Resource, Reason: x.Reason, Considered: x.Considered, Suggestions: x.Suggestions}
 	for _, p := range x.Paths {
-		pj := api.GrantPath{GroupID: p.GroupID, GroupName: p.GroupName, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
+		pj := api.GrantPath{GroupID: p.GroupID, GroupName: p.GroupName, Through: p.Through, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
 			Permission: p.Permission, FolderID: p.FolderID, RuleID: p.RuleID, RuleName: p.RuleName, MatchedID: p.MatchedID}
 		if p.Via == "folder_level" {
 			pj.Level = p.Level.String()

@@ -98,12 +98,15 @@ type API struct {
 	cookies   Cookies
 	checks    CheckObserver
 	cursorKey []byte
+	// lean serves plain checks on the lean path (checklean.go); the
+	// tests turn it off to compare it with the generic one.
+	lean bool
 }
 
 // New builds the API over svc. The handler serves every path under
 // /api/v1 (mount it at "/api/v1/" on the server's mux).
 func New(svc *service.Service, auth Authenticator, opts Options) *API {
-	a := &API{svc: svc, auth: auth, log: opts.Log, now: opts.Now, mux: http.NewServeMux()}
+	a := &API{svc: svc, auth: auth, log: opts.Log, now: opts.Now, mux: http.NewServeMux(), lean: true}
 	a.checks = opts.Checks
 	a.cursorKey = opts.CursorKey
 	if len(a.cursorKey) == 0 {
@@ -209,6 +212,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.streamChanges(w, r.WithContext(ctx))
 		return
 	}
+	if a.lean && leanCheck(r) {
+		s := getCheckScratch()
+		defer s.release()
+		if a.serveCheck(w, r, ctx, s) {
+			return
+		}
+	}
 	a.mux.ServeHTTP(a.revisionWriter(w), r.WithContext(ctx))
 }
 
@@ -227,6 +237,10 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[api.LevelRequest]():         "LevelInBody",
 	reflect.TypeFor[api.GrantPath]():            "PathJSON",
 	reflect.TypeFor[api.TokenRequest]():         "TokenRequestBody",
+	reflect.TypeFor[api.WebhooksBody]():         "WebhookListOutBody",
+	reflect.TypeFor[api.WebhookAttempt]():       "WebhookDelivery",
+	reflect.TypeFor[api.WebhookAttemptsBody]():  "DeliveriesOutBody",
+	reflect.TypeFor[api.RedeliverRequest]():     "RedeliverInBody",
 }
 
 // schemaName names a type's schema: its Go name (huma's default), or its
@@ -260,8 +274,9 @@ func (a *API) register() {
 	register(a.huma, a.ruleRoutes()...)
 	register(a.huma, a.auditRoutes()...)
 	a.registerChanges()
-	a.registerWebhooks()
+	register(a.huma, a.webhookRoutes()...)
 	a.registerReplica()
+	a.registerNesting()
 }
 
 // caller is the request's principal, set by ServeHTTP.

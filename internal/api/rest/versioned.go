@@ -27,6 +27,12 @@ func created(o huma.Operation) huma.Operation {
 	return withErrors(o, http.StatusConflict)
 }
 
+// noContent marks an operation that answers 204 with no body.
+func noContent(o huma.Operation) huma.Operation {
+	o.DefaultStatus = http.StatusNoContent
+	return o
+}
+
 // withErrors adds answers the operation may give to its documented errors.
 func withErrors(o huma.Operation, statuses ...int) huma.Operation {
 	o.Errors = append(o.Errors, statuses...)

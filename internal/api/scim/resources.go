@@ -259,7 +259,7 @@ func memberIDs(v any) ([]string, *scimError) {
 			return nil, errInvalidValue("each member needs its user id as value")
 		}
 		if t, _ := getCI(obj, "type").(string); t != "" && !strings.EqualFold(t, "User") {
-			return nil, errInvalidValue(fmt.Sprintf("members[%d].type is %q: a Gatehouse group's members are users only (no nested groups), "+
+			return nil, errInvalidValue(fmt.Sprintf("members[%d].type is %q: over SCIM a Gatehouse group's members are users only (nested groups are managed through the REST API), "+
 				"so type must be \"User\" or absent (canonicalValues in /Schemas)", i, t))
 		}
 		ids = append(ids, id)

@@ -103,7 +103,7 @@ var groupSchema = &resourceSchema{core: URIGroup, attrs: []attr{
 			{Name: "value", Type: "string", Description: "The member's id.", CaseExact: true, Mutability: "immutable", Returned: "default", Uniqueness: "none"},
 			{Name: "$ref", Type: "reference", Description: "The member's URI.", CaseExact: true, Mutability: "immutable", Returned: "default", Uniqueness: "none", RefTypes: []string{"User"}},
 			str("display", "The member's displayName (else userName).", false, false, "readOnly", "none"),
-			{Name: "type", Type: "string", Description: "Always User: members are users only, groups cannot be nested; any other type is refused.",
+			{Name: "type", Type: "string", Description: "Always User: over SCIM a group's members are users only (nested groups are managed through the REST API, not provisioned); any other type is refused.",
 				Mutability: "immutable", Returned: "default", Uniqueness: "none", Canonical: []string{"User"}},
 		}},
 	metaAttr,

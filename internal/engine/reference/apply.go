@@ -84,6 +84,18 @@ func applyOne(snap *domain.Snapshot, m domain.Mutation) error {
 		} else {
 			put(&snap.Memberships, *m.Membership, same)
 		}
+	case domain.EntityGroupMembership:
+		if m.GroupMembership == nil {
+			return missing
+		}
+		same := func(a, b *domain.GroupMembership) bool {
+			return a.GroupID == b.GroupID && a.MemberGroupID == b.MemberGroupID
+		}
+		if del {
+			remove(&snap.GroupMemberships, func(x *domain.GroupMembership) bool { return same(x, m.GroupMembership) })
+		} else {
+			put(&snap.GroupMemberships, *m.GroupMembership, same)
+		}
 	case domain.EntityRole:
 		if m.Role == nil {
 			return missing
@@ -176,11 +188,13 @@ func deleteUser(snap *domain.Snapshot, id string) {
 	})
 }
 
-// deleteGroup cascades to the group's memberships, project grants, domain
+// deleteGroup cascades to the group's memberships (its members', users
+// and groups, and its own in other groups), project grants, domain
 // grants, folder levels and rules.
 func deleteGroup(snap *domain.Snapshot, id string) {
 	remove(&snap.Groups, func(x *domain.Group) bool { return x.ID == id })
 	remove(&snap.Memberships, func(x *domain.Membership) bool { return x.GroupID == id })
+	remove(&snap.GroupMemberships, func(x *domain.GroupMembership) bool { return x.GroupID == id || x.MemberGroupID == id })
 	remove(&snap.ProjectGrants, func(x *domain.ProjectGrant) bool {
 		return x.SubjectKind == domain.SubjectGroup && x.SubjectID == id
 	})
@@ -235,6 +249,7 @@ func Clone(snap *domain.Snapshot) *domain.Snapshot {
 	c.Projects = cloneAll(snap.Projects)
 	c.Groups = cloneAll(snap.Groups)
 	c.Memberships = cloneAll(snap.Memberships)
+	c.GroupMemberships = cloneAll(snap.GroupMemberships)
 	c.Roles = cloneAll(snap.Roles)
 	c.ProjectGrants = cloneAll(snap.ProjectGrants)
 	c.DomainGrants = cloneAll(snap.DomainGrants)
@@ -264,6 +279,11 @@ func deepCopy[T any](v T) T {
 		x.SystemPermissions = slices.Clone(x.SystemPermissions)
 		x.DefaultProjectPermissions = slices.Clone(x.DefaultProjectPermissions)
 	case *domain.Membership:
+		if x.ExpiresAt != nil {
+			t := *x.ExpiresAt
+			x.ExpiresAt = &t
+		}
+	case *domain.GroupMembership:
 		if x.ExpiresAt != nil {
 			t := *x.ExpiresAt
 			x.ExpiresAt = &t

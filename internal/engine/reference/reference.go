@@ -184,6 +184,7 @@ func (e *Evaluator) resolve(s engine.Subject, now time.Time) (principal, error) 
 			}
 		}
 	}
+	p.groups = e.reachable(p.groups, now)
 	for _, b := range []string{domain.GroupEveryoneID, domain.GroupPublicID} {
 		if e.group(b) != nil && !slices.Contains(p.groups, b) {
 			p.groups = append(p.groups, b)
@@ -191,6 +192,30 @@ func (e *Evaluator) resolve(s engine.Subject, now time.Time) (principal, error) 
 	}
 	sort.Strings(p.groups)
 	return p, nil
+}
+
+// reachable adds to groups every group reachable from them upwards
+// through group memberships that count at now (nested groups,
+// docs/model.md §3), naively: sweep every membership until nothing is
+// added. Everyone and Public take no part in nesting.
+func (e *Evaluator) reachable(groups []string, now time.Time) []string {
+	implicit := func(id string) bool { return id == domain.GroupEveryoneID || id == domain.GroupPublicID }
+	for grew := true; grew; {
+		grew = false
+		for _, m := range e.snap.GroupMemberships {
+			if implicit(m.GroupID) || implicit(m.MemberGroupID) || e.group(m.GroupID) == nil {
+				continue
+			}
+			if m.ExpiresAt != nil && !now.Before(*m.ExpiresAt) {
+				continue // R6 along the path
+			}
+			if slices.Contains(groups, m.MemberGroupID) && !slices.Contains(groups, m.GroupID) {
+				groups = append(groups, m.GroupID)
+				grew = true
+			}
+		}
+	}
+	return groups
 }
 
 // ---------------------------------------------------------------------------

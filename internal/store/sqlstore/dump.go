@@ -52,7 +52,7 @@ var dumpSkip = map[string]bool{"goose_db_version": true, "sessions": true}
 // after these, in name order (add it here if it references another new
 // table). gh_revision, which every migrated database already holds, is
 // replaced last.
-var dumpOrder = []string{"roles", "users", "projects", "groups", "memberships", "project_grants",
+var dumpOrder = []string{"roles", "users", "projects", "groups", "memberships", "group_memberships", "project_grants",
 	"domain_grants", "folder_types", "folders", "folder_levels", "rules", "settings", "changes",
 	"audit", "api_tokens", "webhooks", "webhook_deliveries", "gh_revision"}
 

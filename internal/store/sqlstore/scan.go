@@ -113,13 +113,17 @@ func scanMembership(sc scanner, m *domain.Membership, extra ...any) error {
 	if err := sc.Scan(append([]any{&m.GroupID, &m.UserID, &exp, &created, &m.Source}, extra...)...); err != nil {
 		return err
 	}
-	m.CreatedAt = fromMicros(created)
-	m.ExpiresAt = nil
-	if exp.Valid {
-		t := fromMicros(exp.Int64)
-		m.ExpiresAt = &t
-	}
+	m.CreatedAt, m.ExpiresAt = fromMicros(created), expiryOf(exp)
 	return nil
+}
+
+// expiryOf reads a nullable expiry column: NULL is no expiry.
+func expiryOf(exp sql.NullInt64) *time.Time {
+	if !exp.Valid {
+		return nil
+	}
+	t := fromMicros(exp.Int64)
+	return &t
 }
 
 const roleCols = `id, name, description, scope, permissions, builtin, editable, deletable, created_at, updated_at, version`

@@ -85,6 +85,9 @@ func (db *DB) LoadSnapshot(ctx context.Context) (*domain.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.GroupMemberships, err = r.listAllGroupMemberships(ctx, op); err != nil {
+		return nil, err
+	}
 	steps := []struct {
 		q    string
 		scan func(*sql.Rows) error

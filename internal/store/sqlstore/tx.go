@@ -236,17 +236,21 @@ ON CONFLICT (group_id, user_id) DO UPDATE SET expires_at = excluded.expires_at, 
 		return t.c.db.mapErr("store.PutMembership", err, domain.KindInvalid)
 	}
 	m.CreatedAt = fromMicros(created)
-	if m.ExpiresAt != nil {
-		e := m.ExpiresAt.UTC().Truncate(time.Microsecond)
-		m.ExpiresAt = &e
-	}
+	m.ExpiresAt = storedExpiry(m.ExpiresAt)
 	c := *m
-	if c.ExpiresAt != nil {
-		e := *c.ExpiresAt
-		c.ExpiresAt = &e
-	}
+	c.ExpiresAt = storedExpiry(c.ExpiresAt) // the change log's own copy
 	t.record(domain.Mutation{Op: domain.OpPut, Entity: domain.EntityMembership, Membership: &c})
 	return nil
+}
+
+// storedExpiry is an expiry as the database keeps it (UTC, whole
+// microseconds), in a time of its own: nil stays nil.
+func storedExpiry(e *time.Time) *time.Time {
+	if e == nil {
+		return nil
+	}
+	t := e.UTC().Truncate(time.Microsecond)
+	return &t
 }
 
 func (t *tx) DeleteMembership(ctx context.Context, groupID, userID string) error {

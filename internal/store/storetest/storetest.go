@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Projects", func(t *testing.T) { testProjects(t, newStore(t)) })
 	t.Run("Groups", func(t *testing.T) { testGroups(t, newStore) })
 	t.Run("Memberships", func(t *testing.T) { testMemberships(t, newStore(t)) })
+	t.Run("GroupMemberships", func(t *testing.T) { testGroupMemberships(t, newStore) })
 	t.Run("Roles", func(t *testing.T) { testRoles(t, newStore(t)) })
 	t.Run("ProjectGrants", func(t *testing.T) { testProjectGrants(t, newStore(t)) })
 	t.Run("DomainGrants", func(t *testing.T) { testDomainGrants(t, newStore(t)) })

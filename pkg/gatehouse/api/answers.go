@@ -151,6 +151,9 @@ type MemberRow struct {
 	RoleName      string         `json:"role_name,omitempty"`
 	Email         string         `json:"email,omitempty"`
 	CurrentGroups []CurrentGroup `json:"current_groups,omitempty"`
+	// Through names, in an effective list, the groups between the user
+	// and the group (nested groups), from the user's direct group up.
+	Through []string `json:"through,omitempty"`
 }
 
 // CurrentGroup is a user's single group in an exclusive project.

@@ -77,17 +77,18 @@ type ExplainResponse struct {
 // where it comes from. MatchedID, for a rule, is the folder whose
 // properties matched.
 type GrantPath struct {
-	GroupID    string `json:"group_id,omitempty"`
-	GroupName  string `json:"group_name,omitempty"`
-	Via        string `json:"via" doc:"role, checkbox, project_grant, domain_grant, folder_level, rule or files_admin"`
-	RoleID     string `json:"role_id,omitempty"`
-	RoleName   string `json:"role_name,omitempty"`
-	Permission string `json:"permission,omitempty"`
-	FolderID   string `json:"folder_id,omitempty"`
-	Level      string `json:"level,omitempty"`
-	RuleID     string `json:"rule_id,omitempty"`
-	RuleName   string `json:"rule_name,omitempty"`
-	MatchedID  string `json:"matched_id,omitempty"`
+	GroupID    string   `json:"group_id,omitempty"`
+	GroupName  string   `json:"group_name,omitempty"`
+	Through    []string `json:"through,omitempty" doc:"For a member through nested groups: the groups between the user and group_name, from the user's direct group up."`
+	Via        string   `json:"via" doc:"role, checkbox, project_grant, domain_grant, folder_level, rule or files_admin"`
+	RoleID     string   `json:"role_id,omitempty"`
+	RoleName   string   `json:"role_name,omitempty"`
+	Permission string   `json:"permission,omitempty"`
+	FolderID   string   `json:"folder_id,omitempty"`
+	Level      string   `json:"level,omitempty"`
+	RuleID     string   `json:"rule_id,omitempty"`
+	RuleName   string   `json:"rule_name,omitempty"`
+	MatchedID  string   `json:"matched_id,omitempty"`
 }
 
 // ResourcesResponse lists resource ids the subject may act on.
@@ -102,6 +103,7 @@ type SubjectGrant struct {
 	UserID   string   `json:"user_id"`
 	Username string   `json:"username"`
 	Groups   []string `json:"groups"`
+	Paths    []string `json:"paths,omitempty" doc:"For each group the user is in through nested groups: the chain from the user's direct group up to it."`
 }
 
 // SubjectsResponse lists who may do a permission on a resource.

@@ -1,0 +1,163 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/gatehouse/gatehouse/internal/api/input"
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
+)
+
+// The lean path of POST /api/v1/check (issue 18). A single check is the
+// API's hottest request, and huma's generic machinery (routing, the edge
+// middleware, reflection over the input and output structs, content
+// negotiation, an encoder per answer) cost more than the check itself.
+// ServeHTTP hands a plain check here after authentication; it is
+// answered with the same decoder and validation (decodeCheck), the same
+// use case (service.Check, which authorizes), the same problems, and
+// the same bytes as the generic path (TestCheckLeanMatchesGeneric), with
+// the body read into a pooled buffer and decoded into a pooled struct,
+// and the answer appended to a pooled slice.
+//
+// Anything out of the ordinary is left to the generic path, body
+// restored: a query string, an escaped path, an Accept header other than
+// JSON, a media type input.MediaType refuses, an empty body or one over
+// the limit. Those answers come from the edge and huma as before.
+
+// checkPath is the path the lean path serves.
+const checkPath = Prefix + "/check"
+
+// jsonContentType is the Content-Type of a check's answer; a shared,
+// never modified header value, so that setting it allocates nothing.
+var jsonContentType = []string{"application/json"}
+
+// checkScratch is one request's reusable memory.
+type checkScratch struct {
+	body  bytes.Buffer
+	limit io.LimitedReader
+	req   api.CheckRequest
+	out   []byte
+}
+
+var checkScratchPool = sync.Pool{New: func() any { return new(checkScratch) }}
+
+// keepBody is the largest body buffer given back to the pool: a check's
+// body is a few hundred bytes, and one odd megabyte must not stay held.
+const keepBody = 16 << 10
+
+func getCheckScratch() *checkScratch { return checkScratchPool.Get().(*checkScratch) }
+
+func (s *checkScratch) release() {
+	if s.body.Cap() > keepBody {
+		return
+	}
+	s.req = api.CheckRequest{}
+	checkScratchPool.Put(s)
+}
+
+// leanCheck reports whether r is a check the lean path may answer, as
+// far as its line and headers tell.
+func leanCheck(r *http.Request) bool {
+	if r.Method != http.MethodPost || r.URL.Path != checkPath || r.URL.RawPath != "" || r.URL.RawQuery != "" {
+		return false
+	}
+	switch r.Header.Get("Accept") {
+	case "", "application/json", "*/*":
+	default:
+		return false
+	}
+	ct := r.Header.Get("Content-Type")
+	return ct == "application/json" || input.MediaType(ct, "application/json")
+}
+
+// serveCheck answers the check r (leanCheck) in ctx, the request's
+// context as ServeHTTP built it, and reports true; or, when the body
+// is empty, unreadable or too large, restores the body for the generic
+// path and reports false. The scratch s must outlive the generic path,
+// which reads the body from it.
+func (a *API) serveCheck(w http.ResponseWriter, r *http.Request, ctx context.Context, s *checkScratch) bool {
+	if !s.readBody(r) {
+		return false
+	}
+	s.req = api.CheckRequest{}
+	d, err := a.decideCheck(ctx, s.body.Bytes(), &s.req)
+	if err != nil {
+		a.writeHandlerError(a.revisionWriter(w), err)
+		return true
+	}
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h[RevisionHeader] = []string{strconv.FormatInt(d.Revision, 10)}
+	w.WriteHeader(http.StatusOK)
+	s.out = appendCheckResponse(s.out[:0], d)
+	_, _ = w.Write(s.out)
+	return true
+}
+
+// readBody reads r's body into s, up to MaxBodyBytes. When the body is
+// empty, over the limit or fails to read, it puts back what it read in
+// front of the rest and reports false.
+func (s *checkScratch) readBody(r *http.Request) bool {
+	s.body.Reset()
+	if r.Body == nil || r.Body == http.NoBody {
+		return false
+	}
+	s.limit = io.LimitedReader{R: r.Body, N: MaxBodyBytes + 1}
+	_, err := s.body.ReadFrom(&s.limit)
+	s.limit.R = nil
+	if err == nil && s.body.Len() > 0 && s.body.Len() <= MaxBodyBytes {
+		return true
+	}
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(s.body.Bytes()), r.Body))
+	return false
+}
+
+// appendCheckResponse appends d as the JSON of an api.CheckResponse, as
+// encoding/json writes it (field order, a final newline).
+func appendCheckResponse(b []byte, d service.Decision) []byte {
+	b = append(b, `{"allowed":`...)
+	b = strconv.AppendBool(b, d.Allowed)
+	b = append(b, `,"revision":`...)
+	b = strconv.AppendInt(b, d.Revision, 10)
+	return append(b, "}\n"...)
+}
+
+// writeHandlerError writes a handler's error as huma does for an
+// operation's error (huma.Register): the error's headers, its status,
+// its media type for JSON (application/problem+json) and its JSON.
+func (a *API) writeHandlerError(w http.ResponseWriter, err error) {
+	var he huma.HeadersError
+	if errors.As(err, &he) {
+		for k, vs := range he.GetHeaders() {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+	}
+	var se huma.StatusError
+	if !errors.As(err, &se) {
+		// decideCheck's errors are all problems (decodeCheck,
+		// queryProblem); anything else is a bug, answered as one.
+		a.log.Error("rest: check answered with an error that is not a problem", "err", err)
+		se = newProblem(http.StatusInternalServerError, domain.KindOther.String(), "internal error; the server log has the details")
+	}
+	ct := "application/json"
+	if f, ok := se.(huma.ContentTypeFilter); ok {
+		ct = f.ContentType(ct)
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(se.GetStatus())
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(se)
+}

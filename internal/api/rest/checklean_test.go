@@ -1,0 +1,124 @@
+package rest_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// leanCase is one request for TestCheckLeanMatchesGeneric.
+type leanCase struct {
+	name   string
+	as     string // the Authorization header; "" is anonymous
+	body   string
+	header []string // more headers, name then value
+	path   string   // default /api/v1/check
+}
+
+// serveBoth sends c through the generic path and then the lean one and
+// returns both recorders.
+func serveBoth(e *env, c leanCase) (generic, lean *httptest.ResponseRecorder) {
+	serve := func(on bool) *httptest.ResponseRecorder {
+		e.api.SetLeanCheck(on)
+		defer e.api.SetLeanCheck(true)
+		path := c.path
+		if path == "" {
+			path = "/api/v1/check"
+		}
+		req := httptest.NewRequest("POST", path, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/json")
+		if c.as != "" {
+			req.Header.Set("Authorization", c.as)
+		}
+		for i := 0; i+1 < len(c.header); i += 2 {
+			req.Header.Set(c.header[i], c.header[i+1])
+		}
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		return w
+	}
+	return serve(false), serve(true)
+}
+
+// The lean path of POST /api/v1/check (checklean.go) answers every kind
+// of request byte for byte as the generic huma path does: status,
+// headers and body, for answers and for every refusal on the way
+// (authentication, the edge's input checks, decoding and validation,
+// the service's authorization and consistency).
+func TestCheckLeanMatchesGeneric(t *testing.T) {
+	e := newEnv(t)
+	u := e.user("u", "")
+	v := e.user("v", "")
+	admin := "Bearer test:" + e.admin.UserID
+	user := "Bearer test:" + u.UserID
+	cases := []leanCase{
+		{name: "allowed", as: admin, body: `{"permission":"users.view","resource":"system"}`},
+		{name: "denied", as: user, body: `{"permission":"users.view","resource":"system"}`},
+		{name: "about another, allowed to ask", as: admin, body: `{"subject":"user:` + v.UserID + `","permission":"users.view","resource":"system","at_least":1,"wait_ms":10}`},
+		{name: "anonymous about itself", body: `{"permission":"users.view","resource":"system"}`},
+		{name: "charset parameter", as: admin, body: `{"permission":"users.view","resource":"system"}`, header: []string{"Content-Type", "application/json; charset=utf-8"}},
+		{name: "accept json", as: admin, body: `{"permission":"users.view","resource":"system"}`, header: []string{"Accept", "application/json"}},
+		{name: "accept anything", as: admin, body: `{"permission":"users.view","resource":"system"}`, header: []string{"Accept", "*/*"}},
+		{name: "accept cbor", as: admin, body: `{"permission":"users.view","resource":"system"}`, header: []string{"Accept", "application/cbor"}},
+		{name: "invalid JSON", as: admin, body: `{"permission":"users.view",`},
+		{name: "trailing data", as: admin, body: `{"permission":"users.view","resource":"system"} {}`},
+		{name: "bad UTF-8", as: admin, body: "{\"permission\":\"users.view\xff\",\"resource\":\"system\"}"},
+		{name: "lone surrogate", as: admin, body: `{"permission":"users.view\ud800","resource":"system"}`},
+		{name: "duplicate name", as: admin, body: `{"permission":"users.view","permission":"x","resource":"system"}`},
+		{name: "unknown property", as: admin, body: `{"permission":"users.view","resource":"system","Resource":"x"}`},
+		{name: "wrong type", as: admin, body: `{"permission":1,"resource":"system"}`},
+		{name: "empty permission", as: admin, body: `{"permission":"","resource":"system"}`},
+		{name: "wait too long", as: admin, body: `{"permission":"users.view","resource":"system","wait_ms":60000}`},
+		{name: "empty body", as: admin, body: ``},
+		{name: "too large", as: admin, body: `{"permission":"` + strings.Repeat("a", 1<<20) + `","resource":"system"}`},
+		{name: "wrong media type", as: admin, body: `{"permission":"users.view","resource":"system"}`, header: []string{"Content-Type", "text/plain"}},
+		{name: "no media type", as: admin, body: `{"permission":"users.view","resource":"system"}`, header: []string{"Content-Type", ""}},
+		{name: "latin-1 charset", as: admin, body: `{"permission":"users.view","resource":"system"}`, header: []string{"Content-Type", "application/json; charset=latin1"}},
+		{name: "unauthenticated (bad token)", as: "Bearer nope", body: `{"permission":"users.view","resource":"system"}`},
+		{name: "anonymous about another", body: `{"subject":"user:` + v.UserID + `","permission":"users.view","resource":"system"}`},
+		{name: "forbidden subject", as: user, body: `{"subject":"user:` + v.UserID + `","permission":"users.view","resource":"system"}`},
+		{name: "unknown subject", as: admin, body: `{"subject":"user:nobody","permission":"users.view","resource":"system"}`},
+		{name: "unknown permission", as: admin, body: `{"permission":"no.such","resource":"system"}`},
+		{name: "at_least not yet reached", as: admin, body: `{"permission":"users.view","resource":"system","at_least":1000000,"wait_ms":0}`},
+		{name: "query string", as: admin, body: `{"permission":"users.view","resource":"system"}`, path: "/api/v1/check?x=%ff"},
+		{name: "escaped path", as: admin, body: `{"permission":"users.view","resource":"system"}`, path: "/api/v1/%63heck"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g, l := serveBoth(e, c)
+			if g.Code != l.Code {
+				t.Errorf("status: generic %d, lean %d", g.Code, l.Code)
+			}
+			if !sameHeaders(g.Header(), l.Header()) {
+				t.Errorf("headers:\ngeneric %v\nlean    %v", g.Header(), l.Header())
+			}
+			if !bytes.Equal(g.Body.Bytes(), l.Body.Bytes()) {
+				t.Errorf("body:\ngeneric %q\nlean    %q", g.Body.Bytes(), l.Body.Bytes())
+			}
+			if g.Body.Len() == 0 && c.body != "" && g.Code != http.StatusNoContent {
+				t.Errorf("empty answer (%d): the case tests nothing", g.Code)
+			}
+		})
+	}
+}
+
+// sameHeaders compares two header maps, values in order.
+func sameHeaders(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, va := range a {
+		vb := b[k]
+		if len(va) != len(vb) {
+			return false
+		}
+		for i := range va {
+			if va[i] != vb[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
