@@ -49,8 +49,8 @@ func TestCommandsReachTheAPI(t *testing.T) {
 		{args: []string{"changes", "--user", "alice", "--json"}, want: []string{`"user.create"`, alice.ID}},
 		{args: []string{"changes", "--entity", "spaceship"}, code: 1, want: []string{"entity"}},
 		// The replica snapshot: decoded whole and summarized (no personal fields to show).
-		{args: []string{"replica", "snapshot"}, want: []string{"revision ", " users, ", " memberships, ", " rules"}},
-		{args: []string{"replica", "snapshot", "--json"}, want: []string{`"revision"`, `"memberships"`, `"folder_levels": 1`}},
+		{args: []string{"replica", "snapshot"}, want: []string{"revision ", " users, ", " memberships, ", " group memberships, ", " rules"}},
+		{args: []string{"replica", "snapshot", "--json"}, want: []string{`"revision"`, `"memberships"`, `"group_memberships": 0`, `"folder_levels": 1`}},
 		// A user's profile, password, preferences and project rights.
 		{args: []string{"users", "update", "alice", "--display-name", "Alice L.", "--email", "alice@example.org"}, want: []string{"Alice L.", "alice@example.org"}},
 		{args: []string{"users", "update", "alice"}, code: 2, want: []string{"users update changes nothing"}},

@@ -22,20 +22,21 @@ func (a *app) replicaCmd() *cobra.Command {
 
 // snapshotSummary is what replica snapshot prints of a snapshot.
 type snapshotSummary struct {
-	Revision      int64  `json:"revision"`
-	Bytes         int64  `json:"bytes"`
-	File          string `json:"file,omitempty"`
-	Users         int    `json:"users"`
-	Groups        int    `json:"groups"`
-	Memberships   int    `json:"memberships"`
-	Projects      int    `json:"projects"`
-	Roles         int    `json:"roles"`
-	ProjectGrants int    `json:"project_grants"`
-	DomainGrants  int    `json:"domain_grants"`
-	FolderTypes   int    `json:"folder_types"`
-	Folders       int    `json:"folders"`
-	FolderLevels  int    `json:"folder_levels"`
-	Rules         int    `json:"rules"`
+	Revision         int64  `json:"revision"`
+	Bytes            int64  `json:"bytes"`
+	File             string `json:"file,omitempty"`
+	Users            int    `json:"users"`
+	Groups           int    `json:"groups"`
+	Memberships      int    `json:"memberships"`
+	GroupMemberships int    `json:"group_memberships"`
+	Projects         int    `json:"projects"`
+	Roles            int    `json:"roles"`
+	ProjectGrants    int    `json:"project_grants"`
+	DomainGrants     int    `json:"domain_grants"`
+	FolderTypes      int    `json:"folder_types"`
+	Folders          int    `json:"folders"`
+	FolderLevels     int    `json:"folder_levels"`
+	Rules            int    `json:"rules"`
 }
 
 func (a *app) replicaSnapshotCmd() *cobra.Command {
@@ -99,7 +100,7 @@ func (a *app) printSnapshotSummary(cmd *cobra.Command, raw []byte, out string) e
 		return err
 	}
 	sum := snapshotSummary{Revision: s.Revision, Bytes: int64(len(raw)), Users: len(s.Users), Groups: len(s.Groups),
-		Memberships: len(s.Memberships), Projects: len(s.Projects), Roles: len(s.Roles), ProjectGrants: len(s.ProjectGrants),
+		Memberships: len(s.Memberships), GroupMemberships: len(s.GroupMemberships), Projects: len(s.Projects), Roles: len(s.Roles), ProjectGrants: len(s.ProjectGrants),
 		DomainGrants: len(s.DomainGrants), FolderTypes: len(s.FolderTypes), Folders: len(s.Folders),
 		FolderLevels: len(s.FolderLevels), Rules: len(s.Rules)}
 	if out != "-" {
@@ -112,9 +113,9 @@ func (a *app) printSnapshotSummary(cmd *cobra.Command, raw []byte, out string) e
 	if a.json {
 		return printJSON(w, sum)
 	}
-	_, err = fmt.Fprintf(w, "revision %d, %d bytes: %d users, %d groups, %d memberships, %d projects, %d roles, "+
+	_, err = fmt.Fprintf(w, "revision %d, %d bytes: %d users, %d groups, %d memberships, %d group memberships, %d projects, %d roles, "+
 		"%d project grants, %d domain grants, %d folder types, %d folders, %d folder levels, %d rules\n",
-		sum.Revision, sum.Bytes, sum.Users, sum.Groups, sum.Memberships, sum.Projects, sum.Roles,
+		sum.Revision, sum.Bytes, sum.Users, sum.Groups, sum.Memberships, sum.GroupMemberships, sum.Projects, sum.Roles,
 		sum.ProjectGrants, sum.DomainGrants, sum.FolderTypes, sum.Folders, sum.FolderLevels, sum.Rules)
 	return err
 }

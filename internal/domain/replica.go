@@ -17,7 +17,7 @@ import (
 // (pkg/gatehouse/local). It lives here, beside Snapshot, because both
 // sides need it and the domain is the one package they share.
 //
-// Layout, version 1: the magic "GHREPL", uvarint version, varint
+// Layout, version 2: the magic "GHREPL", uvarint version, varint
 // revision; then records, each an entity tag byte and the entity's fields;
 // then the end tag 0 and the uvarint number of records, so a stream cut
 // anywhere fails to decode instead of yielding a smaller state. Strings
@@ -25,8 +25,8 @@ import (
 // joins a table, k > 0 repeats table entry k-1; ids, which memberships
 // repeat a million times, cost a few bytes each after their first use.
 //
-// Only what the engine evaluates is written: ids, memberships with their
-// expiries, grants, roles, the folder tree with its levels, folder types,
+// Only what the engine evaluates is written: ids, memberships of users
+// and of groups (nested groups) with their expiries, grants, roles, the folder tree with its levels, folder types,
 // properties and rules, projects and their modes, and the names of
 // groups, roles, rules, projects, folders and folder types that
 // explanations cite. No username, email, display name, external id,
@@ -34,7 +34,10 @@ import (
 // role and the show_personal_info preference (R18).
 
 // ReplicaVersion is the version of the replica snapshot encoding.
-const ReplicaVersion = 1
+// Version 2 added the record of a group's membership in another group
+// (nested groups): a reader of version 1 would fail on its tag anyway,
+// and the version names the cause instead of an unknown tag.
+const ReplicaVersion = 2
 
 // ReplicaContentType is the media type of a replica snapshot.
 const ReplicaContentType = "application/vnd.gatehouse.replica"
@@ -66,6 +69,7 @@ const (
 	tagFolder
 	tagFolderLevel
 	tagRule
+	tagGroupMembership // version 2
 )
 
 // ErrReplicaSnapshot wraps every decoding failure of a replica snapshot.
@@ -168,6 +172,11 @@ func (e *ReplicaEncoder) Put(m *Mutation) error {
 		e.strs(g.SystemPermissions)
 	case m.Membership != nil:
 		e.putMembership(m.Membership)
+	case m.GroupMembership != nil:
+		e.tag(tagGroupMembership)
+		e.str(m.GroupMembership.GroupID)
+		e.str(m.GroupMembership.MemberGroupID)
+		e.expiry(m.GroupMembership.ExpiresAt)
 	case m.Role != nil:
 		e.tag(tagRole)
 		e.str(m.Role.ID)
@@ -209,11 +218,16 @@ func (e *ReplicaEncoder) putMembership(m *Membership) {
 	e.tag(tagMembership)
 	e.str(m.GroupID)
 	e.str(m.UserID)
-	e.bool(m.ExpiresAt != nil)
-	if m.ExpiresAt != nil {
-		// Seconds and nanoseconds: UnixNano overflows past the year 2262.
-		e.varint(m.ExpiresAt.Unix())
-		e.uvarint(uint64(m.ExpiresAt.Nanosecond()))
+	e.expiry(m.ExpiresAt)
+}
+
+// expiry writes an optional expiry: a flag, then seconds and nanoseconds
+// (UnixNano overflows past the year 2262).
+func (e *ReplicaEncoder) expiry(at *time.Time) {
+	e.bool(at != nil)
+	if at != nil {
+		e.varint(at.Unix())
+		e.uvarint(uint64(at.Nanosecond()))
 	}
 }
 
@@ -276,6 +290,7 @@ func EncodeReplicaSnapshot(w io.Writer, s *Snapshot) error {
 	putAll(e, s.Groups, func(x *Group) Mutation { return Mutation{Group: x} })
 	putAll(e, s.Users, func(x *User) Mutation { return Mutation{User: x} })
 	putAll(e, s.Memberships, func(x *Membership) Mutation { return Mutation{Membership: x} })
+	putAll(e, s.GroupMemberships, func(x *GroupMembership) Mutation { return Mutation{GroupMembership: x} })
 	putAll(e, s.ProjectGrants, func(x *ProjectGrant) Mutation { return Mutation{ProjectGrant: x} })
 	putAll(e, s.DomainGrants, func(x *DomainGrant) Mutation { return Mutation{DomainGrant: x} })
 	putAll(e, s.Folders, func(x *Folder) Mutation { return Mutation{Folder: x} })
@@ -432,16 +447,9 @@ func (d *replicaDecoder) record(t byte, s *Snapshot) {
 		s.Groups = append(s.Groups, Group{ID: d.str(), Name: d.str(), Scope: Scope(d.str()), ProjectID: d.str(),
 			Builtin: Builtin(d.str()), SystemRoleID: d.str(), SystemPermissions: d.strs()})
 	case tagMembership:
-		m := Membership{GroupID: d.str(), UserID: d.str()}
-		if d.bool() {
-			sec, ns := d.varint(), d.uvarint()
-			if ns >= uint64(time.Second) {
-				d.fail("an expiry's nanoseconds are %d", ns)
-			}
-			at := time.Unix(sec, int64(ns)).UTC()
-			m.ExpiresAt = &at
-		}
-		s.Memberships = append(s.Memberships, m)
+		s.Memberships = append(s.Memberships, Membership{GroupID: d.str(), UserID: d.str(), ExpiresAt: d.expiry()})
+	case tagGroupMembership:
+		s.GroupMemberships = append(s.GroupMemberships, GroupMembership{GroupID: d.str(), MemberGroupID: d.str(), ExpiresAt: d.expiry()})
 	case tagRole:
 		s.Roles = append(s.Roles, Role{ID: d.str(), Name: d.str(), Scope: Scope(d.str()), Permissions: d.strs()})
 	case tagProjectGrant:
@@ -466,6 +474,20 @@ func (d *replicaDecoder) record(t byte, s *Snapshot) {
 	default:
 		d.fail("unknown record tag %d", t)
 	}
+}
+
+// expiry reads what ReplicaEncoder.expiry wrote.
+func (d *replicaDecoder) expiry() *time.Time {
+	if !d.bool() {
+		return nil
+	}
+	sec, ns := d.varint(), d.uvarint()
+	if ns >= uint64(time.Second) {
+		d.fail("an expiry's nanoseconds are %d", ns)
+		return nil
+	}
+	at := time.Unix(sec, int64(ns)).UTC()
+	return &at
 }
 
 func (d *replicaDecoder) folder() Folder {

@@ -3,6 +3,7 @@ package domain_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -89,9 +90,11 @@ func TestReplicaSnapshotCutAnywhereFails(t *testing.T) {
 	if _, err := domain.DecodeReplicaSnapshot(bytes.NewReader(append(raw, 0))); err == nil || !strings.Contains(err.Error(), "after its end") {
 		t.Fatalf("a snapshot followed by a byte: %v", err)
 	}
-	wrong := bytes.Replace(raw, []byte("GHREPL\x01"), []byte("GHREPL\x02"), 1)
-	if _, err := domain.DecodeReplicaSnapshot(bytes.NewReader(wrong)); err == nil || !strings.Contains(err.Error(), "version 2") {
-		t.Fatalf("another version: %v", err)
+	for _, v := range []byte{1, 3} { // version 1 lacks group memberships; 3 is to come
+		wrong := bytes.Replace(raw, []byte("GHREPL\x02"), []byte{'G', 'H', 'R', 'E', 'P', 'L', v}, 1)
+		if _, err := domain.DecodeReplicaSnapshot(bytes.NewReader(wrong)); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("version %d", v)) {
+			t.Fatalf("version %d: %v", v, err)
+		}
 	}
 }
 
@@ -100,7 +103,8 @@ func TestReplicaSnapshotCutAnywhereFails(t *testing.T) {
 // the same. Seed: a small real snapshot.
 func FuzzReplicaSnapshot(f *testing.F) {
 	f.Add(encodeSnapshot(f, enginegen.Generate(9, tiny).Snapshot))
-	f.Add([]byte("GHREPL\x01\x02\x00\x00"))
+	f.Add([]byte("GHREPL\x02\x02\x00\x00"))
+	f.Add(encodeSnapshot(f, nestedSnapshot()))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := domain.DecodeReplicaSnapshot(bytes.NewReader(b))
 		if err != nil {
@@ -110,8 +114,60 @@ func FuzzReplicaSnapshot(f *testing.F) {
 			return
 		}
 		again, err := domain.DecodeReplicaSnapshot(bytes.NewReader(encodeSnapshot(t, s)))
-		if err != nil || again.Revision != s.Revision || len(again.Users) != len(s.Users) || len(again.Memberships) != len(s.Memberships) || len(again.Rules) != len(s.Rules) {
+		if err != nil || again.Revision != s.Revision || len(again.Users) != len(s.Users) || len(again.Memberships) != len(s.Memberships) ||
+			len(again.GroupMemberships) != len(s.GroupMemberships) || len(again.Rules) != len(s.Rules) {
 			t.Fatalf("re-encoding what decoded: %v", err)
 		}
 	})
+}
+
+// nestedSnapshot is a small snapshot whose groups are nested: one edge
+// without expiry, one that expires past UnixNano's range, one in the past.
+func nestedSnapshot() *domain.Snapshot {
+	s := enginegen.Generate(7, tiny).Snapshot
+	far := time.Date(2400, 1, 2, 3, 4, 5, 6, time.UTC)
+	past := time.Date(2020, 5, 6, 7, 8, 9, 123456000, time.UTC)
+	g := s.Groups
+	s.GroupMemberships = []domain.GroupMembership{
+		{GroupID: g[0].ID, MemberGroupID: g[1].ID},
+		{GroupID: g[1].ID, MemberGroupID: g[2].ID, ExpiresAt: &far},
+		{GroupID: g[0].ID, MemberGroupID: g[3].ID, ExpiresAt: &past, CreatedAt: past},
+	}
+	return s
+}
+
+// TestReplicaSnapshotGroupMembershipsRoundTrip: a group's membership in
+// another group (nested groups) survives the encoding with its expiry,
+// and its creation time, which no answer depends on, is not written.
+func TestReplicaSnapshotGroupMembershipsRoundTrip(t *testing.T) {
+	s := nestedSnapshot()
+	got, err := domain.DecodeReplicaSnapshot(bytes.NewReader(encodeSnapshot(t, s)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.GroupMemberships) != len(s.GroupMemberships) || len(got.Memberships) != len(s.Memberships) {
+		t.Fatalf("decoded %d group memberships and %d memberships; want %d and %d",
+			len(got.GroupMemberships), len(got.Memberships), len(s.GroupMemberships), len(s.Memberships))
+	}
+	for i, m := range s.GroupMemberships {
+		g := got.GroupMemberships[i]
+		if g.GroupID != m.GroupID || g.MemberGroupID != m.MemberGroupID || !g.CreatedAt.IsZero() ||
+			(g.ExpiresAt == nil) != (m.ExpiresAt == nil) || (m.ExpiresAt != nil && !g.ExpiresAt.Equal(*m.ExpiresAt)) {
+			t.Errorf("group membership %d: %+v, want %+v without its creation time", i, g, m)
+		}
+	}
+}
+
+// TestReplicaSnapshotUnknownTagFails: a record this reader does not know
+// fails the whole snapshot instead of being skipped.
+func TestReplicaSnapshotUnknownTagFails(t *testing.T) {
+	raw := encodeSnapshot(t, &domain.Snapshot{Revision: 3})
+	// Header "GHREPL", version 2, revision 3 (zig-zag 6), then the end tag:
+	// put an unknown record (tag 200, no fields) before it.
+	unknown := append(append([]byte{}, raw[:8]...), 200)
+	unknown = append(unknown, raw[8:]...)
+	if _, err := domain.DecodeReplicaSnapshot(bytes.NewReader(unknown)); !errors.Is(err, domain.ErrReplicaSnapshot) ||
+		!strings.Contains(err.Error(), "unknown record tag 200") {
+		t.Fatalf("an unknown record: %v; want ErrReplicaSnapshot naming its tag", err)
+	}
 }

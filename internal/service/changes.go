@@ -266,6 +266,8 @@ func object(m domain.Mutation) (any, bool) {
 		return m.Group, true
 	case domain.EntityMembership:
 		return m.Membership, true
+	case domain.EntityGroupMembership:
+		return m.GroupMembership, true
 	case domain.EntityRole:
 		return m.Role, true
 	case domain.EntityProjectGrant:
@@ -298,6 +300,8 @@ func objectID(m domain.Mutation) string {
 		return m.Group.ID
 	case m.Membership != nil:
 		return m.Membership.GroupID + "/" + m.Membership.UserID
+	case m.GroupMembership != nil:
+		return m.GroupMembership.GroupID + "/" + m.GroupMembership.MemberGroupID
 	case m.Role != nil:
 		return m.Role.ID
 	case m.ProjectGrant != nil:
@@ -343,6 +347,8 @@ func related(m domain.Mutation) (groups, projects, users []string) {
 		groups, projects = []string{m.Group.ID}, []string{m.Group.ProjectID}
 	case m.Membership != nil:
 		groups, users = []string{m.Membership.GroupID}, []string{m.Membership.UserID}
+	case m.GroupMembership != nil:
+		groups = []string{m.GroupMembership.GroupID, m.GroupMembership.MemberGroupID}
 	case m.ProjectGrant != nil:
 		projects = []string{m.ProjectGrant.ProjectID}
 		if m.ProjectGrant.SubjectKind == domain.SubjectGroup {

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -118,5 +119,35 @@ func TestChangeFeedPagingWaitingAndRetention(t *testing.T) {
 		if !domain.Is(err, domain.KindInvalid) {
 			t.Errorf("%+v: %v, want invalid", bad, err)
 		}
+	}
+}
+
+// TestChangeFeedShowsGroupMemberships: a group nested in another, and
+// taken out, are feed objects with their id and state (after a put,
+// before a delete), found by either group's filter, so that a follower
+// (the local replica) can apply them.
+func TestChangeFeedShowsGroupMemberships(t *testing.T) {
+	e := newEnv(t)
+	outer, inner := e.sysGroup("Outer"), e.sysGroup("Inner")
+	from := e.rev()
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	_, err := e.svc.AddGroupMembers(e.ctx, e.admin, outer.ID, []service.GroupMemberInput{{GroupID: inner.ID, ExpiresAt: &exp}})
+	e.must(err)
+	_, err = e.svc.RemoveGroupMembers(e.ctx, e.admin, outer.ID, []string{inner.ID})
+	e.must(err)
+	page, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: from, Entity: string(domain.EntityGroupMembership), GroupID: inner.ID})
+	e.must(err)
+	if len(page.Changes) != 2 || len(page.Changes[0].Objects) != 1 || len(page.Changes[1].Objects) != 1 {
+		t.Fatalf("want the nesting and its removal, got %s", mustJSON(t, page))
+	}
+	put, del := page.Changes[0].Objects[0], page.Changes[1].Objects[0]
+	id := outer.ID + "/" + inner.ID
+	var after, before domain.GroupMembership
+	if put.ID != id || put.Op != domain.OpPut || json.Unmarshal(put.After, &after) != nil ||
+		after.GroupID != outer.ID || after.MemberGroupID != inner.ID || after.ExpiresAt == nil || !after.ExpiresAt.Equal(exp) {
+		t.Errorf("the nesting as a feed object: %s", mustJSON(t, put))
+	}
+	if del.ID != id || del.Op != domain.OpDelete || json.Unmarshal(del.Before, &before) != nil || before.MemberGroupID != inner.ID {
+		t.Errorf("the removal as a feed object: %s", mustJSON(t, del))
 	}
 }

@@ -66,7 +66,7 @@ func consolePages() map[string][]string {
 	grt, inv := "/admin/groups/"+demo.GroupGRT, "/admin/groups/"+demo.GroupInvestigators
 	trial := "/admin/projects/" + demo.ProjectClinical
 	var groupTabs []string
-	for _, tab := range []string{"general", "privileges", "projects", "rules", "folders", "members", "delete"} {
+	for _, tab := range []string{"general", "privileges", "projects", "rules", "folders", "members", "nesting", "delete"} {
 		groupTabs = append(groupTabs, grt+"/"+tab)
 	}
 	groupTabs = append(groupTabs, inv+"/projects", inv+"/members", "/admin/groups/"+domain.GroupEveryoneID+"/privileges")
@@ -75,7 +75,13 @@ func consolePages() map[string][]string {
 		"GET /favicon.ico": nil, // an image
 		"GET /{$}":         nil, // redirects to /admin/groups
 		"GET /login":       {"/login"},
-		"/":                {"/no-such-page"},
+		// OpenID Connect sign-in: a redirect to the provider, and its
+		// callback, a redirect or the refusal page (the console's
+		// TestOIDC… tests and TestConsoleOIDCSignInBrowser show both); the
+		// demo configures no provider.
+		"GET /login/oidc/{provider}":          nil,
+		"GET /login/oidc/{provider}/callback": nil,
+		"/":                                   {"/no-such-page"},
 
 		"GET /admin/groups":                   {"/admin/groups", "/admin/groups?q=a"},
 		"GET /admin/groups/new":               {"/admin/groups/new", "/admin/groups/new?project=" + demo.ProjectLungCT},

@@ -37,6 +37,8 @@ type world struct {
 	// allowed and denied count the server's answers compared, so that a
 	// run proves both.
 	allowed, denied int
+	// nested counts the groups nested by the writes, to prove some were.
+	nested int
 }
 
 var (
@@ -92,16 +94,9 @@ func (w *world) build() {
 
 // write makes one random write.
 func (w *world) write() {
-	switch w.r.IntN(12) {
+	switch w.r.IntN(14) {
 	case 0, 1, 2:
-		m := obj{"user_id": w.pick(w.users)}
-		switch w.r.IntN(3) {
-		case 0:
-			m["expires_at"] = w.soon.Format(time.RFC3339Nano)
-		case 1:
-			m["expires_at"] = time.Now().Add(time.Hour).Format(time.RFC3339Nano)
-		}
-		w.try("POST", "/groups/"+w.pick(w.groups)+"/members", obj{"members": []obj{m}})
+		w.try("POST", "/groups/"+w.pick(w.groups)+"/members", obj{"members": []obj{w.expiring(obj{"user_id": w.pick(w.users)})}})
 	case 3:
 		w.try("DELETE", "/groups/"+w.pick(w.groups)+"/members/"+w.pick(w.users), nil)
 	case 4:
@@ -128,7 +123,27 @@ func (w *world) write() {
 		w.try("PUT", "/users/"+w.pick(w.users)+"/status", obj{"status": []string{"active", "disabled"}[w.r.IntN(2)]})
 	case 11:
 		w.try("PUT", "/groups/"+w.pick(w.groups[:5])+"/domains", obj{"domains": []string{w.pick(worldDomains)}})
+	case 12:
+		// A group nested in another (refused when it would make a cycle,
+		// cross the scope rules or the exclusive project's rule).
+		if code, _ := w.try("POST", "/groups/"+w.pick(w.groups)+"/group-members", obj{"groups": []obj{w.expiring(obj{"group_id": w.pick(w.groups)})}}); code == 200 {
+			w.nested++
+		}
+	case 13:
+		w.try("POST", "/groups/"+w.pick(w.groups)+"/group-members/remove", obj{"group_ids": []string{w.pick(w.groups)}})
 	}
+}
+
+// expiring gives a member row one of three expiries: none, "soon" (during
+// the run) or in an hour.
+func (w *world) expiring(m obj) obj {
+	switch w.r.IntN(3) {
+	case 0:
+		m["expires_at"] = w.soon.Format(time.RFC3339Nano)
+	case 1:
+		m["expires_at"] = time.Now().Add(time.Hour).Format(time.RFC3339Nano)
+	}
+	return m
 }
 
 // ruleWrite adds a rule or changes one's criteria and matrix.
@@ -261,7 +276,8 @@ func replicaClients(t *testing.T, base string, admin *client) (srv, repc *gateho
 }
 
 // TestLocalReplicaAnswersAsTheServer: for a few random worlds, rounds of
-// random writes (memberships with expiries, levels, folder moves and
+// random writes (memberships of users and of groups, nested, with
+// expiries, levels, folder moves and
 // property changes, rules, grants, statuses) and after each the same 300
 // random checks, 20 single checks, 10 explanations and three lists asked of the server
 // and of a local replica at the same revision: no difference, also after
@@ -306,6 +322,9 @@ func TestLocalReplicaAnswersAsTheServer(t *testing.T) {
 			if diffs != 0 {
 				t.Fatalf("%d differences between the server and the local replica", diffs)
 			}
+			if w.nested < 5 {
+				t.Errorf("%d groups nested: too few to prove the replica follows nesting", w.nested)
+			}
 			if w.allowed < 100 || w.denied < 100 {
 				t.Errorf("the server allowed %d and denied %d of the questions: too few of one to prove much", w.allowed, w.denied)
 			}
@@ -313,7 +332,8 @@ func TestLocalReplicaAnswersAsTheServer(t *testing.T) {
 			if !f.Ready || f.Reloads != 0 || f.Err != nil {
 				t.Errorf("freshness after the run: %+v; want ready, no reload, no error", f)
 			}
-			t.Logf("seed %d: %d rounds, revision %d, %d allowed and %d denied batch answers, 0 differences", seed, rounds, f.Revision, w.allowed, w.denied)
+			t.Logf("seed %d: %d rounds, revision %d, %d groups nested, %d allowed and %d denied batch answers, 0 differences",
+				seed, rounds, f.Revision, w.nested, w.allowed, w.denied)
 		})
 	}
 }

@@ -28,7 +28,7 @@ func (a *API) registerReplica() {
 	o := op("get-replica-snapshot", http.MethodGet, "/replica/snapshot",
 		"The permission state at one revision, for a local replica (replica.read)", "Replica")
 	o.Description = "Streams " + domain.ReplicaContentType + " (version " + strconv.Itoa(domain.ReplicaVersion) + "; docs/api.md): ids, " +
-		"memberships with expiries, grants, roles, folders with levels, types, properties and rules, projects and modes; " +
+		"memberships of users and of groups (nested groups) with expiries, grants, roles, folders with levels, types, properties and rules, projects and modes; " +
 		"no usernames, emails or other personal fields. X-Gatehouse-Revision names its revision: follow GET /changes after it."
 	o.Responses = map[string]*huma.Response{"200": {
 		Description: "The snapshot, in the replica encoding.",

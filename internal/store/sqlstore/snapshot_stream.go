@@ -44,6 +44,10 @@ var streamedTables = []streamed{
 		m.Membership = &domain.Membership{}
 		return scanMembership(rows, m.Membership)
 	}},
+	{domain.EntityGroupMembership, `SELECT ` + groupMembershipCols + ` FROM group_memberships ORDER BY group_id, member_group_id`, func(rows *sql.Rows, m *domain.Mutation) error {
+		m.GroupMembership = &domain.GroupMembership{}
+		return scanGroupMembership(rows, m.GroupMembership)
+	}},
 	{domain.EntityProjectGrant, `SELECT ` + grantCols + ` FROM project_grants ORDER BY project_id, subject_kind, subject_id`, func(rows *sql.Rows, m *domain.Mutation) error {
 		m.ProjectGrant = &domain.ProjectGrant{}
 		return scanGrant(rows, m.ProjectGrant)

@@ -19,6 +19,7 @@ var snapshotOrder = cmp.Options{
 	cmpopts.SortSlices(func(a, b domain.Project) bool { return a.ID < b.ID }),
 	cmpopts.SortSlices(func(a, b domain.Group) bool { return a.ID < b.ID }),
 	cmpopts.SortSlices(func(a, b domain.Membership) bool { return a.GroupID+a.UserID < b.GroupID+b.UserID }),
+	cmpopts.SortSlices(func(a, b domain.GroupMembership) bool { return a.GroupID+a.MemberGroupID < b.GroupID+b.MemberGroupID }),
 	cmpopts.SortSlices(func(a, b domain.Role) bool { return a.ID < b.ID }),
 	cmpopts.SortSlices(func(a, b domain.ProjectGrant) bool { return grantKey(a) < grantKey(b) }),
 	cmpopts.SortSlices(func(a, b domain.DomainGrant) bool { return a.GroupID+a.Domain < b.GroupID+b.Domain }),

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // testStreamSnapshot: StreamSnapshot hands over, row by row, exactly
@@ -16,6 +18,7 @@ func testStreamSnapshot(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	PopulateForDump(t, s)
 	ctx := context.Background()
+	nestForStream(t, s)
 	want, err := s.LoadSnapshot(ctx)
 	noErr(t, err, "LoadSnapshot")
 	want.Settings = nil
@@ -46,6 +49,25 @@ func testStreamSnapshot(t *testing.T, newStore NewStore) {
 	}
 }
 
+// nestForStream nests groups (nested groups, issue 20), one edge with an
+// expiry and one without, for the stream to carry.
+func nestForStream(t *testing.T, s store.Store) {
+	t.Helper()
+	expiry := time.Date(2031, 2, 3, 4, 5, 6, 7000, time.UTC)
+	top, mid, low := newSystemGroup("stream-top"), newSystemGroup("stream-mid"), newSystemGroup("stream-low")
+	mustWrite(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, g := range []*domain.Group{top, mid, low} {
+			if err := tx.CreateGroup(ctx, g); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutGroupMembership(ctx, &domain.GroupMembership{GroupID: top.ID, MemberGroupID: mid.ID}); err != nil {
+			return err
+		}
+		return tx.PutGroupMembership(ctx, &domain.GroupMembership{GroupID: mid.ID, MemberGroupID: low.ID, ExpiresAt: &expiry})
+	})
+}
+
 // collectStreamed appends a streamed object to a snapshot.
 func collectStreamed(s *domain.Snapshot, m *domain.Mutation) {
 	switch {
@@ -57,6 +79,8 @@ func collectStreamed(s *domain.Snapshot, m *domain.Mutation) {
 		s.Groups = append(s.Groups, *m.Group)
 	case m.Membership != nil:
 		s.Memberships = append(s.Memberships, *m.Membership)
+	case m.GroupMembership != nil:
+		s.GroupMemberships = append(s.GroupMemberships, *m.GroupMembership)
 	case m.Role != nil:
 		s.Roles = append(s.Roles, *m.Role)
 	case m.ProjectGrant != nil:

@@ -57,7 +57,8 @@ func decodeObject(o gatehouse.ChangedObject) (domain.Mutation, error) {
 }
 
 // targetOf sets the mutation's entity pointer to a new object and
-// returns it, to decode into.
+// returns it, to decode into. An entity it does not know is an error, so
+// that the replica reloads a snapshot instead of skipping the object.
 func targetOf(m *domain.Mutation) (any, error) {
 	switch m.Entity {
 	case domain.EntityUser:
@@ -72,6 +73,9 @@ func targetOf(m *domain.Mutation) (any, error) {
 	case domain.EntityMembership:
 		m.Membership = &domain.Membership{}
 		return m.Membership, nil
+	case domain.EntityGroupMembership:
+		m.GroupMembership = &domain.GroupMembership{}
+		return m.GroupMembership, nil
 	case domain.EntityRole:
 		m.Role = &domain.Role{}
 		return m.Role, nil

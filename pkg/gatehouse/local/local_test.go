@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -76,20 +77,40 @@ func (f *fakeServer) snapshot(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// current is the snapshot with every change applied: the membership
-// changes the tests make, replayed.
+// current is the snapshot with every change applied: the changes of
+// alice's membership in Staff and of group memberships the tests make,
+// replayed; objects of other entities change nothing.
 func (f *fakeServer) current() *domain.Snapshot {
 	s := *f.snap
-	s.Memberships = nil
+	s.Memberships = slices.Clone(s.Memberships)
+	s.GroupMemberships = slices.Clone(s.GroupMemberships)
 	for _, ch := range f.changes {
 		s.Revision = ch.Revision
-		if ch.Objects[0].Op == "put" {
-			s.Memberships = []domain.Membership{{GroupID: staff, UserID: alice}}
-		} else {
-			s.Memberships = nil
+		for _, o := range ch.Objects {
+			replay(&s, o)
 		}
 	}
 	return &s
+}
+
+// replay applies one changed object of the fake feed to s.
+func replay(s *domain.Snapshot, o gatehouse.ChangedObject) {
+	switch o.Entity {
+	case string(domain.EntityMembership):
+		s.Memberships = slices.DeleteFunc(s.Memberships, func(m domain.Membership) bool { return m.GroupID == staff && m.UserID == alice })
+		if o.Op == "put" {
+			s.Memberships = append(s.Memberships, domain.Membership{GroupID: staff, UserID: alice})
+		}
+	case string(domain.EntityGroupMembership):
+		var gm domain.GroupMembership
+		_ = json.Unmarshal(append(o.After, o.Before...), &gm) // one of them is set
+		s.GroupMemberships = slices.DeleteFunc(s.GroupMemberships, func(m domain.GroupMembership) bool {
+			return m.GroupID == gm.GroupID && m.MemberGroupID == gm.MemberGroupID
+		})
+		if o.Op == "put" {
+			s.GroupMemberships = append(s.GroupMemberships, gm)
+		}
+	}
 }
 
 func (f *fakeServer) feed(w http.ResponseWriter, r *http.Request) {
@@ -138,6 +159,16 @@ func (f *fakeServer) member(put bool, rev ...int64) int64 {
 		o = gatehouse.ChangedObject{Entity: "membership", ID: staff + "/" + alice, Op: "put", After: m}
 	}
 	f.changes = append(f.changes, gatehouse.Change{Revision: next, At: time.Now(), Objects: []gatehouse.ChangedObject{o}})
+	f.cond.Broadcast()
+	return next
+}
+
+// push appends a change of the given objects at the next revision.
+func (f *fakeServer) push(objects ...gatehouse.ChangedObject) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	next := f.head() + 1
+	f.changes = append(f.changes, gatehouse.Change{Revision: next, At: time.Now(), Objects: objects})
 	f.cond.Broadcast()
 	return next
 }

@@ -171,7 +171,7 @@ func explanation(x engine.Explanation) gatehouse.Explanation {
 	out := gatehouse.Explanation{Allowed: x.Allowed, Revision: x.Revision, Subject: who, Permission: x.Permission,
 		Resource: x.Resource.String(), Reason: x.Reason, Considered: x.Considered, Suggestions: x.Suggestions}
 	for _, p := range x.Paths {
-		pj := gatehouse.Path{GroupID: p.GroupID, GroupName: p.GroupName, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
+		pj := gatehouse.Path{GroupID: p.GroupID, GroupName: p.GroupName, Through: p.Through, Via: p.Via, RoleID: p.RoleID, RoleName: p.RoleName,
 			Permission: p.Permission, FolderID: p.FolderID, RuleID: p.RuleID, RuleName: p.RuleName, MatchedID: p.MatchedID}
 		if p.Via == "folder_level" {
 			pj.Level = p.Level.String()
