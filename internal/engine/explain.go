@@ -44,6 +44,7 @@ func (e *Engine) explainOn(st *state, s Subject, permission string, r Resource, 
 		fi, _, _ := st.folderByID(op, r.ID)
 		ex.folder(fi)
 	}
+	canonicalPaths(x.Paths)
 	if x.Reason == "" {
 		if x.Allowed {
 			x.Reason = "allowed by " + plural(len(x.Paths), "grant path")
@@ -524,4 +525,14 @@ func (ex *explainer) folder(fi int32) {
 			x.Suggestions = append(x.Suggestions, "add a rule to group "+target+" that matches folder "+st.folderPath(fi)+" or an ancestor and grants "+ex.permission)
 		}
 	}
+}
+
+// canonicalPaths orders paths by group id (the user's own grants, with no
+// group, first), keeping the order of one group's paths. The explainer
+// walks groups by index, and an index depends on the order the engine
+// learned of the group (a snapshot's order, then Apply), so two engines
+// holding the same state, such as the server's and a local replica's,
+// would otherwise give the same paths in different orders.
+func canonicalPaths(paths []Path) {
+	slices.SortStableFunc(paths, func(a, b Path) int { return strings.Compare(a.GroupID, b.GroupID) })
 }
