@@ -442,7 +442,10 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 		// The service decides who may manage another user's tokens (R22:
 		// minting a token for a user is acting on them).
 		MayManageTokens: svc.MayManageTokens,
-		PasswordSignIn:  cfg.oidc.PasswordSignIn, BreakGlass: cfg.oidc.BreakGlass}
+		// The service decides whether an unlinked access token may act
+		// as the user its claim names (never the break-glass admin).
+		MayActByName:   svc.MayActByName,
+		PasswordSignIn: cfg.oidc.PasswordSignIn, BreakGlass: cfg.oidc.BreakGlass}
 	if accessTokens != nil {
 		ao.AccessTokens = accessTokens
 	}

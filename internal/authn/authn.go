@@ -101,6 +101,13 @@ type Options struct {
 	// usernames of BreakGlass).
 	PasswordSignIn string
 	BreakGlass     []string
+	// MayActByName says whether a JWT access token whose (issuer,
+	// subject) is linked to no user may act as userID, the user its
+	// username claim names: nil, or the refusal. The service supplies it
+	// (service.MayActByName: not the break-glass administrator, not a
+	// user linked to another account of the issuer). Nil function: such a
+	// token is refused; only linked tokens act.
+	MayActByName func(ctx context.Context, issuer, userID string) error
 	// AccessTokens, when set, lets AuthenticateToken accept a JWT access
 	// token of the configured issuer and audience.
 	AccessTokens AccessTokenVerifier
@@ -134,6 +141,7 @@ type Authenticator struct {
 	passwords  string
 	breakGlass map[string]bool
 	jwt        AccessTokenVerifier
+	mayByName  func(ctx context.Context, issuer, userID string) error
 }
 
 // New returns an Authenticator over st. It computes one argon2id hash (the
@@ -148,6 +156,7 @@ func New(st Store, o Options) (*Authenticator, error) {
 		log:       o.Logger,
 		verifyPW:  password.Verify,
 		passwords: o.PasswordSignIn, breakGlass: map[string]bool{}, jwt: o.AccessTokens,
+		mayByName: o.MayActByName,
 	}
 	for _, n := range o.BreakGlass {
 		a.breakGlass[domain.NameKey(n)] = true

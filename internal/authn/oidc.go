@@ -104,8 +104,10 @@ func (a *Authenticator) RefuseOIDC(ctx context.Context, provider, username, user
 
 // authenticateJWT recognises a provider's JWT access token: the user
 // linked to its (issuer, subject), else the user its username claim
-// names; the user must be active (R11). A token whose issuer cannot be
-// reached is KindUnavailable (503), never anonymous.
+// names if the service allows it (Options.MayActByName: never the
+// break-glass administrator); the user must be active (R11). A token
+// whose issuer cannot be reached is KindUnavailable (503), never
+// anonymous; an error while deciding refuses (fail closed).
 func (a *Authenticator) authenticateJWT(ctx context.Context, raw string) (Identity, error) {
 	const op = "authn.AuthenticateToken"
 	issuer, subject, username, err := a.jwt.VerifyAccessToken(ctx, raw)
@@ -115,24 +117,43 @@ func (a *Authenticator) authenticateJWT(ctx context.Context, raw string) (Identi
 	if err != nil {
 		return Identity{}, unauthenticated(op, errBadJWT)
 	}
-	userID := ""
-	if l, err := a.st.GetOIDCLink(ctx, issuer, subject); err == nil {
-		userID = l.UserID
-	} else if !domain.Is(err, domain.KindNotFound) {
-		return Identity{}, domain.E(op, err)
-	} else if u, err := a.st.GetUserByUsername(ctx, strings.TrimSpace(username)); err == nil {
-		userID = u.ID
-	} else if !domain.Is(err, domain.KindNotFound) {
-		return Identity{}, domain.E(op, err)
-	}
-	if userID == "" {
-		return Identity{}, unauthenticated(op, errBadJWT)
+	userID, err := a.jwtUser(ctx, op, issuer, subject, username)
+	if err != nil {
+		return Identity{}, err
 	}
 	u, err := a.activeUser(ctx, op, userID, errBadJWT)
 	if err != nil {
 		return Identity{}, err
 	}
 	return Identity{Principal: domain.Principal{UserID: u.ID, Username: u.Username}}, nil
+}
+
+// jwtUser finds the user a verified access token acts as.
+func (a *Authenticator) jwtUser(ctx context.Context, op, issuer, subject, username string) (string, error) {
+	l, err := a.st.GetOIDCLink(ctx, issuer, subject)
+	if err == nil {
+		return l.UserID, nil
+	}
+	if !domain.Is(err, domain.KindNotFound) {
+		return "", domain.E(op, err)
+	}
+	u, err := a.st.GetUserByUsername(ctx, strings.TrimSpace(username))
+	if domain.Is(err, domain.KindNotFound) {
+		return "", unauthenticated(op, errBadJWT)
+	}
+	if err != nil {
+		return "", domain.E(op, err)
+	}
+	if a.mayByName == nil {
+		return "", unauthenticated(op, errBadJWT)
+	}
+	if err := a.mayByName(ctx, issuer, u.ID); err != nil {
+		if domain.Is(err, domain.KindUnauthenticated) {
+			return "", unauthenticated(op, fmt.Errorf("%w: %s", errBadJWT, domain.Message(err)))
+		}
+		return "", domain.E(op, err)
+	}
+	return u.ID, nil
 }
 
 var errBadJWT = errors.New("invalid or expired access token, or it names no Gatehouse user")

@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +53,44 @@ func TestPasswordSignInBreakGlassKeepsOnlyTheNamedAccounts(t *testing.T) {
 func jwtEnv(t *testing.T) (*env, *oidctest.Rogue) {
 	g := oidctest.StartRogue(t, func(oidctest.TokenRequest) string { return "" })
 	v := oidcauth.NewAccessTokens(&oidcauth.AccessTokenConfig{Issuer: g.Issuer, Audience: "gatehouse-api", UsernameClaim: "azp"}, oidcauth.Options{})
-	return newEnv(t, func(o *Options) { o.AccessTokens = v }), g
+	allow := func(context.Context, string, string) error { return nil }
+	return newEnv(t, func(o *Options) { o.AccessTokens = v; o.MayActByName = allow }), g
+}
+
+// An unlinked token acts as the user its claim names only when
+// MayActByName allows it: without the function it is refused, a refusal
+// is 401, and an error while deciding is an error, never a sign-in.
+func TestJWTUnlinkedTokenAsksMayActByName(t *testing.T) {
+	g := oidctest.StartRogue(t, func(oidctest.TokenRequest) string { return "" })
+	v := oidcauth.NewAccessTokens(&oidcauth.AccessTokenConfig{Issuer: g.Issuer, Audience: "gatehouse-api", UsernameClaim: "azp"}, oidcauth.Options{})
+	e := newEnv(t, func(o *Options) { o.AccessTokens = v })
+	e.user("app", "", cheap)
+	_, err := e.a.AuthenticateToken(e.ctx, g.Sign(accessClaims(g, "s", "app")))
+	wantUnauth(t, "no MayActByName: an unlinked token", err)
+
+	for _, tc := range []struct {
+		name   string
+		answer error
+		unauth bool
+	}{
+		{"refused", domain.Errorf("test", domain.KindUnauthenticated, "holds server.manage"), true},
+		{"store failed", errors.New("database gone"), false},
+	} {
+		var asked []string
+		decide := func(_ context.Context, issuer, userID string) error {
+			asked = append(asked, issuer+" "+userID)
+			return tc.answer
+		}
+		e := newEnv(t, func(o *Options) { o.AccessTokens = v; o.MayActByName = decide })
+		app := e.user("app", "", cheap)
+		_, err := e.a.AuthenticateToken(e.ctx, g.Sign(accessClaims(g, "s", "app")))
+		if err == nil || domain.Is(err, domain.KindUnauthenticated) != tc.unauth {
+			t.Errorf("%s: AuthenticateToken = %v, want an error (unauthenticated %v)", tc.name, err, tc.unauth)
+		}
+		if want := g.Issuer + " " + app.ID; len(asked) == 0 || asked[len(asked)-1] != want {
+			t.Errorf("%s: MayActByName asked %q, want %q", tc.name, asked, want)
+		}
+	}
 }
 
 func accessClaims(g *oidctest.Rogue, sub, azp string) oidctest.Claims {

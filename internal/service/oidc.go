@@ -109,24 +109,10 @@ func (s *Service) oidcUser(ctx context.Context, op string, in OIDCSignIn, res *O
 // (the break-glass account) unless the configuration allows the
 // provider to put people into Administrators.
 func (s *Service) linkOIDC(ctx context.Context, op string, in OIDCSignIn, u domain.User) error {
-	links, err := s.st.ListOIDCLinks(ctx, u.ID)
-	if err != nil {
-		return domain.E(op, err)
-	}
-	for _, l := range links {
-		if l.Issuer == in.Issuer {
-			return domain.Errorf(op, domain.KindUnauthenticated, "the user %s is linked to another account of this provider", u.Username)
-		}
-	}
-	p, err := s.perms(op, Caller{UserID: u.ID})
-	if err != nil {
+	if err := s.mayTakeByName(ctx, op, in.Issuer, u, in.AllowAdministrators); err != nil {
 		return err
 	}
-	if p.has(domain.PermServerManage) && !in.AllowAdministrators {
-		return domain.Errorf(op, domain.KindUnauthenticated,
-			"the user %s holds %s and is not linked to a provider at a first sign-in: an administrator keeps signing in with a password (break-glass)", u.Username, domain.PermServerManage)
-	}
-	_, err = s.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	_, err := s.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.CreateOIDCLink(ctx, &domain.OIDCLink{Issuer: in.Issuer, Subject: in.Subject, UserID: u.ID, Provider: in.Provider}); err != nil {
 			return err
 		}
@@ -138,6 +124,49 @@ func (s *Service) linkOIDC(ctx context.Context, op string, in OIDCSignIn, u doma
 		return domain.E(op, err)
 	}
 	return nil
+}
+
+// mayTakeByName says whether an account of issuer that is linked to no
+// user may act as u because its name claim names u: not when u is linked
+// to another account of that issuer, nor when u holds server.manage (the
+// break-glass administrator, R22: a provider account that happens to be
+// called "admin" must not become the server's administrator) unless
+// allowAdministrators. A refusal is KindUnauthenticated; an error while
+// deciding refuses too (fail closed).
+func (s *Service) mayTakeByName(ctx context.Context, op, issuer string, u domain.User, allowAdministrators bool) error {
+	links, err := s.st.ListOIDCLinks(ctx, u.ID)
+	if err != nil {
+		return domain.E(op, err)
+	}
+	for _, l := range links {
+		if l.Issuer == issuer {
+			return domain.Errorf(op, domain.KindUnauthenticated, "the user %s is linked to another account of this provider", u.Username)
+		}
+	}
+	p, err := s.perms(op, Caller{UserID: u.ID})
+	if err != nil {
+		return err
+	}
+	if p.has(domain.PermServerManage) && !allowAdministrators {
+		return domain.Errorf(op, domain.KindUnauthenticated,
+			"the user %s holds %s and is not linked to a provider at a first sign-in: an administrator keeps signing in with a password (break-glass)", u.Username, domain.PermServerManage)
+	}
+	return nil
+}
+
+// MayActByName says whether a provider's JWT access token from issuer,
+// whose (issuer, subject) is linked to no user, may act as userID, the
+// user its username claim names (authn.Options.MayActByName): the same
+// rule as a first OpenID Connect sign-in, without the exception
+// allow_administrators makes there, since an access token is not a
+// sign-in anyone sees.
+func (s *Service) MayActByName(ctx context.Context, issuer, userID string) error {
+	const op = "service.MayActByName"
+	u, err := s.st.GetUser(ctx, userID)
+	if err != nil {
+		return domain.E(op, err)
+	}
+	return s.mayTakeByName(ctx, op, issuer, u, false)
 }
 
 // provisioner is the caller JIT creation and the group mapping act as.
