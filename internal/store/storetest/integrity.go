@@ -8,354 +8,217 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
+// txOp is one write inside a transaction.
+type txOp = func(ctx context.Context, tx store.Tx) error
+
+// uniqueFixture is what testUniqueNames' cases write against.
+type uniqueFixture struct {
+	d          deps
+	p2         string // a second project
+	folder     string // a root folder named "Data" with children "Raw" and "Clean"
+	raw, clean string
+	other      string // a root folder named "Other" with a child "Data"
+}
+
+// setupUnique writes the fixture of testUniqueNames.
+func setupUnique(t *testing.T, s store.Store) uniqueFixture {
+	var f uniqueFixture
+	f.d = makeDeps(t, s)
+	mustWrite(t, s, func(ctx context.Context, tx store.Tx) error {
+		p2 := newProject("second-project")
+		if err := tx.CreateProject(ctx, p2); err != nil {
+			return err
+		}
+		f.p2 = p2.ID
+		data, other := newFolder("Data", "", f.d.typeID), newFolder("Other", "", f.d.typeID)
+		if err := tx.CreateFolder(ctx, data); err != nil {
+			return err
+		}
+		if err := tx.CreateFolder(ctx, other); err != nil {
+			return err
+		}
+		raw, clean, od := newFolder("Raw", data.ID, f.d.typeID), newFolder("Clean", data.ID, f.d.typeID), newFolder("Data", other.ID, f.d.typeID)
+		for _, x := range []*domain.Folder{raw, clean, od} {
+			if err := tx.CreateFolder(ctx, x); err != nil {
+				return err
+			}
+		}
+		f.folder, f.raw, f.clean, f.other = data.ID, raw.ID, clean.ID, other.ID
+		return nil
+	})
+	return f
+}
+
+// The writes of testUniqueNames' cases: each returns the write to make
+// against the fixture.
+type uniqueWrite = func(f uniqueFixture) txOp
+
+// fixed is a write that needs nothing of the fixture.
+func fixed(o txOp) uniqueWrite { return func(uniqueFixture) txOp { return o } }
+
+// nothing writes nothing: the fixture alone is the first object.
+var nothing = fixed(func(context.Context, store.Tx) error { return nil })
+
+func createUser(name string) uniqueWrite {
+	return fixed(func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser(name)) })
+}
+
+// createUserWithID creates a user with a given id.
+func createUserWithID(name, id string) uniqueWrite {
+	return fixed(func(ctx context.Context, tx store.Tx) error {
+		u := newUser(name)
+		u.ID = id
+		return tx.CreateUser(ctx, u)
+	})
+}
+
+// renameUser creates the user from and renames it to.
+func renameUser(from, to string) uniqueWrite {
+	return fixed(func(ctx context.Context, tx store.Tx) error {
+		u := newUser(from)
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		u.Username = to
+		return tx.UpdateUser(ctx, u)
+	})
+}
+
+func createProject(name string) uniqueWrite {
+	return fixed(func(ctx context.Context, tx store.Tx) error { return tx.CreateProject(ctx, newProject(name)) })
+}
+
+func createSystemGroup(name string) uniqueWrite {
+	return fixed(func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newSystemGroup(name)) })
+}
+
+// renameSystemGroup creates the system group from and renames it to.
+func renameSystemGroup(from, to string) uniqueWrite {
+	return fixed(func(ctx context.Context, tx store.Tx) error {
+		g := newSystemGroup(from)
+		if err := tx.CreateGroup(ctx, g); err != nil {
+			return err
+		}
+		g.Name = to
+		return tx.UpdateGroup(ctx, g)
+	})
+}
+
+// createProjectGroup creates a group of the fixture's first project, or
+// of its second.
+func createProjectGroup(name string, second bool) uniqueWrite {
+	return func(f uniqueFixture) txOp {
+		p := f.d.projectID
+		if second {
+			p = f.p2
+		}
+		return func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newProjectGroup(name, p)) }
+	}
+}
+
+func createRole(name string, scope domain.Scope) uniqueWrite {
+	return fixed(func(ctx context.Context, tx store.Tx) error { return tx.CreateRole(ctx, newRole(name, scope)) })
+}
+
+func createFolderType(name string) uniqueWrite {
+	return fixed(func(ctx context.Context, tx store.Tx) error { return tx.CreateFolderType(ctx, newFolderType(name)) })
+}
+
+// createFolder creates a folder under the fixture's folder parent
+// picks ("" for a root).
+func createFolder(name string, parent func(uniqueFixture) string) uniqueWrite {
+	return func(f uniqueFixture) txOp {
+		return func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateFolder(ctx, newFolder(name, parent(f), f.d.typeID))
+		}
+	}
+}
+
+// editFolder reads the fixture's folder which picks, edits it and writes
+// it back.
+func editFolder(which func(uniqueFixture) string, edit func(f uniqueFixture, x *domain.Folder)) uniqueWrite {
+	return func(f uniqueFixture) txOp {
+		return func(ctx context.Context, tx store.Tx) error {
+			x, err := tx.GetFolder(ctx, which(f))
+			if err != nil {
+				return err
+			}
+			edit(f, &x)
+			return tx.UpdateFolder(ctx, &x)
+		}
+	}
+}
+
+// createRule creates a rule of the fixture's group, or of a new system
+// group.
+func createRule(name string, newGroup bool) uniqueWrite {
+	return func(f uniqueFixture) txOp {
+		return func(ctx context.Context, tx store.Tx) error {
+			gid := f.d.groupID
+			if newGroup {
+				g := newSystemGroup("another")
+				if err := tx.CreateGroup(ctx, g); err != nil {
+					return err
+				}
+				gid = g.ID
+			}
+			return tx.CreateRule(ctx, newRule(name, gid, f.d.typeID))
+		}
+	}
+}
+
 // testUniqueNames checks the unique keys: names compare case-insensitively
 // (domain.NameKey) within their scope, usernames and group, role and
 // project names are refused when they look like a taken one
 // (identifier.Skeleton), and a taken key is KindExists.
 func testUniqueNames(t *testing.T, newStore NewStore) {
-	type op = func(ctx context.Context, tx store.Tx) error
-	type fixture struct {
-		d          deps
-		p2         string // a second project
-		folder     string // a root folder named "Data" with children "Raw" and "Clean"
-		raw, clean string
-		other      string // a root folder named "Other" with a child "Data"
-	}
-	setup := func(t *testing.T, s store.Store) fixture {
-		var f fixture
-		f.d = makeDeps(t, s)
-		mustWrite(t, s, func(ctx context.Context, tx store.Tx) error {
-			p2 := newProject("second-project")
-			if err := tx.CreateProject(ctx, p2); err != nil {
-				return err
-			}
-			f.p2 = p2.ID
-			data, other := newFolder("Data", "", f.d.typeID), newFolder("Other", "", f.d.typeID)
-			if err := tx.CreateFolder(ctx, data); err != nil {
-				return err
-			}
-			if err := tx.CreateFolder(ctx, other); err != nil {
-				return err
-			}
-			raw, clean, od := newFolder("Raw", data.ID, f.d.typeID), newFolder("Clean", data.ID, f.d.typeID), newFolder("Data", other.ID, f.d.typeID)
-			for _, x := range []*domain.Folder{raw, clean, od} {
-				if err := tx.CreateFolder(ctx, x); err != nil {
-					return err
-				}
-			}
-			f.folder, f.raw, f.clean, f.other = data.ID, raw.ID, clean.ID, other.ID
-			return nil
-		})
-		return f
-	}
+	const takenID = "00000000-0000-7000-8000-00000000aaaa"
+	root := func(uniqueFixture) string { return "" }
+	data := func(f uniqueFixture) string { return f.folder }
+	other := func(f uniqueFixture) string { return f.other }
+	clean := func(f uniqueFixture) string { return f.clean }
 	cases := []struct {
-		name  string
-		first func(f fixture) op // creates the first object
-		// second tries the clashing (or allowed) write.
-		second func(f fixture) op
+		name   string
+		first  uniqueWrite // creates the first object
+		second uniqueWrite // tries the clashing (or allowed) write
 		want   domain.Kind // KindOther: the second write must succeed
 	}{
-		{"username differing in case",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("Alice")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("alice")) }
-			},
-			domain.KindExists},
-		{"username differing in non-ASCII case",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("Ölaf")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("öLAF")) }
-			},
-			domain.KindExists},
-		{"user renamed onto a taken username",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("bob")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					u := newUser("carol")
-					if err := tx.CreateUser(ctx, u); err != nil {
-						return err
-					}
-					u.Username = "BOB"
-					return tx.UpdateUser(ctx, u)
-				}
-			},
-			domain.KindExists},
-		{"user id taken",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					u := newUser("dave")
-					u.ID = "00000000-0000-7000-8000-00000000aaaa"
-					return tx.CreateUser(ctx, u)
-				}
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					u := newUser("erin")
-					u.ID = "00000000-0000-7000-8000-00000000aaaa"
-					return tx.CreateUser(ctx, u)
-				}
-			},
-			domain.KindExists},
-		{"project name differing in case",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateProject(ctx, newProject("Trial")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateProject(ctx, newProject("TRIAL")) }
-			},
-			domain.KindExists},
-		{"system group name differing in case",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newSystemGroup("Staff")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newSystemGroup("staff")) }
-			},
-			domain.KindExists},
-		{"system group renamed onto a taken name",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newSystemGroup("Staff")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					g := newSystemGroup("Guests")
-					if err := tx.CreateGroup(ctx, g); err != nil {
-						return err
-					}
-					g.Name = "STAFF"
-					return tx.UpdateGroup(ctx, g)
-				}
-			},
-			domain.KindExists},
-		{"project group name differing in case in the same project",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateGroup(ctx, newProjectGroup("Staff", f.d.projectID))
-				}
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateGroup(ctx, newProjectGroup("STAFF", f.d.projectID))
-				}
-			},
-			domain.KindExists},
-		{"same name as a system group and a project group",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newSystemGroup("Staff")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateGroup(ctx, newProjectGroup("staff", f.d.projectID))
-				}
-			},
-			domain.KindOther},
-		{"same group name in two projects",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateGroup(ctx, newProjectGroup("Staff", f.d.projectID))
-				}
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateGroup(ctx, newProjectGroup("Staff", f.p2))
-				}
-			},
-			domain.KindOther},
-		{"system role name differing in case",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateRole(ctx, newRole("Auditor", domain.ScopeSystem))
-				}
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateRole(ctx, newRole("auditor", domain.ScopeSystem))
-				}
-			},
-			domain.KindExists},
-		{"same role name in the system and project scopes",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateRole(ctx, newRole("Auditor", domain.ScopeSystem))
-				}
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateRole(ctx, newRole("Auditor", domain.ScopeProject))
-				}
-			},
-			domain.KindOther},
+		{"username differing in case", createUser("Alice"), createUser("alice"), domain.KindExists},
+		{"username differing in non-ASCII case", createUser("Ölaf"), createUser("öLAF"), domain.KindExists},
+		{"user renamed onto a taken username", createUser("bob"), renameUser("carol", "BOB"), domain.KindExists},
+		{"user id taken", createUserWithID("dave", takenID), createUserWithID("erin", takenID), domain.KindExists},
+		{"project name differing in case", createProject("Trial"), createProject("TRIAL"), domain.KindExists},
+		{"system group name differing in case", createSystemGroup("Staff"), createSystemGroup("staff"), domain.KindExists},
+		{"system group renamed onto a taken name", createSystemGroup("Staff"), renameSystemGroup("Guests", "STAFF"), domain.KindExists},
+		{"project group name differing in case in the same project", createProjectGroup("Staff", false), createProjectGroup("STAFF", false), domain.KindExists},
+		{"same name as a system group and a project group", createSystemGroup("Staff"), createProjectGroup("staff", false), domain.KindOther},
+		{"same group name in two projects", createProjectGroup("Staff", false), createProjectGroup("Staff", true), domain.KindOther},
+		{"system role name differing in case", createRole("Auditor", domain.ScopeSystem), createRole("auditor", domain.ScopeSystem), domain.KindExists},
+		{"same role name in the system and project scopes", createRole("Auditor", domain.ScopeSystem), createRole("Auditor", domain.ScopeProject), domain.KindOther},
 		// Look-alikes (TR39 skeletons, migration 00005): the database refuses
 		// them as it refuses a name differing in case.
-		{"username with a Cyrillic а for a Latin a",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("admin")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("\u0430dmin")) }
-			},
-			domain.KindExists},
-		{"user renamed onto a look-alike (capital I for l)",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, newUser("Alice")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					u := newUser("mallory")
-					if err := tx.CreateUser(ctx, u); err != nil {
-						return err
-					}
-					u.Username = "AIice"
-					return tx.UpdateUser(ctx, u)
-				}
-			},
-			domain.KindExists},
-		{"project name look-alike (Greek Ο for O)",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateProject(ctx, newProject("ONCO")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateProject(ctx, newProject("\u039fNCO")) }
-			},
-			domain.KindExists},
-		{"system group renamed onto a look-alike",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateGroup(ctx, newSystemGroup("Staff")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					g := newSystemGroup("Guests")
-					if err := tx.CreateGroup(ctx, g); err != nil {
-						return err
-					}
-					g.Name = "\u0405taff" // Cyrillic Ѕ
-					return tx.UpdateGroup(ctx, g)
-				}
-			},
-			domain.KindExists},
-		{"look-alike group names in two projects",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateGroup(ctx, newProjectGroup("Staff", f.d.projectID))
-				}
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateGroup(ctx, newProjectGroup("\u0405taff", f.p2))
-				}
-			},
-			domain.KindOther},
-		{"system role name look-alike",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateRole(ctx, newRole("Auditor", domain.ScopeSystem))
-				}
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateRole(ctx, newRole("Audit\u043er", domain.ScopeSystem))
-				}
-			},
-			domain.KindExists},
-		{"folder type name differing in case",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateFolderType(ctx, newFolderType("Study")) }
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error { return tx.CreateFolderType(ctx, newFolderType("STUDY")) }
-			},
-			domain.KindExists},
-		{"sibling folder name differing in case",
-			func(f fixture) op { return func(ctx context.Context, tx store.Tx) error { return nil } },
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateFolder(ctx, newFolder("raw", f.folder, f.d.typeID))
-				}
-			},
-			domain.KindExists},
-		{"root folder name differing in case",
-			func(f fixture) op { return func(ctx context.Context, tx store.Tx) error { return nil } },
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateFolder(ctx, newFolder("DATA", "", f.d.typeID))
-				}
-			},
-			domain.KindExists},
-		{"folder renamed onto a sibling's name",
-			func(f fixture) op { return func(ctx context.Context, tx store.Tx) error { return nil } },
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					x, err := tx.GetFolder(ctx, f.clean)
-					if err != nil {
-						return err
-					}
-					x.Name = "RAW"
-					return tx.UpdateFolder(ctx, &x)
-				}
-			},
-			domain.KindExists},
-		{"folder moved next to a sibling of the same name",
-			func(f fixture) op { return func(ctx context.Context, tx store.Tx) error { return nil } },
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					x, err := tx.GetFolder(ctx, f.folder) // "Data" under the root, into Other, which has a "Data"
-					if err != nil {
-						return err
-					}
-					x.ParentID = f.other
-					return tx.UpdateFolder(ctx, &x)
-				}
-			},
-			domain.KindExists},
-		{"same folder name under different parents",
-			func(f fixture) op { return func(ctx context.Context, tx store.Tx) error { return nil } },
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateFolder(ctx, newFolder("Raw", f.other, f.d.typeID))
-				}
-			},
-			domain.KindOther},
-		{"rule name differing in case in one group",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateRule(ctx, newRule("Monitors", f.d.groupID, f.d.typeID))
-				}
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateRule(ctx, newRule("MONITORS", f.d.groupID, f.d.typeID))
-				}
-			},
-			domain.KindExists},
-		{"same rule name in two groups",
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					return tx.CreateRule(ctx, newRule("Monitors", f.d.groupID, f.d.typeID))
-				}
-			},
-			func(f fixture) op {
-				return func(ctx context.Context, tx store.Tx) error {
-					g := newSystemGroup("another")
-					if err := tx.CreateGroup(ctx, g); err != nil {
-						return err
-					}
-					return tx.CreateRule(ctx, newRule("Monitors", g.ID, f.d.typeID))
-				}
-			},
-			domain.KindOther},
+		{"username with a Cyrillic а for a Latin a", createUser("admin"), createUser("\u0430dmin"), domain.KindExists},
+		{"user renamed onto a look-alike (capital I for l)", createUser("Alice"), renameUser("mallory", "AIice"), domain.KindExists},
+		{"project name look-alike (Greek Ο for O)", createProject("ONCO"), createProject("\u039fNCO"), domain.KindExists},
+		{"system group renamed onto a look-alike", createSystemGroup("Staff"), renameSystemGroup("Guests", "\u0405taff"), domain.KindExists}, // Cyrillic Ѕ
+		{"look-alike group names in two projects", createProjectGroup("Staff", false), createProjectGroup("\u0405taff", true), domain.KindOther},
+		{"system role name look-alike", createRole("Auditor", domain.ScopeSystem), createRole("Audit\u043er", domain.ScopeSystem), domain.KindExists},
+		{"folder type name differing in case", createFolderType("Study"), createFolderType("STUDY"), domain.KindExists},
+		{"sibling folder name differing in case", nothing, createFolder("raw", data), domain.KindExists},
+		{"root folder name differing in case", nothing, createFolder("DATA", root), domain.KindExists},
+		{"folder renamed onto a sibling's name", nothing, editFolder(clean, func(_ uniqueFixture, x *domain.Folder) { x.Name = "RAW" }), domain.KindExists},
+		// "Data" under the root, into Other, which has a "Data".
+		{"folder moved next to a sibling of the same name", nothing, editFolder(data, func(f uniqueFixture, x *domain.Folder) { x.ParentID = f.other }), domain.KindExists},
+		{"same folder name under different parents", nothing, createFolder("Raw", other), domain.KindOther},
+		{"rule name differing in case in one group", createRule("Monitors", false), createRule("MONITORS", false), domain.KindExists},
+		{"same rule name in two groups", createRule("Monitors", false), createRule("Monitors", true), domain.KindOther},
 	}
 	// Each case gets its own store: the fixture, then the first write
 	// committed, then the second write, refused or allowed.
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := newStore(t)
-			f := setup(t, s)
+			f := setupUnique(t, s)
 			mustWrite(t, s, c.first(f))
 			if c.want == domain.KindOther {
 				_, err := s.InTx(context.Background(), func(ctx context.Context, tx store.Tx) error {
