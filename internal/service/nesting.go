@@ -62,12 +62,24 @@ func (s *Service) AddGroupMembers(ctx context.Context, c Caller, groupID string,
 	var res GroupMembersResult
 	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		res = GroupMembersResult{Groups: []string{}, Users: []string{}, Projects: []ProjectRef{}}
-		return s.addGroupMembers(ctx, tx, c, op, groupID, in, &res)
+		return s.addGroupMembers(ctx, tx, c, op, groupID, in, restGroups, &res)
 	})
 	return res, rev, err
 }
 
-func (s *Service) addGroupMembers(ctx context.Context, tx store.Tx, c Caller, op, groupID string, in []GroupMemberInput, res *GroupMembersResult) error {
+// groupInputs says where a change of group members comes from, for its
+// errors and audit records: REST names its inputs groups[i].group_id,
+// SCIM members[j].value, and SCIM's audit details end "; over SCIM".
+type groupInputs struct {
+	field func(i int) string // the i-th group's input, "groups[0]"
+	id    string             // the sub-field naming its id, ".group_id"
+	via   string
+}
+
+// restGroups are the inputs of AddGroupMembers and RemoveGroupMembers.
+var restGroups = groupInputs{field: func(i int) string { return fmt.Sprintf("groups[%d]", i) }, id: ".group_id"}
+
+func (s *Service) addGroupMembers(ctx context.Context, tx store.Tx, c Caller, op, groupID string, in []GroupMemberInput, src groupInputs, res *GroupMembersResult) error {
 	p, err := s.perms(op, c)
 	if err != nil {
 		return err
@@ -81,7 +93,7 @@ func (s *Service) addGroupMembers(ctx context.Context, tx store.Tx, c Caller, op
 	}
 	before := p.eng
 	for i, mi := range in {
-		if err := s.addGroupMember(ctx, tx, p, op, fmt.Sprintf("groups[%d]", i), &parent, mi); err != nil {
+		if err := s.addGroupMember(ctx, tx, p, op, src.field(i), src, &parent, mi); err != nil {
 			return err
 		}
 		res.Groups = append(res.Groups, mi.GroupID)
@@ -90,7 +102,7 @@ func (s *Service) addGroupMembers(ctx context.Context, tx store.Tx, c Caller, op
 	if err != nil {
 		return failClosed("the change cannot be evaluated", err)
 	}
-	if err := s.checkDepth(op, after, parent.ID, in); err != nil {
+	if err := s.checkDepth(op, after, parent.ID, in, src); err != nil {
 		return err
 	}
 	if res.Projects, err = s.presentThroughNesting(ctx, tx, after, &parent); err != nil {
@@ -128,14 +140,14 @@ func (s *Service) loadParent(ctx context.Context, tx store.Tx, p *perms, op, gro
 }
 
 // addGroupMember validates and writes one group member of parent.
-func (s *Service) addGroupMember(ctx context.Context, tx store.Tx, p *perms, op, field string, parent *domain.Group, mi GroupMemberInput) error {
+func (s *Service) addGroupMember(ctx context.Context, tx store.Tx, p *perms, op, field string, src groupInputs, parent *domain.Group, mi GroupMemberInput) error {
 	child, err := loadGroup(ctx, tx, p, op, mi.GroupID)
 	if domain.Is(err, domain.KindNotFound) {
-		return invalid(op, field+".group_id", "group %s does not exist", mi.GroupID)
+		return invalid(op, field+src.id, "group %s does not exist", mi.GroupID)
 	} else if err != nil {
 		return err
 	}
-	if err := nestingScope(op, field+".group_id", parent, &child); err != nil {
+	if err := nestingScope(op, field+src.id, parent, &child); err != nil {
 		return err
 	}
 	if mi.ExpiresAt != nil && !mi.ExpiresAt.After(p.now) {
@@ -146,7 +158,7 @@ func (s *Service) addGroupMember(ctx context.Context, tx store.Tx, p *perms, op,
 		return failClosed("the change cannot be evaluated", err)
 	}
 	if cycle := staged.NestingCycle(parent.ID, child.ID); cycle != "" {
-		return domain.E(op, domain.KindConflict, domain.FieldError{Field: field + ".group_id",
+		return domain.E(op, domain.KindConflict, domain.FieldError{Field: field + src.id,
 			Message: fmt.Sprintf("group %q cannot be a member of %q: that would make the cycle %s (docs/model.md §3)", child.Name, parent.Name, cycle)})
 	}
 	var old any
@@ -162,7 +174,7 @@ func (s *Service) addGroupMember(ctx context.Context, tx store.Tx, p *perms, op,
 	if err := tx.PutGroupMembership(ctx, &m); err != nil {
 		return err
 	}
-	return audit(ctx, tx, p.c, "group.group_member_add", "group", parent.ID, old, m, "group "+child.Name)
+	return audit(ctx, tx, p.c, "group.group_member_add", "group", parent.ID, old, m, "group "+child.Name+src.via)
 }
 
 // nestingScope is the scope rule of nested groups (docs/model.md §3): a
@@ -183,7 +195,7 @@ func nestingScope(op, field string, parent, child *domain.Group) error {
 }
 
 // checkDepth refuses a chain of memberships longer than the limit.
-func (s *Service) checkDepth(op string, after *engine.Engine, parentID string, in []GroupMemberInput) error {
+func (s *Service) checkDepth(op string, after *engine.Engine, parentID string, in []GroupMemberInput, src groupInputs) error {
 	limit := s.nesting.MaxDepth
 	if limit <= 0 {
 		limit = DefaultNestingDepth
@@ -191,7 +203,7 @@ func (s *Service) checkDepth(op string, after *engine.Engine, parentID string, i
 	for i, mi := range in {
 		chain := after.NestingChain(parentID, mi.GroupID)
 		if depth := len(chain) - 1; depth > limit {
-			return invalid(op, fmt.Sprintf("groups[%d].group_id", i), "this would make a chain of %d group memberships (%s), deeper than the limit of %d",
+			return invalid(op, src.field(i)+src.id, "this would make a chain of %d group memberships (%s), deeper than the limit of %d",
 				depth, strings.Join(chain, " → "), limit)
 		}
 	}
@@ -300,12 +312,12 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, c Caller, groupID stri
 	var res GroupMembersResult
 	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
 		res = GroupMembersResult{Groups: []string{}, Users: []string{}, Projects: []ProjectRef{}}
-		return s.removeGroupMembers(ctx, tx, c, op, groupID, memberGroupIDs, &res)
+		return s.removeGroupMembers(ctx, tx, c, op, groupID, memberGroupIDs, restGroups, &res)
 	})
 	return res, rev, err
 }
 
-func (s *Service) removeGroupMembers(ctx context.Context, tx store.Tx, c Caller, op, groupID string, ids []string, res *GroupMembersResult) error {
+func (s *Service) removeGroupMembers(ctx context.Context, tx store.Tx, c Caller, op, groupID string, ids []string, src groupInputs, res *GroupMembersResult) error {
 	p, err := s.perms(op, c)
 	if err != nil {
 		return err
@@ -323,7 +335,7 @@ func (s *Service) removeGroupMembers(ctx context.Context, tx store.Tx, c Caller,
 	for i, id := range ids {
 		m, err := tx.GetGroupMembership(ctx, parent.ID, id)
 		if domain.Is(err, domain.KindNotFound) {
-			return invalid(op, fmt.Sprintf("groups[%d]", i), "group %s is not a member of %s", id, parent.Name)
+			return invalid(op, src.field(i), "group %s is not a member of %s", id, parent.Name)
 		} else if err != nil {
 			return err
 		}
@@ -334,7 +346,7 @@ func (s *Service) removeGroupMembers(ctx context.Context, tx store.Tx, c Caller,
 		if g, err := tx.GetGroup(ctx, id); err == nil {
 			detail = "group " + g.Name
 		}
-		if err := audit(ctx, tx, c, "group.group_member_remove", "group", parent.ID, m, nil, detail); err != nil {
+		if err := audit(ctx, tx, c, "group.group_member_remove", "group", parent.ID, m, nil, detail+src.via); err != nil {
 			return err
 		}
 		res.Groups = append(res.Groups, id)

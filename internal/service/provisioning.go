@@ -255,7 +255,8 @@ func isSCIMGroup(g *domain.Group) bool {
 // SCIMGroup is a SCIM Group: a system group and its SCIM members.
 type SCIMGroup struct {
 	Group   domain.Group
-	Members []domain.User // members whose source is scim, by username
+	Members []domain.User  // members whose source is scim, by username
+	Groups  []domain.Group // group members that are SCIM groups, by name
 }
 
 // GetSCIMGroup returns a SCIM group with its SCIM members (groups.view
@@ -273,7 +274,7 @@ func (s *Service) GetSCIMGroup(ctx context.Context, c Caller, id string) (SCIMGr
 	if !isSCIMGroup(&g) {
 		return SCIMGroup{}, domain.Errorf(op, domain.KindNotFound, "group %s not found among the groups provisioned over SCIM", id)
 	}
-	return s.scimGroup(ctx, p, op, g)
+	return s.scimGroup(ctx, p, op, g, nil)
 }
 
 // RefuseSCIMChange is for a SCIM change (PATCH) that must read its
@@ -297,7 +298,10 @@ func (s *Service) RefuseSCIMChange(ctx context.Context, c Caller, kind, id strin
 	return s.refuse(ctx, c, op, action, hiddenFromSCIM(kind, id, what))
 }
 
-func (s *Service) scimGroup(ctx context.Context, p *perms, op string, g domain.Group) (SCIMGroup, error) {
+// scimGroup reads g's current SCIM members: its users whose source is
+// scim and its member groups that are SCIM groups (nested groups, issue
+// 20). known, when not nil, holds the SCIM groups already read.
+func (s *Service) scimGroup(ctx context.Context, p *perms, op string, g domain.Group, known map[string]domain.Group) (SCIMGroup, error) {
 	if !p.has(domain.PermUsersView) {
 		return SCIMGroup{}, forbidden(op, "missing permission %s: a group's members are users", domain.PermUsersView)
 	}
@@ -312,6 +316,35 @@ func (s *Service) scimGroup(ctx context.Context, p *perms, op string, g domain.G
 			out.Members = append(out.Members, m.User)
 		}
 	}
+	if out.Groups, err = s.scimGroupMembers(ctx, p, g.ID, known); err != nil {
+		return SCIMGroup{}, domain.E(op, err)
+	}
+	return out, nil
+}
+
+// scimGroupMembers lists the SCIM groups that are current members of
+// group id and that the caller may see, by name.
+func (s *Service) scimGroupMembers(ctx context.Context, p *perms, id string, known map[string]domain.Group) ([]domain.Group, error) {
+	gms, err := s.st.ListGroupMembers(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := []domain.Group{}
+	for _, gm := range gms {
+		if !gm.ActiveAt(s.now()) {
+			continue
+		}
+		child, ok := known[gm.MemberGroupID]
+		if !ok {
+			if child, err = s.st.GetGroup(ctx, gm.MemberGroupID); err != nil {
+				return nil, err
+			}
+		}
+		if isSCIMGroup(&child) && p.mayViewGroup(&child) {
+			out = append(out, child)
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.Group) int { return strings.Compare(domain.NameKey(a.Name), domain.NameKey(b.Name)) })
 	return out, nil
 }
 
@@ -330,12 +363,18 @@ func (s *Service) ListSCIMGroups(ctx context.Context, c Caller) ([]SCIMGroup, er
 	if err != nil {
 		return nil, err
 	}
+	known := map[string]domain.Group{}
+	for _, g := range gs {
+		if isSCIMGroup(&g) {
+			known[g.ID] = g
+		}
+	}
 	out := []SCIMGroup{}
 	for _, g := range gs {
 		if !isSCIMGroup(&g) {
 			continue
 		}
-		sg, err := s.scimGroup(ctx, p, op, g)
+		sg, err := s.scimGroup(ctx, p, op, g, known)
 		if err != nil {
 			return nil, err
 		}
@@ -380,19 +419,29 @@ func (s *Service) SCIMUserGroups(ctx context.Context, c Caller, userID string) (
 }
 
 // SCIMGroupChange is the new state of a SCIM group: its name when not nil,
-// and its SCIM member list when Members is not nil (the IDs of users
-// provisioned over SCIM; members of another source are kept as they are).
+// and its SCIM member list when Members is not nil (users provisioned over
+// SCIM and SCIM groups; members of another source, and member groups SCIM
+// does not see, are kept as they are).
 type SCIMGroupChange struct {
 	Name       *string
 	ExternalID *string
-	Members    *[]string
+	Members    *[]SCIMMember
 	Version    int64 // when not zero, must be the stored version (ErrStaleVersion)
+}
+
+// SCIMMember is one member of a SCIM group as the IdP names it (RFC 7643
+// §4.2): its id and its type, "User", "Group" (in any case) or empty. A
+// member without a type is the user with that id if there is one, else
+// the group with that id (docs/scim.md).
+type SCIMMember struct {
+	ID   string
+	Type string
 }
 
 // CreateSCIMGroup creates a system group with its members in one
 // transaction: groups.edit (with roles.view, R9), and groups.members
 // (with users.view) when it has members.
-func (s *Service) CreateSCIMGroup(ctx context.Context, c Caller, name, externalID string, members []string) (SCIMGroup, int64, error) {
+func (s *Service) CreateSCIMGroup(ctx context.Context, c Caller, name, externalID string, members []SCIMMember) (SCIMGroup, int64, error) {
 	const op, action = "service.CreateSCIMGroup", "group.create"
 	g := domain.Group{Name: name, ExternalID: externalID, Scope: domain.ScopeSystem}
 	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
@@ -497,57 +546,160 @@ func (s *Service) ChangeSCIMGroup(ctx context.Context, c Caller, id string, ch S
 }
 
 // setSCIMMembers makes the group's SCIM members exactly want, through
-// the add/remove-members use case REST and the console use
-// (changeMembersOf), only when something changes.
-func (s *Service) setSCIMMembers(ctx context.Context, tx store.Tx, p *perms, c Caller, g *domain.Group, want []string) error {
+// the use cases REST and the console use, only when something changes:
+// changeMembersOf for users, removeGroupMembers and addGroupMembers for
+// groups (every nesting rule: scope, cycle, depth, R22, R23). Groups
+// leave first and join last, so that a member list swapping one nested
+// group for another is judged on the list it asks for (R23).
+func (s *Service) setSCIMMembers(ctx context.Context, tx store.Tx, p *perms, c Caller, g *domain.Group, want []SCIMMember) error {
 	const op = "service.setSCIMMembers"
-	add, remove, err := scimMemberDiff(ctx, tx, op, g.ID, want)
-	if err != nil || len(add) == 0 && len(remove) == 0 {
+	d, err := scimMemberDiff(ctx, tx, op, g.ID, want)
+	if err != nil {
 		return err
 	}
-	return s.changeMembersOf(ctx, tx, p, c, op, g, memberChange{add: add, remove: remove,
-		added: new(MembersResult), removed: new(MembersResult), via: "; over SCIM"})
+	if len(d.removeGroups) > 0 {
+		if err := s.removeGroupMembers(ctx, tx, c, op, g.ID, d.removeGroups, scimGroupInputs(nil), new(GroupMembersResult)); err != nil {
+			return err
+		}
+	}
+	if len(d.addUsers) > 0 || len(d.removeUsers) > 0 {
+		if err := s.changeMembersOf(ctx, tx, p, c, op, g, memberChange{add: d.addUsers, remove: d.removeUsers,
+			added: new(MembersResult), removed: new(MembersResult), via: "; over SCIM"}); err != nil {
+			return err
+		}
+	}
+	if len(d.addGroups) > 0 {
+		return s.addGroupMembers(ctx, tx, c, op, g.ID, d.addGroups, scimGroupInputs(d.addAt), new(GroupMembersResult))
+	}
+	return nil
+}
+
+// scimGroupInputs names the i-th group added members[at[i]].value, where
+// the IdP put it.
+func scimGroupInputs(at []int) groupInputs {
+	return groupInputs{id: ".value", via: "; over SCIM", field: func(i int) string {
+		if i < len(at) {
+			i = at[i]
+		}
+		return fmt.Sprintf("members[%d]", i)
+	}}
+}
+
+// scimDiff is what setting a SCIM group's member list changes.
+type scimDiff struct {
+	addUsers     []MemberInput
+	removeUsers  []string
+	addGroups    []GroupMemberInput
+	addAt        []int // the index in the wanted list of each of addGroups
+	removeGroups []string
 }
 
 // scimMemberDiff compares the group's SCIM members with want: the users
-// to add (each one provisioned over SCIM, else members[i].value is
-// invalid) and the SCIM members to remove. Members from elsewhere stay.
-func scimMemberDiff(ctx context.Context, tx store.Tx, op, groupID string, want []string) ([]MemberInput, []string, error) {
-	current, err := allMembers(ctx, tx, groupID)
+// and groups to add (each one provisioned over SCIM, else
+// members[i].value is invalid) and the SCIM members to remove. Members
+// from elsewhere stay.
+func scimMemberDiff(ctx context.Context, tx store.Tx, op, groupID string, want []SCIMMember) (scimDiff, error) {
+	var d scimDiff
+	users, groups, err := currentSCIMMembers(ctx, tx, groupID)
+	if err != nil {
+		return d, err
+	}
+	have := map[string]bool{}
+	for _, id := range append(slices.Clone(users), groups...) {
+		have[id] = true
+	}
+	wanted := map[string]bool{}
+	for i, m := range want {
+		isGroup, err := resolveSCIMMember(ctx, tx, op, fmt.Sprintf("members[%d]", i), m)
+		if err != nil {
+			return d, err
+		}
+		if wanted[m.ID] {
+			continue
+		}
+		wanted[m.ID] = true
+		switch {
+		case have[m.ID]:
+		case isGroup:
+			d.addGroups = append(d.addGroups, GroupMemberInput{GroupID: m.ID})
+			d.addAt = append(d.addAt, i)
+		default:
+			d.addUsers = append(d.addUsers, MemberInput{UserID: m.ID})
+		}
+	}
+	for _, id := range users {
+		if !wanted[id] {
+			d.removeUsers = append(d.removeUsers, id)
+		}
+	}
+	for _, id := range groups {
+		if !wanted[id] {
+			d.removeGroups = append(d.removeGroups, id)
+		}
+	}
+	return d, nil
+}
+
+// currentSCIMMembers lists the group's members SCIM manages, expired
+// memberships included: its users whose source is scim, and its member
+// groups that are SCIM groups.
+func currentSCIMMembers(ctx context.Context, tx store.Tx, groupID string) (users, groups []string, err error) {
+	ms, err := allMembers(ctx, tx, groupID)
 	if err != nil {
 		return nil, nil, err
 	}
-	have := map[string]bool{}
-	for _, m := range current {
+	for _, m := range ms {
 		if m.User.Source == domain.SourceSCIM {
-			have[m.User.ID] = true
+			users = append(users, m.User.ID)
 		}
 	}
-	wanted := map[string]bool{}
-	var add []MemberInput
-	for i, uid := range want {
-		if wanted[uid] {
-			continue
-		}
-		wanted[uid] = true
-		if have[uid] {
-			continue
-		}
-		u, err := tx.GetUser(ctx, uid)
-		if domain.Is(err, domain.KindNotFound) || (err == nil && u.Source != domain.SourceSCIM) {
-			return nil, nil, invalid(op, fmt.Sprintf("members[%d].value", i), "user %s does not exist among the users provisioned over SCIM", uid)
-		} else if err != nil {
+	gms, err := tx.ListGroupMembers(ctx, groupID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, gm := range gms {
+		g, err := tx.GetGroup(ctx, gm.MemberGroupID)
+		if err != nil {
 			return nil, nil, err
 		}
-		add = append(add, MemberInput{UserID: u.ID})
-	}
-	var remove []string
-	for _, m := range current {
-		if have[m.User.ID] && !wanted[m.User.ID] {
-			remove = append(remove, m.User.ID)
+		if isSCIMGroup(&g) {
+			groups = append(groups, g.ID)
 		}
 	}
-	return add, remove, nil
+	return users, groups, nil
+}
+
+// resolveSCIMMember says whether member m (at field) is a group: its type
+// says so, or, without a type, its id is no user's and is a group's. A
+// user must be provisioned over SCIM and a group a SCIM group; Everyone
+// and Public are passed on, for the nesting rules to name why not (R4,
+// R5).
+func resolveSCIMMember(ctx context.Context, tx store.Tx, op, field string, m SCIMMember) (bool, error) {
+	typ := strings.ToLower(m.Type)
+	if typ != "" && typ != "user" && typ != "group" {
+		return false, invalid(op, field+".type", "is %q: a member's type is User or Group (canonicalValues in /Schemas), or absent", m.Type)
+	}
+	if typ != "group" {
+		u, err := tx.GetUser(ctx, m.ID)
+		switch {
+		case err == nil && u.Source == domain.SourceSCIM:
+			return false, nil
+		case err == nil || typ == "user" && domain.Is(err, domain.KindNotFound):
+			return false, invalid(op, field+".value", "user %s does not exist among the users provisioned over SCIM", m.ID)
+		case !domain.Is(err, domain.KindNotFound):
+			return false, err
+		}
+	}
+	g, err := tx.GetGroup(ctx, m.ID)
+	switch {
+	case err == nil && (isSCIMGroup(&g) || g.Builtin == domain.BuiltinEveryone || g.Builtin == domain.BuiltinPublic):
+		return true, nil
+	case err != nil && !domain.Is(err, domain.KindNotFound):
+		return true, err
+	case typ == "":
+		return true, invalid(op, field+".value", "%s is the id of no user and no group provisioned over SCIM", m.ID)
+	}
+	return true, invalid(op, field+".value", "group %s does not exist among the groups provisioned over SCIM", m.ID)
 }
 
 // DeleteSCIMGroup deletes a SCIM group (groups.delete). The IdP's DELETE is

@@ -166,8 +166,12 @@ func hostileSCIM(t *testing.T, c *client, fx fixtures, ta *sub) {
 		map[string]any{"method": "PUT", "path": "/Groups/" + fx.group, "version": `"a,b", W/"x"`, "data": groupBody},
 		map[string]any{"method": "DELETE", "path": "/Groups/" + fx.group, "version": "garbage"},
 		map[string]any{"method": "DELETE", "path": "/Users/" + fx.user, "version": 17},
-		// A member of another type than User (canonicalValues: User).
+		// A group as a member (nested groups, accepted), one of a type
+		// outside canonicalValues (User, Group), the group in itself.
 		map[string]any{"method": "POST", "path": "/Groups", "data": map[string]any{"displayName": "Nested", "members": []any{map[string]any{"value": fx.group, "type": "Group"}}}},
+		map[string]any{"method": "POST", "path": "/Groups", "data": map[string]any{"displayName": "Device", "members": []any{map[string]any{"value": fx.group, "type": "Device"}}}},
+		map[string]any{"method": "PATCH", "path": "/Groups/" + fx.group, "data": map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+			"Operations": []any{map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": fx.group}}}}}},
 	}
 	for _, op := range bulkOps {
 		for _, foe := range []any{nil, -1, 0, 1, "x"} {

@@ -68,6 +68,12 @@ func (h *Handler) fromService(r *http.Request, err error) *scimError {
 	case domain.KindExists:
 		return &scimError{http.StatusConflict, "uniqueness", detail}
 	case domain.KindConflict:
+		// A member the model refuses (a cycle of nested groups, R23's
+		// exclusive projects) is a refused value, not a clash between
+		// resources (RFC 7644 §3.12 keeps 409 for uniqueness and versions).
+		if len(d.Fields) > 0 {
+			return errInvalidValue(detail)
+		}
 		return &scimError{http.StatusConflict, "", detail}
 	case domain.KindForbidden:
 		return &scimError{http.StatusForbidden, "", detail}

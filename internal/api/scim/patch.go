@@ -466,7 +466,7 @@ func (h *Handler) patchWith(q *req, kind, id string, body map[string]any, pre pr
 		return nil, 0, errMutability("displayName is required and cannot be removed")
 	}
 	if f.members == nil {
-		f.members = []string{}
+		f.members = []service.SCIMMember{}
 	}
 	g, _, err := h.svc.ChangeSCIMGroup(q.ctx, q.caller, id, service.SCIMGroupChange{Name: &f.name, ExternalID: &f.externalID,
 		Members: &f.members, Version: current})

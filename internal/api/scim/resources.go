@@ -66,6 +66,9 @@ func groupJSON(sg service.SCIMGroup, base string) map[string]any {
 		}
 		members = append(members, map[string]any{"value": u.ID, "$ref": base + "/Users/" + u.ID, "display": d, "type": "User"})
 	}
+	for _, c := range sg.Groups {
+		members = append(members, map[string]any{"value": c.ID, "$ref": base + "/Groups/" + c.ID, "display": c.Name, "type": "Group"})
+	}
 	m := map[string]any{
 		"schemas":     []any{URIGroup},
 		"id":          g.ID,
@@ -219,12 +222,12 @@ func validEmail(s string) bool {
 // groupFields is what Gatehouse keeps of a SCIM Group.
 type groupFields struct {
 	name, externalID string
-	members          []string // member ids; nil when members is absent
+	members          []service.SCIMMember // nil when members is absent
 	hasName          bool
 	hasExternalID    bool
 }
 
-// readGroup extracts a Group body's name, external id and member ids.
+// readGroup extracts a Group body's name, external id and members.
 func readGroup(body map[string]any) (groupFields, *scimError) {
 	var f groupFields
 	if e := checkSchemas(body, URIGroup); e != nil {
@@ -238,33 +241,36 @@ func readGroup(body map[string]any) (groupFields, *scimError) {
 		return f, e
 	}
 	if v := getCI(body, "members"); v != nil {
-		f.members, e = memberIDs(v)
+		f.members, e = readMembers(v)
 	}
 	return f, e
 }
 
-func memberIDs(v any) ([]string, *scimError) {
+// readMembers reads members as the IdP sends them: value (the user's or
+// group's id) and type. Which member that is, and whether it may be one,
+// is the service's to say (service.SCIMMember).
+func readMembers(v any) ([]service.SCIMMember, *scimError) {
 	l, ok := v.([]any)
 	if !ok {
 		l = []any{v}
 	}
-	ids := []string{}
+	out := []service.SCIMMember{}
 	for i, el := range l {
 		obj, ok := el.(map[string]any)
 		if !ok {
-			return nil, errInvalidValue("members must be objects with the member's id as value, such as {\"value\": \"<user id>\"}")
+			return nil, errInvalidValue("members must be objects with the member's id as value, such as {\"value\": \"<user or group id>\", \"type\": \"User\"}")
 		}
 		id, ok := getCI(obj, "value").(string)
 		if !ok || id == "" {
-			return nil, errInvalidValue("each member needs its user id as value")
+			return nil, errInvalidValue(fmt.Sprintf("members[%d].value must be the member user's or group's id", i))
 		}
-		if t, _ := getCI(obj, "type").(string); t != "" && !strings.EqualFold(t, "User") {
-			return nil, errInvalidValue(fmt.Sprintf("members[%d].type is %q: over SCIM a Gatehouse group's members are users only (nested groups are managed through the REST API), "+
-				"so type must be \"User\" or absent (canonicalValues in /Schemas)", i, t))
+		typ, ok := getCI(obj, "type").(string)
+		if !ok && getCI(obj, "type") != nil {
+			return nil, errInvalidValue(fmt.Sprintf("members[%d].type must be a string, User or Group", i))
 		}
-		ids = append(ids, id)
+		out = append(out, service.SCIMMember{ID: id, Type: typ})
 	}
-	return ids, nil
+	return out, nil
 }
 
 // decodeObject parses a JSON object body, after the checks every

@@ -255,7 +255,7 @@ func TestSCIM_R11_RemoveActiveKeepsStatus(t *testing.T) {
 }
 
 // RFC 7643 §7: canonicalValues where Gatehouse keeps only some values;
-// a member of another type than User is refused, saying why.
+// a member of another type than User or Group is refused, saying why.
 func TestRFC7643_7_CanonicalValues(t *testing.T) {
 	e := newEnv(t)
 	sub := func(schema, attr, sub string) map[string]any {
@@ -283,19 +283,24 @@ func TestRFC7643_7_CanonicalValues(t *testing.T) {
 		}
 		return out
 	}
-	if got := canon(sub(scim.URIGroup, "members", "type")); !slices.Equal(got, []string{"User"}) {
+	if got := canon(sub(scim.URIGroup, "members", "type")); !slices.Equal(got, []string{"User", "Group"}) {
 		t.Errorf("members.type canonicalValues = %v", got)
+	}
+	if got := sub(scim.URIGroup, "members", "$ref")["referenceTypes"]; !slices.Equal(toStrings(got), []string{"User", "Group"}) {
+		t.Errorf("members.$ref referenceTypes = %v", got)
 	}
 	if got := canon(sub(scim.URIUser, "emails", "type")); !slices.Equal(got, []string{"work"}) {
 		t.Errorf("emails.type canonicalValues = %v", got)
 	}
 	u := e.user("a")
-	for _, typ := range []string{"Group", "Device"} {
+	// A type outside canonicalValues is refused; so is a type that does not
+	// fit the id (a user's id as a Group).
+	for typ, want := range map[string]string{"Device": "members[1].type", "Group": "members[1].value"} {
 		r := e.do("POST", "/Groups", map[string]any{"schemas": []string{scim.URIGroup}, "displayName": "G" + typ,
 			"members": []any{map[string]any{"value": u, "type": "User"}, map[string]any{"value": u, "type": typ}}})
 		e.scimErr(r, 400, "invalidValue")
 		d := str(r.Body, "detail")
-		if !strings.Contains(d, "members[1].type") || !strings.Contains(d, typ) || !strings.Contains(d, "users only") {
+		if !strings.Contains(d, want) || typ == "Device" && !strings.Contains(d, typ) || typ == "Group" && !strings.Contains(d, "among the groups provisioned over SCIM") {
 			t.Errorf("detail for type %s = %q", typ, d)
 		}
 	}
@@ -304,6 +309,16 @@ func TestRFC7643_7_CanonicalValues(t *testing.T) {
 		"value": []any{map[string]any{"value": u, "type": "Group"}}})), 400, "invalidValue")
 	e.must(204, "PATCH", "/Groups/"+gid, patchOp(map[string]any{"op": "add", "path": "members",
 		"value": []any{map[string]any{"value": u, "type": "user"}}}))
+}
+
+func toStrings(v any) []string {
+	var out []string
+	l, _ := v.([]any)
+	for _, x := range l {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
 }
 
 // RFC 7643 §3.1: externalId is common to all resources; a Group's is

@@ -1,6 +1,6 @@
 // Package scim is Gatehouse's SCIM 2.0 service provider (RFC 7643, RFC
 // 7644) under /scim/v2: discovery, Users, Groups (system groups whose
-// members are users), filters, PATCH, Bulk, /Me and ETags, so that an
+// members are users and groups), filters, PATCH, Bulk, /Me and ETags, so that an
 // identity provider such as Okta or Microsoft Entra ID can provision
 // users and group memberships.
 //
@@ -459,7 +459,7 @@ func (h *Handler) replaceWith(q *req, kind, id string, body map[string]any, pre 
 		return nil, 0, errInvalidValue("displayName is required")
 	}
 	if f.members == nil {
-		f.members = []string{}
+		f.members = []service.SCIMMember{}
 	}
 	ch := service.SCIMGroupChange{Name: &f.name, Members: &f.members, Version: version}
 	if f.hasExternalID {
