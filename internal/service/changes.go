@@ -38,6 +38,10 @@ const (
 // FeedQuery asks for the changes after a revision.
 type FeedQuery struct {
 	After int64
+	// AfterMark, when set, is the mark (domain.ChangeMark) of the change
+	// at After as the consumer holds it: the read is refused with
+	// ChangesDiverged when the server's change at After is another one.
+	AfterMark string
 	// Limit bounds the changes read from the log (DefaultFeedLimit when
 	// 0); the filters below may keep fewer.
 	Limit int
@@ -69,6 +73,7 @@ type FeedObject struct {
 // FeedChange is one committed write.
 type FeedChange struct {
 	Revision int64
+	Mark     string // domain.ChangeMark: send it back as AfterMark
 	At       time.Time
 	ActorID  string   // empty for the system itself
 	Actions  []string // the audit action names of the write
@@ -79,8 +84,10 @@ type FeedChange struct {
 type FeedPage struct {
 	Changes []FeedChange
 	// Next is the revision to ask after next time: the last change read,
-	// kept by the filters or not.
-	Next int64
+	// kept by the filters or not; NextMark is its mark ("" while Next is
+	// After and the log does not hold After).
+	Next     int64
+	NextMark string
 }
 
 // ChangesGone answers a read after a revision the change log no longer
@@ -93,6 +100,29 @@ func (g *ChangesGone) Error() string {
 
 // Unwrap gives ChangesGone a kind for transports that know no better.
 func (g *ChangesGone) Unwrap() error { return &domain.Error{Kind: domain.KindNotFound} }
+
+// ChangesDiverged answers a read whose consumer holds a history the
+// server does not have: After is beyond the newest revision, or the
+// change at After is not the one the consumer holds (AfterMark). The
+// database was restored to an older revision (a backup, a failover that
+// lost commits); the consumer must reload a snapshot.
+type ChangesDiverged struct {
+	After int64
+	// Beyond is set when After is beyond Head, the newest revision;
+	// otherwise the change at After differs.
+	Beyond bool
+	Head   int64
+}
+
+func (d *ChangesDiverged) Error() string {
+	if d.Beyond {
+		return fmt.Sprintf("history diverged: revision %d is beyond the newest revision, %d (the database was restored to an older revision?): reload from a snapshot", d.After, d.Head)
+	}
+	return fmt.Sprintf("history diverged: the change at revision %d is not the one you hold (the database was restored to an older revision?): reload from a snapshot", d.After)
+}
+
+// Unwrap gives ChangesDiverged a kind for transports that know no better.
+func (d *ChangesDiverged) Unwrap() error { return &domain.Error{Kind: domain.KindConflict} }
 
 // Changes reads the change feed (changes.read): the changes after
 // q.After in revision order, waiting up to q.Wait for the next one.
@@ -108,27 +138,24 @@ func (s *Service) Changes(ctx context.Context, c Caller, q FeedQuery) (FeedPage,
 	if err := q.validate(op); err != nil {
 		return FeedPage{}, err
 	}
-	log, err := s.st.ReadChanges(ctx, q.After, q.Limit)
+	log, mark, err := s.readFeed(ctx, q)
 	if err == nil && len(log) == 0 && q.Wait > 0 {
 		// The follower hears of commits (notifications, polls); waiting on
 		// it reads nothing while nothing happens.
 		werr := s.f.WaitFor(ctx, q.After+1, q.Wait)
 		if domain.Is(werr, domain.KindUnavailable) {
-			return FeedPage{Next: q.After}, nil // nothing came within the wait
+			return FeedPage{Next: q.After, NextMark: mark}, nil // nothing came within the wait
 		}
 		if werr != nil {
 			return FeedPage{}, domain.E(op, werr)
 		}
-		log, err = s.st.ReadChanges(ctx, q.After, q.Limit)
+		log, mark, err = s.readFeed(ctx, q)
 	}
 	if err != nil {
 		return FeedPage{}, domain.E(op, err)
 	}
 	if len(log) == 0 {
-		return FeedPage{Next: q.After}, nil
-	}
-	if log[0].Revision != q.After+1 {
-		return FeedPage{}, domain.E(op, &ChangesGone{Oldest: log[0].Revision})
+		return FeedPage{Next: q.After, NextMark: mark}, nil
 	}
 	first, last := log[0], log[len(log)-1]
 	audit, err := s.st.ListChangeAudit(ctx, q.After, last.Revision, first.At.Add(-auditSkew), last.At)
@@ -139,7 +166,7 @@ func (s *Service) Changes(ctx context.Context, c Caller, q FeedQuery) (FeedPage,
 	for _, e := range audit {
 		byRev[e.Revision] = append(byRev[e.Revision], e)
 	}
-	page := FeedPage{Changes: []FeedChange{}, Next: last.Revision}
+	page := FeedPage{Changes: []FeedChange{}, Next: last.Revision, NextMark: domain.ChangeMark(last)}
 	for _, ch := range log {
 		fc := feedChange(p, ch, byRev[ch.Revision], q)
 		if len(fc.Objects) > 0 && (q.Action == "" || slices.Contains(fc.Actions, q.Action)) {
@@ -147,6 +174,49 @@ func (s *Service) Changes(ctx context.Context, c Caller, q FeedQuery) (FeedPage,
 		}
 	}
 	return page, nil
+}
+
+// readFeed reads up to q.Limit changes after q.After, having proven that
+// the consumer's history is the server's (docs/integrating.md, "A
+// restored database"): After is not beyond the newest revision, and the
+// change at After has the consumer's AfterMark when one is given. It
+// reads from After itself for that, and returns the change's mark ("" when
+// the log no longer holds it, or After is 0). A consumer that sends a mark
+// for a revision no longer retained cannot be proven current: ChangesGone.
+func (s *Service) readFeed(ctx context.Context, q FeedQuery) ([]domain.Change, string, error) {
+	from, extra := max(q.After-1, 0), min(q.After, 1)
+	log, err := s.st.ReadChanges(ctx, from, q.Limit+int(extra))
+	if err != nil {
+		return nil, "", err
+	}
+	mark := ""
+	switch {
+	case q.After > 0 && len(log) > 0 && log[0].Revision == q.After:
+		mark = domain.ChangeMark(log[0])
+		if q.AfterMark != "" && q.AfterMark != mark {
+			return nil, "", &ChangesDiverged{After: q.After}
+		}
+		log = log[1:]
+	case len(log) == 0 && q.After > 0:
+		// The log holds nothing from After on: After may be beyond the head.
+		head, err := s.st.Revision(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if q.After > head {
+			return nil, "", &ChangesDiverged{After: q.After, Beyond: true, Head: head}
+		}
+		if q.AfterMark != "" {
+			return nil, "", &ChangesGone{Oldest: head + 1} // the log lost even its newest row
+		}
+	case len(log) > 0 && q.AfterMark != "":
+		return nil, "", &ChangesGone{Oldest: log[0].Revision}
+	}
+	log = log[:min(len(log), q.Limit)]
+	if len(log) > 0 && log[0].Revision != q.After+1 {
+		return nil, "", &ChangesGone{Oldest: log[0].Revision}
+	}
+	return log, mark, nil
 }
 
 func (q *FeedQuery) validate(op string) error {
@@ -161,6 +231,12 @@ func (q *FeedQuery) validate(op string) error {
 	}
 	if q.Wait < 0 || q.Wait > MaxFeedWait {
 		return invalid(op, "wait_ms", "must be between 0 and %d", MaxFeedWait.Milliseconds())
+	}
+	if len(q.AfterMark) > 100 {
+		return invalid(op, "after_mark", "must be at most 100 characters")
+	}
+	if q.AfterMark != "" && q.After == 0 {
+		return invalid(op, "after_mark", "names the change at after: give after too")
 	}
 	if len(q.Action) > 100 {
 		return invalid(op, "action", "must be at most 100 characters")
@@ -182,7 +258,7 @@ func knownEntity(e domain.Entity) bool {
 // changed nothing; a write's records are all stamped by the clock of the
 // one server that ran it, before its commit).
 func feedChange(p *perms, ch domain.Change, audit []domain.AuditEvent, q FeedQuery) FeedChange {
-	fc := FeedChange{Revision: ch.Revision, At: ch.At, ActorID: ch.ActorID, Actions: []string{}, Objects: []FeedObject{}}
+	fc := FeedChange{Revision: ch.Revision, Mark: domain.ChangeMark(ch), At: ch.At, ActorID: ch.ActorID, Actions: []string{}, Objects: []FeedObject{}}
 	var own []domain.AuditEvent
 	for _, e := range audit {
 		if e.At.After(ch.At) || e.ActorID != ch.ActorID {
@@ -208,7 +284,7 @@ func feedChange(p *perms, ch domain.Change, audit []domain.AuditEvent, q FeedQue
 // object and decodes as one; otherwise a delete shows what the log holds.
 func feedObject(p *perms, m domain.Mutation, audit []domain.AuditEvent) FeedObject {
 	obj, _ := object(m)
-	o := FeedObject{Entity: m.Entity, ID: objectID(m), Op: m.Op}
+	o := FeedObject{Entity: m.Entity, ID: m.ObjectID(), Op: m.Op}
 	var before any
 	for _, e := range audit {
 		if e.TargetKind == string(m.Entity) && e.TargetID == o.ID && len(e.Before) > 0 {
@@ -286,41 +362,6 @@ func object(m domain.Mutation) (any, bool) {
 		return m.Setting, true
 	}
 	return nil, false
-}
-
-// objectID names the mutation's object; keys of several ids are joined
-// with "/".
-func objectID(m domain.Mutation) string {
-	switch {
-	case m.User != nil:
-		return m.User.ID
-	case m.Project != nil:
-		return m.Project.ID
-	case m.Group != nil:
-		return m.Group.ID
-	case m.Membership != nil:
-		return m.Membership.GroupID + "/" + m.Membership.UserID
-	case m.GroupMembership != nil:
-		return m.GroupMembership.GroupID + "/" + m.GroupMembership.MemberGroupID
-	case m.Role != nil:
-		return m.Role.ID
-	case m.ProjectGrant != nil:
-		g := m.ProjectGrant
-		return g.ProjectID + "/" + string(g.SubjectKind) + "/" + g.SubjectID
-	case m.DomainGrant != nil:
-		return m.DomainGrant.GroupID + "/" + m.DomainGrant.Domain
-	case m.FolderType != nil:
-		return m.FolderType.ID
-	case m.Folder != nil:
-		return m.Folder.ID
-	case m.FolderLevel != nil:
-		return m.FolderLevel.FolderID + "/" + m.FolderLevel.GroupID
-	case m.Rule != nil:
-		return m.Rule.ID
-	case m.Setting != nil:
-		return m.Setting.Key
-	}
-	return ""
 }
 
 // matches reports whether a mutation passes the query's filters.

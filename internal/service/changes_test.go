@@ -151,3 +151,52 @@ func TestChangeFeedShowsGroupMemberships(t *testing.T) {
 		t.Errorf("the removal as a feed object: %s", mustJSON(t, del))
 	}
 }
+
+// TestChangeFeedRefusesADivergedHistory: a consumer beyond the newest
+// revision, or holding another change at its revision than the server's
+// (a database restored to an older revision), is refused with
+// ChangesDiverged; the marks the feed hands out prove the history it
+// serves.
+func TestChangeFeedRefusesADivergedHistory(t *testing.T) {
+	e := newEnv(t)
+	from := e.rev()
+	e.sysGroup("One", domain.PermGroupsView)
+	e.sysGroup("Two", domain.PermGroupsView)
+	page, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: from})
+	e.must(err)
+	if len(page.Changes) != 2 || page.NextMark == "" || page.NextMark != page.Changes[1].Mark || page.Changes[0].Mark == page.Changes[1].Mark {
+		t.Fatalf("marks: %s; want one per change, next's the last's", mustJSON(t, page))
+	}
+	first := page.Changes[0]
+	ok, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: first.Revision, AfterMark: first.Mark})
+	if err != nil || len(ok.Changes) != 1 || ok.Changes[0].Revision != first.Revision+1 {
+		t.Fatalf("after the first change, with its mark: %s, %v; want the second", mustJSON(t, ok), err)
+	}
+	at, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: page.Next, AfterMark: page.NextMark})
+	if err != nil || len(at.Changes) != 0 || at.Next != page.Next || at.NextMark != page.NextMark {
+		t.Fatalf("at the head, with its mark: %s, %v; want nothing, next and its mark unchanged", mustJSON(t, at), err)
+	}
+	var div *service.ChangesDiverged
+	_, err = e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: first.Revision, AfterMark: page.NextMark})
+	if !errors.As(err, &div) || div.Beyond || div.After != first.Revision || !strings.Contains(err.Error(), "history diverged") {
+		t.Fatalf("another change's mark: %v; want ChangesDiverged at %d", err, first.Revision)
+	}
+	for _, q := range []service.FeedQuery{{After: page.Next + 1}, {After: page.Next + 5, AfterMark: page.NextMark, Wait: time.Second}} {
+		_, err = e.svc.Changes(e.ctx, e.admin, q)
+		if !errors.As(err, &div) || !div.Beyond || div.Head != page.Next {
+			t.Fatalf("%+v, beyond the head: %v; want ChangesDiverged naming head %d", q, err, page.Next)
+		}
+	}
+	for _, bad := range []service.FeedQuery{{AfterMark: page.NextMark}, {After: 1, AfterMark: strings.Repeat("m", 101)}} {
+		if _, err := e.svc.Changes(e.ctx, e.admin, bad); !domain.Is(err, domain.KindInvalid) || !strings.Contains(err.Error(), "after_mark") {
+			t.Errorf("%+v: %v, want invalid after_mark", bad, err)
+		}
+	}
+	// A mark for a revision no longer retained cannot be checked.
+	_, err = e.st.PruneChanges(e.ctx, time.Now().Add(time.Hour))
+	e.must(err)
+	var gone *service.ChangesGone
+	if _, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: first.Revision, AfterMark: first.Mark}); !errors.As(err, &gone) || gone.Oldest != page.Next {
+		t.Errorf("a pruned revision's mark: %v; want ChangesGone with oldest %d", err, page.Next)
+	}
+}

@@ -12,10 +12,13 @@ import (
 // revision in the replica encoding (domain.ReplicaEncoder), read from the
 // store in one read and encoded row by row, so a large data set is never
 // held in memory. begin is called once the caller is authorized and the
-// revision known, and returns where to write; an error before it is the
+// revision known, with the mark of the change at it (domain.ChangeMark;
+// the replica sends it back with its first read of the feed, which then
+// proves the server's history is still the one the snapshot follows),
+// and returns where to write; an error before it is the
 // answer (403, 503), one after it cuts the stream, which the encoding's
 // end record lets the reader notice.
-func (s *Service) ReplicaSnapshot(ctx context.Context, c Caller, begin func(revision int64) (io.Writer, error)) error {
+func (s *Service) ReplicaSnapshot(ctx context.Context, c Caller, begin func(revision int64, mark string) (io.Writer, error)) error {
 	const op = "service.ReplicaSnapshot"
 	p, err := s.reader(op, c)
 	if err != nil {
@@ -25,8 +28,8 @@ func (s *Service) ReplicaSnapshot(ctx context.Context, c Caller, begin func(revi
 		return forbidden(op, "missing permission %s", domain.PermReplicaRead)
 	}
 	var enc *domain.ReplicaEncoder
-	err = s.st.StreamSnapshot(ctx, func(rev int64) error {
-		w, err := begin(rev)
+	err = s.st.StreamSnapshot(ctx, func(rev int64, mark string) error {
+		w, err := begin(rev, mark)
 		if err != nil {
 			return err
 		}

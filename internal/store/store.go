@@ -123,11 +123,13 @@ type Store interface {
 	LoadSnapshot(ctx context.Context) (*domain.Snapshot, error)
 
 	// StreamSnapshot reads what LoadSnapshot reads, in one consistent
-	// read, handing over the revision (start) and then each object as a
-	// put mutation (put, which must not keep it) instead of collecting
-	// them, so that a large state can be sent without being held (the
-	// replica snapshot). An error of start or put ends it with that error.
-	StreamSnapshot(ctx context.Context, start func(revision int64) error, put func(*domain.Mutation) error) error
+	// read, handing over the revision and the domain.ChangeMark of the
+	// change-log row at it ("" when the log does not hold it) to start,
+	// then each object as a put mutation (put, which must not keep it)
+	// instead of collecting them, so that a large state can be sent
+	// without being held (the replica snapshot). An error of start or put
+	// ends it with that error.
+	StreamSnapshot(ctx context.Context, start func(revision int64, mark string) error, put func(*domain.Mutation) error) error
 
 	// Ping reports whether the database is reachable and migrated to at
 	// least the version this binary embeds (KindUnavailable otherwise). A

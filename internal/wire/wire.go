@@ -22,7 +22,7 @@ func FeedChange(ch service.FeedChange) api.FeedChange {
 			objs[i] = api.FeedObject{Entity: string(o.Entity), ID: o.ID, Op: string(o.Op), Before: o.Before, After: o.After}
 		}
 	}
-	return api.FeedChange{Revision: ch.Revision, At: ch.At, ActorID: ch.ActorID, Actions: ch.Actions, Objects: objs}
+	return api.FeedChange{Revision: ch.Revision, Mark: ch.Mark, At: ch.At, ActorID: ch.ActorID, Actions: ch.Actions, Objects: objs}
 }
 
 // FeedChanges converts a page's changes, keeping nil as nil (the feed's

@@ -26,8 +26,8 @@ type Error struct {
 	Detail string `json:"detail,omitempty"`
 	// Kind is Gatehouse's error kind: invalid, not_found, exists,
 	// conflict, forbidden, unauthenticated, unavailable,
-	// precondition_failed, gone or other ("unavailable" when no answer
-	// arrived).
+	// precondition_failed, gone, diverged (410, the change feed) or
+	// other ("unavailable" when no answer arrived).
 	Kind string `json:"kind,omitempty"`
 	// Fields are the fields at fault, each with its location
 	// (body.permission, query.resource, body.checks[2].resource).
@@ -127,7 +127,17 @@ func IsForbidden(err error) bool { return statusIs(err, http.StatusForbidden) }
 
 // IsGone reports the change feed's 410: the revision asked after is no
 // longer retained; resync from a snapshot, then follow from Error.Oldest-1.
+// It is true of IsDiverged's answer too: both ask for a resync.
 func IsGone(err error) bool { return statusIs(err, http.StatusGone) }
+
+// IsDiverged reports the change feed's 410 with kind diverged: the
+// history the consumer holds is not the server's (its revision is beyond
+// the newest, or the change there is another one: the database was
+// restored to an older revision). Reload from a snapshot.
+func IsDiverged(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == http.StatusGone && e.Kind == "diverged"
+}
 
 // IsNotFound reports a 404: an unknown user, folder or project (or one
 // the token may not see).

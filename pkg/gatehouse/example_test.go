@@ -105,9 +105,11 @@ func fakeFeed() *httptest.Server {
 
 // A cache of decisions kept right by the change feed: any change to a
 // user's memberships or grants drops that user's cached decisions. The
-// consumer stores the last revision it processed, so a restart resumes
-// there (and a 410, IsGone, means: drop the whole cache and start again
-// from the revision of a fresh read).
+// consumer stores the last revision it processed and its mark, so a
+// restart resumes there (and a 410, IsGone, means: drop the whole cache
+// and start again from the revision of a fresh read; it is also the
+// answer, IsDiverged, when the server's database was restored to an
+// older revision since).
 func ExampleClient_Changes() {
 	srv := fakeFeed()
 	defer srv.Close()
@@ -117,8 +119,8 @@ func ExampleClient_Changes() {
 	cache := map[string]map[string]bool{"u1": {"root.read folder:f1": false}, "u2": {"root.read folder:f1": true}}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	last := int64(41) // in real life: read from where the consumer keeps it
-	for ch, err := range gh.Changes(ctx, gatehouse.ChangesQuery{After: last}) {
+	last, mark := int64(41), "" // in real life: read from where the consumer keeps them
+	for ch, err := range gh.Changes(ctx, gatehouse.ChangesQuery{After: last, AfterMark: mark}) {
 		if gatehouse.IsGone(err) {
 			clear(cache) // resync: everything may have changed
 			break
@@ -144,7 +146,7 @@ func ExampleClient_Changes() {
 				clear(cache)
 			}
 		}
-		last = ch.Revision
+		last, mark = ch.Revision, ch.Mark
 		fmt.Printf("revision %d %v: cached users left %d\n", ch.Revision, ch.Actions, len(cache))
 		stop() // an example ends here; a consumer keeps following
 	}

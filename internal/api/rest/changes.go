@@ -23,6 +23,7 @@ import (
 
 type changesIn struct {
 	After     int64  `query:"after" minimum:"0" doc:"The revision the consumer has seen: changes after it are returned. Default 0."`
+	AfterMark string `query:"after_mark" maxLength:"100" doc:"The mark of the change at after, as the consumer holds it (a change's mark, a page's next_mark, a snapshot's X-Gatehouse-Change-Mark): if the server's change at after is another one, the answer is 410 with kind diverged."`
 	Limit     int    `query:"limit" minimum:"0" maximum:"1000" doc:"Changes read from the log (default 100); the filters may keep fewer."`
 	WaitMS    int64  `query:"wait_ms" minimum:"0" maximum:"30000" doc:"When no change follows after yet, wait this long for one (long polling)."`
 	Entity    string `query:"entity" maxLength:"100" doc:"Keep only objects of this kind: user, group, membership, project, project_grant, ..."`
@@ -33,22 +34,25 @@ type changesIn struct {
 }
 
 func (in *changesIn) query() service.FeedQuery {
-	return service.FeedQuery{After: in.After, Limit: in.Limit, Wait: time.Duration(in.WaitMS) * time.Millisecond,
+	return service.FeedQuery{After: in.After, AfterMark: in.AfterMark, Limit: in.Limit, Wait: time.Duration(in.WaitMS) * time.Millisecond,
 		Entity: in.Entity, Action: in.Action, GroupID: in.GroupID, ProjectID: in.ProjectID, UserID: in.UserID}
 }
 
 type changesOut struct{ Body api.ChangesBody }
 
 // feedAt maps the service's field names to query parameters.
-var feedAt = []string{"after", "query.after", "limit", "query.limit", "wait_ms", "query.wait_ms", "entity", "query.entity", "action", "query.action"}
+var feedAt = []string{"after", "query.after", "after_mark", "query.after_mark", "limit", "query.limit", "wait_ms", "query.wait_ms", "entity", "query.entity", "action", "query.action"}
 
 func (a *API) registerChanges() {
 	o := op("list-changes", http.MethodGet, "/changes",
 		"The change feed: committed changes after a revision, in revision order (changes.read); Accept: text/event-stream streams them", "Changes")
 	o.Errors = append(o.Errors, http.StatusGone)
 	o.Description = "Long-poll with wait_ms. With Accept: text/event-stream the answer is a stream of Server-Sent Events " +
-		"(event: change, id: the revision, data: one change as JSON) that resumes after Last-Event-ID. " +
-		"A revision older than the change log retains answers 410 with oldest, the first revision still available."
+		"(event: change, id: the revision, data: one change as JSON) that resumes after Last-Event-ID " +
+		"(the revision, or <revision>.<mark> to have the change at it checked as after_mark is). " +
+		"A revision older than the change log retains answers 410 with oldest, the first revision still available. " +
+		"A history the server does not have (after beyond the newest revision, or after_mark not the mark of the server's change at after: " +
+		"the database was restored to an older revision) answers 410 with kind diverged: reload from a snapshot."
 	huma.Register(a.huma, o, a.listChanges)
 }
 
@@ -60,7 +64,7 @@ func (a *API) listChanges(ctx context.Context, in *changesIn) (*changesOut, erro
 	if err != nil {
 		return nil, a.feedProblem(err)
 	}
-	return &changesOut{Body: api.ChangesBody{Changes: wire.FeedChanges(page.Changes), Next: page.Next}}, nil
+	return &changesOut{Body: api.ChangesBody{Changes: wire.FeedChanges(page.Changes), Next: page.Next, NextMark: page.NextMark}}, nil
 }
 
 // untilStop is ctx ended also when the server stops streaming.
@@ -70,13 +74,18 @@ func (a *API) untilStop(ctx context.Context) (context.Context, func()) {
 	return ctx, func() { stop(); cancel() }
 }
 
-// feedProblem is problemAt with 410 for a revision no longer retained.
+// feedProblem is problemAt with 410 for a revision no longer retained,
+// and for a history the server does not have (kind diverged).
 func (a *API) feedProblem(err error) error {
 	var gone *service.ChangesGone
 	if errors.As(err, &gone) {
 		p := newProblem(http.StatusGone, "gone", gone.Error())
 		p.Oldest = gone.Oldest
 		return p
+	}
+	var div *service.ChangesDiverged
+	if errors.As(err, &div) {
+		return newProblem(http.StatusGone, "diverged", div.Error())
 	}
 	return a.problemAt(err, feedAt...)
 }
@@ -93,7 +102,10 @@ func wantsEventStream(r *http.Request) bool {
 const sseWait = 15 * time.Second
 
 // streamChanges serves the feed as Server-Sent Events until the client
-// goes away. Last-Event-ID, when present, overrides ?after=.
+// goes away. Last-Event-ID, when present, overrides ?after= (and
+// ?after_mark=, unless it carries a mark itself: "<revision>.<mark>").
+// Each read after the first sends the mark of the last change read, so a
+// database restored while the stream runs ends it with a diverged error.
 func (a *API) streamChanges(w http.ResponseWriter, r *http.Request) {
 	in, bad := sseQuery(r)
 	if bad != nil {
@@ -130,7 +142,7 @@ func (a *API) streamChanges(w http.ResponseWriter, r *http.Request) {
 		if err := rc.Flush(); err != nil {
 			return
 		}
-		q.After = page.Next
+		q.After, q.AfterMark = page.Next, page.NextMark
 		page, err = a.svc.Changes(ctx, caller(ctx), q)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -146,7 +158,7 @@ func (a *API) streamChanges(w http.ResponseWriter, r *http.Request) {
 // Last-Event-ID in place of after.
 func sseQuery(r *http.Request) (changesIn, *Problem) {
 	v := r.URL.Query()
-	in := changesIn{Entity: v.Get("entity"), Action: v.Get("action"), GroupID: v.Get("group_id"), ProjectID: v.Get("project_id"), UserID: v.Get("user_id")}
+	in := changesIn{AfterMark: v.Get("after_mark"), Entity: v.Get("entity"), Action: v.Get("action"), GroupID: v.Get("group_id"), ProjectID: v.Get("project_id"), UserID: v.Get("user_id")}
 	num := func(name, s string, dst *int64) *Problem {
 		if s == "" {
 			return nil
@@ -164,13 +176,26 @@ func sseQuery(r *http.Request) (changesIn, *Problem) {
 	for _, f := range []struct {
 		name, s string
 		dst     *int64
-	}{{"query.after", v.Get("after"), &in.After}, {"header.Last-Event-ID", r.Header.Get("Last-Event-ID"), &in.After}, {"query.limit", v.Get("limit"), &limit}} {
+	}{{"query.after", v.Get("after"), &in.After}, {"header.Last-Event-ID", lastEventID(r, &in), &in.After}, {"query.limit", v.Get("limit"), &limit}} {
 		if p := num(f.name, f.s, f.dst); p != nil {
 			return in, p
 		}
 	}
 	in.Limit = int(min(limit, service.MaxFeedLimit+1))
 	return in, nil
+}
+
+// lastEventID is the revision part of Last-Event-ID; a mark after a dot
+// replaces in.AfterMark, and a bare revision drops it (it named the
+// change at ?after=, not at this revision).
+func lastEventID(r *http.Request, in *changesIn) string {
+	id := r.Header.Get("Last-Event-ID")
+	if id == "" {
+		return ""
+	}
+	rev, mark, _ := strings.Cut(id, ".")
+	in.AfterMark = mark
+	return rev
 }
 
 // writeEvents writes a page as one event per change, or a comment line

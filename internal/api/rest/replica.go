@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // The replica snapshot (docs/api.md, "Replica snapshot"): GET
@@ -29,11 +30,15 @@ func (a *API) registerReplica() {
 		"The permission state at one revision, for a local replica (replica.read)", "Replica")
 	o.Description = "Streams " + domain.ReplicaContentType + " (version " + strconv.Itoa(domain.ReplicaVersion) + "; docs/api.md): ids, " +
 		"memberships of users and of groups (nested groups) with expiries, grants, roles, folders with levels, types, properties and rules, projects and modes; " +
-		"no usernames, emails or other personal fields. X-Gatehouse-Revision names its revision: follow GET /changes after it."
+		"no usernames, emails or other personal fields. X-Gatehouse-Revision names its revision, " + api.ChangeMarkHeader + " the mark of the change at it: " +
+		"follow GET /changes after it, with after_mark."
 	o.Responses = map[string]*huma.Response{"200": {
 		Description: "The snapshot, in the replica encoding.",
 		Content:     map[string]*huma.MediaType{domain.ReplicaContentType: {Schema: &huma.Schema{Type: "string", Format: "binary"}}},
-		Headers:     map[string]*huma.Param{RevisionHeader: {Description: "The revision of the snapshot.", Schema: &huma.Schema{Type: "integer"}}},
+		Headers: map[string]*huma.Param{
+			RevisionHeader:       {Description: "The revision of the snapshot.", Schema: &huma.Schema{Type: "integer"}},
+			api.ChangeMarkHeader: {Description: "The mark of the change at that revision; absent when the change log no longer holds it.", Schema: &huma.Schema{Type: "string"}},
+		},
 	}}
 	huma.Register(a.huma, o, a.replicaSnapshot)
 }
@@ -47,9 +52,12 @@ func (a *API) replicaSnapshot(ctx context.Context, _ *struct{}) (*huma.StreamRes
 		_, w := humago.Unwrap(hc)
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(snapshotWriteTime))
 		started := false
-		err := a.svc.ReplicaSnapshot(ctx, caller(ctx), func(rev int64) (io.Writer, error) {
+		err := a.svc.ReplicaSnapshot(ctx, caller(ctx), func(rev int64, mark string) (io.Writer, error) {
 			started = true
 			h := w.Header()
+			if mark != "" {
+				h.Set(api.ChangeMarkHeader, mark)
+			}
 			h.Set("Content-Type", domain.ReplicaContentType)
 			h.Set("Cache-Control", "no-store")
 			h.Set(RevisionHeader, strconv.FormatInt(rev, 10))

@@ -72,10 +72,11 @@ var streamedTables = []streamed{
 
 // StreamSnapshot reads what LoadSnapshot reads, in one read transaction,
 // and hands it over row by row instead of collecting it: start gets the
-// revision first, then put gets each object as a put mutation (settings
+// revision and the mark of its change first (read in the same transaction,
+// so the mark names the change this very state follows), then put gets each object as a put mutation (settings
 // excepted), which it must not keep. Memory stays flat whatever the size
 // of the data set; an error from start or put ends the read with it.
-func (db *DB) StreamSnapshot(ctx context.Context, start func(revision int64) error, put func(*domain.Mutation) error) error {
+func (db *DB) StreamSnapshot(ctx context.Context, start func(revision int64, mark string) error, put func(*domain.Mutation) error) error {
 	const op = "store.StreamSnapshot"
 	sqlTx, err := db.r.BeginTx(ctx, db.d.SnapshotTx)
 	if err != nil {
@@ -90,7 +91,17 @@ func (db *DB) StreamSnapshot(ctx context.Context, start func(revision int64) err
 	if err := r.c.queryRow(ctx, `SELECT revision FROM gh_revision WHERE id = 1`).Scan(&rev); err != nil {
 		return db.mapErr(op, err, domain.KindInvalid)
 	}
-	if err := start(rev); err != nil {
+	mark := ""
+	if rev > 0 {
+		chs, err := r.ReadChanges(ctx, rev-1, 1)
+		if err != nil {
+			return domain.E(op, err)
+		}
+		if len(chs) == 1 && chs[0].Revision == rev {
+			mark = domain.ChangeMark(chs[0])
+		}
+	}
+	if err := start(rev, mark); err != nil {
 		return err
 	}
 	var putErr error

@@ -12,7 +12,7 @@ import (
 
 // testStreamSnapshot: StreamSnapshot hands over, row by row, exactly
 // what LoadSnapshot collects (settings aside: no setting changes an
-// answer), at the same revision; an error of the consumer ends it with
+// answer), at the same revision, with the mark of the change at it; an error of the consumer ends it with
 // that error.
 func testStreamSnapshot(t *testing.T, newStore NewStore) {
 	s := newStore(t)
@@ -23,7 +23,8 @@ func testStreamSnapshot(t *testing.T, newStore NewStore) {
 	noErr(t, err, "LoadSnapshot")
 	want.Settings = nil
 	got := &domain.Snapshot{}
-	err = s.StreamSnapshot(ctx, func(rev int64) error { got.Revision = rev; return nil }, func(m *domain.Mutation) error {
+	var mark string
+	err = s.StreamSnapshot(ctx, func(rev int64, m string) error { got.Revision, mark = rev, m; return nil }, func(m *domain.Mutation) error {
 		if m.Op != domain.OpPut {
 			t.Errorf("a streamed row is a %s mutation, want put", m.Op)
 		}
@@ -31,13 +32,18 @@ func testStreamSnapshot(t *testing.T, newStore NewStore) {
 		return nil
 	})
 	noErr(t, err, "StreamSnapshot")
+	chs, err := s.ReadChanges(ctx, want.Revision-1, 1)
+	noErr(t, err, "ReadChanges")
+	if len(chs) != 1 || mark != domain.ChangeMark(chs[0]) || mark == "" {
+		t.Errorf("streamed mark %q; want the mark of the change at revision %d (%+v)", mark, want.Revision, chs)
+	}
 	if d := diff(got, want, snapshotOrder); d != "" {
 		t.Errorf("streamed snapshot differs from LoadSnapshot's (-loaded +streamed):\n%s", d)
 	}
 
 	stop := errors.New("the consumer went away")
 	n := 0
-	err = s.StreamSnapshot(ctx, func(int64) error { return nil }, func(*domain.Mutation) error {
+	err = s.StreamSnapshot(ctx, func(int64, string) error { return nil }, func(*domain.Mutation) error {
 		n++
 		if n == 3 {
 			return stop

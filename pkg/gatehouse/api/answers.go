@@ -201,19 +201,29 @@ type AuditBreakBody struct {
 	Found    string     `json:"found"`
 }
 
+// ChangeMarkHeader is the replica snapshot's header naming the mark of
+// the change at its revision (absent when the change log no longer holds
+// it): a replica passes it as after_mark with its first read of the feed.
+const ChangeMarkHeader = "X-Gatehouse-Change-Mark"
+
 // ChangesBody is a page of the change feed.
 type ChangesBody struct {
 	Changes []FeedChange `json:"changes" doc:"In revision order; empty when nothing followed after (within wait_ms)."`
 	Next    int64        `json:"next" doc:"Pass as after in the next request: the last revision read, whether the filters kept it or not."`
+	// NextMark is the mark of the change at Next.
+	NextMark string `json:"next_mark,omitempty" doc:"Pass as after_mark in the next request: the mark of the change at next (absent when the log no longer holds it)."`
 }
 
 // FeedChange is one committed write of the change feed.
 type FeedChange struct {
-	Revision int64        `json:"revision"`
-	At       time.Time    `json:"at"`
-	ActorID  string       `json:"actor_id,omitempty" doc:"empty for the system itself"`
-	Actions  []string     `json:"actions" doc:"the audit action names of the write, e.g. group.member_add"`
-	Objects  []FeedObject `json:"objects"`
+	Revision int64 `json:"revision"`
+	// Mark identifies this change among those that may have held its
+	// revision (a database restored to an older revision reuses them).
+	Mark    string       `json:"mark,omitempty" doc:"Identifies the change at its revision: pass it as after_mark with after=revision, to learn if the server's history differs (410, kind diverged)"`
+	At      time.Time    `json:"at"`
+	ActorID string       `json:"actor_id,omitempty" doc:"empty for the system itself"`
+	Actions []string     `json:"actions" doc:"the audit action names of the write, e.g. group.member_add"`
+	Objects []FeedObject `json:"objects"`
 }
 
 // FeedObject is one object a change wrote.

@@ -11,7 +11,7 @@ type Problem struct {
 	Status   int            `json:"status,omitempty" doc:"The HTTP status code."`
 	Detail   string         `json:"detail,omitempty" doc:"What went wrong, in words."`
 	Instance string         `json:"instance,omitempty"`
-	Kind     string         `json:"kind,omitempty" doc:"The Gatehouse error kind: invalid, not_found, exists, conflict, forbidden, unauthenticated, unavailable, precondition_failed, gone (410, the change feed) or other."`
+	Kind     string         `json:"kind,omitempty" doc:"The Gatehouse error kind: invalid, not_found, exists, conflict, forbidden, unauthenticated, unavailable, precondition_failed, gone and diverged (410, the change feed), or other."`
 	Errors   []*ErrorDetail `json:"errors,omitempty" doc:"Each field at fault: location (e.g. body.name) and message."`
 	Holders  []Holder       `json:"holders,omitempty" doc:"For a role still assigned (R7): who holds it."`
 	Revision int64          `json:"revision,omitempty" doc:"For a 503 after an at_least wait: the revision the server answers at."`

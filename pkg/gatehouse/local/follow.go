@@ -30,7 +30,7 @@ func (r *Replica) reload(ctx context.Context, reason string) error {
 	if reason != ReloadStart {
 		r.setReady(false)
 	}
-	e, err := r.loadSnapshot(ctx)
+	e, mark, err := r.loadSnapshot(ctx)
 	if m := r.opts.Metrics; m != nil {
 		m.Reloaded(reason, time.Since(start), err)
 	}
@@ -41,6 +41,7 @@ func (r *Replica) reload(ctx context.Context, reason string) error {
 	r.applyMu.Lock()
 	r.eng.Store(e)
 	r.applyMu.Unlock()
+	r.mark = mark
 	if reason != ReloadStart {
 		r.reloads.Add(1)
 		r.log.Warn("gatehouse local replica reloaded a snapshot", "reason", reason, "revision", e.Revision(), "took", time.Since(start))
@@ -53,16 +54,21 @@ func (r *Replica) reload(ctx context.Context, reason string) error {
 	return nil
 }
 
-// loadSnapshot reads and indexes a snapshot. A stream cut short or
-// corrupt fails whole (domain.DecodeReplicaSnapshot), so a partial state
-// is never loaded.
-func (r *Replica) loadSnapshot(ctx context.Context) (*engine.Engine, error) {
-	body, _, err := r.gh.ReplicaSnapshot(ctx)
+// loadSnapshot reads and indexes a snapshot, and returns the mark of
+// the change at its revision. A stream cut short or corrupt fails whole
+// (domain.DecodeReplicaSnapshot), so a partial state is never loaded.
+func (r *Replica) loadSnapshot(ctx context.Context) (*engine.Engine, string, error) {
+	s, err := r.gh.OpenReplicaSnapshot(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	defer body.Close()
-	return indexSnapshot(body)
+	defer s.Body.Close()
+	e, err := indexSnapshot(s.Body)
+	if err == nil && e.Revision() != s.Revision {
+		// The mark names the change at the header's revision.
+		return e, "", nil
+	}
+	return e, s.Mark, err
 }
 
 // indexSnapshot decodes a snapshot and builds the engine from it.
@@ -124,7 +130,11 @@ func (r *Replica) follow(ctx context.Context) {
 // reload reason when the page cannot be applied, or the read's error.
 func (r *Replica) readOnce(ctx context.Context) (string, error) {
 	rev := r.Revision()
-	page, err := r.gh.ReadChanges(ctx, gatehouse.ChangesQuery{After: rev, Limit: feedLimit, Wait: r.opts.PollWait})
+	page, err := r.gh.ReadChanges(ctx, gatehouse.ChangesQuery{After: rev, AfterMark: r.mark, Limit: feedLimit, Wait: r.opts.PollWait})
+	if gatehouse.IsDiverged(err) {
+		r.log.Warn("gatehouse local replica: the server's history is not the replica's (its database restored to an older revision?)", "revision", rev, "err", err)
+		return ReloadDiverged, nil
+	}
 	if gatehouse.IsGone(err) {
 		return ReloadGone, nil
 	}
@@ -178,6 +188,7 @@ func (r *Replica) apply(page gatehouse.ChangesPage, rev int64) string {
 			return ReloadRefused
 		}
 		rev, n, lastAt = fc.Revision, n+1, fc.At
+		r.mark = fc.Mark
 	}
 	if page.Next > rev {
 		return ReloadGap // the server read past what it sent: something is missing

@@ -56,11 +56,14 @@ type Options struct {
 
 // Reasons a replica reloads a snapshot, as given to Metrics.Reloaded.
 const (
-	ReloadStart   = "start"   // the first load
-	ReloadGap     = "gap"     // a revision is missing from the feed, or out of order
-	ReloadGone    = "gone"    // the feed no longer retains the replica's revision (410)
-	ReloadDecode  = "decode"  // a change could not be decoded
-	ReloadRefused = "refused" // the engine refused a change
+	ReloadStart = "start" // the first load
+	ReloadGap   = "gap"   // a revision is missing from the feed, or out of order
+	ReloadGone  = "gone"  // the feed no longer retains the replica's revision (410)
+	// ReloadDiverged: the server's history is not the replica's (410,
+	// kind diverged): its database was restored to an older revision.
+	ReloadDiverged = "diverged"
+	ReloadDecode   = "decode"  // a change could not be decoded
+	ReloadRefused  = "refused" // the engine refused a change
 )
 
 // Metrics is told what the replica does, for an application to export
@@ -105,7 +108,12 @@ type Replica struct {
 	opts Options
 	log  *slog.Logger
 
-	eng   atomic.Pointer[engine.Engine] // nil until the first load
+	eng atomic.Pointer[engine.Engine] // nil until the first load
+	// mark is the mark of the change at the engine's revision, sent with
+	// each read of the feed so that the server refuses a replica whose
+	// history it no longer has; "" when unknown. Only New's first load
+	// and the follow goroutine touch it.
+	mark  string
 	ready atomic.Bool
 	// applyMu is held to apply a change or swap the engine; a batch
 	// holds it shared so that all its checks see one revision.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/pkg/gatehouse"
+	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
 
 // fakeServer serves a snapshot and a change feed from memory, and
@@ -29,6 +30,8 @@ type fakeServer struct {
 	changes  []gatehouse.Change
 	snapDown atomic.Bool
 	checks   atomic.Int64
+	marks    int          // changes ever made: each gets a mark of its own
+	byMark   atomic.Int64 // diverged answers for a mark, not for a revision beyond the head
 }
 
 const (
@@ -69,6 +72,10 @@ func (f *fakeServer) snapshot(w http.ResponseWriter, _ *http.Request) {
 	f.mu.Lock()
 	var buf bytes.Buffer
 	err := domain.EncodeReplicaSnapshot(&buf, f.current())
+	w.Header().Set(gatehouse.RevisionHeader, strconv.FormatInt(f.head(), 10))
+	if n := len(f.changes); n > 0 {
+		w.Header().Set(api.ChangeMarkHeader, f.changes[n-1].Mark)
+	}
 	f.mu.Unlock()
 	if err != nil {
 		http.Error(w, err.Error(), 500)
@@ -123,18 +130,57 @@ func (f *fakeServer) feed(w http.ResponseWriter, r *http.Request) {
 		go func() { time.Sleep(20 * time.Millisecond); f.mu.Lock(); f.cond.Broadcast(); f.mu.Unlock() }()
 		f.cond.Wait()
 	}
-	page := struct {
-		Changes []gatehouse.Change `json:"changes"`
-		Next    int64              `json:"next"`
-	}{Changes: []gatehouse.Change{}, Next: after}
+	if f.diverged(after, r.URL.Query().Get("after_mark")) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusGone)
+		_, _ = fmt.Fprint(w, `{"status":410,"kind":"diverged","detail":"history diverged"}`)
+		return
+	}
+	page := api.ChangesBody{Changes: []gatehouse.Change{}, Next: after}
 	for _, ch := range f.changes {
 		if ch.Revision > after {
 			page.Changes = append(page.Changes, ch)
-			page.Next = ch.Revision
+			page.Next, page.NextMark = ch.Revision, ch.Mark
 		}
 	}
 	w.Header().Set(gatehouse.RevisionHeader, strconv.FormatInt(max(f.head(), after), 10))
 	_ = json.NewEncoder(w).Encode(page)
+}
+
+// diverged reports what the server answers 410 (diverged) for: after is
+// beyond the head, or the change at after has another mark.
+func (f *fakeServer) diverged(after int64, mark string) bool {
+	if after > f.head() {
+		return true
+	}
+	for _, ch := range f.changes {
+		if ch.Revision == after && mark != "" && ch.Mark != mark {
+			f.byMark.Add(1)
+			return true
+		}
+	}
+	return false
+}
+
+// restore rewinds the server to rev, as a database restored from a backup
+// taken then: the changes after it are lost. Then, in the same instant,
+// it writes each object as a change of its own, reusing the lost
+// revisions.
+func (f *fakeServer) restore(rev int64, writes ...gatehouse.ChangedObject) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.changes = slices.DeleteFunc(f.changes, func(ch gatehouse.Change) bool { return ch.Revision > rev })
+	for _, o := range writes {
+		f.add(f.head()+1, o)
+	}
+	f.cond.Broadcast()
+}
+
+// add appends a change at rev, with a mark no other change has.
+func (f *fakeServer) add(rev int64, objects ...gatehouse.ChangedObject) {
+	f.marks++
+	f.changes = append(f.changes, gatehouse.Change{Revision: rev, Mark: "mark-" + strconv.Itoa(f.marks), At: time.Now(), Objects: objects})
+	f.cond.Broadcast()
 }
 
 func (f *fakeServer) head() int64 {
@@ -153,14 +199,18 @@ func (f *fakeServer) member(put bool, rev ...int64) int64 {
 	if len(rev) > 0 {
 		next = rev[0]
 	}
-	m, _ := json.Marshal(domain.Membership{GroupID: staff, UserID: alice})
-	o := gatehouse.ChangedObject{Entity: "membership", ID: staff + "/" + alice, Op: "delete", Before: m}
-	if put {
-		o = gatehouse.ChangedObject{Entity: "membership", ID: staff + "/" + alice, Op: "put", After: m}
-	}
-	f.changes = append(f.changes, gatehouse.Change{Revision: next, At: time.Now(), Objects: []gatehouse.ChangedObject{o}})
-	f.cond.Broadcast()
+	f.add(next, aliceInStaff(put))
 	return next
+}
+
+// aliceInStaff is the change of alice's membership in Staff: added (put)
+// or removed.
+func aliceInStaff(put bool) gatehouse.ChangedObject {
+	m, _ := json.Marshal(domain.Membership{GroupID: staff, UserID: alice})
+	if put {
+		return gatehouse.ChangedObject{Entity: "membership", ID: staff + "/" + alice, Op: "put", After: m}
+	}
+	return gatehouse.ChangedObject{Entity: "membership", ID: staff + "/" + alice, Op: "delete", Before: m}
 }
 
 // push appends a change of the given objects at the next revision.
@@ -168,8 +218,7 @@ func (f *fakeServer) push(objects ...gatehouse.ChangedObject) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	next := f.head() + 1
-	f.changes = append(f.changes, gatehouse.Change{Revision: next, At: time.Now(), Objects: objects})
-	f.cond.Broadcast()
+	f.add(next, objects...)
 	return next
 }
 
