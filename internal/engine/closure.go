@@ -510,8 +510,10 @@ func (e *Engine) NestingChain(groupID, memberGroupID string) []string {
 // with the groups that make them one (Through: from the user's direct
 // group up, the group itself excluded; empty for a direct member).
 type EffectiveMember struct {
-	UserID  string
-	Through []string
+	UserID string
+	// Username is the user's, so that lists sort without reading users.
+	Username string
+	Through  []string
 	// Until is when the last path expires; zero when one never does.
 	Until time.Time
 }
@@ -537,7 +539,7 @@ func (e *Engine) EffectiveMembers(groupID string, now time.Time) ([]EffectiveMem
 			if m.g != gi || n >= m.exp {
 				continue
 			}
-			em := EffectiveMember{UserID: u.id, Through: st.throughNames(u, gi, n)}
+			em := EffectiveMember{UserID: u.id, Username: u.username, Through: st.throughNames(u, gi, n)}
 			if m.exp != math.MaxInt64 {
 				em.Until = time.Unix(0, m.exp).UTC()
 			}
