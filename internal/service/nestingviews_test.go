@@ -109,3 +109,32 @@ func TestNestingTreeSaysHowManyMoreBeyondTheDepth(t *testing.T) {
 		t.Errorf("C1's ancestors = %+v, want B then A", up.Up)
 	}
 }
+
+// R21: a project's moderator sees the tree of the project's group, but a
+// system group in it, which they may not view, only as a hidden node: no
+// id, no name.
+func TestR21_NestingTreeHidesGroupsTheCallerMayNotSee(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Trial", domain.ModeMultiple)
+	mod := e.user("mod", "")
+	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, mod.UserID, p.ID, "", []string{domain.PermProjectModerate})
+	e.must(err)
+	own, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Investigators", Scope: domain.ScopeProject, ProjectID: p.ID})
+	e.must(err)
+	sys := e.sysGroup("Secret system group")
+	_, err = e.nest(own.ID, sys.ID)
+	e.must(err)
+	tree, err := e.svc.GroupNestingTree(e.ctx, mod, own.ID)
+	e.must(err)
+	if len(tree.Down.Links) != 1 || !tree.Down.Links[0].Hidden || tree.Down.Links[0].ID != "" || tree.Down.Links[0].Name != "" {
+		t.Errorf("the moderator's tree below Investigators = %+v, want one hidden group", tree.Down.Links)
+	}
+	admin, err := e.svc.GroupNestingTree(e.ctx, e.admin, own.ID)
+	e.must(err)
+	if len(admin.Down.Links) != 1 || admin.Down.Links[0].Hidden || admin.Down.Links[0].Name != sys.Name {
+		t.Errorf("the administrator's tree below Investigators = %+v, want %s", admin.Down.Links, sys.Name)
+	}
+	if _, err := e.svc.GroupNestingTree(e.ctx, mod, sys.ID); domain.KindOf(err) != domain.KindNotFound {
+		t.Errorf("the moderator asking the system group's tree: %v, want KindNotFound", err)
+	}
+}
