@@ -431,7 +431,7 @@ type EffectiveMemberRow struct {
 // user id. It needs what ListMembers needs.
 func (s *Service) ListEffectiveMembers(ctx context.Context, c Caller, groupID string) ([]EffectiveMemberRow, error) {
 	const op = "service.ListEffectiveMembers"
-	p, ms, err := s.effectiveMembers(ctx, c, op, groupID)
+	p, ms, err := s.effectiveMembers(ctx, c, op, groupID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -439,8 +439,9 @@ func (s *Service) ListEffectiveMembers(ctx context.Context, c Caller, groupID st
 }
 
 // effectiveMembers authorizes a list of a group's effective members (what
-// ListMembers needs) and asks the engine for them.
-func (s *Service) effectiveMembers(ctx context.Context, c Caller, op, groupID string) (*perms, []engine.EffectiveMember, error) {
+// ListMembers needs) and asks the engine for them, with their paths or
+// without (engine.EffectiveMembersNoPaths).
+func (s *Service) effectiveMembers(ctx context.Context, c Caller, op, groupID string, paths bool) (*perms, []engine.EffectiveMember, error) {
 	p, err := s.reader(op, c)
 	if err != nil {
 		return nil, nil, err
@@ -452,7 +453,11 @@ func (s *Service) effectiveMembers(ctx context.Context, c Caller, op, groupID st
 	if !p.has(domain.PermUsersView) && !(g.Scope == domain.ScopeProject && p.moderates(g.ProjectID)) {
 		return nil, nil, forbidden(op, "missing permission %s: listing members shows users", domain.PermUsersView)
 	}
-	ms, err := p.eng.EffectiveMembers(groupID, p.now)
+	list := p.eng.EffectiveMembersNoPaths
+	if paths {
+		list = p.eng.EffectiveMembers
+	}
+	ms, err := list(groupID, p.now)
 	if err != nil {
 		return nil, nil, domain.E(op, err)
 	}

@@ -63,7 +63,9 @@ func (s *Service) ListEffectiveMembersPage(ctx context.Context, c Caller, groupI
 		}
 		after = &k
 	}
-	p, ms, err := s.effectiveMembers(ctx, c, op, groupID)
+	// Sorted by username, the paths are named for the page's users only.
+	byPath := q.Sort == EffectiveSortThrough
+	p, ms, err := s.effectiveMembers(ctx, c, op, groupID, byPath)
 	if err != nil {
 		return out, err
 	}
@@ -88,7 +90,15 @@ func (s *Service) ListEffectiveMembersPage(ctx context.Context, c Caller, groupI
 	if end < len(ms) {
 		out.Next = encodeEffCursor(keyOf(&ms[end-1]))
 	}
-	out.Items, err = s.effectiveRows(ctx, p, op, ms[start:end])
+	page := ms[start:end]
+	if !byPath {
+		for i := range page {
+			if path := p.eng.MembershipPath(page[i].UserID, groupID, p.now); len(path) > 1 {
+				page[i].Through = path[:len(path)-1]
+			}
+		}
+	}
+	out.Items, err = s.effectiveRows(ctx, p, op, page)
 	return out, err
 }
 
