@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
 )
 
 // The nesting tree draws the memberships that count at the instant asked
@@ -35,5 +38,47 @@ func TestR6_NestingTreeDrawsTheEdgesThatCountNow(t *testing.T) {
 	}
 	if e.NestingTree("nope", true, before, 10, 100) != nil {
 		t.Error("an unknown group has a tree")
+	}
+}
+
+// R6: an effective member counts until the latest of their paths, each
+// path until its earliest end; with paths or without, the list agrees.
+func TestR6_EffectiveMembersUntilTheLatestPath(t *testing.T) {
+	e := newNested(t)
+	end1 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	end2 := end1.AddDate(1, 0, 0)
+	// carol is in Night shift, in XYZ until end1, and in XYZ herself until end2.
+	apply(t, e, nest("xyz", "night", &end1), domain.Mutation{Op: domain.OpPut, Entity: domain.EntityMembership,
+		Membership: &domain.Membership{GroupID: "xyz", UserID: "carol", ExpiresAt: &end2}})
+	for _, c := range []struct {
+		at    time.Time
+		until time.Time // zero: carol is no member then
+	}{{end1.Add(-time.Hour), end2}, {end1.Add(time.Hour), end2}, {end2.Add(time.Hour), time.Time{}}} {
+		with, err := e.EffectiveMembers("rad", c.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		without, err := e.EffectiveMembersNoPaths("rad", c.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(with) != len(without) {
+			t.Fatalf("at %v: %d members with paths, %d without", c.at, len(with), len(without))
+		}
+		var carol *EffectiveMember
+		for i := range with {
+			if with[i].UserID != without[i].UserID || !with[i].Until.Equal(without[i].Until) || without[i].Through != nil {
+				t.Errorf("at %v: %+v with paths, %+v without", c.at, with[i], without[i])
+			}
+			if with[i].UserID == "carol" {
+				carol = &with[i]
+			}
+		}
+		switch {
+		case c.until.IsZero() && carol != nil:
+			t.Errorf("at %v: carol is still a member: %+v", c.at, carol)
+		case !c.until.IsZero() && (carol == nil || !carol.Until.Equal(c.until) || !slices.Equal(carol.Through, []string{"XYZ radiologists"})):
+			t.Errorf("at %v: carol = %+v, want a member until %v through XYZ radiologists", c.at, carol, c.until)
+		}
 	}
 }
