@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -209,5 +210,37 @@ func TestNestedGroupsTabTree(t *testing.T) {
 	page := read(t, e.do(t, http.MethodGet, "/admin/groups/"+top.ID+"/nesting", nil, ck))
 	if !strings.Contains(page, "None: Top is a top-level group.") {
 		t.Error("Top's tab does not say it is a top-level group")
+	}
+}
+
+// A tree larger than the service draws says how many groups it leaves
+// out: 101 member groups, 100 drawn, "1 more".
+func TestNestedGroupsTabTreeSaysHowManyMore(t *testing.T) {
+	e := newEnv(t)
+	ck := e.signIn(t)
+	ctx := context.Background()
+	top, _, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: "Top", Scope: domain.ScopeSystem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in []service.GroupMemberInput
+	for i := range service.NestingTreeSize + 1 {
+		g, _, err := e.svc.CreateGroup(ctx, e.admin, domain.Group{Name: fmt.Sprintf("Team %03d", i), Scope: domain.ScopeSystem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = append(in, service.GroupMemberInput{GroupID: g.ID})
+	}
+	if _, _, err := e.svc.AddGroupMembers(ctx, e.admin, top.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	page := read(t, e.do(t, http.MethodGet, "/admin/groups/"+top.ID+"/nesting", nil, ck))
+	i := strings.Index(page, `id="tree-down"`)
+	if i < 0 {
+		t.Fatal("no tree below Top")
+	}
+	tree := page[i : i+strings.Index(page[i:], "</section>")]
+	if n := strings.Count(tree, "<li><a href="); n != service.NestingTreeSize || !strings.Contains(tree, "1 more (not shown)") {
+		t.Errorf("the tree below Top draws %d groups and says %q; want %d and 1 more", n, "1 more (not shown)", service.NestingTreeSize)
 	}
 }
