@@ -510,8 +510,10 @@ func (e *Engine) NestingChain(groupID, memberGroupID string) []string {
 // with the groups that make them one (Through: from the user's direct
 // group up, the group itself excluded; empty for a direct member).
 type EffectiveMember struct {
-	UserID  string
-	Through []string
+	UserID string
+	// Username is the user's, so that lists sort without reading users.
+	Username string
+	Through  []string
 	// Until is when the last path expires; zero when one never does.
 	Until time.Time
 }
@@ -520,6 +522,17 @@ type EffectiveMember struct {
 // directly or through nested groups (R6, R12), sorted by user id; the
 // built-in groups' implicit members are not listed.
 func (e *Engine) EffectiveMembers(groupID string, now time.Time) ([]EffectiveMember, error) {
+	return e.effectiveMembers(groupID, now, true)
+}
+
+// EffectiveMembersNoPaths is EffectiveMembers without Through: naming a
+// user's path is a walk of the graph per user, which a caller showing a
+// page of a long list spends on that page only (MembershipPath).
+func (e *Engine) EffectiveMembersNoPaths(groupID string, now time.Time) ([]EffectiveMember, error) {
+	return e.effectiveMembers(groupID, now, false)
+}
+
+func (e *Engine) effectiveMembers(groupID string, now time.Time, paths bool) ([]EffectiveMember, error) {
 	const op = "engine.EffectiveMembers"
 	st := e.cur.Load()
 	gi, ok := st.groupIx.get(groupID)
@@ -527,25 +540,49 @@ func (e *Engine) EffectiveMembers(groupID string, now time.Time) ([]EffectiveMem
 		return nil, domain.E(op, domain.KindNotFound, errorf("group %q not found", groupID))
 	}
 	n := nanos(now)
-	out := []EffectiveMember{}
-	for _, ui := range st.effectiveCandidates(gi) {
+	candidates := st.effectiveCandidates(gi)
+	out := make([]EffectiveMember, 0, len(candidates))
+	for _, ui := range candidates {
 		u := st.users.get(ui)
 		if u == nil {
 			continue
 		}
-		for _, m := range st.effectiveMembs(u.groups) {
-			if m.g != gi || n >= m.exp {
-				continue
-			}
-			em := EffectiveMember{UserID: u.id, Through: st.throughNames(u, gi, n)}
-			if m.exp != math.MaxInt64 {
-				em.Until = time.Unix(0, m.exp).UTC()
-			}
-			out = append(out, em)
+		until := st.memberUntil(u.groups, gi)
+		if n >= until {
+			continue
 		}
+		em := EffectiveMember{UserID: u.id, Username: u.username}
+		if paths {
+			em.Through = st.throughNames(u, gi, n)
+		}
+		if until != math.MaxInt64 {
+			em.Until = time.Unix(0, until).UTC()
+		}
+		out = append(out, em)
 	}
 	slices.SortFunc(out, func(a, b EffectiveMember) int { return strings.Compare(a.UserID, b.UserID) })
 	return out, nil
+}
+
+// memberUntil is the latest instant until which some path from the
+// direct memberships ms to gi counts (effectiveMembs' entry for gi,
+// without building the others); math.MinInt64 when there is no path.
+func (st *state) memberUntil(ms []memb, gi int32) int64 {
+	best := int64(math.MinInt64)
+	for _, m := range ms {
+		if m.g == gi {
+			best = max(best, m.exp)
+			continue
+		}
+		nr := st.nestOf(m.g)
+		if nr == nil {
+			continue
+		}
+		if i, found := slices.BinarySearchFunc(nr.anc, gi, func(a memb, g int32) int { return cmp.Compare(a.g, g) }); found {
+			best = max(best, min(nr.anc[i].exp, m.exp))
+		}
+	}
+	return best
 }
 
 // MembershipPath names the groups from one of user's direct groups up to

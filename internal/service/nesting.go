@@ -443,21 +443,41 @@ type EffectiveMemberRow struct {
 // user id. It needs what ListMembers needs.
 func (s *Service) ListEffectiveMembers(ctx context.Context, c Caller, groupID string) ([]EffectiveMemberRow, error) {
 	const op = "service.ListEffectiveMembers"
-	p, err := s.reader(op, c)
+	p, ms, err := s.effectiveMembers(ctx, c, op, groupID, true)
 	if err != nil {
 		return nil, err
 	}
+	return s.effectiveRows(ctx, p, op, ms)
+}
+
+// effectiveMembers authorizes a list of a group's effective members (what
+// ListMembers needs) and asks the engine for them, with their paths or
+// without (engine.EffectiveMembersNoPaths).
+func (s *Service) effectiveMembers(ctx context.Context, c Caller, op, groupID string, paths bool) (*perms, []engine.EffectiveMember, error) {
+	p, err := s.reader(op, c)
+	if err != nil {
+		return nil, nil, err
+	}
 	g, err := loadGroup(ctx, s.st, p, op, groupID)
 	if err != nil {
-		return nil, domain.E(op, err)
+		return nil, nil, domain.E(op, err)
 	}
 	if !p.has(domain.PermUsersView) && !(g.Scope == domain.ScopeProject && p.moderates(g.ProjectID)) {
-		return nil, forbidden(op, "missing permission %s: listing members shows users", domain.PermUsersView)
+		return nil, nil, forbidden(op, "missing permission %s: listing members shows users", domain.PermUsersView)
 	}
-	ms, err := p.eng.EffectiveMembers(groupID, p.now)
+	list := p.eng.EffectiveMembersNoPaths
+	if paths {
+		list = p.eng.EffectiveMembers
+	}
+	ms, err := list(groupID, p.now)
 	if err != nil {
-		return nil, domain.E(op, err)
+		return nil, nil, domain.E(op, err)
 	}
+	return p, ms, nil
+}
+
+// effectiveRows reads the users of ms, masked for the caller (R18).
+func (s *Service) effectiveRows(ctx context.Context, p *perms, op string, ms []engine.EffectiveMember) ([]EffectiveMemberRow, error) {
 	out := make([]EffectiveMemberRow, 0, len(ms))
 	for _, m := range ms {
 		u, err := s.st.GetUser(ctx, m.UserID)

@@ -20,6 +20,9 @@ import (
 // member lists), 100 projects with ten groups
 // added to each and 1,000 members of their own in one, then draws each
 // page and reports its time and size; a page over the bounds fails.
+// Nesting: the first 1,000 groups are members of ten "dept" groups (100
+// each), which are members of "all-staff": every user is a member of
+// all-staff through two groups, and its Nested groups tab lists 100,000.
 // It takes minutes: it runs only with GATEHOUSE_CONSOLE_LARGE=1.
 
 // lgGroups is the number of groups (TestConsoleLarge sets it).
@@ -57,7 +60,9 @@ func TestConsoleLarge(t *testing.T) {
 		"/admin/groups/" + g + "/general", "/admin/groups/" + g + "/privileges", "/admin/groups/" + g + "/projects",
 		"/admin/groups/" + g + "/members", "/admin/groups/" + g + "/members?sort=username&order=desc",
 		"/admin/groups/" + g + "/members?view=all", "/admin/groups/" + g + "/members?view=all&q=user-099999",
-		"/admin/groups/" + g + "/delete",
+		"/admin/groups/" + g + "/delete", "/admin/groups/" + g + "/nesting",
+		"/admin/groups/" + ids.nested + "/nesting", "/admin/groups/" + ids.nested + "/nesting?sort=through&order=desc",
+		"/admin/groups/" + ids.nested + "/nesting?find=user-099999",
 		"/admin/users", "/admin/users?q=user-05", "/admin/users/" + u,
 		"/admin/roles", "/admin/projects", "/admin/projects/" + p + "/groups", "/admin/projects/" + p + "/members",
 		"/admin/projects/" + p + "/members?q=user-0000", "/admin/projects/" + p + "/settings",
@@ -74,7 +79,7 @@ func TestConsoleLarge(t *testing.T) {
 	}
 }
 
-type largeIDs struct{ group, project, user string }
+type largeIDs struct{ group, project, user, nested string }
 
 // writeLarge writes the directory straight into the store, in
 // transactions of about 10,000 rows (the service would audit each write
@@ -119,6 +124,12 @@ func writeLarge(t *testing.T, st store.Store) largeIDs {
 		}
 		return nil
 	})
+	var nested string
+	write(func(ctx context.Context, tx store.Tx) error {
+		var err error
+		nested, err = writeNesting(ctx, tx, groups[:1000])
+		return err
+	})
 	var first string
 	const perTx = 900
 	for lo := 0; lo < lgUsers; lo += perTx {
@@ -148,5 +159,29 @@ func writeLarge(t *testing.T, st store.Store) largeIDs {
 			return nil
 		})
 	}
-	return largeIDs{group: groups[0], project: projects[0], user: first}
+	return largeIDs{group: groups[0], project: projects[0], user: first, nested: nested}
+}
+
+// writeNesting makes the groups members of ten dept groups, members of
+// all-staff, and returns all-staff's id.
+func writeNesting(ctx context.Context, tx store.Tx, groups []string) (string, error) {
+	top := &domain.Group{Name: "all-staff", Scope: domain.ScopeSystem}
+	if err := tx.CreateGroup(ctx, top); err != nil {
+		return "", err
+	}
+	for d := range 10 {
+		dept := &domain.Group{Name: fmt.Sprintf("dept-%02d", d), Scope: domain.ScopeSystem}
+		if err := tx.CreateGroup(ctx, dept); err != nil {
+			return "", err
+		}
+		if err := tx.PutGroupMembership(ctx, &domain.GroupMembership{GroupID: top.ID, MemberGroupID: dept.ID}); err != nil {
+			return "", err
+		}
+		for i := d; i < len(groups); i += 10 {
+			if err := tx.PutGroupMembership(ctx, &domain.GroupMembership{GroupID: dept.ID, MemberGroupID: groups[i]}); err != nil {
+				return "", err
+			}
+		}
+	}
+	return top.ID, nil
 }

@@ -12,7 +12,9 @@ import (
 
 // The group editor's "Nested groups" tab (issue 20): the groups this one
 // is a member of (parents), its member groups (children) with a picker
-// to add more, and everyone who is a member through them, with the path.
+// to add more, the trees of its ancestors and descendants, and everyone
+// who is a member through them, with the path, searched, sorted and paged
+// by the service (at 100,000 users the list does not fit one page).
 
 func (c *Console) fillNesting(r *http.Request, s *session, e *editor) error {
 	ctx, caller := r.Context(), s.Caller()
@@ -25,8 +27,13 @@ func (c *Console) fillNesting(r *http.Request, s *session, e *editor) error {
 		return err
 	}
 	e.Extra["Parents"], e.Extra["Children"] = parents, children
-	if eff, err := c.svc.ListEffectiveMembers(ctx, caller, e.Group.ID); err == nil {
-		e.Extra["Effective"] = eff
+	tree, err := c.svc.GroupNestingTree(ctx, caller, e.Group.ID)
+	if err != nil {
+		return err
+	}
+	e.Extra["Tree"] = tree
+	if err := c.fillEffective(r, s, e); err != nil {
+		return err
 	}
 	// The picker: groups found by name, except this one, its members and
 	// the built-in groups with implicit members.
@@ -46,6 +53,52 @@ func (c *Console) fillNesting(r *http.Request, s *session, e *editor) error {
 		}
 	}
 	e.Extra["Pick"], e.Extra["Search"] = pick, search
+	return nil
+}
+
+// effectiveSorts are the sortable columns of the effective members.
+var effectiveSorts = []struct{ k, l string }{{service.EffectiveSortUsername, "User"}, {service.EffectiveSortThrough, "Through"}}
+
+// fillEffective draws the effective members: "find" searches them, "sort"
+// and "order" (asc, desc) sort them, "cursor" pages them. A caller who may
+// not list users sees the tab without them.
+func (c *Console) fillEffective(r *http.Request, s *session, e *editor) error {
+	q := r.URL.Query()
+	find, sortBy, order := q.Get("find"), q.Get("sort"), q.Get("order")
+	if sortBy == "" {
+		sortBy = service.EffectiveSortUsername
+	}
+	if order != "desc" {
+		order = "asc"
+	}
+	page, err := c.svc.ListEffectiveMembersPage(r.Context(), s.Caller(), e.Group.ID,
+		service.ListQuery{Search: find, Sort: sortBy, Desc: order == "desc", Cursor: q.Get("cursor"), Limit: c.pageSize})
+	if domain.Is(err, domain.KindForbidden) {
+		e.Extra["NoEffective"] = true
+		return nil
+	} else if err != nil {
+		return err
+	}
+	rows := page.Items[:0]
+	for _, m := range page.Items {
+		if s.ShowPI() || matchesUsername(m.User.Username, find) {
+			rows = append(rows, m) // R18: a hidden name must not be found by searching it
+		}
+	}
+	base := groupURL(e.Group.ID, "nesting")
+	var cols []sortCol
+	for _, col := range effectiveSorts {
+		sc := sortCol{Key: col.k, Label: col.l, Aria: "none", Href: base + queryOf("find", find, "sort", col.k, "order", "asc") + "#effective-title"}
+		if sortBy == col.k && order == "asc" {
+			sc.Aria, sc.Href = "ascending", base+queryOf("find", find, "sort", col.k, "order", "desc")+"#effective-title"
+		} else if sortBy == col.k {
+			sc.Aria = "descending"
+		}
+		cols = append(cols, sc)
+	}
+	e.Extra["Effective"], e.Extra["EffCols"], e.Extra["Find"] = rows, cols, find
+	e.Extra["Sort"], e.Extra["Order"] = sortBy, order
+	e.Extra["Pager"] = pagerOf(base, q, []string{"find", "sort", "order"}, page.Next)
 	return nil
 }
 

@@ -1,0 +1,261 @@
+package service
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/engine"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// The console's Nested groups tab at 100,000 users (issue 20): a group's
+// effective members searched, sorted and paged, and its ancestors and
+// descendants as trees. The engine answers who is a member and which
+// groups are linked; this file orders, pages and masks, and reads from
+// the store only the users of the page shown.
+
+// The sorts of ListEffectiveMembersPage.
+const (
+	EffectiveSortUsername = "username"
+	// EffectiveSortThrough orders by the number of groups between the
+	// user and the group (direct members first), then by username.
+	EffectiveSortThrough = "through"
+)
+
+// effKey is where an effective member sorts, and what a cursor holds: the
+// last row of the page before.
+type effKey struct {
+	through  int
+	username string
+	id       string
+}
+
+func keyOf(m *engine.EffectiveMember) effKey {
+	return effKey{through: len(m.Through), username: m.Username, id: m.UserID}
+}
+
+// ListEffectiveMembersPage is ListEffectiveMembers a page at a time.
+// q.Search keeps the users whose username, display name or email contain
+// it, as the store's user search finds them (the username alone for a
+// caller who may not see personal information, R18); q.Sort is
+// "username" (the default) or "through", q.Desc reverses it; q.Cursor is
+// the Next of the page before and q.Limit the page size (<= 0: 100, at
+// most 1000). The cursor is the last row's place in the order, so a page
+// neither repeats nor skips a user when members come or go meanwhile.
+func (s *Service) ListEffectiveMembersPage(ctx context.Context, c Caller, groupID string, q ListQuery) (Page[EffectiveMemberRow], error) {
+	const op = "service.ListEffectiveMembersPage"
+	var out Page[EffectiveMemberRow]
+	order, err := effectiveOrder(op, q.Sort, q.Desc)
+	if err != nil {
+		return out, err
+	}
+	var after *effKey
+	if q.Cursor != "" {
+		k, ok := decodeEffCursor(q.Cursor)
+		if !ok {
+			return out, invalid(op, "cursor", "is not a cursor of this list; start again from the first page")
+		}
+		after = &k
+	}
+	// Sorted by username, the paths are named for the page's users only.
+	byPath := q.Sort == EffectiveSortThrough
+	p, ms, err := s.effectiveMembers(ctx, c, op, groupID, byPath)
+	if err != nil {
+		return out, err
+	}
+	if ms, err = s.searchEffective(ctx, p, op, ms, q.Search); err != nil {
+		return out, err
+	}
+	slices.SortFunc(ms, func(a, b engine.EffectiveMember) int { return order(keyOf(&a), keyOf(&b)) })
+	start := 0
+	if after != nil {
+		start, _ = slices.BinarySearchFunc(ms, *after, func(m engine.EffectiveMember, k effKey) int {
+			if order(keyOf(&m), k) <= 0 {
+				return -1
+			}
+			return 1
+		})
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	end := min(start+min(limit, 1000), len(ms))
+	if end < len(ms) {
+		out.Next = encodeEffCursor(keyOf(&ms[end-1]))
+	}
+	page := ms[start:end]
+	if !byPath {
+		for i := range page {
+			if path := p.eng.MembershipPath(page[i].UserID, groupID, p.now); len(path) > 1 {
+				page[i].Through = path[:len(path)-1]
+			}
+		}
+	}
+	out.Items, err = s.effectiveRows(ctx, p, op, page)
+	return out, err
+}
+
+// effectiveOrder is the comparison of a sort; the user id breaks ties.
+func effectiveOrder(op, sortBy string, desc bool) (func(a, b effKey) int, error) {
+	var by func(a, b effKey) int
+	switch sortBy {
+	case "", EffectiveSortUsername:
+		by = func(a, b effKey) int {
+			return cmp.Or(strings.Compare(a.username, b.username), strings.Compare(a.id, b.id))
+		}
+	case EffectiveSortThrough:
+		by = func(a, b effKey) int {
+			return cmp.Or(cmp.Compare(a.through, b.through), strings.Compare(a.username, b.username), strings.Compare(a.id, b.id))
+		}
+	default:
+		return nil, invalid(op, "sort", "must be %s or %s, not %q", EffectiveSortUsername, EffectiveSortThrough, sortBy)
+	}
+	if desc {
+		return func(a, b effKey) int { return by(b, a) }, nil
+	}
+	return by, nil
+}
+
+// searchEffective keeps the members the store's user search finds. An
+// empty search keeps all.
+func (s *Service) searchEffective(ctx context.Context, p *perms, op string, ms []engine.EffectiveMember, search string) ([]engine.EffectiveMember, error) {
+	if search == "" {
+		return ms, nil
+	}
+	lq := p.personalQuery(store.ListQuery{Search: search, Limit: 1000})
+	found, err := collect(ctx, func(cur string) (store.Page[domain.User], error) {
+		lq.Cursor = cur
+		return s.st.ListUsers(ctx, lq)
+	})
+	if err != nil {
+		return nil, domain.E(op, err)
+	}
+	ids := make(map[string]bool, len(found))
+	for _, u := range found {
+		ids[u.ID] = true
+	}
+	return slices.DeleteFunc(ms, func(m engine.EffectiveMember) bool { return !ids[m.UserID] }), nil
+}
+
+func encodeEffCursor(k effKey) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(k.through) + "\x00" + k.username + "\x00" + k.id))
+}
+
+func decodeEffCursor(c string) (effKey, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return effKey{}, false
+	}
+	parts := strings.Split(string(b), "\x00")
+	if len(parts) != 3 {
+		return effKey{}, false
+	}
+	n, err := strconv.Atoi(parts[0])
+	if err != nil || n < 0 {
+		return effKey{}, false
+	}
+	return effKey{through: n, username: parts[1], id: parts[2]}, true
+}
+
+// NestingNode is one group of a nesting tree (GroupNestingTree).
+type NestingNode struct {
+	ID   string
+	Name string
+	// Hidden is a group the caller may not see: shown without its name.
+	Hidden bool
+	// Until is when the membership linking the group to the node above
+	// it ends; nil when it does not (and for the root).
+	Until *time.Time
+	// Links are the groups one step further from the root, by name.
+	Links []*NestingNode
+	// More counts the links not listed: the tree stops at the nesting
+	// depth limit and at NestingTreeSize groups.
+	More int
+}
+
+// NestingTree is a group's place among nested groups: Up has the groups
+// it is a member of, directly or not, up to the roots; Down its member
+// groups, nested. Both are rooted at the group.
+type NestingTree struct {
+	Up, Down *NestingNode
+}
+
+// NestingTreeSize bounds the groups of each direction of a NestingTree.
+const NestingTreeSize = 100
+
+// GroupNestingTree returns a group's ancestors and descendants through
+// the memberships that count now, as the engine holds them, to the
+// nesting depth limit (groups.view, as for the group itself).
+func (s *Service) GroupNestingTree(ctx context.Context, c Caller, groupID string) (NestingTree, error) {
+	const op = "service.GroupNestingTree"
+	var out NestingTree
+	p, err := s.reader(op, c)
+	if err != nil {
+		return out, err
+	}
+	if _, err := loadGroup(ctx, s.st, p, op, groupID); err != nil {
+		return out, domain.E(op, err)
+	}
+	depth := s.nesting.MaxDepth
+	if depth <= 0 {
+		depth = DefaultNestingDepth
+	}
+	for _, up := range []bool{true, false} {
+		root := p.eng.NestingTree(groupID, up, p.now, depth, NestingTreeSize)
+		if root == nil {
+			return out, notFound(op, "group", groupID)
+		}
+		n, err := s.nestingNode(ctx, p, op, root)
+		if err != nil {
+			return out, err
+		}
+		if up {
+			out.Up = n
+		} else {
+			out.Down = n
+		}
+	}
+	return out, nil
+}
+
+// nestingNode converts an engine node, hiding the groups the caller may
+// not see.
+func (s *Service) nestingNode(ctx context.Context, p *perms, op string, en *engine.NestNode) (*NestingNode, error) {
+	g, err := s.st.GetGroup(ctx, en.GroupID)
+	if err != nil {
+		return nil, domain.E(op, err)
+	}
+	n := &NestingNode{ID: g.ID, Name: g.Name, More: en.More}
+	if !p.mayViewGroup(&g) {
+		n.ID, n.Name, n.Hidden = "", "", true
+	}
+	if !en.Until.IsZero() {
+		until := en.Until
+		n.Until = &until
+	}
+	for _, l := range en.Links {
+		ln, err := s.nestingNode(ctx, p, op, l)
+		if err != nil {
+			return nil, err
+		}
+		n.Links = append(n.Links, ln)
+	}
+	slices.SortStableFunc(n.Links, func(a, b *NestingNode) int {
+		return cmp.Or(cmp.Compare(btoi(a.Hidden), btoi(b.Hidden)), strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)))
+	})
+	return n, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
