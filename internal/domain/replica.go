@@ -292,8 +292,9 @@ func EncodeReplicaSnapshot(w io.Writer, s *Snapshot) error {
 // a snapshot (sqlstore StreamSnapshot) and the engine's builder expects:
 // roles, folder types, projects, groups, users, memberships, group
 // memberships, project grants, domain grants, folders, folder levels,
-// rules. Settings are left out. The mutations point into s; the first
-// error of put ends the walk and is returned.
+// rules. Settings are left out. The objects are s's own; the mutation
+// pointing to them is reused, so put must not keep it. The first error of
+// put ends the walk and is returned.
 func (s *Snapshot) Puts(put func(*Mutation) error) error {
 	w := &putWalk{put: put}
 	putAll(w, s.Roles, func(x *Role) Mutation { return Mutation{Entity: EntityRole, Role: x} })
@@ -319,11 +320,14 @@ type putWalk struct {
 	err error
 }
 
+// putAll reuses one mutation for the whole table: put may not keep it,
+// and a million memberships then cost no allocation.
 func putAll[T any](w *putWalk, xs []T, as func(*T) Mutation) {
+	m := new(Mutation)
 	for i := 0; i < len(xs) && w.err == nil; i++ {
-		m := as(&xs[i])
+		*m = as(&xs[i])
 		m.Op = OpPut
-		w.err = w.put(&m)
+		w.err = w.put(m)
 	}
 }
 

@@ -20,8 +20,8 @@ import (
 // are resolved by Engine. An object put twice keeps its last put.
 type Builder struct {
 	b builder
-	// parents are the folders with a parent, linked by Engine: a parent
-	// may come after its children.
+	// parents are the folders whose parent had not come when they did,
+	// linked by Engine.
 	parents []folderParent
 	// rulesByType lists the rules by the folder type of their first
 	// criterion; Engine matches them to the folders.
@@ -92,14 +92,25 @@ func (x *Builder) put(m *domain.Mutation) error {
 	return nil
 }
 
-// putFolder indexes a folder; its parent is linked by Engine.
+// putFolder indexes a folder and links it to its parent, or leaves that
+// to Engine when the parent has not come yet. Engine refuses a cycle.
 func (x *Builder) putFolder(f *domain.Folder) {
 	b := &x.b
 	fi := b.internFolder(f.ID)
 	b.s.folders.set(b.gen, fi, b.newFolderRec(f))
-	if f.ParentID != "" {
+	switch pi, ok := b.liveFolder(f.ParentID); {
+	case ok:
+		b.link(fi, pi)
+	case f.ParentID != "":
 		x.parents = append(x.parents, folderParent{fi: fi, parent: f.ParentID})
 	}
+}
+
+// link makes pi the parent of fi (in bulk: Engine sorts the children).
+func (b *builder) link(fi, pi int32) {
+	b.s.folders.get(fi).parent = pi
+	p := b.s.folders.get(pi)
+	p.children = append(p.children, fi)
 }
 
 // putRule indexes a rule; Engine matches it to the folders.
@@ -162,9 +173,7 @@ func (x *Builder) linkFolders() error {
 		if !ok {
 			return b.notFound("parent folder", fp.parent)
 		}
-		b.s.folders.get(fp.fi).parent = pi
-		p := b.s.folders.get(pi)
-		p.children = append(p.children, fp.fi)
+		b.link(fp.fi, pi)
 	}
 	x.parents = nil
 	const (
