@@ -280,29 +280,54 @@ func (e *ReplicaEncoder) Close() error {
 }
 
 // EncodeReplicaSnapshot writes a whole snapshot held in memory, in the
-// order the server streams one (referenced objects first). Settings are
-// left out.
+// order the server streams one (Snapshot.Puts). Settings are left out.
 func EncodeReplicaSnapshot(w io.Writer, s *Snapshot) error {
 	e := NewReplicaEncoder(w, s.Revision)
-	putAll(e, s.Roles, func(x *Role) Mutation { return Mutation{Role: x} })
-	putAll(e, s.FolderTypes, func(x *FolderType) Mutation { return Mutation{FolderType: x} })
-	putAll(e, s.Projects, func(x *Project) Mutation { return Mutation{Project: x} })
-	putAll(e, s.Groups, func(x *Group) Mutation { return Mutation{Group: x} })
-	putAll(e, s.Users, func(x *User) Mutation { return Mutation{User: x} })
-	putAll(e, s.Memberships, func(x *Membership) Mutation { return Mutation{Membership: x} })
-	putAll(e, s.GroupMemberships, func(x *GroupMembership) Mutation { return Mutation{GroupMembership: x} })
-	putAll(e, s.ProjectGrants, func(x *ProjectGrant) Mutation { return Mutation{ProjectGrant: x} })
-	putAll(e, s.DomainGrants, func(x *DomainGrant) Mutation { return Mutation{DomainGrant: x} })
-	putAll(e, s.Folders, func(x *Folder) Mutation { return Mutation{Folder: x} })
-	putAll(e, s.FolderLevels, func(x *FolderLevel) Mutation { return Mutation{FolderLevel: x} })
-	putAll(e, s.Rules, func(x *Rule) Mutation { return Mutation{Rule: x} })
+	_ = s.Puts(e.Put)
 	return e.Close() // the first error of a Put sticks and is Close's
 }
 
-func putAll[T any](e *ReplicaEncoder, xs []T, as func(*T) Mutation) {
-	for i := range xs {
-		m := as(&xs[i])
-		_ = e.Put(&m)
+// Puts hands each object of s to put as a put mutation, referenced
+// objects before those referring to them, in the order the store streams
+// a snapshot (sqlstore StreamSnapshot) and the engine's builder expects:
+// roles, folder types, projects, groups, users, memberships, group
+// memberships, project grants, domain grants, folders, folder levels,
+// rules. Settings are left out. The objects are s's own; the mutation
+// pointing to them is reused, so put must not keep it. The first error of
+// put ends the walk and is returned.
+func (s *Snapshot) Puts(put func(*Mutation) error) error {
+	w := &putWalk{put: put}
+	putAll(w, s.Roles, func(x *Role) Mutation { return Mutation{Entity: EntityRole, Role: x} })
+	putAll(w, s.FolderTypes, func(x *FolderType) Mutation { return Mutation{Entity: EntityFolderType, FolderType: x} })
+	putAll(w, s.Projects, func(x *Project) Mutation { return Mutation{Entity: EntityProject, Project: x} })
+	putAll(w, s.Groups, func(x *Group) Mutation { return Mutation{Entity: EntityGroup, Group: x} })
+	putAll(w, s.Users, func(x *User) Mutation { return Mutation{Entity: EntityUser, User: x} })
+	putAll(w, s.Memberships, func(x *Membership) Mutation { return Mutation{Entity: EntityMembership, Membership: x} })
+	putAll(w, s.GroupMemberships, func(x *GroupMembership) Mutation {
+		return Mutation{Entity: EntityGroupMembership, GroupMembership: x}
+	})
+	putAll(w, s.ProjectGrants, func(x *ProjectGrant) Mutation { return Mutation{Entity: EntityProjectGrant, ProjectGrant: x} })
+	putAll(w, s.DomainGrants, func(x *DomainGrant) Mutation { return Mutation{Entity: EntityDomainGrant, DomainGrant: x} })
+	putAll(w, s.Folders, func(x *Folder) Mutation { return Mutation{Entity: EntityFolder, Folder: x} })
+	putAll(w, s.FolderLevels, func(x *FolderLevel) Mutation { return Mutation{Entity: EntityFolderLevel, FolderLevel: x} })
+	putAll(w, s.Rules, func(x *Rule) Mutation { return Mutation{Entity: EntityRule, Rule: x} })
+	return w.err
+}
+
+// putWalk is Puts in progress; its first error stops it.
+type putWalk struct {
+	put func(*Mutation) error
+	err error
+}
+
+// putAll reuses one mutation for the whole table: put may not keep it,
+// and a million memberships then cost no allocation.
+func putAll[T any](w *putWalk, xs []T, as func(*T) Mutation) {
+	m := new(Mutation)
+	for i := 0; i < len(xs) && w.err == nil; i++ {
+		*m = as(&xs[i])
+		m.Op = OpPut
+		w.err = w.put(m)
 	}
 }
 
@@ -311,6 +336,26 @@ type replicaDecoder struct {
 	r     *bufio.Reader
 	table []string
 	err   error
+	m     Mutation      // the mutation handed to put, reused
+	rec   replicaRecord // the objects it points to, reused
+}
+
+// replicaRecord holds one object of each kind: decoding a record
+// overwrites its kind's, so a million memberships cost no allocation
+// beyond their strings.
+type replicaRecord struct {
+	user            User
+	project         Project
+	group           Group
+	membership      Membership
+	groupMembership GroupMembership
+	role            Role
+	projectGrant    ProjectGrant
+	domainGrant     DomainGrant
+	folderType      FolderType
+	folder          Folder
+	folderLevel     FolderLevel
+	rule            Rule
 }
 
 func (d *replicaDecoder) fail(format string, args ...any) {
@@ -397,20 +442,80 @@ func (d *replicaDecoder) strs() []string {
 	return out
 }
 
-// DecodeReplicaSnapshot reads a whole replica snapshot. A stream that is
-// cut short, corrupt, of another version or followed by anything fails
-// with an error wrapping ErrReplicaSnapshot: a replica never loads part of
-// a state.
+// DecodeReplicaSnapshot reads a whole replica snapshot into memory. A
+// stream that is cut short, corrupt, of another version or followed by
+// anything fails with an error wrapping ErrReplicaSnapshot: a replica
+// never loads part of a state.
 func DecodeReplicaSnapshot(r io.Reader) (*Snapshot, error) {
+	s := &Snapshot{}
+	err := StreamReplicaSnapshot(r, func(rev int64) error { s.Revision = rev; return nil }, func(m *Mutation) error {
+		s.Add(m)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Add appends the object of a put mutation to s, by value (a streaming
+// reader reuses its records), as Puts hands it over.
+func (s *Snapshot) Add(m *Mutation) {
+	switch {
+	case m.User != nil:
+		s.Users = append(s.Users, *m.User)
+	case m.Project != nil:
+		s.Projects = append(s.Projects, *m.Project)
+	case m.Group != nil:
+		s.Groups = append(s.Groups, *m.Group)
+	case m.Membership != nil:
+		s.Memberships = append(s.Memberships, *m.Membership)
+	case m.GroupMembership != nil:
+		s.GroupMemberships = append(s.GroupMemberships, *m.GroupMembership)
+	case m.Role != nil:
+		s.Roles = append(s.Roles, *m.Role)
+	case m.ProjectGrant != nil:
+		s.ProjectGrants = append(s.ProjectGrants, *m.ProjectGrant)
+	case m.DomainGrant != nil:
+		s.DomainGrants = append(s.DomainGrants, *m.DomainGrant)
+	case m.FolderType != nil:
+		s.FolderTypes = append(s.FolderTypes, *m.FolderType)
+	case m.Folder != nil:
+		s.Folders = append(s.Folders, *m.Folder)
+	case m.FolderLevel != nil:
+		s.FolderLevels = append(s.FolderLevels, *m.FolderLevel)
+	case m.Rule != nil:
+		s.Rules = append(s.Rules, *m.Rule)
+	}
+}
+
+// StreamReplicaSnapshot reads a replica snapshot record by record, as
+// sqlstore's StreamSnapshot reads the store: start gets the revision,
+// then put gets each object as a put mutation in the order of the
+// stream, so that a reader indexing as it reads never holds the whole
+// snapshot. put must not keep the mutation nor the object it points to,
+// which the decoder reuses for the next record of that kind; it may keep
+// their strings, slices, maps and expiry, which are never reused. An error
+// from start or put ends the read and is returned as it is. A stream cut
+// short, corrupt, of another version or followed by anything fails with
+// an error wrapping ErrReplicaSnapshot, possibly after put has seen
+// records: a reader builds its state aside and discards it on any error.
+func StreamReplicaSnapshot(r io.Reader, start func(revision int64) error, put func(*Mutation) error) error {
 	d := &replicaDecoder{r: bufio.NewReaderSize(r, 64<<10)}
 	magic := make([]byte, len(replicaMagic))
 	if _, err := io.ReadFull(d.r, magic); err != nil || string(magic) != replicaMagic {
-		return nil, fmt.Errorf("%w: not a Gatehouse replica snapshot", ErrReplicaSnapshot)
+		return fmt.Errorf("%w: not a Gatehouse replica snapshot", ErrReplicaSnapshot)
 	}
 	if v := d.uvarint(); d.err == nil && v != ReplicaVersion {
-		return nil, fmt.Errorf("%w: version %d, this reader knows %d", ErrReplicaSnapshot, v, ReplicaVersion)
+		return fmt.Errorf("%w: version %d, this reader knows %d", ErrReplicaSnapshot, v, ReplicaVersion)
 	}
-	s := &Snapshot{Revision: d.varint()}
+	rev := d.varint()
+	if d.err != nil {
+		return d.err
+	}
+	if err := start(rev); err != nil {
+		return err
+	}
 	var n uint64
 	for d.err == nil {
 		t, err := d.r.ReadByte()
@@ -419,58 +524,88 @@ func DecodeReplicaSnapshot(r io.Reader) (*Snapshot, error) {
 			break
 		}
 		if t == tagEnd {
-			if want := d.uvarint(); d.err == nil && want != n {
-				d.fail("%d records read, %d written", n, want)
-			}
-			if _, err := d.r.ReadByte(); err != io.EOF && d.err == nil {
-				d.fail("data after its end")
-			}
+			d.end(n)
 			break
 		}
 		n++
-		d.record(t, s)
+		if m := d.record(t); d.err == nil {
+			if err := put(m); err != nil {
+				return err
+			}
+		}
 	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	return s, nil
+	return d.err
 }
 
-// record reads one record of tag t into s.
-func (d *replicaDecoder) record(t byte, s *Snapshot) {
+// end checks the record count after the end tag, and that nothing follows.
+func (d *replicaDecoder) end(n uint64) {
+	if want := d.uvarint(); d.err == nil && want != n {
+		d.fail("%d records read, %d written", n, want)
+	}
+	if _, err := d.r.ReadByte(); err != io.EOF && d.err == nil {
+		d.fail("data after its end")
+	}
+}
+
+// record reads one record of tag t into the decoder's record of that
+// kind, and returns the put mutation pointing to it.
+func (d *replicaDecoder) record(t byte) *Mutation {
+	x, m := &d.rec, &d.m
+	*m = Mutation{Op: OpPut}
 	switch t {
 	case tagUser:
-		s.Users = append(s.Users, User{ID: d.str(), Status: UserStatus(d.str()), SystemRoleID: d.str(), ShowPersonalInfo: d.bool()})
+		x.user = User{ID: d.str(), Status: UserStatus(d.str()), SystemRoleID: d.str(), ShowPersonalInfo: d.bool()}
+		m.Entity, m.User = EntityUser, &x.user
 	case tagProject:
-		s.Projects = append(s.Projects, Project{ID: d.str(), Name: d.str(), MembershipMode: MembershipMode(d.str())})
+		x.project = Project{ID: d.str(), Name: d.str(), MembershipMode: MembershipMode(d.str())}
+		m.Entity, m.Project = EntityProject, &x.project
 	case tagGroup:
-		s.Groups = append(s.Groups, Group{ID: d.str(), Name: d.str(), Scope: Scope(d.str()), ProjectID: d.str(),
-			Builtin: Builtin(d.str()), SystemRoleID: d.str(), SystemPermissions: d.strs()})
+		x.group = Group{ID: d.str(), Name: d.str(), Scope: Scope(d.str()), ProjectID: d.str(),
+			Builtin: Builtin(d.str()), SystemRoleID: d.str(), SystemPermissions: d.strs()}
+		m.Entity, m.Group = EntityGroup, &x.group
 	case tagMembership:
-		s.Memberships = append(s.Memberships, Membership{GroupID: d.str(), UserID: d.str(), ExpiresAt: d.expiry()})
+		x.membership = Membership{GroupID: d.str(), UserID: d.str(), ExpiresAt: d.expiry()}
+		m.Entity, m.Membership = EntityMembership, &x.membership
 	case tagGroupMembership:
-		s.GroupMemberships = append(s.GroupMemberships, GroupMembership{GroupID: d.str(), MemberGroupID: d.str(), ExpiresAt: d.expiry()})
+		x.groupMembership = GroupMembership{GroupID: d.str(), MemberGroupID: d.str(), ExpiresAt: d.expiry()}
+		m.Entity, m.GroupMembership = EntityGroupMembership, &x.groupMembership
 	case tagRole:
-		s.Roles = append(s.Roles, Role{ID: d.str(), Name: d.str(), Scope: Scope(d.str()), Permissions: d.strs()})
+		x.role = Role{ID: d.str(), Name: d.str(), Scope: Scope(d.str()), Permissions: d.strs()}
+		m.Entity, m.Role = EntityRole, &x.role
+	default:
+		d.record2(t, m)
+	}
+	return m
+}
+
+// record2 is record for the other tags (split to keep functions short).
+func (d *replicaDecoder) record2(t byte, m *Mutation) {
+	x := &d.rec
+	switch t {
 	case tagProjectGrant:
-		s.ProjectGrants = append(s.ProjectGrants, ProjectGrant{ProjectID: d.str(), SubjectKind: SubjectKind(d.str()),
-			SubjectID: d.str(), RoleID: d.str(), Permissions: d.strs()})
+		x.projectGrant = ProjectGrant{ProjectID: d.str(), SubjectKind: SubjectKind(d.str()),
+			SubjectID: d.str(), RoleID: d.str(), Permissions: d.strs()}
+		m.Entity, m.ProjectGrant = EntityProjectGrant, &x.projectGrant
 	case tagDomainGrant:
-		s.DomainGrants = append(s.DomainGrants, DomainGrant{GroupID: d.str(), Domain: d.str()})
+		x.domainGrant = DomainGrant{GroupID: d.str(), Domain: d.str()}
+		m.Entity, m.DomainGrant = EntityDomainGrant, &x.domainGrant
 	case tagFolderType:
-		s.FolderTypes = append(s.FolderTypes, FolderType{ID: d.str(), Name: d.str(), Contexts: d.strs(), Properties: d.strs()})
+		x.folderType = FolderType{ID: d.str(), Name: d.str(), Contexts: d.strs(), Properties: d.strs()}
+		m.Entity, m.FolderType = EntityFolderType, &x.folderType
 	case tagFolder:
-		s.Folders = append(s.Folders, d.folder())
+		x.folder = d.folder()
+		m.Entity, m.Folder = EntityFolder, &x.folder
 	case tagFolderLevel:
-		fl := FolderLevel{FolderID: d.str(), GroupID: d.str()}
+		x.folderLevel = FolderLevel{FolderID: d.str(), GroupID: d.str()}
 		if l := d.uvarint(); l <= uint64(LevelDeleteFolder) {
-			fl.Level = Level(l)
+			x.folderLevel.Level = Level(l)
 		} else {
 			d.fail("folder level %d", l)
 		}
-		s.FolderLevels = append(s.FolderLevels, fl)
+		m.Entity, m.FolderLevel = EntityFolderLevel, &x.folderLevel
 	case tagRule:
-		s.Rules = append(s.Rules, d.rule())
+		x.rule = d.rule()
+		m.Entity, m.Rule = EntityRule, &x.rule
 	default:
 		d.fail("unknown record tag %d", t)
 	}

@@ -713,50 +713,6 @@ func (b *builder) newFolderRec(f *domain.Folder) *folderRec {
 		typ: intern(b, &b.s.typeIx, &b.s.types, f.TypeID), props: f.Properties}
 }
 
-// bulkFolders loads folders in any order, then links parents and refuses
-// a cycle, which would make every ancestor walk endless.
-func (b *builder) bulkFolders(fs []domain.Folder) error {
-	idx := make([]int32, len(fs))
-	for i := range fs {
-		fi := b.internFolder(fs[i].ID)
-		b.s.folders.set(b.gen, fi, b.newFolderRec(&fs[i]))
-		idx[i] = fi
-	}
-	for i := range fs {
-		if fs[i].ParentID == "" {
-			continue
-		}
-		pi, ok := b.liveFolder(fs[i].ParentID)
-		if !ok {
-			return b.notFound("parent folder", fs[i].ParentID)
-		}
-		b.s.folders.get(idx[i]).parent = pi
-		p := b.s.folders.get(pi)
-		p.children = append(p.children, idx[i])
-	}
-	const (
-		unseen = iota
-		onPath
-		done
-	)
-	mark := make([]uint8, b.s.folders.n)
-	var path []int32
-	for _, fi := range idx {
-		path = path[:0]
-		for x := fi; x != none && mark[x] != done; x = b.s.folders.get(x).parent {
-			if mark[x] == onPath {
-				return b.invalid("folder %q is its own ancestor", b.s.folders.get(x).id)
-			}
-			mark[x] = onPath
-			path = append(path, x)
-		}
-		for _, x := range path {
-			mark[x] = done
-		}
-	}
-	return nil
-}
-
 func (b *builder) putFolder(f *domain.Folder) error {
 	fi := b.internFolder(f.ID)
 	parent := none
@@ -962,38 +918,6 @@ func ruleMatches(r *ruleRec, f *folderRec) bool {
 		}
 	}
 	return true
-}
-
-func (b *builder) bulkRules(rs []domain.Rule) error {
-	byType := map[int32][]int32{}
-	for i := range rs {
-		gi, ok := b.liveGroup(rs[i].GroupID)
-		if !ok {
-			return b.notFound("group", rs[i].GroupID)
-		}
-		ri := intern(b, &b.s.ruleIx, &b.s.rules, rs[i].ID)
-		rec := b.newRuleRec(&rs[i], gi)
-		b.s.rules.set(b.gen, ri, rec)
-		g := b.s.groups.get(gi)
-		g.rules = append(g.rules, ri)
-		if len(rec.criteria) > 0 {
-			byType[rec.criteria[0].typ] = append(byType[rec.criteria[0].typ], ri)
-		}
-	}
-	for fi := int32(0); fi < b.s.folders.n; fi++ {
-		f := b.s.folders.get(fi)
-		if f == nil {
-			continue
-		}
-		for _, ri := range byType[f.typ] {
-			r := b.s.rules.get(ri)
-			if ruleMatches(r, f) {
-				f.rules = append(f.rules, ruleRef{g: r.g, r: ri})
-				r.matched = append(r.matched, fi)
-			}
-		}
-	}
-	return nil
 }
 
 func (b *builder) putRule(r *domain.Rule) error {

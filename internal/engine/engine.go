@@ -209,86 +209,17 @@ func expNanos(t *time.Time) int64 {
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
-// New builds the index of a snapshot.
+// New builds the index of a snapshot: a Builder fed with its objects in
+// the order a snapshot streams them.
 func New(snap *domain.Snapshot) (*Engine, error) {
-	const op = "engine.New"
 	if snap == nil {
-		return nil, domain.E(op, domain.KindInvalid, errorf("nil snapshot"))
+		return nil, domain.E("engine.New", domain.KindInvalid, errorf("nil snapshot"))
 	}
-	const gen = 1
-	s := &state{rev: snap.Revision}
-	for _, ix := range []*strIndex{&s.userIx, &s.groupIx, &s.projectIx, &s.roleIx, &s.typeIx, &s.folderIx, &s.ruleIx} {
-		*ix = newStrIndex(gen)
+	x := NewBuilder(snap.Revision)
+	if err := snap.Puts(x.Put); err != nil {
+		return nil, err
 	}
-	b := &builder{s: s, gen: gen, bulk: true, op: op}
-	b.reserveBuiltins()
-	for i := range snap.Roles {
-		b.putRole(&snap.Roles[i])
-	}
-	for i := range snap.FolderTypes {
-		b.putType(&snap.FolderTypes[i])
-	}
-	steps := []func() error{
-		func() error {
-			for i := range snap.Projects {
-				b.putProject(&snap.Projects[i])
-			}
-			for i := range snap.Groups {
-				if err := b.putGroup(&snap.Groups[i]); err != nil {
-					return err
-				}
-			}
-			for i := range snap.Users {
-				b.putUser(&snap.Users[i])
-			}
-			return nil
-		},
-		func() error {
-			for i := range snap.Memberships {
-				if err := b.putMembership(&snap.Memberships[i]); err != nil {
-					return err
-				}
-			}
-			for i := range snap.GroupMemberships {
-				if err := b.putGroupMembership(&snap.GroupMemberships[i]); err != nil {
-					return err
-				}
-			}
-			return b.closeAll()
-		},
-		func() error {
-			for i := range snap.ProjectGrants {
-				if err := b.putProjectGrant(&snap.ProjectGrants[i]); err != nil {
-					return err
-				}
-			}
-			for i := range snap.DomainGrants {
-				if err := b.putDomainGrant(&snap.DomainGrants[i]); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-		func() error { return b.bulkFolders(snap.Folders) },
-		func() error {
-			for i := range snap.FolderLevels {
-				if err := b.putFolderLevel(&snap.FolderLevels[i]); err != nil {
-					return err
-				}
-			}
-			return b.bulkRules(snap.Rules)
-		},
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return nil, err
-		}
-	}
-	b.normalize()
-	b.recomputeAll()
-	e := &Engine{gen: gen}
-	e.cur.Store(s)
-	return e, nil
+	return x.Engine()
 }
 
 // Revision returns the revision of the current index.

@@ -28,7 +28,7 @@ func testStreamSnapshot(t *testing.T, newStore NewStore) {
 		if m.Op != domain.OpPut {
 			t.Errorf("a streamed row is a %s mutation, want put", m.Op)
 		}
-		collectStreamed(got, m)
+		got.Add(m)
 		return nil
 	})
 	noErr(t, err, "StreamSnapshot")
@@ -72,34 +72,4 @@ func nestForStream(t *testing.T, s store.Store) {
 		}
 		return tx.PutGroupMembership(ctx, &domain.GroupMembership{GroupID: mid.ID, MemberGroupID: low.ID, ExpiresAt: &expiry})
 	})
-}
-
-// collectStreamed appends a streamed object to a snapshot.
-func collectStreamed(s *domain.Snapshot, m *domain.Mutation) {
-	switch {
-	case m.User != nil:
-		s.Users = append(s.Users, *m.User)
-	case m.Project != nil:
-		s.Projects = append(s.Projects, *m.Project)
-	case m.Group != nil:
-		s.Groups = append(s.Groups, *m.Group)
-	case m.Membership != nil:
-		s.Memberships = append(s.Memberships, *m.Membership)
-	case m.GroupMembership != nil:
-		s.GroupMemberships = append(s.GroupMemberships, *m.GroupMembership)
-	case m.Role != nil:
-		s.Roles = append(s.Roles, *m.Role)
-	case m.ProjectGrant != nil:
-		s.ProjectGrants = append(s.ProjectGrants, *m.ProjectGrant)
-	case m.DomainGrant != nil:
-		s.DomainGrants = append(s.DomainGrants, *m.DomainGrant)
-	case m.FolderType != nil:
-		s.FolderTypes = append(s.FolderTypes, *m.FolderType)
-	case m.Folder != nil:
-		s.Folders = append(s.Folders, *m.Folder)
-	case m.FolderLevel != nil:
-		s.FolderLevels = append(s.FolderLevels, *m.FolderLevel)
-	case m.Rule != nil:
-		s.Rules = append(s.Rules, *m.Rule)
-	}
 }

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -71,18 +72,15 @@ func (r *Replica) loadSnapshot(ctx context.Context) (*engine.Engine, string, err
 	return e, s.Mark, err
 }
 
-// indexSnapshot decodes a snapshot and builds the engine from it.
+// indexSnapshot builds the engine while it decodes the snapshot
+// (engine.LoadReplicaSnapshot), which never holds the decoded snapshot
+// whole beside the index. A stream that fails part way builds nothing.
 func indexSnapshot(body io.Reader) (*engine.Engine, error) {
-	snap, err := domain.DecodeReplicaSnapshot(body)
-	if err != nil {
+	e, err := engine.LoadReplicaSnapshot(body)
+	switch {
+	case errors.Is(err, domain.ErrReplicaSnapshot):
 		return nil, fmt.Errorf("local: loading the replica snapshot: %w", err)
-	}
-	for i := range snap.Users {
-		// Snapshots carry no username: explanations name users by id.
-		snap.Users[i].Username = snap.Users[i].ID
-	}
-	e, err := engine.New(snap)
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("local: indexing the replica snapshot: %w", err)
 	}
 	return e, nil

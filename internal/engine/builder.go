@@ -1,0 +1,244 @@
+package engine
+
+import (
+	"io"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+)
+
+// Builder builds an engine from objects handed over one at a time, as a
+// snapshot streams them (sqlstore StreamSnapshot, domain
+// StreamReplicaSnapshot), so that a reader indexing a large snapshot as
+// it reads never holds it whole: the index is the only copy. New is a
+// Builder fed from a snapshot in memory (domain.Snapshot.Puts), so there
+// is one build path.
+//
+// The order is the stream's: an object comes after the objects it refers
+// to (roles and folder types first, then projects, groups, users, what
+// joins them, folders, folder levels, rules; Snapshot.Puts). Roles, folder
+// types and a folder's parent may come later than what names them: they
+// are resolved by Engine. An object put twice keeps its last put.
+type Builder struct {
+	b builder
+	// parents are the folders whose parent had not come when they did,
+	// linked by Engine.
+	parents []folderParent
+	// rulesByType lists the rules by the folder type of their first
+	// criterion; Engine matches them to the folders.
+	rulesByType map[int32][]int32
+	err         error
+	done        bool
+}
+
+type folderParent struct {
+	fi     int32
+	parent string
+}
+
+// NewBuilder starts the index of a snapshot at revision.
+func NewBuilder(revision int64) *Builder {
+	const gen = 1
+	s := &state{rev: revision}
+	for _, ix := range []*strIndex{&s.userIx, &s.groupIx, &s.projectIx, &s.roleIx, &s.typeIx, &s.folderIx, &s.ruleIx} {
+		*ix = newStrIndex(gen)
+	}
+	x := &Builder{b: builder{s: s, gen: gen, bulk: true, op: "engine.New"}, rulesByType: map[int32][]int32{}}
+	x.b.reserveBuiltins()
+	return x
+}
+
+// Put adds the object of a put mutation (its Op is not read; a mutation
+// without an object, a setting, adds nothing). It keeps the object's
+// strings, slices and maps but not the object itself, so a decoder may
+// reuse it. The first error sticks: Put and Engine return it again.
+func (x *Builder) Put(m *domain.Mutation) error {
+	if x.err == nil && x.done {
+		x.err = x.b.invalid("put after the engine was built")
+	}
+	if x.err == nil {
+		x.err = x.put(m)
+	}
+	return x.err
+}
+
+func (x *Builder) put(m *domain.Mutation) error {
+	b := &x.b
+	switch {
+	case m.Role != nil:
+		b.putRole(m.Role)
+	case m.FolderType != nil:
+		b.putType(m.FolderType)
+	case m.Project != nil:
+		b.putProject(m.Project)
+	case m.Group != nil:
+		return b.putGroup(m.Group)
+	case m.User != nil:
+		b.putUser(m.User)
+	case m.Membership != nil:
+		return b.putMembership(m.Membership)
+	case m.GroupMembership != nil:
+		return b.putGroupMembership(m.GroupMembership)
+	case m.ProjectGrant != nil:
+		return b.putProjectGrant(m.ProjectGrant)
+	case m.DomainGrant != nil:
+		return b.putDomainGrant(m.DomainGrant)
+	case m.Folder != nil:
+		x.putFolder(m.Folder)
+	case m.FolderLevel != nil:
+		return b.putFolderLevel(m.FolderLevel)
+	case m.Rule != nil:
+		return x.putRule(m.Rule)
+	}
+	return nil
+}
+
+// putFolder indexes a folder and links it to its parent, or leaves that
+// to Engine when the parent has not come yet. Engine refuses a cycle.
+func (x *Builder) putFolder(f *domain.Folder) {
+	b := &x.b
+	fi := b.internFolder(f.ID)
+	b.s.folders.set(b.gen, fi, b.newFolderRec(f))
+	switch pi, ok := b.liveFolder(f.ParentID); {
+	case ok:
+		b.link(fi, pi)
+	case f.ParentID != "":
+		x.parents = append(x.parents, folderParent{fi: fi, parent: f.ParentID})
+	}
+}
+
+// link makes pi the parent of fi (in bulk: Engine sorts the children).
+func (b *builder) link(fi, pi int32) {
+	b.s.folders.get(fi).parent = pi
+	p := b.s.folders.get(pi)
+	p.children = append(p.children, fi)
+}
+
+// putRule indexes a rule; Engine matches it to the folders.
+func (x *Builder) putRule(r *domain.Rule) error {
+	b := &x.b
+	gi, ok := b.liveGroup(r.GroupID)
+	if !ok {
+		return b.notFound("group", r.GroupID)
+	}
+	ri := intern(b, &b.s.ruleIx, &b.s.rules, r.ID)
+	rec := b.newRuleRec(r, gi)
+	b.s.rules.set(b.gen, ri, rec)
+	g := b.s.groups.get(gi)
+	g.rules = append(g.rules, ri)
+	if len(rec.criteria) > 0 {
+		t := rec.criteria[0].typ
+		x.rulesByType[t] = append(x.rulesByType[t], ri)
+	}
+	return nil
+}
+
+// Engine finishes the index: it links the folders to their parents
+// (refusing a missing parent or a cycle), closes the nested groups,
+// matches the rules to the folders and computes every folder's effective
+// grants. The Builder is spent.
+func (x *Builder) Engine() (*Engine, error) {
+	if x.err == nil && x.done {
+		x.err = x.b.invalid("engine already built")
+	}
+	x.done = true
+	if x.err != nil {
+		return nil, x.err
+	}
+	b := &x.b
+	for _, step := range []func() error{b.closeAll, x.linkFolders, x.matchRules} {
+		if err := step(); err != nil {
+			x.err = err
+			return nil, err
+		}
+	}
+	// A role put after a group holding it: the groups' system permissions
+	// are computed once every role is in.
+	for gi := int32(0); gi < b.s.groups.n; gi++ {
+		b.refreshGsys(gi)
+	}
+	b.normalize()
+	b.recomputeAll()
+	e := &Engine{gen: b.gen}
+	e.cur.Store(b.s)
+	x.b.s = nil // the engine owns the state now
+	return e, nil
+}
+
+// linkFolders links each folder to its parent and refuses a cycle, which
+// would make every ancestor walk endless.
+func (x *Builder) linkFolders() error {
+	b := &x.b
+	for _, fp := range x.parents {
+		pi, ok := b.liveFolder(fp.parent)
+		if !ok {
+			return b.notFound("parent folder", fp.parent)
+		}
+		b.link(fp.fi, pi)
+	}
+	x.parents = nil
+	const (
+		unseen = iota
+		onPath
+		done
+	)
+	mark := make([]uint8, b.s.folders.n)
+	var path []int32
+	for fi := int32(0); fi < b.s.folders.n; fi++ {
+		path = path[:0]
+		for x := fi; x != none && mark[x] != done && b.s.folders.get(x) != nil; x = b.s.folders.get(x).parent {
+			if mark[x] == onPath {
+				return b.invalid("folder %q is its own ancestor", b.s.folders.get(x).id)
+			}
+			mark[x] = onPath
+			path = append(path, x)
+		}
+		for _, x := range path {
+			mark[x] = done
+		}
+	}
+	return nil
+}
+
+// matchRules records which rules match each folder itself.
+func (x *Builder) matchRules() error {
+	b := &x.b
+	for fi := int32(0); fi < b.s.folders.n; fi++ {
+		f := b.s.folders.get(fi)
+		if f == nil {
+			continue
+		}
+		for _, ri := range x.rulesByType[f.typ] {
+			r := b.s.rules.get(ri)
+			if ruleMatches(r, f) {
+				f.rules = append(f.rules, ruleRef{g: r.g, r: ri})
+				r.matched = append(r.matched, fi)
+			}
+		}
+	}
+	x.rulesByType = nil
+	return nil
+}
+
+// LoadReplicaSnapshot builds the engine of a replica snapshot (domain
+// StreamReplicaSnapshot) as it decodes it: each record goes straight into
+// a Builder, so the decoded snapshot is never held whole beside the index
+// (issue 22: it doubled the peak memory of a local replica's load). The
+// encoding carries no username: users are named by their id. A stream
+// that fails part way builds nothing; its error wraps
+// domain.ErrReplicaSnapshot, while an error of the index does not.
+func LoadReplicaSnapshot(r io.Reader) (*Engine, error) {
+	var x *Builder
+	err := domain.StreamReplicaSnapshot(r, func(rev int64) error {
+		x = NewBuilder(rev)
+		return nil
+	}, func(m *domain.Mutation) error {
+		if m.User != nil {
+			m.User.Username = m.User.ID
+		}
+		return x.Put(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x.Engine()
+}
