@@ -211,3 +211,64 @@ func TestR23R29AddingAMemberAuditsTheRightsItDropped(t *testing.T) {
 		t.Errorf("%d audit records of the additions, want 2", seen)
 	}
 }
+
+// TestR7HolderListNamesTheProjectOfProjectHoldersOnly: the refusal to
+// delete an assigned role names each holder, with the project only for a
+// holder on a project, in the exact words of the error.
+func TestR7HolderListNamesTheProjectOfProjectHoldersOnly(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("P", domain.ModeMultiple)
+	r, _, err := e.svc.CreateRole(e.ctx, e.admin, domain.Role{Name: "Reader", Scope: domain.ScopeProject, Permissions: []string{domain.PermProjectRead}})
+	e.must(err)
+	dave := e.user("dave", "")
+	_, _, err = e.svc.SetUserProjectRights(e.ctx, e.admin, dave.UserID, p.ID, r.ID, nil)
+	e.must(err)
+	_, err = e.svc.DeleteRole(e.ctx, e.admin, r.ID)
+	wantKind(t, err, domain.KindConflict)
+	if want := "service.DeleteRole: role Reader is still assigned (R7), to: project_grant dave in project " + p.ID + "; reassign them first"; err.Error() != want {
+		t.Errorf("err = %q,\nwant %q", err, want)
+	}
+
+	s, _, err := e.svc.CreateRole(e.ctx, e.admin, domain.Role{Name: "Auditor", Scope: domain.ScopeSystem, Permissions: []string{domain.PermAuditView}})
+	e.must(err)
+	e.user("carol", s.ID)
+	_, err = e.svc.DeleteRole(e.ctx, e.admin, s.ID)
+	wantKind(t, err, domain.KindConflict)
+	if want := "service.DeleteRole: role Auditor is still assigned (R7), to: user carol; reassign them first"; err.Error() != want {
+		t.Errorf("err = %q,\nwant %q", err, want)
+	}
+}
+
+// TestIfMatchRoleAndProjectUpdatesRefuseAnOlderVersion: an update naming
+// a version (If-Match, docs/api.md) goes through only at the stored
+// version; an older one is a conflict that writes nothing, and version 0
+// means "any".
+func TestIfMatchRoleAndProjectUpdatesRefuseAnOlderVersion(t *testing.T) {
+	e := newEnv(t)
+	r, _, err := e.svc.CreateRole(e.ctx, e.admin, domain.Role{Name: "Auditor", Scope: domain.ScopeSystem, Permissions: []string{domain.PermAuditView}})
+	e.must(err)
+	p := e.project("P", domain.ModeMultiple)
+	d1, d2, d3 := "one", "two", "three"
+	r2, _, err := e.svc.UpdateRole(e.ctx, e.admin, r.ID, service.RoleUpdate{Description: &d1, Version: r.Version})
+	e.must(err)
+	p2, _, err := e.svc.UpdateProject(e.ctx, e.admin, p.ID, service.ProjectUpdate{Description: &d1, Version: p.Version})
+	e.must(err)
+	if r2.Version == r.Version || p2.Version == p.Version {
+		t.Fatalf("versions did not move: role %d -> %d, project %d -> %d", r.Version, r2.Version, p.Version, p2.Version)
+	}
+	before := e.rev()
+	_, _, err = e.svc.UpdateRole(e.ctx, e.admin, r.ID, service.RoleUpdate{Description: &d2, Version: r.Version})
+	wantKind(t, err, domain.KindConflict, "changed meanwhile")
+	_, _, err = e.svc.UpdateProject(e.ctx, e.admin, p.ID, service.ProjectUpdate{Description: &d2, Version: p.Version})
+	wantKind(t, err, domain.KindConflict, "changed meanwhile")
+	if e.rev() != before {
+		t.Errorf("a refused update moved the revision from %d to %d", before, e.rev())
+	}
+	r3, _, err := e.svc.UpdateRole(e.ctx, e.admin, r.ID, service.RoleUpdate{Description: &d3})
+	e.must(err)
+	p3, _, err := e.svc.UpdateProject(e.ctx, e.admin, p.ID, service.ProjectUpdate{Description: &d3})
+	e.must(err)
+	if r3.Description != d3 || p3.Description != d3 {
+		t.Errorf("without a version: role %q, project %q, want %q", r3.Description, p3.Description, d3)
+	}
+}
