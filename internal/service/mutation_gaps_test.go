@@ -272,3 +272,37 @@ func TestIfMatchRoleAndProjectUpdatesRefuseAnOlderVersion(t *testing.T) {
 		t.Errorf("without a version: role %q, project %q, want %q", r3.Description, p3.Description, d3)
 	}
 }
+
+// TestR21AProjectTheCallerMayNotSeeIsNotFound: reading, editing or
+// deleting a project the caller may not see is not_found, never a
+// refusal that names it; a project that does not exist is not_found
+// even to its administrators; and a refusal writes nothing.
+func TestR21AProjectTheCallerMayNotSeeIsNotFound(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Secret", domain.ModeMultiple)
+	outsider, reader := e.user("outsider", ""), e.user("reader", "")
+	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, reader.UserID, p.ID, domain.RoleViewerID, nil)
+	e.must(err)
+	if got, err := e.svc.GetProject(e.ctx, reader, p.ID); err != nil || got.Name != "Secret" {
+		t.Fatalf("a reader of the project: %+v, %v", got, err)
+	}
+	d := "changed"
+	before := e.rev()
+	for _, c := range []struct {
+		who service.Caller
+		id  string
+	}{{outsider, p.ID}, {e.admin, "no-such-project"}} {
+		_, err := e.svc.GetProject(e.ctx, c.who, c.id)
+		wantKind(t, err, domain.KindNotFound)
+		_, _, err = e.svc.UpdateProject(e.ctx, c.who, c.id, service.ProjectUpdate{Description: &d})
+		wantKind(t, err, domain.KindNotFound)
+		_, err = e.svc.DeleteProject(e.ctx, c.who, c.id)
+		wantKind(t, err, domain.KindNotFound)
+		if strings.Contains(err.Error(), "Secret") {
+			t.Errorf("%s: the refusal names the project: %v", c.who.Username, err)
+		}
+	}
+	if e.rev() != before {
+		t.Errorf("refusals moved the revision from %d to %d", before, e.rev())
+	}
+}
