@@ -306,3 +306,26 @@ func TestR21AProjectTheCallerMayNotSeeIsNotFound(t *testing.T) {
 		t.Errorf("refusals moved the revision from %d to %d", before, e.rev())
 	}
 }
+
+// TestCreateRoleAndProjectKeepTheIDTheCallerChose: an id given at
+// creation (REST's optional id) is the object's id; none given, the
+// service makes one.
+func TestCreateRoleAndProjectKeepTheIDTheCallerChose(t *testing.T) {
+	e := newEnv(t)
+	rid, pid := domain.NewID(), domain.NewID()
+	r, _, err := e.svc.CreateRole(e.ctx, e.admin, domain.Role{ID: rid, Name: "Auditor", Scope: domain.ScopeSystem, Permissions: []string{domain.PermAuditView}})
+	e.must(err)
+	p, _, err := e.svc.CreateProject(e.ctx, e.admin, domain.Project{ID: pid, Name: "P"})
+	e.must(err)
+	if r.ID != rid || p.ID != pid {
+		t.Errorf("ids = %s, %s; want the chosen %s, %s", r.ID, p.ID, rid, pid)
+	}
+	if _, err := e.st.GetRole(e.ctx, rid); err != nil {
+		t.Errorf("the role is not stored under its chosen id: %v", err)
+	}
+	r2, _, err := e.svc.CreateRole(e.ctx, e.admin, domain.Role{Name: "Other", Scope: domain.ScopeSystem})
+	e.must(err)
+	if r2.ID == "" || r2.ID == rid {
+		t.Errorf("a role created without an id got %q", r2.ID)
+	}
+}
