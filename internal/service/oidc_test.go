@@ -126,3 +126,29 @@ func TestSignInOIDCMappingR3R4R5ImplicitGroupsAndAdministrators(t *testing.T) {
 		t.Errorf("result = %+v, want Administrators refused (R3) to a provider acting without server.manage", res)
 	}
 }
+
+// Every group the mapping put someone into and no longer maps is left at
+// the next sign-in, not only the first, each with its own audit record
+// (R29).
+func TestSignInOIDCMappingLeavesEveryUnmappedGroupR29(t *testing.T) {
+	e := newEnv(t)
+	e.oidcBot("idp-bot", domain.PermUsersView, domain.PermUsersEdit, domain.PermGroupsView, domain.PermGroupsMembers, domain.PermRolesView)
+	for _, n := range []string{"A", "B", "C"} {
+		e.sysGroup(n)
+	}
+	res, err := e.svc.SignInOIDC(e.ctx, signIn("s6", "noa", "A", "B", "C"))
+	e.must(err)
+	if len(res.Added) != 3 {
+		t.Fatalf("result = %+v, want A, B and C added", res)
+	}
+	res, err = e.svc.SignInOIDC(e.ctx, signIn("s6", "noa", "B"))
+	e.must(err)
+	got := slices.Clone(res.Removed)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"A", "C"}) || len(res.Added) != 0 || len(res.Refused) != 0 {
+		t.Errorf("result = %+v, want A and C removed and nothing else", res)
+	}
+	if n := len(e.audits("group.member_remove", domain.OutcomeSuccess)); n != 2 {
+		t.Errorf("%d audit records of removals, want 2", n)
+	}
+}
