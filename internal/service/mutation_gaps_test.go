@@ -329,3 +329,59 @@ func TestCreateRoleAndProjectKeepTheIDTheCallerChose(t *testing.T) {
 		t.Errorf("a role created without an id got %q", r2.ID)
 	}
 }
+
+// TestR27R23IndividualRightsWithoutARoleCount: individual rights made of
+// checkboxes only, no role, are rights: removing a system group from a
+// project keeps such a member in it (R27) as it keeps one with a role,
+// and joining a group of an exclusive project empties them (R23).
+func TestR27R23IndividualRightsWithoutARoleCount(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("P", domain.ModeMultiple)
+	g := e.sysGroup("Staff")
+	_, _, err := e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID})
+	e.must(err)
+	plain, keys, role := e.user("plain", ""), e.user("keys", ""), e.user("role", "")
+	_, _, err = e.svc.SetUserProjectRights(e.ctx, e.admin, keys.UserID, p.ID, "", []string{domain.PermProjectRead})
+	e.must(err)
+	_, _, err = e.svc.SetUserProjectRights(e.ctx, e.admin, role.UserID, p.ID, domain.RoleViewerID, nil)
+	e.must(err)
+	// emptied has an empty individual row, as a member removed from a
+	// group keeps (R25): it does not keep them in P.
+	emptied := e.user("emptied", "")
+	h, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Helpers", Scope: domain.ScopeProject, ProjectID: p.ID})
+	e.must(err)
+	e.add(h.ID, emptied)
+	_, _, err = e.svc.RemoveMembers(e.ctx, e.admin, h.ID, []string{emptied.UserID})
+	e.must(err)
+	if pg, ok := e.individualRow(emptied.UserID, p.ID); !ok || pg.RoleID != "" || len(pg.Permissions) != 0 {
+		t.Fatalf("emptied's row on P after leaving Helpers = %+v (%v), want an empty one (R25)", pg, ok)
+	}
+	e.add(g.ID, plain, keys, role, emptied)
+	res, _, err := e.svc.RemoveGroupFromProjects(e.ctx, e.admin, g.ID, []string{p.ID}, true)
+	e.must(err)
+	left := slices.Clone(res.Users)
+	slices.Sort(left)
+	want := []string{plain.UserID, emptied.UserID}
+	slices.Sort(want)
+	if !slices.Equal(left, want) {
+		t.Errorf("users who left P = %v, want plain and emptied %v", left, want)
+	}
+	for _, c := range []struct {
+		who  service.Caller
+		stay bool
+	}{{plain, false}, {emptied, false}, {keys, true}, {role, true}} {
+		if _, ok := e.individualRow(c.who.UserID, p.ID); ok != c.stay {
+			t.Errorf("%s: individual row on P kept %v, want %v", c.who.Username, ok, c.stay)
+		}
+	}
+
+	x := e.project("X", domain.ModeExclusive)
+	crew, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Crew", Scope: domain.ScopeProject, ProjectID: x.ID})
+	e.must(err)
+	_, _, err = e.svc.SetUserProjectRights(e.ctx, e.admin, keys.UserID, x.ID, "", []string{domain.PermProjectRead})
+	e.must(err)
+	e.add(crew.ID, keys)
+	if pg, ok := e.individualRow(keys.UserID, x.ID); !ok || pg.RoleID != "" || len(pg.Permissions) != 0 {
+		t.Errorf("keys' individual row on the exclusive X after joining Crew = %+v (%v), want it kept and empty", pg, ok)
+	}
+}
