@@ -385,3 +385,31 @@ func TestR27R23IndividualRightsWithoutARoleCount(t *testing.T) {
 		t.Errorf("keys' individual row on the exclusive X after joining Crew = %+v (%v), want it kept and empty", pg, ok)
 	}
 }
+
+// TestImportGroupLeavesProjectsWhereItIsPresent: importing a system
+// group again into a project where it is present changes nothing there
+// (its rights on that project stay as they were set since) and the
+// answer lists only the projects it was newly imported into.
+func TestImportGroupLeavesProjectsWhereItIsPresent(t *testing.T) {
+	e := newEnv(t)
+	p, q := e.project("P", domain.ModeMultiple), e.project("Q", domain.ModeMultiple)
+	g, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Staff", Scope: domain.ScopeSystem, DefaultProjectRoleID: domain.RoleViewerID})
+	e.must(err)
+	_, _, err = e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID})
+	e.must(err)
+	_, _, err = e.svc.SetGroupProjectRights(e.ctx, e.admin, g.ID, p.ID, domain.RoleEditorID, nil)
+	e.must(err)
+	got, _, err := e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID, q.ID})
+	e.must(err)
+	if len(got) != 1 || got[0].ID != q.ID {
+		t.Errorf("imported into %+v, want only Q", got)
+	}
+	pg, err := e.st.GetProjectGrant(e.ctx, p.ID, domain.SubjectGroup, g.ID)
+	e.must(err)
+	if pg.RoleID != domain.RoleEditorID {
+		t.Errorf("Staff's role on P after importing it again = %s, want the Editor it was given", pg.RoleID)
+	}
+	if n := len(e.audits("group.import", domain.OutcomeSuccess)); n != 2 {
+		t.Errorf("%d import audit records, want 2 (P once, Q once)", n)
+	}
+}
