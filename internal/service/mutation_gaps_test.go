@@ -1,14 +1,17 @@
 package service_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/authn/password"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Tests for what mutation testing found unpinned in the service
@@ -411,5 +414,75 @@ func TestImportGroupLeavesProjectsWhereItIsPresent(t *testing.T) {
 	}
 	if n := len(e.audits("group.import", domain.OutcomeSuccess)); n != 2 {
 		t.Errorf("%d import audit records, want 2 (P once, Q once)", n)
+	}
+}
+
+// TestPasswordsAdministratorsMinimumAndChangingYourOwn: a member of
+// Administrators needs the administrators' minimum length, others the
+// general one (docs/security.md, "Passwords"); changing one's own
+// password needs the current one, refuses a wrong one with a denied
+// audit record and nothing written (R29), and is not the way to set a
+// first password.
+func TestPasswordsAdministratorsMinimumAndChangingYourOwn(t *testing.T) {
+	e := newEnv(t)
+	svc, err := service.New(e.ctx, e.st, service.Options{PasswordParams: &cheap, PasswordPolicy: password.Policy{AdminMinLen: 20}})
+	e.must(err)
+	e.svc = svc
+	const short, long = "fifteen-chars-x", "twenty-characters-xy"
+	u := e.user("u", "")
+	e.must(errOf(e.svc.SetPassword(e.ctx, e.admin, u.UserID, short)))
+	err = errOf(e.svc.SetPassword(e.ctx, e.admin, e.admin.UserID, short))
+	wantKind(t, err, domain.KindInvalid)
+	wantField(t, err, "password")
+	e.must(errOf(e.svc.SetPassword(e.ctx, e.admin, e.admin.UserID, long)))
+
+	wantKind(t, errOf(e.svc.ChangeOwnPassword(e.ctx, u, "", long)), domain.KindInvalid, "current_password")
+	before := e.rev()
+	wantKind(t, errOf(e.svc.ChangeOwnPassword(e.ctx, u, "not-the-password", long)), domain.KindForbidden, "current password")
+	if e.rev() != before {
+		t.Errorf("a refused change moved the revision from %d to %d", before, e.rev())
+	}
+	e.wantDeniedAudit(u, "user.set_password")
+	e.must(errOf(e.svc.ChangeOwnPassword(e.ctx, u, short, long)))
+
+	fresh := e.user("fresh", "")
+	wantKind(t, errOf(e.svc.ChangeOwnPassword(e.ctx, fresh, "anything", long)), domain.KindInvalid, "no password yet")
+}
+
+// TestCursorKeyIsMadeOnceAndCheckedWhenRead: the first call makes a
+// 32-byte key with one audit record that does not hold it; later calls
+// return the same key and write nothing; a stored key that is not hex or
+// shorter than 16 bytes is an error, never used.
+func TestCursorKeyIsMadeOnceAndCheckedWhenRead(t *testing.T) {
+	e := newEnv(t)
+	k1, err := service.CursorKey(e.ctx, e.st)
+	e.must(err)
+	k2, err := service.CursorKey(e.ctx, e.st)
+	e.must(err)
+	if len(k1) != 32 || !slices.Equal(k1, k2) {
+		t.Fatalf("keys %x and %x: want one 32-byte key", k1, k2)
+	}
+	recs := e.audits("system.cursor_key", domain.OutcomeSuccess)
+	if len(recs) != 1 || strings.Contains(recs[0].Detail, fmt.Sprintf("%x", k1)) {
+		t.Errorf("audit records of the key = %+v, want one, without the key", recs)
+	}
+	put := func(v string) {
+		_, err := e.st.InTx(e.ctx, func(ctx context.Context, tx store.Tx) error {
+			if err := tx.PutSetting(ctx, &domain.Setting{Key: service.SettingCursorKey, Value: v}); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, &domain.AuditEvent{ActorName: "test", Action: "test.cursor_key", TargetKind: "system", Outcome: domain.OutcomeSuccess})
+		})
+		e.must(err)
+	}
+	for _, c := range []struct {
+		value string
+		ok    bool
+	}{{strings.Repeat("ab", 16), true}, {strings.Repeat("ab", 15), false}, {"not hex at all, not at all", false}} {
+		put(c.value)
+		k, err := service.CursorKey(e.ctx, e.st)
+		if c.ok && (err != nil || len(k) != 16) || !c.ok && (err == nil || k != nil) {
+			t.Errorf("stored %q: key %x, err %v; want usable %v", c.value, k, err, c.ok)
+		}
 	}
 }
