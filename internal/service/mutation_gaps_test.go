@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -484,5 +485,42 @@ func TestCursorKeyIsMadeOnceAndCheckedWhenRead(t *testing.T) {
 		if c.ok && (err != nil || len(k) != 16) || !c.ok && (err == nil || k != nil) {
 			t.Errorf("stored %q: key %x, err %v; want usable %v", c.value, k, err, c.ok)
 		}
+	}
+}
+
+// TestR21AuditVerifyAndReplicaSnapshotNeedTheirPermissions: verifying the
+// audit chain needs audit.view and answers with the walk of an intact
+// chain; the replica snapshot needs replica.read and writes the state at
+// the current revision; without the permission each is forbidden and
+// the snapshot's writer is never asked for.
+func TestR21AuditVerifyAndReplicaSnapshotNeedTheirPermissions(t *testing.T) {
+	e := newEnv(t)
+	nobody := e.user("nobody", "")
+	v, err := e.svc.VerifyAudit(e.ctx, e.admin)
+	e.must(err)
+	if !v.OK() || v.Records+v.Unsealed == 0 || v.Break != nil {
+		t.Errorf("verification = %+v, want an intact chain with records", v)
+	}
+	_, err = e.svc.VerifyAudit(e.ctx, nobody)
+	wantKind(t, err, domain.KindForbidden, domain.PermAuditView)
+
+	var buf strings.Builder
+	var at int64
+	e.must(e.svc.ReplicaSnapshot(e.ctx, e.admin, func(rev int64) (io.Writer, error) { at = rev; return &buf, nil }))
+	if at != e.rev() || buf.Len() == 0 {
+		t.Errorf("snapshot at revision %d (want %d), %d bytes", at, e.rev(), buf.Len())
+	}
+	asked := false
+	err = e.svc.ReplicaSnapshot(e.ctx, nobody, func(int64) (io.Writer, error) { asked = true; return io.Discard, nil })
+	wantKind(t, err, domain.KindForbidden, domain.PermReplicaRead)
+	if asked {
+		t.Error("the writer was asked for before the refusal")
+	}
+
+	if d := service.Describe(nil); d.Kind != 0 || d.Message != "" {
+		t.Errorf("Describe(nil) = %+v, want nothing", d)
+	}
+	if d := service.Describe(err); d.Kind != domain.KindForbidden || d.Message == "" {
+		t.Errorf("Describe(%v) = %+v, want its kind and message", err, d)
 	}
 }
