@@ -81,3 +81,74 @@ func TestSignInOIDCMappingKeepsAdministratorsMembershipsAndReportsR23(t *testing
 		t.Errorf("the administrator's membership is gone: %v", err)
 	}
 }
+
+// The mapping never fills a group whose members are implicit (Everyone,
+// R4; Public, R5), names no group it cannot find, and puts someone into
+// Administrators only when the provider allows it (R3), and then only
+// as a holder of server.manage may; names match case-insensitively.
+// These are switch cases, which gremlins 0.6.0 never mutates
+// (docs/testing.md), so they were applied by hand.
+func TestSignInOIDCMappingR3R4R5ImplicitGroupsAndAdministrators(t *testing.T) {
+	e := newEnv(t)
+	e.oidcBot("idp-bot", domain.PermServerManage)
+	e.sysGroup("Readers")
+	res, err := e.svc.SignInOIDC(e.ctx, signIn("s4", "lee", "everyone", "PUBLIC", "Administrators", "No Such", "readers"))
+	e.must(err)
+	want := []string{
+		`group "everyone": its members are implicit (R4, R5)`,
+		`group "PUBLIC": its members are implicit (R4, R5)`,
+		`group "Administrators": the provider's group_mapping does not set allow_administrators, so the mapping never puts anyone into Administrators (R3)`,
+		`group "No Such": there is no such system group`,
+	}
+	if !slices.Equal(res.Added, []string{"Readers"}) || !slices.Equal(res.Refused, want) {
+		t.Fatalf("result = %+v,\nwant Readers added and refused %q", res, want)
+	}
+	if got := e.audits("group.member_add", domain.OutcomeDenied); len(got) != len(want) {
+		t.Errorf("%d denied member_add records, want one per refusal (%d): %+v", len(got), len(want), got)
+	}
+	allowed := signIn("s4", "lee", "administrators", "Readers")
+	allowed.AllowAdministrators = true
+	res, err = e.svc.SignInOIDC(e.ctx, allowed)
+	e.must(err)
+	if !slices.Equal(res.Added, []string{"Administrators"}) || len(res.Refused) != 0 {
+		t.Errorf("result = %+v, want Administrators added when allowed", res)
+	}
+	if !e.can(service.Caller{UserID: res.User.ID}, domain.PermServerManage, system) {
+		t.Error("lee is in Administrators but does not hold server.manage")
+	}
+
+	e.oidcBot("weak-bot", domain.PermUsersView, domain.PermUsersEdit, domain.PermGroupsView, domain.PermGroupsMembers, domain.PermRolesView)
+	allowed = signIn("s5", "max", "Administrators")
+	allowed.AllowAdministrators, allowed.ProvisionAs = true, "weak-bot"
+	res, err = e.svc.SignInOIDC(e.ctx, allowed)
+	e.must(err)
+	if len(res.Added) != 0 || len(res.Refused) != 1 || !strings.Contains(res.Refused[0], "R3") {
+		t.Errorf("result = %+v, want Administrators refused (R3) to a provider acting without server.manage", res)
+	}
+}
+
+// Every group the mapping put someone into and no longer maps is left at
+// the next sign-in, not only the first, each with its own audit record
+// (R29).
+func TestSignInOIDCMappingLeavesEveryUnmappedGroupR29(t *testing.T) {
+	e := newEnv(t)
+	e.oidcBot("idp-bot", domain.PermUsersView, domain.PermUsersEdit, domain.PermGroupsView, domain.PermGroupsMembers, domain.PermRolesView)
+	for _, n := range []string{"A", "B", "C"} {
+		e.sysGroup(n)
+	}
+	res, err := e.svc.SignInOIDC(e.ctx, signIn("s6", "noa", "A", "B", "C"))
+	e.must(err)
+	if len(res.Added) != 3 {
+		t.Fatalf("result = %+v, want A, B and C added", res)
+	}
+	res, err = e.svc.SignInOIDC(e.ctx, signIn("s6", "noa", "B"))
+	e.must(err)
+	got := slices.Clone(res.Removed)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"A", "C"}) || len(res.Added) != 0 || len(res.Refused) != 0 {
+		t.Errorf("result = %+v, want A and C removed and nothing else", res)
+	}
+	if n := len(e.audits("group.member_remove", domain.OutcomeSuccess)); n != 2 {
+		t.Errorf("%d audit records of removals, want 2", n)
+	}
+}

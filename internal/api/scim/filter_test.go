@@ -161,11 +161,7 @@ func TestMatchStringOperatorsAreAnchored(t *testing.T) {
 		"userName": "bjensen", "displayName": "Babs Jensen", "externalId": "Ext-1",
 		"emails": []any{map[string]any{"value": "bjensen@example.com"}},
 	}
-	m := matcher{s: userSchema}
-	for _, tc := range []struct {
-		f    string
-		want bool
-	}{
+	wantMatches(t, res, []matchCase{
 		{`displayName sw "jensen"`, false}, // inside, not at the start
 		{`displayName sw "BABS"`, true},    // caseExact false
 		{`displayName ew "babs"`, false},   // inside, not at the end
@@ -183,7 +179,21 @@ func TestMatchStringOperatorsAreAnchored(t *testing.T) {
 		{`externalId ew "t-1"`, true},
 		{`externalId co "XT"`, false},
 		{`externalId co "xt"`, true},
-	} {
+	})
+}
+
+// matchCase is a filter and whether a resource matches it.
+type matchCase struct {
+	f    string
+	want bool
+}
+
+// wantMatches parses each case's filter and checks the user resource res
+// against it.
+func wantMatches(t *testing.T, res map[string]any, cases []matchCase) {
+	t.Helper()
+	m := matcher{s: userSchema}
+	for _, tc := range cases {
 		f, err := ParseFilter(tc.f)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.f, err)
@@ -192,6 +202,71 @@ func TestMatchStringOperatorsAreAnchored(t *testing.T) {
 			t.Errorf("%s on %v = %v, want %v", tc.f, res, got, tc.want)
 		}
 	}
+}
+
+// TestMatchOrderingBoundaries: gt and lt are strict and ge and le are
+// not, for strings, numbers (a resource's JSON numbers and the Go
+// integers the server's own forms hold) and instants; pr is false for an
+// empty string, list or object; eq null matches an explicit null as well
+// as an absent attribute, and ne null neither.
+func TestMatchOrderingBoundaries(t *testing.T) {
+	res := map[string]any{
+		"userName": "bjensen", "n": 5.0, "i64": int64(5), "i": 5,
+		"title": "", "emails": []any{}, "name": map[string]any{"givenName": map[string]any{}, "middleName": []any{[]any{}}},
+		"ims": []any{[]any{}}, "roles": []any{[]any{"x"}}, "x509Certificates": []any{map[string]any{"display": map[string]any{"k": 1}}},
+		"nick": []any{nil}, "meta": map[string]any{"created": "2010-01-23T04:56:22Z"},
+	}
+	wantMatches(t, res, []matchCase{
+		{`userName gt "bjensen"`, false},
+		{`userName lt "bjensen"`, false},
+		{`userName ge "bjensen"`, true},
+		{`userName le "bjensen"`, true},
+		{`userName gt "bjensem"`, true},
+		{`userName lt "bjenseo"`, true},
+		{`userName ge "bjenseo"`, false},
+		{`userName le "bjensem"`, false},
+		{`meta.created gt "2010-01-23T04:56:22Z"`, false},
+		{`meta.created lt "2010-01-23T04:56:22Z"`, false},
+		{`meta.created ge "2010-01-23T04:56:22Z"`, true},
+		{`meta.created le "2010-01-23T04:56:22Z"`, true},
+		{`meta.created gt "2010-01-23T04:56:21Z"`, true},
+		{`meta.created lt "2010-01-23T04:56:21Z"`, false},
+	})
+	var numbers []matchCase
+	for _, attr := range []string{"n", "i64", "i"} {
+		for _, tc := range []matchCase{
+			{"eq 5", true}, {"eq 4", false}, {"eq 6", false}, {"ne 5", false}, {"ne 4", true},
+			{"gt 5", false}, {"gt 4.5", true}, {"gt 6", false},
+			{"lt 5", false}, {"lt 5.5", true}, {"lt 4", false},
+			{"ge 5", true}, {"ge 6", false}, {"ge -5", true},
+			{"le 5", true}, {"le 4", false}, {"le 1e1", true},
+			{`eq "5"`, false}, {"eq true", false},
+		} {
+			numbers = append(numbers, matchCase{attr + " " + tc.f, tc.want})
+		}
+	}
+	wantMatches(t, res, numbers)
+	wantMatches(t, res, []matchCase{
+		{`title pr`, false}, // ""
+		{`emails pr`, false},
+		{`name pr`, false},
+		{`nick pr`, false},
+		// present looks at what values hands it: an empty object or list
+		// nested where a simple value was expected is not a value.
+		{`name.givenName pr`, false},
+		{`name.middleName pr`, false},
+		{`ims pr`, false},
+		{`roles pr`, true},
+		{`x509Certificates.display pr`, true},
+		{`n pr`, true},
+		{`nick eq null`, true}, // an explicit null
+		{`nick ne null`, false},
+		{`nick eq "x"`, false},
+		{`title eq null`, false}, // "" is a value, not null
+		{`title eq ""`, true},
+		{`userName eq null`, false},
+		{`userName ne null`, true},
+	})
 }
 
 // TestParseFilterLimits: the length and nesting limits are exact (a
