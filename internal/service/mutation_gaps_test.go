@@ -506,12 +506,12 @@ func TestR21AuditVerifyAndReplicaSnapshotNeedTheirPermissions(t *testing.T) {
 
 	var buf strings.Builder
 	var at int64
-	e.must(e.svc.ReplicaSnapshot(e.ctx, e.admin, func(rev int64) (io.Writer, error) { at = rev; return &buf, nil }))
+	e.must(e.svc.ReplicaSnapshot(e.ctx, e.admin, func(rev int64, _ string) (io.Writer, error) { at = rev; return &buf, nil }))
 	if at != e.rev() || buf.Len() == 0 {
 		t.Errorf("snapshot at revision %d (want %d), %d bytes", at, e.rev(), buf.Len())
 	}
 	asked := false
-	err = e.svc.ReplicaSnapshot(e.ctx, nobody, func(int64) (io.Writer, error) { asked = true; return io.Discard, nil })
+	err = e.svc.ReplicaSnapshot(e.ctx, nobody, func(int64, string) (io.Writer, error) { asked = true; return io.Discard, nil })
 	wantKind(t, err, domain.KindForbidden, domain.PermReplicaRead)
 	if asked {
 		t.Error("the writer was asked for before the refusal")
