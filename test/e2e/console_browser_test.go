@@ -110,7 +110,14 @@ var unsafeName = regexp.MustCompile(`[^a-z0-9]+`)
 func (b *uiBrowser) shot(name string) {
 	b.t.Helper()
 	b.n++
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	png, err := b.screenshot()
+	if err != nil {
+		// A capture that starts as the page navigates away (a redirect,
+		// a refresh) can wait for ever on a busy machine: take it again
+		// on the page that is there now.
+		b.t.Logf("screenshot %s: %v; taking it again", name, err)
+		png, err = b.screenshot()
+	}
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -118,6 +125,13 @@ func (b *uiBrowser) shot(name string) {
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
+}
+
+// screenshot captures the whole page, bounded in time.
+func (b *uiBrowser) screenshot() ([]byte, error) {
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.FullScreenshot(100))
 }
 
 // open loads a console page and saves its screenshot.
