@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/benchtest"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine/enginegen"
 )
@@ -93,7 +94,7 @@ func runQueries(b *testing.B, qs []query, want bool) {
 	e, now := large.e, enginegen.Now
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := benchtest.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		q := &qs[i%len(qs)]
 		d, err := e.Check(q.s, q.perm, q.r, now)
@@ -107,7 +108,7 @@ func runQueries(b *testing.B, qs []query, want bool) {
 // reportCPU reports the process's CPU time per op since cpu (the whole
 // process's: with no allocation there is next to no GC to count).
 func reportCPU(b *testing.B, cpu time.Duration) {
-	if end := processCPU(); end > 0 {
+	if end := benchtest.ProcessCPU(); end > 0 {
 		b.ReportMetric(float64(end-cpu)/float64(b.N), "cpu-ns/op")
 	}
 }
@@ -266,7 +267,7 @@ func BenchmarkNewStoreOrder(b *testing.B) {
 	})
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := benchtest.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		if _, err := New(&snap); err != nil {
 			b.Fatal(err)
@@ -411,7 +412,7 @@ func runMixed(b *testing.B, qs []query, wants []bool) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := benchtest.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		j := i % len(qs)
 		q := &qs[j]
@@ -483,7 +484,7 @@ func BenchmarkCheckBatch(b *testing.B) {
 			e, now := large.e, enginegen.Now
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := processCPU()
+			cpu := benchtest.ProcessCPU()
 			for i := 0; i < b.N; i++ {
 				off := (i * batchSize) % len(qs)
 				for _, q := range qs[off : off+batchSize] {
@@ -492,7 +493,7 @@ func BenchmarkCheckBatch(b *testing.B) {
 					}
 				}
 			}
-			if end := processCPU(); end > 0 {
+			if end := benchtest.ProcessCPU(); end > 0 {
 				b.ReportMetric(float64(b.N*batchSize)/(end-cpu).Seconds(), "checks/cpu-s")
 			}
 			b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "checks/s")

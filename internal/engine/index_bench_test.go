@@ -2,6 +2,8 @@ package engine
 
 import (
 	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/benchtest"
 )
 
 // BenchmarkIndexGetUniform looks up uniform user and folder ids of the
@@ -22,7 +24,7 @@ func BenchmarkIndexGetUniform(b *testing.B) {
 			ids := tc.ids
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := processCPU()
+			cpu := benchtest.ProcessCPU()
 			for i := 0; i < b.N; i++ {
 				// A multiplicative stride visits the ids in an order
 				// unrelated to insertion.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/benchtest"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/engine/enginegen"
@@ -219,9 +220,9 @@ func loadChild(t *testing.T, file string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), benchtest.ProcessCPU()
 	e, err := indexSnapshot(bufio.NewReaderSize(f, 1<<20)) // the replica's own load: decoding and indexing at once
-	took, cpu := time.Since(start), processCPU()-cpu
+	took, cpu := time.Since(start), benchtest.ProcessCPU()-cpu
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,17 @@
 //go:build unix
 
-package local
+package benchtest
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the CPU time (user and system, all threads: the garbage
+// ProcessCPU is the CPU time (user and system, all threads: the garbage
 // collector's too) this process has used. On a machine shared with
 // others it moves much less than wall time, which counts the time the
-// load was descheduled.
-func processCPU() time.Duration {
+// work was descheduled.
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
