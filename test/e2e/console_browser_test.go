@@ -110,12 +110,16 @@ var unsafeName = regexp.MustCompile(`[^a-z0-9]+`)
 func (b *uiBrowser) shot(name string) {
 	b.t.Helper()
 	b.n++
+	b.settle()
 	png, err := b.screenshot()
 	if err != nil {
 		// A capture that starts as the page navigates away (a redirect,
-		// a refresh) can wait for ever on a busy machine: take it again
-		// on the page that is there now.
+		// a refresh) fails ("Cannot take screenshot with 0 width") or
+		// can wait for ever on a busy machine: take it again once the
+		// page that is there now has loaded.
 		b.t.Logf("screenshot %s: %v; taking it again", name, err)
+		time.Sleep(time.Second)
+		b.settle()
 		png, err = b.screenshot()
 	}
 	if err != nil {
@@ -124,6 +128,22 @@ func (b *uiBrowser) shot(name string) {
 	file := filepath.Join(b.dir, fmt.Sprintf("%02d-%s.png", b.n, strings.Trim(unsafeName.ReplaceAllString(strings.ToLower(name), "-"), "-")))
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		b.t.Fatal(err)
+	}
+}
+
+// settle waits, at most 10 s, until the page has loaded and been laid
+// out; the capture then says what is wrong if it still is not.
+func (b *uiBrowser) settle() {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ready, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+			`document.readyState === "complete" && document.documentElement.getBoundingClientRect().width > 0`))
+		cancel()
+		if err == nil && ready {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -49,8 +50,29 @@ func (a *API) edge(ctx huma.Context, next func(huma.Context)) {
 		writeProblem(w, p)
 		return
 	}
+	if r.Body != nil && r.Body != http.NoBody {
+		ctx = bodyReadContext{ctx}
+	}
 	next(ctx)
 }
+
+// bodyReadContext is huma's context once the edge has read the body
+// (checkBody), under the server's own read timeout. huma would then set
+// its body read deadline (Operation.BodyReadTimeout) on the connection,
+// where net/http's background read, started when the body ended, waits
+// for the client to go away: the deadline fired there and cancelled the
+// request's context while the handler still ran (a sign-in queued for a
+// hashing slot under load answered 503 "context canceled"). There is no
+// body left to bound, so the deadline is not set.
+type bodyReadContext struct{ humaContext }
+
+// humaContext names the embedded context apart from its Context method.
+type humaContext = huma.Context
+
+func (bodyReadContext) SetReadDeadline(time.Time) error { return nil }
+
+// Unwrap lets humago.Unwrap reach the request and the writer.
+func (c bodyReadContext) Unwrap() huma.Context { return c.humaContext }
 
 func (a *API) refuse(o *huma.Operation, r *http.Request) *Problem {
 	if id, _ := httpauth.FromContext(r.Context()); id.Anonymous() && o.Metadata["public"] != true {

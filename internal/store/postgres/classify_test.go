@@ -27,6 +27,7 @@ func TestClassify(t *testing.T) {
 		{"53300", sqlstore.ClassUnavailable},
 		{"53100", sqlstore.ClassFull},
 		{"53200", sqlstore.ClassUnavailable},
+		{"57014", sqlstore.ClassCanceled},
 		{"42P01", sqlstore.ClassOther},
 	}
 	for _, c := range cases {

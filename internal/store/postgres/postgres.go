@@ -141,6 +141,10 @@ func classify(err error) sqlstore.Class {
 		case pe.Code == "53100":
 			// disk_full: no space for the write.
 			return sqlstore.ClassFull
+		case pe.Code == "57014":
+			// query_canceled: a statement_timeout, or the cancel request pgx
+			// sends when a query's context ends.
+			return sqlstore.ClassCanceled
 		case pe.Code == "40001", pe.Code == "40P01", pe.Code == "55P03":
 			return sqlstore.ClassConflict
 		case strings.HasPrefix(pe.Code, "23"), strings.HasPrefix(pe.Code, "22"):

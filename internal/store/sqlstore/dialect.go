@@ -25,6 +25,7 @@ const (
 	ClassConflict                 // serialization failure, deadlock, stale snapshot: KindConflict
 	ClassUnavailable              // cannot reach or lock the database: KindUnavailable
 	ClassFull                     // no space left for the database to grow: KindUnavailable, saying so
+	ClassCanceled                 // the server cancelled the statement (a timeout, or its context ended): KindUnavailable
 )
 
 // errFull is what a write refused for want of space says. The driver's own
@@ -111,7 +112,10 @@ func (db *DB) mapErr(op string, err error, fk domain.Kind) error {
 	if errors.As(err, &de) {
 		return err
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	// A context that ended (the caller gave up, or net/http cancelled
+	// the request) is no fault of the request nor of the database: 503,
+	// not the 500 of an error nobody recognised.
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return domain.E(op, domain.KindUnavailable, err)
 	}
 	switch db.d.Classify(err) {
@@ -127,6 +131,8 @@ func (db *DB) mapErr(op string, err error, fk domain.Kind) error {
 		return db.unreachable(op, err)
 	case ClassFull:
 		return domain.E(op, domain.KindUnavailable, fmt.Errorf("%w: %w", errFull, err))
+	case ClassCanceled:
+		return domain.E(op, domain.KindUnavailable, err)
 	}
 	if errors.Is(err, sql.ErrConnDone) {
 		return db.unreachable(op, err)

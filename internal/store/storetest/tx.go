@@ -109,6 +109,32 @@ func testTransactions(t *testing.T, newStore NewStore) {
 		checkTraceless(t, s, before)
 	})
 
+	t.Run("ContextEndedIsUnavailable", func(t *testing.T) {
+		// net/http cancels a request's context when its client goes
+		// away; the transaction in flight must roll back and say the
+		// store was unavailable to it (503), never KindOther (500).
+		s := newStore(t)
+		seed(t, s)
+		before := stateOf(t, s)
+		cctx, cancel := context.WithCancel(ctx)
+		_, err := s.InTx(cctx, func(ctx context.Context, tx store.Tx) error {
+			if err := tx.CreateUser(ctx, newUser("half")); err != nil {
+				return err
+			}
+			cancel()
+			if err := tx.CreateGroup(ctx, newSystemGroup("half")); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, auditEvent("half"))
+		})
+		wantKind(t, err, domain.KindUnavailable, "InTx whose context was cancelled halfway")
+		checkTraceless(t, s, before)
+		_, err = s.GetUserByUsername(ctx, "half")
+		wantKind(t, err, domain.KindNotFound, "GetUserByUsername of a user created before the context was cancelled")
+		_, err = s.InTx(cctx, func(ctx context.Context, tx store.Tx) error { return tx.Audit(ctx, auditEvent("late")) })
+		wantKind(t, err, domain.KindUnavailable, "InTx begun with a cancelled context")
+	})
+
 	t.Run("DomainErrorKindKept", func(t *testing.T) {
 		s := newStore(t)
 		_, err := s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
