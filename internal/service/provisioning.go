@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/identifier"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -123,23 +122,7 @@ func (s *Service) CreateSCIMUser(ctx context.Context, c Caller, in NewUser, acti
 		u.Status = domain.UserDisabled
 	}
 	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
-		p, err := s.perms(op, c)
-		if err != nil {
-			return err
-		}
-		if !p.has(domain.PermUsersEdit) {
-			return deny("user", "", "missing permission %s (R21)", domain.PermUsersEdit)
-		}
-		if err := valid(&u, nil, identifier.User); err != nil {
-			return err
-		}
-		if u.ID == "" {
-			u.ID = domain.NewID()
-		}
-		if err := tx.CreateUser(ctx, &u); err != nil {
-			return err
-		}
-		return audit(ctx, tx, c, action, "user", u.ID, nil, u, "provisioned over SCIM")
+		return s.insertUser(ctx, tx, c, op, action, &u, "", "provisioned over SCIM")
 	})
 	return u, rev, err
 }
@@ -172,15 +155,7 @@ func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SC
 			return domain.E(op, domain.KindConflict, fmt.Errorf("user %s: %w (version %d, not %d)", id, ErrStaleVersion, u.Version, up.Version))
 		}
 		before := *u
-		if up.Username != nil {
-			u.Username = *up.Username
-		}
-		if up.Email != nil {
-			u.Email = *up.Email
-		}
-		if up.DisplayName != nil {
-			u.DisplayName = *up.DisplayName
-		}
+		setProfile(u, up.Username, up.Email, up.DisplayName)
 		if up.ExternalID != nil {
 			u.ExternalID = *up.ExternalID
 		}
@@ -189,15 +164,9 @@ func (s *Service) UpdateSCIMUser(ctx context.Context, c Caller, id string, up SC
 			if !*up.Active {
 				status = domain.UserDisabled
 			}
-			if status != u.Status && status == domain.UserDisabled {
-				if id == c.UserID {
-					return invalid(op, "active", "you cannot disable yourself")
-				}
-				if _, err := authn.RevokeSessionsInTx(ctx, tx, c, id, "account disabled"); err != nil {
-					return err
-				}
+			if err := setStatus(ctx, tx, c, op, "active", u, status); err != nil {
+				return err
 			}
-			u.Status = status
 		}
 		if sameSCIMProfile(before, *u) {
 			return errSCIMUnchanged // rolls the transaction back: nothing is written

@@ -48,33 +48,40 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in NewUser) (domain.
 		}
 	}
 	rev, err := s.write(ctx, c, op, action, func(ctx context.Context, tx store.Tx) error {
-		p, err := s.perms(op, c)
-		if err != nil {
-			return err
-		}
-		if !p.has(domain.PermUsersEdit) {
-			return deny("user", "", "missing permission %s (R21)", domain.PermUsersEdit)
-		}
-		if err := valid(&u, nil, identifier.User); err != nil {
-			return err
-		}
-		if _, err := checkSystemGrant(ctx, tx, p, op, "user", "", u.SystemRoleID, nil, ""); err != nil {
-			return err
-		}
-		if u.ID == "" {
-			u.ID = domain.NewID()
-		}
-		if err := tx.CreateUser(ctx, &u); err != nil {
-			return err
-		}
-		if hash != "" {
-			if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
-				return err
-			}
-		}
-		return audit(ctx, tx, c, action, "user", u.ID, nil, u, "")
+		return s.insertUser(ctx, tx, c, op, action, &u, hash, "")
 	})
 	return u, rev, err
+}
+
+// insertUser creates u (users.edit; an individual role as
+// SetUserSystemRole checks it) with its password hash, if any, and its
+// audit record: CreateUser and SCIM's create.
+func (s *Service) insertUser(ctx context.Context, tx store.Tx, c Caller, op, action string, u *domain.User, hash, detail string) error {
+	p, err := s.perms(op, c)
+	if err != nil {
+		return err
+	}
+	if !p.has(domain.PermUsersEdit) {
+		return deny("user", "", "missing permission %s (R21)", domain.PermUsersEdit)
+	}
+	if err := valid(u, nil, identifier.User); err != nil {
+		return err
+	}
+	if _, err := checkSystemGrant(ctx, tx, p, op, "user", "", u.SystemRoleID, nil, ""); err != nil {
+		return err
+	}
+	if u.ID == "" {
+		u.ID = domain.NewID()
+	}
+	if err := tx.CreateUser(ctx, u); err != nil {
+		return err
+	}
+	if hash != "" {
+		if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
+			return err
+		}
+	}
+	return audit(ctx, tx, c, action, "user", u.ID, nil, *u, detail)
 }
 
 // UserUpdate changes a user's profile; nil leaves a field as it is.
@@ -92,17 +99,18 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id string, up UserUp
 		if up.Version != 0 && up.Version != u.Version {
 			return conflict("service.UpdateUser", "user %s changed meanwhile (version %d, not %d)", id, u.Version, up.Version)
 		}
-		if up.Username != nil {
-			u.Username = *up.Username
-		}
-		if up.Email != nil {
-			u.Email = *up.Email
-		}
-		if up.DisplayName != nil {
-			u.DisplayName = *up.DisplayName
-		}
+		setProfile(u, up.Username, up.Email, up.DisplayName)
 		return nil
 	})
+}
+
+// setProfile sets the profile fields that are not nil.
+func setProfile(u *domain.User, username, email, displayName *string) {
+	for _, f := range []struct{ to, from *string }{{&u.Username, username}, {&u.Email, email}, {&u.DisplayName, displayName}} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
 }
 
 // SetUserStatus disables or enables a user (users.edit). Disabling the
@@ -117,19 +125,25 @@ func (s *Service) SetUserStatus(ctx context.Context, c Caller, id string, status
 		if status != domain.UserActive && status != domain.UserDisabled {
 			return invalid(op, "status", "must be active or disabled, not %q", status)
 		}
-		if id == c.UserID && status == domain.UserDisabled {
-			return invalid(op, "status", "you cannot disable yourself")
-		}
-		u.Status = status
-		if status == domain.UserDisabled {
-			// Requests of a disabled user are refused anyway (R11); revoking
-			// the sessions makes enabling them again require a new sign-in.
-			if _, err := authn.RevokeSessionsInTx(ctx, tx, c, id, "account disabled"); err != nil {
-				return err
-			}
-		}
-		return nil
+		return setStatus(ctx, tx, c, op, "status", u, status)
 	})
+}
+
+// setStatus sets u's status: nobody disables themselves, and disabling
+// signs the user out everywhere. Requests of a disabled user are refused
+// anyway (R11); revoking the sessions makes enabling them again require
+// a new sign-in. field names the input at fault.
+func setStatus(ctx context.Context, tx store.Tx, c Caller, op, field string, u *domain.User, status domain.UserStatus) error {
+	if status == domain.UserDisabled && u.Status != domain.UserDisabled {
+		if u.ID == c.UserID {
+			return invalid(op, field, "you cannot disable yourself")
+		}
+		if _, err := authn.RevokeSessionsInTx(ctx, tx, c, u.ID, "account disabled"); err != nil {
+			return err
+		}
+	}
+	u.Status = status
+	return nil
 }
 
 // SetUserSystemRole sets a user's individual system role (users.edit).
