@@ -50,20 +50,20 @@ func (a *API) edge(ctx huma.Context, next func(huma.Context)) {
 		writeProblem(w, p)
 		return
 	}
-	if r.Body != nil && r.Body != http.NoBody {
+	if ctx.Operation().RequestBody != nil {
 		ctx = bodyReadContext{ctx}
 	}
 	next(ctx)
 }
 
 // bodyReadContext is huma's context once the edge has read the body
-// (checkBody), under the server's own read timeout. huma would then set
-// its body read deadline (Operation.BodyReadTimeout) on the connection,
-// where net/http's background read, started when the body ended, waits
-// for the client to go away: the deadline fired there and cancelled the
-// request's context while the handler still ran (a sign-in queued for a
-// hashing slot under load answered 503 "context canceled"). There is no
-// body left to bound, so the deadline is not set.
+// (checkBody) under the server's own read timeout, or found none. huma
+// would then set its body read deadline (Operation.BodyReadTimeout) on
+// the connection, where net/http's background read, started when the
+// body ended, waits for the client to go away: the deadline fired there
+// and cancelled the request's context while the handler still ran (a
+// sign-in queued for a hashing slot under load answered 503 "context
+// canceled"). There is no body left to bound, so no deadline is set.
 type bodyReadContext struct{ humaContext }
 
 // humaContext names the embedded context apart from its Context method.
