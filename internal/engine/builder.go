@@ -29,8 +29,9 @@ type Builder struct {
 	// users and groups resolve the ids of a keyed stream (PutKeyed) by
 	// their string-table key, an array index instead of a hash.
 	users, groups byKey
-	// membs are the memberships put, indexed at once by Engine.
-	membs []stagedMemb
+	// membs are the memberships put, indexed at once by Engine, in
+	// chunks: one slice growing to a million would copy itself as it grew.
+	membs [][]stagedMemb
 	err   error
 	done  bool
 }
@@ -155,9 +156,20 @@ func (x *Builder) putMembership(m *domain.Membership, k *domain.ReplicaKeys) err
 		}
 	}
 	if gi != gEveryone && gi != gPublic { // implicit members only (R4, R5)
-		x.membs = append(x.membs, stagedMemb{u: ui, g: gi, exp: expNanos(m.ExpiresAt)})
+		x.stage(stagedMemb{u: ui, g: gi, exp: expNanos(m.ExpiresAt)})
 	}
 	return nil
+}
+
+// stageChunk is how many memberships a chunk of Builder.membs holds.
+const stageChunk = 1 << 14
+
+func (x *Builder) stage(m stagedMemb) {
+	if n := len(x.membs); n == 0 || len(x.membs[n-1]) == stageChunk {
+		x.membs = append(x.membs, make([]stagedMemb, 0, stageChunk))
+	}
+	last := &x.membs[len(x.membs)-1]
+	*last = append(*last, m)
 }
 
 // indexMemberships gives each user its groups and each group its members,
@@ -166,16 +178,23 @@ func (x *Builder) putMembership(m *domain.Membership, k *domain.ReplicaKeys) err
 // size, and filled through a table of lists read in order of the ints:
 // appending each membership to its user's and its group's record as it
 // came grew a hundred thousand slices a few times each and read a user
-// record out of cache per membership (issue 22: a third of a load).
+// record out of cache per membership (issue 22: a third of a load). The
+// members are added user by user, so each group's come sorted.
 func (x *Builder) indexMemberships() error {
 	b := &x.b
 	groupsOf := sizedLists[memb](b.s.users.n, x.membs, func(m stagedMemb) int32 { return m.u })
 	membersOf := sizedLists[int32](b.s.groups.n, x.membs, func(m stagedMemb) int32 { return m.g })
-	for _, m := range x.membs {
-		groupsOf[m.u] = append(groupsOf[m.u], memb{g: m.g, exp: m.exp})
-		membersOf[m.g] = append(membersOf[m.g], m.u)
+	for _, chunk := range x.membs {
+		for _, m := range chunk {
+			groupsOf[m.u] = append(groupsOf[m.u], memb{g: m.g, exp: m.exp})
+		}
 	}
 	x.membs = nil
+	for ui, gs := range groupsOf {
+		for _, m := range gs {
+			membersOf[m.g] = append(membersOf[m.g], int32(ui))
+		}
+	}
 	// Only memberships add to these lists: they were empty.
 	for ui, gs := range groupsOf {
 		if gs != nil {
@@ -192,10 +211,12 @@ func (x *Builder) indexMemberships() error {
 
 // sizedLists returns n empty lists, list i with room for the memberships
 // of ms whose key is i.
-func sizedLists[T any](n int32, ms []stagedMemb, key func(stagedMemb) int32) [][]T {
+func sizedLists[T any](n int32, ms [][]stagedMemb, key func(stagedMemb) int32) [][]T {
 	counts := make([]int32, n)
-	for _, m := range ms {
-		counts[key(m)]++
+	for _, chunk := range ms {
+		for _, m := range chunk {
+			counts[key(m)]++
+		}
 	}
 	lists := make([][]T, n)
 	for i, c := range counts {
