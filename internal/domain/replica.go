@@ -338,6 +338,19 @@ type replicaDecoder struct {
 	err   error
 	m     Mutation      // the mutation handed to put, reused
 	rec   replicaRecord // the objects it points to, reused
+	keys  ReplicaKeys   // the table keys of the record's ids
+	last  uint32        // the table key of the last string read, 0 if none
+}
+
+// ReplicaKeys name a decoded record's ids by their entry in the
+// snapshot's string table (1 for its first string; 0 for none: a string
+// past the table's bound). One key is always the same string, so a
+// reader that resolved an id once may resolve it again by an array index
+// instead of hashing the string (issue 22: a million memberships name
+// two ids each). Only the ids of the large tables are keyed.
+type ReplicaKeys struct {
+	ID          uint32 // a user's or a group's own id
+	Group, User uint32 // a membership's group and user
 }
 
 // replicaRecord holds one object of each kind: decoding a record
@@ -392,8 +405,10 @@ func (d *replicaDecoder) bool() bool {
 	return false
 }
 
+// str reads a string and notes its table key in d.last.
 func (d *replicaDecoder) str() string {
 	k := d.uvarint()
+	d.last = 0
 	if d.err != nil {
 		return ""
 	}
@@ -402,6 +417,7 @@ func (d *replicaDecoder) str() string {
 			d.fail("string reference %d past the table of %d", k, len(d.table))
 			return ""
 		}
+		d.last = uint32(k)
 		return d.table[k-1]
 	}
 	n := d.uvarint()
@@ -409,15 +425,26 @@ func (d *replicaDecoder) str() string {
 		d.fail("a string of %d bytes", n)
 		return ""
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(d.r, b); err != nil && d.err == nil {
+	// Peek reads the bytes in place when the buffer holds them (it holds
+	// 64 KiB, a string at most as much): one allocation, the string's.
+	b, err := d.r.Peek(int(n))
+	if err != nil {
 		d.fail("cut short in a string: %v", err)
 		return ""
 	}
 	s := string(b)
+	_, _ = d.r.Discard(int(n))
 	if len(d.table) < maxReplicaTable {
 		d.table = append(d.table, s)
+		d.last = uint32(len(d.table))
 	}
+	return s
+}
+
+// id reads a string and stores its table key in *key.
+func (d *replicaDecoder) id(key *uint32) string {
+	s := d.str()
+	*key = d.last
 	return s
 }
 
@@ -501,6 +528,13 @@ func (s *Snapshot) Add(m *Mutation) {
 // an error wrapping ErrReplicaSnapshot, possibly after put has seen
 // records: a reader builds its state aside and discards it on any error.
 func StreamReplicaSnapshot(r io.Reader, start func(revision int64) error, put func(*Mutation) error) error {
+	return StreamReplicaSnapshotKeyed(r, start, func(m *Mutation, _ *ReplicaKeys) error { return put(m) })
+}
+
+// StreamReplicaSnapshotKeyed is StreamReplicaSnapshot handing put the
+// string-table keys of each record's ids beside it (reused as the
+// record is).
+func StreamReplicaSnapshotKeyed(r io.Reader, start func(revision int64) error, put func(*Mutation, *ReplicaKeys) error) error {
 	d := &replicaDecoder{r: bufio.NewReaderSize(r, 64<<10)}
 	magic := make([]byte, len(replicaMagic))
 	if _, err := io.ReadFull(d.r, magic); err != nil || string(magic) != replicaMagic {
@@ -529,7 +563,7 @@ func StreamReplicaSnapshot(r io.Reader, start func(revision int64) error, put fu
 		}
 		n++
 		if m := d.record(t); d.err == nil {
-			if err := put(m); err != nil {
+			if err := put(m, &d.keys); err != nil {
 				return err
 			}
 		}
@@ -550,21 +584,21 @@ func (d *replicaDecoder) end(n uint64) {
 // record reads one record of tag t into the decoder's record of that
 // kind, and returns the put mutation pointing to it.
 func (d *replicaDecoder) record(t byte) *Mutation {
-	x, m := &d.rec, &d.m
-	*m = Mutation{Op: OpPut}
+	x, m, k := &d.rec, &d.m, &d.keys
+	*m, *k = Mutation{Op: OpPut}, ReplicaKeys{}
 	switch t {
 	case tagUser:
-		x.user = User{ID: d.str(), Status: UserStatus(d.str()), SystemRoleID: d.str(), ShowPersonalInfo: d.bool()}
+		x.user = User{ID: d.id(&k.ID), Status: UserStatus(d.str()), SystemRoleID: d.str(), ShowPersonalInfo: d.bool()}
 		m.Entity, m.User = EntityUser, &x.user
 	case tagProject:
 		x.project = Project{ID: d.str(), Name: d.str(), MembershipMode: MembershipMode(d.str())}
 		m.Entity, m.Project = EntityProject, &x.project
 	case tagGroup:
-		x.group = Group{ID: d.str(), Name: d.str(), Scope: Scope(d.str()), ProjectID: d.str(),
+		x.group = Group{ID: d.id(&k.ID), Name: d.str(), Scope: Scope(d.str()), ProjectID: d.str(),
 			Builtin: Builtin(d.str()), SystemRoleID: d.str(), SystemPermissions: d.strs()}
 		m.Entity, m.Group = EntityGroup, &x.group
 	case tagMembership:
-		x.membership = Membership{GroupID: d.str(), UserID: d.str(), ExpiresAt: d.expiry()}
+		x.membership = Membership{GroupID: d.id(&k.Group), UserID: d.id(&k.User), ExpiresAt: d.expiry()}
 		m.Entity, m.Membership = EntityMembership, &x.membership
 	case tagGroupMembership:
 		x.groupMembership = GroupMembership{GroupID: d.str(), MemberGroupID: d.str(), ExpiresAt: d.expiry()}

@@ -171,3 +171,49 @@ func TestReplicaSnapshotUnknownTagFails(t *testing.T) {
 		t.Fatalf("an unknown record: %v; want ErrReplicaSnapshot naming its tag", err)
 	}
 }
+
+// TestReplicaKeysNameTheStringTable: the keys a keyed stream hands over
+// with a record name its ids as the string table does: every id of a
+// user, a group and a membership has one, one key is always the same
+// string and one string always the same key (a reader resolves an id by
+// its key, engine.Builder.PutKeyed).
+func TestReplicaKeysNameTheStringTable(t *testing.T) {
+	s := enginegen.Generate(5, enginegen.Small()).Snapshot
+	raw := encodeSnapshot(t, s)
+	byKey, keyOf := map[uint32]string{}, map[string]uint32{}
+	seen := func(what string, k uint32, id string) {
+		t.Helper()
+		if k == 0 {
+			t.Fatalf("%s %q has no key", what, id)
+		}
+		if was, ok := byKey[k]; ok && was != id {
+			t.Fatalf("key %d names %q and %q", k, was, id)
+		}
+		if was, ok := keyOf[id]; ok && was != k {
+			t.Fatalf("%q has keys %d and %d", id, was, k)
+		}
+		byKey[k], keyOf[id] = id, k
+	}
+	memberships := 0
+	err := domain.StreamReplicaSnapshotKeyed(bytes.NewReader(raw), func(int64) error { return nil }, func(m *domain.Mutation, k *domain.ReplicaKeys) error {
+		switch {
+		case m.User != nil:
+			seen("user", k.ID, m.User.ID)
+		case m.Group != nil:
+			seen("group", k.ID, m.Group.ID)
+		case m.Membership != nil:
+			seen("a membership's group", k.Group, m.Membership.GroupID)
+			seen("a membership's user", k.User, m.Membership.UserID)
+			memberships++
+		case *k != (domain.ReplicaKeys{}):
+			t.Fatalf("keys %+v on a record of %s, which has none", *k, m.Entity)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if memberships != len(s.Memberships) || len(keyOf) < len(s.Users)+len(s.Groups) {
+		t.Fatalf("%d memberships and %d keyed ids seen; want %d and at least %d", memberships, len(keyOf), len(s.Memberships), len(s.Users)+len(s.Groups))
+	}
+}

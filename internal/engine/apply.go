@@ -288,7 +288,8 @@ func (b *builder) apply(m *domain.Mutation) error {
 			}
 			return nil
 		}
-		return b.putGroup(m.Group)
+		_, err := b.putGroup(m.Group)
+		return err
 	case domain.EntityMembership:
 		if m.Membership == nil {
 			return missing()
@@ -441,7 +442,7 @@ func (b *builder) putType(t *domain.FolderType) {
 
 // Users.
 
-func (b *builder) putUser(u *domain.User) {
+func (b *builder) putUser(u *domain.User) int32 {
 	i := intern(b, &b.s.userIx, &b.s.users, u.ID)
 	var rec *userRec
 	if b.s.users.get(i) == nil {
@@ -453,6 +454,7 @@ func (b *builder) putUser(u *domain.User) {
 	rec.id, rec.username = u.ID, u.Username
 	rec.active, rec.showPI = u.Active(), u.ShowPersonalInfo
 	rec.role = b.roleRef(u.SystemRoleID)
+	return i
 }
 
 func (b *builder) deleteUser(id string) {
@@ -520,13 +522,13 @@ func (b *builder) deleteProject(id string) {
 
 // Groups.
 
-func (b *builder) putGroup(g *domain.Group) error {
+func (b *builder) putGroup(g *domain.Group) (int32, error) {
 	gi := b.internGroup(g.ID)
 	proj := none
 	if g.Scope == domain.ScopeProject {
 		pi, ok := b.liveProject(g.ProjectID)
 		if !ok {
-			return b.notFound("project", g.ProjectID)
+			return gi, b.notFound("project", g.ProjectID)
 		}
 		proj = pi
 	}
@@ -555,7 +557,7 @@ func (b *builder) putGroup(g *domain.Group) error {
 			p.groups = upsertBy(p.groups, presence{g: gi, role: none}, presenceKey, b.bulk)
 		}
 	}
-	return nil
+	return gi, nil
 }
 
 // deleteGroup cascades to memberships, project grants, domain grants,

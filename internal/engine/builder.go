@@ -26,9 +26,46 @@ type Builder struct {
 	// rulesByType lists the rules by the folder type of their first
 	// criterion; Engine matches them to the folders.
 	rulesByType map[int32][]int32
-	err         error
-	done        bool
+	// users and groups resolve the ids of a keyed stream (PutKeyed) by
+	// their string-table key, an array index instead of a hash.
+	users, groups byKey
+	// membs are the memberships put, indexed at once by Engine, in
+	// chunks: one slice growing to a million would copy itself as it grew.
+	membs [][]stagedMemb
+	err   error
+	done  bool
 }
+
+// byKey holds, at a string-table key (domain.ReplicaKeys), the int of the
+// object whose id is that key's string, plus one: 0 is unknown. In bulk
+// nothing is deleted, so an int found here is live.
+type byKey []int32
+
+func (t *byKey) note(k uint32, i int32) {
+	if k == 0 {
+		return
+	}
+	if int(k) >= len(*t) {
+		*t = append(*t, make([]int32, int(k)+1-len(*t))...)
+	}
+	(*t)[k] = i + 1
+}
+
+func (t byKey) get(k uint32) (int32, bool) {
+	if int(k) < len(t) && t[k] > 0 {
+		return t[k] - 1, true
+	}
+	return 0, false
+}
+
+// stagedMemb is a membership put in bulk: user ui in group g until exp.
+type stagedMemb struct {
+	u, g int32
+	exp  int64
+}
+
+// noKeys are the keys of an object put without any.
+var noKeys domain.ReplicaKeys
 
 type folderParent struct {
 	fi     int32
@@ -52,16 +89,23 @@ func NewBuilder(revision int64) *Builder {
 // strings, slices and maps but not the object itself, so a decoder may
 // reuse it. The first error sticks: Put and Engine return it again.
 func (x *Builder) Put(m *domain.Mutation) error {
+	return x.PutKeyed(m, &noKeys)
+}
+
+// PutKeyed is Put with the string-table keys of the object's ids, as
+// domain.StreamReplicaSnapshotKeyed hands them over: an id whose key was
+// seen on an object put before is resolved by it.
+func (x *Builder) PutKeyed(m *domain.Mutation, k *domain.ReplicaKeys) error {
 	if x.err == nil && x.done {
 		x.err = x.b.invalid("put after the engine was built")
 	}
 	if x.err == nil {
-		x.err = x.put(m)
+		x.err = x.put(m, k)
 	}
 	return x.err
 }
 
-func (x *Builder) put(m *domain.Mutation) error {
+func (x *Builder) put(m *domain.Mutation, k *domain.ReplicaKeys) error {
 	b := &x.b
 	switch {
 	case m.Role != nil:
@@ -71,11 +115,15 @@ func (x *Builder) put(m *domain.Mutation) error {
 	case m.Project != nil:
 		b.putProject(m.Project)
 	case m.Group != nil:
-		return b.putGroup(m.Group)
+		gi, err := b.putGroup(m.Group)
+		if err == nil {
+			x.groups.note(k.ID, gi)
+		}
+		return err
 	case m.User != nil:
-		b.putUser(m.User)
+		x.users.note(k.ID, b.putUser(m.User))
 	case m.Membership != nil:
-		return b.putMembership(m.Membership)
+		return x.putMembership(m.Membership, k)
 	case m.GroupMembership != nil:
 		return b.putGroupMembership(m.GroupMembership)
 	case m.ProjectGrant != nil:
@@ -90,6 +138,93 @@ func (x *Builder) put(m *domain.Mutation) error {
 		return x.putRule(m.Rule)
 	}
 	return nil
+}
+
+// putMembership resolves the membership's ids by their keys where it can.
+func (x *Builder) putMembership(m *domain.Membership, k *domain.ReplicaKeys) error {
+	b := &x.b
+	gi, ok := x.groups.get(k.Group)
+	if !ok {
+		if gi, ok = b.liveGroup(m.GroupID); !ok {
+			return b.notFound("group", m.GroupID)
+		}
+	}
+	ui, ok := x.users.get(k.User)
+	if !ok {
+		if ui, ok = b.liveUser(m.UserID); !ok {
+			return b.notFound("user", m.UserID)
+		}
+	}
+	if gi != gEveryone && gi != gPublic { // implicit members only (R4, R5)
+		x.stage(stagedMemb{u: ui, g: gi, exp: expNanos(m.ExpiresAt)})
+	}
+	return nil
+}
+
+// stageChunk is how many memberships a chunk of Builder.membs holds.
+const stageChunk = 1 << 14
+
+func (x *Builder) stage(m stagedMemb) {
+	if n := len(x.membs); n == 0 || len(x.membs[n-1]) == stageChunk {
+		x.membs = append(x.membs, make([]stagedMemb, 0, stageChunk))
+	}
+	last := &x.membs[len(x.membs)-1]
+	*last = append(*last, m)
+}
+
+// indexMemberships gives each user its groups and each group its members,
+// from the memberships put, in their order (normalize then keeps the last
+// put of a pair). Each list is counted first and allocated once at its
+// size, and filled through a table of lists read in order of the ints:
+// appending each membership to its user's and its group's record as it
+// came grew a hundred thousand slices a few times each and read a user
+// record out of cache per membership (issue 22: a third of a load). The
+// members are added user by user, so each group's come sorted.
+func (x *Builder) indexMemberships() error {
+	b := &x.b
+	groupsOf := sizedLists[memb](b.s.users.n, x.membs, func(m stagedMemb) int32 { return m.u })
+	membersOf := sizedLists[int32](b.s.groups.n, x.membs, func(m stagedMemb) int32 { return m.g })
+	for _, chunk := range x.membs {
+		for _, m := range chunk {
+			groupsOf[m.u] = append(groupsOf[m.u], memb{g: m.g, exp: m.exp})
+		}
+	}
+	x.membs = nil
+	for ui, gs := range groupsOf {
+		for _, m := range gs {
+			membersOf[m.g] = append(membersOf[m.g], int32(ui))
+		}
+	}
+	// Only memberships add to these lists: they were empty.
+	for ui, gs := range groupsOf {
+		if gs != nil {
+			b.s.users.get(int32(ui)).groups = gs
+		}
+	}
+	for gi, us := range membersOf {
+		if us != nil {
+			b.s.groups.get(int32(gi)).members = us
+		}
+	}
+	return nil
+}
+
+// sizedLists returns n empty lists, list i with room for the memberships
+// of ms whose key is i.
+func sizedLists[T any](n int32, ms [][]stagedMemb, key func(stagedMemb) int32) [][]T {
+	counts := make([]int32, n)
+	for _, chunk := range ms {
+		for _, m := range chunk {
+			counts[key(m)]++
+		}
+	}
+	lists := make([][]T, n)
+	for i, c := range counts {
+		if c > 0 {
+			lists[i] = make([]T, 0, c)
+		}
+	}
+	return lists
 }
 
 // putFolder indexes a folder and links it to its parent, or leaves that
@@ -141,11 +276,12 @@ func (x *Builder) Engine() (*Engine, error) {
 		x.err = x.b.invalid("engine already built")
 	}
 	x.done = true
+	x.users, x.groups = nil, nil
 	if x.err != nil {
 		return nil, x.err
 	}
 	b := &x.b
-	for _, step := range []func() error{b.closeAll, x.linkFolders, x.matchRules} {
+	for _, step := range []func() error{x.indexMemberships, b.closeAll, x.linkFolders, x.matchRules} {
 		if err := step(); err != nil {
 			x.err = err
 			return nil, err
@@ -228,14 +364,14 @@ func (x *Builder) matchRules() error {
 // domain.ErrReplicaSnapshot, while an error of the index does not.
 func LoadReplicaSnapshot(r io.Reader) (*Engine, error) {
 	var x *Builder
-	err := domain.StreamReplicaSnapshot(r, func(rev int64) error {
+	err := domain.StreamReplicaSnapshotKeyed(r, func(rev int64) error {
 		x = NewBuilder(rev)
 		return nil
-	}, func(m *domain.Mutation) error {
+	}, func(m *domain.Mutation, k *domain.ReplicaKeys) error {
 		if m.User != nil {
 			m.User.Username = m.User.ID
 		}
-		return x.Put(m)
+		return x.PutKeyed(m, k)
 	})
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,5 +159,92 @@ func TestBuilderRefusesWhatItCannotResolve(t *testing.T) {
 	}
 	if err := x.Put(&domain.Mutation{User: &domain.User{ID: u, Status: domain.UserActive}}); !domain.Is(err, domain.KindInvalid) {
 		t.Errorf("a put after Engine: %v, want invalid", err)
+	}
+}
+
+// TestBuilderKeepsTheLastPutOfAMembership_R6: a membership put again with
+// another expiry keeps the last, whether the builder resolves its ids by
+// their string-table keys (the replica's load) or by the strings
+// (engine.New), as engine.New of the snapshot holding only the last puts.
+func TestBuilderKeepsTheLastPutOfAMembership_R6(t *testing.T) {
+	for _, seed := range seeds(60) {
+		g := newGen(seed + 1<<43)
+		g.now = baseNow
+		want := replicaView(g.snapshot())
+		if len(want.Memberships) == 0 {
+			continue
+		}
+		again := reference.Clone(want)
+		for i := range want.Memberships {
+			if g.chance(0.4) {
+				m := want.Memberships[i]
+				again.Memberships[i].ExpiresAt = g.expiry() // the first put, superseded
+				m.ExpiresAt = g.expiry()
+				want.Memberships[i] = m
+				again.Memberships = append(again.Memberships, m)
+			}
+		}
+		ref, err := engine.New(reference.Clone(want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromNew, err := engine.New(reference.Clone(again))
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs := queries(g, want, g.now, 0.2, true)
+		for name, got := range map[string]*engine.Engine{"engine.New": fromNew, "the replica's load": streamBuild(t, again)} {
+			for _, d := range compare(ref, got, name, qs, 3) {
+				t.Errorf("seed %d: %s: the last puts answer %s, %s of every put %s\n%s", seed, d.q, d.want, name, d.got, dump(again))
+			}
+			for _, m := range want.Memberships {
+				if in := ref.MemberAt(m.UserID, m.GroupID, g.now); got.MemberAt(m.UserID, m.GroupID, g.now) != in {
+					t.Errorf("seed %d: %s: user %s in group %s is %v, want %v (last expiry %v)", seed, name, m.UserID, m.GroupID, !in, in, m.ExpiresAt)
+				}
+			}
+		}
+	}
+}
+
+// TestBuilderResolvesKeysPerKind: a string-table key names a string, not
+// an object: the same key may be a group's id and a user's, each resolved
+// in its own kind. A key the builder was never given resolves by the
+// string, and an unknown id is refused whatever its key.
+func TestBuilderResolvesKeysPerKind(t *testing.T) {
+	const id, other = "00000000-0000-7000-8000-0000000000a1", "00000000-0000-7000-8000-0000000000a2"
+	x := engine.NewBuilder(1)
+	puts := []struct {
+		m domain.Mutation
+		k domain.ReplicaKeys
+	}{
+		{domain.Mutation{Group: &domain.Group{ID: id, Name: "a", Scope: domain.ScopeSystem}}, domain.ReplicaKeys{ID: 1}},
+		{domain.Mutation{User: &domain.User{ID: id, Username: id, Status: domain.UserActive}}, domain.ReplicaKeys{ID: 1}},
+		{domain.Mutation{Group: &domain.Group{ID: other, Name: "b", Scope: domain.ScopeSystem}}, domain.ReplicaKeys{ID: 2}},
+		{domain.Mutation{Membership: &domain.Membership{GroupID: id, UserID: id}}, domain.ReplicaKeys{Group: 1, User: 1}},
+		{domain.Mutation{Membership: &domain.Membership{GroupID: other, UserID: id}}, domain.ReplicaKeys{User: 7}},
+	}
+	for _, p := range puts {
+		if err := x.PutKeyed(&p.m, &p.k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := x.Engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, grp := range []string{id, other} {
+		if !e.MemberAt(id, grp, baseNow) {
+			t.Errorf("the user is not a member of group %s", grp)
+		}
+		if ms, err := e.EffectiveMembers(grp, baseNow); err != nil || len(ms) != 1 {
+			t.Errorf("group %s: effective members %v, %v; want the user", grp, ms, err)
+		}
+	}
+
+	x = engine.NewBuilder(1)
+	_ = x.PutKeyed(&puts[0].m, &puts[0].k)
+	err = x.PutKeyed(&domain.Mutation{Membership: &domain.Membership{GroupID: id, UserID: other}}, &domain.ReplicaKeys{Group: 1, User: 2})
+	if !domain.Is(err, domain.KindNotFound) || !strings.Contains(err.Error(), other) {
+		t.Errorf("a membership of a user never put, keyed: %v, want user %s not found", err, other)
 	}
 }
