@@ -17,11 +17,7 @@ import (
 func TestR6_EffectiveMemberListHoldsUntilStableUntil(t *testing.T) {
 	checked := 0
 	for _, seed := range seeds(30) {
-		g := newGen(seed + 1<<42)
-		cur := g.snapshot()
-		for n := 3 + g.r.IntN(4); n > 0; n-- {
-			cur.Groups = append(cur.Groups, g.group(cur))
-		}
+		g, cur := nestedWorld(seed + 1<<42)
 		e, err := engine.New(reference.Clone(cur))
 		if err != nil {
 			t.Fatalf("seed %d: engine.New: %v", seed, err)
@@ -77,4 +73,14 @@ func checkStableUntil(t *testing.T, e *engine.Engine, groupID string, now time.T
 		return 0
 	}
 	return 1
+}
+
+// nestedWorld is a random world with 3 to 6 more groups to nest.
+func nestedWorld(seed uint64) (*gen, *domain.Snapshot) {
+	g := newGen(seed)
+	s := g.snapshot()
+	for n := 3 + g.r.IntN(4); n > 0; n-- {
+		s.Groups = append(s.Groups, g.group(s))
+	}
+	return g, s
 }
