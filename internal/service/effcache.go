@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine"
@@ -37,7 +38,9 @@ type effCache struct {
 // ascending in one order; shared by the requests that find it, so never
 // changed.
 type effList struct {
-	eng    *engine.Engine
+	// eng is weak: a kept list must not keep an engine the follower has
+	// replaced alive.
+	eng    weak.Pointer[engine.Engine]
 	rev    int64
 	group  string
 	byPath bool // with paths, sorted by their length
@@ -46,13 +49,13 @@ type effList struct {
 	ms          []engine.EffectiveMember
 }
 
-func (l *effList) holds(eng *engine.Engine, rev int64, group string, byPath bool, now time.Time) bool {
+func (l *effList) holds(eng weak.Pointer[engine.Engine], rev int64, group string, byPath bool, now time.Time) bool {
 	return l.eng == eng && l.rev == rev && l.group == group && l.byPath == byPath &&
 		!now.Before(l.from) && (l.until.IsZero() || now.Before(l.until))
 }
 
 // get returns the kept list that holds, and marks it used.
-func (c *effCache) get(eng *engine.Engine, rev int64, group string, byPath bool, now time.Time) []engine.EffectiveMember {
+func (c *effCache) get(eng weak.Pointer[engine.Engine], rev int64, group string, byPath bool, now time.Time) []engine.EffectiveMember {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, l := range c.lists {
@@ -65,12 +68,13 @@ func (c *effCache) get(eng *engine.Engine, rev int64, group string, byPath bool,
 }
 
 // put keeps l, replacing the group's older lists of the same kind and
-// dropping the least recently used beyond the bounds.
+// the lists of other engines (the follower's engine before a reload),
+// and dropping the least recently used beyond the bounds.
 func (c *effCache) put(l *effList) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lists = slices.DeleteFunc(c.lists, func(o *effList) bool {
-		return o.eng == l.eng && o.group == l.group && o.byPath == l.byPath && o.rev <= l.rev
+		return o.eng != l.eng || (o.group == l.group && o.byPath == l.byPath && o.rev <= l.rev)
 	})
 	c.lists = append(c.lists, l)
 	rows := 0
@@ -93,7 +97,8 @@ func (s *Service) sortedEffective(ctx context.Context, c Caller, op, groupID str
 	if err != nil {
 		return nil, nil, err
 	}
-	if ms := s.eff.get(p.eng, p.eng.Revision(), groupID, byPath, p.now); ms != nil {
+	eng := weak.Make(p.eng)
+	if ms := s.eff.get(eng, p.eng.Revision(), groupID, byPath, p.now); ms != nil {
 		return p, ms, nil
 	}
 	l, err := p.eng.EffectiveMemberList(groupID, p.now, byPath)
@@ -101,6 +106,6 @@ func (s *Service) sortedEffective(ctx context.Context, c Caller, op, groupID str
 		return nil, nil, domain.E(op, err)
 	}
 	slices.SortFunc(l.Members, func(a, b engine.EffectiveMember) int { return order(keyOf(&a), keyOf(&b)) })
-	s.eff.put(&effList{eng: p.eng, rev: l.Revision, group: groupID, byPath: byPath, from: p.now, until: l.StableUntil, ms: l.Members})
+	s.eff.put(&effList{eng: eng, rev: l.Revision, group: groupID, byPath: byPath, from: p.now, until: l.StableUntil, ms: l.Members})
 	return p, l.Members, nil
 }

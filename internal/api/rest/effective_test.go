@@ -46,12 +46,14 @@ func (s *userReads) reset() (gets, search int) {
 
 // effWorld is Radiologists with two direct members, XYZ radiologists in
 // it until an hour from the clock's start, with four members, and Night
-// shift in XYZ with one: seven effective members, five through XYZ.
+// shift in XYZ with one: seven effective members, five through XYZ
+// (eff-a to eff-g; eff-a and eff-d direct).
 type effWorld struct {
 	e     *env
 	reads *userReads
 	clock *time.Time
 	rad   string
+	night string
 	names map[string]string // user id → username
 }
 
@@ -65,6 +67,7 @@ func newEffWorld(t *testing.T) *effWorld {
 	e := w.e
 	w.rad = e.sysGroup("Radiologists")
 	xyz, night := e.sysGroup("XYZ radiologists"), e.sysGroup("Night shift")
+	w.night = night
 	for i, g := range []string{w.rad, xyz, xyz, w.rad, xyz, xyz, night} {
 		u := e.user("eff-"+string(rune('a'+i)), "")
 		w.names[u.UserID] = u.Username
@@ -129,6 +132,11 @@ func TestEffectiveMembersArePaged_R6(t *testing.T) {
 	names, through = w.all(t, "&sort=through&order=desc", 3)
 	if len(names) != 7 || names[0] != "eff-g" || len(through[6]) != 0 {
 		t.Errorf("by path, descending: %v %v: want eff-g first, a direct member last", names, through)
+	}
+	// A write is a new revision: the list kept before it is not shown.
+	w.e.add(w.night, w.e.user("eff-h", ""))
+	if names, _ = w.all(t, "", 100); !slices.Equal(names, append(want, "eff-h")) {
+		t.Errorf("after eff-h joined Night shift: %v", names)
 	}
 	// An hour later XYZ's membership has ended: its members are no longer
 	// members, on the first page and through a cursor taken before.
