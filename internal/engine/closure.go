@@ -533,8 +533,11 @@ func (e *Engine) EffectiveMembersNoPaths(groupID string, now time.Time) ([]Effec
 }
 
 func (e *Engine) effectiveMembers(groupID string, now time.Time, paths bool) ([]EffectiveMember, error) {
+	return e.cur.Load().effectiveMembers(groupID, now, paths)
+}
+
+func (st *state) effectiveMembers(groupID string, now time.Time, paths bool) ([]EffectiveMember, error) {
 	const op = "engine.EffectiveMembers"
-	st := e.cur.Load()
 	gi, ok := st.groupIx.get(groupID)
 	if !ok || st.groups.get(gi) == nil {
 		return nil, domain.E(op, domain.KindNotFound, errorf("group %q not found", groupID))

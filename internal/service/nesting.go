@@ -454,16 +454,9 @@ func (s *Service) ListEffectiveMembers(ctx context.Context, c Caller, groupID st
 // ListMembers needs) and asks the engine for them, with their paths or
 // without (engine.EffectiveMembersNoPaths).
 func (s *Service) effectiveMembers(ctx context.Context, c Caller, op, groupID string, paths bool) (*perms, []engine.EffectiveMember, error) {
-	p, err := s.reader(op, c)
+	p, err := s.mayListEffective(ctx, c, op, groupID)
 	if err != nil {
 		return nil, nil, err
-	}
-	g, err := loadGroup(ctx, s.st, p, op, groupID)
-	if err != nil {
-		return nil, nil, domain.E(op, err)
-	}
-	if !p.has(domain.PermUsersView) && !(g.Scope == domain.ScopeProject && p.moderates(g.ProjectID)) {
-		return nil, nil, forbidden(op, "missing permission %s: listing members shows users", domain.PermUsersView)
 	}
 	list := p.eng.EffectiveMembersNoPaths
 	if paths {
@@ -474,6 +467,23 @@ func (s *Service) effectiveMembers(ctx context.Context, c Caller, op, groupID st
 		return nil, nil, domain.E(op, err)
 	}
 	return p, ms, nil
+}
+
+// mayListEffective authorizes a list of a group's effective members:
+// what ListMembers needs.
+func (s *Service) mayListEffective(ctx context.Context, c Caller, op, groupID string) (*perms, error) {
+	p, err := s.reader(op, c)
+	if err != nil {
+		return nil, err
+	}
+	g, err := loadGroup(ctx, s.st, p, op, groupID)
+	if err != nil {
+		return nil, domain.E(op, err)
+	}
+	if !p.has(domain.PermUsersView) && !(g.Scope == domain.ScopeProject && p.moderates(g.ProjectID)) {
+		return nil, forbidden(op, "missing permission %s: listing members shows users", domain.PermUsersView)
+	}
+	return p, nil
 }
 
 // effectiveRows reads the users of ms, masked for the caller (R18).
@@ -521,15 +531,31 @@ func (s *Service) joinThroughNesting(ctx context.Context, tx store.Tx, op string
 	return nil
 }
 
-// effectivePage is ListMembers' effective list, as member rows.
-func (s *Service) effectivePage(ctx context.Context, c Caller, groupID string) (Page[MemberRow], error) {
+// effectivePage is ListMembers' effective list, as member rows, a page at
+// a time (ListEffectiveMembersPage): sorted by username (the default) or
+// by "through", ascending or descending; "none" and the store's columns
+// do not order it.
+func (s *Service) effectivePage(ctx context.Context, c Caller, groupID string, q MemberQuery) (Page[MemberRow], error) {
+	const op = "service.ListMembers"
 	var out Page[MemberRow]
-	rows, err := s.ListEffectiveMembers(ctx, c, groupID)
+	lq := ListQuery{Search: q.Search, Sort: q.Sort, Cursor: q.Cursor, Limit: q.Limit}
+	switch q.Order {
+	case "", OrderAsc:
+	case OrderDesc:
+		lq.Desc = true
+	default:
+		return out, invalid(op, "order", "must be asc or desc with effective, not %q", q.Order)
+	}
+	if q.AllUsers {
+		return out, invalid(op, "all_users", "lists every user, not the effective members: leave it out with effective")
+	}
+	rows, err := s.ListEffectiveMembersPage(ctx, c, groupID, lq)
 	if err != nil {
 		return out, err
 	}
-	out.Items = make([]MemberRow, len(rows))
-	for i, r := range rows {
+	out.Next = rows.Next
+	out.Items = make([]MemberRow, len(rows.Items))
+	for i, r := range rows.Items {
 		out.Items[i] = MemberRow{User: r.User, Member: true, ExpiresAt: r.Until, RoleID: r.User.SystemRoleID, Email: r.User.Email, Through: r.Through}
 	}
 	return out, nil

@@ -48,10 +48,12 @@ func keyOf(m *engine.EffectiveMember) effKey {
 // the Next of the page before and q.Limit the page size (<= 0: 100, at
 // most 1000). The cursor is the last row's place in the order, so a page
 // neither repeats nor skips a user when members come or go meanwhile.
+// The sorted list is kept per engine revision (effCache): a page after
+// the first costs its own rows, not the group's size.
 func (s *Service) ListEffectiveMembersPage(ctx context.Context, c Caller, groupID string, q ListQuery) (Page[EffectiveMemberRow], error) {
 	const op = "service.ListEffectiveMembersPage"
 	var out Page[EffectiveMemberRow]
-	order, err := effectiveOrder(op, q.Sort, q.Desc)
+	order, err := effectiveOrder(op, q.Sort)
 	if err != nil {
 		return out, err
 	}
@@ -65,32 +67,17 @@ func (s *Service) ListEffectiveMembersPage(ctx context.Context, c Caller, groupI
 	}
 	// Sorted by username, the paths are named for the page's users only.
 	byPath := q.Sort == EffectiveSortThrough
-	p, ms, err := s.effectiveMembers(ctx, c, op, groupID, byPath)
+	p, ms, err := s.sortedEffective(ctx, c, op, groupID, byPath, order)
 	if err != nil {
 		return out, err
 	}
 	if ms, err = s.searchEffective(ctx, p, op, ms, q.Search); err != nil {
 		return out, err
 	}
-	slices.SortFunc(ms, func(a, b engine.EffectiveMember) int { return order(keyOf(&a), keyOf(&b)) })
-	start := 0
-	if after != nil {
-		start, _ = slices.BinarySearchFunc(ms, *after, func(m engine.EffectiveMember, k effKey) int {
-			if order(keyOf(&m), k) <= 0 {
-				return -1
-			}
-			return 1
-		})
+	page, next := effectiveWindow(ms, order, after, q.Desc, q.Limit)
+	if next != nil {
+		out.Next = encodeEffCursor(*next)
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	end := min(start+min(limit, 1000), len(ms))
-	if end < len(ms) {
-		out.Next = encodeEffCursor(keyOf(&ms[end-1]))
-	}
-	page := ms[start:end]
 	if !byPath {
 		for i := range page {
 			if path := p.eng.MembershipPath(page[i].UserID, groupID, p.now); len(path) > 1 {
@@ -102,29 +89,63 @@ func (s *Service) ListEffectiveMembersPage(ctx context.Context, c Caller, groupI
 	return out, err
 }
 
-// effectiveOrder is the comparison of a sort; the user id breaks ties.
-func effectiveOrder(op, sortBy string, desc bool) (func(a, b effKey) int, error) {
-	var by func(a, b effKey) int
-	switch sortBy {
-	case "", EffectiveSortUsername:
-		by = func(a, b effKey) int {
-			return cmp.Or(strings.Compare(a.username, b.username), strings.Compare(a.id, b.id))
-		}
-	case EffectiveSortThrough:
-		by = func(a, b effKey) int {
-			return cmp.Or(cmp.Compare(a.through, b.through), strings.Compare(a.username, b.username), strings.Compare(a.id, b.id))
-		}
-	default:
-		return nil, invalid(op, "sort", "must be %s or %s, not %q", EffectiveSortUsername, EffectiveSortThrough, sortBy)
+// effectiveWindow is the page of ms (sorted ascending by order) after the
+// cursor's row, read backwards when desc, as a copy its caller may
+// change; next is the key of its last row when rows follow it.
+func effectiveWindow(ms []engine.EffectiveMember, order func(a, b effKey) int, after *effKey, desc bool, limit int) ([]engine.EffectiveMember, *effKey) {
+	if limit <= 0 {
+		limit = 100
 	}
+	limit = min(limit, 1000)
+	// at is the number of rows before the cursor's key (desc) or up to it
+	// (asc): where the page starts, or ends when read backwards.
+	at := 0
 	if desc {
-		return func(a, b effKey) int { return by(b, a) }, nil
+		at = len(ms)
 	}
-	return by, nil
+	if after != nil {
+		at, _ = slices.BinarySearchFunc(ms, *after, func(m engine.EffectiveMember, k effKey) int {
+			if c := order(keyOf(&m), k); c < 0 || (c == 0 && !desc) {
+				return -1
+			}
+			return 1
+		})
+	}
+	var page []engine.EffectiveMember
+	var more bool
+	if desc {
+		from := max(at-limit, 0)
+		page, more = slices.Clone(ms[from:at]), from > 0
+		slices.Reverse(page)
+	} else {
+		to := min(at+limit, len(ms))
+		page, more = slices.Clone(ms[at:to]), to < len(ms)
+	}
+	if !more || len(page) == 0 {
+		return page, nil
+	}
+	k := keyOf(&page[len(page)-1])
+	return page, &k
 }
 
-// searchEffective keeps the members the store's user search finds. An
-// empty search keeps all.
+// effectiveOrder is the ascending comparison of a sort; the user id
+// breaks ties.
+func effectiveOrder(op, sortBy string) (func(a, b effKey) int, error) {
+	switch sortBy {
+	case "", EffectiveSortUsername:
+		return func(a, b effKey) int {
+			return cmp.Or(strings.Compare(a.username, b.username), strings.Compare(a.id, b.id))
+		}, nil
+	case EffectiveSortThrough:
+		return func(a, b effKey) int {
+			return cmp.Or(cmp.Compare(a.through, b.through), strings.Compare(a.username, b.username), strings.Compare(a.id, b.id))
+		}, nil
+	}
+	return nil, invalid(op, "sort", "must be %s or %s, not %q", EffectiveSortUsername, EffectiveSortThrough, sortBy)
+}
+
+// searchEffective returns the members the store's user search finds, in
+// a new slice (ms is shared by the cache). An empty search keeps all.
 func (s *Service) searchEffective(ctx context.Context, p *perms, op string, ms []engine.EffectiveMember, search string) ([]engine.EffectiveMember, error) {
 	if search == "" {
 		return ms, nil
@@ -141,7 +162,13 @@ func (s *Service) searchEffective(ctx context.Context, p *perms, op string, ms [
 	for _, u := range found {
 		ids[u.ID] = true
 	}
-	return slices.DeleteFunc(ms, func(m engine.EffectiveMember) bool { return !ids[m.UserID] }), nil
+	var out []engine.EffectiveMember
+	for _, m := range ms {
+		if ids[m.UserID] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 func encodeEffCursor(k effKey) string {

@@ -281,7 +281,7 @@ func (s *Service) scimGroup(ctx context.Context, p *perms, op string, g domain.G
 	out := SCIMGroup{Group: g, Members: []domain.User{}}
 	for _, m := range ms {
 		if m.User.Source == domain.SourceSCIM && m.Membership.ActiveAt(s.now()) {
-			m.User.PasswordHash = ""
+			p.maskUser(&m.User) // R18: a member's display name is personal
 			out.Members = append(out.Members, m.User)
 		}
 	}

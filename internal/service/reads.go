@@ -111,8 +111,9 @@ type MemberQuery struct {
 	// checkbox list does [S3]; otherwise only members are listed.
 	AllUsers bool
 	// Effective lists every user who is a member now, directly or
-	// through nested groups, with the path (Through), in one page by
-	// user id; the other fields are ignored.
+	// through nested groups, with the path (Through), a page at a time
+	// (ListEffectiveMembersPage): Sort is username or through, Order asc
+	// or desc; AllUsers is refused.
 	Effective bool
 }
 
@@ -147,7 +148,10 @@ func (s *Service) ListMembers(ctx context.Context, c Caller, groupID string, q M
 	const op = "service.ListMembers"
 	var out Page[MemberRow]
 	if q.Effective {
-		return s.effectivePage(ctx, c, groupID)
+		return s.effectivePage(ctx, c, groupID, q)
+	}
+	if q.Sort == EffectiveSortThrough {
+		return out, invalid(op, "sort", "%s orders the effective members only (effective)", EffectiveSortThrough)
 	}
 	p, err := s.reader(op, c)
 	if err != nil {

@@ -43,6 +43,8 @@ type Service struct {
 	policy  password.Policy
 	sender  WebhookSender
 	nesting NestingOptions
+	// eff keeps the sorted effective-member lists shown last (effcache.go).
+	eff *effCache
 }
 
 // New builds a service over st, loading the engine from a snapshot.
@@ -54,7 +56,7 @@ func New(ctx context.Context, st store.Store, opts Options) (*Service, error) {
 			return nil, err
 		}
 	}
-	s := &Service{st: st, f: f, now: time.Now, params: password.Default, policy: opts.PasswordPolicy, nesting: opts.Nesting}
+	s := &Service{st: st, f: f, now: time.Now, params: password.Default, policy: opts.PasswordPolicy, nesting: opts.Nesting, eff: &effCache{}}
 	if opts.Now != nil {
 		s.now = opts.Now
 	}

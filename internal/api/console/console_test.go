@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/authn"
 	"github.com/gatehouse/gatehouse/internal/authn/httpauth"
@@ -59,8 +60,14 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // envOn serves the console over the service of a store.
 func envOn(t *testing.T, st store.Store) *env {
 	t.Helper()
+	return envOnAt(t, st, nil)
+}
+
+// envOnAt is envOn with the service's clock now (nil: the time).
+func envOnAt(t *testing.T, st store.Store, now func() time.Time) *env {
+	t.Helper()
 	ctx := context.Background()
-	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap})
+	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +107,13 @@ func (e *env) do(t *testing.T, method, path string, form url.Values, cookies ...
 
 func (e *env) signIn(t *testing.T) *http.Cookie {
 	t.Helper()
-	resp := e.do(t, http.MethodPost, "/login", url.Values{"username": {"admin"}, "password": {"pw-admin-123"}})
+	return e.signInAs(t, "admin", "pw-admin-123")
+}
+
+// signInAs signs a user in and returns the session cookie.
+func (e *env) signInAs(t *testing.T, username, password string) *http.Cookie {
+	t.Helper()
+	resp := e.do(t, http.MethodPost, "/login", url.Values{"username": {username}, "password": {password}})
 	for _, c := range resp.Cookies() {
 		if c.Name == httpauth.CookieName && c.Value != "" {
 			return c

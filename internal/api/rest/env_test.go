@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/api/rest"
 	"github.com/gatehouse/gatehouse/internal/authn"
@@ -52,17 +53,28 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, nil, nil)
+}
+
+// newEnvWith is newEnv with the service's clock now (nil: the time) and
+// its store wrapped by wrap (nil: as it is).
+func newEnvWith(t testing.TB, now func() time.Time, wrap func(store.Store) store.Store) *env {
+	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() { db.Close() })
+	var st store.Store = db
+	if wrap != nil {
+		st = wrap(db)
+	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := service.Bootstrap(ctx, st, service.BootstrapOptions{AdminPassword: "pw-admin-123", PasswordParams: &cheap, Log: quiet}); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap})
+	svc, err := service.New(ctx, st, service.Options{PasswordParams: &cheap, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,21 +27,21 @@ type listMembersIn struct {
 	HTTPRequest
 	IDPath
 	Search   string `query:"search" maxLength:"256" doc:"Username, display name or email contains this (R28)."`
-	Sort     string `query:"sort" enum:"username,display_name,email,created_at,role," doc:"Column (default username)."`
-	Order    string `query:"order" enum:"asc,desc,none," doc:"asc (default), desc, or none: the order users were created in."`
+	Sort     string `query:"sort" enum:"username,display_name,email,created_at,role,through," doc:"Column (default username); with effective=true, username or through (the number of groups in between, direct members first)."`
+	Order    string `query:"order" enum:"asc,desc,none," doc:"asc (default), desc, or none: the order users were created in (not with effective=true)."`
 	Cursor   string `query:"cursor" maxLength:"1024"`
 	Limit    int    `query:"limit" minimum:"1" maximum:"1000"`
 	AllUsers bool   `query:"all_users" doc:"List every user with a member flag, as a checkbox list."`
 	// Effective lists every user who is a member now, directly or through
 	// nested groups, each with the path (issue 20).
-	Effective bool `query:"effective" doc:"List every user who is a member now, directly or through nested groups, with the groups between (through); one page."`
+	Effective bool `query:"effective" doc:"List every user who is a member now, directly or through nested groups, with the groups between (through), paged like the direct members; search, sort (username or through), order (asc or desc), cursor and limit apply."`
 }
 
 func (a *API) listMembers(ctx context.Context, in *listMembersIn) (*pageOut[api.MemberRow], error) {
 	p, err := a.svc.ListMembers(ctx, caller(ctx), in.ID, service.MemberQuery{Search: in.Search, Sort: in.Sort, Order: in.Order,
 		Cursor: in.Cursor, Limit: in.Limit, AllUsers: in.AllUsers, Effective: in.Effective})
 	if err != nil {
-		return nil, a.problem(err)
+		return nil, a.problemAt(err, "sort", "query.sort", "order", "query.order", "all_users", "query.all_users", "cursor", "query.cursor")
 	}
 	return pageOf(a, in.r, p, apiMemberRow), nil
 }

@@ -338,3 +338,40 @@ func TestSCIM_R22_NestingNeedsWhatTheParentGives(t *testing.T) {
 		t.Errorf("Powerful's group members = %+v (%v), want none", gms, err)
 	}
 }
+
+// R18: a Group's members are shown by display name to a provisioner who
+// may see personal information, by username to one who may not (the
+// display name is personal, as on /Users).
+func TestSCIM_R18_GroupMembersAreMaskedWithoutPersonalInfo(t *testing.T) {
+	e := newEnv(t)
+	a := e.user("alice", map[string]any{"displayName": "Alice A"})
+	top := e.group("Sites", a, e.group("Site 1"))
+	prov, _, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "prov", Email: "prov@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Provisioners", Scope: domain.ScopeSystem,
+		SystemPermissions: []string{domain.PermScimProvision, domain.PermUsersView, domain.PermGroupsView}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.AddMembers(e.ctx, e.admin, g.ID, []service.MemberInput{{UserID: prov.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	display := func(token string) string {
+		r := e.must(200, "GET", "/Groups/"+top, nil, "Authorization", "Bearer "+token)
+		for _, m := range r.Body["members"].([]any) {
+			if str(m, "value") == a {
+				return str(m, "display")
+			}
+		}
+		t.Fatalf("alice is not a member: %s", r.Raw)
+		return ""
+	}
+	if d := display(e.token); d != "Alice A" {
+		t.Errorf("the administrator's provisioner sees alice as %q, want Alice A", d)
+	}
+	if d := display("test:" + prov.ID + ":" + domain.PermScimProvision); d != "alice" {
+		t.Errorf("a provisioner without personal_info.view sees alice as %q, want her username (R18)", d)
+	}
+}
