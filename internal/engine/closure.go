@@ -591,6 +591,16 @@ func (st *state) memberUntil(ms []memb, gi int32) int64 {
 // MembershipPath names the groups from one of user's direct groups up to
 // group at now, the group itself last; nil when the user is not a member.
 func (e *Engine) MembershipPath(userID, groupID string, now time.Time) []string {
+	return e.membershipPath(userID, groupID, now, func(g *groupRec) string { return g.name })
+}
+
+// MembershipPathIDs is MembershipPath with the groups' ids, for a caller
+// that must show only the groups it may see (R21).
+func (e *Engine) MembershipPathIDs(userID, groupID string, now time.Time) []string {
+	return e.membershipPath(userID, groupID, now, func(g *groupRec) string { return g.id })
+}
+
+func (e *Engine) membershipPath(userID, groupID string, now time.Time, field func(*groupRec) string) []string {
 	st := e.cur.Load()
 	ui, ok := st.userIx.get(userID)
 	gi, gok := st.groupIx.get(groupID)
@@ -598,14 +608,14 @@ func (e *Engine) MembershipPath(userID, groupID string, now time.Time) []string 
 		return nil
 	}
 	chain := st.chainUp(st.users.get(ui), gi, nanos(now))
-	names := make([]string, len(chain))
-	for i, g := range chain {
-		names[i] = st.groups.get(g).name
-	}
-	if len(names) == 0 {
+	if len(chain) == 0 {
 		return nil
 	}
-	return names
+	out := make([]string, len(chain))
+	for i, g := range chain {
+		out[i] = field(st.groups.get(g))
+	}
+	return out
 }
 
 // GroupAncestors lists the ids of the groups groupID is a member of at

@@ -85,8 +85,48 @@ func (s *Service) ListEffectiveMembersPage(ctx context.Context, c Caller, groupI
 			}
 		}
 	}
-	out.Items, err = s.effectiveRows(ctx, p, op, page)
-	return out, err
+	if out.Items, err = s.effectiveRows(ctx, p, op, page); err != nil {
+		return out, err
+	}
+	return out, s.hideThrough(ctx, p, op, groupID, out.Items)
+}
+
+// HiddenGroup stands in a path for a group the caller may not see (R21).
+const HiddenGroup = "(a group you may not see)"
+
+// hideThrough puts HiddenGroup in the rows' paths in place of the groups
+// the caller may not see (R21). Only a caller without groups.view can
+// meet one: a project's moderator, whose project groups may contain
+// system groups.
+func (s *Service) hideThrough(ctx context.Context, p *perms, op, groupID string, rows []EffectiveMemberRow) error {
+	if p.has(domain.PermGroupsView) {
+		return nil
+	}
+	seen := map[string]*domain.Group{}
+	for i := range rows {
+		if len(rows[i].Through) == 0 {
+			continue
+		}
+		ids := p.eng.MembershipPathIDs(rows[i].User.ID, groupID, p.now)
+		through := make([]string, 0, len(ids))
+		for _, id := range ids[:max(len(ids)-1, 0)] {
+			g, ok := seen[id]
+			if !ok {
+				sg, err := s.st.GetGroup(ctx, id)
+				if err != nil {
+					return domain.E(op, err)
+				}
+				g, seen[id] = &sg, &sg
+			}
+			name := g.Name
+			if !p.mayViewGroup(g) {
+				name = HiddenGroup
+			}
+			through = append(through, name)
+		}
+		rows[i].Through = through
+	}
+	return nil
 }
 
 // effectiveWindow is the page of ms (sorted ascending by order) after the

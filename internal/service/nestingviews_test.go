@@ -138,3 +138,33 @@ func TestR21_NestingTreeHidesGroupsTheCallerMayNotSee(t *testing.T) {
 		t.Errorf("the moderator asking the system group's tree: %v, want KindNotFound", err)
 	}
 }
+
+// R21: a path through a group the caller may not see names it no more
+// than the tree does: a project's moderator listing the effective members
+// of a project group that contains a system group sees a stand-in; a
+// holder of groups.view sees the name.
+func TestR21_EffectiveMemberPathsHideGroupsTheCallerMayNotSee(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Trial", domain.ModeMultiple)
+	mod := e.user("mod", "")
+	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, mod.UserID, p.ID, "", []string{domain.PermProjectModerate})
+	e.must(err)
+	own, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Investigators", Scope: domain.ScopeProject, ProjectID: p.ID})
+	e.must(err)
+	sys := e.sysGroup("Secret system group")
+	_, err = e.nest(own.ID, sys.ID)
+	e.must(err)
+	e.add(sys.ID, e.user("bea", ""))
+	for _, sort := range []string{service.EffectiveSortUsername, service.EffectiveSortThrough} {
+		for _, c := range []struct {
+			who  service.Caller
+			want string
+		}{{mod, service.HiddenGroup}, {e.admin, sys.Name}} {
+			page, err := e.svc.ListEffectiveMembersPage(e.ctx, c.who, own.ID, service.ListQuery{Sort: sort})
+			e.must(err)
+			if len(page.Items) != 1 || !slices.Equal(page.Items[0].Through, []string{c.want}) {
+				t.Errorf("sorted by %s, %s sees %+v, want bea through [%s]", sort, c.who.UserID, page.Items, c.want)
+			}
+		}
+	}
+}
