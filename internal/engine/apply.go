@@ -21,6 +21,9 @@ type builder struct {
 	dirty map[int32]bool
 	// ancOwned: this builder has copied the state's ancBits (closure.go).
 	ancOwned bool
+	// projDirty holds the projects whose nested lists must be recomputed
+	// before the state is published (projnest.go).
+	projDirty map[int32]bool
 }
 
 func (b *builder) notFound(what, id string) error {
@@ -65,6 +68,7 @@ func (b *builder) groupMut(i int32) *groupRec {
 }
 
 func (b *builder) projectMut(i int32) *projectRec {
+	b.markProject(i)
 	p := b.s.projects.get(i)
 	if p.gen == b.gen {
 		return p
