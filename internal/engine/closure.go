@@ -29,7 +29,9 @@ import (
 //
 // The seam the check path reads is appendEffective: a user's direct
 // memberships in, their effective groups at now out, sorted. When no
-// group has a group member (nestEdges == 0) it is the old filter.
+// group has a group member (nestEdges == 0) it is the old filter. Project
+// checks read no closure: each project keeps the groups nested below its
+// present groups (projnest.go), which setNest keeps up to date.
 
 // nestRec is one group's place in the nesting graph; records are
 // immutable once published and replaced whole.
@@ -78,7 +80,7 @@ func (b *builder) setNest(gi int32, n *nestRec) {
 		n = nil
 	}
 	if old := b.s.nestOf(gi).ancestors(); !b.bulk && !slices.Equal(old, n.ancestors()) {
-		b.markAncestors(old, n.ancestors()) // projnest.go
+		b.closureChanged(gi, old, n.ancestors()) // projnest.go
 	}
 	b.s.nest.set(b.gen, gi, n)
 	if has := n != nil && len(n.anc) > 0; has != b.s.hasAnc(gi) {

@@ -117,45 +117,86 @@ func (b *builder) markProjects(g int32) {
 		return
 	}
 	for _, pi := range gr.projects {
-		b.markProject(pi)
+		b.markProject(pi, false)
 	}
 	if gr.project != none {
-		b.markProject(gr.project)
+		b.markProject(gr.project, false)
 	}
 }
 
-func (b *builder) markProject(pi int32) {
+// markProject marks project pi's list to recompute: whole when its
+// presences changed (full), else only the entries of the groups whose
+// closures changed.
+func (b *builder) markProject(pi int32, full bool) {
 	if b.bulk {
 		return // Engine computes every project's list once
 	}
 	if b.projDirty == nil {
 		b.projDirty = map[int32]bool{}
 	}
-	b.projDirty[pi] = true
+	b.projDirty[pi] = b.projDirty[pi] || full
 }
 
-// markAncestors marks the projects whose lists may hold gi, before and
-// after its closure changes from old to next.
-func (b *builder) markAncestors(old, next []memb) {
-	for _, a := range old {
-		b.markProjects(a.g)
-	}
-	for _, a := range next {
-		b.markProjects(a.g)
-	}
+// closureChanged records that gi's closure changes from old to next and
+// marks the projects where an ancestor gained, lost or re-dated is
+// present: only their entries for gi change. Below an edge those are the
+// edge child's changed ancestors, the same few group records for every
+// group re-closed, so the marking stays in cache.
+func (b *builder) closureChanged(gi int32, old, next []memb) {
+	b.reclosed = append(b.reclosed, gi)
+	mergeSorted(old, next, membKey, func(g int32, x, y *memb) {
+		if x == nil || y == nil || x.exp != y.exp {
+			b.markProjects(g)
+		}
+	})
 }
 
 // flushProjNest recomputes the nested lists of the projects a change
-// touched.
+// touched: an edge costs the entries of the groups it re-closed, a
+// presence its project's whole list.
 func (b *builder) flushProjNest() {
-	for pi := range b.projDirty {
-		if p := b.s.projects.get(pi); p != nil {
-			if n := b.s.nestedPresence(p); !slices.Equal(n, p.nested) {
-				b.projectMut(pi).setNested(n)
+	slices.Sort(b.reclosed)
+	reclosed := slices.Compact(b.reclosed)
+	for pi, full := range b.projDirty {
+		p := b.s.projects.get(pi)
+		if p == nil {
+			continue
+		}
+		var n []nestPres
+		if full {
+			n = b.s.nestedPresence(p)
+		} else {
+			n = b.s.renest(p, reclosed)
+		}
+		if !slices.Equal(n, p.nested) {
+			b.projectMut(pi).setNested(n)
+		}
+	}
+	b.projDirty, b.reclosed = nil, nil
+}
+
+// renest is p's list with the entries of the groups in reclosed (sorted)
+// computed again from their closures; p's presences are unchanged.
+func (st *state) renest(p *projectRec, reclosed []int32) []nestPres {
+	var added []nestPres
+	for _, d := range reclosed {
+		for _, a := range st.nestOf(d).ancestors() {
+			if i, found := findBy(p.groups, a.g, presenceKey); found {
+				e := p.groups[i]
+				added = append(added, nestPres{d: d, g: e.g, role: e.role, mask: e.mask, exp: a.exp})
 			}
 		}
 	}
-	b.projDirty = nil
+	out := make([]nestPres, 0, len(p.nested)+len(added))
+	for _, e := range p.nested {
+		for len(added) > 0 && added[0].d < e.d {
+			out, added = append(out, added[0]), added[1:]
+		}
+		if _, found := slices.BinarySearch(reclosed, e.d); !found {
+			out = append(out, e)
+		}
+	}
+	return append(out, added...)
 }
 
 // nestAllProjects computes every project's nested list after a bulk load.
