@@ -40,6 +40,7 @@ func (e *Engine) Stage(muts []domain.Mutation) (*Engine, error) {
 		}
 	}
 	b.flushEff()
+	b.flushProjNest()
 	next.rev = old.rev + 1
 	out := &Engine{gen: gen}
 	out.cur.Store(&next)

@@ -21,6 +21,11 @@ type builder struct {
 	dirty map[int32]bool
 	// ancOwned: this builder has copied the state's ancBits (closure.go).
 	ancOwned bool
+	// projDirty holds the projects whose nested lists must be recomputed
+	// before the state is published, true for the whole list; reclosed
+	// the groups whose closures changed (projnest.go).
+	projDirty map[int32]bool
+	reclosed  []int32
 }
 
 func (b *builder) notFound(what, id string) error {
@@ -65,6 +70,7 @@ func (b *builder) groupMut(i int32) *groupRec {
 }
 
 func (b *builder) projectMut(i int32) *projectRec {
+	b.markProject(i, true)
 	p := b.s.projects.get(i)
 	if p.gen == b.gen {
 		return p

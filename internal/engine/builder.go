@@ -293,6 +293,7 @@ func (x *Builder) Engine() (*Engine, error) {
 		b.refreshGsys(gi)
 	}
 	b.normalize()
+	b.nestAllProjects()
 	b.recomputeAll()
 	e := &Engine{gen: b.gen}
 	e.cur.Store(b.s)

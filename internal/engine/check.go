@@ -41,14 +41,40 @@ func (st *state) subject(op string, s Subject, now time.Time) (who, error) {
 // Everyone for an active user, Public, then the groups their unexpired
 // memberships reach, nested groups included (closure.go).
 func (st *state) groupsOf(w who, buf []int32) []int32 {
-	if w.u == nil {
-		return append(buf, gPublic)
-	}
-	if !w.u.active {
+	buf, member := implicitGroups(w, buf)
+	if !member {
 		return buf
 	}
-	buf = append(buf, gEveryone, gPublic)
 	return st.appendEffective(buf, w.u.groups, w.now)
+}
+
+// directGroupsOf is groupsOf without nesting: the groups the subject's
+// unexpired memberships name, sorted, and their bloom (projnest.go).
+func (st *state) directGroupsOf(w who, buf []int32) ([]int32, nestBloom) {
+	var bloom nestBloom
+	buf, member := implicitGroups(w, buf)
+	if !member {
+		return buf, bloom
+	}
+	for _, m := range w.u.groups {
+		if w.now < m.exp {
+			buf = append(buf, m.g)
+			bloom.add(m.g)
+		}
+	}
+	return buf, bloom
+}
+
+// implicitGroups appends the built-in groups w is in (R12) and reports
+// whether w's memberships count too: not for anonymous or disabled.
+func implicitGroups(w who, buf []int32) ([]int32, bool) {
+	if w.u == nil {
+		return append(buf, gPublic), false
+	}
+	if !w.u.active {
+		return buf, false
+	}
+	return append(buf, gEveryone, gPublic), true
 }
 
 func (st *state) roleSys(r int32) uint64 {
@@ -92,48 +118,61 @@ func (st *state) hasSys(w who, groups []int32, bit uint8) bool {
 	return uint64(1)<<bit != bitPersonalInfo || w.u.showPI
 }
 
-// projOf is the closed set of project permissions on p (R14).
+// projOf is the closed set of project permissions on p (R14) for the
+// subject's effective groups.
 func (st *state) projOf(w who, groups []int32, p *projectRec, pi int32) uint8 {
 	if w.denied() {
 		return 0
 	}
-	var individual, grouped, builtin uint8
-	inGroup := false
+	return st.projRights(w, p, pi, st.present(groups, p))
+}
+
+// projOfDirect is projOf from the subject's direct groups: the groups
+// nested below p's present groups come from p's own list (projnest.go),
+// so no closure is read.
+func (st *state) projOfDirect(w who, p *projectRec, pi int32) uint8 {
+	if w.denied() {
+		return 0
+	}
+	var buf [maxGroupsOnStack]int32
+	direct, bloom := st.directGroupsOf(w, buf[:0])
+	pg := st.present(direct, p)
+	if p.nestBloom.meets(&bloom) {
+		st.nestedPresent(&pg, direct, p, w.now)
+	}
+	return st.projRights(w, p, pi, pg)
+}
+
+// projRights adds the subject's individual rights on p to the rights of
+// the groups they reach there, which an exclusive project drops (R23).
+func (st *state) projRights(w who, p *projectRec, pi int32, pg projGrants) uint8 {
+	var individual uint8
 	if w.u != nil {
 		if i, found := findBy(w.u.pgrants, pi, userGrantKey); found {
 			g := w.u.pgrants[i]
 			individual = g.mask | st.roleProj(g.role)
 		}
 	}
-	// Merge the two sorted lists: the subject's groups and the groups
-	// present in p.
-	i, j := 0, 0
-	for i < len(groups) && j < len(p.groups) {
-		switch a, e := groups[i], p.groups[j]; {
-		case a < e.g:
-			i++
-		case a > e.g:
-			j++
-		default:
-			m := e.mask | st.roleProj(e.role)
-			if a < nBuiltin {
-				builtin |= m
-			} else {
-				grouped |= m
-				inGroup = true
-			}
-			i++
-			j++
-		}
+	if p.exclusive && pg.inGroup {
+		return pg.grouped | pg.builtin
 	}
-	if p.exclusive && inGroup {
-		return grouped | builtin
-	}
-	return individual | grouped | builtin
+	return individual | pg.grouped | pg.builtin
 }
 
 func (st *state) hasProj(w who, groups []int32, p *projectRec, pi int32, bit uint8) bool {
-	if st.projOf(w, groups, p, pi)&(1<<bit) == 0 {
+	return projBit(w, st.projOf(w, groups, p, pi), bit)
+}
+
+// hasProjDirect is hasProj from the subject's direct groups and p's
+// nested list: the check path.
+func (st *state) hasProjDirect(w who, p *projectRec, pi int32, bit uint8) bool {
+	return projBit(w, st.projOfDirect(w, p, pi), bit)
+}
+
+// projBit reports whether rights hold bit; personal information needs
+// the user's preference too (R18).
+func projBit(w who, rights, bit uint8) bool {
+	if rights&(1<<bit) == 0 {
 		return false
 	}
 	return uint8(1)<<bit != bitProjPersonalPI || (w.u != nil && w.u.showPI)
@@ -324,7 +363,7 @@ func (st *state) check(op string, s Subject, permission string, r Resource, now 
 		if err != nil {
 			return false, err
 		}
-		return st.hasProj(w, st.groupsOf(w, buf[:0]), pr, pi, p.bit), nil
+		return st.hasProjDirect(w, pr, pi, p.bit), nil
 	case KindDomain:
 		if r.ID == "" {
 			return false, noDomain(op)

@@ -29,7 +29,9 @@ import (
 //
 // The seam the check path reads is appendEffective: a user's direct
 // memberships in, their effective groups at now out, sorted. When no
-// group has a group member (nestEdges == 0) it is the old filter.
+// group has a group member (nestEdges == 0) it is the old filter. Project
+// checks read no closure: each project keeps the groups nested below its
+// present groups (projnest.go), which setNest keeps up to date.
 
 // nestRec is one group's place in the nesting graph; records are
 // immutable once published and replaced whole.
@@ -41,6 +43,24 @@ type nestRec struct {
 }
 
 func (st *state) nestOf(gi int32) *nestRec { return st.nest.get(gi) }
+
+// ancestors is n's closure; none for a group outside the nesting graph.
+func (n *nestRec) ancestors() []memb {
+	if n == nil {
+		return nil
+	}
+	return n.anc
+}
+
+// until is the latest instant until which some path from n's group to
+// ancestor g counts; false when g is not one of its ancestors.
+func (n *nestRec) until(g int32) (int64, bool) {
+	i, found := slices.BinarySearchFunc(n.ancestors(), g, func(a memb, g int32) int { return cmp.Compare(a.g, g) })
+	if !found {
+		return 0, false
+	}
+	return n.anc[i].exp, true
+}
 
 // hasAnc reports whether group gi has ancestors: one bit per group, a
 // few kilobytes that stay in cache, so that a check reads no nestRec for
@@ -58,6 +78,9 @@ func (b *builder) setNest(gi int32, n *nestRec) {
 	}
 	if n != nil && len(n.parents) == 0 && len(n.children) == 0 {
 		n = nil
+	}
+	if old := b.s.nestOf(gi).ancestors(); !b.bulk && !slices.Equal(old, n.ancestors()) {
+		b.closureChanged(gi, old, n.ancestors()) // projnest.go
 	}
 	b.s.nest.set(b.gen, gi, n)
 	if has := n != nil && len(n.anc) > 0; has != b.s.hasAnc(gi) {
@@ -577,12 +600,8 @@ func (st *state) memberUntil(ms []memb, gi int32) int64 {
 			best = max(best, m.exp)
 			continue
 		}
-		nr := st.nestOf(m.g)
-		if nr == nil {
-			continue
-		}
-		if i, found := slices.BinarySearchFunc(nr.anc, gi, func(a memb, g int32) int { return cmp.Compare(a.g, g) }); found {
-			best = max(best, min(nr.anc[i].exp, m.exp))
+		if exp, found := st.nestOf(m.g).until(gi); found {
+			best = max(best, min(exp, m.exp))
 		}
 	}
 	return best

@@ -106,12 +106,16 @@ type presence struct {
 	row  bool
 }
 
+// The fields a project check reads come first, within one cache line
+// of the 128-byte record.
 type projectRec struct {
+	exclusive bool
+	groups    []presence // sorted by g
+	nestBloom nestBloom  // the groups of nested, so that most checks do not read it
+	nested    []nestPres // the groups nested below those, sorted by (d, g); projnest.go
 	gen       uint64
 	id        string
 	name      string
-	exclusive bool
-	groups    []presence // sorted by g
 }
 
 type roleRec struct {
@@ -245,6 +249,7 @@ func (e *Engine) Apply(c domain.Change) error {
 		}
 	}
 	b.flushEff()
+	b.flushProjNest()
 	next.rev = c.Revision
 	e.gen = gen
 	e.cur.Store(&next)

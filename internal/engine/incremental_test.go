@@ -475,6 +475,15 @@ func describeChange(c domain.Change) string {
 	return b.String()
 }
 
+// describeChanges describes a history of changes, one per line.
+func describeChanges(cs []domain.Change) string {
+	var b strings.Builder
+	for _, c := range cs {
+		b.WriteString(describeChange(c) + "\n")
+	}
+	return b.String()
+}
+
 // TestIncrementalApplyMatchesRebuild_R6_R20 applies random change
 // sequences incrementally and compares with a rebuild and the reference.
 func TestIncrementalApplyMatchesRebuild_R6_R20(t *testing.T) {
@@ -515,6 +524,10 @@ func TestIncrementalApplyMatchesRebuild_R6_R20(t *testing.T) {
 			if err != nil {
 				t.Fatalf("seed %d step %d: engine.New of the rebuilt snapshot: %v\n%s", seed, step, err, dump(cur))
 			}
+			if d := projectNestingDiff(inc, rebuilt, g.now); d != "" {
+				t.Errorf("seed %d step %d: the projects' nested lists (projnest.go):\n%s\nchanges:\n%s\ndata now:\n%s", seed, step, d, describeChanges(history), dump(cur))
+				failed = true
+			}
 			ref := reference.New(reference.Clone(cur))
 			qs := queries(g, cur, g.now, 0.1, step == steps)
 			total += len(qs)
@@ -526,19 +539,11 @@ func TestIncrementalApplyMatchesRebuild_R6_R20(t *testing.T) {
 				}
 			}
 			for _, d := range ds {
-				var hist strings.Builder
-				for _, h := range history {
-					hist.WriteString(describeChange(h) + "\n")
-				}
 				minInitial, minHistory := shrinkSequence(initial, history, d.q)
-				var minHist strings.Builder
-				for _, h := range minHistory {
-					minHist.WriteString(describeChange(h) + "\n")
-				}
 				t.Errorf("seed %d step %d: minimal reproduction of %s: engine.New(initial), Apply each change, then compare with engine.New(reference.Apply(initial, changes)):\ninitial data:\n%s\nchanges:\n%s",
-					seed, step, d.q, dump(minInitial), minHist.String())
+					seed, step, d.q, dump(minInitial), describeChanges(minHistory))
 				t.Errorf("seed %d step %d: %s\n  rebuilt engine: %s\n  reference: %s\n  incremental engine: %s\n%s\ninitial data:\n%s\nchanges:\n%s\ndata now:\n%s",
-					seed, step, d.q, answer(rebuilt, d.q), answer(ref, d.q), d.got, explainDiff(inc, ref, d.q), dump(initial), hist.String(), dump(cur))
+					seed, step, d.q, answer(rebuilt, d.q), answer(ref, d.q), d.got, explainDiff(inc, ref, d.q), dump(initial), describeChanges(history), dump(cur))
 				failed = true
 			}
 		}

@@ -137,9 +137,25 @@ func hierarchy() (*domain.Snapshot, [][]string) {
 // BenchmarkApplyNestingEdge applies, in a 10,000-group hierarchy, the
 // put and then the delete of one edge from a random group to a random
 // group of a higher level (a second parent), and reports the latency of
-// each Apply: median, 99th percentile and worst.
+// each Apply: median, 99th percentile and worst; without projects, and
+// with the 70 groups of the two highest levels present in projects.
 func BenchmarkApplyNestingEdge(b *testing.B) {
 	snap, levels := hierarchy()
+	b.Run("no-projects", func(b *testing.B) { applyNestingEdges(b, snap, levels) })
+	// Each group of the two highest levels present in a project of its
+	// own: an edge then also recomputes the nested lists (projnest.go) of
+	// the projects of its child's ancestors, before and after.
+	withProjects := *snap
+	for _, g := range slices.Concat(levels[0], levels[1]) {
+		p := domain.Project{ID: "p-" + g, Name: "p-" + g, MembershipMode: domain.ModeMultiple}
+		withProjects.Projects = append(withProjects.Projects, p)
+		withProjects.ProjectGrants = append(withProjects.ProjectGrants, domain.ProjectGrant{ProjectID: p.ID,
+			SubjectKind: domain.SubjectGroup, SubjectID: g, Permissions: []string{domain.PermProjectRead}})
+	}
+	b.Run("top-levels-present", func(b *testing.B) { applyNestingEdges(b, &withProjects, levels) })
+}
+
+func applyNestingEdges(b *testing.B, snap *domain.Snapshot, levels [][]string) {
 	e, err := New(snap)
 	if err != nil {
 		b.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/engine/reference"
 )
 
@@ -79,6 +80,9 @@ func TestIncrementalNestingMatchesRebuild_R6_R12(t *testing.T) {
 			if err != nil {
 				t.Fatalf("seed %d step %d: engine.New of the data: %v", seed, step, err)
 			}
+			if d := projectNestingDiff(inc, rebuilt, g.now); d != "" {
+				t.Fatalf("seed %d step %d: the projects' nested lists (projnest.go):\n%s\ndata now:\n%s", seed, step, d, dump(cur))
+			}
 			qs := queries(g, cur, g.now, 0.2, false)
 			compared += len(qs)
 			ds := append(compare(rebuilt, inc, "incremental engine", qs, 2), compare(reference.New(reference.Clone(cur)), inc, "incremental engine", qs, 2)...)
@@ -94,4 +98,21 @@ func TestIncrementalNestingMatchesRebuild_R6_R12(t *testing.T) {
 		t.Fatal("nothing compared")
 	}
 	t.Logf("%d queries compared", compared)
+}
+
+// projectNestingDiff holds an engine kept incrementally to a rebuilt one
+// on each project's list of the groups nested below its present groups,
+// and the project check's path (direct groups and that list) to the
+// effective groups, for every user and project at now; "" when all
+// agree or the engines under test are not this package's.
+func projectNestingDiff(inc, rebuilt underTest, now time.Time) string {
+	a, ok := inc.(*engine.Engine)
+	b, ok2 := rebuilt.(*engine.Engine)
+	if !ok || !ok2 {
+		return ""
+	}
+	if d := engine.ProjectNestingDiff(a, b); d != "" {
+		return "incremental vs rebuilt:\n" + d
+	}
+	return engine.ProjectPathsDiff(a, now)
 }
