@@ -1,0 +1,112 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+// Tests for what mutation testing (docs/testing.md) found unpinned in
+// users.go.
+
+// TestR3R29UserStatusChangesAreRefusedForYourselfAuditedAndSignOut:
+// nobody disables themselves, even with another administrator left (so
+// R3 alone would allow it), and nothing is written; enabling is not
+// refused; each change is audited under its own action; disabling signs
+// the user out, and a disable whose sessions cannot be revoked is
+// refused whole: the user stays active.
+func TestR3R29UserStatusChangesAreRefusedForYourselfAuditedAndSignOut(t *testing.T) {
+	e := newEnv(t)
+	e.add(domain.GroupAdministratorsID, e.user("second-admin", ""))
+	before := e.rev()
+	wantKind(t, errOf3(e.svc.SetUserStatus(e.ctx, e.admin, e.admin.UserID, domain.UserDisabled)), domain.KindInvalid, "disable yourself")
+	if e.rev() != before {
+		t.Errorf("a refused disable moved the revision from %d to %d", before, e.rev())
+	}
+	e.must(errOf3(e.svc.SetUserStatus(e.ctx, e.admin, e.admin.UserID, domain.UserActive)))
+
+	u := e.user("u", "")
+	s := e.session(u.UserID)
+	e.must(errOf3(e.svc.SetUserStatus(e.ctx, e.admin, u.UserID, domain.UserDisabled)))
+	if !e.revoked(s) {
+		t.Errorf("the disabled user's session is still valid")
+	}
+	e.must(errOf3(e.svc.SetUserStatus(e.ctx, e.admin, u.UserID, domain.UserActive)))
+	for action, targets := range map[string][]string{"user.disable": {u.UserID}, "user.enable": {e.admin.UserID, u.UserID}} {
+		var got []string
+		for _, a := range e.audits(action, domain.OutcomeSuccess) {
+			got = append(got, a.TargetID)
+		}
+		if len(got) != len(targets) || !sameSet(got, targets) {
+			t.Errorf("%s records target %v, want %v", action, got, targets)
+		}
+	}
+
+	v := e.user("v", "")
+	sv := e.session(v.UserID)
+	raw := e.st.(interface {
+		ExecRaw(ctx context.Context, q string, args ...any) error
+	})
+	e.must(raw.ExecRaw(e.ctx, `CREATE TRIGGER frozen_sessions BEFORE UPDATE ON sessions BEGIN SELECT RAISE(ABORT, 'sessions frozen'); END`))
+	if err := errOf3(e.svc.SetUserStatus(e.ctx, e.admin, v.UserID, domain.UserDisabled)); err == nil {
+		t.Errorf("disabling a user whose sessions could not be revoked succeeded")
+	}
+	if got, err := e.st.GetUser(e.ctx, v.UserID); err != nil || got.Status != domain.UserActive || e.revoked(sv) {
+		t.Errorf("after the refused disable: status %q, %v, session revoked %t; want active and signed in", got.Status, err, e.revoked(sv))
+	}
+}
+
+// TestCreateUserKeepsTheIDTheCallerChose: SCIM and imports name their
+// users' ids; a user created without one gets a fresh id.
+func TestCreateUserKeepsTheIDTheCallerChose(t *testing.T) {
+	e := newEnv(t)
+	id := domain.NewID()
+	u, _, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{ID: id, Username: "chosen"})
+	e.must(err)
+	if _, err := e.st.GetUser(e.ctx, id); err != nil || u.ID != id {
+		t.Errorf("CreateUser with id %s: got %s, stored: %v", id, u.ID, err)
+	}
+	other, _, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "fresh"})
+	e.must(err)
+	if other.ID == "" || other.ID == id {
+		t.Errorf("a user created without an id got %q", other.ID)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	seen := map[string]int{}
+	for _, x := range a {
+		seen[x]++
+	}
+	for _, x := range b {
+		seen[x]--
+	}
+	for _, n := range seen {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// errOf3 is errOf for the writes that also return the object written.
+func errOf3[T any](_ T, _ int64, err error) error { return err }
+
+// TestR18AnEditsAnswerIsMasked: the user a write returns is masked like
+// any other answer for a caller without personal_info.view, who may edit
+// users without reading their personal fields.
+func TestR18AnEditsAnswerIsMasked(t *testing.T) {
+	e := newEnv(t)
+	ann, _, err := e.svc.CreateUser(e.ctx, e.admin, service.NewUser{Username: "ann", Email: "ann@hospital.example", DisplayName: "Ann Secret"})
+	e.must(err)
+	editor := e.user("editor", "")
+	e.add(e.sysGroup("Editors", domain.PermUsersView, domain.PermUsersEdit).ID, editor)
+	name := "ann2"
+	u, _, err := e.svc.UpdateUser(e.ctx, editor, ann.ID, service.UserUpdate{Username: &name})
+	e.must(err)
+	if u.Username != name || u.Email != "" || u.DisplayName != "" {
+		t.Errorf("UpdateUser answered %q, %q, %q; want ann2 with the email and display name masked", u.Username, u.Email, u.DisplayName)
+	}
+}
