@@ -33,6 +33,17 @@ func Run(t *testing.T, open func(t *testing.T) Backend, openRaw func(t *testing.
 	t.Run("PasswordHash", func(t *testing.T) { testPasswordHash(t, open(t)) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, open(t)) })
 	t.Run("PingOlderSchema", func(t *testing.T) { testPingOlderSchema(t, open(t)) })
+	t.Run("PingAfterClose", func(t *testing.T) {
+		// Close closes every pool, the read pool too: a server shutting
+		// down reports itself unavailable instead of answering reads.
+		db := open(t)
+		if err := db.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := db.Ping(context.Background()); err == nil {
+			t.Fatalf("Ping after Close = nil, want an error")
+		}
+	})
 	t.Run("MigrateTwice", func(t *testing.T) {
 		db := open(t)
 		ctx := context.Background()
