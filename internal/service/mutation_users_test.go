@@ -15,8 +15,8 @@ import (
 // nobody disables themselves, even with another administrator left (so
 // R3 alone would allow it), and nothing is written; enabling is not
 // refused; each change is audited under its own action; disabling signs
-// the user out, and a disable whose sessions cannot be revoked is
-// refused whole: the user stays active.
+// the user out, and a disable (or a new password) whose sessions cannot
+// be revoked is refused whole: the user stays active and signed in.
 func TestR3R29UserStatusChangesAreRefusedForYourselfAuditedAndSignOut(t *testing.T) {
 	e := newEnv(t)
 	e.add(domain.GroupAdministratorsID, e.user("second-admin", ""))
@@ -55,6 +55,11 @@ func TestR3R29UserStatusChangesAreRefusedForYourselfAuditedAndSignOut(t *testing
 	}
 	if got, err := e.st.GetUser(e.ctx, v.UserID); err != nil || got.Status != domain.UserActive || e.revoked(sv) {
 		t.Errorf("after the refused disable: status %q, %v, session revoked %t; want active and signed in", got.Status, err, e.revoked(sv))
+	}
+	// A new password signs the user out everywhere, or is not set.
+	before = e.rev()
+	if err := errOf(e.svc.SetPassword(e.ctx, e.admin, v.UserID, "a-new-password-2026")); err == nil || e.rev() != before {
+		t.Errorf("setting a password whose user's sessions could not be revoked: %v, revision %d -> %d; want refused, nothing written", err, before, e.rev())
 	}
 }
 
