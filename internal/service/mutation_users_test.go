@@ -115,3 +115,31 @@ func TestR18AnEditsAnswerIsMasked(t *testing.T) {
 		t.Errorf("UpdateUser answered %q, %q, %q; want ann2 with the email and display name masked", u.Username, u.Email, u.DisplayName)
 	}
 }
+
+// TestR23IndividualRightsInAnExclusiveProjectAndRemovingThem: in an
+// exclusive project a member of one of its groups holds that group's
+// rights, so individual checkboxes without a role are refused like a
+// role; an empty individual row (a member with no access) is not.
+// Removing the row deletes it, audited.
+func TestR23IndividualRightsInAnExclusiveProjectAndRemovingThem(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Trial", domain.ModeExclusive)
+	h, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Site A", Scope: domain.ScopeProject, ProjectID: p.ID})
+	e.must(err)
+	u := e.user("u", "")
+	e.add(h.ID, u)
+	_, _, err = e.svc.SetUserProjectRights(e.ctx, e.admin, u.UserID, p.ID, "", []string{domain.PermProjectRead})
+	wantKind(t, err, domain.KindConflict, "R23")
+	_, _, err = e.svc.SetUserProjectRights(e.ctx, e.admin, u.UserID, p.ID, "", nil)
+	e.must(err)
+	if _, ok := e.individualRow(u.UserID, p.ID); !ok {
+		t.Fatalf("the empty individual row was not written")
+	}
+	e.must(errOf(e.svc.RemoveUserFromProject(e.ctx, e.admin, u.UserID, p.ID)))
+	if _, ok := e.individualRow(u.UserID, p.ID); ok {
+		t.Errorf("RemoveUserFromProject left the individual row")
+	}
+	if recs := e.audits("user.remove_from_project", domain.OutcomeSuccess); len(recs) != 1 || recs[0].TargetID != u.UserID {
+		t.Errorf("user.remove_from_project records = %+v, want one on u", recs)
+	}
+}
