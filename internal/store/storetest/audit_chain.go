@@ -189,7 +189,7 @@ func testAuditChain(t *testing.T, newStore NewStore) {
 		write(t, s, true, 1, old) // old, but after a recent one: kept, the chain loses only a prefix
 		before := verify(t, ac)
 		cut := time.Now().Add(-24 * time.Hour)
-		e := &domain.AuditEvent{ActorName: "storetest", Action: "audit.prune", Outcome: domain.OutcomeSuccess}
+		e := &domain.AuditEvent{ActorName: "storetest", Action: "audit.prune", Outcome: domain.OutcomeSuccess, Detail: "retention policy"}
 		res, err := ac.PruneAudit(ctx, cut, e)
 		noErr(t, err, "PruneAudit")
 		if res.Removed != 5 || res.AnchorSeq != 5 {
@@ -201,8 +201,8 @@ func testAuditChain(t *testing.T, newStore NewStore) {
 			t.Errorf("after pruning: anchor %d head %d, want 5 and %d", v.AnchorSeq, v.HeadSeq, before.HeadSeq+1)
 		}
 		evs := allAudit(t, s, store.AuditQuery{Action: "audit.prune"})
-		if len(evs) != 1 || !strings.Contains(evs[0].Detail, "pruned 5 audit record(s)") {
-			t.Errorf("audit.prune records = %+v, want one whose detail says it pruned 5 records", evs)
+		if len(evs) != 1 || !strings.HasPrefix(evs[0].Detail, "retention policy; pruned 5 audit record(s)") {
+			t.Errorf("audit.prune records = %+v, want one whose detail is the caller's, then says it pruned 5 records", evs)
 		}
 		res, err = ac.PruneAudit(ctx, cut, &domain.AuditEvent{ActorName: "storetest", Action: "audit.prune", Outcome: domain.OutcomeSuccess})
 		noErr(t, err, "PruneAudit again")
@@ -210,6 +210,10 @@ func testAuditChain(t *testing.T, newStore NewStore) {
 			t.Errorf("second PruneAudit removed %d, anchor %d; want 0 and 5", res.Removed, res.AnchorSeq)
 		}
 		wantOK(t, verify(t, ac), 4)
+		evs = allAudit(t, s, store.AuditQuery{Action: "audit.prune"})
+		if len(evs) != 2 || !strings.HasPrefix(evs[0].Detail, "pruned 0 ") && !strings.HasPrefix(evs[1].Detail, "pruned 0 ") {
+			t.Errorf("audit.prune records = %+v, want the second, with no detail of its own, to begin with what it pruned", evs)
+		}
 		for _, bad := range []time.Time{{}, time.Now().Add(time.Hour)} {
 			_, err := ac.PruneAudit(ctx, bad, &domain.AuditEvent{ActorName: "storetest", Action: "audit.prune", Outcome: domain.OutcomeSuccess})
 			if !domain.Is(err, domain.KindInvalid) {
@@ -261,6 +265,10 @@ func testAuditChain(t *testing.T, newStore NewStore) {
 		wantOK(t, verify(t, ac), 5)
 	})
 
+	t.Run("HeadThatCannotMoveRefusesTheWrite", func(t *testing.T) {
+		testChainHeadFrozen(t, newStore(t), write, writeErr)
+	})
+
 	// Tampering: each case builds a 6-record chain, changes the database
 	// directly and expects VerifyAudit to name the first record that does
 	// not match.
@@ -273,7 +281,7 @@ func testAuditChain(t *testing.T, newStore NewStore) {
 		{"EditedField", []string{`UPDATE audit SET detail = 'nothing to see' WHERE seq = 3`}, 3, "contents do not match"},
 		{"EditedTime", []string{`UPDATE audit SET at = at + 1 WHERE seq = 4`}, 4, "contents do not match"},
 		{"EditedOutcome", []string{`UPDATE audit SET outcome = 'denied' WHERE seq = 2`}, 2, "contents do not match"},
-		{"DeletedRow", []string{`DELETE FROM audit WHERE seq = 3`}, 4, "missing"},
+		{"DeletedRow", []string{`DELETE FROM audit WHERE seq = 3`}, 4, "1 record(s) missing"},
 		{"DeletedLastRow", []string{`DELETE FROM audit WHERE seq = 6`}, 6, "does not end at the head"},
 		{"Reordered", []string{`UPDATE audit SET seq = -1 WHERE seq = 2`, `UPDATE audit SET seq = 2 WHERE seq = 3`, `UPDATE audit SET seq = 3 WHERE seq = -1`}, 2, "link"},
 		{"InsertedUnsealed", []string{`INSERT INTO audit (id, revision, at, actor_id, actor_name, action, target_kind, target_id, outcome, detail, remote_addr)
@@ -291,6 +299,9 @@ func testAuditChain(t *testing.T, newStore NewStore) {
 	if !ok {
 		t.Logf("%T offers no ExecRaw to tamper with; tamper cases skipped", s)
 		return
+	}
+	if err := raw.ExecRaw(ctx, `DELETE FROM no_such_table`); err == nil {
+		t.Errorf("ExecRaw of a statement on a missing table succeeded, want its error")
 	}
 	ac := chainOf(t, s)
 	write(t, s, true, 2, time.Time{})
@@ -326,6 +337,10 @@ func testAuditChain(t *testing.T, newStore NewStore) {
 				t.Errorf("VerifyAudit after %s: break at position %d: %q; want position %d and a problem mentioning %q", tc.name, b.Seq, b.Problem, tc.seq, tc.problem)
 			}
 			switch {
+			case tc.name == "DeletedLastRow":
+				if want := "last record 5 " + recs[4].Hash; b.Found != want {
+					t.Errorf("break found %q, want %q", b.Found, want)
+				}
 			case tc.name == "InsertedUnsealed":
 				if b.ID != "forged" {
 					t.Errorf("break names record %q, want the inserted one", b.ID)
@@ -346,5 +361,45 @@ func testAuditChain(t *testing.T, newStore NewStore) {
 				t.Errorf("break: expected %q and found %q are equal; want the mismatch shown", b.Expected, b.Found)
 			}
 		})
+	}
+}
+
+// testChainHeadFrozen: when the database refuses to advance the chain's
+// head (a trigger here; a full disk or a lost connection in life), the
+// write whose records it would chain is refused whole, no revision and
+// no record (R29: no write without its audit record, no record outside
+// the chain), and Migrate fails rather than leave legacy records
+// half-sealed.
+func testChainHeadFrozen(t *testing.T, s store.Store, write func(testing.TB, store.Store, bool, int, time.Time), writeErr func(store.Store, bool, int, time.Time) error) {
+	ctx := context.Background()
+	raw, ok := s.(rawExecer)
+	m, ok2 := s.(interface{ Migrate(context.Context) error })
+	if !ok || !ok2 {
+		t.Skipf("%T offers no ExecRaw and Migrate", s)
+	}
+	write(t, s, true, 1, time.Time{})
+	rev, err := s.Revision(ctx)
+	noErr(t, err, "Revision")
+	sqlite := []string{`CREATE TRIGGER storetest_frozen BEFORE UPDATE ON audit_chain BEGIN SELECT RAISE(ABORT, 'storetest: head frozen'); END`}
+	postgres := []string{`CREATE FUNCTION storetest_frozen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'storetest: head frozen'; END $$`,
+		`CREATE TRIGGER storetest_frozen BEFORE UPDATE ON audit_chain FOR EACH ROW EXECUTE FUNCTION storetest_frozen()`}
+	if raw.ExecRaw(ctx, sqlite[0]) != nil {
+		for _, q := range postgres {
+			noErr(t, raw.ExecRaw(ctx, q), q)
+		}
+	}
+	if err := writeErr(s, true, 1, time.Time{}); err == nil {
+		t.Errorf("a write whose audit chain head could not advance committed")
+	}
+	if got, err := s.Revision(ctx); err != nil || got != rev {
+		t.Errorf("Revision after the refused write = %d, %v; want %d", got, err, rev)
+	}
+	if n := len(allAudit(t, s, store.AuditQuery{})); n != 1 {
+		t.Errorf("%d audit records after the refused write, want 1", n)
+	}
+	noErr(t, raw.ExecRaw(ctx, `INSERT INTO audit (id, revision, at, actor_id, actor_name, action, target_kind, target_id, outcome, detail, remote_addr)
+		VALUES ('legacy', 1, 0, '', 'legacy', 'legacy.write', '', '', 'success', '', '')`), "insert a legacy record")
+	if err := m.Migrate(ctx); err == nil {
+		t.Errorf("Migrate sealed legacy records without advancing the chain head: no error")
 	}
 }

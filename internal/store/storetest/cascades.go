@@ -44,6 +44,12 @@ func checkSingleDelete(t *testing.T, ch domain.Change, entity domain.Entity, id 
 		got = m.Project.ID
 	case m.Folder != nil:
 		got = m.Folder.ID
+	case m.Role != nil:
+		got = m.Role.ID
+	case m.FolderType != nil:
+		got = m.FolderType.ID
+	case m.Rule != nil:
+		got = m.Rule.ID
 	}
 	if got != id {
 		t.Errorf("delete mutation names %s %q, want %q", entity, got, id)
@@ -537,7 +543,10 @@ func testRoleInUse(t *testing.T, newStore NewStore) {
 			if len(holders) != 0 {
 				t.Errorf("RoleHolders after the holder let go = %v, want none", holders)
 			}
-			mustWrite(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteRole(ctx, roleID) })
+			// The change log names the delete, or replicas and the engine
+			// would keep the role.
+			ch := mustWrite(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteRole(ctx, roleID) })
+			checkSingleDelete(t, ch, domain.EntityRole, roleID)
 			_, err = s.GetRole(ctx, roleID)
 			wantKind(t, err, domain.KindNotFound, "GetRole after DeleteRole")
 		})
@@ -603,13 +612,12 @@ func testFolderTypeInUse(t *testing.T, s store.Store) {
 	expectKind(t, s, domain.KindConflict, "DeleteFolderType of a type a rule's criteria use", func(ctx context.Context, tx store.Tx) error {
 		return tx.DeleteFolderType(ctx, byRule.ID)
 	})
-	mustWrite(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteFolderType(ctx, unused.ID) })
-	mustWrite(t, s, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.DeleteFolder(ctx, f.ID); err != nil {
-			return err
-		}
-		return tx.DeleteRule(ctx, r.ID)
-	})
+	ch := mustWrite(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteFolderType(ctx, unused.ID) })
+	checkSingleDelete(t, ch, domain.EntityFolderType, unused.ID)
+	ch = mustWrite(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteFolder(ctx, f.ID) })
+	checkSingleDelete(t, ch, domain.EntityFolder, f.ID)
+	ch = mustWrite(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteRule(ctx, r.ID) })
+	checkSingleDelete(t, ch, domain.EntityRule, r.ID)
 	mustWrite(t, s, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.DeleteFolderType(ctx, byFolder.ID); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,6 +155,7 @@ func testDump(t *testing.T, newStore NewStore) {
 		t.Errorf("Dump header lists the sessions table; sessions are left out")
 	}
 	dump := buf.Bytes()
+	checkDumpOrder(t, dump)
 
 	t.Run("RoundTrip", func(t *testing.T) {
 		dst := newStore(t)
@@ -332,4 +334,23 @@ func resum(lines []string) []string {
 	}
 	tr, _ := json.Marshal(map[string]any{"end": true, "sha256": hex.EncodeToString(sum.Sum(nil))})
 	return append(lines[:len(lines)-1:len(lines)-1], string(tr))
+}
+
+// checkDumpOrder: tables are dumped, and so restored, referenced tables
+// first (roles), then the tables the order does not list (audit_chain,
+// oidc_links) after the listed ones (webhook_deliveries is the last), and
+// gh_revision, which every migrated database already holds, last.
+func checkDumpOrder(t *testing.T, dump []byte) {
+	t.Helper()
+	var tables []string
+	for _, l := range dumpLines(t, dump) {
+		if name, ok := strings.CutPrefix(l, `{"table":"`); ok {
+			tables = append(tables, name[:strings.IndexByte(name, '"')])
+		}
+	}
+	n := len(tables)
+	listed, unlisted := slices.Index(tables, "webhook_deliveries"), slices.Index(tables, "audit_chain")
+	if n < 3 || tables[0] != "roles" || tables[n-1] != "gh_revision" || listed < 0 || unlisted < listed {
+		t.Errorf("dump's tables in order %v; want roles first, audit_chain after webhook_deliveries, gh_revision last", tables)
+	}
 }

@@ -388,4 +388,28 @@ func testLegacyLookalikes(t *testing.T, newStore NewStore) {
 		return tx.CreateUser(ctx, newUser("r\u043ebert"))
 	})
 	noErr(t, m.Migrate(ctx), "Migrate again")
+	testLegacyProjectLookalikes(t, s, raw, m)
+}
+
+// testLegacyProjectLookalikes: Migrate fills the skeletons of every
+// table, not only users', and a legacy name that looks like a name that
+// already has its skeleton is left without one (warned about), without
+// failing the migration.
+func testLegacyProjectLookalikes(t *testing.T, s store.Store, raw rawExecer, m interface{ Migrate(context.Context) error }) {
+	ctx := context.Background()
+	trial, study, twin := newProject("Trial"), newProject("Study"), newProject("Other")
+	mustWrite(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, p := range []*domain.Project{trial, study, twin} {
+			if err := tx.CreateProject(ctx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	noErr(t, raw.ExecRaw(ctx, `UPDATE projects SET name = ?, name_key = ?, name_skel = NULL WHERE id = ?`, "Tr\u0456al", "tr\u0456al", twin.ID), "make a legacy look-alike")
+	noErr(t, raw.ExecRaw(ctx, `UPDATE projects SET name_skel = NULL WHERE id = ?`, study.ID), "drop a skeleton")
+	noErr(t, m.Migrate(ctx), "Migrate with a legacy look-alike project")
+	expectKind(t, s, domain.KindExists, "a look-alike of a project whose skeleton Migrate filled", func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateProject(ctx, newProject("Stud\u0443"))
+	})
 }

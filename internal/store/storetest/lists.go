@@ -226,6 +226,10 @@ func testLists(t *testing.T, newStore NewStore) {
 		}
 		_, err := s.ListGroups(ctx, store.ListQuery{Sort: "username"})
 		wantKind(t, err, domain.KindInvalid, "ListGroups(sort username), a column of users only")
+		// The refusal tells the caller what they may sort by instead.
+		if err == nil || !strings.Contains(err.Error(), "sort by one of: created_at, name") {
+			t.Errorf("ListGroups(sort username) = %v, want the sorts it allows named", err)
+		}
 		if _, err := s.ListGroups(ctx, store.ListQuery{Sort: "created_at", Desc: true}); err != nil {
 			t.Errorf("ListGroups(sort created_at): %v, want it allowed", err)
 		}

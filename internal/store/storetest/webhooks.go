@@ -205,6 +205,13 @@ func testWebhookDeliveryLog(t *testing.T, s store.Store) {
 	if len(log) != store.MaxWebhookDeliveries || log[0].From != int64(n-1) || log[len(log)-1].From != 5 {
 		t.Errorf("delivery log: %d entries from %d to %d, want the newest %d, newest first", len(log), log[0].From, log[len(log)-1].From, store.MaxWebhookDeliveries)
 	}
+	// A limit below the maximum is kept (the console asks for the last
+	// few); one above it is cut to the maximum.
+	for limit, want := range map[int]int{3: 3, store.MaxWebhookDeliveries + 1: store.MaxWebhookDeliveries} {
+		if log, err := s.ListWebhookDeliveries(ctx, w.ID, limit); err != nil || len(log) != want || log[0].From != int64(n-1) {
+			t.Errorf("ListWebhookDeliveries(limit %d) = %d entries, %v; want the newest %d", limit, len(log), err, want)
+		}
+	}
 	err = s.RecordWebhookDelivery(ctx, &domain.WebhookDelivery{WebhookID: "no-such"})
 	if err == nil {
 		t.Errorf("a delivery of a missing subscription was recorded")

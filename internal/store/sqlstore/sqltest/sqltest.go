@@ -32,6 +32,18 @@ func Run(t *testing.T, open func(t *testing.T) Backend, openRaw func(t *testing.
 	t.Run("WritersSerialize", func(t *testing.T) { testWritersSerialize(t, open(t)) })
 	t.Run("PasswordHash", func(t *testing.T) { testPasswordHash(t, open(t)) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, open(t)) })
+	t.Run("PingOlderSchema", func(t *testing.T) { testPingOlderSchema(t, open(t)) })
+	t.Run("PingAfterClose", func(t *testing.T) {
+		// Close closes every pool, the read pool too: a server shutting
+		// down reports itself unavailable instead of answering reads.
+		db := open(t)
+		if err := db.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := db.Ping(context.Background()); err == nil {
+			t.Fatalf("Ping after Close = nil, want an error")
+		}
+	})
 	t.Run("MigrateTwice", func(t *testing.T) {
 		db := open(t)
 		ctx := context.Background()
@@ -45,8 +57,8 @@ func Run(t *testing.T, open func(t *testing.T) Backend, openRaw func(t *testing.
 	t.Run("PingUnmigrated", func(t *testing.T) {
 		db := openRaw(t)
 		ctx := context.Background()
-		if err := db.Ping(ctx); !domain.Is(err, domain.KindUnavailable) {
-			t.Fatalf("Ping on an unmigrated database = %v, want kind unavailable", err)
+		if err := db.Ping(ctx); !domain.Is(err, domain.KindUnavailable) || !strings.Contains(err.Error(), "run gatehouse migrate") {
+			t.Fatalf("Ping on an unmigrated database = %v, want kind unavailable telling to run gatehouse migrate", err)
 		}
 		if err := db.Migrate(ctx); err != nil {
 			t.Fatalf("Migrate: %v", err)
@@ -371,9 +383,11 @@ func testSearch(t *testing.T, db store.Store) {
 }
 
 // testDeepSubtree deletes a chain of folders deeper than SQLite nests
-// foreign-key cascades (1000).
+// foreign-key cascades (1000). 1200 levels are exactly three bands of
+// sqlstore's cascadeBand (400): the last band trimmed must stop above the
+// root, which DeleteFolder deletes itself.
 func testDeepSubtree(t *testing.T, db store.Store) {
-	const depth = 1500
+	const depth = 1200
 	var root, leaf string
 	g := &domain.Group{Name: "G", Scope: domain.ScopeSystem}
 	mustTx(t, db, func(tx store.Tx) error {
@@ -448,5 +462,25 @@ func testWritersSerialize(t *testing.T, db store.Store) {
 	}
 	if ch.Revision != 2 {
 		t.Errorf("second writer's revision = %d, want 2", ch.Revision)
+	}
+}
+
+// testPingOlderSchema: a database migrated by an older binary (its last
+// migration missing) is not ready for this one: Ping says so, and a
+// server behind a load balancer is taken out of rotation until someone
+// runs gatehouse migrate.
+func testPingOlderSchema(t *testing.T, db Backend) {
+	raw, ok := db.(interface {
+		ExecRaw(ctx context.Context, q string, args ...any) error
+	})
+	if !ok {
+		t.Skipf("%T offers no ExecRaw", db)
+	}
+	if err := raw.ExecRaw(ctx, `DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)`); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Ping(ctx)
+	if !domain.Is(err, domain.KindUnavailable) || !strings.Contains(err.Error(), "this binary needs") {
+		t.Fatalf("Ping of a database one migration behind = %v, want kind unavailable naming the version this binary needs", err)
 	}
 }
