@@ -114,16 +114,7 @@ func TestNestingTreeSaysHowManyMoreBeyondTheDepth(t *testing.T) {
 // system group in it, which they may not view, only as a hidden node: no
 // id, no name.
 func TestR21_NestingTreeHidesGroupsTheCallerMayNotSee(t *testing.T) {
-	e := newEnv(t)
-	p := e.project("Trial", domain.ModeMultiple)
-	mod := e.user("mod", "")
-	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, mod.UserID, p.ID, "", []string{domain.PermProjectModerate})
-	e.must(err)
-	own, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Investigators", Scope: domain.ScopeProject, ProjectID: p.ID})
-	e.must(err)
-	sys := e.sysGroup("Secret system group")
-	_, err = e.nest(own.ID, sys.ID)
-	e.must(err)
+	e, mod, own, sys := moderatedNesting(t)
 	tree, err := e.svc.GroupNestingTree(e.ctx, mod, own.ID)
 	e.must(err)
 	if len(tree.Down.Links) != 1 || !tree.Down.Links[0].Hidden || tree.Down.Links[0].ID != "" || tree.Down.Links[0].Name != "" {
@@ -139,21 +130,30 @@ func TestR21_NestingTreeHidesGroupsTheCallerMayNotSee(t *testing.T) {
 	}
 }
 
+// moderatedNesting makes a project whose moderator (mod, without
+// groups.view) administers its group Investigators (own), which contains
+// a system group (sys) the moderator may not see.
+func moderatedNesting(t *testing.T) (e *env, mod service.Caller, own, sys domain.Group) {
+	t.Helper()
+	e = newEnv(t)
+	p := e.project("Trial", domain.ModeMultiple)
+	mod = e.user("mod", "")
+	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, mod.UserID, p.ID, "", []string{domain.PermProjectModerate})
+	e.must(err)
+	own, _, err = e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Investigators", Scope: domain.ScopeProject, ProjectID: p.ID})
+	e.must(err)
+	sys = e.sysGroup("Secret system group")
+	_, err = e.nest(own.ID, sys.ID)
+	e.must(err)
+	return e, mod, own, sys
+}
+
 // R21: a path through a group the caller may not see names it no more
 // than the tree does: a project's moderator listing the effective members
 // of a project group that contains a system group sees a stand-in; a
 // holder of groups.view sees the name.
 func TestR21_EffectiveMemberPathsHideGroupsTheCallerMayNotSee(t *testing.T) {
-	e := newEnv(t)
-	p := e.project("Trial", domain.ModeMultiple)
-	mod := e.user("mod", "")
-	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, mod.UserID, p.ID, "", []string{domain.PermProjectModerate})
-	e.must(err)
-	own, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Investigators", Scope: domain.ScopeProject, ProjectID: p.ID})
-	e.must(err)
-	sys := e.sysGroup("Secret system group")
-	_, err = e.nest(own.ID, sys.ID)
-	e.must(err)
+	e, mod, own, sys := moderatedNesting(t)
 	e.add(sys.ID, e.user("bea", ""))
 	for _, sort := range []string{service.EffectiveSortUsername, service.EffectiveSortThrough} {
 		for _, c := range []struct {
