@@ -42,11 +42,11 @@ func (g *gen) nestingMutation(s *domain.Snapshot) (domain.Mutation, bool) {
 	}
 }
 
-// TestIncrementalNestingMatchesRebuild_R6_R12 applies random changes of
+// TestIncrementalNestingMatchesRebuild_R6_R12_R14 applies random changes of
 // nested worlds (issue 20) one edge at a time and compares the engine
 // kept incrementally with one rebuilt from the data and with the
 // reference evaluator, as time passes over the expiries.
-func TestIncrementalNestingMatchesRebuild_R6_R12(t *testing.T) {
+func TestIncrementalNestingMatchesRebuild_R6_R12_R14(t *testing.T) {
 	const steps = 20
 	compared := 0
 	for _, seed := range seeds(40) {
