@@ -37,17 +37,30 @@ func TestR29SCIMRefusalsAreAudited(t *testing.T) {
 	e.wantDeniedAudit(e.admin, "group.delete")
 
 	// A PATCH reads its target first: RefuseSCIMChange audits the refusal
-	// when the object exists outside SCIM, and passes other errors on.
-	_, getErr := e.svc.GetSCIMGroup(e.ctx, scim, domain.GroupPublicID)
-	err = e.svc.RefuseSCIMChange(e.ctx, scim, "group", domain.GroupPublicID, getErr)
-	wantKind(t, err, domain.KindNotFound)
-	before := len(e.audits("group.update", domain.OutcomeDenied))
-	missing := domain.E("test", domain.KindNotFound)
-	if got := e.svc.RefuseSCIMChange(e.ctx, scim, "group", "no-such-group", missing); got != missing {
-		t.Errorf("RefuseSCIMChange on a missing group = %v, want the error passed through", got)
-	}
-	if after := len(e.audits("group.update", domain.OutcomeDenied)); after != before {
-		t.Errorf("a missing group was audited as a refused change (%d → %d records)", before, after)
+	// when the object exists outside SCIM (one more denied record naming
+	// it), and passes other errors on unaudited.
+	for _, c := range []struct {
+		kind, id, action string
+		exists           bool
+	}{
+		{"user", local.UserID, "user.update", true},
+		{"user", "no-such-user", "user.update", false},
+		{"group", domain.GroupPublicID, "group.update", true},
+		{"group", "no-such-group", "group.update", false},
+	} {
+		before := len(e.audits(c.action, domain.OutcomeDenied))
+		missing := domain.E("test", domain.KindNotFound)
+		err := e.svc.RefuseSCIMChange(e.ctx, scim, c.kind, c.id, missing)
+		wantKind(t, err, domain.KindNotFound)
+		denied := e.audits(c.action, domain.OutcomeDenied) // newest first
+		switch {
+		case c.exists && (len(denied) != before+1 || denied[0].TargetID != c.id):
+			t.Errorf("RefuseSCIMChange on %s %s: %d → %d denied %s records, want one more naming it",
+				c.kind, c.id, before, len(denied), c.action)
+		case !c.exists && (err != missing || len(denied) != before):
+			t.Errorf("RefuseSCIMChange on a missing %s = %v, %d → %d denied records; want the error passed through, none",
+				c.kind, err, before, len(denied))
+		}
 	}
 
 	// Without scim.provision: refused and audited.
