@@ -314,11 +314,28 @@ func testDump(t *testing.T, newStore NewStore) {
 		// Restore writes several rows per INSERT, as many as keep the
 		// statement under 30,000 parameters: 2,200 users of 17 columns
 		// are two batches, and would be more parameters in one statement
-		// than SQLite takes (32,766).
+		// than SQLite takes (32,766). 3,001 folders of 10 columns are two
+		// batches too, and their ids put every child before the parent:
+		// each batch must come after the batch holding its rows' parents,
+		// since a foreign key is checked at the end of each statement.
 		src := newStore(t)
+		ft := newFolderType("many-type")
 		mustWrite(t, src, func(ctx context.Context, tx store.Tx) error {
 			for i := range 2200 {
 				if err := tx.CreateUser(ctx, newUser(fmt.Sprintf("many-%04d", i))); err != nil {
+					return err
+				}
+			}
+			if err := tx.CreateFolderType(ctx, ft); err != nil {
+				return err
+			}
+			root := &domain.Folder{ID: "z-root", Name: "root", TypeID: ft.ID}
+			if err := tx.CreateFolder(ctx, root); err != nil {
+				return err
+			}
+			for i := range 3001 {
+				f := &domain.Folder{ID: fmt.Sprintf("a-%04d", i), Name: fmt.Sprintf("child %d", i), ParentID: root.ID, TypeID: ft.ID}
+				if err := tx.CreateFolder(ctx, f); err != nil {
 					return err
 				}
 			}
@@ -326,10 +343,10 @@ func testDump(t *testing.T, newStore NewStore) {
 		})
 		var buf bytes.Buffer
 		_, err := src.Dump(ctx, &buf)
-		noErr(t, err, "Dump of 2,200 users")
+		noErr(t, err, "Dump of 2,200 users and 3,002 folders")
 		dst := newStore(t)
 		_, err = dst.Restore(ctx, bytes.NewReader(buf.Bytes()))
-		noErr(t, err, "Restore of 2,200 users")
+		noErr(t, err, "Restore of 2,200 users and 3,002 folders")
 		SameContents(t, dst, src)
 	})
 
