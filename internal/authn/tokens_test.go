@@ -1,9 +1,11 @@
 package authn
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -104,7 +106,15 @@ func TestAPITokenRefusals(t *testing.T) {
 }
 
 func TestTokenTouchedAtMostOncePerInterval(t *testing.T) {
-	e := newEnv(t)
+	// A use recorded without trouble tells the log nothing: only a failed
+	// write of LastUsedAt is worth a warning.
+	var logged bytes.Buffer
+	e := newEnv(t, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&logged, nil)) })
+	defer func() {
+		if logged.Len() > 0 {
+			t.Errorf("uses of a token logged %q, want nothing", logged.String())
+		}
+	}()
 	e.user("tom", "pw", cheap)
 	me := e.login("tom", "pw").Identity
 	nt, err := e.a.CreateToken(e.ctx, me, TokenRequest{Name: "t"})
@@ -166,6 +176,10 @@ func TestCreateTokenValidation(t *testing.T) {
 			}
 		})
 	}
+	// The limit is inclusive: 100 characters (not bytes) are a name.
+	if _, err := e.a.CreateToken(e.ctx, me, TokenRequest{Name: strings.Repeat("ñ", 100)}); err != nil {
+		t.Errorf("CreateToken with a name of 100 characters: %v, want it made", err)
+	}
 	_, err := e.a.CreateToken(e.ctx, Anonymous("192.0.2.1"), TokenRequest{Name: "x"})
 	wantUnauth(t, "CreateToken by anonymous", err)
 }
@@ -222,12 +236,32 @@ func TestOtherUsersTokens(t *testing.T) {
 			_, cerr := e.a.CreateToken(e.ctx, boss, TokenRequest{UserID: owner.ID, Name: "for owner"})
 			_, lerr := e.a.ListTokens(e.ctx, boss, owner.ID)
 			rerr := e.a.RevokeToken(e.ctx, boss, tok.Token.ID)
-			for what, err := range map[string]error{"create": cerr, "list": lerr, "revoke": rerr} {
-				if c.manager && err != nil {
-					t.Errorf("%s another user's token with permission: %v", what, err)
+			// Refused, each names what it was asked about: the user, or
+			// the token of a revocation; so do their audit records.
+			for what, r := range map[string]struct {
+				err        error
+				notFound   string
+				kind, id   string
+				auditedFor string
+			}{
+				"create": {cerr, "user " + owner.ID + " not found", "user", owner.ID, ActionTokenCreate},
+				"list":   {lerr, "user " + owner.ID + " not found", "", "", ""},
+				"revoke": {rerr, "API token " + tok.Token.ID + " not found", "api_token", tok.Token.ID, ActionTokenRevoke},
+			} {
+				if c.manager && r.err != nil {
+					t.Errorf("%s another user's token with permission: %v", what, r.err)
 				}
-				if !c.manager && !domain.Is(err, domain.KindNotFound) {
-					t.Errorf("%s another user's token without permission: %v, want kind not_found", what, err)
+				if c.manager {
+					continue
+				}
+				if !domain.Is(r.err, domain.KindNotFound) || !strings.Contains(r.err.Error(), r.notFound) {
+					t.Errorf("%s another user's token without permission: %v, want kind not_found saying %q", what, r.err, r.notFound)
+				}
+				if r.auditedFor == "" {
+					continue // a read: no audit record
+				}
+				if evs := e.audit(r.auditedFor); len(evs) == 0 || evs[0].TargetKind != r.kind || evs[0].TargetID != r.id {
+					t.Errorf("%s refused: audit %+v, want the newest on %s %s", what, evs, r.kind, r.id)
 				}
 			}
 			var denied int

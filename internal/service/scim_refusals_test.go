@@ -20,34 +20,69 @@ func TestR29SCIMRefusalsAreAudited(t *testing.T) {
 	scim, err := e.svc.SCIMCaller(e.ctx, e.admin)
 	e.must(err)
 
-	_, _, err = e.svc.UpdateSCIMUser(e.ctx, scim, local.UserID, service.SCIMUserUpdate{DisplayName: &name})
-	wantKind(t, err, domain.KindNotFound, "provisioned over SCIM")
-	e.wantDeniedAudit(e.admin, "user.update")
-
-	_, err = e.svc.DeleteSCIMUser(e.ctx, scim, local.UserID, 0)
-	wantKind(t, err, domain.KindNotFound, "provisioned over SCIM")
-	e.wantDeniedAudit(e.admin, "user.delete")
-
-	_, _, err = e.svc.ChangeSCIMGroup(e.ctx, scim, domain.GroupAdministratorsID, service.SCIMGroupChange{Name: &name})
-	wantKind(t, err, domain.KindNotFound, "provisioned over SCIM")
-	e.wantDeniedAudit(e.admin, "group.update")
-
-	_, err = e.svc.DeleteSCIMGroup(e.ctx, scim, domain.GroupAdministratorsID, 0)
-	wantKind(t, err, domain.KindNotFound, "provisioned over SCIM")
-	e.wantDeniedAudit(e.admin, "group.delete")
+	// Each refused write is one more denied record of its action, on its
+	// target: a change of a group's member list alone is a member_add,
+	// any change of its name or external id an update.
+	extID, members := "ext-1", []service.SCIMMember{{ID: local.UserID}}
+	changeAdministrators := func(ch service.SCIMGroupChange) func() error {
+		return func() error {
+			_, _, err := e.svc.ChangeSCIMGroup(e.ctx, scim, domain.GroupAdministratorsID, ch)
+			return err
+		}
+	}
+	for _, c := range []struct {
+		what, action, target string
+		write                func() error
+	}{
+		{"update a local user", "user.update", local.UserID, func() error {
+			_, _, err := e.svc.UpdateSCIMUser(e.ctx, scim, local.UserID, service.SCIMUserUpdate{DisplayName: &name})
+			return err
+		}},
+		{"delete a local user", "user.delete", local.UserID, func() error {
+			_, err := e.svc.DeleteSCIMUser(e.ctx, scim, local.UserID, 0)
+			return err
+		}},
+		{"rename Administrators", "group.update", domain.GroupAdministratorsID, changeAdministrators(service.SCIMGroupChange{Name: &name})},
+		{"set Administrators' external id", "group.update", domain.GroupAdministratorsID, changeAdministrators(service.SCIMGroupChange{ExternalID: &extID})},
+		{"set Administrators' members", "group.member_add", domain.GroupAdministratorsID, changeAdministrators(service.SCIMGroupChange{Members: &members})},
+		{"delete Administrators", "group.delete", domain.GroupAdministratorsID, func() error {
+			_, err := e.svc.DeleteSCIMGroup(e.ctx, scim, domain.GroupAdministratorsID, 0)
+			return err
+		}},
+	} {
+		before := len(e.audits(c.action, domain.OutcomeDenied))
+		wantKind(t, c.write(), domain.KindNotFound, "provisioned over SCIM")
+		denied := e.audits(c.action, domain.OutcomeDenied) // newest first
+		if len(denied) != before+1 || denied[0].TargetID != c.target || denied[0].ActorID != e.admin.UserID {
+			t.Errorf("%s: %d → %d denied %s records, want one more by the administrator on %s", c.what, before, len(denied), c.action, c.target)
+		}
+	}
 
 	// A PATCH reads its target first: RefuseSCIMChange audits the refusal
-	// when the object exists outside SCIM, and passes other errors on.
-	_, getErr := e.svc.GetSCIMGroup(e.ctx, scim, domain.GroupPublicID)
-	err = e.svc.RefuseSCIMChange(e.ctx, scim, "group", domain.GroupPublicID, getErr)
-	wantKind(t, err, domain.KindNotFound)
-	before := len(e.audits("group.update", domain.OutcomeDenied))
-	missing := domain.E("test", domain.KindNotFound)
-	if got := e.svc.RefuseSCIMChange(e.ctx, scim, "group", "no-such-group", missing); got != missing {
-		t.Errorf("RefuseSCIMChange on a missing group = %v, want the error passed through", got)
-	}
-	if after := len(e.audits("group.update", domain.OutcomeDenied)); after != before {
-		t.Errorf("a missing group was audited as a refused change (%d → %d records)", before, after)
+	// when the object exists outside SCIM (one more denied record naming
+	// it), and passes other errors on unaudited.
+	for _, c := range []struct {
+		kind, id, action string
+		exists           bool
+	}{
+		{"user", local.UserID, "user.update", true},
+		{"user", "no-such-user", "user.update", false},
+		{"group", domain.GroupPublicID, "group.update", true},
+		{"group", "no-such-group", "group.update", false},
+	} {
+		before := len(e.audits(c.action, domain.OutcomeDenied))
+		missing := domain.E("test", domain.KindNotFound)
+		err := e.svc.RefuseSCIMChange(e.ctx, scim, c.kind, c.id, missing)
+		wantKind(t, err, domain.KindNotFound)
+		denied := e.audits(c.action, domain.OutcomeDenied) // newest first
+		switch {
+		case c.exists && (len(denied) != before+1 || denied[0].TargetID != c.id):
+			t.Errorf("RefuseSCIMChange on %s %s: %d → %d denied %s records, want one more naming it",
+				c.kind, c.id, before, len(denied), c.action)
+		case !c.exists && (err != missing || len(denied) != before):
+			t.Errorf("RefuseSCIMChange on a missing %s = %v, %d → %d denied records; want the error passed through, none",
+				c.kind, err, before, len(denied))
+		}
 	}
 
 	// Without scim.provision: refused and audited.

@@ -16,6 +16,12 @@
 //	go run ./scripts/overlaymutate -env GATEHOUSE_STORE_SUITE=1 ./internal/store/sqlstore tx.go auditchain.go
 //	go run ./scripts/overlaymutate -short -run '^TestR' -lines 235- ./internal/service members.go
 //	go run ./scripts/overlaymutate -list ./internal/service groups.go
+//	go run ./scripts/overlaymutate -short -also ./internal/api/scim ./internal/service provisioning.go
+//
+// -also names other packages whose tests exercise the mutated files: the
+// overlay applies to the whole build, so their test binaries compile the
+// mutants too; a mutant is killed when any package's tests fail, and it
+// is covered when any package's tests run it (-coverpkg).
 //
 // Each mutant prints one line (KILLED, LIVED, TIMED OUT, NOT VIABLE for a
 // mutant that does not compile, NOT COVERED), then a summary with the
@@ -68,6 +74,7 @@ var (
 
 type config struct {
 	pkg      string
+	also     []string // other packages whose tests are run against each mutant
 	run      string
 	short    bool
 	env      []string
@@ -98,7 +105,7 @@ func main() {
 		fmt.Printf("%d mutants\n", len(all))
 		return
 	}
-	covered, err := coverage(cfg)
+	covered, err := cfg.coverage()
 	if err != nil {
 		fail(err)
 	}
@@ -115,7 +122,7 @@ func main() {
 	fmt.Printf("schema: %d of %d mutants in one binary, built in %s\n", len(sch.has), len(all), time.Since(start).Round(time.Second))
 	// With no mutant active the schema must pass the tests, or every
 	// mutant would look killed.
-	if status := cfg.runBin(sch.bin, 0); status != "LIVED" {
+	if status := cfg.runBins(sch.bins, 0); status != "LIVED" {
 		fail(fmt.Errorf("the schema with no mutant active: %s", status))
 	}
 	report(runAll(cfg, all, covered, sch))
@@ -123,10 +130,11 @@ func main() {
 
 func parseFlags() (config, []string) {
 	var cfg config
-	var env, lines string
+	var env, lines, also string
 	flag.StringVar(&cfg.run, "run", "", "go test -run: the tests run against each mutant")
 	flag.BoolVar(&cfg.short, "short", false, "go test -short")
 	flag.StringVar(&env, "env", "", "comma-separated KEY=VALUE for the tests")
+	flag.StringVar(&also, "also", "", "comma-separated packages whose tests also run against each mutant")
 	flag.DurationVar(&cfg.timeout, "timeout", 3*time.Minute, "a mutant whose tests run longer is TIMED OUT")
 	flag.IntVar(&cfg.workers, "workers", 2, "mutants compiled and tested at once")
 	flag.StringVar(&lines, "lines", "", "only the mutants of these lines: A-B, A- or -B")
@@ -138,6 +146,9 @@ func parseFlags() (config, []string) {
 	cfg.pkg = flag.Arg(0)
 	if env != "" {
 		cfg.env = strings.Split(env, ",")
+	}
+	if also != "" {
+		cfg.also = strings.Split(also, ",")
 	}
 	if lines != "" {
 		a, b, _ := strings.Cut(lines, "-")
@@ -209,30 +220,45 @@ func (c config) testArgs() []string {
 	return args
 }
 
-// coverage runs the selected tests once, unmutated, with a coverage
-// profile, and returns its blocks by file base name. The tests
-// must pass: a mutant of code that already fails proves nothing.
-func coverage(c config) (map[string][]block, error) {
+// packages are the mutated package and the -also ones, whose tests are
+// run in this order.
+func (c config) packages() []string { return append([]string{c.pkg}, c.also...) }
+
+// coverage runs the selected tests of each package once, unmutated, with
+// a coverage profile of the mutated package, and returns its blocks by
+// file base name, every package's together. The tests must pass: a
+// mutant of code that already fails proves nothing.
+func (c config) coverage() (map[string][]block, error) {
 	dir, err := os.MkdirTemp("", "overlaymutate")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin, prof := filepath.Join(dir, "cover.test"), filepath.Join(dir, "cover.out")
-	if out, err := exec.Command("go", "test", "-c", "-cover", "-o", bin, c.pkg).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("compiling the tests: %v\n%s", err, out)
-	}
+	blocks := map[string][]block{}
 	start := time.Now()
-	if out, err := c.testCmd(context.Background(), bin, "-test.coverprofile="+prof).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("the tests fail without a mutant: %v\n%s", err, out)
+	for i, pkg := range c.packages() {
+		bin, prof := filepath.Join(dir, fmt.Sprintf("cover%d.test", i)), filepath.Join(dir, fmt.Sprintf("cover%d.out", i))
+		if out, err := exec.Command("go", "test", "-c", "-coverpkg="+c.pkg, "-o", bin, pkg).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("compiling the tests of %s: %v\n%s", pkg, err, out)
+		}
+		if out, err := c.testCmd(context.Background(), testBin{bin, pkg}, "-test.coverprofile="+prof).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("the tests of %s fail without a mutant: %v\n%s", pkg, err, out)
+		}
+		if err := readProfile(prof, blocks); err != nil {
+			return nil, err
+		}
 	}
 	fmt.Printf("coverage run: %s\n", time.Since(start).Round(time.Second))
-	return readProfile(prof)
+	return blocks, nil
 }
 
-func (c config) testCmd(ctx context.Context, bin string, extra ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, bin, append(c.testArgs(), extra...)...)
-	cmd.Dir = c.pkg
+// testBin is a compiled test binary and the package it tests, where it
+// runs.
+type testBin struct{ path, pkg string }
+
+func (c config) testCmd(ctx context.Context, bin testBin, extra ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin.path, append(c.testArgs(), extra...)...)
+	cmd.Dir = bin.pkg
 	cmd.Env = append(os.Environ(), c.env...)
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
@@ -248,12 +274,13 @@ func (b block) holds(line, col int) bool {
 	return after && before
 }
 
-func readProfile(path string) (map[string][]block, error) {
+// readProfile adds the blocks of a coverage profile to blocks. Profiles
+// of several packages' tests add up: a block any of them ran is covered.
+func readProfile(path string, blocks map[string][]block) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	blocks := map[string][]block{}
 	for _, l := range strings.Split(string(data), "\n")[1:] {
 		var b block
 		var stmts int
@@ -266,7 +293,7 @@ func readProfile(path string) (map[string][]block, error) {
 			blocks[file] = append(blocks[file], b)
 		}
 	}
-	return blocks, nil
+	return nil
 }
 
 // isCovered reports whether the tests ran the mutant's code. An
@@ -308,7 +335,7 @@ func runAll(c config, ms []mutant, covered map[string][]block, sch schema) map[s
 				switch {
 				case !isCovered(covered, m):
 				case sch.has[id[m]]:
-					status = c.runBin(sch.bin, id[m])
+					status = c.runBins(sch.bins, id[m])
 				default:
 					status = c.test(m)
 				}
@@ -330,7 +357,7 @@ func runAll(c config, ms []mutant, covered map[string][]block, sch schema) map[s
 	return counts
 }
 
-// test compiles the package's tests with the mutant overlaid and runs
+// test compiles the packages' tests with the mutant overlaid and runs
 // them.
 func (c config) test(m mutant) string {
 	dir, err := os.MkdirTemp("", "overlaymutate")
@@ -341,29 +368,49 @@ func (c config) test(m mutant) string {
 	if err := writeOverlay(dir, c.pkg, m); err != nil {
 		fail(err)
 	}
-	bin := filepath.Join(dir, "m.test")
-	build := exec.Command("go", "test", "-c", "-vet=off", "-overlay", filepath.Join(dir, "overlay.json"), "-o", bin, c.pkg)
-	if out, err := build.CombinedOutput(); err != nil {
+	bins, out, err := c.build(filepath.Join(dir, "overlay.json"), dir)
+	if err != nil {
 		if bytes.Contains(out, []byte(m.file)) {
 			return "NOT VIABLE"
 		}
 		fail(fmt.Errorf("compiling %s: %v\n%s", m, err, out))
 	}
-	return c.runBin(bin, 0)
+	return c.runBins(bins, 0)
 }
 
-// run runs a test binary, with mutant id of a schema active when not 0.
-func (c config) runBin(bin string, id int) string {
+// build compiles the tests of every package with an overlay into dir.
+// The overlay applies to the whole build: the -also packages' binaries
+// hold the mutated files too.
+func (c config) build(overlay, dir string, flags ...string) ([]testBin, []byte, error) {
+	var bins []testBin
+	for i, pkg := range c.packages() {
+		bin := testBin{filepath.Join(dir, fmt.Sprintf("m%d.test", i)), pkg}
+		args := append(append([]string{"test", "-c", "-vet=off"}, flags...), "-overlay", overlay, "-o", bin.path, pkg)
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+			return nil, out, err
+		}
+		bins = append(bins, bin)
+	}
+	return bins, nil, nil
+}
+
+// runBins runs the test binaries in turn, with mutant id of a schema
+// active when not 0, and stops at the first whose tests do not pass: a
+// mutant is killed when any package's tests fail. The time limit is for
+// them all.
+func (c config) runBins(bins []testBin, id int) string {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	cmd := c.testCmd(ctx, bin)
-	cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", schemaEnv, id))
-	err := cmd.Run()
-	switch {
-	case ctx.Err() != nil:
-		return "TIMED OUT"
-	case err != nil:
-		return "KILLED"
+	for _, bin := range bins {
+		cmd := c.testCmd(ctx, bin)
+		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", schemaEnv, id))
+		err := cmd.Run()
+		switch {
+		case ctx.Err() != nil:
+			return "TIMED OUT"
+		case err != nil:
+			return "KILLED"
+		}
 	}
 	return "LIVED"
 }

@@ -7,7 +7,6 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -246,10 +245,11 @@ func __mUn[T __mNum](id int, v T) T {
 }
 `
 
-// schema is a built schema test binary and the mutants it holds.
+// schema is the built schema test binaries (one per package) and the
+// mutants they hold.
 type schema struct {
-	bin string
-	has map[int]bool
+	bins []testBin
+	has  map[int]bool
 }
 
 // buildSchema writes the schema of the files into dir and compiles the
@@ -286,7 +286,6 @@ func buildSchema(c config, dir string, files []string, ms []mutant) (schema, err
 		r.sites = sitesOf(r, f, file, ids)
 		all = append(all, parsed{r, path})
 	}
-	bin := filepath.Join(dir, "schema.test")
 	for round := 0; round < 20; round++ {
 		replace := map[string]string{filepath.Join(mustAbs(c.pkg), "zz_overlaymutate_schema.go"): filepath.Join(dir, "schema.go")}
 		if err := os.WriteFile(filepath.Join(dir, "schema.go"), fmt.Appendf(nil, schemaFile, pkgName), 0o644); err != nil {
@@ -303,7 +302,7 @@ func buildSchema(c config, dir string, files []string, ms []mutant) (schema, err
 		if err := os.WriteFile(filepath.Join(dir, "schema.json"), overlay, 0o644); err != nil {
 			return schema{}, err
 		}
-		out, err := exec.Command("go", "test", "-c", "-vet=off", "-gcflags=-e", "-overlay", filepath.Join(dir, "schema.json"), "-o", bin, c.pkg).CombinedOutput()
+		bins, out, err := c.build(filepath.Join(dir, "schema.json"), dir, "-gcflags=-e")
 		if err == nil {
 			has := map[int]bool{}
 			for _, p := range all {
@@ -313,7 +312,7 @@ func buildSchema(c config, dir string, files []string, ms []mutant) (schema, err
 					}
 				}
 			}
-			return schema{bin: bin, has: has}, nil
+			return schema{bins: bins, has: has}, nil
 		}
 		bad := badLines(string(out))
 		dropped := 0

@@ -1,7 +1,9 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -59,32 +61,58 @@ func TestLargeSnapshot(t *testing.T) {
 	storetest.RunLarge(t, func(t *testing.T) store.Store { return openTemp(t, OpenOptions{}) })
 }
 
-func TestNotifyOnCommit(t *testing.T) {
-	db := openTemp(t, OpenOptions{})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := db.Pool().Acquire(ctx)
+// Listeners (replicas following the database) are told the revision of
+// every commit, and of a restore, which writes the dump's revision at once
+// without a change of its own.
+func TestNotifyOnCommitAndRestore(t *testing.T) {
+	src := openTemp(t, OpenOptions{})
+	storetest.PopulateForDump(t, src)
+	var dump bytes.Buffer
+	h, err := src.Dump(context.Background(), &dump)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Release()
-	if _, err := c.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
-		t.Fatal(err)
-	}
-	_, err = db.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.PutSetting(ctx, &domain.Setting{Key: "k", Value: "v"}); err != nil {
+	for _, c := range []struct {
+		name  string
+		write func(ctx context.Context, db *DB) error
+		want  int64
+	}{
+		{"commit", func(ctx context.Context, db *DB) error {
+			_, err := db.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+				if err := tx.PutSetting(ctx, &domain.Setting{Key: "k", Value: "v"}); err != nil {
+					return err
+				}
+				return tx.Audit(ctx, &domain.AuditEvent{ActorName: "t", Action: "setting.put", Outcome: domain.OutcomeSuccess})
+			})
 			return err
-		}
-		return tx.Audit(ctx, &domain.AuditEvent{ActorName: "t", Action: "setting.put", Outcome: domain.OutcomeSuccess})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := c.Conn().WaitForNotification(ctx)
-	if err != nil {
-		t.Fatalf("no notification after a commit: %v", err)
-	}
-	if n.Channel != NotifyChannel || n.Payload != "1" {
-		t.Fatalf("notification = %s %q, want %s \"1\"", n.Channel, n.Payload, NotifyChannel)
+		}, 1},
+		{"restore", func(ctx context.Context, db *DB) error {
+			_, err := db.Restore(ctx, bytes.NewReader(dump.Bytes()))
+			return err
+		}, h.Revision},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db := openTemp(t, OpenOptions{})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			conn, err := db.Pool().Acquire(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Release()
+			if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.write(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			n, err := conn.Conn().WaitForNotification(ctx)
+			if err != nil {
+				t.Fatalf("no notification after a %s: %v", c.name, err)
+			}
+			if want := strconv.FormatInt(c.want, 10); n.Channel != NotifyChannel || n.Payload != want {
+				t.Fatalf("notification = %s %q, want %s %q", n.Channel, n.Payload, NotifyChannel, want)
+			}
+		})
 	}
 }

@@ -277,6 +277,77 @@ func testDump(t *testing.T, newStore NewStore) {
 		}
 		_, err := newStore(t).Restore(ctx, strings.NewReader("not a dump"))
 		wantKind(t, err, domain.KindInvalid, "Restore of a file that is not gzip")
+		// The refusal names the line at fault, counted from 1 as an
+		// editor counts: the header is line 1, the first table line 2.
+		stray := append([]string{lines[0], lines[1], "stray"}, lines[2:]...)
+		_, err = newStore(t).Restore(ctx, bytes.NewReader(gzipLines(t, stray)))
+		wantKind(t, err, domain.KindInvalid, "Restore of a dump with a stray line")
+		if err != nil && !strings.Contains(err.Error(), "line 3 is neither") {
+			t.Errorf("Restore of a dump with a stray third line: error %q does not name line 3", err)
+		}
+	})
+
+	t.Run("RefusesATableWithRowsAtRevisionZero", func(t *testing.T) {
+		// A refused attempt's audit record moves no revision: the target
+		// is at revision 0 and still not empty, and the dump's own record
+		// must not be written beside it.
+		dst := newStore(t)
+		if _, err := dst.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			return tx.Audit(ctx, &domain.AuditEvent{ActorName: "storetest", Action: "user.delete", Outcome: domain.OutcomeDenied})
+		}); err != nil {
+			t.Fatalf("auditing a refusal: %v", err)
+		}
+		if r := revision(t, dst); r != 0 {
+			t.Fatalf("a refusal's audit record moved the revision to %d; the test needs 0", r)
+		}
+		_, err := dst.Restore(ctx, bytes.NewReader(dump))
+		wantKind(t, err, domain.KindConflict, "Restore into a database with an audit record")
+		if err != nil && !strings.Contains(err.Error(), "has rows") {
+			t.Errorf("Restore into a database with an audit record: error %q does not name the table with rows", err)
+		}
+		if _, err := dst.GetSetting(ctx, "bootstrapped"); !domain.Is(err, domain.KindNotFound) {
+			t.Errorf("after a refused restore the dump's setting is there (%v); want nothing written", err)
+		}
+	})
+
+	t.Run("RoundTripOfTablesLargerThanABatch", func(t *testing.T) {
+		// Restore writes several rows per INSERT, as many as keep the
+		// statement under 30,000 parameters: 2,200 users of 17 columns
+		// are two batches, and would be more parameters in one statement
+		// than SQLite takes (32,766). 3,001 folders of 10 columns are two
+		// batches too, and their ids put every child before the parent:
+		// each batch must come after the batch holding its rows' parents,
+		// since a foreign key is checked at the end of each statement.
+		src := newStore(t)
+		ft := newFolderType("many-type")
+		mustWrite(t, src, func(ctx context.Context, tx store.Tx) error {
+			for i := range 2200 {
+				if err := tx.CreateUser(ctx, newUser(fmt.Sprintf("many-%04d", i))); err != nil {
+					return err
+				}
+			}
+			if err := tx.CreateFolderType(ctx, ft); err != nil {
+				return err
+			}
+			root := &domain.Folder{ID: "z-root", Name: "root", TypeID: ft.ID}
+			if err := tx.CreateFolder(ctx, root); err != nil {
+				return err
+			}
+			for i := range 3001 {
+				f := &domain.Folder{ID: fmt.Sprintf("a-%04d", i), Name: fmt.Sprintf("child %d", i), ParentID: root.ID, TypeID: ft.ID}
+				if err := tx.CreateFolder(ctx, f); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		var buf bytes.Buffer
+		_, err := src.Dump(ctx, &buf)
+		noErr(t, err, "Dump of 2,200 users and 3,002 folders")
+		dst := newStore(t)
+		_, err = dst.Restore(ctx, bytes.NewReader(buf.Bytes()))
+		noErr(t, err, "Restore of 2,200 users and 3,002 folders")
+		SameContents(t, dst, src)
 	})
 
 	t.Run("RefusesNewerSchema", func(t *testing.T) {
