@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -323,5 +324,125 @@ func TestR21RulesOfAGroupTheCallerMayNotSeeAndDeletingOne(t *testing.T) {
 	}
 	if as := e.audits("rule.delete", domain.OutcomeSuccess); len(as) != 1 || as[0].TargetID != r.ID || as[0].Detail != "group Site A" {
 		t.Errorf("audit records of the delete: %+v, want one naming the group", as)
+	}
+}
+
+// TestR5PublicIsToldWhatItMayHoldAndMayBeLeftWithNone: a role or
+// checkboxes for Public are refused with what it may hold instead (R5);
+// setting it no system grant at all (as a form or apply that lists every
+// group does) is not a refusal.
+func TestR5PublicIsToldWhatItMayHoldAndMayBeLeftWithNone(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		role string
+		keys []string
+	}{{domain.RoleSystemMemberID, nil}, {"", []string{domain.PermUsersView}}} {
+		_, _, err := e.svc.SetGroupSystemGrants(e.ctx, e.admin, domain.GroupPublicID, c.role, c.keys)
+		wantKind(t, err, domain.KindInvalid, "can hold no system permission (R5); give it folder levels or project read rights instead")
+	}
+	g, _, err := e.svc.SetGroupSystemGrants(e.ctx, e.admin, domain.GroupPublicID, "", nil)
+	e.must(err)
+	if g.SystemRoleID != "" || len(g.SystemPermissions) != 0 {
+		t.Errorf("Public holds %q, %v after being set none", g.SystemRoleID, g.SystemPermissions)
+	}
+}
+
+// TestR29GroupProjectRightsAndDeletionsAuditWhatTheyChanged: a group's
+// first rights in a project are audited with nothing before, a change
+// with the rights it replaced; a deletion's record says what happened to
+// the members: kept or removed for a project group (R26), confirmed and
+// gone from the projects for a system group (R27).
+func TestR29GroupProjectRightsAndDeletionsAuditWhatTheyChanged(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Trial", domain.ModeMultiple)
+	pg, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "Investigators", Scope: domain.ScopeProject, ProjectID: p.ID})
+	e.must(err)
+	for _, keys := range [][]string{{domain.PermProjectRead}, {domain.PermProjectRead, domain.PermProjectWrite}} {
+		_, _, err = e.svc.SetGroupProjectRights(e.ctx, e.admin, pg.ID, p.ID, "", keys)
+		e.must(err)
+	}
+	var befores []string
+	for _, a := range e.audits("group.set_project_rights", domain.OutcomeSuccess) {
+		befores = append(befores, string(a.Before))
+	}
+	slices.Sort(befores)
+	if len(befores) != 2 || befores[0] != "" || !strings.Contains(befores[1], `"permissions":["`+domain.PermProjectRead+`"]`) {
+		t.Errorf("the rights' records before: %q; want none, then the first rights", befores)
+	}
+
+	sys := e.sysGroup("Monitors")
+	e.readersIn(sys.ID, p.ID)
+	_, _, err = e.svc.DeleteGroup(e.ctx, e.admin, pg.ID, service.DeleteGroupOptions{})
+	e.must(err)
+	_, _, err = e.svc.DeleteGroup(e.ctx, e.admin, sys.ID, service.DeleteGroupOptions{Confirm: true})
+	e.must(err)
+	details := map[string]string{}
+	for _, a := range e.audits("group.delete", domain.OutcomeSuccess) {
+		details[a.TargetID] = a.Detail
+	}
+	if want := map[string]string{pg.ID: "members: keep_users; projects: 1", sys.ID: "confirmed; members left 1 projects"}; !maps.Equal(details, want) {
+		t.Errorf("the deletions' details: %q, want %q", details, want)
+	}
+}
+
+// TestR23R27ImportingIntoAnExclusiveProjectAndRemovingFromSeveral: a
+// group whose members are in no other group of an exclusive project is
+// imported into it, their individual rights there emptied (R23); one
+// whose member is already in a group there is refused, naming the user
+// and the group; removing a group from several projects removes it from
+// each (R27), not only the first.
+func TestR23R27ImportingIntoAnExclusiveProjectAndRemovingFromSeveral(t *testing.T) {
+	e := newEnv(t)
+	ex, open := e.project("Exclusive", domain.ModeExclusive), e.project("Open", domain.ModeMultiple)
+	ann := e.user("ann", "")
+	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, ann.UserID, ex.ID, "", []string{domain.PermProjectRead})
+	e.must(err)
+	g, h := e.sysGroup("G"), e.sysGroup("H")
+	e.add(g.ID, ann)
+	e.add(h.ID, ann)
+	_, _, err = e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{ex.ID, open.ID})
+	e.must(err)
+	if row, ok := e.individualRow(ann.UserID, ex.ID); !ok || row.RoleID != "" || len(row.Permissions) != 0 {
+		t.Errorf("ann's individual row in the exclusive project after joining G there: %+v (%t), want kept and empty", row, ok)
+	}
+	_, _, err = e.svc.ImportGroup(e.ctx, e.admin, h.ID, []string{ex.ID})
+	wantKind(t, err, domain.KindConflict, `project "Exclusive" is exclusive and ann → H is already in group "G" there (R23)`)
+
+	res, _, err := e.svc.RemoveGroupFromProjects(e.ctx, e.admin, g.ID, []string{ex.ID, open.ID}, true)
+	e.must(err)
+	if len(res.Projects) != 2 {
+		t.Errorf("removed from %+v, want both projects", res.Projects)
+	}
+	for _, p := range []domain.Project{ex, open} {
+		if _, err := e.st.GetProjectGrant(e.ctx, p.ID, domain.SubjectGroup, g.ID); !domain.Is(err, domain.KindNotFound) {
+			t.Errorf("G is still present in %s: %v", p.Name, err)
+		}
+	}
+}
+
+// TestR29RemovingSeveralMembersRemovesAndAuditsEachByName: every user
+// named leaves the group, not only the first, each with an audit record
+// naming them by username.
+func TestR29RemovingSeveralMembersRemovesAndAuditsEachByName(t *testing.T) {
+	e := newEnv(t)
+	g := e.sysGroup("Staff")
+	ann, bob := e.user("ann", ""), e.user("bob", "")
+	e.add(g.ID, ann, bob)
+	res, _, err := e.svc.RemoveMembers(e.ctx, e.admin, g.ID, []string{ann.UserID, bob.UserID})
+	e.must(err)
+	if !sameSet(res.Users, []string{ann.UserID, bob.UserID}) {
+		t.Errorf("removed %v, want ann and bob", res.Users)
+	}
+	for _, u := range []service.Caller{ann, bob} {
+		if _, err := e.st.GetMembership(e.ctx, g.ID, u.UserID); !domain.Is(err, domain.KindNotFound) {
+			t.Errorf("%s is still a member: %v", u.Username, err)
+		}
+	}
+	var details []string
+	for _, a := range e.audits("group.member_remove", domain.OutcomeSuccess) {
+		details = append(details, a.Detail)
+	}
+	if !sameSet(details, []string{"user ann", "user bob"}) {
+		t.Errorf("the removals' details: %q, want user ann and user bob", details)
 	}
 }
