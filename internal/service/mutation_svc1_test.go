@@ -387,23 +387,27 @@ func TestR29GroupProjectRightsAndDeletionsAuditWhatTheyChanged(t *testing.T) {
 
 // TestR23R27ImportingIntoAnExclusiveProjectAndRemovingFromSeveral: a
 // group whose members are in no other group of an exclusive project is
-// imported into it, their individual rights there emptied (R23); one
-// whose member is already in a group there is refused, naming the user
-// and the group; removing a group from several projects removes it from
-// each (R27), not only the first.
+// imported into it, every member's individual rights there emptied
+// (R23); one whose member is already in a group there is refused, naming
+// the user and the group; removing a group from several projects removes
+// it from each (R27), not only the first.
 func TestR23R27ImportingIntoAnExclusiveProjectAndRemovingFromSeveral(t *testing.T) {
 	e := newEnv(t)
 	ex, open := e.project("Exclusive", domain.ModeExclusive), e.project("Open", domain.ModeMultiple)
-	ann := e.user("ann", "")
-	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, ann.UserID, ex.ID, "", []string{domain.PermProjectRead})
-	e.must(err)
+	ann, bob := e.user("ann", ""), e.user("bob", "")
+	for _, u := range []service.Caller{ann, bob} {
+		_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, u.UserID, ex.ID, "", []string{domain.PermProjectRead})
+		e.must(err)
+	}
 	g, h := e.sysGroup("G"), e.sysGroup("H")
-	e.add(g.ID, ann)
+	e.add(g.ID, ann, bob)
 	e.add(h.ID, ann)
-	_, _, err = e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{ex.ID, open.ID})
+	_, _, err := e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{ex.ID, open.ID})
 	e.must(err)
-	if row, ok := e.individualRow(ann.UserID, ex.ID); !ok || row.RoleID != "" || len(row.Permissions) != 0 {
-		t.Errorf("ann's individual row in the exclusive project after joining G there: %+v (%t), want kept and empty", row, ok)
+	for _, u := range []service.Caller{ann, bob} {
+		if row, ok := e.individualRow(u.UserID, ex.ID); !ok || row.RoleID != "" || len(row.Permissions) != 0 {
+			t.Errorf("%s's individual row in the exclusive project after joining G there: %+v (%t), want kept and empty", u.Username, row, ok)
+		}
 	}
 	_, _, err = e.svc.ImportGroup(e.ctx, e.admin, h.ID, []string{ex.ID})
 	wantKind(t, err, domain.KindConflict, `project "Exclusive" is exclusive and ann → H is already in group "G" there (R23)`)
