@@ -36,7 +36,8 @@ func (e *env) effectivePages(c service.Caller, groupID string, q service.ListQue
 // TestEffectiveMembersSortedByThroughAndReadBackwards: sorted by
 // "through", direct members come first whatever their names; read
 // backwards, each page starts after the last row of the page before,
-// never repeating it, and the last page says there is no more.
+// never repeating it, and the last page says there is no more; the
+// member list's effective view refuses what the page refuses.
 func TestEffectiveMembersSortedByThroughAndReadBackwards(t *testing.T) {
 	e := newEnv(t)
 	top, low := e.sysGroup("Top"), e.sysGroup("Low")
@@ -64,6 +65,10 @@ func TestEffectiveMembersSortedByThroughAndReadBackwards(t *testing.T) {
 	if want := [][]string{{"zed", "cal", "bea"}, {"abe"}}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("desc, three a page: %v, want %v", got, want)
 	}
+	// The member list's effective view refuses what the page refuses.
+	_, err = e.svc.ListMembers(e.ctx, e.admin, top.ID, service.MemberQuery{Effective: true, Sort: "email"})
+	wantKind(t, err, domain.KindInvalid)
+	wantField(t, err, "sort")
 }
 
 // TestR6AddingANestedGroupAgainChangesItsExpiry: adding a group that is
@@ -449,4 +454,48 @@ func TestR29RemovingSeveralMembersRemovesAndAuditsEachByName(t *testing.T) {
 	if !sameSet(details, []string{"user ann", "user bob"}) {
 		t.Errorf("the removals' details: %q, want user ann and user bob", details)
 	}
+}
+
+// TestR5R21GroupPrivilegesAndDefaultProjectRights: the privileges form
+// sets a group's role, checkboxes and domains together, writing the
+// system grants only when they change, and ignores checkboxes for Public
+// (R5), whose domains it still sets; default project rights (R9) need
+// groups.edit (R21) and are kept as given.
+func TestR5R21GroupPrivilegesAndDefaultProjectRights(t *testing.T) {
+	e := newEnv(t)
+	g := e.sysGroup("Staff")
+	in := service.GroupPrivileges{RoleID: domain.RoleSystemMemberID, Domains: []string{"xyz.example"}}
+	for range 2 {
+		got, doms, _, err := e.svc.SetGroupPrivileges(e.ctx, e.admin, g.ID, in)
+		e.must(err)
+		if got.SystemRoleID != in.RoleID || !slices.Equal(doms, in.Domains) {
+			t.Errorf("Staff holds role %q and domains %v, want %q and %v", got.SystemRoleID, doms, in.RoleID, in.Domains)
+		}
+	}
+	if n := len(e.audits("group.set_system_grants", domain.OutcomeSuccess)); n != 1 {
+		t.Errorf("the same privileges set twice wrote the system grants %d times, want once", n)
+	}
+	pub, doms, _, err := e.svc.SetGroupPrivileges(e.ctx, e.admin, domain.GroupPublicID, service.GroupPrivileges{Permissions: []string{domain.PermUsersView}, Domains: []string{"public.example"}})
+	e.must(err)
+	if len(pub.SystemPermissions) != 0 || !slices.Equal(doms, []string{"public.example"}) {
+		t.Errorf("Public holds %v and domains %v; want no checkbox and public.example", pub.SystemPermissions, doms)
+	}
+
+	viewer := e.user("viewer", "")
+	e.add(e.sysGroup("Viewers", domain.PermGroupsView).ID, viewer)
+	keys := []string{domain.PermProjectRead}
+	_, _, err = e.svc.SetGroupDefaultProjectRights(e.ctx, viewer, g.ID, "", keys)
+	wantKind(t, err, domain.KindForbidden, "missing permission "+domain.PermGroupsEdit+" (R21)")
+	got, _, err := e.svc.SetGroupDefaultProjectRights(e.ctx, e.admin, g.ID, domain.RoleViewerID, keys)
+	e.must(err)
+	stored, err := e.st.GetGroup(e.ctx, g.ID)
+	e.must(err)
+	for _, x := range []domain.Group{got, stored} {
+		if x.DefaultProjectRoleID != domain.RoleViewerID || !slices.Equal(x.DefaultProjectPermissions, keys) {
+			t.Errorf("default project rights %q %v, want Viewer and %v", x.DefaultProjectRoleID, x.DefaultProjectPermissions, keys)
+		}
+	}
+	_, _, err = e.svc.SetGroupDefaultProjectRights(e.ctx, e.admin, g.ID, domain.RoleSystemMemberID, nil)
+	wantKind(t, err, domain.KindInvalid)
+	wantField(t, err, "default_project_role_id")
 }
