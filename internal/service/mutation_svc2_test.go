@@ -1,0 +1,523 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Tests for what mutation testing (docs/testing.md, fourth session) found
+// unpinned in reads.go, queries.go, console_reads.go, changes.go,
+// follower.go, webhooks.go, service.go, bootstrap.go and oidc.go. Several
+// reads were only ever called from the REST and console packages, whose
+// tests the service's mutants never meet: their authorization is the
+// service's, so it is pinned here.
+
+// TestR21ProjectListAndGrantRowsFollowWhatTheCallerMaySee: ListProjects
+// shows every project to a holder of server.manage and only the projects
+// a caller may read to anyone else; a project's grant rows are for
+// users.view, groups.view or a moderator of that project, and a project
+// the caller may not see is not found.
+func TestR21ProjectListAndGrantRowsFollowWhatTheCallerMaySee(t *testing.T) {
+	e := newEnv(t)
+	visible, hidden := e.project("Visible", domain.ModeMultiple), e.project("Hidden", domain.ModeMultiple)
+	reader, mod, groupViewer := e.user("reader", ""), e.user("mod", ""), e.user("group-viewer", "")
+	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, reader.UserID, visible.ID, "", []string{domain.PermProjectRead})
+	e.must(err)
+	_, _, err = e.svc.SetUserProjectRights(e.ctx, e.admin, mod.UserID, visible.ID, "", []string{domain.PermProjectModerate})
+	e.must(err)
+	e.add(e.sysGroup("Group viewers", domain.PermGroupsView).ID, groupViewer)
+
+	names := func(c service.Caller) []string {
+		t.Helper()
+		page, err := e.svc.ListProjects(e.ctx, c, service.ListQuery{Sort: "name"})
+		e.must(err)
+		var out []string
+		for _, p := range page.Items {
+			out = append(out, p.Name)
+		}
+		return out
+	}
+	if got := names(e.admin); !slices.Equal(got, []string{"Hidden", "Visible"}) {
+		t.Errorf("the administrator's projects = %v, want both", got)
+	}
+	if got := names(reader); !slices.Equal(got, []string{"Visible"}) {
+		t.Errorf("the reader's projects = %v, want the one they may read", got)
+	}
+
+	for _, c := range []struct {
+		name   string
+		caller service.Caller
+	}{{"admin", e.admin}, {"groups.view", groupViewer}, {"moderator", mod}} {
+		rows, err := e.svc.ListProjectGrants(e.ctx, c.caller, visible.ID)
+		e.must(err)
+		var subjects []string
+		for _, r := range rows {
+			subjects = append(subjects, r.SubjectID)
+		}
+		if !sameSet(subjects, []string{e.admin.UserID, reader.UserID, mod.UserID}) {
+			t.Errorf("%s: ListProjectGrants(Visible) names %v, want the creator's, the reader's and the moderator's rows", c.name, subjects)
+		}
+	}
+	_, err = e.svc.ListProjectGrants(e.ctx, reader, visible.ID)
+	wantKind(t, err, domain.KindForbidden, domain.PermProjectModerate)
+	_, err = e.svc.ListProjectGrants(e.ctx, reader, hidden.ID)
+	wantKind(t, err, domain.KindNotFound)
+}
+
+// TestR21FoldersAndTheirLevelsAreReadAsTheCallerMaySeeThem: a folder is
+// seen by holders of files.admin or groups.view, and by whoever may read
+// it (a level); anyone else is told it does not exist, and a listing
+// leaves it out. Levels are listed for groups.view or files.admin only.
+// Folder types, the schema of the tree, are open to every signed-in user.
+func TestR21FoldersAndTheirLevelsAreReadAsTheCallerMaySeeThem(t *testing.T) {
+	e := newEnv(t)
+	seen, _, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "seen", TypeID: domain.FolderTypeFolderID})
+	e.must(err)
+	_, _, err = e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "unseen", TypeID: domain.FolderTypeFolderID})
+	e.must(err)
+	reader, fadmin, nobody := e.user("reader", ""), e.user("fadmin", ""), e.user("nobody", "")
+	readers := e.sysGroup("Readers")
+	e.add(readers.ID, reader)
+	e.add(e.sysGroup("File admins", domain.PermFilesAdmin).ID, fadmin)
+	_, _, err = e.svc.SetFolderLevel(e.ctx, e.admin, seen.ID, readers.ID, domain.LevelView)
+	e.must(err)
+
+	for _, c := range []struct {
+		name   string
+		caller service.Caller
+		want   []string
+	}{{"admin", e.admin, []string{"seen", "unseen"}}, {"files.admin", fadmin, []string{"seen", "unseen"}},
+		{"reader", reader, []string{"seen"}}, {"nobody", nobody, nil}} {
+		page, err := e.svc.ListFolders(e.ctx, c.caller, "", service.ListQuery{Sort: "name"})
+		e.must(err)
+		var got []string
+		for _, f := range page.Items {
+			got = append(got, f.Name)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: ListFolders = %v, want %v", c.name, got, c.want)
+		}
+		f, err := e.svc.GetFolder(e.ctx, c.caller, seen.ID)
+		switch {
+		case c.want == nil:
+			wantKind(t, err, domain.KindNotFound)
+		case err != nil || f.Name != "seen":
+			t.Errorf("%s: GetFolder(seen) = %+v, %v", c.name, f, err)
+		}
+		ft, err := e.svc.GetFolderType(e.ctx, c.caller, domain.FolderTypeFolderID)
+		if err != nil || ft.Name != "folder" {
+			t.Errorf("%s: GetFolderType(folder) = %+v, %v; want the built-in type", c.name, ft, err)
+		}
+	}
+
+	for _, c := range []struct {
+		name   string
+		caller service.Caller
+	}{{"admin", e.admin}, {"files.admin", fadmin}} {
+		ls, err := e.svc.ListFolderLevels(e.ctx, c.caller, seen.ID, "")
+		e.must(err)
+		if len(ls) != 1 || ls[0].GroupID != readers.ID || ls[0].Level != domain.LevelView {
+			t.Errorf("%s: ListFolderLevels(seen) = %+v, want Readers at view", c.name, ls)
+		}
+	}
+	_, err = e.svc.ListFolderLevels(e.ctx, reader, seen.ID, "")
+	wantKind(t, err, domain.KindForbidden, domain.PermGroupsView, domain.PermFilesAdmin)
+}
+
+// TestR21RolesNeedRolesView: roles are listed and read with roles.view; a
+// caller without it is refused the list and told a role does not exist.
+func TestR21RolesNeedRolesView(t *testing.T) {
+	e := newEnv(t)
+	page, err := e.svc.ListRoles(e.ctx, e.admin, service.ListQuery{})
+	e.must(err)
+	if len(page.Items) != len(domain.BuiltinRoles()) {
+		t.Errorf("ListRoles = %d roles, want the %d built-in ones", len(page.Items), len(domain.BuiltinRoles()))
+	}
+	r, err := e.svc.GetRole(e.ctx, e.admin, domain.RoleSystemMemberID)
+	if err != nil || r.Name != "System Member" {
+		t.Errorf("GetRole(System Member) = %+v, %v", r, err)
+	}
+	nobody := e.user("nobody", "")
+	_, err = e.svc.ListRoles(e.ctx, nobody, service.ListQuery{})
+	wantKind(t, err, domain.KindForbidden, domain.PermRolesView)
+	_, err = e.svc.GetRole(e.ctx, nobody, domain.RoleSystemMemberID)
+	wantKind(t, err, domain.KindNotFound)
+}
+
+// TestR21AModeratorListsTheMembersOfTheirProjectsGroups: a moderator
+// without users.view lists the members of their project's own groups
+// (R21's delegation), usernames only (R18).
+func TestR21AModeratorListsTheMembersOfTheirProjectsGroups(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Trial", domain.ModeMultiple)
+	mod, alice := e.user("mod", ""), e.user("alice", "")
+	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, mod.UserID, p.ID, "", []string{domain.PermProjectModerate})
+	e.must(err)
+	own := e.projectGroup(p, "Investigators")
+	e.add(own.ID, alice)
+	page, err := e.svc.ListMembers(e.ctx, mod, own.ID, service.MemberQuery{})
+	e.must(err)
+	if len(page.Items) != 1 || page.Items[0].User.Username != "alice" || page.Items[0].Email != "" {
+		t.Errorf("the moderator's ListMembers = %+v, want alice, her email masked", page.Items)
+	}
+}
+
+// TestR28SortingMembersByRoleReadsEveryPage: the role is sorted over the
+// whole list, not over the store's first page (at most 1000 rows): with
+// 1001 members the last by username, the only System Manager, comes
+// first, and nothing is left for a next page; in the member list and in
+// the list of every user alike.
+func TestR28SortingMembersByRoleReadsEveryPage(t *testing.T) {
+	e := newEnv(t)
+	g := e.sysGroup("Many")
+	var last string
+	// Written straight to the store: a thousand service writes would take
+	// the whole test budget.
+	e.writeAround(func(ctx context.Context, tx store.Tx) error {
+		for i := range 1001 {
+			u := domain.User{Username: fmt.Sprintf("u%04d", i), Status: domain.UserActive, Source: domain.SourceLocal, SystemRoleID: domain.RoleSystemMemberID}
+			if i == 1000 {
+				u.SystemRoleID = domain.RoleSystemManagerID
+			}
+			if err := tx.CreateUser(ctx, &u); err != nil {
+				return err
+			}
+			last = u.ID
+			if err := tx.PutMembership(ctx, &domain.Membership{GroupID: g.ID, UserID: u.ID}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, all := range []bool{false, true} {
+		page, err := e.svc.ListMembers(e.ctx, e.admin, g.ID, service.MemberQuery{Sort: "role", AllUsers: all})
+		e.must(err)
+		want := 1001
+		if all {
+			want++ // the administrator, no member, with no role: sorted first
+		}
+		if len(page.Items) != want || page.Next != "" {
+			t.Fatalf("AllUsers %t: %d rows, next %q; want %d, no next page", all, len(page.Items), page.Next, want)
+		}
+		first := page.Items[want-1001]
+		if first.User.ID != last || first.RoleName != "System Manager" || !slices.IsSortedFunc(page.Items, func(a, b service.MemberRow) int {
+			return strings.Compare(a.RoleName, b.RoleName)
+		}) {
+			t.Errorf("AllUsers %t: row %d is %s (%s); want the System Manager, the rows sorted by role", all, want-1001, first.User.Username, first.RoleName)
+		}
+	}
+}
+
+// TestR21ARuleIsSeenWithItsGroup: a rule is read by whoever may see its
+// group, or by a holder of files.admin; anyone else is told it does not
+// exist, as for the group itself.
+func TestR21ARuleIsSeenWithItsGroup(t *testing.T) {
+	e := newEnv(t)
+	ft, _, err := e.svc.CreateFolderType(e.ctx, e.admin, domain.FolderType{Name: "Study", Contexts: []string{domain.ContextRoot}, Properties: []string{"site"}})
+	e.must(err)
+	r, _, err := e.svc.CreateRule(e.ctx, e.admin, domain.Rule{GroupID: e.sysGroup("Site A").ID, Name: "site a",
+		Criteria: []domain.Criterion{{FolderTypeID: ft.ID, Property: "site", Operator: domain.OpEq, Value: "a"}},
+		Grants:   map[string][]string{domain.ContextRoot: {"read"}}})
+	e.must(err)
+	fadmin, nobody := e.user("fadmin", ""), e.user("nobody", "")
+	e.add(e.sysGroup("File admins", domain.PermFilesAdmin).ID, fadmin)
+	for _, c := range []service.Caller{e.admin, fadmin} {
+		if got, err := e.svc.GetRule(e.ctx, c, r.ID); err != nil || got.ID != r.ID || got.Name != "site a" {
+			t.Errorf("%s: GetRule = %+v, %v", c.Username, got, err)
+		}
+	}
+	_, err = e.svc.GetRule(e.ctx, nobody, r.ID)
+	wantKind(t, err, domain.KindNotFound)
+}
+
+// TestUserIDByUsernameIsToldAboutYourselfAndAboutOthersWithUsersView
+// (docs/api.md, "Who may ask"): naming yourself, in any case, needs
+// nothing; naming anyone else needs users.view, and without it an unknown
+// name is refused the same way, so that whether a name exists is told
+// only to a caller who could list users, who gets not found for it.
+func TestUserIDByUsernameIsToldAboutYourselfAndAboutOthersWithUsersView(t *testing.T) {
+	e := newEnv(t)
+	ann, bob := e.user("ann", ""), e.user("bob", "")
+	for _, name := range []string{"ann", "ANN"} {
+		if id, err := e.svc.UserIDByUsername(e.ctx, ann, name); err != nil || id != ann.UserID {
+			t.Errorf("ann naming herself as %q: %q, %v; want her id", name, id, err)
+		}
+	}
+	for _, name := range []string{"bob", "ghost"} {
+		_, err := e.svc.UserIDByUsername(e.ctx, ann, name)
+		wantKind(t, err, domain.KindForbidden, domain.PermUsersView)
+	}
+	if id, err := e.svc.UserIDByUsername(e.ctx, e.admin, "bob"); err != nil || id != bob.UserID {
+		t.Errorf("the administrator naming bob: %q, %v; want his id", id, err)
+	}
+	_, err := e.svc.UserIDByUsername(e.ctx, e.admin, "ghost")
+	wantKind(t, err, domain.KindNotFound)
+}
+
+// writeAround commits fn straight to the store, as another replica or a
+// bulk load would, with the audit record every change needs (R29); the
+// service's engine hears of it only when it next reads the log.
+func (e *env) writeAround(fn func(ctx context.Context, tx store.Tx) error) int64 {
+	e.t.Helper()
+	ch, err := e.st.InTx(e.ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, &domain.AuditEvent{ActorName: "test", Action: "test.write_around", Outcome: domain.OutcomeSuccess})
+	})
+	e.must(err)
+	return ch.Revision
+}
+
+// TestR20AQueryAnswersOnTheRevisionAskedForOrLater: a revision the
+// service's engine has not applied yet (committed by another replica) is
+// read from the log before the answer; one not committed at all is
+// refused after the wait, naming the revision the server has, or as
+// ended with the request that waited.
+func TestR20AQueryAnswersOnTheRevisionAskedForOrLater(t *testing.T) {
+	e := newEnv(t)
+	rev := e.writeAround(func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateUser(ctx, &domain.User{Username: "elsewhere", Status: domain.UserActive, Source: domain.SourceLocal})
+	})
+	if e.svc.Revision() >= rev {
+		t.Fatalf("the engine is at %d already; the test needs it behind %d", e.svc.Revision(), rev)
+	}
+	q := service.CheckQuery{Permission: domain.PermServerManage, Resource: "system", Consistency: service.Consistency{AtLeast: rev}}
+	d, err := e.svc.Check(e.ctx, e.admin, q)
+	if err != nil || !d.Allowed || d.Revision != rev {
+		t.Errorf("Check at least %d = %+v, %v; want allowed at %d", rev, d, err, rev)
+	}
+	q.AtLeast, q.Wait = rev+1, 10*time.Millisecond
+	_, err = e.svc.Check(e.ctx, e.admin, q)
+	var notYet *service.NotYetError
+	if !errors.As(err, &notYet) || notYet.AtLeast != rev+1 || notYet.Have != rev || !domain.Is(err, domain.KindUnavailable) {
+		t.Errorf("Check at least %d: %v; want NotYetError naming %d and the server's %d", rev+1, err, rev+1, rev)
+	}
+	// A request that ends while it waits says so, not that the revision
+	// is missing.
+	ctx, cancel := context.WithCancel(e.ctx)
+	cancel()
+	q.Wait = time.Minute
+	_, err = e.svc.Check(ctx, e.admin, q)
+	if !errors.Is(err, context.Canceled) || errors.As(err, &notYet) || !domain.Is(err, domain.KindUnavailable) {
+		t.Errorf("Check with its request ended: %v; want unavailable, the context's error", err)
+	}
+}
+
+// TestBatchCheckAnswersEachItemWithItsOwnFieldNames (docs/api.md, "Who
+// may ask"; R20): every item of a batch is answered on one revision, in
+// order; an item that fails alone carries its error, its field named
+// within the list (checks[i].subject, .permission, .resource), and the
+// others are answered. Asking about another user needs users.view, asked
+// once for the batch: each such item is refused alike.
+func TestBatchCheckAnswersEachItemWithItsOwnFieldNames(t *testing.T) {
+	e := newEnv(t)
+	ann, bob := e.user("ann", ""), e.user("bob", "")
+	items := service.CheckList{
+		{Permission: domain.PermServerManage, Resource: "system"},
+		{Subject: "user:" + bob.UserID, Permission: domain.PermServerManage, Resource: "system"},
+		{Subject: "username:bob", Permission: domain.PermServerManage, Resource: "system"},
+		{Subject: "user:" + bob.UserID, Permission: domain.PermUsersView, Resource: "system"},
+		{Subject: "anonymous", Permission: domain.PermProjectRead, Resource: "project:nope"},
+		{Permission: domain.PermProjectRead, Resource: "system"},
+		{Permission: domain.PermProjectRead, Resource: "planet:x"},
+		{Subject: "user:", Permission: domain.PermProjectRead, Resource: "system"},
+	}
+	type answer struct {
+		allowed bool
+		kind    domain.Kind
+		field   string
+	}
+	ok, refused := answer{}, answer{kind: domain.KindForbidden}
+	for _, c := range []struct {
+		caller service.Caller
+		want   []answer
+	}{
+		{ann, []answer{ok, refused, refused, refused, {kind: domain.KindNotFound}, {kind: domain.KindInvalid, field: "checks[5].permission"},
+			{kind: domain.KindInvalid, field: "checks[6].resource"}, {kind: domain.KindInvalid, field: "checks[7].subject"}}},
+		{e.admin, []answer{{allowed: true}, ok, ok, ok, {kind: domain.KindNotFound}, {kind: domain.KindInvalid, field: "checks[5].permission"},
+			{kind: domain.KindInvalid, field: "checks[6].resource"}, {kind: domain.KindInvalid, field: "checks[7].subject"}}},
+	} {
+		var got []answer
+		var revs []int64
+		rev, err := e.svc.BatchCheck(e.ctx, c.caller, service.BatchQuery{Checks: items}, func(i int, d service.Decision, err error) {
+			a := answer{allowed: d.Allowed}
+			if err != nil {
+				a.kind = domain.KindOf(err)
+				if fs := domain.FieldsOf(err); len(fs) > 0 {
+					a.field = fs[0].Field
+				}
+			} else {
+				revs = append(revs, d.Revision)
+			}
+			got = append(got, a)
+		})
+		e.must(err)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: BatchCheck answered %+v, want %+v", c.caller.Username, got, c.want)
+		}
+		for _, r := range revs {
+			if r != rev {
+				t.Errorf("%s: an item answered at %d, the batch at %d", c.caller.Username, r, rev)
+			}
+		}
+	}
+}
+
+// TestR19AnExplanationNamesItsSubject: an explanation says whom it is
+// about, user:<id> or anonymous, and a permission that does not fit the
+// resource is an invalid permission field.
+func TestR19AnExplanationNamesItsSubject(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Trial", domain.ModeMultiple)
+	ann := e.user("ann", "")
+	for subject, want := range map[string]string{"anonymous": "anonymous", "user:" + ann.UserID: "user:" + ann.UserID, "": "user:" + e.admin.UserID} {
+		x, err := e.svc.Explain(e.ctx, e.admin, service.CheckQuery{Subject: subject, Permission: domain.PermProjectRead, Resource: "project:" + p.ID})
+		if err != nil || x.Subject != want || x.Resource != "project:"+p.ID {
+			t.Errorf("Explain about %q: subject %q, resource %q, %v; want %q", subject, x.Subject, x.Resource, err, want)
+		}
+	}
+	_, err := e.svc.Explain(e.ctx, e.admin, service.CheckQuery{Permission: domain.PermProjectRead, Resource: "system"})
+	wantKind(t, err, domain.KindInvalid)
+	wantField(t, err, "permission")
+}
+
+// TestR19R20ListsAndEffectivePermissionsAnswerForTheSubjectAsked: the
+// resource and subject lists and the effective permissions (with their
+// grant paths, R19) answer on the engine's revision (R20) for the subject
+// asked, and refuse what the engine refuses: an unknown resource, a
+// permission that does not fit it (an invalid permission field).
+func TestR19R20ListsAndEffectivePermissionsAnswerForTheSubjectAsked(t *testing.T) {
+	e := newEnv(t)
+	p, other := e.project("Trial", domain.ModeMultiple), e.project("Other", domain.ModeMultiple)
+	ann := e.user("ann", "")
+	_, _, err := e.svc.SetUserProjectRights(e.ctx, e.admin, ann.UserID, p.ID, "", []string{domain.PermProjectRead})
+	e.must(err)
+	annSubject := "user:" + ann.UserID
+	rev := e.svc.Revision()
+
+	res, err := e.svc.ListResources(e.ctx, e.admin, service.ResourcesQuery{Subject: annSubject, Permission: domain.PermProjectRead, Kind: service.KindProject})
+	if err != nil || !slices.Equal(res.IDs, []string{p.ID}) || res.Revision != rev {
+		t.Errorf("ListResources(ann, project.read) = %+v, %v; want Trial only, at %d", res, err, rev)
+	}
+	_, err = e.svc.ListResources(e.ctx, e.admin, service.ResourcesQuery{Subject: annSubject, Permission: domain.PermServerManage, Kind: service.KindProject})
+	wantKind(t, err, domain.KindInvalid)
+	wantField(t, err, "permission")
+
+	subs, err := e.svc.ListSubjects(e.ctx, e.admin, service.SubjectsQuery{Permission: domain.PermProjectRead, Resource: "project:" + other.ID})
+	if err != nil || len(subs.Users) != 1 || subs.Users[0].UserID != e.admin.UserID || subs.Anonymous || subs.Revision != rev {
+		t.Errorf("ListSubjects(project.read on Other) = %+v, %v; want its creator only, at %d", subs, err, rev)
+	}
+	_, err = e.svc.ListSubjects(e.ctx, e.admin, service.SubjectsQuery{Permission: domain.PermProjectRead, Resource: "planet:x"})
+	wantField(t, err, "resource")
+	_, err = e.svc.ListSubjects(e.ctx, e.admin, service.SubjectsQuery{Permission: domain.PermProjectRead, Resource: "system"})
+	wantField(t, err, "permission")
+
+	eff, err := e.svc.EffectivePermissions(e.ctx, e.admin, service.EffectiveQuery{Subject: annSubject, Resource: "project:" + p.ID})
+	if err != nil || !slices.Equal(eff.Permissions, []string{domain.PermProjectRead}) || eff.Subject != annSubject || eff.Revision != rev {
+		t.Errorf("EffectivePermissions(ann on Trial) = %+v, %v; want project.read, at %d", eff, err, rev)
+	}
+	acc, err := e.svc.EffectiveAccess(e.ctx, e.admin, service.EffectiveQuery{Subject: annSubject, Resource: "project:" + p.ID})
+	if err != nil || len(acc) != 1 || acc[0].Permission != domain.PermProjectRead || len(acc[0].Paths) != 1 || acc[0].Paths[0].GroupID != "" {
+		t.Errorf("EffectiveAccess(ann on Trial) = %+v, %v; want project.read through her own grant", acc, err)
+	}
+	for name, q := range map[string]service.EffectiveQuery{
+		"an unknown project":    {Subject: annSubject, Resource: "project:nope"},
+		"a resource of no kind": {Subject: annSubject, Resource: "planet:x"},
+	} {
+		if _, err := e.svc.EffectivePermissions(e.ctx, e.admin, q); err == nil {
+			t.Errorf("EffectivePermissions answered on %s", name)
+		}
+		if _, err := e.svc.EffectiveAccess(e.ctx, e.admin, q); err == nil {
+			t.Errorf("EffectiveAccess answered on %s", name)
+		}
+	}
+}
+
+// TestR21TheGroupAndUserEditorsReadOnlyWhatTheCallerMaySee: the console's
+// group editor reads a group's domains and project rows, and the user
+// editor a user's own project rows, for whoever may see the group or the
+// user; anyone else is told it does not exist. CheckActOnUser gives the
+// refusal a write would get, without writing.
+func TestR21TheGroupAndUserEditorsReadOnlyWhatTheCallerMaySee(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Trial", domain.ModeMultiple)
+	g := e.sysGroup("Hospital")
+	_, _, err := e.svc.SetGroupDomains(e.ctx, e.admin, g.ID, []string{"xyz.example"})
+	e.must(err)
+	_, _, err = e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID})
+	e.must(err)
+	ann, viewer, nobody := e.user("ann", ""), e.user("viewer", ""), e.user("nobody", "")
+	_, _, err = e.svc.SetUserProjectRights(e.ctx, e.admin, ann.UserID, p.ID, "", []string{domain.PermProjectRead})
+	e.must(err)
+	e.add(e.sysGroup("Viewers", domain.PermUsersView, domain.PermGroupsView).ID, viewer)
+
+	for _, c := range []service.Caller{e.admin, viewer} {
+		if ds, err := e.svc.GroupDomains(e.ctx, c, g.ID); err != nil || !slices.Equal(ds, []string{"xyz.example"}) {
+			t.Errorf("%s: GroupDomains = %v, %v", c.Username, ds, err)
+		}
+		if gs, err := e.svc.GroupProjectGrants(e.ctx, c, g.ID); err != nil || len(gs) != 1 || gs[0].ProjectID != p.ID {
+			t.Errorf("%s: GroupProjectGrants = %+v, %v; want its row in Trial", c.Username, gs, err)
+		}
+	}
+	for _, c := range []service.Caller{e.admin, viewer, ann} {
+		if gs, err := e.svc.UserProjectGrants(e.ctx, c, ann.UserID); err != nil || len(gs) != 1 || gs[0].ProjectID != p.ID || gs[0].SubjectID != ann.UserID {
+			t.Errorf("%s: UserProjectGrants(ann) = %+v, %v; want her row in Trial", c.Username, gs, err)
+		}
+	}
+	_, err = e.svc.GroupDomains(e.ctx, nobody, g.ID)
+	wantKind(t, err, domain.KindNotFound)
+	_, err = e.svc.GroupProjectGrants(e.ctx, nobody, g.ID)
+	wantKind(t, err, domain.KindNotFound)
+	_, err = e.svc.UserProjectGrants(e.ctx, nobody, ann.UserID)
+	wantKind(t, err, domain.KindNotFound)
+
+	e.must(e.svc.CheckActOnUser(e.ctx, e.admin, ann.UserID, domain.PermUsersEdit))
+	wantKind(t, e.svc.CheckActOnUser(e.ctx, viewer, ann.UserID, domain.PermUsersEdit), domain.KindForbidden, domain.PermUsersEdit)
+	wantKind(t, e.svc.CheckActOnUser(e.ctx, nobody, ann.UserID, domain.PermUsersEdit), domain.KindNotFound)
+}
+
+// TestR6AnEndedMembershipIsCountedApartAndMakesNoProjectMember: the
+// group's counts keep ended memberships apart from those that count now,
+// and a user whose only membership has ended is no member of the
+// group's project.
+func TestR6AnEndedMembershipIsCountedApartAndMakesNoProjectMember(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Trial", domain.ModeMultiple)
+	g := e.projectGroup(p, "Site A")
+	current, ended := e.user("current", ""), e.user("ended", "")
+	e.add(g.ID, current)
+	past := time.Now().Add(-time.Hour)
+	e.writeAround(func(ctx context.Context, tx store.Tx) error {
+		return tx.PutMembership(ctx, &domain.Membership{GroupID: g.ID, UserID: ended.UserID, ExpiresAt: &past})
+	})
+	if n, err := e.svc.GroupMemberCounts(e.ctx, e.admin, g.ID); err != nil || n != (service.MemberCounts{Active: 1, Expired: 1}) {
+		t.Errorf("GroupMemberCounts = %+v, %v; want 1 active, 1 ended", n, err)
+	}
+	members, total, err := e.svc.ProjectMembers(e.ctx, e.admin, p.ID, service.ProjectMemberQuery{})
+	e.must(err)
+	var names []string
+	for _, m := range members {
+		names = append(names, m.User.Username)
+	}
+	if total != 2 || !slices.Equal(names, []string{"admin", "current"}) {
+		t.Errorf("ProjectMembers = %d %v; want the creator and current, not ended", total, names)
+	}
+}
+
+// projectGroup creates a project group of p as admin.
+func (e *env) projectGroup(p domain.Project, name string) domain.Group {
+	e.t.Helper()
+	g, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: name, Scope: domain.ScopeProject, ProjectID: p.ID})
+	e.must(err)
+	return g
+}
