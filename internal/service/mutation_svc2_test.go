@@ -179,25 +179,13 @@ func TestR21AModeratorListsTheMembersOfTheirProjectsGroups(t *testing.T) {
 func TestR28SortingMembersByRoleReadsEveryPage(t *testing.T) {
 	e := newEnv(t)
 	g := e.sysGroup("Many")
-	var last string
-	// Written straight to the store: a thousand service writes would take
-	// the whole test budget.
-	e.writeAround(func(ctx context.Context, tx store.Tx) error {
-		for i := range 1001 {
-			u := domain.User{Username: fmt.Sprintf("u%04d", i), Status: domain.UserActive, Source: domain.SourceLocal, SystemRoleID: domain.RoleSystemMemberID}
-			if i == 1000 {
-				u.SystemRoleID = domain.RoleSystemManagerID
-			}
-			if err := tx.CreateUser(ctx, &u); err != nil {
-				return err
-			}
-			last = u.ID
-			if err := tx.PutMembership(ctx, &domain.Membership{GroupID: g.ID, UserID: u.ID}); err != nil {
-				return err
-			}
+	ids := e.bulkMembers(g.ID, 1001, func(i int) string {
+		if i == 1000 {
+			return domain.RoleSystemManagerID
 		}
-		return nil
+		return domain.RoleSystemMemberID
 	})
+	last := ids[1000]
 	for _, all := range []bool{false, true} {
 		page, err := e.svc.ListMembers(e.ctx, e.admin, g.ID, service.MemberQuery{Sort: "role", AllUsers: all})
 		e.must(err)
@@ -520,4 +508,152 @@ func (e *env) projectGroup(p domain.Project, name string) domain.Group {
 	g, _, err := e.svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: name, Scope: domain.ScopeProject, ProjectID: p.ID})
 	e.must(err)
 	return g
+}
+
+// bulkMembers makes n users u0000, u0001, ..., each with the system role
+// roleOf gives, members of group groupID, and returns their ids. They are
+// written straight to the store: a thousand service writes would take the
+// whole test budget.
+func (e *env) bulkMembers(groupID string, n int, roleOf func(i int) string) []string {
+	e.t.Helper()
+	ids := make([]string, n)
+	e.writeAround(func(ctx context.Context, tx store.Tx) error {
+		for i := range n {
+			u := domain.User{Username: fmt.Sprintf("u%04d", i), Status: domain.UserActive, Source: domain.SourceLocal, SystemRoleID: roleOf(i)}
+			if err := tx.CreateUser(ctx, &u); err != nil {
+				return err
+			}
+			ids[i] = u.ID
+			if err := tx.PutMembership(ctx, &domain.Membership{GroupID: groupID, UserID: u.ID}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return ids
+}
+
+// TestR21R24ProjectMembersPageAndProjectGroupsOrder: the project page's
+// member list is sorted by username either way and cut at Offset and
+// Limit (an out-of-range Limit is 100, at most 1000 rows a page); its
+// groups are sorted by name, the project's own group before a system
+// group of the same name, with as many imported groups as it holds.
+func TestR21R24ProjectMembersPageAndProjectGroupsOrder(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Trial", domain.ModeMultiple)
+	own := e.projectGroup(p, "Shared")
+	e.bulkMembers(own.ID, 101, func(int) string { return "" })
+	for _, name := range []string{"Shared", "Auditors"} {
+		_, _, err := e.svc.ImportGroup(e.ctx, e.admin, e.sysGroup(name).ID, []string{p.ID})
+		e.must(err)
+	}
+
+	page := func(q service.ProjectMemberQuery) []string {
+		t.Helper()
+		rows, total, err := e.svc.ProjectMembers(e.ctx, e.admin, p.ID, q)
+		e.must(err)
+		if total != 102 {
+			t.Errorf("%+v: total %d, want 102 (101 members and the creator)", q, total)
+		}
+		var out []string
+		for _, r := range rows {
+			out = append(out, r.User.Username)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		q     service.ProjectMemberQuery
+		first string
+		n     int
+	}{
+		{service.ProjectMemberQuery{}, "admin", 100},
+		{service.ProjectMemberQuery{Limit: 1000}, "admin", 102},
+		{service.ProjectMemberQuery{Limit: 1001}, "admin", 100},
+		{service.ProjectMemberQuery{Desc: true, Offset: 1, Limit: 2}, "u0099", 2},
+		{service.ProjectMemberQuery{Offset: -5, Limit: 1}, "admin", 1},
+		{service.ProjectMemberQuery{Offset: 200}, "", 0},
+	} {
+		got := page(c.q)
+		if len(got) != c.n || (c.n > 0 && got[0] != c.first) {
+			t.Errorf("ProjectMembers(%+v) = %d rows from %v, want %d from %q", c.q, len(got), got[:min(len(got), 2)], c.n, c.first)
+		}
+	}
+
+	groups, err := e.svc.ProjectGroups(e.ctx, e.admin, p.ID)
+	e.must(err)
+	var got []string
+	for _, g := range groups {
+		got = append(got, fmt.Sprintf("%s/%s", g.Group.Name, g.Group.Scope))
+	}
+	if want := []string{"Auditors/system", "Shared/project", "Shared/system"}; !slices.Equal(got, want) {
+		t.Errorf("ProjectGroups = %v, want %v", got, want)
+	}
+}
+
+// TestR21AUsersGroupsAreSortedByNameTiesInTheStoresOrder: the user page
+// lists the user's groups by name, case aside; groups of one name (project
+// groups of two projects) keep the order the store lists them in, so the
+// page does not reshuffle between two reads.
+func TestR21AUsersGroupsAreSortedByNameTiesInTheStoresOrder(t *testing.T) {
+	e := newEnv(t)
+	ann := e.user("ann", "")
+	e.add(e.sysGroup("beta").ID, ann)
+	for _, name := range []string{"One", "Two"} {
+		e.add(e.projectGroup(e.project(name, domain.ModeMultiple), "Alpha").ID, ann)
+	}
+	ms, err := e.st.ListUserMemberships(e.ctx, ann.UserID)
+	e.must(err)
+	var want []string
+	for _, m := range ms {
+		if g, err := e.st.GetGroup(e.ctx, m.GroupID); err == nil && g.Name == "Alpha" {
+			want = append(want, g.ID)
+		}
+	}
+	ug, err := e.svc.UserGroups(e.ctx, e.admin, ann.UserID)
+	e.must(err)
+	var got []string
+	for _, g := range ug {
+		got = append(got, g.Group.ID)
+	}
+	if len(ug) != 3 || ug[2].Group.Name != "beta" || !slices.Equal(got[:2], want) {
+		t.Errorf("UserGroups(ann) = %v, want the two Alpha groups in the store's order %v, then beta", got, want)
+	}
+}
+
+// TestChangeFeedBoundsAreInclusive: after 0, a limit of 1000, a wait of
+// MaxFeedWait, and a mark or an action of 100 characters are read; one
+// step past each is an invalid field, named.
+func TestChangeFeedBoundsAreInclusive(t *testing.T) {
+	e := newEnv(t)
+	long := strings.Repeat("m", 100)
+	for _, c := range []struct {
+		q     service.FeedQuery
+		field string // "" when the read is answered
+	}{
+		{service.FeedQuery{After: 0}, ""},
+		{service.FeedQuery{After: -1}, "after"},
+		{service.FeedQuery{Limit: service.MaxFeedLimit}, ""},
+		{service.FeedQuery{Limit: service.MaxFeedLimit + 1}, "limit"},
+		{service.FeedQuery{Limit: -1}, "limit"},
+		{service.FeedQuery{Wait: service.MaxFeedWait}, ""}, // the log holds changes after 0: no wait
+		{service.FeedQuery{Wait: service.MaxFeedWait + time.Millisecond}, "wait_ms"},
+		{service.FeedQuery{Wait: -time.Millisecond}, "wait_ms"},
+		{service.FeedQuery{Action: long}, ""},
+		{service.FeedQuery{Action: long + "m"}, "action"},
+	} {
+		_, err := e.svc.Changes(e.ctx, e.admin, c.q)
+		if c.field == "" {
+			if err != nil {
+				t.Errorf("%+v: %v, want it read", c.q, err)
+			}
+			continue
+		}
+		wantKind(t, err, domain.KindInvalid)
+		wantField(t, err, c.field)
+	}
+	// A mark of 100 characters is read, and found to be another change's.
+	var div *service.ChangesDiverged
+	if _, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: 1, AfterMark: long}); !errors.As(err, &div) {
+		t.Errorf("a mark of 100 characters: %v, want ChangesDiverged", err)
+	}
 }
