@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -655,5 +656,190 @@ func TestChangeFeedBoundsAreInclusive(t *testing.T) {
 	var div *service.ChangesDiverged
 	if _, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: 1, AfterMark: long}); !errors.As(err, &div) {
 		t.Errorf("a mark of 100 characters: %v, want ChangesDiverged", err)
+	}
+}
+
+// TestChangeFeedReadsLimitChangesAfterTheOneHeld: a read after a change
+// gives the next Limit changes, its mark proven on the way; a log that
+// lost even its newest row (a hand edit) answers a consumer at the head
+// with nothing new, and one that sends the head's mark with ChangesGone,
+// since its history can no longer be proven; the next change is read
+// again as usual.
+func TestChangeFeedReadsLimitChangesAfterTheOneHeld(t *testing.T) {
+	e := newEnv(t)
+	from := e.rev()
+	for _, name := range []string{"One", "Two", "Three"} {
+		e.sysGroup(name)
+	}
+	page, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: from, Limit: 2})
+	if err != nil || len(page.Changes) != 2 || page.Changes[0].Revision != from+1 || page.Next != from+2 {
+		t.Fatalf("after %d, limit 2: %s, %v; want %d and %d", from, mustJSON(t, page), err, from+1, from+2)
+	}
+	head, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: page.Next, AfterMark: page.NextMark, Limit: 1})
+	if err != nil || len(head.Changes) != 1 || head.Next != from+3 {
+		t.Fatalf("after %d with its mark, limit 1: %s, %v; want %d", page.Next, mustJSON(t, head), err, from+3)
+	}
+
+	raw := e.st.(interface {
+		ExecRaw(ctx context.Context, q string, args ...any) error
+	})
+	e.must(raw.ExecRaw(e.ctx, `DELETE FROM changes`))
+	at, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: head.Next})
+	if err != nil || len(at.Changes) != 0 || at.Next != head.Next || at.NextMark != "" {
+		t.Errorf("at the head of an emptied log: %s, %v; want nothing new, no mark", mustJSON(t, at), err)
+	}
+	var gone *service.ChangesGone
+	if _, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: head.Next, AfterMark: head.NextMark}); !errors.As(err, &gone) || gone.Oldest != head.Next+1 {
+		t.Errorf("the head's mark on an emptied log: %v; want ChangesGone with oldest %d", err, head.Next+1)
+	}
+	e.sysGroup("Four")
+	if next, err := e.svc.Changes(e.ctx, e.admin, service.FeedQuery{After: head.Next}); err != nil || len(next.Changes) != 1 {
+		t.Errorf("the change after the emptied log: %s, %v", mustJSON(t, next), err)
+	}
+}
+
+// TestChangeFeedFindsEachObjectByWhatItConcerns: the feed's group,
+// project and user filters keep every kind of object that names them: a
+// project row by its project and its group or user, a domain grant, a
+// folder level and a rule by their group, a folder by its project.
+func TestChangeFeedFindsEachObjectByWhatItConcerns(t *testing.T) {
+	e := newEnv(t)
+	p := e.project("Trial", domain.ModeMultiple)
+	g := e.sysGroup("Hospital")
+	u := e.user("ann", "")
+	from := e.rev()
+	_, _, err := e.svc.ImportGroup(e.ctx, e.admin, g.ID, []string{p.ID})
+	e.must(err)
+	_, _, err = e.svc.SetUserProjectRights(e.ctx, e.admin, u.UserID, p.ID, "", []string{domain.PermProjectRead})
+	e.must(err)
+	_, _, err = e.svc.SetGroupDomains(e.ctx, e.admin, g.ID, []string{"xyz.example"})
+	e.must(err)
+	ft, _, err := e.svc.CreateFolderType(e.ctx, e.admin, domain.FolderType{Name: "Study", Contexts: []string{domain.ContextRoot}, Properties: []string{"site"}})
+	e.must(err)
+	f, _, err := e.svc.CreateFolder(e.ctx, e.admin, domain.Folder{Name: "data", TypeID: ft.ID, ProjectID: p.ID})
+	e.must(err)
+	_, _, err = e.svc.SetFolderLevel(e.ctx, e.admin, f.ID, g.ID, domain.LevelView)
+	e.must(err)
+	_, _, err = e.svc.CreateRule(e.ctx, e.admin, domain.Rule{GroupID: g.ID, Name: "site a",
+		Criteria: []domain.Criterion{{FolderTypeID: ft.ID, Property: "site", Operator: domain.OpEq, Value: "a"}},
+		Grants:   map[string][]string{domain.ContextRoot: {"read"}}})
+	e.must(err)
+
+	entities := func(q service.FeedQuery) []string {
+		t.Helper()
+		q.After = from
+		page, err := e.svc.Changes(e.ctx, e.admin, q)
+		e.must(err)
+		var out []string
+		for _, c := range page.Changes {
+			for _, o := range c.Objects {
+				out = append(out, string(o.Entity))
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		q    service.FeedQuery
+		want []string
+	}{
+		{"group", service.FeedQuery{GroupID: g.ID}, []string{"project_grant", "domain_grant", "folder_level", "rule"}},
+		{"project", service.FeedQuery{ProjectID: p.ID}, []string{"project_grant", "project_grant", "folder"}},
+		{"user", service.FeedQuery{UserID: u.UserID}, []string{"project_grant"}},
+		{"group and project", service.FeedQuery{GroupID: g.ID, ProjectID: p.ID}, []string{"project_grant"}},
+	} {
+		if got := entities(c.q); !slices.Equal(got, c.want) {
+			t.Errorf("%s filter: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// pruneSpy is a store whose PruneChanges fails on the calls fail names
+// (the database down), cancels the pruning's context after call cancelAt
+// (the server stopping), and records the cut-offs it was given.
+type pruneSpy struct {
+	store.Store
+	fail     []bool
+	cancelAt int
+	cancel   context.CancelFunc
+	befores  []time.Time
+}
+
+func (s *pruneSpy) PruneChanges(ctx context.Context, before time.Time) (int, error) {
+	i := len(s.befores)
+	s.befores = append(s.befores, before)
+	n, err := 0, errors.New("database down")
+	if i >= len(s.fail) || !s.fail[i] {
+		n, err = s.Store.PruneChanges(ctx, before)
+	}
+	if i == s.cancelAt {
+		s.cancel()
+	}
+	return n, err
+}
+
+// TestPruneChangesEveryCutsAtTheRetentionAndLogsWhatItDid: the change log
+// is pruned of what is older than the retention by the service's clock,
+// again at the next tick after a failure, which is logged as a warning;
+// rows pruned are logged at debug level, a tick that prunes nothing is
+// silent, and so is a failure while the server stops.
+func TestPruneChangesEveryCutsAtTheRetentionAndLogsWhatItDid(t *testing.T) {
+	e := newEnv(t)
+	e.sysGroup("One")
+	e.sysGroup("Two")
+	now := time.Now().Add(time.Hour)
+	for _, c := range []struct {
+		name     string
+		fail     []bool
+		cancelAt int
+		want     []string // the messages logged, in order
+	}{
+		{"a failure, then rows pruned", []bool{true, false}, 1, []string{"level=WARN msg=\"pruning the change log failed\" err=\"database down\"", "level=DEBUG msg=\"change log pruned\""}},
+		{"nothing left to prune", nil, 0, nil},
+		{"a failure while stopping", []bool{true}, 0, nil},
+	} {
+		ctx, cancel := context.WithCancel(e.ctx)
+		spy := &pruneSpy{Store: e.st, fail: c.fail, cancelAt: c.cancelAt, cancel: cancel}
+		svc, err := service.New(e.ctx, spy, service.Options{PasswordParams: &cheap, Now: func() time.Time { return now }})
+		e.must(err)
+		var logs strings.Builder
+		svc.PruneChangesEvery(ctx, time.Second, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			if line != "" {
+				_, msg, _ := strings.Cut(line, " ") // after the time
+				got = append(got, msg)
+			}
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%s: logged %q, want %q", c.name, got, c.want)
+		}
+		for i := range min(len(got), len(c.want)) {
+			if !strings.HasPrefix(got[i], c.want[i]) {
+				t.Errorf("%s: line %d is %q, want it to start %q", c.name, i, got[i], c.want[i])
+			}
+		}
+		for _, b := range spy.befores {
+			if !b.Equal(now.Add(-time.Second)) {
+				t.Errorf("%s: pruned before %v, want the retention before the service's clock, %v", c.name, b, now.Add(-time.Second))
+			}
+		}
+	}
+}
+
+// TestR20AFollowerBehindAnAnnouncedHeadReloadsOnce: a head announced far
+// ahead of what the database holds yet makes a catch-up load one
+// snapshot, at the revision the engine already has, and swap it in: the
+// reload is reported and counted, once for the one catch-up.
+func TestR20AFollowerBehindAnAnnouncedHeadReloadsOnce(t *testing.T) {
+	l := &fakeLog{head: 3}
+	f := newFollower(t, l)
+	obs := &reloadRecorder{}
+	wake := make(chan int64, 1)
+	run(t, f, service.RunOptions{Wake: wake, PollInterval: time.Hour, ReloadAfter: 5, Observer: obs})
+	wake <- 20
+	eventually(t, "the reload is reported", func() bool { r, _ := obs.got(); return len(r) > 0 })
+	if reasons, _ := obs.got(); len(reasons) != 1 || reasons[0] != service.ReloadBehind || f.Reloads() != 1 || f.Revision() != 3 {
+		t.Errorf("reloads %v (Reloads() %d), revision %d; want one reload, behind, at 3", reasons, f.Reloads(), f.Revision())
 	}
 }
