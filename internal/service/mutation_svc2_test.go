@@ -843,3 +843,117 @@ func TestR20AFollowerBehindAnAnnouncedHeadReloadsOnce(t *testing.T) {
 		t.Errorf("reloads %v (Reloads() %d), revision %d; want one reload, behind, at 3", reasons, f.Reloads(), f.Revision())
 	}
 }
+
+// staleSnapshots is a change log whose snapshots are taken at revision
+// at, older than its head: a replica that lags.
+type staleSnapshots struct {
+	*fakeLog
+	at int64
+}
+
+func (s *staleSnapshots) LoadSnapshot(ctx context.Context) (*domain.Snapshot, error) {
+	if _, err := s.fakeLog.LoadSnapshot(ctx); err != nil {
+		return nil, err
+	}
+	return &domain.Snapshot{Revision: s.at}, nil
+}
+
+// TestR20AFollowerNeverGoesBackToAnOlderSnapshot: far behind the head, a
+// follower whose snapshot comes back older than its engine keeps its
+// engine (no reload is counted or reported) and reads the log from where
+// it stands.
+func TestR20AFollowerNeverGoesBackToAnOlderSnapshot(t *testing.T) {
+	src := &staleSnapshots{fakeLog: &fakeLog{head: 10}, at: 10}
+	f, err := service.NewFollower(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.at = 5
+	obs := &reloadRecorder{}
+	wake := make(chan int64, 1)
+	run(t, f, service.RunOptions{Wake: wake, PollInterval: time.Hour, ReloadAfter: 5, Observer: obs})
+	wake <- src.commit(20)
+	eventually(t, "the follower reaches 30", func() bool { return f.Revision() == 30 })
+	eventually(t, "the applies are reported", func() bool { _, n := obs.got(); return n >= 20 })
+	if reasons, applied := obs.got(); len(reasons) != 0 || applied != 20 || f.Reloads() != 0 {
+		t.Errorf("reloads %v (Reloads() %d), applied %d; want none, and 11 to 30 applied from the log", reasons, f.Reloads(), applied)
+	}
+}
+
+// TestFollowerLagIsNeverLongerThanTheWait: the time behind counts from
+// when the head was first seen ahead, not from when the engine was last
+// level, so it is never longer than the time since the head was
+// announced.
+func TestFollowerLagIsNeverLongerThanTheWait(t *testing.T) {
+	l := &fakeLog{head: 2}
+	f := newFollower(t, l)
+	l.mu.Lock()
+	l.readErr = domain.E("store.ReadChanges", domain.KindUnavailable, errors.New("database down"))
+	l.mu.Unlock()
+	wake := make(chan int64, 1)
+	run(t, f, service.RunOptions{Wake: wake, PollInterval: time.Hour})
+	// Level until now: the time it spent level must not count.
+	time.Sleep(20 * time.Millisecond)
+	announced := time.Now()
+	wake <- l.commit(3)
+	eventually(t, "the head is known", func() bool { return f.Head() == 5 })
+	n, d := f.Lag()
+	if since := time.Since(announced); n != 3 || d < 0 || d > since {
+		t.Errorf("Lag() = %d, %v at 2 of 5; want 3 revisions and at most the %v since the head was announced", n, d, since)
+	}
+}
+
+// TestR20CatchUpReadsTheLogOnceForWhatItHolds: one read of the log takes
+// every change it holds; a revision already applied needs no read, and
+// one the log does not hold yet is unavailable, not waited for.
+func TestR20CatchUpReadsTheLogOnceForWhatItHolds(t *testing.T) {
+	l := &fakeLog{}
+	f := newFollower(t, l)
+	l.commit(3)
+	_, before := l.counts()
+	if err := f.CatchUp(context.Background(), 3); err != nil || f.Revision() != 3 {
+		t.Fatalf("CatchUp(3) = %v at %d", err, f.Revision())
+	}
+	e := f.CatchUp(context.Background(), 3)
+	if _, after := l.counts(); e != nil || after != before+1 {
+		t.Errorf("CatchUp(3) twice: %v, %d reads of the log; want one", e, after-before)
+	}
+	if err := f.CatchUp(context.Background(), 5); !domain.Is(err, domain.KindUnavailable) || f.Revision() != 3 {
+		t.Errorf("CatchUp(5) with the log at 3: %v at %d; want unavailable", err, f.Revision())
+	}
+}
+
+// racingLog is a change log whose first read lets another caller catch
+// the follower up first, as a concurrent writer would while this one
+// reads.
+type racingLog struct {
+	*fakeLog
+	f     *service.Follower
+	raced bool
+}
+
+func (l *racingLog) ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
+	if !l.raced {
+		l.raced = true
+		if err := l.f.CatchUp(ctx, 0); err != nil {
+			return nil, err
+		}
+	}
+	return l.fakeLog.ReadChanges(ctx, since, limit)
+}
+
+// TestR20ChangesAnotherCallerAppliedAreSkipped: changes applied by
+// another caller while this one read the log are skipped, the last of
+// them included; they are no gap, and nothing is reloaded.
+func TestR20ChangesAnotherCallerAppliedAreSkipped(t *testing.T) {
+	l := &racingLog{fakeLog: &fakeLog{}}
+	f, err := service.NewFollower(context.Background(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.f = f
+	l.commit(3)
+	if err := f.CatchUp(context.Background(), 3); err != nil || f.Revision() != 3 || f.Reloads() != 0 || !l.raced {
+		t.Errorf("CatchUp(3) = %v at %d, %d reloads; want 3, no reload", err, f.Revision(), f.Reloads())
+	}
+}
