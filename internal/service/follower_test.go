@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -207,12 +206,7 @@ func TestFollowerTooFarBehindReloads(t *testing.T) {
 // head it knows; it goes back to zero once level.
 func TestFollowerLag(t *testing.T) {
 	l := &fakeLog{}
-	f := newFollower(t, l)
-	l.mu.Lock()
-	l.readErr = domain.E("store.ReadChanges", domain.KindUnavailable, errors.New("database down"))
-	l.mu.Unlock()
-	wake := make(chan int64, 1)
-	run(t, f, service.RunOptions{Wake: wake, PollInterval: time.Hour})
+	f, wake := followUnreadable(t, l)
 	wake <- l.commit(7)
 	eventually(t, "the head is known", func() bool { return f.Head() == 7 })
 	time.Sleep(20 * time.Millisecond)

@@ -886,12 +886,7 @@ func TestR20AFollowerNeverGoesBackToAnOlderSnapshot(t *testing.T) {
 // announced.
 func TestFollowerLagIsNeverLongerThanTheWait(t *testing.T) {
 	l := &fakeLog{head: 2}
-	f := newFollower(t, l)
-	l.mu.Lock()
-	l.readErr = domain.E("store.ReadChanges", domain.KindUnavailable, errors.New("database down"))
-	l.mu.Unlock()
-	wake := make(chan int64, 1)
-	run(t, f, service.RunOptions{Wake: wake, PollInterval: time.Hour})
+	f, wake := followUnreadable(t, l)
 	// Level until now: the time it spent level must not count.
 	time.Sleep(20 * time.Millisecond)
 	announced := time.Now()
@@ -956,4 +951,18 @@ func TestR20ChangesAnotherCallerAppliedAreSkipped(t *testing.T) {
 	if err := f.CatchUp(context.Background(), 3); err != nil || f.Revision() != 3 || f.Reloads() != 0 || !l.raced {
 		t.Errorf("CatchUp(3) = %v at %d, %d reloads; want 3, no reload", err, f.Revision(), f.Reloads())
 	}
+}
+
+// followUnreadable runs a follower over l whose log cannot be read (the
+// database down), with polls rare enough not to count: the returned
+// channel announces heads.
+func followUnreadable(t *testing.T, l *fakeLog) (*service.Follower, chan<- int64) {
+	t.Helper()
+	f := newFollower(t, l)
+	l.mu.Lock()
+	l.readErr = domain.E("store.ReadChanges", domain.KindUnavailable, errors.New("database down"))
+	l.mu.Unlock()
+	wake := make(chan int64, 1)
+	run(t, f, service.RunOptions{Wake: wake, PollInterval: time.Hour})
+	return f, wake
 }
