@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -965,4 +966,84 @@ func followUnreadable(t *testing.T, l *fakeLog) (*service.Follower, chan<- int64
 	wake := make(chan int64, 1)
 	run(t, f, service.RunOptions{Wake: wake, PollInterval: time.Hour})
 	return f, wake
+}
+
+// batchRecorder records the size of every batch of changes a follower
+// reports applied.
+type batchRecorder struct {
+	mu      sync.Mutex
+	batches []int
+}
+
+func (r *batchRecorder) ChangesApplied(n int, _ time.Duration) {
+	r.mu.Lock()
+	r.batches = append(r.batches, n)
+	r.mu.Unlock()
+}
+
+func (r *batchRecorder) SnapshotReloaded(string, time.Duration) {}
+
+func (r *batchRecorder) got() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.batches)
+}
+
+// TestR20AFollowerReportsOnlyTheChangesItApplied: the metrics hear of
+// each batch a catch-up applied, and nothing of a read whose changes
+// another caller had applied meanwhile.
+func TestR20AFollowerReportsOnlyTheChangesItApplied(t *testing.T) {
+	l := &racingLog{fakeLog: &fakeLog{}}
+	f, err := service.NewFollower(context.Background(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.f = f
+	obs := &batchRecorder{}
+	wake := make(chan int64, 1)
+	run(t, f, service.RunOptions{Wake: wake, PollInterval: time.Hour, Observer: obs})
+	wake <- l.commit(3)
+	// The racing caller's two reads (the changes, then none), Run's and
+	// Run's last, empty one: the first catch-up has reported its batch.
+	eventually(t, "the first catch-up ends", func() bool { _, reads := l.counts(); return reads == 4 })
+	wake <- l.commit(1)
+	eventually(t, "the follower reaches 4", func() bool { return f.Revision() == 4 })
+	eventually(t, "the last batch is reported", func() bool { b := obs.got(); return len(b) > 0 && b[len(b)-1] == 1 })
+	if got := obs.got(); !slices.Equal(got, []int{3, 1}) {
+		t.Errorf("batches reported %v, want [3 1]", got)
+	}
+}
+
+// TestR20AfterAGapReloadTheLogIsReadOnFromTheSnapshot: a snapshot loaded
+// for a gap may be older than the head (a lagging replica); the catch-up
+// then goes on reading the log from the snapshot's revision.
+func TestR20AfterAGapReloadTheLogIsReadOnFromTheSnapshot(t *testing.T) {
+	src := &staleSnapshots{fakeLog: &fakeLog{head: 2}, at: 2}
+	f, err := service.NewFollower(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.mu.Lock()
+	src.head, src.missing = 6, map[int64]bool{4: true}
+	src.mu.Unlock()
+	src.at = 4
+	if err := f.CatchUp(context.Background(), 6); err != nil || f.Revision() != 6 || f.Reloads() != 1 {
+		t.Errorf("CatchUp(6) over a gap at 4, the snapshot at 4: %v, at %d after %d reloads; want 6 after one", err, f.Revision(), f.Reloads())
+	}
+}
+
+// TestR20WaitForBacksOffBetweenReads: without Run to advance it, WaitFor
+// reads the log itself, backing off from 5ms to 100ms between reads
+// (after 5, 10, 20, 40, 80 and 100ms: at most 7 reads in a wait of
+// 300ms, whatever the machine's load, since timers never fire early).
+func TestR20WaitForBacksOffBetweenReads(t *testing.T) {
+	l := &fakeLog{}
+	f := newFollower(t, l)
+	_, before := l.counts()
+	if err := f.WaitFor(context.Background(), 9, 300*time.Millisecond); !domain.Is(err, domain.KindUnavailable) {
+		t.Fatalf("WaitFor(9) of a revision never committed = %v, want unavailable", err)
+	}
+	if _, reads := l.counts(); reads-before < 1 || reads-before > 7 {
+		t.Errorf("%d reads of the log in a wait of 300ms, want 1 to 7", reads-before)
+	}
 }
