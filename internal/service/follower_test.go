@@ -114,9 +114,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func newFollower(t *testing.T, l *fakeLog) *service.Follower {
+func newFollower(t *testing.T, src service.ChangeSource) *service.Follower {
 	t.Helper()
-	f, err := service.NewFollower(context.Background(), l)
+	f, err := service.NewFollower(context.Background(), src)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -865,10 +865,7 @@ func (s *staleSnapshots) LoadSnapshot(ctx context.Context) (*domain.Snapshot, er
 // it stands.
 func TestR20AFollowerNeverGoesBackToAnOlderSnapshot(t *testing.T) {
 	src := &staleSnapshots{fakeLog: &fakeLog{head: 10}, at: 10}
-	f, err := service.NewFollower(context.Background(), src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFollower(t, src)
 	src.at = 5
 	obs := &reloadRecorder{}
 	wake := make(chan int64, 1)
@@ -943,10 +940,7 @@ func (l *racingLog) ReadChanges(ctx context.Context, since int64, limit int) ([]
 // them included; they are no gap, and nothing is reloaded.
 func TestR20ChangesAnotherCallerAppliedAreSkipped(t *testing.T) {
 	l := &racingLog{fakeLog: &fakeLog{}}
-	f, err := service.NewFollower(context.Background(), l)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFollower(t, l)
 	l.f = f
 	l.commit(3)
 	if err := f.CatchUp(context.Background(), 3); err != nil || f.Revision() != 3 || f.Reloads() != 0 || !l.raced {
@@ -994,10 +988,7 @@ func (r *batchRecorder) got() []int {
 // another caller had applied meanwhile.
 func TestR20AFollowerReportsOnlyTheChangesItApplied(t *testing.T) {
 	l := &racingLog{fakeLog: &fakeLog{}}
-	f, err := service.NewFollower(context.Background(), l)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFollower(t, l)
 	l.f = f
 	obs := &batchRecorder{}
 	wake := make(chan int64, 1)
@@ -1019,10 +1010,7 @@ func TestR20AFollowerReportsOnlyTheChangesItApplied(t *testing.T) {
 // then goes on reading the log from the snapshot's revision.
 func TestR20AfterAGapReloadTheLogIsReadOnFromTheSnapshot(t *testing.T) {
 	src := &staleSnapshots{fakeLog: &fakeLog{head: 2}, at: 2}
-	f, err := service.NewFollower(context.Background(), src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFollower(t, src)
 	src.mu.Lock()
 	src.head, src.missing = 6, map[int64]bool{4: true}
 	src.mu.Unlock()
