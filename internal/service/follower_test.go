@@ -92,12 +92,15 @@ func (r *reloadRecorder) got() ([]string, int) {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// run starts f.Run until the test ends.
+// run starts f.Run until the test ends, logging nowhere unless o.Log
+// is set.
 func run(t *testing.T, f *service.Follower, o service.RunOptions) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	o.Log = quiet
+	if o.Log == nil {
+		o.Log = quiet
+	}
 	go func() { defer close(done); _ = f.Run(ctx, o) }()
 	t.Cleanup(func() { cancel(); <-done })
 }

@@ -1035,3 +1035,54 @@ func TestR20WaitForBacksOffBetweenReads(t *testing.T) {
 		t.Errorf("%d reads of the log in a wait of 300ms, want 1 to 7", reads-before)
 	}
 }
+
+// TestR20RunWithTheDefaultOptionsFollowsTheLog: Run with no poll interval
+// nor reload bound set takes the defaults (500ms, 10000 revisions) and
+// follows notified changes from the log.
+func TestR20RunWithTheDefaultOptionsFollowsTheLog(t *testing.T) {
+	l := &fakeLog{}
+	f := newFollower(t, l)
+	wake := make(chan int64, 1)
+	run(t, f, service.RunOptions{Wake: wake})
+	wake <- l.commit(3)
+	eventually(t, "the follower applies the notified changes", func() bool { return f.Revision() == 3 })
+	if loads, _ := l.counts(); loads != 1 || f.Reloads() != 0 {
+		t.Errorf("%d snapshot loads, %d reloads; want the first load only", loads, f.Reloads())
+	}
+}
+
+// syncBuffer is a log destination safe to read while a follower's
+// goroutine writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestR20RunLogsToTheLoggerGiven: a reload is logged, as a warning, to
+// the logger Run was given.
+func TestR20RunLogsToTheLoggerGiven(t *testing.T) {
+	l := &fakeLog{head: 2}
+	f := newFollower(t, l)
+	logs := &syncBuffer{}
+	wake := make(chan int64, 1)
+	run(t, f, service.RunOptions{Wake: wake, PollInterval: time.Hour, Log: slog.New(slog.NewTextHandler(logs, nil))})
+	l.mu.Lock()
+	l.head, l.missing = 4, map[int64]bool{3: true}
+	l.mu.Unlock()
+	wake <- 4
+	eventually(t, "the reload is logged", func() bool {
+		return strings.Contains(logs.String(), `level=WARN msg="engine reloaded from a snapshot" reason=gap`)
+	})
+}
