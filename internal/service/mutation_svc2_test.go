@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1085,4 +1086,30 @@ func TestR20RunLogsToTheLoggerGiven(t *testing.T) {
 	eventually(t, "the reload is logged", func() bool {
 		return strings.Contains(logs.String(), `level=WARN msg="engine reloaded from a snapshot" reason=gap`)
 	})
+}
+
+// countedPolls is a change log that counts the reads of its head.
+type countedPolls struct {
+	*fakeLog
+	polls atomic.Int64
+}
+
+func (l *countedPolls) Revision(ctx context.Context) (int64, error) {
+	l.polls.Add(1)
+	return l.fakeLog.Revision(ctx)
+}
+
+// TestR20APollAtTheHeadReadsNoLog: a poll that finds the head where the
+// engine stands reads nothing more; one that finds it ahead reads the log.
+func TestR20APollAtTheHeadReadsNoLog(t *testing.T) {
+	l := &countedPolls{fakeLog: &fakeLog{head: 2}}
+	f := newFollower(t, l)
+	run(t, f, service.RunOptions{PollInterval: time.Millisecond})
+	// The third poll starts after the first two ended.
+	eventually(t, "three polls", func() bool { return l.polls.Load() >= 3 })
+	if _, reads := l.counts(); reads != 0 {
+		t.Errorf("%d reads of the log while level, want none", reads)
+	}
+	l.commit(1)
+	eventually(t, "a poll brings the change", func() bool { return f.Revision() == 3 })
 }
