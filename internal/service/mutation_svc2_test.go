@@ -1071,21 +1071,29 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestR20RunLogsToTheLoggerGiven: a reload is logged, as a warning, to
-// the logger Run was given.
+// TestR20RunLogsToTheLoggerGiven: a failure to follow the log is logged
+// as a warning, once, and the recovery as news, to the logger Run was
+// given.
 func TestR20RunLogsToTheLoggerGiven(t *testing.T) {
 	l := &fakeLog{head: 2}
 	f := newFollower(t, l)
+	l.readErr = errors.New("database down")
 	logs := &syncBuffer{}
 	wake := make(chan int64, 1)
 	run(t, f, service.RunOptions{Wake: wake, PollInterval: time.Hour, Log: slog.New(slog.NewTextHandler(logs, nil))})
+	failed := `level=WARN msg="following the change log failed; retrying" err="service.CatchUp: database down"`
+	wake <- l.commit(1)
+	eventually(t, "the failure is logged", func() bool { return strings.Contains(logs.String(), failed) })
 	l.mu.Lock()
-	l.head, l.missing = 4, map[int64]bool{3: true}
+	l.readErr = nil
 	l.mu.Unlock()
-	wake <- 4
-	eventually(t, "the reload is logged", func() bool {
-		return strings.Contains(logs.String(), `level=WARN msg="engine reloaded from a snapshot" reason=gap`)
+	wake <- 3
+	eventually(t, "the recovery is logged", func() bool {
+		return strings.Contains(logs.String(), `level=INFO msg="following the change log again" engine_revision=3`)
 	})
+	if n := strings.Count(logs.String(), "following the change log failed"); n != 1 {
+		t.Errorf("%d failures logged, want 1:\n%s", n, logs.String())
+	}
 }
 
 // countedPolls is a change log that counts the reads of its head.
