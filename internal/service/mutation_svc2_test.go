@@ -1121,3 +1121,41 @@ func TestR20APollAtTheHeadReadsNoLog(t *testing.T) {
 	l.commit(1)
 	eventually(t, "a poll brings the change", func() bool { return f.Revision() == 3 })
 }
+
+// TestAServerHoldsAtMostMaxWebhooksSubscriptions: the hundredth
+// subscription is created, the next one refused, naming the field.
+func TestAServerHoldsAtMostMaxWebhooksSubscriptions(t *testing.T) {
+	e, _ := webhookEnv(t)
+	for i := range domain.MaxWebhooks {
+		_, _, _, err := e.svc.CreateWebhook(e.ctx, e.admin, hookInput(fmt.Sprintf("h%03d", i)))
+		e.must(err)
+	}
+	_, _, _, err := e.svc.CreateWebhook(e.ctx, e.admin, hookInput("one-too-many"))
+	wantKind(t, err, domain.KindInvalid, "at most 100")
+	wantField(t, err, "name")
+}
+
+// TestRedeliverWebhookRewindsToJustBeforeFrom: redelivering from revision
+// from sets the cursor to from-1, in the answer and in the audit record
+// (R29), for any from up to the next revision; past it the refusal names
+// the range.
+func TestRedeliverWebhookRewindsToJustBeforeFrom(t *testing.T) {
+	e, _ := webhookEnv(t)
+	w, _, _, err := e.svc.CreateWebhook(e.ctx, e.admin, hookInput("cache"))
+	e.must(err)
+	rev := e.rev()
+	got, _, err := e.svc.RedeliverWebhook(e.ctx, e.admin, w.ID, rev+1)
+	if err != nil || got.State.Cursor != rev {
+		t.Errorf("redeliver from %d (the next revision): cursor %d, %v; want %d", rev+1, got.State.Cursor, err, rev)
+	}
+	_, _, err = e.svc.RedeliverWebhook(e.ctx, e.admin, w.ID, rev+2)
+	wantKind(t, err, domain.KindInvalid, fmt.Sprintf("between 1 and %d", rev+1))
+	got, _, err = e.svc.RedeliverWebhook(e.ctx, e.admin, w.ID, 2)
+	if err != nil || got.State.Cursor != 1 {
+		t.Errorf("redeliver from 2: cursor %d, %v; want 1", got.State.Cursor, err)
+	}
+	recs := e.audits("webhook.redeliver", domain.OutcomeSuccess)
+	if len(recs) != 2 || string(recs[0].Before) != fmt.Sprintf(`{"cursor":%d}`, rev) || string(recs[0].After) != `{"cursor":1}` {
+		t.Errorf("the audit record of the redelivery from 2: %+v; want the cursor from %d to 1", recs, rev)
+	}
+}
