@@ -1159,3 +1159,17 @@ func TestRedeliverWebhookRewindsToJustBeforeFrom(t *testing.T) {
 		t.Errorf("the audit record of the redelivery from 2: %+v; want the cursor from %d to 1", recs, rev)
 	}
 }
+
+// TestWebhookDeliveriesLimitIsInclusive: the delivery log is read up to
+// store.MaxWebhookDeliveries rows; one more is an invalid limit.
+func TestWebhookDeliveriesLimitIsInclusive(t *testing.T) {
+	e, _ := webhookEnv(t)
+	w, _, _, err := e.svc.CreateWebhook(e.ctx, e.admin, hookInput("cache"))
+	e.must(err)
+	if _, err := e.svc.WebhookDeliveries(e.ctx, e.admin, w.ID, store.MaxWebhookDeliveries); err != nil {
+		t.Errorf("the largest limit: %v", err)
+	}
+	_, err = e.svc.WebhookDeliveries(e.ctx, e.admin, w.ID, store.MaxWebhookDeliveries+1)
+	wantKind(t, err, domain.KindInvalid)
+	wantField(t, err, "limit")
+}
