@@ -1173,3 +1173,50 @@ func TestWebhookDeliveriesLimitIsInclusive(t *testing.T) {
 	wantKind(t, err, domain.KindInvalid)
 	wantField(t, err, "limit")
 }
+
+// TestPasswordsAreHashedWithTheParametersGiven: the service hashes with
+// the Argon2id parameters of its options, not the default ones.
+func TestPasswordsAreHashedWithTheParametersGiven(t *testing.T) {
+	e := newEnv(t)
+	u := e.user("ann", "")
+	e.must(errOf(e.svc.SetPassword(e.ctx, e.admin, u.UserID, "a-new-password-2026")))
+	stored, err := e.st.GetUser(e.ctx, u.UserID)
+	e.must(err)
+	if want := fmt.Sprintf("$m=%d,t=%d,p=%d$", cheap.Memory, cheap.Time, cheap.Threads); !strings.Contains(stored.PasswordHash, want) {
+		t.Errorf("stored hash %q, want the parameters %s", stored.PasswordHash, want)
+	}
+}
+
+// unreadableLog is a store whose change log cannot be read once
+// failReads is set, as during a database hiccup; writes still commit.
+type unreadableLog struct {
+	store.Store
+	failReads atomic.Bool
+}
+
+func (s *unreadableLog) ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
+	if s.failReads.Load() {
+		return nil, errors.New("database hiccup")
+	}
+	return s.Store.ReadChanges(ctx, since, limit)
+}
+
+// TestAWriteWithoutARevisionDoesNotWaitForTheEngine: a write that changes
+// no permission data (a webhook subscription: audited, no revision) does
+// not bring the engine up to date after its commit, so it succeeds even
+// while the change log cannot be read; a write with a revision does, and
+// reports that it could not.
+func TestAWriteWithoutARevisionDoesNotWaitForTheEngine(t *testing.T) {
+	e := newEnv(t)
+	st := &unreadableLog{Store: e.st}
+	svc, err := service.New(e.ctx, st, service.Options{PasswordParams: &cheap})
+	e.must(err)
+	svc.SetWebhookSender(&fakeSender{})
+	st.failReads.Store(true)
+	if _, _, rev, err := svc.CreateWebhook(e.ctx, e.admin, hookInput("cache")); err != nil || rev != 0 {
+		t.Errorf("a webhook created while the log cannot be read: revision %d, %v; want 0, created", rev, err)
+	}
+	if _, _, err := svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "After", Scope: domain.ScopeSystem}); err == nil {
+		t.Errorf("a group created while the engine could not follow: no error")
+	}
+}
