@@ -1174,16 +1174,34 @@ func TestWebhookDeliveriesLimitIsInclusive(t *testing.T) {
 	wantField(t, err, "limit")
 }
 
-// TestPasswordsAreHashedWithTheParametersGiven: the service hashes with
-// the Argon2id parameters of its options, not the default ones.
+// TestPasswordsAreHashedWithTheParametersGiven: the service, and
+// Bootstrap for the initial administrator, hash with the Argon2id
+// parameters of their options, not the default ones.
 func TestPasswordsAreHashedWithTheParametersGiven(t *testing.T) {
 	e := newEnv(t)
 	u := e.user("ann", "")
 	e.must(errOf(e.svc.SetPassword(e.ctx, e.admin, u.UserID, "a-new-password-2026")))
-	stored, err := e.st.GetUser(e.ctx, u.UserID)
-	e.must(err)
-	if want := fmt.Sprintf("$m=%d,t=%d,p=%d$", cheap.Memory, cheap.Time, cheap.Threads); !strings.Contains(stored.PasswordHash, want) {
-		t.Errorf("stored hash %q, want the parameters %s", stored.PasswordHash, want)
+	want := fmt.Sprintf("$m=%d,t=%d,p=%d$", cheap.Memory, cheap.Time, cheap.Threads)
+	for _, id := range []string{u.UserID, e.admin.UserID} {
+		stored, err := e.st.GetUser(e.ctx, id)
+		e.must(err)
+		if !strings.Contains(stored.PasswordHash, want) {
+			t.Errorf("%s's stored hash %q, want the parameters %s", stored.Username, stored.PasswordHash, want)
+		}
+	}
+}
+
+// TestBootstrapLogsWhereTheGivenPasswordCameFrom: a given password is
+// never logged, but where it came from is, "the password given to the
+// server" when the caller does not say.
+func TestBootstrapLogsWhereTheGivenPasswordCameFrom(t *testing.T) {
+	for source, want := range map[string]string{"": "created with the password given to the server", "GATEHOUSE_ADMIN_PASSWORD": "created with GATEHOUSE_ADMIN_PASSWORD"} {
+		var logs strings.Builder
+		_, err := service.Bootstrap(context.Background(), backends(t)["sqlite"](t), service.BootstrapOptions{
+			AdminPassword: "s3cret-Passw0rd", PasswordSource: source, PasswordParams: &cheap, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil || !strings.Contains(logs.String(), want) {
+			t.Errorf("source %q: %v, logged %s; want %q", source, err, logs.String(), want)
+		}
 	}
 }
 
@@ -1219,4 +1237,60 @@ func TestAWriteWithoutARevisionDoesNotWaitForTheEngine(t *testing.T) {
 	if _, _, err := svc.CreateGroup(e.ctx, e.admin, domain.Group{Name: "After", Scope: domain.ScopeSystem}); err == nil {
 		t.Errorf("a group created while the engine could not follow: no error")
 	}
+}
+
+// TestR22SignInOIDCLinksAnExistingUserOnceAndNeverTheAdministrator: an
+// existing user named by a first sign-in is linked to that subject,
+// audited, and the link is shown to whoever may see the user; another
+// subject of the same issuer may not take the user over, and a holder of
+// server.manage (the break-glass administrator) is linked only where the
+// configuration allows administrators. MayActByName, the same rule for
+// access tokens, never makes that exception.
+func TestR22SignInOIDCLinksAnExistingUserOnceAndNeverTheAdministrator(t *testing.T) {
+	e := newEnv(t)
+	ann, nobody := e.user("ann", ""), e.user("nobody", "")
+	in := signIn("s1", "ann")
+	in.JIT, in.MapGroups = false, false
+	res, err := e.svc.SignInOIDC(e.ctx, in)
+	if err != nil || !res.Linked || res.User.ID != ann.UserID {
+		t.Fatalf("first sign-in as ann: %+v, %v; want her linked", res, err)
+	}
+	if recs := e.audits(service.ActionOIDCLink, domain.OutcomeSuccess); len(recs) != 1 || recs[0].TargetID != ann.UserID {
+		t.Errorf("link records %+v, want one on ann", recs)
+	}
+	for _, c := range []service.Caller{e.admin, ann} {
+		if links, err := e.svc.UserOIDCLinks(e.ctx, c, ann.UserID); err != nil || len(links) != 1 || links[0].Subject != "s1" {
+			t.Errorf("%s: UserOIDCLinks(ann) = %+v, %v; want s1", c.Username, links, err)
+		}
+	}
+	_, err = e.svc.UserOIDCLinks(e.ctx, nobody, ann.UserID)
+	wantKind(t, err, domain.KindNotFound)
+
+	in.Subject = "s2"
+	_, err = e.svc.SignInOIDC(e.ctx, in)
+	wantKind(t, err, domain.KindUnauthenticated, "linked to another account")
+	wantKind(t, e.svc.MayActByName(e.ctx, in.Issuer, ann.UserID), domain.KindUnauthenticated, "linked to another account")
+	e.must(e.svc.MayActByName(e.ctx, "https://other.example", ann.UserID))
+
+	in.Subject, in.Username = "s3", "admin"
+	_, err = e.svc.SignInOIDC(e.ctx, in)
+	wantKind(t, err, domain.KindUnauthenticated, domain.PermServerManage)
+	wantKind(t, e.svc.MayActByName(e.ctx, in.Issuer, e.admin.UserID), domain.KindUnauthenticated, domain.PermServerManage)
+	in.AllowAdministrators = true
+	if res, err := e.svc.SignInOIDC(e.ctx, in); err != nil || !res.Linked || res.User.ID != e.admin.UserID {
+		t.Errorf("the administrator's first sign-in where administrators are allowed: %+v, %v; want linked", res, err)
+	}
+	wantKind(t, e.svc.MayActByName(e.ctx, in.Issuer, domain.NewID()), domain.KindNotFound)
+}
+
+// TestSignInOIDCFailsWhenTheMappingCannotRun: a mapping whose
+// provision_as names no user fails the sign-in as unavailable (the
+// server's configuration needs fixing) rather than signing in unmapped.
+func TestSignInOIDCFailsWhenTheMappingCannotRun(t *testing.T) {
+	e := newEnv(t)
+	e.user("ann", "")
+	in := signIn("s1", "ann")
+	in.ProvisionAs = "no-such-bot"
+	_, err := e.svc.SignInOIDC(e.ctx, in)
+	wantKind(t, err, domain.KindUnavailable, "no-such-bot")
 }
