@@ -1294,3 +1294,74 @@ func TestSignInOIDCFailsWhenTheMappingCannotRun(t *testing.T) {
 	_, err := e.svc.SignInOIDC(e.ctx, in)
 	wantKind(t, err, domain.KindUnavailable, "no-such-bot")
 }
+
+// TestR29AWebhookUpdateSaysWhenItReplacedTheSecret: the audit record of
+// an update says "secret replaced" when a new secret was given (the
+// secret itself is never recorded), and nothing when it was kept.
+func TestR29AWebhookUpdateSaysWhenItReplacedTheSecret(t *testing.T) {
+	e, _ := webhookEnv(t)
+	w, _, _, err := e.svc.CreateWebhook(e.ctx, e.admin, hookInput("cache"))
+	e.must(err)
+	in := hookInput("cache")
+	in.Secret = service.NewWebhookSecret()
+	_, _, err = e.svc.UpdateWebhook(e.ctx, e.admin, w.ID, in)
+	e.must(err)
+	in.Secret = ""
+	_, _, err = e.svc.UpdateWebhook(e.ctx, e.admin, w.ID, in)
+	e.must(err)
+	recs := e.audits("webhook.update", domain.OutcomeSuccess) // newest first
+	if len(recs) != 2 || recs[0].Detail != "" || recs[1].Detail != "secret replaced" {
+		t.Errorf("webhook.update records %+v; want the first saying the secret was replaced, the second nothing", recs)
+	}
+}
+
+// lateWinner is a store shared with a replica that wins the bootstrap
+// race: when a transaction here fails on a key the winner wrote, the
+// winner's last write (finish) lands.
+type lateWinner struct {
+	store.Store
+	finish func(ctx context.Context, tx store.Tx) error
+}
+
+func (s *lateWinner) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) (domain.Change, error) {
+	ch, err := s.Store.InTx(ctx, fn)
+	if domain.Is(err, domain.KindExists) && s.finish != nil {
+		if _, ferr := s.Store.InTx(ctx, s.finish); ferr != nil {
+			return ch, ferr
+		}
+		s.finish = nil
+	}
+	return ch, err
+}
+
+// TestBootstrapLosingTheRaceOnAKeyFindsItDone: a replica whose bootstrap
+// fails on a key another replica wrote (a built-in role) while that one
+// finishes finds the database bootstrapped and reports nothing done, no
+// error.
+func TestBootstrapLosingTheRaceOnAKeyFindsItDone(t *testing.T) {
+	ctx := context.Background()
+	st := backends(t)["sqlite"](t)
+	audit := func(ctx context.Context, tx store.Tx) error {
+		return tx.Audit(ctx, &domain.AuditEvent{ActorName: "winner", Action: "system.bootstrap", Outcome: domain.OutcomeSuccess})
+	}
+	_, err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		r := domain.BuiltinRoles()[0]
+		if err := tx.CreateRole(ctx, &r); err != nil {
+			return err
+		}
+		return audit(ctx, tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loser := &lateWinner{Store: st, finish: func(ctx context.Context, tx store.Tx) error {
+		if err := tx.PutSetting(ctx, &domain.Setting{Key: service.SettingBootstrapped, Value: "admin"}); err != nil {
+			return err
+		}
+		return audit(ctx, tx)
+	}}
+	res, err := service.Bootstrap(ctx, loser, service.BootstrapOptions{AdminPassword: "s3cret-Passw0rd", PasswordParams: &cheap, Log: quiet})
+	if err != nil || res.Created || loser.finish != nil {
+		t.Errorf("Bootstrap losing the race = %+v, %v (winner finished: %t); want nothing done, no error", res, err, loser.finish == nil)
+	}
+}
