@@ -1365,3 +1365,32 @@ func TestBootstrapLosingTheRaceOnAKeyFindsItDone(t *testing.T) {
 		t.Errorf("Bootstrap losing the race = %+v, %v (winner finished: %t); want nothing done, no error", res, err, loser.finish == nil)
 	}
 }
+
+// failingHead is a change log whose next fails reads of the head fail,
+// as while the database is down.
+type failingHead struct {
+	*fakeLog
+	fails atomic.Int64
+}
+
+func (l *failingHead) Revision(ctx context.Context) (int64, error) {
+	if l.fails.Add(-1) >= 0 {
+		return 0, errors.New("database down")
+	}
+	return l.fakeLog.Revision(ctx)
+}
+
+// TestR20RunGoesOnPollingAfterAFailedPoll: a poll that cannot read the
+// head is logged and retried at the next one; Run does not stop.
+func TestR20RunGoesOnPollingAfterAFailedPoll(t *testing.T) {
+	l := &failingHead{fakeLog: &fakeLog{}}
+	l.fails.Store(2)
+	f := newFollower(t, l)
+	logs := &syncBuffer{}
+	run(t, f, service.RunOptions{PollInterval: time.Millisecond, Log: slog.New(slog.NewTextHandler(logs, nil))})
+	l.commit(1)
+	eventually(t, "a later poll brings the change", func() bool { return f.Revision() == 1 })
+	if n := strings.Count(logs.String(), `msg="following the change log failed; retrying" err="database down"`); n != 1 {
+		t.Errorf("%d failures logged, want 1:\n%s", n, logs.String())
+	}
+}
