@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -93,12 +92,15 @@ func (r *reloadRecorder) got() ([]string, int) {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// run starts f.Run until the test ends.
+// run starts f.Run until the test ends, logging nowhere unless o.Log
+// is set.
 func run(t *testing.T, f *service.Follower, o service.RunOptions) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	o.Log = quiet
+	if o.Log == nil {
+		o.Log = quiet
+	}
 	go func() { defer close(done); _ = f.Run(ctx, o) }()
 	t.Cleanup(func() { cancel(); <-done })
 }
@@ -115,9 +117,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func newFollower(t *testing.T, l *fakeLog) *service.Follower {
+func newFollower(t *testing.T, src service.ChangeSource) *service.Follower {
 	t.Helper()
-	f, err := service.NewFollower(context.Background(), l)
+	f, err := service.NewFollower(context.Background(), src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,12 +209,7 @@ func TestFollowerTooFarBehindReloads(t *testing.T) {
 // head it knows; it goes back to zero once level.
 func TestFollowerLag(t *testing.T) {
 	l := &fakeLog{}
-	f := newFollower(t, l)
-	l.mu.Lock()
-	l.readErr = domain.E("store.ReadChanges", domain.KindUnavailable, errors.New("database down"))
-	l.mu.Unlock()
-	wake := make(chan int64, 1)
-	run(t, f, service.RunOptions{Wake: wake, PollInterval: time.Hour})
+	f, wake := followUnreadable(t, l)
 	wake <- l.commit(7)
 	eventually(t, "the head is known", func() bool { return f.Head() == 7 })
 	time.Sleep(20 * time.Millisecond)
