@@ -122,11 +122,12 @@ fuzz-ci:
 	GO=$(GO) FUZZTIME=5s scripts/fuzz.sh
 
 # ---------------------------------------------------------------------------
-# Mutation testing (docs/testing.md, scripts/mutate.sh): gremlins mutates
-# the engine, the service's authorization kernel and the rest of the
-# service, authn, the SQL store and the SCIM filter one expression at a
-# time and runs the package's tests on each mutant. `make mutate` runs it
-# whole: hours on two shared cores, so never in CI. `make mutate-diff`
+# Mutation testing (docs/testing.md, scripts/mutate.sh): scripts/overlaymutate
+# mutates the engine, the service's authorization kernel and the rest of
+# the service, authn, the SQL store and the SCIM filter one expression at
+# a time (gremlins' mutants, all of a package's in one test binary) and
+# runs the package's tests on each mutant. `make mutate` runs it whole:
+# one to two hours on two quiet cores, so never in CI. `make mutate-diff`
 # mutates only the files changed since MUTATE_BASE (default HEAD~1: on a
 # fresh clone of main, the change that landed last), stops after
 # MUTATE_SECONDS in all, and skips at once when no such file changed.
@@ -134,13 +135,13 @@ fuzz-ci:
 MUTATE_BASE ?= HEAD~1
 MUTATE_SECONDS ?= 150
 MUTATE_WORKERS ?= 2
-MUTATE_TIMEOUT_COEFF ?= 10
+MUTATE_TIMEOUT ?= 120s
 .PHONY: mutate mutate-diff
 mutate:
-	GO=$(GO) MUTATE_WORKERS=$(MUTATE_WORKERS) MUTATE_TIMEOUT_COEFF=$(MUTATE_TIMEOUT_COEFF) scripts/mutate.sh $(MUTATE_TARGETS)
+	GO=$(GO) MUTATE_WORKERS=$(MUTATE_WORKERS) MUTATE_TIMEOUT=$(MUTATE_TIMEOUT) scripts/mutate.sh $(MUTATE_TARGETS)
 
 mutate-diff:
-	GO=$(GO) MUTATE_WORKERS=$(MUTATE_WORKERS) MUTATE_TIMEOUT_COEFF=$(MUTATE_TIMEOUT_COEFF) \
+	GO=$(GO) MUTATE_WORKERS=$(MUTATE_WORKERS) MUTATE_TIMEOUT=$(MUTATE_TIMEOUT) \
 	  MUTATE_SECONDS=$(MUTATE_SECONDS) scripts/mutate.sh --diff $(MUTATE_BASE) $(MUTATE_TARGETS)
 
 # `make test` (and so CI) runs the bounded diff run first: at most
