@@ -325,6 +325,9 @@ users: [{id: a}, {id: b}]
 memberships:
   - {group: Administrators, user: a, expires: 2026-01-01T00:00:00Z}
   - {group: Administrators, user: b, expires: 2026-03-01T00:00:00Z}`, false, march},
+		{"only one ending now: nobody, even now", `
+users: [{id: a}]
+memberships: [{group: Administrators, user: a, expires: 2026-01-01T00:00:00Z}]`, false, time.Time{}},
 		{"only ended ones: nobody, even now", `
 users: [{id: a}]
 memberships: [{group: Administrators, user: a, expires: 2025-12-31T23:59:59Z}]`, false, time.Time{}},
