@@ -127,7 +127,7 @@ func TestBuilderResolvesLateRolesTypesAndParents_R13(t *testing.T) {
 
 // TestBuilderRefusesWhatItCannotResolve: a membership before its user,
 // a parent folder that never comes, and a put after the engine is built
-// are refused, and the error sticks.
+// or a second Engine are refused, and the error sticks.
 func TestBuilderRefusesWhatItCannotResolve(t *testing.T) {
 	const u, grp = "00000000-0000-7000-8000-0000000000u1", "00000000-0000-7000-8000-0000000000g1"
 	x := engine.NewBuilder(1)
@@ -159,6 +159,14 @@ func TestBuilderRefusesWhatItCannotResolve(t *testing.T) {
 	}
 	if err := x.Put(&domain.Mutation{User: &domain.User{ID: u, Status: domain.UserActive}}); !domain.Is(err, domain.KindInvalid) {
 		t.Errorf("a put after Engine: %v, want invalid", err)
+	}
+
+	x = engine.NewBuilder(1)
+	if _, err := x.Engine(); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := x.Engine(); e != nil || !domain.Is(err, domain.KindInvalid) {
+		t.Errorf("Engine a second time: %v, %v; want nil, invalid (the Builder is spent)", e, err)
 	}
 }
 

@@ -5,6 +5,7 @@ package engine_test
 // a surviving mutant changed without any earlier test noticing.
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -36,5 +37,120 @@ func TestR22ARoleEditCountsOnEveryProjectAGroupUsesItOn(t *testing.T) {
 		`project.write on project p3 ("Mercury") (role "Reviewer")`}
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("GrantsBeyond = %q, %v; want %q", got, err, want)
+	}
+}
+
+// TestR1AGroupPutIntoAnotherProjectLeavesTheOldOne: a group's scope is
+// fixed (R1) and the service refuses to move one, but should a put carry
+// another project anyway, the engine must not leave the group present in
+// both: its members would still count as in the old project (R23).
+func TestR1AGroupPutIntoAnotherProjectLeavesTheOldOne(t *testing.T) {
+	e := adminWorld(t, deltaWorld)
+	after, err := e.Stage([]domain.Mutation{put(domain.Group{ID: "team", Name: "Team", Scope: domain.ScopeProject, ProjectID: "p2"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		project string
+		want    []string
+	}{{"p1", nil}, {"p2", []string{"team"}}} {
+		got, err := after.GroupsInProject("target", c.project, "", adminNow)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("GroupsInProject(target, %s) = %v, %v; want %v", c.project, got, err, c.want)
+		}
+	}
+}
+
+// stageAll stages each batch of mutations on the engine the previous one
+// returned, as successive Applies would.
+func stageAll(t *testing.T, e *engine.Engine, batches ...[]domain.Mutation) *engine.Engine {
+	t.Helper()
+	for _, b := range batches {
+		var err error
+		if e, err = e.Stage(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
+
+// TestR23AGroupDeletedAndCreatedAgainIsInNoProject: deleting a project
+// group removes it from its project even when it holds no grant there;
+// a system group later created under the same id is present nowhere, so
+// its members are in no project through it (apply.go deleteGroup).
+func TestR23AGroupDeletedAndCreatedAgainIsInNoProject(t *testing.T) {
+	e := stageAll(t, adminWorld(t, deltaWorld),
+		[]domain.Mutation{put(domain.Group{ID: "crew", Name: "Crew", Scope: domain.ScopeProject, ProjectID: "p2"})},
+		[]domain.Mutation{del(domain.Group{ID: "crew"})},
+		[]domain.Mutation{put(domain.Group{ID: "crew", Name: "Crew", Scope: domain.ScopeSystem}),
+			put(domain.Membership{GroupID: "crew", UserID: "plain"})})
+	got, err := e.GroupsInProject("plain", "p2", "", adminNow)
+	if err != nil || len(got) != 0 {
+		t.Errorf("GroupsInProject(plain, p2) = %v, %v; want none", got, err)
+	}
+}
+
+// TestR16ARuleGivenToAnotherGroupOutlivesItsFormerGroup: a rule put again
+// with another owner leaves its former group; deleting that group later
+// must not delete the rule with it (apply.go deleteRule).
+func TestR16ARuleGivenToAnotherGroupOutlivesItsFormerGroup(t *testing.T) {
+	moved := domain.Rule{ID: "r1", Name: "Open cases", GroupID: "vault",
+		Criteria: []domain.Criterion{{FolderTypeID: "case", Property: "status", Operator: domain.OpEq, Value: "open"}},
+		Grants:   map[string][]string{"docs": {"read"}}}
+	e := stageAll(t, adminWorld(t, deltaWorld),
+		[]domain.Mutation{put(moved)},
+		[]domain.Mutation{del(domain.Group{ID: "ruled"})})
+	d, err := e.Check(engine.Subject{UserID: "target"}, "docs.read", engine.Resource{Kind: engine.KindFolder, ID: "c1"}, adminNow)
+	if err != nil || !d.Allowed {
+		t.Errorf("target, in Vault, docs.read on c1 after Ruled is deleted = %v, %v; want allowed by the rule Vault now owns", d.Allowed, err)
+	}
+}
+
+// TestR16AFolderPutIsMatchedAgainByTheRules: a folder that gains a
+// property, even with none before (mapsEqual: a map holding a subset of
+// the other's entries is not equal to it), or that changes type with
+// the same properties, is matched again by the rules (apply.go putFolder).
+func TestR16AFolderPutIsMatchedAgainByTheRules(t *testing.T) {
+	open := map[string]string{"status": "open"}
+	for _, c := range []struct {
+		name          string
+		before, after domain.Folder
+	}{
+		{"gains a property", domain.Folder{ID: "c3", Name: "c3", TypeID: "case"},
+			domain.Folder{ID: "c3", Name: "c3", TypeID: "case", Properties: open}},
+		{"changes type, same properties", domain.Folder{ID: "c3", Name: "c3", TypeID: domain.FolderTypeFolderID, Properties: open},
+			domain.Folder{ID: "c3", Name: "c3", TypeID: "case", Properties: open}},
+	} {
+		e := stageAll(t, adminWorld(t, deltaWorld), []domain.Mutation{put(c.before)}, []domain.Mutation{put(c.after)})
+		d, err := e.Check(engine.Subject{UserID: "target"}, "docs.read", engine.Resource{Kind: engine.KindFolder, ID: "c3"}, adminNow)
+		if err != nil || !d.Allowed {
+			t.Errorf("%s: target, in Ruled, docs.read on c3 = %v, %v; want allowed by the rule on open cases", c.name, d.Allowed, err)
+		}
+	}
+}
+
+// TestNewWithGroupsFillingALeafExactly: the index keeps ids in leaves of
+// 64 (cow.go); a snapshot whose groups, the three built-in ones
+// included, fill whole leaves must load and answer like any other
+// (builder.go recomputes each group's system permissions once every role
+// is in, and must stop at the last group).
+func TestNewWithGroupsFillingALeafExactly(t *testing.T) {
+	for _, n := range []int{64, 128} {
+		snap := &domain.Snapshot{Revision: 1, Roles: domain.BuiltinRoles(), Groups: domain.BuiltinGroups()}
+		for i := len(snap.Groups); i < n; i++ {
+			snap.Groups = append(snap.Groups, domain.Group{ID: fmt.Sprintf("g%d", i), Name: fmt.Sprintf("G%d", i), Scope: domain.ScopeSystem})
+		}
+		last := &snap.Groups[n-1]
+		last.SystemPermissions = []string{domain.PermUsersView}
+		snap.Users = []domain.User{{ID: "u", Username: "u", Status: domain.UserActive}}
+		snap.Memberships = []domain.Membership{{GroupID: last.ID, UserID: "u"}}
+		e, err := engine.New(snap)
+		if err != nil {
+			t.Fatalf("%d groups: %v", n, err)
+		}
+		d, err := e.Check(engine.Subject{UserID: "u"}, domain.PermUsersView, engine.Resource{Kind: engine.KindSystem}, adminNow)
+		if err != nil || !d.Allowed {
+			t.Errorf("%d groups: a member of the last group, users.view = %v, %v; want allowed", n, d.Allowed, err)
+		}
 	}
 }
