@@ -154,3 +154,27 @@ func TestNewWithGroupsFillingALeafExactly(t *testing.T) {
 		}
 	}
 }
+
+// TestR13AFolderOfAnUnknownTypeHasTheRootContextOnly: a folder whose type
+// never came (a snapshot cut between the two, see the builder's late
+// types) still answers on root, every type's context (docs/model.md §6),
+// and refuses any other context as invalid (R16).
+func TestR13AFolderOfAnUnknownTypeHasTheRootContextOnly(t *testing.T) {
+	snap := &domain.Snapshot{Revision: 1, Roles: domain.BuiltinRoles(), Groups: append(domain.BuiltinGroups(),
+		domain.Group{ID: "v", Name: "V", Scope: domain.ScopeSystem})}
+	snap.Users = []domain.User{{ID: "u", Username: "u", Status: domain.UserActive}}
+	snap.Memberships = []domain.Membership{{GroupID: "v", UserID: "u"}}
+	snap.Folders = []domain.Folder{{ID: "odd", Name: "odd", TypeID: "ghost"}}
+	snap.FolderLevels = []domain.FolderLevel{{FolderID: "odd", GroupID: "v", Level: domain.LevelView}}
+	e, err := engine.New(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, odd := engine.Subject{UserID: "u"}, engine.Resource{Kind: engine.KindFolder, ID: "odd"}
+	if d, err := e.Check(u, "root.read", odd, adminNow); err != nil || !d.Allowed {
+		t.Errorf("root.read on a folder of an unknown type = %v, %v; want allowed by the view level", d.Allowed, err)
+	}
+	if _, err := e.Check(u, "data.read", odd, adminNow); !domain.Is(err, domain.KindInvalid) {
+		t.Errorf("data.read on a folder of an unknown type: %v, want invalid", err)
+	}
+}

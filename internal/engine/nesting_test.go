@@ -279,3 +279,34 @@ func TestNestingChainIsTheLongestThroughTheEdge(t *testing.T) {
 		t.Errorf("NestingChain = %q, want %q", got, want)
 	}
 }
+
+// TestNestingChainAfterAnEdgeAboveIsRemoved: removing C's membership of B
+// leaves D's ancestors as they were (D is in both directly) but shortens
+// D's longest chain up; the chain then goes through E, now the longer
+// way (closure.go reclose keeps a height that changed alone).
+func TestNestingChainAfterAnEdgeAboveIsRemoved(t *testing.T) {
+	s := &domain.Snapshot{Revision: 1, Roles: domain.BuiltinRoles(), Groups: domain.BuiltinGroups()}
+	for _, id := range []string{"B", "C", "D", "E", "F", "G", "Z", "W"} { // D before E: the first of equal heights is D
+		s.Groups = append(s.Groups, domain.Group{ID: id, Name: id, Scope: domain.ScopeSystem})
+	}
+	for _, e := range [][2]string{{"B", "C"}, {"B", "D"}, {"C", "D"}, {"F", "E"}, {"G", "F"}, {"D", "Z"}, {"E", "Z"}, {"Z", "W"}} {
+		s.GroupMemberships = append(s.GroupMemberships, domain.GroupMembership{GroupID: e[0], MemberGroupID: e[1]})
+	}
+	e, err := New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		muts []domain.Mutation
+		want []string
+	}{
+		{"D → C → B and E → F → G are as long", nil, []string{"W", "Z", "D", "C", "B"}},
+		{"C left B", []domain.Mutation{unnest("B", "C")}, []string{"W", "Z", "E", "F", "G"}},
+	} {
+		apply(t, e, c.muts...)
+		if got := e.NestingChain("Z", "W"); !slices.Equal(got, c.want) {
+			t.Errorf("%s: NestingChain(Z, W) = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
