@@ -286,10 +286,11 @@ func TestNestingChainIsTheLongestThroughTheEdge(t *testing.T) {
 // way (closure.go reclose keeps a height that changed alone).
 func TestNestingChainAfterAnEdgeAboveIsRemoved(t *testing.T) {
 	s := &domain.Snapshot{Revision: 1, Roles: domain.BuiltinRoles(), Groups: domain.BuiltinGroups()}
-	for _, id := range []string{"B", "C", "D", "E", "F", "G", "Z", "W"} { // D before E: the first of equal heights is D
+	// D before E and X before Y: of equal chains, the first group's counts.
+	for _, id := range []string{"B", "C", "D", "E", "F", "G", "Z", "W", "X", "Y"} {
 		s.Groups = append(s.Groups, domain.Group{ID: id, Name: id, Scope: domain.ScopeSystem})
 	}
-	for _, e := range [][2]string{{"B", "C"}, {"B", "D"}, {"C", "D"}, {"F", "E"}, {"G", "F"}, {"D", "Z"}, {"E", "Z"}, {"Z", "W"}} {
+	for _, e := range [][2]string{{"B", "C"}, {"B", "D"}, {"C", "D"}, {"F", "E"}, {"G", "F"}, {"D", "Z"}, {"E", "Z"}, {"Z", "W"}, {"W", "X"}, {"W", "Y"}} {
 		s.GroupMemberships = append(s.GroupMemberships, domain.GroupMembership{GroupID: e[0], MemberGroupID: e[1]})
 	}
 	e, err := New(s)
@@ -301,12 +302,47 @@ func TestNestingChainAfterAnEdgeAboveIsRemoved(t *testing.T) {
 		muts []domain.Mutation
 		want []string
 	}{
-		{"D → C → B and E → F → G are as long", nil, []string{"W", "Z", "D", "C", "B"}},
-		{"C left B", []domain.Mutation{unnest("B", "C")}, []string{"W", "Z", "E", "F", "G"}},
+		{"D → C → B and E → F → G are as long", nil, []string{"X", "W", "Z", "D", "C", "B"}},
+		{"C left B", []domain.Mutation{unnest("B", "C")}, []string{"X", "W", "Z", "E", "F", "G"}},
 	} {
 		apply(t, e, c.muts...)
 		if got := e.NestingChain("Z", "W"); !slices.Equal(got, c.want) {
 			t.Errorf("%s: NestingChain(Z, W) = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestR6_MembershipPathFollowsOnlyMembershipsInForceAtNow: a membership
+// or a nesting that ends at now is no step of the path (R6), even when it
+// would be the shorter way; a user who is no member has no path.
+func TestR6_MembershipPathFollowsOnlyMembershipsInForceAtNow(t *testing.T) {
+	e := newNested(t)
+	if got := e.MembershipPath("carol", "rad", t0); got != nil {
+		t.Errorf("MembershipPath(carol, Radiologists) before any nesting = %q, want none", got)
+	}
+	now := t0
+	apply(t, e, nest("abc", "night", nil), // carol: Night shift → ABC radiologists → Radiologists
+		put(domain.Mutation{Entity: domain.EntityMembership, Membership: &domain.Membership{GroupID: "xyz", UserID: "carol", ExpiresAt: &now}}),
+		nest("rad", "night", &now))
+	want := []string{"Night shift", "ABC radiologists", "Radiologists"}
+	if got := e.MembershipPath("carol", "rad", now); !slices.Equal(got, want) {
+		t.Errorf("MembershipPath(carol, Radiologists) = %q, want %q", got, want)
+	}
+}
+
+// TestR6_GroupAncestorsUntilTheEdgeExpires: a group's ancestors at an
+// instant, through nesting, stop at the expiry of the edge that makes
+// them one (R6).
+func TestR6_GroupAncestorsUntilTheEdgeExpires(t *testing.T) {
+	e := newNested(t)
+	until := t0.Add(time.Hour)
+	apply(t, e, nest("mods", "rad", &until))
+	for _, c := range []struct {
+		at   time.Time
+		want []string
+	}{{t0, []string{"mods", "rad"}}, {until.Add(-time.Nanosecond), []string{"mods", "rad"}}, {until, []string{"rad"}}} {
+		if got := e.GroupAncestors("xyz", c.at); !slices.Equal(got, c.want) {
+			t.Errorf("GroupAncestors(XYZ radiologists) at %s = %q, want %q", c.at, got, c.want)
 		}
 	}
 }
