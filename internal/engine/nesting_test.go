@@ -256,6 +256,36 @@ func TestR22_NestingGrantsWhatTheParentGives(t *testing.T) {
 	}
 }
 
+// R22 when the index holds no other nesting: the first group nested and
+// the last one taken out count like any other (GrantsBeyond skips the
+// nesting comparison only when neither side has a group member).
+func TestR22_TheFirstNestingAndTheLastCount(t *testing.T) {
+	s := nestedFixture()
+	s.GroupMemberships = nil
+	none, err := New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := none.Stage([]domain.Mutation{nest("rad", "night", nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := one.Stage([]domain.Mutation{unnest("rad", "night")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const why = ` (nested groups, membership of group "Radiologists")`
+	want := []string{`domain.access on domain "radiology"` + why, `project.read on project img ("Imaging")` + why, `root.read on folder /images` + why}
+	for _, c := range []struct {
+		name          string
+		before, after *Engine
+	}{{"the first nesting", none, one}, {"the last nesting taken out", one, back}} {
+		if beyond, err := c.before.GrantsBeyond(c.after, Holder{UserID: "mo"}, t0); err != nil || !slices.Equal(beyond, want) {
+			t.Errorf("%s: GrantsBeyond = %q, %v; want %q", c.name, beyond, err, want)
+		}
+	}
+}
+
 // R22, the CVE-style case of issue 20: nesting a powerful group under one
 // the caller manages gives the caller no power over its members.
 func TestR22_NestingAPowerfulGroupUnderAManagedOneGivesNoPowerOverItsMembers(t *testing.T) {
