@@ -376,3 +376,19 @@ func TestR6_GroupAncestorsUntilTheEdgeExpires(t *testing.T) {
 		}
 	}
 }
+
+// TestNestingCycleNamesTheCycleBetweenLiveGroupsOnly: the question the
+// service asks before nesting (docs/model.md §3) names the cycle a
+// membership would close, and none for a group that is gone.
+func TestNestingCycleNamesTheCycleBetweenLiveGroupsOnly(t *testing.T) {
+	e := newNested(t)
+	if got, want := e.NestingCycle("xyz", "rad"), "Radiologists → XYZ radiologists → Radiologists"; got != want {
+		t.Errorf("NestingCycle(XYZ radiologists, Radiologists) = %q, want %q", got, want)
+	}
+	apply(t, e, domain.Mutation{Op: domain.OpDelete, Entity: domain.EntityGroup, Group: &domain.Group{ID: "xyz"}})
+	for _, c := range [][2]string{{"xyz", "rad"}, {"rad", "xyz"}} {
+		if got := e.NestingCycle(c[0], c[1]); got != "" {
+			t.Errorf("NestingCycle(%s, %s) with XYZ radiologists deleted = %q, want none", c[0], c[1], got)
+		}
+	}
+}
