@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/engine"
@@ -176,5 +177,86 @@ func TestR13AFolderOfAnUnknownTypeHasTheRootContextOnly(t *testing.T) {
 	}
 	if _, err := e.Check(u, "data.read", odd, adminNow); !domain.Is(err, domain.KindInvalid) {
 		t.Errorf("data.read on a folder of an unknown type: %v, want invalid", err)
+	}
+}
+
+// TestR6InstantsBeyondTheNanosecondRange: an instant before 1678 or after
+// 2262 (out of int64 nanoseconds) is clamped, not wrapped: a membership
+// that never expires counts at both, one that expires in 2026 counts
+// before it and not after.
+func TestR6InstantsBeyondTheNanosecondRange(t *testing.T) {
+	e := adminWorld(t, `
+users: [{id: always}, {id: until}]
+groups: [{id: g, name: G, system_permissions: [users.view]}]
+memberships: [{group: g, user: always}, {group: g, user: until, expires: 2026-06-01T00:00:00Z}]
+`)
+	past, future := time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		user string
+		at   time.Time
+		want bool
+	}{{"always", past, true}, {"always", future, true}, {"until", past, true}, {"until", future, false}} {
+		d, err := e.Check(engine.Subject{UserID: c.user}, domain.PermUsersView, engine.Resource{Kind: engine.KindSystem}, c.at)
+		if err != nil || d.Allowed != c.want {
+			t.Errorf("%s at %d: users.view = %v, %v; want %v", c.user, c.at.Year(), d.Allowed, err, c.want)
+		}
+	}
+}
+
+// TestR19AnAllowSaysHowManyPathsAllowIt: the reason of an allowed
+// explanation counts its paths in words, one and more than nine alike.
+func TestR19AnAllowSaysHowManyPathsAllowIt(t *testing.T) {
+	for _, n := range []int{1, 2, 12} {
+		snap := &domain.Snapshot{Revision: 1, Roles: domain.BuiltinRoles(), Groups: domain.BuiltinGroups()}
+		snap.Users = []domain.User{{ID: "u", Username: "u", Status: domain.UserActive}}
+		for i := range n {
+			id := fmt.Sprintf("g%02d", i)
+			snap.Groups = append(snap.Groups, domain.Group{ID: id, Name: id, Scope: domain.ScopeSystem, SystemPermissions: []string{domain.PermUsersView}})
+			snap.Memberships = append(snap.Memberships, domain.Membership{GroupID: id, UserID: "u"})
+		}
+		e, err := engine.New(snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := e.Explain(engine.Subject{UserID: "u"}, domain.PermUsersView, engine.Resource{Kind: engine.KindSystem}, adminNow)
+		want := fmt.Sprintf("allowed by %d grant paths", n)
+		if n == 1 {
+			want = "allowed by 1 grant path"
+		}
+		if err != nil || x.Reason != want || len(x.Paths) != n {
+			t.Errorf("%d groups granting users.view: reason %q with %d paths, %v; want %q", n, x.Reason, len(x.Paths), err, want)
+		}
+	}
+}
+
+// TestR8R19APathNamesTheHeldPermissionThatGrants: an explanation's path
+// names the permission the group holds that implies the one checked
+// (R8): the checked one itself when held, else the first implying key by
+// name, for system and project permissions alike.
+func TestR8R19APathNamesTheHeldPermissionThatGrants(t *testing.T) {
+	e := adminWorld(t, `
+users: [{id: both}, {id: two}, {id: mod}]
+projects: [{id: p1, name: Apollo}]
+groups:
+  - {id: gb, name: Both, system_permissions: [users.edit, users.view]}
+  - {id: gt, name: Two, system_permissions: [users.edit, users.delete]}
+  - {id: gm, name: Mod}
+memberships: [{group: gb, user: both}, {group: gt, user: two}, {group: gm, user: mod}]
+project_grants: [{project: p1, group: gm, permissions: [project.moderate, project.read]}]
+`)
+	for _, c := range []struct {
+		user, perm string
+		r          engine.Resource
+		want       string
+	}{
+		{"both", domain.PermUsersView, engine.Resource{Kind: engine.KindSystem}, domain.PermUsersView},
+		{"two", domain.PermUsersView, engine.Resource{Kind: engine.KindSystem}, domain.PermUsersDelete},
+		{"mod", domain.PermProjectRead, engine.Resource{Kind: engine.KindProject, ID: "p1"}, domain.PermProjectRead},
+		{"mod", domain.PermProjectWrite, engine.Resource{Kind: engine.KindProject, ID: "p1"}, domain.PermProjectModerate},
+	} {
+		x, err := e.Explain(engine.Subject{UserID: c.user}, c.perm, c.r, adminNow)
+		if err != nil || len(x.Paths) != 1 || x.Paths[0].Permission != c.want {
+			t.Errorf("Explain(%s, %s): paths %+v, %v; want one naming %s", c.user, c.perm, x.Paths, err, c.want)
+		}
 	}
 }
