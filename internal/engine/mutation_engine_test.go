@@ -230,33 +230,42 @@ func TestR19AnAllowSaysHowManyPathsAllowIt(t *testing.T) {
 }
 
 // TestR8R19APathNamesTheHeldPermissionThatGrants: an explanation's path
-// names the permission the group holds that implies the one checked
-// (R8): the checked one itself when held, else the first implying key by
-// name, for system and project permissions alike.
+// names what grants (a role, a checkbox, a project grant) and the
+// permission held there that implies the one checked (R8): the checked
+// one itself when held, else the first implying key by name, for system
+// and project permissions alike; a grant implying nothing of it is no
+// path (mod's own add_series).
 func TestR8R19APathNamesTheHeldPermissionThatGrants(t *testing.T) {
 	e := adminWorld(t, `
-users: [{id: both}, {id: two}, {id: mod}]
+roles: [{id: aud, name: Auditor, scope: system, permissions: [audit.view]}]
+users: [{id: both}, {id: two}, {id: mod}, {id: roled, system_role: Auditor}, {id: grouped}]
 projects: [{id: p1, name: Apollo}]
 groups:
   - {id: gb, name: Both, system_permissions: [users.edit, users.view]}
   - {id: gt, name: Two, system_permissions: [users.edit, users.delete]}
   - {id: gm, name: Mod}
-memberships: [{group: gb, user: both}, {group: gt, user: two}, {group: gm, user: mod}]
-project_grants: [{project: p1, group: gm, permissions: [project.moderate, project.read]}]
+  - {id: ga, name: Audit, system_role: Auditor}
+memberships: [{group: gb, user: both}, {group: gt, user: two}, {group: gm, user: mod}, {group: ga, user: grouped}]
+project_grants:
+  - {project: p1, group: gm, permissions: [project.moderate, project.read]}
+  - {project: p1, user: mod, permissions: [project.add_series]}
 `)
+	sys, p1 := engine.Resource{Kind: engine.KindSystem}, engine.Resource{Kind: engine.KindProject, ID: "p1"}
 	for _, c := range []struct {
 		user, perm string
 		r          engine.Resource
-		want       string
+		via, want  string
 	}{
-		{"both", domain.PermUsersView, engine.Resource{Kind: engine.KindSystem}, domain.PermUsersView},
-		{"two", domain.PermUsersView, engine.Resource{Kind: engine.KindSystem}, domain.PermUsersDelete},
-		{"mod", domain.PermProjectRead, engine.Resource{Kind: engine.KindProject, ID: "p1"}, domain.PermProjectRead},
-		{"mod", domain.PermProjectWrite, engine.Resource{Kind: engine.KindProject, ID: "p1"}, domain.PermProjectModerate},
+		{"both", domain.PermUsersView, sys, "checkbox", domain.PermUsersView},
+		{"two", domain.PermUsersView, sys, "checkbox", domain.PermUsersDelete},
+		{"roled", domain.PermAuditView, sys, "role", domain.PermAuditView},
+		{"grouped", domain.PermAuditView, sys, "role", domain.PermAuditView},
+		{"mod", domain.PermProjectRead, p1, "project_grant", domain.PermProjectRead},
+		{"mod", domain.PermProjectWrite, p1, "project_grant", domain.PermProjectModerate},
 	} {
 		x, err := e.Explain(engine.Subject{UserID: c.user}, c.perm, c.r, adminNow)
-		if err != nil || len(x.Paths) != 1 || x.Paths[0].Permission != c.want {
-			t.Errorf("Explain(%s, %s): paths %+v, %v; want one naming %s", c.user, c.perm, x.Paths, err, c.want)
+		if err != nil || len(x.Paths) != 1 || x.Paths[0].Via != c.via || x.Paths[0].Permission != c.want {
+			t.Errorf("Explain(%s, %s): paths %+v, %v; want one by %s naming %s", c.user, c.perm, x.Paths, err, c.via, c.want)
 		}
 	}
 }
