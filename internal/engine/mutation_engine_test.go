@@ -269,3 +269,43 @@ project_grants:
 		}
 	}
 }
+
+// TestR19ADenyOfASystemPermissionSuggestsTheGroupsThatHoldIt: a denied
+// system permission lists each of the user's groups as considered and
+// suggests joining each group that holds it, and no other; Administrators
+// holds every one (R8), so the fallback, a system role, is never needed;
+// R18 is named only for personal_info.view.
+func TestR19ADenyOfASystemPermissionSuggestsTheGroupsThatHoldIt(t *testing.T) {
+	e := adminWorld(t, `
+users: [{id: shy, show_personal_info: false}]
+groups: [{id: help, name: Help, system_permissions: [users.view]}, {id: other, name: Other, system_permissions: [audit.view]}]
+`)
+	for _, c := range []struct {
+		perm string
+		want []string
+	}{
+		{domain.PermUsersView, []string{"add shy to group Administrators", "add shy to group Help"}},
+		{domain.PermRolesView, []string{"add shy to group Administrators"}},
+	} {
+		x, err := e.Explain(engine.Subject{UserID: "shy"}, c.perm, engine.Resource{Kind: engine.KindSystem}, adminNow)
+		considered := []string{"no individual system role", "group Everyone: no " + c.perm + " by role or checkbox"}
+		if err != nil || x.Allowed || !slices.Equal(x.Suggestions, c.want) || !slices.Equal(x.Considered, considered) {
+			t.Errorf("Explain(shy, %s): allowed %v, considered %q, suggestions %q, %v; want denied, %q, %q",
+				c.perm, x.Allowed, x.Considered, x.Suggestions, err, considered, c.want)
+		}
+	}
+}
+
+// TestR19AtMostFiveGroupsAreSuggested: of many groups that would allow,
+// a deny suggests the first five.
+func TestR19AtMostFiveGroupsAreSuggested(t *testing.T) {
+	src := "users: [{id: u}]\ngroups:\n"
+	for i := range 7 {
+		src += fmt.Sprintf("  - {id: g%d, name: G%d, system_permissions: [users.view]}\n", i, i)
+	}
+	x, err := adminWorld(t, src).Explain(engine.Subject{UserID: "u"}, domain.PermUsersView, engine.Resource{Kind: engine.KindSystem}, adminNow)
+	want := []string{"add u to group Administrators", "add u to group G0", "add u to group G1", "add u to group G2", "add u to group G3"}
+	if err != nil || !slices.Equal(x.Suggestions, want) {
+		t.Errorf("suggestions %q, %v; want %q", x.Suggestions, err, want)
+	}
+}
