@@ -237,18 +237,21 @@ func TestR19AnAllowSaysHowManyPathsAllowIt(t *testing.T) {
 // path (mod's own add_series).
 func TestR8R19APathNamesTheHeldPermissionThatGrants(t *testing.T) {
 	e := adminWorld(t, `
-roles: [{id: aud, name: Auditor, scope: system, permissions: [audit.view]}]
-users: [{id: both}, {id: two}, {id: mod}, {id: roled, system_role: Auditor}, {id: grouped}]
+roles: [{id: aud, name: Auditor, scope: system, permissions: [audit.view]}, {id: rev, name: Reviewer, permissions: [project.read]}]
+users: [{id: both}, {id: two}, {id: mod}, {id: roled, system_role: Auditor}, {id: grouped}, {id: viewer}, {id: solo}]
 projects: [{id: p1, name: Apollo}]
 groups:
   - {id: gb, name: Both, system_permissions: [users.edit, users.view]}
   - {id: gt, name: Two, system_permissions: [users.edit, users.delete]}
   - {id: gm, name: Mod}
   - {id: ga, name: Audit, system_role: Auditor}
-memberships: [{group: gb, user: both}, {group: gt, user: two}, {group: gm, user: mod}, {group: ga, user: grouped}]
+  - {id: gv, name: Viewers}
+memberships: [{group: gb, user: both}, {group: gt, user: two}, {group: gm, user: mod}, {group: ga, user: grouped}, {group: gv, user: viewer}]
 project_grants:
   - {project: p1, group: gm, permissions: [project.moderate, project.read]}
   - {project: p1, user: mod, permissions: [project.add_series]}
+  - {project: p1, group: gv, role: Reviewer}
+  - {project: p1, user: solo, role: Reviewer}
 `)
 	sys, p1 := engine.Resource{Kind: engine.KindSystem}, engine.Resource{Kind: engine.KindProject, ID: "p1"}
 	for _, c := range []struct {
@@ -262,6 +265,8 @@ project_grants:
 		{"grouped", domain.PermAuditView, sys, "role", domain.PermAuditView},
 		{"mod", domain.PermProjectRead, p1, "project_grant", domain.PermProjectRead},
 		{"mod", domain.PermProjectWrite, p1, "project_grant", domain.PermProjectModerate},
+		{"viewer", domain.PermProjectRead, p1, "project_grant", domain.PermProjectRead}, // by the role
+		{"solo", domain.PermProjectRead, p1, "project_grant", domain.PermProjectRead},
 	} {
 		x, err := e.Explain(engine.Subject{UserID: c.user}, c.perm, c.r, adminNow)
 		if err != nil || len(x.Paths) != 1 || x.Paths[0].Via != c.via || x.Paths[0].Permission != c.want {
@@ -307,5 +312,36 @@ func TestR19AtMostFiveGroupsAreSuggested(t *testing.T) {
 	want := []string{"add u to group Administrators", "add u to group G0", "add u to group G1", "add u to group G2", "add u to group G3"}
 	if err != nil || !slices.Equal(x.Suggestions, want) {
 		t.Errorf("suggestions %q, %v; want %q", x.Suggestions, err, want)
+	}
+}
+
+// TestR19ADenyOnAProjectNamesWhatWasConsidered: a denied project
+// permission names each present group of the user's that lacks it and
+// the user's own grant, or its absence.
+func TestR19ADenyOnAProjectNamesWhatWasConsidered(t *testing.T) {
+	e := adminWorld(t, `
+users: [{id: viewer}, {id: solo}]
+roles: [{id: rev, name: Reviewer, permissions: [project.read]}]
+projects: [{id: p1, name: Apollo}]
+groups: [{id: gv, name: Viewers}, {id: gw, name: Writers}]
+memberships: [{group: gv, user: viewer}, {group: gw, user: viewer}]
+project_grants:
+  - {project: p1, group: gv, role: Reviewer}
+  - {project: p1, group: gw, permissions: [project.read, project.write]}
+  - {project: p1, user: solo, role: Reviewer}
+`)
+	p1 := engine.Resource{Kind: engine.KindProject, ID: "p1"}
+	for _, c := range []struct {
+		user, perm string
+		want       []string
+	}{
+		{"viewer", domain.PermProjectViewPI, []string{"group Viewers is present in project Apollo without " + domain.PermProjectViewPI,
+			"group Writers is present in project Apollo without " + domain.PermProjectViewPI, "no individual grant on project Apollo"}},
+		{"solo", domain.PermProjectWrite, []string{"individual grant on project Apollo without project.write"}},
+	} {
+		x, err := e.Explain(engine.Subject{UserID: c.user}, c.perm, p1, adminNow)
+		if err != nil || x.Allowed || !slices.Equal(x.Considered, c.want) {
+			t.Errorf("Explain(%s, %s): allowed %v, considered %q, %v; want denied, %q", c.user, c.perm, x.Allowed, x.Considered, err, c.want)
+		}
 	}
 }
