@@ -345,3 +345,58 @@ project_grants:
 		}
 	}
 }
+
+// TestR18AProjectDenyForPersonalInfoAloneSaysSo: a user who holds
+// project.view_personal_info but hides their own personal info is denied
+// for that reason alone, and told how to lift it; an anonymous request,
+// which has no such preference, is told that instead.
+func TestR18AProjectDenyForPersonalInfoAloneSaysSo(t *testing.T) {
+	e := adminWorld(t, `
+users: [{id: shy, show_personal_info: false}]
+projects: [{id: p1, name: Apollo}]
+project_grants:
+  - {project: p1, user: shy, permissions: [project.read, project.view_personal_info]}
+  - {project: p1, group: Public, permissions: [project.read, project.view_personal_info]}
+`)
+	for _, c := range []struct {
+		s           engine.Subject
+		reason      string
+		suggestions []string
+	}{
+		{engine.Subject{UserID: "shy"}, "denied only because shy has show_personal_info turned off (R18)", []string{"turn on show_personal_info for shy"}},
+		{engine.Anonymous, "denied: anonymous requests have no show_personal_info preference (R18)", nil},
+	} {
+		x, err := e.Explain(c.s, domain.PermProjectViewPI, engine.Resource{Kind: engine.KindProject, ID: "p1"}, adminNow)
+		if err != nil || x.Allowed || x.Reason != c.reason || !slices.Equal(x.Suggestions, c.suggestions) {
+			t.Errorf("Explain(%q): allowed %v, reason %q, suggestions %q, %v; want denied, %q, %q", c.s.UserID, x.Allowed, x.Reason, x.Suggestions, err, c.reason, c.suggestions)
+		}
+	}
+}
+
+// TestR19ADenyOnAProjectSuggestsWhatWouldAllow: a user is told the
+// groups present in the project that hold the permission and a grant of
+// their own, and nothing of their hidden personal info, which only
+// project.view_personal_info needs (R18); an anonymous request, a grant
+// to Public.
+func TestR19ADenyOnAProjectSuggestsWhatWouldAllow(t *testing.T) {
+	e := adminWorld(t, `
+users: [{id: shy, show_personal_info: false}]
+projects: [{id: p1, name: Apollo}]
+groups: [{id: gv, name: Viewers}, {id: gw, name: Writers}]
+project_grants:
+  - {project: p1, group: gv, permissions: [project.read]}
+  - {project: p1, group: gw, permissions: [project.read, project.write]}
+`)
+	for _, c := range []struct {
+		s    engine.Subject
+		want []string
+	}{
+		{engine.Subject{UserID: "shy"}, []string{"add shy to group Writers", "grant project.write on project Apollo to shy"}},
+		{engine.Anonymous, []string{"grant project.write on project Apollo to group Public"}},
+	} {
+		x, err := e.Explain(c.s, domain.PermProjectWrite, engine.Resource{Kind: engine.KindProject, ID: "p1"}, adminNow)
+		if err != nil || x.Allowed || !slices.Equal(x.Suggestions, c.want) {
+			t.Errorf("Explain(%q): allowed %v, suggestions %q, %v; want denied, %q", c.s.UserID, x.Allowed, x.Suggestions, err, c.want)
+		}
+	}
+}
