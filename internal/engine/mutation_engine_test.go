@@ -400,3 +400,31 @@ project_grants:
 		}
 	}
 }
+
+// TestR19ADenyOnADomainSuggestsAGroupToGiveItTo: a denied domain
+// suggests joining the groups that have it; when none has, giving it to
+// the user's first own group, else to Everyone, and for an anonymous
+// request to Public.
+func TestR19ADenyOnADomainSuggestsAGroupToGiveItTo(t *testing.T) {
+	e := adminWorld(t, `
+users: [{id: u}, {id: lone}]
+groups: [{id: ga, name: A}, {id: gb, name: B}, {id: gc, name: C}]
+memberships: [{group: ga, user: u}, {group: gb, user: u}]
+domain_grants: [{group: gc, domain: mr}]
+`)
+	for _, c := range []struct {
+		s      engine.Subject
+		domain string
+		want   string
+	}{
+		{engine.Subject{UserID: "u"}, "mr", "add u to group C"},
+		{engine.Subject{UserID: "u"}, "ct", "give group A access to domain ct"},
+		{engine.Subject{UserID: "lone"}, "ct", "give group Everyone access to domain ct"},
+		{engine.Anonymous, "ct", "give group Public access to domain ct"},
+	} {
+		x, err := e.Explain(c.s, domain.PermDomainAccess, engine.Resource{Kind: engine.KindDomain, ID: c.domain}, adminNow)
+		if err != nil || x.Allowed || !slices.Equal(x.Suggestions, []string{c.want}) {
+			t.Errorf("Explain(%q, domain %s): allowed %v, suggestions %q, %v; want denied, %q", c.s.UserID, c.domain, x.Allowed, x.Suggestions, err, c.want)
+		}
+	}
+}
