@@ -428,3 +428,26 @@ domain_grants: [{group: gc, domain: mr}]
 		}
 	}
 }
+
+// TestR19ADenyOnAFolderSuggestsAGroupOrALevel: a denied folder permission
+// suggests joining a group whose rule on the folder's path grants it;
+// when no group does, setting a level for the user's first own group,
+// else Everyone, and for an anonymous request Public.
+func TestR19ADenyOnAFolderSuggestsAGroupOrALevel(t *testing.T) {
+	e := adminWorld(t, deltaWorld)
+	for _, c := range []struct {
+		s          engine.Subject
+		perm, fold string
+		want       string
+	}{
+		{engine.Subject{UserID: "plain"}, "docs.read", "c1", "add plain to group Ruled"},
+		{engine.Subject{UserID: "helper"}, "root.read", "c2", "set the level of group Help on folder /c2 to view"},
+		{engine.Subject{UserID: "plain"}, "root.read", "c2", "set the level of group Everyone on folder /c2 to view"},
+		{engine.Anonymous, "root.read", "c2", "set the level of group Public on folder /c2 to view"},
+	} {
+		x, err := e.Explain(c.s, c.perm, engine.Resource{Kind: engine.KindFolder, ID: c.fold}, adminNow)
+		if err != nil || x.Allowed || !slices.Equal(x.Suggestions, []string{c.want}) {
+			t.Errorf("Explain(%q, %s on %s): allowed %v, suggestions %q, %v; want denied, %q", c.s.UserID, c.perm, c.fold, x.Allowed, x.Suggestions, err, c.want)
+		}
+	}
+}
