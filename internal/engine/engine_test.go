@@ -388,7 +388,9 @@ func TestErrorsHaveKinds(t *testing.T) {
 }
 
 // TestErrorsSayWhatIsWrong: a permission checked on a resource of another
-// kind names both kinds; a resource kind that does not exist says so.
+// kind names both kinds; a resource kind that does not exist says so; a
+// malformed folder permission is told apart from a context the folder's
+// type lacks (perm.go validIdent).
 func TestErrorsSayWhatIsWrong(t *testing.T) {
 	e := newFixture(t)
 	for _, c := range []struct {
@@ -401,6 +403,15 @@ func TestErrorsSayWhatIsWrong(t *testing.T) {
 		{"users.view", Resource{Kind: KindDomain, ID: "radiology"}, "not to domain:radiology"},
 		{"users.view", folder("images"), "not to folder:images"},
 		{"root.read", Resource{Kind: "planet", ID: "x"}, `unknown resource kind "planet"`},
+		// A context is a lower-case letter, then letters, digits or
+		// underscores, 64 at most: one that is well formed is looked up
+		// on the folder's type, one that is not is refused as such.
+		{"z_9.read", folder("images"), `has no context "z_9"`},
+		{"a0.read", folder("images"), `has no context "a0"`},
+		{strings.Repeat("a", 64) + ".read", folder("images"), "has no context"},
+		{strings.Repeat("a", 65) + ".read", folder("images"), "neither in the catalog nor a folder permission"},
+		{"9ab.read", folder("images"), "neither in the catalog nor a folder permission"},
+		{"_ab.read", folder("images"), "neither in the catalog nor a folder permission"},
 	} {
 		_, err := e.Check(user("alice"), c.perm, c.r, t0)
 		if !domain.Is(err, domain.KindInvalid) || !strings.Contains(err.Error(), c.says) {
