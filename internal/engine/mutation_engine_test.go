@@ -451,3 +451,19 @@ func TestR19ADenyOnAFolderSuggestsAGroupOrALevel(t *testing.T) {
 		}
 	}
 }
+
+// TestR22ARuleDeletedWithAFolderChangedInOneChange: GrantsBeyond compares
+// a changed folder against every rule's owner, and a rule the same change
+// deletes leaves an empty slot it must pass over.
+func TestR22ARuleDeletedWithAFolderChangedInOneChange(t *testing.T) {
+	e := adminWorld(t, deltaWorld)
+	after, err := e.Stage([]domain.Mutation{del(domain.Rule{ID: "r1"}),
+		put(domain.Folder{ID: "c2", Name: "c2", TypeID: "case", Properties: map[string]string{"status": "open"}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.GrantsBeyond(after, engine.Holder{UserID: "helper"}, adminNow)
+	if want := []string{`docs.read on folder /c1 (group "Ruled")`}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("GrantsBeyond = %q, %v; want %q", got, err, want)
+	}
+}

@@ -157,7 +157,7 @@ func TestNestingCycleIsRefusedNamingIt(t *testing.T) {
 	// A snapshot holding a cycle (a hand edit) is refused too.
 	s := nestedFixture()
 	s.GroupMemberships = append(s.GroupMemberships, domain.GroupMembership{GroupID: "xyz", MemberGroupID: "rad"})
-	if _, err := New(s); !domain.Is(err, domain.KindInvalid) || !strings.Contains(err.Error(), "cycle") {
+	if _, err := New(s); !domain.Is(err, domain.KindInvalid) || !strings.Contains(err.Error(), "cycle Radiologists → XYZ radiologists → Radiologists") {
 		t.Errorf("New with a cycle: %v", err)
 	}
 }
@@ -256,9 +256,10 @@ func TestR22_NestingGrantsWhatTheParentGives(t *testing.T) {
 	}
 }
 
-// R22 when the index holds no other nesting: the first group nested and
-// the last one taken out count like any other (GrantsBeyond skips the
-// nesting comparison only when neither side has a group member).
+// R22 when the index holds no other nesting: the first group nested, the
+// last one taken out, and the end of one lifted count like any other
+// (GrantsBeyond skips the nesting comparison only when neither side has a
+// group member).
 func TestR22_TheFirstNestingAndTheLastCount(t *testing.T) {
 	s := nestedFixture()
 	s.GroupMemberships = nil
@@ -274,12 +275,17 @@ func TestR22_TheFirstNestingAndTheLastCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	until := t0.Add(time.Hour)
+	ending, err := none.Stage([]domain.Mutation{nest("rad", "night", &until)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const why = ` (nested groups, membership of group "Radiologists")`
 	want := []string{`domain.access on domain "radiology"` + why, `project.read on project img ("Imaging")` + why, `root.read on folder /images` + why}
 	for _, c := range []struct {
 		name          string
 		before, after *Engine
-	}{{"the first nesting", none, one}, {"the last nesting taken out", one, back}} {
+	}{{"the first nesting", none, one}, {"the last nesting taken out", one, back}, {"its end lifted", ending, one}} {
 		if beyond, err := c.before.GrantsBeyond(c.after, Holder{UserID: "mo"}, t0); err != nil || !slices.Equal(beyond, want) {
 			t.Errorf("%s: GrantsBeyond = %q, %v; want %q", c.name, beyond, err, want)
 		}
@@ -390,5 +396,20 @@ func TestNestingCycleNamesTheCycleBetweenLiveGroupsOnly(t *testing.T) {
 		if got := e.NestingCycle(c[0], c[1]); got != "" {
 			t.Errorf("NestingCycle(%s, %s) with XYZ radiologists deleted = %q, want none", c[0], c[1], got)
 		}
+	}
+}
+
+// TestR19_ADirectMemberHasNoNestingPath: ListSubjects names a path only
+// for a group the user is in through nested groups, not for their own.
+func TestR19_ADirectMemberHasNoNestingPath(t *testing.T) {
+	e := newNested(t)
+	apply(t, e, put(domain.Mutation{Entity: domain.EntityMembership, Membership: &domain.Membership{GroupID: "rad", UserID: "carol"}}))
+	users, _, err := e.ListSubjects(domain.PermProjectRead, imgRes, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(users, func(u SubjectGrant) bool { return u.UserID == "carol" })
+	if i < 0 || len(users[i].Paths) != 0 || !slices.Equal(users[i].Groups, []string{"rad"}) {
+		t.Errorf("carol, in Radiologists herself, among %+v: want her with group rad and no path", users)
 	}
 }

@@ -23,8 +23,10 @@ func TestR6_NestingTreeDrawsTheEdgesThatCountNow(t *testing.T) {
 	if n := down.Links[0].Links; len(n) != 1 || n[0].GroupID != "night" || !n[0].Until.Equal(end) {
 		t.Errorf("below XYZ before the end: %+v, want Night shift until %v", n, end)
 	}
-	if n := e.NestingTree("rad", false, after, 10, 100).Links[0].Links; len(n) != 0 {
-		t.Errorf("below XYZ after the end: %+v, want nothing", n)
+	for _, at := range []time.Time{end, after} {
+		if n := e.NestingTree("rad", false, at, 10, 100).Links[0].Links; len(n) != 0 {
+			t.Errorf("below XYZ at %v, the end or after: %+v, want nothing", at, n)
+		}
 	}
 	up := e.NestingTree("night", true, before, 10, 100)
 	if len(up.Links) != 1 || up.Links[0].Name != "XYZ radiologists" || len(up.Links[0].Links) != 1 || up.Links[0].Links[0].Name != "Radiologists" {
