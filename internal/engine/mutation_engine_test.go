@@ -467,3 +467,26 @@ func TestR22ARuleDeletedWithAFolderChangedInOneChange(t *testing.T) {
 		t.Errorf("GrantsBeyond = %q, %v; want %q", got, err, want)
 	}
 }
+
+// TestR20AStagedEngineNeverChangesWhenOneBuiltOnItApplies: each Apply and
+// each Stage writes with a generation of its own (copy-on-write owns only
+// what that generation copied), so applying a change to an engine staged
+// on another staged one leaves the first as it was.
+func TestR20AStagedEngineNeverChangesWhenOneBuiltOnItApplies(t *testing.T) {
+	joined := domain.Membership{GroupID: "help", UserID: "plain"}
+	first := stageAll(t, adminWorld(t, deltaWorld), []domain.Mutation{put(joined)})
+	second := stageAll(t, first, nil)
+	if err := second.Apply(domain.Change{Revision: second.Revision() + 1, Mutations: []domain.Mutation{del(joined)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		e    *engine.Engine
+		want bool
+	}{{"the first staged engine", first, true}, {"the one the change applied to", second, false}} {
+		d, err := c.e.Check(engine.Subject{UserID: "plain"}, domain.PermUsersView, engine.Resource{Kind: engine.KindSystem}, adminNow)
+		if err != nil || d.Allowed != c.want {
+			t.Errorf("%s: plain, users.view through Help = %v, %v; want %v", c.name, d.Allowed, err, c.want)
+		}
+	}
+}
