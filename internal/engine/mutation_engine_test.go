@@ -7,6 +7,7 @@ package engine_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -488,5 +489,22 @@ func TestR20AStagedEngineNeverChangesWhenOneBuiltOnItApplies(t *testing.T) {
 		if err != nil || d.Allowed != c.want {
 			t.Errorf("%s: plain, users.view through Help = %v, %v; want %v", c.name, d.Allowed, err, c.want)
 		}
+	}
+}
+
+// TestAFolderMovedUnderItsOwnDescendantIsRefused: a change moving a
+// folder below its own subtree would make a cycle of parents; it is
+// refused whole, naming both folders, and the engine is left as it was.
+func TestAFolderMovedUnderItsOwnDescendantIsRefused(t *testing.T) {
+	e := adminWorld(t, deltaWorld)
+	_, err := e.Stage([]domain.Mutation{put(domain.Folder{ID: "top", Name: "top", ParentID: "sub", TypeID: domain.FolderTypeFolderID})})
+	if !domain.Is(err, domain.KindInvalid) || !strings.Contains(err.Error(), `folder "top" cannot move under its own descendant "sub"`) {
+		t.Errorf("moving top under sub: %v, want invalid, naming both", err)
+	}
+	if err := e.Apply(domain.Change{Revision: e.Revision() + 1, Mutations: []domain.Mutation{put(domain.Folder{ID: "top", Name: "top", ParentID: "top", TypeID: domain.FolderTypeFolderID})}}); !domain.Is(err, domain.KindInvalid) {
+		t.Errorf("moving top under itself: %v, want invalid", err)
+	}
+	if got, err := e.ListResources(engine.Subject{UserID: "filer"}, "root.read", engine.KindFolder, "top", adminNow); err != nil || !slices.Equal(got, []string{"sub", "top"}) {
+		t.Errorf("the tree after the refusals: %v, %v; want top and sub as before", got, err)
 	}
 }
