@@ -53,6 +53,11 @@ type OpenOptions struct {
 	// another process (a second gatehouse, a backup tool) before failing
 	// with KindUnavailable. Default 10s.
 	BusyTimeout time.Duration
+
+	// driver is the database/sql driver name, "sqlite" unless a test
+	// wraps it to make the database fail where no real one can be made
+	// to (fault_test.go).
+	driver string
 }
 
 // prepareStatements is switched off only by the benchmark that measures
@@ -74,6 +79,9 @@ func OpenWith(ctx context.Context, path string, o OpenOptions) (*DB, error) {
 		// The read and write pools are separate connections, which must
 		// share one database file.
 		return nil, domain.Errorf(op, domain.KindInvalid, "the SQLite store needs a database file path, not %q", path)
+	}
+	if o.driver == "" {
+		o.driver = "sqlite"
 	}
 	common := url.Values{}
 	busy := o.BusyTimeout
@@ -97,7 +105,7 @@ func OpenWith(ctx context.Context, path string, o OpenOptions) (*DB, error) {
 	// memory until commit instead of spilling them to the WAL midway.
 	wq.Add("_pragma", "cache_size(-65536)")
 	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
+	w, err := sql.Open(o.driver, path+"?"+wq.Encode())
 	if err != nil {
 		return nil, domain.E(op, domain.KindUnavailable, err)
 	}
@@ -116,7 +124,7 @@ func OpenWith(ctx context.Context, path string, o OpenOptions) (*DB, error) {
 	rq.Set("_txlock", "deferred")
 	rq.Add("_pragma", "query_only(1)")
 	rq.Add("_pragma", "cache_size(-16384)")
-	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
+	r, err := sql.Open(o.driver, path+"?"+rq.Encode())
 	if err != nil {
 		w.Close()
 		return nil, domain.E(op, domain.KindUnavailable, err)
