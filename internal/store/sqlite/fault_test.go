@@ -6,11 +6,13 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/internal/domain"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
@@ -51,6 +53,20 @@ type faultDriver struct {
 	// failRowsOf, when set, makes the rows of every query whose text
 	// holds it fail after their first row.
 	failRowsOf atomic.Pointer[string]
+	// countExecsOf, when set, counts in execs the statements run whose
+	// text holds it.
+	countExecsOf atomic.Pointer[string]
+	execs        atomic.Int64
+	// readPoolQueries counts the queries run on the read pool's
+	// connections (opened query_only).
+	readPoolQueries atomic.Int64
+}
+
+// exec counts statement q when counting is armed for it.
+func (d *faultDriver) exec(q string) {
+	if p := d.countExecsOf.Load(); p != nil && strings.Contains(q, *p) {
+		d.execs.Add(1)
+	}
 }
 
 func (d *faultDriver) Open(name string) (driver.Conn, error) {
@@ -58,11 +74,15 @@ func (d *faultDriver) Open(name string) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &faultConn{Conn: c, d: d}, nil
+	return &faultConn{Conn: c, d: d, readPool: strings.Contains(name, "query_only")}, nil
 }
 
-// rows wraps the rows of query q when a fault is armed for it.
-func (d *faultDriver) rows(q string, r driver.Rows, err error) (driver.Rows, error) {
+// rows wraps the rows of query q, run on a read-pool connection or not,
+// when a fault is armed for it.
+func (d *faultDriver) rows(q string, readPool bool, r driver.Rows, err error) (driver.Rows, error) {
+	if readPool {
+		d.readPoolQueries.Add(1)
+	}
 	if p := d.failRowsOf.Load(); err == nil && p != nil && strings.Contains(q, *p) {
 		return &faultRows{Rows: r}, nil
 	}
@@ -73,7 +93,8 @@ func (d *faultDriver) rows(q string, r driver.Rows, err error) (driver.Rows, err
 // wrapped; every optional interface the store uses is passed through.
 type faultConn struct {
 	driver.Conn
-	d *faultDriver
+	d        *faultDriver
+	readPool bool
 }
 
 func (c *faultConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
@@ -89,16 +110,17 @@ func (c *faultConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, 
 	if err != nil {
 		return nil, err
 	}
-	return &faultStmt{Stmt: s, q: q, d: c.d}, nil
+	return &faultStmt{Stmt: s, q: q, c: c}, nil
 }
 
 func (c *faultConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	c.d.exec(q)
 	return c.Conn.(driver.ExecerContext).ExecContext(ctx, q, args)
 }
 
 func (c *faultConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
 	r, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, q, args)
-	return c.d.rows(q, r, err)
+	return c.d.rows(q, c.readPool, r, err)
 }
 
 func (c *faultConn) ResetSession(ctx context.Context) error {
@@ -111,16 +133,17 @@ func (c *faultConn) ResetSession(ctx context.Context) error {
 type faultStmt struct {
 	driver.Stmt
 	q string
-	d *faultDriver
+	c *faultConn
 }
 
 func (s *faultStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.c.d.exec(s.q)
 	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (s *faultStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	r, err := s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
-	return s.d.rows(s.q, r, err)
+	return s.c.d.rows(s.q, s.c.readPool, r, err)
 }
 
 type faultTx struct {
@@ -199,5 +222,62 @@ func TestExportAuditReportsAReadFailingMidway(t *testing.T) {
 	}
 	if !errors.Is(err, errInjected) {
 		t.Errorf("ExportAudit's error %v does not carry the read's failure", err)
+	}
+}
+
+// TestRestoreCutsItsBatchesBySize: rows of a mebibyte each reach a
+// restore batch's 8 MiB bound long before its bound on parameters, so
+// twelve of them go in more than one INSERT (sqlstore dump.go: the
+// batch's byte count; change-log rows of large transactions are that
+// large).
+func TestRestoreCutsItsBatchesBySize(t *testing.T) {
+	ctx := context.Background()
+	src := openTemp(t, OpenOptions{})
+	storetest.PopulateForDump(t, src)
+	big := strings.Repeat("large group ", 1<<20/12)
+	_, err := src.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		for i := range 12 {
+			if err := tx.CreateGroup(ctx, &domain.Group{Name: fmt.Sprint("large ", i), Scope: domain.ScopeSystem, Description: big}); err != nil {
+				return err
+			}
+		}
+		return tx.Audit(ctx, &domain.AuditEvent{ActorName: "test", Action: "test.setup", Outcome: domain.OutcomeSuccess})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dump bytes.Buffer
+	if _, err := src.Dump(ctx, &dump); err != nil {
+		t.Fatal(err)
+	}
+	dst := openFaulty(t)
+	q := `INSERT INTO "groups"`
+	faults.execs.Store(0)
+	faults.countExecsOf.Store(&q)
+	_, err = dst.Restore(ctx, bytes.NewReader(dump.Bytes()))
+	faults.countExecsOf.Store(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := faults.execs.Load(); n < 2 {
+		t.Errorf("the groups, 12 MiB of them, went in %d INSERT; want them cut at 8 MiB", n)
+	}
+	storetest.SameContents(t, dst, src)
+}
+
+// TestReadsUseTheReadPool: a read outside a transaction runs on the read
+// pool's connections (opened query_only), not on the one writer's, so
+// that reads never queue behind a write (sqlstore db.go: a store given a
+// read pool uses it).
+func TestReadsUseTheReadPool(t *testing.T) {
+	ctx := context.Background()
+	db := openFaulty(t)
+	storetest.PopulateForDump(t, db)
+	before := faults.readPoolQueries.Load()
+	if _, err := db.GetGroup(ctx, domain.BuiltinGroups()[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := faults.readPoolQueries.Load() - before; n == 0 {
+		t.Error("GetGroup ran no query on the read pool")
 	}
 }
