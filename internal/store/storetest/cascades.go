@@ -34,24 +34,7 @@ func checkSingleDelete(t *testing.T, ch domain.Change, entity domain.Entity, id 
 	if m.Op != domain.OpDelete || m.Entity != entity {
 		t.Errorf("mutation = %s %s, want %s %s", m.Op, m.Entity, domain.OpDelete, entity)
 	}
-	var got string
-	switch {
-	case m.User != nil:
-		got = m.User.ID
-	case m.Group != nil:
-		got = m.Group.ID
-	case m.Project != nil:
-		got = m.Project.ID
-	case m.Folder != nil:
-		got = m.Folder.ID
-	case m.Role != nil:
-		got = m.Role.ID
-	case m.FolderType != nil:
-		got = m.FolderType.ID
-	case m.Rule != nil:
-		got = m.Rule.ID
-	}
-	if got != id {
+	if got := m.ObjectID(); got != id {
 		t.Errorf("delete mutation names %s %q, want %q", entity, got, id)
 	}
 }
