@@ -367,7 +367,7 @@ func mergeSorted[T any](a, b []T, key func(T) int32, fn func(k int32, x, y *T)) 
 // groups compares each group's system permissions (checkboxes and role)
 // and accessible domains.
 func (d *delta) groups() {
-	for gi := int32(0); gi < maxN(d.b.groups.n, d.a.groups.n); gi++ {
+	for gi := range maxN(d.b.groups.n, d.a.groups.n) {
 		gb, ga := d.b.groups.get(gi), d.a.groups.get(gi)
 		sb, sa := d.b.gsys.get(gi), d.a.gsys.get(gi)
 		if gb == ga && sb == sa {
@@ -412,7 +412,7 @@ func symmetric(x, y []string) []string {
 // users compares each user's individual role, individual project rights,
 // memberships and status.
 func (d *delta) users() {
-	for ui := int32(0); ui < maxN(d.b.users.n, d.a.users.n); ui++ {
+	for ui := range maxN(d.b.users.n, d.a.users.n) {
 		ub, ua := d.b.users.get(ui), d.a.users.get(ui)
 		if ub == ua {
 			continue
@@ -505,7 +505,7 @@ func (d *delta) membership(st *state, m memb, why string) {
 
 // projects compares each project's group presences and mode.
 func (d *delta) projects() {
-	for pi := int32(0); pi < maxN(d.b.projects.n, d.a.projects.n); pi++ {
+	for pi := range maxN(d.b.projects.n, d.a.projects.n) {
 		pb, pa := d.b.projects.get(pi), d.a.projects.get(pi)
 		if pb == pa || pb == nil || pa == nil {
 			continue // unchanged, created or deleted
@@ -536,7 +536,7 @@ func (d *delta) allRightsOn(pi int32) uint8 {
 		for _, e := range st.projects.get(pi).groups {
 			m |= e.mask | st.roleProj(e.role)
 		}
-		for ui := int32(0); ui < st.users.n; ui++ {
+		for ui := range st.users.n {
 			if u := st.users.get(ui); u != nil {
 				if k, ok := findBy(u.pgrants, pi, userGrantKey); ok {
 					m |= u.pgrants[k].mask | st.roleProj(u.pgrants[k].role)
@@ -550,7 +550,7 @@ func (d *delta) allRightsOn(pi int32) uint8 {
 // roles compares each role's permissions: an edit grants or takes them
 // from every holder. A project role counts on every project it is used on.
 func (d *delta) roles() {
-	for ri := int32(0); ri < maxN(d.b.roles.n, d.a.roles.n); ri++ {
+	for ri := range maxN(d.b.roles.n, d.a.roles.n) {
 		rb, ra := d.b.roles.get(ri), d.a.roles.get(ri)
 		if rb == ra || ra == nil {
 			continue // unchanged, or deleted (refused while used)
@@ -575,7 +575,7 @@ func (d *delta) roles() {
 
 func (d *delta) projectsUsing(ri int32) []int32 {
 	var out []int32
-	for pi := int32(0); pi < d.b.projects.n; pi++ {
+	for pi := range d.b.projects.n {
 		if p := d.b.projects.get(pi); p != nil && d.a.projects.get(pi) != nil {
 			for _, e := range p.groups {
 				if e.role == ri {
@@ -585,7 +585,7 @@ func (d *delta) projectsUsing(ri int32) []int32 {
 			}
 		}
 	}
-	for ui := int32(0); ui < d.b.users.n; ui++ {
+	for ui := range d.b.users.n {
 		if u := d.b.users.get(ui); u != nil {
 			for _, g := range u.pgrants {
 				if g.role == ri && d.a.projects.get(g.p) != nil {
@@ -605,7 +605,7 @@ func (d *delta) projectsUsing(ri int32) []int32 {
 func (d *delta) folders() {
 	type pair struct{ g, root int32 }
 	var pairs []pair
-	for fi := int32(0); fi < maxN(d.b.folders.n, d.a.folders.n); fi++ {
+	for fi := range maxN(d.b.folders.n, d.a.folders.n) {
 		fb, fa := d.b.folders.get(fi), d.a.folders.get(fi)
 		if fb == fa || fb == nil || fa == nil {
 			continue
@@ -619,7 +619,7 @@ func (d *delta) folders() {
 			}
 		}
 	}
-	for ri := int32(0); ri < maxN(d.b.rules.n, d.a.rules.n); ri++ {
+	for ri := range maxN(d.b.rules.n, d.a.rules.n) {
 		rb, ra := d.b.rules.get(ri), d.a.rules.get(ri)
 		if rb == ra {
 			continue
@@ -675,7 +675,7 @@ func (d *delta) groupsAround(fi int32) []int32 {
 		st.walk(fi, func(_ int32, f *folderRec) { out = appendEntryGroups(out, st, f) })
 	}
 	// Rules match by type and properties anywhere: every rule's owner.
-	for ri := int32(0); ri < d.a.rules.n; ri++ {
+	for ri := range d.a.rules.n {
 		if r := d.a.rules.get(ri); r != nil {
 			out = append(out, r.g)
 		}
@@ -734,7 +734,7 @@ func (e *Engine) HeldForever(perm string, now time.Time) (forever bool, until ti
 	st := e.cur.Load()
 	n := nanos(now)
 	var last int64
-	for ui := int32(0); ui < st.users.n; ui++ {
+	for ui := range st.users.n {
 		u := st.users.get(ui)
 		if u == nil || !u.active {
 			continue

@@ -166,13 +166,13 @@ func idKey(x int32) int32            { return x }
 // normalize sorts every adjacency list after a bulk load.
 func (b *builder) normalize() {
 	s := b.s
-	for i := int32(0); i < s.users.n; i++ {
+	for i := range s.users.n {
 		if u := s.users.get(i); u != nil {
 			u.groups = normBy(u.groups, membKey)
 			u.pgrants = normBy(u.pgrants, userGrantKey)
 		}
 	}
-	for i := int32(0); i < s.groups.n; i++ {
+	for i := range s.groups.n {
 		if g := s.groups.get(i); g != nil {
 			g.members = normBy(g.members, idKey)
 			g.projects = normBy(g.projects, idKey)
@@ -182,19 +182,19 @@ func (b *builder) normalize() {
 			g.domains = slices.Compact(g.domains)
 		}
 	}
-	for i := int32(0); i < s.projects.n; i++ {
+	for i := range s.projects.n {
 		if p := s.projects.get(i); p != nil {
 			p.groups = normBy(p.groups, presenceKey)
 		}
 	}
-	for i := int32(0); i < s.folders.n; i++ {
+	for i := range s.folders.n {
 		if f := s.folders.get(i); f != nil {
 			f.levels = normBy(f.levels, lvlKey)
 			f.rules = normBy(f.rules, ruleRefKey)
 			f.children = normBy(f.children, idKey)
 		}
 	}
-	for i := int32(0); i < s.rules.n; i++ {
+	for i := range s.rules.n {
 		if r := s.rules.get(i); r != nil {
 			r.matched = normBy(r.matched, idKey)
 		}
@@ -430,7 +430,7 @@ func (b *builder) putRole(r *domain.Role) int32 {
 // refreshRoleHolders recomputes the system permissions of the groups
 // holding role ri. Role changes are rare: a scan of the groups.
 func (b *builder) refreshRoleHolders(ri int32) {
-	for gi := int32(0); gi < b.s.groups.n; gi++ {
+	for gi := range b.s.groups.n {
 		if g := b.s.groups.get(gi); g != nil && g.role == ri {
 			b.refreshGsys(gi)
 		}
@@ -515,7 +515,7 @@ func (b *builder) deleteProject(id string) {
 	}
 	// Individual grants are indexed on users only: a scan, as deleting a
 	// project is rare.
-	for ui := int32(0); ui < b.s.users.n; ui++ {
+	for ui := range b.s.users.n {
 		if u := b.s.users.get(ui); u != nil {
 			if _, found := findBy(u.pgrants, pi, userGrantKey); found {
 				um := b.userMut(ui)
@@ -782,7 +782,7 @@ func mapsEqual(a, b map[string]string) bool {
 func (b *builder) rematchFolder(fi int32) {
 	f := b.folderMut(fi)
 	var now []ruleRef
-	for ri := int32(0); ri < b.s.rules.n; ri++ {
+	for ri := range b.s.rules.n {
 		if r := b.s.rules.get(ri); r != nil && ruleMatches(r, f) {
 			now = append(now, ruleRef{g: r.g, r: ri})
 		}
@@ -943,7 +943,7 @@ func (b *builder) putRule(r *domain.Rule) error {
 	g.rules = insertSorted(g.rules, ri)
 	// A rule change is rare: scan the folders (an int compare rejects the
 	// other types) rather than keep a per-type folder index current.
-	for fi := int32(0); fi < b.s.folders.n; fi++ {
+	for fi := range b.s.folders.n {
 		if f := b.s.folders.get(fi); f != nil && ruleMatches(rec, f) {
 			rec.matched = append(rec.matched, fi)
 			fm := b.folderMut(fi)

@@ -289,7 +289,7 @@ func (x *Builder) Engine() (*Engine, error) {
 	}
 	// A role put after a group holding it: the groups' system permissions
 	// are computed once every role is in.
-	for gi := int32(0); gi < b.s.groups.n; gi++ {
+	for gi := range b.s.groups.n {
 		b.refreshGsys(gi)
 	}
 	b.normalize()
@@ -320,7 +320,7 @@ func (x *Builder) linkFolders() error {
 	)
 	mark := make([]uint8, b.s.folders.n)
 	var path []int32
-	for fi := int32(0); fi < b.s.folders.n; fi++ {
+	for fi := range b.s.folders.n {
 		path = path[:0]
 		for x := fi; x != none && mark[x] != done && b.s.folders.get(x) != nil; x = b.s.folders.get(x).parent {
 			if mark[x] == onPath {
@@ -339,7 +339,7 @@ func (x *Builder) linkFolders() error {
 // matchRules records which rules match each folder itself.
 func (x *Builder) matchRules() error {
 	b := &x.b
-	for fi := int32(0); fi < b.s.folders.n; fi++ {
+	for fi := range b.s.folders.n {
 		f := b.s.folders.get(fi)
 		if f == nil {
 			continue

@@ -320,7 +320,7 @@ func (st *state) closeOver(parents []memb) ([]memb, int32) {
 func (b *builder) closeAll() error {
 	pending := map[int32]int{} // group → parents not yet closed
 	var ready []int32
-	for gi := int32(0); gi < b.s.nest.n; gi++ {
+	for gi := range b.s.nest.n {
 		n := b.s.nestOf(gi)
 		if n == nil {
 			continue
@@ -690,7 +690,7 @@ func (d *delta) nesting() {
 		return
 	}
 	const why = " (nested groups)"
-	for gi := int32(0); gi < maxN(d.b.nest.n, d.a.nest.n); gi++ {
+	for gi := range maxN(d.b.nest.n, d.a.nest.n) {
 		nb, na := d.b.nestOf(gi), d.a.nestOf(gi)
 		if nb == na {
 			continue

@@ -85,7 +85,7 @@ func (b *builder) flushEff() {
 }
 
 func (b *builder) recomputeAll() {
-	for fi := int32(0); fi < b.s.folders.n; fi++ {
+	for fi := range b.s.folders.n {
 		if f := b.s.folders.get(fi); f != nil && f.parent == none {
 			b.fix(fi, true)
 		}

@@ -250,6 +250,9 @@ func (ex *explainer) pi18(isPI func() bool) {
 	}
 }
 
+// maxSuggestions bounds the groups a deny proposes to join.
+const maxSuggestions = 5
+
 // suggestGroups proposes adding the user to up to five groups that would
 // allow. Only users can be added to groups; Everyone and Public have no
 // member list.
@@ -258,7 +261,10 @@ func (ex *explainer) suggestGroups(grants func(gi int32, g *groupRec) bool) {
 		return
 	}
 	n := 0
-	for gi := int32(0); gi < ex.st.groups.n && n < 5; gi++ {
+	for gi := range ex.st.groups.n {
+		if n == maxSuggestions {
+			break
+		}
 		g := ex.st.groups.get(gi)
 		if g == nil || gi == gEveryone || gi == gPublic || containsSorted(ex.groups, gi) || !grants(gi, g) {
 			continue

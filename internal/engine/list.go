@@ -45,7 +45,7 @@ func (e *Engine) ListResources(s Subject, permission string, kind ResourceKind, 
 	groups := st.groupsOf(w, buf[:0])
 	switch kind {
 	case KindProject:
-		for pi := int32(0); pi < st.projects.n; pi++ {
+		for pi := range st.projects.n {
 			if pr := st.projects.get(pi); pr != nil && st.hasProj(w, groups, pr, pi, p.bit) {
 				out = append(out, pr.id)
 			}
@@ -90,7 +90,7 @@ func (st *state) listFolders(w who, groups []int32, p permSpec, underI int32) []
 			})
 			return out
 		}
-		for fi := int32(0); fi < st.folders.n; fi++ {
+		for fi := range st.folders.n {
 			if f := st.folders.get(fi); f != nil && st.declares(f, p.ctx) {
 				out = append(out, f.id)
 			}
@@ -264,7 +264,7 @@ func (e *Engine) ListSubjects(permission string, r Resource, now time.Time) ([]S
 	}
 	cand := map[int32]bool{}
 	all := false
-	for gi := int32(0); gi < st.groups.n; gi++ {
+	for gi := range st.groups.n {
 		g := st.groups.get(gi)
 		if g == nil || !grants(gi, g) {
 			continue
@@ -298,7 +298,7 @@ func (e *Engine) ListSubjects(permission string, r Resource, now time.Time) ([]S
 	if r.Kind == KindProject {
 		pi, _, _ = st.projectByID(op, r.ID)
 	}
-	for ui := int32(0); ui < st.users.n; ui++ {
+	for ui := range st.users.n {
 		u := st.users.get(ui)
 		if u == nil {
 			continue

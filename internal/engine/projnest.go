@@ -204,7 +204,7 @@ func (b *builder) nestAllProjects() {
 	if b.s.nestEdges == 0 {
 		return
 	}
-	for pi := int32(0); pi < b.s.projects.n; pi++ {
+	for pi := range b.s.projects.n {
 		if p := b.s.projects.get(pi); p != nil {
 			p.setNested(b.s.nestedPresence(p))
 		}
