@@ -409,6 +409,13 @@ func related(m domain.Mutation) (groups, projects, users []string) {
 	return groups, projects, users
 }
 
+// pruneInterval is how often PruneChangesEvery prunes a log kept for
+// retention: a quarter of it, so a row outlives it by at most a quarter,
+// but not more than once a second nor less than once an hour.
+func pruneInterval(retention time.Duration) time.Duration {
+	return min(max(retention/4, time.Second), time.Hour)
+}
+
 // PruneChangesEvery deletes the change log's rows older than retention
 // now and then, until ctx ends: the feed then answers a read after a
 // pruned revision with ChangesGone, and a follower that far behind
@@ -416,7 +423,7 @@ func related(m domain.Mutation) (groups, projects, users []string) {
 // (between once a second and once an hour); a failure is logged and
 // retried at the next tick, leaving old rows a little longer.
 func (s *Service) PruneChangesEvery(ctx context.Context, retention time.Duration, log *slog.Logger) {
-	t := time.NewTicker(min(max(retention/4, time.Second), time.Hour))
+	t := time.NewTicker(pruneInterval(retention))
 	defer t.Stop()
 	for {
 		n, err := s.st.PruneChanges(ctx, s.now().Add(-retention))

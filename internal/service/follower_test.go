@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -247,5 +248,61 @@ func TestR20FollowerWaitFor(t *testing.T) {
 	err := f.WaitFor(context.Background(), 9, 30*time.Millisecond)
 	if !domain.Is(err, domain.KindUnavailable) {
 		t.Errorf("WaitFor(9) of a revision never committed = %v, want kind unavailable", err)
+	}
+}
+
+// catchUpReader is a writer's transaction through which another caller
+// brings the follower to rev while this one reads: its read finds nothing
+// new.
+type catchUpReader struct {
+	f   *service.Follower
+	rev int64
+}
+
+func (r catchUpReader) ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
+	if err := r.f.CatchUp(ctx, r.rev); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+// A writer catching up inside its transaction while another caller
+// applies the same changes finds the log empty past its revision; the
+// engine is at the revision all the same, so it goes on.
+func TestR20CatchUpWithinWhileAnotherCallerApplies(t *testing.T) {
+	l := &fakeLog{}
+	f := newFollower(t, l)
+	rev := l.commit(3)
+	if err := f.CatchUpWithin(context.Background(), catchUpReader{f: f, rev: rev}, rev); err != nil {
+		t.Fatalf("CatchUpWithin(%d) = %v after another caller reached it", rev, err)
+	}
+	if f.Revision() != rev {
+		t.Errorf("revision %d, want %d", f.Revision(), rev)
+	}
+}
+
+// lateLog is a log whose read fails, as the engine advances meanwhile
+// and its waiters are not woken yet: the state in which WaitFor's bound
+// may fire.
+type lateLog struct {
+	*fakeLog
+	f *service.Follower
+}
+
+func (l *lateLog) ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
+	time.Sleep(2 * time.Millisecond) // past WaitFor's bound
+	if err := l.f.Engine().Apply(domain.Change{Revision: since + 1, At: time.Now()}); err != nil {
+		return nil, err
+	}
+	return nil, domain.E("lateLog", domain.KindUnavailable, errors.New("the database is restarting"))
+}
+
+// WaitFor whose bound fires as the engine reaches the revision answers
+// that it is there, not that it is unavailable.
+func TestR20WaitForReachedAtItsBound(t *testing.T) {
+	l := &lateLog{fakeLog: &fakeLog{}}
+	l.f = newFollower(t, l)
+	if err := l.f.WaitFor(context.Background(), 1, time.Microsecond); err != nil {
+		t.Fatalf("WaitFor(1) = %v with the engine at %d", err, l.f.Revision())
 	}
 }

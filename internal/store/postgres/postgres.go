@@ -23,6 +23,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -55,6 +56,10 @@ type OpenOptions struct {
 	// NoMigrate leaves the schema as it is; Ping then reports an
 	// unmigrated database as unavailable.
 	NoMigrate bool
+
+	// tracer, if set, is told of every statement: a test's way to act
+	// in the middle of a transaction (see restorelock_test.go).
+	tracer pgx.QueryTracer
 }
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
@@ -72,6 +77,9 @@ func OpenWith(ctx context.Context, dsn string, o OpenOptions) (*DB, error) {
 		return nil, domain.Errorf(op, domain.KindInvalid, "the PostgreSQL connection string is malformed")
 	}
 	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	if o.tracer != nil {
+		cfg.ConnConfig.Tracer = o.tracer
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, domain.E(op, domain.KindUnavailable, fmt.Errorf("connecting to PostgreSQL at %s: %w", where, err))
