@@ -135,8 +135,10 @@ func validateCheckItem(c api.CheckItem, prefix func() string) error {
 
 // decodeCheck decodes and validates the body of a check.
 func decodeCheck(raw []byte, r *api.CheckRequest) error {
-	if err := decodeStrict(raw, r); err != nil {
-		return err
+	if !fastCheck(raw, r) {
+		if err := decodeStrict(raw, r); err != nil {
+			return err
+		}
 	}
 	if err := validateCheckItem(api.CheckItem{Subject: r.Subject, Permission: r.Permission, Resource: r.Resource}, func() string { return "body." }); err != nil {
 		return err
@@ -146,8 +148,10 @@ func decodeCheck(raw []byte, r *api.CheckRequest) error {
 
 // decodeBatch decodes and validates the body of a batch check.
 func decodeBatch(raw []byte, r *api.BatchCheckRequest) error {
-	if err := decodeStrict(raw, r); err != nil {
-		return err
+	if !fastBatch(raw, r) {
+		if err := decodeStrict(raw, r); err != nil {
+			return err
+		}
 	}
 	if n := len(r.Checks); n < 1 || n > MaxBatch {
 		return invalidAt("body.checks", fmt.Sprintf("expected 1 to %d checks, not %d", MaxBatch, n))
