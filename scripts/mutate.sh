@@ -55,9 +55,9 @@ TARGETS='engine internal/engine ^[^/]+\.go$ - - -
 kernel internal/service ^kernel\.go$ - - -short
 service internal/service !^kernel\.go$ - ./internal/api/scim -short
 authn internal/authn ^[^/]+\.go$ - - -
-authn-password internal/authn/password ^[^/]+\.go$ - - -
+authn-password internal/authn/password ^[^/]+\.go$ - ./internal/authn -
 authn-httpauth internal/authn/httpauth ^[^/]+\.go$ - - -
-authn-oidc internal/authn/oidcauth ^[^/]+\.go$ - - -
+authn-oidc internal/authn/oidcauth ^[^/]+\.go$ - ./internal/authn,./internal/api/console -
 sqlstore internal/store/sqlstore ^[^/]+\.go$ GATEHOUSE_STORE_SUITE=1 - -
 scimfilter internal/api/scim ^filter\.go$ - - -'
 
