@@ -47,26 +47,33 @@ func (p *fastParser) lit(c byte) bool {
 	return false
 }
 
+// plainByte marks the bytes that may stand in a string as themselves:
+// not a quote, a backslash or a control character.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < len(t); c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // str reads a string without escapes or control characters, in valid
 // UTF-8.
 func (p *fastParser) str() (string, bool) {
 	if !p.lit('"') {
 		return "", false
 	}
-	start, ascii := p.i, true
-	for ; p.i < len(p.s); p.i++ {
-		switch c := p.s[p.i]; {
-		case c == '"':
-			v := p.s[start:p.i]
-			p.i++
-			return v, ascii || utf8.ValidString(v)
-		case c == '\\' || c < 0x20:
-			return "", false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
+	s, i := p.s, p.i
+	var high byte // the bytes' bits OR-ed: below 0x80, the string is ASCII
+	for i < len(s) && plainByte[s[i]] {
+		high |= s[i]
+		i++
 	}
-	return "", false
+	if i == len(s) || s[i] != '"' {
+		return "", false
+	}
+	v := s[p.i:i]
+	p.i = i + 1
+	return v, high < utf8.RuneSelf || utf8.ValidString(v)
 }
 
 // end reports whether only whitespace is left.
@@ -76,22 +83,22 @@ func (p *fastParser) end() bool {
 }
 
 // item reads an object of the check members, each at most once.
-func (p *fastParser) item(c *api.CheckItem) bool {
+func (p *fastParser) item() (c api.CheckItem, ok bool) {
 	if !p.lit('{') {
-		return false
+		return c, false
 	}
 	if p.lit('}') {
-		return true
+		return c, true
 	}
 	var seen [3]bool
 	for {
 		name, ok := p.str()
 		if !ok || !p.lit(':') {
-			return false
+			return c, false
 		}
 		v, ok := p.str()
 		if !ok {
-			return false
+			return c, false
 		}
 		var k int
 		switch name {
@@ -102,17 +109,17 @@ func (p *fastParser) item(c *api.CheckItem) bool {
 		case "resource":
 			k, c.Resource = 2, v
 		default:
-			return false
+			return c, false
 		}
 		if seen[k] {
-			return false
+			return c, false
 		}
 		seen[k] = true
 		if p.lit('}') {
-			return true
+			return c, true
 		}
 		if !p.lit(',') {
-			return false
+			return c, false
 		}
 	}
 }
@@ -121,8 +128,8 @@ func (p *fastParser) item(c *api.CheckItem) bool {
 // reports false and leaves r as it was.
 func fastCheck(raw []byte, r *api.CheckRequest) bool {
 	p := fastParser{s: string(raw)}
-	var c api.CheckItem
-	if !p.item(&c) || !p.end() {
+	c, ok := p.item()
+	if !ok || !p.end() {
 		return false
 	}
 	r.Subject, r.Permission, r.Resource = c.Subject, c.Permission, c.Resource
@@ -142,8 +149,8 @@ func fastBatch(raw []byte, r *api.BatchCheckRequest) bool {
 	checks := make([]api.CheckItem, 0, min(len(raw)/64+1, MaxBatch+1))
 	if !p.lit(']') {
 		for {
-			var c api.CheckItem
-			if !p.item(&c) {
+			c, ok := p.item()
+			if !ok {
 				return false
 			}
 			checks = append(checks, c)
