@@ -2,26 +2,10 @@ package rest
 
 import (
 	"crypto/rand"
-	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/pkg/gatehouse/api"
 )
-
-// batchBody is a batch of n folder checks of distinct users and folders,
-// as an application sends them.
-func batchBody(n int) []byte {
-	var b strings.Builder
-	b.WriteString(`{"checks":[`)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"subject":"user:` + rand.Text() + `","permission":"root.read","resource":"folder:` + rand.Text() + `"}`)
-	}
-	b.WriteString(`]}`)
-	return []byte(b.String())
-}
 
 // BenchmarkDecodeBatch: a batch of 1,000 checks decoded by the general
 // strict decoder (the only one before the fast path) and by decodeBatch,

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"crypto/rand"
 	"reflect"
 	"strconv"
 	"strings"
@@ -76,19 +77,25 @@ func TestFastDecodeMatchesStrict(t *testing.T) {
 	}
 }
 
-// A batch of the common shape is read whole by the fast decoder, in order.
-func TestFastBatchReadsEveryItem(t *testing.T) {
+// batchBody is a batch of n folder checks of distinct users (user:u0,
+// user:u1, ...) and folders, as an application sends them.
+func batchBody(n int) []byte {
 	var b strings.Builder
 	b.WriteString(`{"checks":[`)
-	for i := range MaxBatch {
+	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`{"subject":"user:u` + strconv.Itoa(i) + `","permission":"root.read","resource":"folder:f"}`)
+		b.WriteString(`{"subject":"user:u` + strconv.Itoa(i) + `","permission":"root.read","resource":"folder:` + rand.Text() + `"}`)
 	}
 	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+// A batch of the common shape is read whole by the fast decoder, in order.
+func TestFastBatchReadsEveryItem(t *testing.T) {
 	var r api.BatchCheckRequest
-	if !fastBatch([]byte(b.String()), &r) {
+	if !fastBatch(batchBody(MaxBatch), &r) {
 		t.Fatal("fastBatch gave up on a batch of the common shape")
 	}
 	if len(r.Checks) != MaxBatch || r.Checks[0].Subject != "user:u0" || r.Checks[MaxBatch-1].Subject != "user:u"+strconv.Itoa(MaxBatch-1) {
