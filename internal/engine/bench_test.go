@@ -372,22 +372,25 @@ func uniformQueries(b *testing.B) {
 		d, e, now := large.data, large.e, enginegen.Now
 		r := rand.New(rand.NewPCG(11, 13))
 		folders, projects := d.AllFolders(), d.Snapshot.Projects
+		// Ids are copies, as a server's are (parsed from the request): the
+		// index compares their bytes with its key's instead of finding the
+		// very string it stores (memequal's shortcut for one pointer).
 		for _, u := range d.UniformUsers(11, uniformN) {
-			s := Subject{UserID: u}
+			s := Subject{UserID: strings.Clone(u)}
 			uniform.folder, uniform.folderWant = appendChecked(e, uniform.folder, uniform.folderWant,
-				query{s, "root.read", Resource{Kind: KindFolder, ID: folders[r.IntN(len(folders))]}})
+				query{s, "root.read", Resource{Kind: KindFolder, ID: strings.Clone(folders[r.IntN(len(folders))])}})
 			uniform.project, uniform.projectWant = appendChecked(e, uniform.project, uniform.projectWant,
-				query{s, domain.PermProjectRead, Resource{Kind: KindProject, ID: projects[r.IntN(len(projects))].ID}})
+				query{s, domain.PermProjectRead, Resource{Kind: KindProject, ID: strings.Clone(projects[r.IntN(len(projects))].ID)}})
 		}
 		// Allowed checks of uniform users: one resource each user may
 		// read, drawn from the user's own listing.
 		for _, u := range d.UniformUsers(12, 8192) {
-			s := Subject{UserID: u}
+			s := Subject{UserID: strings.Clone(u)}
 			if ids, _ := e.ListResources(s, "root.read", KindFolder, "", now); len(ids) > 0 {
-				uniform.folderAllowed = append(uniform.folderAllowed, query{s, "root.read", Resource{Kind: KindFolder, ID: ids[r.IntN(len(ids))]}})
+				uniform.folderAllowed = append(uniform.folderAllowed, query{s, "root.read", Resource{Kind: KindFolder, ID: strings.Clone(ids[r.IntN(len(ids))])}})
 			}
 			if ids, _ := e.ListResources(s, domain.PermProjectRead, KindProject, "", now); len(ids) > 0 {
-				uniform.projectAllowed = append(uniform.projectAllowed, query{s, domain.PermProjectRead, Resource{Kind: KindProject, ID: ids[r.IntN(len(ids))]}})
+				uniform.projectAllowed = append(uniform.projectAllowed, query{s, domain.PermProjectRead, Resource{Kind: KindProject, ID: strings.Clone(ids[r.IntN(len(ids))])}})
 			}
 		}
 	})

@@ -1,10 +1,6 @@
 package engine
 
-import (
-	"hash/maphash"
-	"maps"
-	"slices"
-)
+import "slices"
 
 // The index is a set of persistent structures. A published state is never
 // written again; Apply works on a shallow copy and copies a chunk, a shard
@@ -105,56 +101,6 @@ func (v *vec[T]) push(gen uint64, x T) int32 {
 	v.set(gen, i, x)
 	return i
 }
-
-const (
-	shardBits = 10
-	nShards   = 1 << shardBits
-)
-
-var hashSeed = maphash.MakeSeed()
-
-type shard struct {
-	gen uint64
-	m   map[string]int32
-}
-
-// strIndex interns external string ids to dense int32s. It is sharded so
-// that adding or removing one id copies one small map, not all of them.
-type strIndex struct {
-	shards []*shard
-	gen    uint64
-}
-
-func newStrIndex(gen uint64) strIndex {
-	s := strIndex{shards: make([]*shard, nShards), gen: gen}
-	for i := range s.shards {
-		s.shards[i] = &shard{gen: gen, m: map[string]int32{}}
-	}
-	return s
-}
-
-func shardOf(k string) int { return int(maphash.String(hashSeed, k) & (nShards - 1)) }
-
-func (s *strIndex) get(k string) (int32, bool) {
-	i, ok := s.shards[shardOf(k)].m[k]
-	return i, ok
-}
-
-func (s *strIndex) mut(gen uint64, k string) *shard {
-	if s.gen != gen {
-		s.shards = slices.Clone(s.shards)
-		s.gen = gen
-	}
-	si := shardOf(k)
-	sh := s.shards[si]
-	if sh.gen != gen {
-		sh = &shard{gen: gen, m: maps.Clone(sh.m)}
-		s.shards[si] = sh
-	}
-	return sh
-}
-
-func (s *strIndex) put(gen uint64, k string, i int32) { s.mut(gen, k).m[k] = i }
 
 // Sorted int32 set helpers: small sorted slices are the per-record
 // adjacency lists (a user's groups, a group's members, ...).

@@ -9,7 +9,7 @@ import (
 )
 
 // The string index answers exactly what a map would, for UUIDs in any
-// spelling and other strings, and a later generation's puts leave an
+// spelling and other strings, short or long, and a later generation's puts leave an
 // earlier generation's index unchanged.
 func TestStrIndexMatchesAMap(t *testing.T) {
 	want := map[string]int32{}
@@ -17,7 +17,9 @@ func TestStrIndexMatchesAMap(t *testing.T) {
 	var keys []string
 	for i := 0; i < 5000; i++ {
 		id := domain.NewID()
-		keys = append(keys, id, strings.ToUpper(id), "name-"+fmt.Sprint(i), id[:35]+"g", id[:35])
+		keys = append(keys, id, strings.ToUpper(id), "name-"+fmt.Sprint(i), id[:35]+"g", id[:35],
+			// around the longest key a slot holds inline (index.go), and longer
+			id[:6]+id, id[:7]+id, id+id)
 	}
 	for i, k := range keys {
 		ix.put(1, k, int32(i))
