@@ -47,7 +47,7 @@ func (b *builder) userMut(i int32) *userRec {
 	}
 	c := *u
 	c.gen = b.gen
-	c.groups = slices.Clone(u.groups)
+	c.setGroups(slices.Clone(u.groups))
 	c.pgrants = slices.Clone(u.pgrants)
 	b.s.users.set(b.gen, i, &c)
 	return &c
@@ -168,7 +168,7 @@ func (b *builder) normalize() {
 	s := b.s
 	for i := range s.users.n {
 		if u := s.users.get(i); u != nil {
-			u.groups = normBy(u.groups, membKey)
+			u.setGroups(normBy(u.groups, membKey))
 			u.pgrants = normBy(u.pgrants, userGrantKey)
 		}
 	}
@@ -453,6 +453,7 @@ func (b *builder) putUser(u *domain.User) int32 {
 	var rec *userRec
 	if b.s.users.get(i) == nil {
 		rec = &userRec{gen: b.gen}
+		rec.setGroups(nil)
 		b.s.users.set(b.gen, i, rec)
 	} else {
 		rec = b.userMut(i)
@@ -576,7 +577,7 @@ func (b *builder) deleteGroup(gi int32) {
 	for _, ui := range g.members {
 		if b.s.users.get(ui) != nil {
 			u := b.userMut(ui)
-			u.groups = removeBy(u.groups, gi, membKey)
+			u.setGroups(removeBy(u.groups, gi, membKey))
 		}
 	}
 	projs := g.projects
@@ -619,7 +620,7 @@ func (b *builder) putMembership(m *domain.Membership) error {
 		return nil // implicit members only (R4, R5)
 	}
 	u := b.userMut(ui)
-	u.groups = upsertBy(u.groups, memb{g: gi, exp: expNanos(m.ExpiresAt)}, membKey, b.bulk)
+	u.setGroups(upsertBy(u.groups, memb{g: gi, exp: expNanos(m.ExpiresAt)}, membKey, b.bulk))
 	g := b.groupMut(gi)
 	g.members = b.addInt(g.members, ui)
 	return nil
@@ -632,7 +633,7 @@ func (b *builder) deleteMembership(m *domain.Membership) {
 		return
 	}
 	u := b.userMut(ui)
-	u.groups = removeBy(u.groups, gi, membKey)
+	u.setGroups(removeBy(u.groups, gi, membKey))
 	g := b.groupMut(gi)
 	g.members = removeSorted(g.members, ui)
 }

@@ -198,7 +198,7 @@ func (x *Builder) indexMemberships() error {
 	// Only memberships add to these lists: they were empty.
 	for ui, gs := range groupsOf {
 		if gs != nil {
-			b.s.users.get(int32(ui)).groups = gs
+			b.s.users.get(int32(ui)).setGroups(gs)
 		}
 	}
 	for gi, us := range membersOf {

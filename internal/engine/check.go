@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -45,6 +46,9 @@ func (st *state) groupsOf(w who, buf []int32) []int32 {
 	if !member {
 		return buf
 	}
+	if gids, ok := w.u.inlineGIDs(w.now); ok {
+		return st.appendEffectiveIDs(buf, gids, w.now)
+	}
 	return st.appendEffective(buf, w.u.groups, w.now)
 }
 
@@ -54,6 +58,13 @@ func (st *state) directGroupsOf(w who, buf []int32) ([]int32, nestBloom) {
 	var bloom nestBloom
 	buf, member := implicitGroups(w, buf)
 	if !member {
+		return buf, bloom
+	}
+	if gids, ok := w.u.inlineGIDs(w.now); ok {
+		for _, g := range gids {
+			buf = append(buf, g)
+			bloom.add(g)
+		}
 		return buf, bloom
 	}
 	for _, m := range w.u.groups {
@@ -237,73 +248,82 @@ func (st *state) checkContext(op string, f *folderRec, ctx string) error {
 		f.id, st.typeName(f), ctx, strings.Join(ctxs, ", ")))
 }
 
-// folderAllows follows the chain of folders with entries from the folder
-// up (see eff.go), nearest first. For each of the subject's groups the
-// first level entry met is its level (R15, even none); any level reaching
-// the action's minimum allows, as does any rule matched on the way that
-// grants the permission (R16).
+// folderAllows merges the subject's sorted groups with the flat list of
+// the folder's nearest ancestor-or-self with entries (see eff.go). For
+// each of the subject's groups the nearest level entry is its level (R15,
+// even none); any level reaching the action's minimum allows, as does any
+// rule matched on the folder or above that grants the permission (R16).
 func (st *state) folderAllows(groups []int32, fi int32, ctx string, a domain.Action) bool {
+	return st.flatAllows(groups, st.hot.get(fi).flat, ctx, a)
+}
+
+// flatAllows is folderAllows on the folder's flat list.
+func (st *state) flatAllows(groups []int32, flat []fent, ctx string, a domain.Action) bool {
 	need, byLevel := domain.LevelFor(a)
-	var resolved uint64 // bit i: groups[i] has met its nearest entry
-	var overflow []bool
-	if len(groups) > 64 {
-		overflow = make([]bool, len(groups))
-	}
-	var bloom uint32
-	for _, g := range groups {
-		bloom |= groupBit(g)
-	}
-	for x := st.hot.get(fi).anc; x != none; {
-		h := st.hot.get(x)
-		if h.bloom&bloom == 0 {
-			x = h.next
-			continue
-		}
-		if byLevel {
-			i, j := 0, 0
-			for i < len(groups) && j < len(h.levels) {
-				switch g, e := groups[i], h.levels[j]; {
-				case g < e.g:
-					i++
-				case g > e.g:
-					j++
-				default:
-					if overflow != nil {
-						if !overflow[i] {
-							overflow[i] = true
-							if e.l >= need {
-								return true
-							}
-						}
-					} else if resolved&(1<<i) == 0 {
-						resolved |= 1 << i
-						if e.l >= need {
-							return true
-						}
-					}
-					i++
-					j++
-				}
-			}
-		}
-		rs := h.rules
-		i, j := 0, 0
-		for i < len(groups) && j < len(rs) {
-			switch g, ref := groups[i], rs[j]; {
-			case g < ref.g:
-				i++
-			case g > ref.g:
-				j++
-			default:
-				if st.rules.get(ref.r).grantsPerm(ctx, a) {
+	i, j := 0, 0
+	for i < len(groups) && j < len(flat) {
+		switch g, e := groups[i], flat[j]; {
+		case g < e.g:
+			i++
+		case g > e.g:
+			j++
+		default:
+			if l, isLevel := e.level(); isLevel {
+				if byLevel && l >= need {
 					return true
 				}
-				j++ // a group may own several rules
+			} else if st.rules.get(e.v).grantsPerm(ctx, a) {
+				return true
 			}
+			j++ // a group may have a level and several rules
 		}
-		x = h.next
 	}
 	return false
+}
+
+// checkFolder answers a folder check (check). The folder's reads and the
+// subject's do not depend on each other, and on a large data set each is
+// a cache miss: so they are made in pairs, both index lookups, then both
+// records, then the folder's flat list and the subject's groups, and the
+// CPU waits for each pair at once rather than for one after the other.
+func (st *state) checkFolder(op string, s Subject, p permSpec, id string, now time.Time) (bool, error) {
+	fi, found := st.folderIx.get(id)
+	ui, known := st.userIx.get(s.UserID)
+	h := st.hot.get(fi)
+	w := who{now: nanos(now)}
+	if known && s.UserID != "" {
+		w.u = st.users.get(ui)
+	}
+	if !found || !h.live() {
+		_, _, err := st.folderByID(op, id)
+		return false, err
+	}
+	flat := h.flat
+	// The list's first group, read now so that its miss overlaps the
+	// subject's: groups below it match nothing.
+	first := int32(math.MaxInt32)
+	if len(flat) > 0 {
+		first = flat[0].g
+	}
+	if !st.typeDeclares(h.typ(), p.ctx) {
+		return false, st.checkContext(op, st.folders.get(fi), p.ctx)
+	}
+	if s.UserID != "" && w.u == nil {
+		_, err := st.subject(op, s, now) // its error
+		return false, err
+	}
+	if w.denied() {
+		return false, nil
+	}
+	var buf [maxGroupsOnStack]int32
+	groups := st.groupsOf(w, buf[:0])
+	if st.sysOf(w, groups)&bitFilesAdmin != 0 { // R17
+		return true, nil
+	}
+	for len(groups) > 0 && groups[0] < first {
+		groups = groups[1:]
+	}
+	return st.flatAllows(groups, flat, p.ctx, p.action), nil
 }
 
 // folderAllowsWalk is the same answer by walking every ancestor's record;
@@ -377,28 +397,7 @@ func (st *state) check(op string, s Subject, permission string, r Resource, now 
 		}
 		return st.hasDomain(st.groupsOf(w, buf[:0]), r.ID), nil
 	case KindFolder:
-		// Only the folder's hot slot is read here; its record only for an error.
-		fi, ok := st.folderIx.get(r.ID)
-		h := st.hot.get(fi)
-		if !ok || !h.live() {
-			_, _, err := st.folderByID(op, r.ID)
-			return false, err
-		}
-		if !st.typeDeclares(h.typ(), p.ctx) {
-			return false, st.checkContext(op, st.folders.get(fi), p.ctx)
-		}
-		w, err := st.subject(op, s, now)
-		if err != nil {
-			return false, err
-		}
-		if w.denied() {
-			return false, nil
-		}
-		groups := st.groupsOf(w, buf[:0])
-		if st.sysOf(w, groups)&bitFilesAdmin != 0 { // R17
-			return true, nil
-		}
-		return st.folderAllows(groups, fi, p.ctx, p.action), nil
+		return st.checkFolder(op, s, p, r.ID, now)
 	}
 	return false, domain.E(op, domain.KindInvalid, errorf("unknown resource kind %q", r.Kind))
 }

@@ -112,22 +112,44 @@ func (st *state) appendEffective(buf []int32, ms []memb, now int64) []int32 {
 	start := len(buf)
 	nested := false
 	for _, m := range ms {
-		if now >= m.exp {
-			continue
+		if now < m.exp {
+			buf = st.appendGroup(buf, m.g, now, &nested)
 		}
-		buf = append(buf, m.g)
-		if !st.hasAnc(m.g) {
-			continue
-		}
-		if n := st.nestOf(m.g); n != nil {
-			for _, a := range n.anc {
-				if now < a.exp { // m counts at now, so the path counts while a does
-					buf = append(buf, a.g)
-					nested = true
-				}
+	}
+	return sortNested(buf, start, nested)
+}
+
+// appendEffectiveIDs is appendEffective of memberships that do not
+// expire, by their groups (userRec.gids).
+func (st *state) appendEffectiveIDs(buf []int32, gids []int32, now int64) []int32 {
+	start := len(buf)
+	nested := false
+	for _, g := range gids {
+		buf = st.appendGroup(buf, g, now, &nested)
+	}
+	return sortNested(buf, start, nested)
+}
+
+// appendGroup appends g and the groups it is nested in at now, and sets
+// *nested when there are any.
+func (st *state) appendGroup(buf []int32, g int32, now int64, nested *bool) []int32 {
+	buf = append(buf, g)
+	if !st.hasAnc(g) {
+		return buf
+	}
+	if n := st.nestOf(g); n != nil {
+		for _, a := range n.anc {
+			if now < a.exp { // the membership counts at now, so the path counts while a does
+				buf = append(buf, a.g)
+				*nested = true
 			}
 		}
 	}
+	return buf
+}
+
+// sortNested sorts and dedups buf[start:] when nesting added to it.
+func sortNested(buf []int32, start int, nested bool) []int32 {
 	if nested {
 		tail := buf[start:]
 		slices.Sort(tail)

@@ -1,50 +1,120 @@
 package engine
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+)
 
 // A folder check must not read eight ancestors' records: on a large tree
-// every hop is a cache miss. Nor may a change at the top of the tree
-// rewrite every folder below it. So each folder's hot slot says where its
-// grants are: anc, the nearest ancestor-or-self that has level entries or
-// rule matches of its own, and for such a folder its own entries and next,
-// the same for its parent. A check follows anc → next → … over the folders
-// that have entries only (4.3 on average on the benchmark data, against 8
-// levels), skipping by a bloom of groups those of no interest. A change to a
-// folder's entries rewrites its slot alone unless it gains its first or
-// loses its last entry, and a move rewrites the moved folder's slot; only
-// then are the anc of its descendants that have no entries rewritten,
-// stopping at descendants with entries, whose next alone changes.
+// every hop is a cache miss, and so is every list it reads there. So each
+// folder's hot slot says where its grants are: anc, the nearest
+// ancestor-or-self that has level entries or rule matches of its own, and
+// flat, the entries that count on anc (so on the folder): anc's own and
+// those of every ancestor with entries, merged into one list sorted by
+// group: for each group its nearest level entry (which decides, R15) and
+// every rule matching anc or an ancestor (R16). A folder with entries of
+// its own makes its list; the folders it is the anc of share it. A check
+// reads the folder's slot and that list, two dependent reads however deep
+// the folder, and merges the list with the subject's sorted groups.
+//
+// The price is paid by writes: a change to a folder's entries, or a move,
+// computes the list again for the folders with entries below it, top
+// down, each from its next (the anc of its parent) and its own entries,
+// and rewrites the slots that share them; the walk stops below a folder
+// whose slot came out the same. BenchmarkApplyFolderLevelAtRoot measures
+// the worst case (docs/benchmarks.md).
 
-// fhot is what a check reads of a folder, kept by value in its own vec
-// (64 bytes, one cache line): its own level entries and rule matches, both
-// sorted by group, a bloom of their groups, and the chain links.
-type fhot struct {
-	levels []lvl
-	rules  []ruleRef
-	anc    int32  // nearest ancestor-or-self with entries, or none
-	next   int32  // for a folder with entries: anc of its parent
-	typ1   int32  // the folder's type + 1; 0 for no folder
-	bloom  uint32 // bit g%32 set for every group g in levels and rules
+// fent is one entry of a flat list: group g, and in v a rule's int (v ≥ 0)
+// or the group's nearest level l as -1-l (v < 0), so that a group's level
+// sorts before its rules.
+type fent struct {
+	g int32
+	v int32
 }
 
-func (h *fhot) live() bool    { return h.typ1 != 0 }
-func (h *fhot) typ() int32    { return h.typ1 - 1 }
-func groupBit(g int32) uint32 { return 1 << (uint32(g) & 31) }
+func levelEnt(g int32, l domain.Level) fent { return fent{g: g, v: -1 - int32(l)} }
 
-// newHot fills a slot's own entries: a check skips a folder whose bloom
-// shares no bit with the subject's groups without reading its lists.
-func newHot(f *folderRec) fhot {
-	h := fhot{levels: f.levels, rules: byGroup(f.rules), typ1: f.typ + 1, next: none}
-	for _, l := range h.levels {
-		h.bloom |= groupBit(l.g)
+func (e fent) level() (domain.Level, bool) { return domain.Level(-1 - e.v), e.v < 0 }
+
+func fentCmp(a, b fent) int {
+	if a.g != b.g {
+		return cmp.Compare(a.g, b.g)
 	}
-	for _, r := range h.rules {
-		h.bloom |= groupBit(r.g)
+	return cmp.Compare(a.v, b.v)
+}
+
+// fhot is what a check reads of a folder, kept by value in its own vec.
+type fhot struct {
+	flat []fent // anc's flat list (see above), shared by the folders it is the anc of
+	anc  int32  // nearest ancestor-or-self with entries, or none
+	next int32  // for a folder with entries: anc of its parent
+	typ1 int32  // the folder's type + 1; 0 for no folder
+	own  bool   // the folder has level entries or rule matches of its own
+}
+
+func (h *fhot) live() bool { return h.typ1 != 0 }
+func (h *fhot) typ() int32 { return h.typ1 - 1 }
+
+func hasOwn(f *folderRec) bool { return len(f.levels) > 0 || len(f.rules) > 0 }
+
+// hotOf is the slot of folder x (record f) whose parent's children see
+// seen as their anc: x's own entries merged over seen's flat list.
+func (st *state) hotOf(f *folderRec, x, seen int32) fhot {
+	var inherited []fent
+	if seen != none {
+		inherited = st.hot.get(seen).flat
 	}
+	return hotFrom(f, x, seen, inherited)
+}
+
+// hotFrom is hotOf with seen's flat list given.
+func hotFrom(f *folderRec, x, seen int32, inherited []fent) fhot {
+	h := fhot{anc: seen, next: none, typ1: f.typ + 1}
+	if !hasOwn(f) {
+		h.flat = inherited // shared, so that a check reads no other slot
+		return h
+	}
+	h.anc, h.next, h.own = x, seen, true
+	own := make([]fent, 0, len(f.levels)+len(f.rules))
+	for _, l := range f.levels {
+		own = append(own, levelEnt(l.g, l.l))
+	}
+	for _, r := range f.rules {
+		own = append(own, fent{g: r.g, v: r.r})
+	}
+	slices.SortFunc(own, fentCmp)
+	h.flat = mergeFlat(own, inherited, f.levels)
 	return h
 }
 
-func (h *fhot) hasOwn() bool { return len(h.levels) > 0 || len(h.rules) > 0 }
+// mergeFlat merges a folder's own entries (sorted) with the flat list it
+// inherits, leaving out an inherited level of a group the folder has a
+// level entry for (levels) and a rule the folder matches itself too.
+func mergeFlat(own, inherited []fent, levels []lvl) []fent {
+	out := make([]fent, 0, len(own)+len(inherited))
+	i := 0
+	for _, e := range inherited {
+		if _, isLevel := e.level(); isLevel && hasLevel(levels, e.g) {
+			continue // the folder's own entry is nearer
+		}
+		for i < len(own) && fentCmp(own[i], e) < 0 {
+			out = append(out, own[i])
+			i++
+		}
+		if i < len(own) && own[i] == e {
+			continue // appended below with own
+		}
+		out = append(out, e)
+	}
+	return append(out, own[i:]...)
+}
+
+func hasLevel(ls []lvl, g int32) bool {
+	_, found := slices.BinarySearchFunc(ls, g, func(l lvl, g int32) int { return cmp.Compare(l.g, g) })
+	return found
+}
 
 func (b *builder) touch(fi int32) {
 	if b.bulk {
@@ -78,8 +148,11 @@ func (b *builder) flushEff() {
 		}
 	}
 	slices.SortFunc(ds, func(a, b dirty) int { return a.depth - b.depth })
+	fixed := map[int32]bool{}
 	for _, d := range ds {
-		b.fix(d.fi, false)
+		if !fixed[d.fi] { // else a fix above rewrote it from its record
+			b.fix(d.fi, false, fixed)
+		}
 	}
 	b.dirty = nil
 }
@@ -87,77 +160,58 @@ func (b *builder) flushEff() {
 func (b *builder) recomputeAll() {
 	for fi := range b.s.folders.n {
 		if f := b.s.folders.get(fi); f != nil && f.parent == none {
-			b.fix(fi, true)
+			b.fix(fi, true, nil)
 		}
 	}
 }
 
-// fix rewrites x's slot from its record and its parent's slot, then
-// carries the anc its children see down to the descendants that depend on
-// it. all (New) visits every descendant instead of stopping where nothing
-// changed.
-func (b *builder) fix(x int32, all bool) {
+// fix rewrites x's slot from its record and its parent's slot, then the
+// slots below that depend on it: the anc of descendants without entries,
+// the next and flat of those with. Below a folder whose slot came out as
+// it was, nothing changes and the walk stops; all (New) visits every
+// descendant. fixed collects the folders rewritten from their records.
+func (b *builder) fix(x int32, all bool, fixed map[int32]bool) {
 	f := b.s.folders.get(x)
 	pAnc := none
 	if f.parent != none {
 		pAnc = b.s.hot.get(f.parent).anc
 	}
-	h := newHot(f)
-	h.anc = pAnc
-	seen := pAnc // the anc x's children see
-	if h.hasOwn() {
-		h.anc, h.next, seen = x, pAnc, x
-	}
+	h := b.s.hotOf(f, x, pAnc)
 	b.s.hot.set(b.gen, x, h)
-	type item struct{ x, seen int32 }
+	if fixed != nil {
+		fixed[x] = true
+	}
+	type item struct {
+		x, seen int32
+		changed bool // seen's flat, or seen itself, is not what it was
+	}
 	stack := []item{}
 	for _, c := range f.children {
-		stack = append(stack, item{c, seen})
+		stack = append(stack, item{c, h.anc, true})
 	}
 	for len(stack) > 0 {
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		c := b.s.folders.get(it.x)
-		h := b.s.hot.get(it.x)
-		if all {
-			h = newHot(c)
+		old := b.s.hot.get(it.x)
+		same := old.anc == it.seen // what a folder without entries holds
+		if old.own {
+			same = old.next == it.seen
 		}
-		next := it.seen
-		if h.hasOwn() {
-			if all || h.next != it.seen || h.anc != it.x {
-				h.anc, h.next = it.x, it.seen
-				b.s.hot.set(b.gen, it.x, h)
-			}
-			if !all {
-				continue // its descendants see it, not what is above
-			}
-			next = it.x
-		} else {
-			if !all && h.anc == it.seen {
-				continue // unchanged, and so is everything below
-			}
-			h.anc = it.seen
-			b.s.hot.set(b.gen, it.x, h)
+		if !all && !it.changed && same {
+			continue // unchanged, and so is everything below (its own entries, if changed, are fixed on their own)
+		}
+		h := b.s.hotOf(c, it.x, it.seen)
+		b.s.hot.set(b.gen, it.x, h)
+		if fixed != nil {
+			fixed[it.x] = true
+		}
+		changed := all || it.changed || old.anc != h.anc
+		if h.own {
+			changed = all || !old.own || !slices.Equal(old.flat, h.flat)
 		}
 		for _, cc := range c.children {
-			stack = append(stack, item{cc, next})
+			stack = append(stack, item{cc, h.anc, changed})
 		}
 	}
-}
-
-// byGroup returns rs ordered by (group, rule), so that a check merges it
-// with the subject's sorted groups; the record keeps them by rule.
-func byGroup(rs []ruleRef) []ruleRef {
-	less := func(a, b ruleRef) int {
-		if a.g != b.g {
-			return int(a.g - b.g)
-		}
-		return int(a.r - b.r)
-	}
-	if slices.IsSortedFunc(rs, less) {
-		return rs
-	}
-	rs = slices.Clone(rs)
-	slices.SortFunc(rs, less)
-	return rs
 }

@@ -84,3 +84,54 @@ func ProjectPathsDiff(e *Engine, now time.Time) string {
 	}
 	return strings.Join(diffs, "\n")
 }
+
+// LayoutDiff describes where e's read-side copies disagree with what they
+// copy; "" when they agree. Each user's inline groups (userRec.gids) must
+// be what its memberships give (setGroups); each
+// folder's hot slot (eff.go) must be what a computation from the roots
+// down gives: anc, next, and the flat list merged from the records.
+func LayoutDiff(e *Engine) string {
+	st := e.snapshot()
+	var out []string
+	for ui := range st.users.n {
+		u := st.users.get(ui)
+		if u == nil {
+			continue
+		}
+		var want userRec
+		want.setGroups(u.groups)
+		held := func(u *userRec) []int32 { return u.gids[:max(int(u.ninl), 1)-1] }
+		if u.ninl != want.ninl || u.inlFrom != want.inlFrom || !slices.Equal(held(u), held(&want)) {
+			out = append(out, fmt.Sprintf("user %s: inline groups %v (%d) from %d; memberships give %v (%d) from %d",
+				u.id, held(u), u.ninl, u.inlFrom, held(&want), want.ninl, want.inlFrom))
+		}
+	}
+	type item struct{ x, seen int32 }
+	var stack []item
+	for fi := range st.folders.n {
+		if f := st.folders.get(fi); f != nil && f.parent == none {
+			stack = append(stack, item{fi, none})
+		}
+	}
+	want := map[int32]fhot{}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		f := st.folders.get(it.x)
+		var inherited []fent
+		if it.seen != none {
+			inherited = want[it.seen].flat
+		}
+		h := hotFrom(f, it.x, it.seen, inherited)
+		want[it.x] = h
+		got := st.hot.get(it.x)
+		if got.anc != h.anc || got.next != h.next || got.own != h.own || got.typ1 != h.typ1 || !slices.Equal(got.flat, h.flat) {
+			out = append(out, fmt.Sprintf("folder %s: hot slot anc %d next %d own %v flat %v; from the records anc %d next %d own %v flat %v",
+				f.id, got.anc, got.next, got.own, got.flat, h.anc, h.next, h.own, h.flat))
+		}
+		for _, c := range f.children {
+			stack = append(stack, item{c, h.anc})
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -102,8 +102,9 @@ func TestIncrementalNestingMatchesRebuild_R6_R12_R14(t *testing.T) {
 
 // projectNestingDiff holds an engine kept incrementally to a rebuilt one
 // on each project's list of the groups nested below its present groups,
-// and the project check's path (direct groups and that list) to the
-// effective groups, for every user and project at now; "" when all
+// its read-side copies (users' inline groups, folders' flat lists) to
+// their records, and the project check's path (direct groups and that
+// list) to the effective groups, for every user and project at now; "" when all
 // agree or the engines under test are not this package's.
 func projectNestingDiff(inc, rebuilt underTest, now time.Time) string {
 	a, ok := inc.(*engine.Engine)
@@ -113,6 +114,9 @@ func projectNestingDiff(inc, rebuilt underTest, now time.Time) string {
 	}
 	if d := engine.ProjectNestingDiff(a, b); d != "" {
 		return "incremental vs rebuilt:\n" + d
+	}
+	if d := engine.LayoutDiff(a); d != "" {
+		return "incremental engine's read-side copies:\n" + d
 	}
 	return engine.ProjectPathsDiff(a, now)
 }
