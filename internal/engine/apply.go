@@ -48,7 +48,7 @@ func (b *builder) userMut(i int32) *userRec {
 	c := *u
 	c.gen = b.gen
 	c.setGroups(slices.Clone(u.groups))
-	c.pgrants = slices.Clone(u.pgrants)
+	c.setGrants(slices.Clone(u.pgrants))
 	b.s.users.set(b.gen, i, &c)
 	return &c
 }
@@ -169,7 +169,7 @@ func (b *builder) normalize() {
 	for i := range s.users.n {
 		if u := s.users.get(i); u != nil {
 			u.setGroups(normBy(u.groups, membKey))
-			u.pgrants = normBy(u.pgrants, userGrantKey)
+			u.setGrants(normBy(u.pgrants, userGrantKey))
 		}
 	}
 	for i := range s.groups.n {
@@ -520,7 +520,7 @@ func (b *builder) deleteProject(id string) {
 		if u := b.s.users.get(ui); u != nil {
 			if _, found := findBy(u.pgrants, pi, userGrantKey); found {
 				um := b.userMut(ui)
-				um.pgrants = removeBy(um.pgrants, pi, userGrantKey)
+				um.setGrants(removeBy(um.pgrants, pi, userGrantKey))
 			}
 		}
 	}
@@ -651,7 +651,7 @@ func (b *builder) putProjectGrant(pg *domain.ProjectGrant) error {
 			return b.notFound("user", pg.SubjectID)
 		}
 		u := b.userMut(ui)
-		u.pgrants = upsertBy(u.pgrants, userGrant{p: pi, role: role, mask: mask, raw: projRaw(pg.Permissions)}, userGrantKey, b.bulk)
+		u.setGrants(upsertBy(u.pgrants, userGrant{p: pi, role: role, mask: mask, raw: projRaw(pg.Permissions)}, userGrantKey, b.bulk))
 	case domain.SubjectGroup:
 		gi, ok := b.liveGroup(pg.SubjectID)
 		if !ok {
@@ -679,7 +679,7 @@ func (b *builder) deleteProjectGrant(pg *domain.ProjectGrant) {
 	case domain.SubjectUser:
 		if ui, ok := b.liveUser(pg.SubjectID); ok {
 			u := b.userMut(ui)
-			u.pgrants = removeBy(u.pgrants, pi, userGrantKey)
+			u.setGrants(removeBy(u.pgrants, pi, userGrantKey))
 		}
 	case domain.SubjectGroup:
 		gi, ok := b.liveGroup(pg.SubjectID)

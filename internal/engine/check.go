@@ -159,8 +159,7 @@ func (st *state) projOfDirect(w who, p *projectRec, pi int32) uint8 {
 func (st *state) projRights(w who, p *projectRec, pi int32, pg projGrants) uint8 {
 	var individual uint8
 	if w.u != nil {
-		if i, found := findBy(w.u.pgrants, pi, userGrantKey); found {
-			g := w.u.pgrants[i]
+		if g, found := w.u.grantOn(pi); found {
 			individual = g.mask | st.roleProj(g.role)
 		}
 	}

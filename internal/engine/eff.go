@@ -192,23 +192,22 @@ func (b *builder) fix(x int32, all bool, fixed map[int32]bool) {
 	for len(stack) > 0 {
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		if !all && !it.changed {
+			// seen and its list are what they were, so this slot and
+			// those below are; its own entries, if they changed, are
+			// fixed on their own (flushEff).
+			continue
+		}
 		c := b.s.folders.get(it.x)
 		old := b.s.hot.get(it.x)
-		same := old.anc == it.seen // what a folder without entries holds
-		if old.own {
-			same = old.next == it.seen
-		}
-		if !all && !it.changed && same {
-			continue // unchanged, and so is everything below (its own entries, if changed, are fixed on their own)
-		}
 		h := b.s.hotOf(c, it.x, it.seen)
 		b.s.hot.set(b.gen, it.x, h)
 		if fixed != nil {
 			fixed[it.x] = true
 		}
-		changed := all || it.changed || old.anc != h.anc
-		if h.own {
-			changed = all || !old.own || !slices.Equal(old.flat, h.flat)
+		changed := true // a folder without entries passes its seen's new list on
+		if h.own && !all {
+			changed = !old.own || !slices.Equal(old.flat, h.flat)
 		}
 		for _, cc := range c.children {
 			stack = append(stack, item{cc, h.anc, changed})

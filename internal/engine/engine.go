@@ -72,7 +72,7 @@ type userGrant struct {
 // inlineGroups is how many group ints a user record holds inline.
 const inlineGroups = 14
 
-// userRec comes first what a check reads, in the record's first 72 bytes:
+// userRec comes first what a check reads, in the record's first 80 bytes:
 // with gids, the groups of most users are read with the record instead
 // of by a second, dependent cache miss (ten groups a user on the large
 // data set of the benchmarks).
@@ -81,13 +81,14 @@ type userRec struct {
 	showPI   bool
 	ninl     uint8 // 1 + the number of gids held; 0 when they do not fit
 	role     int32
-	inlFrom  int64 // gids are the user's groups at any instant from this one on
+	inlFrom  int64  // gids are the user's groups at any instant from this one on
+	pgBits   uint64 // bit p%64 set for every project p of pgrants: most checks need not read them
 	gids     [inlineGroups]int32
 	gen      uint64
 	id       string
 	username string
 	groups   []memb      // sorted by g; never the implicit Everyone or Public; set by setGroups
-	pgrants  []userGrant // individual project grants, sorted by p
+	pgrants  []userGrant // individual project grants, sorted by p; set by setGrants
 }
 
 // setGroups sets u's memberships and the inline copy of their groups:
@@ -109,6 +110,28 @@ func (u *userRec) setGroups(gs []memb) {
 		n++
 	}
 	u.ninl = uint8(n) + 1
+}
+
+// setGrants sets u's individual project grants and their filter.
+func (u *userRec) setGrants(gs []userGrant) {
+	u.pgrants = gs
+	u.pgBits = 0
+	for _, g := range gs {
+		u.pgBits |= projBit64(g.p)
+	}
+}
+
+func projBit64(p int32) uint64 { return 1 << (uint32(p) & 63) }
+
+// grantOn is u's individual grant on project p, if any.
+func (u *userRec) grantOn(p int32) (userGrant, bool) {
+	if u.pgBits&projBit64(p) == 0 {
+		return userGrant{}, false
+	}
+	if i, found := findBy(u.pgrants, p, userGrantKey); found {
+		return u.pgrants[i], true
+	}
+	return userGrant{}, false
 }
 
 // inlineGIDs is u's groups at now from the inline copy, when it holds them.

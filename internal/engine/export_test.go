@@ -87,7 +87,8 @@ func ProjectPathsDiff(e *Engine, now time.Time) string {
 
 // LayoutDiff describes where e's read-side copies disagree with what they
 // copy; "" when they agree. Each user's inline groups (userRec.gids) must
-// be what its memberships give (setGroups); each
+// be what its memberships give (setGroups), its project grant filter
+// what its grants give (setGrants); each
 // folder's hot slot (eff.go) must be what a computation from the roots
 // down gives: anc, next, and the flat list merged from the records.
 func LayoutDiff(e *Engine) string {
@@ -100,6 +101,10 @@ func LayoutDiff(e *Engine) string {
 		}
 		var want userRec
 		want.setGroups(u.groups)
+		want.setGrants(u.pgrants)
+		if u.pgBits != want.pgBits {
+			out = append(out, fmt.Sprintf("user %s: project grant filter %b; its grants give %b", u.id, u.pgBits, want.pgBits))
+		}
 		held := func(u *userRec) []int32 { return u.gids[:max(int(u.ninl), 1)-1] }
 		if u.ninl != want.ninl || u.inlFrom != want.inlFrom || !slices.Equal(held(u), held(&want)) {
 			out = append(out, fmt.Sprintf("user %s: inline groups %v (%d) from %d; memberships give %v (%d) from %d",

@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/domain"
+)
+
+// A user record holds the groups of its never-expiring memberships
+// inline, as many as fit, and says from which instant they are all that
+// count: after the last expiring membership has expired (R6).
+func TestR6_UserRecordHoldsNeverExpiringGroupsInline(t *testing.T) {
+	never := func(gs ...int32) []memb {
+		var ms []memb
+		for _, g := range gs {
+			ms = append(ms, memb{g: g, exp: math.MaxInt64})
+		}
+		return ms
+	}
+	held := func(u *userRec, now int64) ([]int32, bool) { return u.inlineGIDs(now) }
+	var u userRec
+
+	u.setGroups(nil)
+	if gids, ok := held(&u, 0); !ok || len(gids) != 0 {
+		t.Errorf("no memberships: inline %v, %v; want [], true", gids, ok)
+	}
+	u.setGroups(never(3, 5, 9))
+	if gids, ok := held(&u, 0); !ok || !slices.Equal(gids, []int32{3, 5, 9}) {
+		t.Errorf("three memberships: inline %v, %v; want [3 5 9], true", gids, ok)
+	}
+	many := make([]int32, inlineGroups)
+	for i := range many {
+		many[i] = int32(10 + i)
+	}
+	u.setGroups(never(many...))
+	if gids, ok := held(&u, 0); !ok || !slices.Equal(gids, many) {
+		t.Errorf("%d memberships: inline %v, %v; want all of them", inlineGroups, gids, ok)
+	}
+	u.setGroups(never(append(many, 99)...))
+	if gids, ok := held(&u, 0); ok {
+		t.Errorf("%d memberships: inline %v; want none (they do not fit)", inlineGroups+1, gids)
+	}
+
+	// Two expiring memberships among never-expiring ones: the inline
+	// groups count from the later expiry on, without the expiring ones.
+	ms := never(4, 8)
+	ms = slices.Insert(ms, 1, memb{g: 6, exp: 100})
+	ms = append(ms, memb{g: 12, exp: 50})
+	u.setGroups(ms)
+	if gids, ok := held(&u, 99); ok {
+		t.Errorf("before the last expiry: inline %v; want none (group 6 still counts)", gids)
+	}
+	if gids, ok := held(&u, 100); !ok || !slices.Equal(gids, []int32{4, 8}) {
+		t.Errorf("at the last expiry: inline %v, %v; want [4 8], true", gids, ok)
+	}
+
+	// A record's copy shares nothing with it.
+	u.setGroups(never(1, 2))
+	c := u
+	c.setGroups(never(7))
+	if gids, _ := held(&u, 0); !slices.Equal(gids, []int32{1, 2}) {
+		t.Errorf("after its copy changed: inline %v; want [1 2]", gids)
+	}
+}
+
+// A folder's flat list holds its own level of a group instead of an
+// inherited one (R15, a nearer none included), every rule matching it or
+// an ancestor once (R16), and the inherited entries of other groups.
+func TestR15_R16_FlatListMergesOwnOverInherited(t *testing.T) {
+	inherited := []fent{
+		levelEnt(1, domain.LevelEdit), levelEnt(2, domain.LevelView), {g: 2, v: 5}, {g: 2, v: 7},
+		levelEnt(3, domain.LevelDownload), {g: 4, v: 9},
+	}
+	f := &folderRec{
+		levels: []lvl{{g: 1, l: domain.LevelView}, {g: 3, l: domain.LevelNone}},
+		rules:  []ruleRef{{g: 2, r: 5}, {g: 0, r: 3}},
+	}
+	h := hotFrom(f, 10, 4, inherited)
+	want := []fent{
+		{g: 0, v: 3},
+		levelEnt(1, domain.LevelView),
+		levelEnt(2, domain.LevelView), {g: 2, v: 5}, {g: 2, v: 7},
+		levelEnt(3, domain.LevelNone),
+		{g: 4, v: 9},
+	}
+	if !slices.Equal(h.flat, want) {
+		t.Errorf("flat = %v; want %v", h.flat, want)
+	}
+	if h.anc != 10 || h.next != 4 || !h.own || h.typ() != 0 {
+		t.Errorf("slot anc %d next %d own %v type %d; want 10, 4, true, 0", h.anc, h.next, h.own, h.typ())
+	}
+	// A folder without entries shares the list of the folder it sees.
+	bare := hotFrom(&folderRec{typ: 2}, 11, 4, inherited)
+	if bare.anc != 4 || bare.next != none || bare.own || &bare.flat[0] != &inherited[0] || bare.typ() != 2 {
+		t.Errorf("bare slot anc %d next %d own %v shares %v type %d; want 4, none, false, true, 2",
+			bare.anc, bare.next, bare.own, &bare.flat[0] == &inherited[0], bare.typ())
+	}
+}
+
+// A user record's filter of its individual project grants lets a check
+// skip the grant list for projects it has none on (R14), and never hides
+// one it has, whatever the projects share a bit.
+func TestR14_UserRecordFiltersItsProjectGrants(t *testing.T) {
+	var u userRec
+	u.setGrants([]userGrant{{p: 3, mask: 1}, {p: 5, mask: 2}, {p: 67, mask: 4}}) // 67 shares 3's bit
+	for _, tc := range []struct {
+		p    int32
+		mask uint8
+		ok   bool
+	}{{3, 1, true}, {5, 2, true}, {67, 4, true}, {131, 0, false}, {4, 0, false}} {
+		g, ok := u.grantOn(tc.p)
+		if ok != tc.ok || g.mask != tc.mask {
+			t.Errorf("grantOn(%d) = mask %d, %v; want %d, %v", tc.p, g.mask, ok, tc.mask, tc.ok)
+		}
+	}
+	if u.pgBits != 1<<3|1<<5 {
+		t.Errorf("filter %b; want bits 3 and 5", u.pgBits)
+	}
+	u.setGrants(nil)
+	if _, ok := u.grantOn(3); ok || u.pgBits != 0 {
+		t.Errorf("after setGrants(nil): grant on 3 found %v, filter %b", ok, u.pgBits)
+	}
+}
