@@ -72,10 +72,11 @@ type userGrant struct {
 // inlineGroups is how many group ints a user record holds inline.
 const inlineGroups = 14
 
-// userRec comes first what a check reads, in the record's first 80 bytes:
-// with gids, the groups of most users are read with the record instead
-// of by a second, dependent cache miss (ten groups a user on the large
-// data set of the benchmarks).
+// userRec is one user. What a check reads comes first, in the record's
+// first 80 bytes: with gids and pgBits, the groups of most users and
+// whether to look at their project grants are read with the record
+// instead of by a second, dependent cache miss (ten groups a user on the
+// large data set of the benchmarks).
 type userRec struct {
 	active   bool
 	showPI   bool
