@@ -33,9 +33,14 @@ func (st *state) subject(op string, s Subject, now time.Time) (who, error) {
 		w.u = st.users.get(i)
 	}
 	if w.u == nil {
-		return w, domain.E(op, domain.KindNotFound, errorf("user %q not found", s.UserID))
+		return w, userNotFound(op, s.UserID)
 	}
 	return w, nil
+}
+
+// userNotFound is the error of a check about an unknown user.
+func userNotFound(op, id string) error {
+	return domain.E(op, domain.KindNotFound, errorf("user %q not found", id))
 }
 
 // groupsOf appends to buf the subject's groups at w.now (R12), sorted:
@@ -308,8 +313,7 @@ func (st *state) checkFolder(op string, s Subject, p permSpec, id string, now ti
 		return false, st.checkContext(op, st.folders.get(fi), p.ctx)
 	}
 	if s.UserID != "" && w.u == nil {
-		_, err := st.subject(op, s, now) // its error
-		return false, err
+		return false, userNotFound(op, s.UserID)
 	}
 	if w.denied() {
 		return false, nil
@@ -326,7 +330,7 @@ func (st *state) checkFolder(op string, s Subject, p permSpec, id string, now ti
 }
 
 // folderAllowsWalk is the same answer by walking every ancestor's record;
-// tests hold the chain of hot slots to it.
+// tests hold the folders' flat lists to it.
 func (st *state) folderAllowsWalk(groups []int32, fi int32, ctx string, a domain.Action) bool {
 	need, byLevel := domain.LevelFor(a)
 	seen := map[int32]bool{}

@@ -104,8 +104,8 @@ func TestIncrementalNestingMatchesRebuild_R6_R12_R14(t *testing.T) {
 // on each project's list of the groups nested below its present groups,
 // its read-side copies (users' inline groups, folders' flat lists) to
 // their records, and the project check's path (direct groups and that
-// list) to the effective groups, for every user and project at now; "" when all
-// agree or the engines under test are not this package's.
+// list) to the effective groups, for every user and project at now; ""
+// when all agree or the engines under test are not this package's.
 func projectNestingDiff(inc, rebuilt underTest, now time.Time) string {
 	a, ok := inc.(*engine.Engine)
 	b, ok2 := rebuilt.(*engine.Engine)
