@@ -39,8 +39,7 @@ func (e *Engine) Stage(muts []domain.Mutation) (*Engine, error) {
 			return nil, domain.E(op, err)
 		}
 	}
-	b.flushEff()
-	b.flushProjNest()
+	b.publish()
 	next.rev = old.rev + 1
 	out := &Engine{gen: gen}
 	out.cur.Store(&next)
@@ -217,9 +216,8 @@ func (e *Engine) Outranks(target string, h Holder, now time.Time) ([]string, err
 	}
 	active := *tw.u
 	active.active = true
-	tw.u = &active
 	var r report
-	st.holdings(tw, hd, &r, "")
+	st.holdings(userWho(&active, tw.now), hd, &r, "")
 	return r.sorted(), nil
 }
 
@@ -438,7 +436,7 @@ func (d *delta) users() {
 func (d *delta) userGrants(st *state, u *userRec, why string) {
 	active := *u
 	active.active = true
-	st.holdings(who{u: &active, now: d.now}, d.h, &d.r, why)
+	st.holdings(userWho(&active, d.now), d.h, &d.r, why)
 }
 
 func (d *delta) userChange(ub, ua *userRec) {

@@ -26,6 +26,15 @@ type builder struct {
 	// the groups whose closures changed (projnest.go).
 	projDirty map[int32]bool
 	reclosed  []int32
+	// usersChanged holds the users whose records this builder wrote, for
+	// syncUsers.
+	usersChanged []userRef
+}
+
+// userRef is a user's int and id.
+type userRef struct {
+	i  int32
+	id string
 }
 
 func (b *builder) notFound(what, id string) error {
@@ -50,7 +59,32 @@ func (b *builder) userMut(i int32) *userRec {
 	c.setGroups(slices.Clone(u.groups))
 	c.setGrants(slices.Clone(u.pgrants))
 	b.s.users.set(b.gen, i, &c)
+	b.usersChanged = append(b.usersChanged, userRef{i, c.id})
 	return &c
+}
+
+// syncUsers copies the hot part of every user record this builder
+// changed into the value of the user's slot in userIx (index.go), where
+// a check reads it; a deleted user's slot gets the zero value, which is
+// not live.
+func (b *builder) syncUsers() {
+	for _, r := range b.usersChanged {
+		var h userHot
+		if u := b.s.users.get(r.i); u != nil {
+			h = u.userHot
+		}
+		b.s.userIx.setVal(b.gen, r.id, h)
+	}
+	b.usersChanged = nil
+}
+
+// publish completes the derived parts of the state before it is
+// published: the folders' flat lists, the projects' nested lists and
+// the users' slots.
+func (b *builder) publish() {
+	b.flushEff()
+	b.flushProjNest()
+	b.syncUsers()
 }
 
 func (b *builder) groupMut(i int32) *groupRec {
@@ -204,7 +238,7 @@ func (b *builder) normalize() {
 // intern returns the int of id in ix, adding a nil slot to v when new, so
 // that references may precede the referenced object (a role named before
 // it is loaded) and a deleted id re-created later gets its old int back.
-func intern[T any](b *builder, ix *strIndex, v *vec[*T], id string) int32 {
+func intern[T, V any](b *builder, ix *strIndex[V], v *vec[*T], id string) int32 {
 	if i, ok := ix.get(id); ok {
 		return i
 	}
@@ -453,8 +487,10 @@ func (b *builder) putUser(u *domain.User) int32 {
 	var rec *userRec
 	if b.s.users.get(i) == nil {
 		rec = &userRec{gen: b.gen}
+		rec.live = true
 		rec.setGroups(nil)
 		b.s.users.set(b.gen, i, rec)
+		b.usersChanged = append(b.usersChanged, userRef{i, u.ID})
 	} else {
 		rec = b.userMut(i)
 	}
@@ -476,6 +512,7 @@ func (b *builder) deleteUser(id string) {
 		}
 	}
 	b.s.users.set(b.gen, ui, nil)
+	b.usersChanged = append(b.usersChanged, userRef{ui, id})
 }
 
 // Projects.
@@ -833,7 +870,7 @@ func (b *builder) deleteFolder(fi int32) {
 			}
 		}
 		b.s.folders.set(b.gen, x, nil)
-		b.s.hot.set(b.gen, x, fhot{})
+		b.setHot(x, f.id, fhot{})
 	}
 }
 

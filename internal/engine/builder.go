@@ -76,8 +76,9 @@ type folderParent struct {
 func NewBuilder(revision int64) *Builder {
 	const gen = 1
 	s := &state{rev: revision}
-	for _, ix := range []*strIndex{&s.userIx, &s.groupIx, &s.projectIx, &s.roleIx, &s.typeIx, &s.folderIx, &s.ruleIx} {
-		*ix = newStrIndex(gen)
+	s.userIx, s.folderIx = newStrIndex[userHot](gen), newStrIndex[folderHot](gen)
+	for _, ix := range []*strIndex[noVal]{&s.groupIx, &s.projectIx, &s.roleIx, &s.typeIx, &s.ruleIx} {
+		*ix = newStrIndex[noVal](gen)
 	}
 	x := &Builder{b: builder{s: s, gen: gen, bulk: true, op: "engine.New"}, rulesByType: map[int32][]int32{}}
 	x.b.reserveBuiltins()
@@ -295,6 +296,7 @@ func (x *Builder) Engine() (*Engine, error) {
 	b.normalize()
 	b.nestAllProjects()
 	b.recomputeAll()
+	b.syncUsers()
 	e := &Engine{gen: b.gen}
 	e.cur.Store(b.s)
 	x.b.s = nil // the engine owns the state now

@@ -13,28 +13,54 @@ import (
 // user in more groups costs one allocation per check.
 const maxGroupsOnStack = 64
 
-// who is a resolved subject: nil u for anonymous.
+// who is a resolved subject: nil h for anonymous. A check resolves a
+// user by the value of their id's slot (h, a copy of the record's hot
+// part) and reads the record itself (u, or users[ui] through record) only
+// for what the copy does not hold: groups that do not fit inline, grants.
 type who struct {
-	u   *userRec
+	h   *userHot
+	u   *userRec // nil until read; subject reads it, checks may not
+	ui  int32
 	now int64
 }
 
-// denied reports R11: a disabled user holds nothing.
-func (w who) denied() bool { return w.u != nil && !w.u.active }
+// userWho is the subject of a user record.
+func userWho(u *userRec, now int64) who {
+	return who{h: &u.userHot, u: u, now: now}
+}
 
-// subject resolves s; an unknown user is an error (decisions.md).
+// record is w's user record (w is not anonymous).
+func (st *state) record(w who) *userRec {
+	if w.u != nil {
+		return w.u
+	}
+	return st.users.get(w.ui)
+}
+
+// denied reports R11: a disabled user holds nothing.
+func (w who) denied() bool { return w.h != nil && !w.h.active }
+
+// subject resolves s with its record; an unknown user is an error
+// (decisions.md).
 func (st *state) subject(op string, s Subject, now time.Time) (who, error) {
+	w, err := st.subjectHot(op, s, now)
+	if err == nil && w.h != nil {
+		w.u = st.users.get(w.ui)
+	}
+	return w, err
+}
+
+// subjectHot resolves s by its slot alone: the check path.
+func (st *state) subjectHot(op string, s Subject, now time.Time) (who, error) {
 	w := who{now: nanos(now)}
 	if s.UserID == "" {
 		return w, nil
 	}
-	i, ok := st.userIx.get(s.UserID)
-	if ok {
-		w.u = st.users.get(i)
-	}
-	if w.u == nil {
+	i, h, ok := st.userIx.lookup(s.UserID)
+	if !ok || !h.live {
 		return w, userNotFound(op, s.UserID)
 	}
+	w.h, w.ui = h, i
 	return w, nil
 }
 
@@ -51,10 +77,10 @@ func (st *state) groupsOf(w who, buf []int32) []int32 {
 	if !member {
 		return buf
 	}
-	if gids, ok := w.u.inlineGIDs(w.now); ok {
+	if gids, ok := w.h.inlineGIDs(w.now); ok {
 		return st.appendEffectiveIDs(buf, gids, w.now)
 	}
-	return st.appendEffective(buf, w.u.groups, w.now)
+	return st.appendEffective(buf, st.record(w).groups, w.now)
 }
 
 // directGroupsOf is groupsOf without nesting: the groups the subject's
@@ -65,14 +91,14 @@ func (st *state) directGroupsOf(w who, buf []int32) ([]int32, nestBloom) {
 	if !member {
 		return buf, bloom
 	}
-	if gids, ok := w.u.inlineGIDs(w.now); ok {
+	if gids, ok := w.h.inlineGIDs(w.now); ok {
 		for _, g := range gids {
 			buf = append(buf, g)
 			bloom.add(g)
 		}
 		return buf, bloom
 	}
-	for _, m := range w.u.groups {
+	for _, m := range st.record(w).groups {
 		if w.now < m.exp {
 			buf = append(buf, m.g)
 			bloom.add(m.g)
@@ -84,10 +110,10 @@ func (st *state) directGroupsOf(w who, buf []int32) ([]int32, nestBloom) {
 // implicitGroups appends the built-in groups w is in (R12) and reports
 // whether w's memberships count too: not for anonymous or disabled.
 func implicitGroups(w who, buf []int32) ([]int32, bool) {
-	if w.u == nil {
+	if w.h == nil {
 		return append(buf, gPublic), false
 	}
-	if !w.u.active {
+	if !w.h.active {
 		return buf, false
 	}
 	return append(buf, gEveryone, gPublic), true
@@ -116,10 +142,10 @@ func (st *state) roleProj(r int32) uint8 {
 // sysOf is the closed set of system permissions (R13); Public holds none
 // (R5) even if data said otherwise.
 func (st *state) sysOf(w who, groups []int32) uint64 {
-	if w.u == nil || !w.u.active {
+	if w.h == nil || !w.h.active {
 		return 0
 	}
-	m := st.roleSys(w.u.role)
+	m := st.roleSys(w.h.role)
 	for _, gi := range groups {
 		m |= st.gsys.get(gi) // 0 for Public and deleted groups
 	}
@@ -131,7 +157,7 @@ func (st *state) hasSys(w who, groups []int32, bit uint8) bool {
 		return false
 	}
 	// R18: personal information needs the user's preference too.
-	return uint64(1)<<bit != bitPersonalInfo || w.u.showPI
+	return uint64(1)<<bit != bitPersonalInfo || w.h.showPI
 }
 
 // projOf is the closed set of project permissions on p (R14) for the
@@ -163,8 +189,8 @@ func (st *state) projOfDirect(w who, p *projectRec, pi int32) uint8 {
 // the groups they reach there, which an exclusive project drops (R23).
 func (st *state) projRights(w who, p *projectRec, pi int32, pg projGrants) uint8 {
 	var individual uint8
-	if w.u != nil {
-		if g, found := w.u.grantOn(pi); found {
+	if w.h != nil && w.h.mayHoldGrantOn(pi) {
+		if g, found := st.record(w).grantOn(pi); found {
 			individual = g.mask | st.roleProj(g.role)
 		}
 	}
@@ -190,7 +216,7 @@ func projBit(w who, rights, bit uint8) bool {
 	if rights&(1<<bit) == 0 {
 		return false
 	}
-	return uint8(1)<<bit != bitProjPersonalPI || (w.u != nil && w.u.showPI)
+	return uint8(1)<<bit != bitProjPersonalPI || (w.h != nil && w.h.showPI)
 }
 
 func (st *state) hasDomain(groups []int32, name string) bool {
@@ -287,33 +313,35 @@ func (st *state) flatAllows(groups []int32, flat []fent, ctx string, a domain.Ac
 
 // checkFolder answers a folder check (check). The folder's reads and the
 // subject's do not depend on each other, and on a large data set each is
-// a cache miss: so they are made in pairs, both index lookups, then both
-// records, then the folder's flat list and the subject's groups, and the
-// CPU waits for each pair at once rather than for one after the other.
+// a cache miss: so they are made in pairs, both ids' slots (which hold
+// what the check reads of the folder and of the user, index.go), then
+// the folder's flat list and, for a user whose groups do not fit in the
+// slot, the record; the CPU waits for each pair at once rather than for
+// one after the other.
 func (st *state) checkFolder(op string, s Subject, p permSpec, id string, now time.Time) (bool, error) {
-	fi, found := st.folderIx.get(id)
-	ui, known := st.userIx.get(s.UserID)
-	h := st.hot.get(fi)
-	w := who{now: nanos(now)}
-	if known && s.UserID != "" {
-		w.u = st.users.get(ui)
-	}
-	if !found || !h.live() {
+	_, fh, found := st.folderIx.lookup(id)
+	ui, uh, known := st.userIx.lookup(s.UserID)
+	if !found || !fh.live() {
 		_, _, err := st.folderByID(op, id)
 		return false, err
 	}
-	flat := h.flat
+	flat := fh.flat()
 	// The list's first group, read now so that its miss overlaps the
 	// subject's: groups below it match nothing.
 	first := int32(math.MaxInt32)
 	if len(flat) > 0 {
 		first = flat[0].g
 	}
-	if !st.typeDeclares(h.typ(), p.ctx) {
-		return false, st.checkContext(op, st.folders.get(fi), p.ctx)
+	if !st.typeDeclares(fh.typ(), p.ctx) {
+		_, f, _ := st.folderByID(op, id)
+		return false, st.checkContext(op, f, p.ctx)
 	}
-	if s.UserID != "" && w.u == nil {
-		return false, userNotFound(op, s.UserID)
+	w := who{now: nanos(now)}
+	if s.UserID != "" {
+		if !known || !uh.live {
+			return false, userNotFound(op, s.UserID)
+		}
+		w.h, w.ui = uh, ui
 	}
 	if w.denied() {
 		return false, nil
@@ -372,7 +400,7 @@ func (st *state) check(op string, s Subject, permission string, r Resource, now 
 	var buf [maxGroupsOnStack]int32
 	switch r.Kind {
 	case KindSystem:
-		w, err := st.subject(op, s, now)
+		w, err := st.subjectHot(op, s, now)
 		if err != nil {
 			return false, err
 		}
@@ -382,7 +410,7 @@ func (st *state) check(op string, s Subject, permission string, r Resource, now 
 		if err != nil {
 			return false, err
 		}
-		w, err := st.subject(op, s, now)
+		w, err := st.subjectHot(op, s, now)
 		if err != nil {
 			return false, err
 		}
@@ -391,7 +419,7 @@ func (st *state) check(op string, s Subject, permission string, r Resource, now 
 		if r.ID == "" {
 			return false, noDomain(op)
 		}
-		w, err := st.subject(op, s, now)
+		w, err := st.subjectHot(op, s, now)
 		if err != nil {
 			return false, err
 		}

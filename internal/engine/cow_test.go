@@ -13,7 +13,7 @@ import (
 // earlier generation's index unchanged.
 func TestStrIndexMatchesAMap(t *testing.T) {
 	want := map[string]int32{}
-	ix := newStrIndex(1)
+	ix := newStrIndex[noVal](1)
 	var keys []string
 	for i := 0; i < 5000; i++ {
 		id := domain.NewID()
@@ -40,7 +40,7 @@ func TestStrIndexMatchesAMap(t *testing.T) {
 		ix.put(2, k, int32(200000+i))
 		want[k] = int32(200000 + i)
 	}
-	check := func(name string, ix *strIndex, want map[string]int32) {
+	check := func(name string, ix *strIndex[noVal], want map[string]int32) {
 		for k, v := range want {
 			if got, ok := ix.get(k); !ok || got != v {
 				t.Fatalf("%s: get(%q) = %d, %v; want %d", name, k, got, ok, v)

@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"slices"
+	"unsafe"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 )
@@ -54,8 +55,35 @@ type fhot struct {
 	own  bool   // the folder has level entries or rule matches of its own
 }
 
-func (h *fhot) live() bool { return h.typ1 != 0 }
 func (h *fhot) typ() int32 { return h.typ1 - 1 }
+
+// folderHot is the value of a folder's slot in folderIx (index.go): what
+// a check reads of it, its flat list and type, so that the lookup of its
+// id reads them. The list is kept as a pointer and a length so that a
+// slot is one cache line (64 bytes); the pointer keeps the list alive.
+type folderHot struct {
+	flat0 *fent // flat[0]; nil for an empty list
+	n     int32 // len(flat)
+	typ1  int32 // as fhot's
+}
+
+func (h *fhot) val() folderHot {
+	v := folderHot{n: int32(len(h.flat)), typ1: h.typ1}
+	if len(h.flat) > 0 {
+		v.flat0 = &h.flat[0]
+	}
+	return v
+}
+
+func (v *folderHot) flat() []fent { return unsafe.Slice(v.flat0, v.n) }
+func (v *folderHot) live() bool   { return v.typ1 != 0 }
+func (v *folderHot) typ() int32   { return v.typ1 - 1 }
+
+// setHot sets folder x's slot, and the value of its id's slot in folderIx.
+func (b *builder) setHot(x int32, id string, h fhot) {
+	b.s.hot.set(b.gen, x, h)
+	b.s.folderIx.setVal(b.gen, id, h.val())
+}
 
 func hasOwn(f *folderRec) bool { return len(f.levels) > 0 || len(f.rules) > 0 }
 
@@ -177,7 +205,7 @@ func (b *builder) fix(x int32, all bool, fixed map[int32]bool) {
 		pAnc = b.s.hot.get(f.parent).anc
 	}
 	h := b.s.hotOf(f, x, pAnc)
-	b.s.hot.set(b.gen, x, h)
+	b.setHot(x, f.id, h)
 	if fixed != nil {
 		fixed[x] = true
 	}
@@ -201,7 +229,7 @@ func (b *builder) fix(x int32, all bool, fixed map[int32]bool) {
 		c := b.s.folders.get(it.x)
 		old := b.s.hot.get(it.x)
 		h := b.s.hotOf(c, it.x, it.seen)
-		b.s.hot.set(b.gen, it.x, h)
+		b.setHot(it.x, c.id, h)
 		if fixed != nil {
 			fixed[it.x] = true
 		}

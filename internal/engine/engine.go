@@ -36,7 +36,9 @@ const (
 type state struct {
 	rev int64
 
-	userIx, groupIx, projectIx, roleIx, typeIx, folderIx, ruleIx strIndex
+	userIx                                     strIndex[userHot]
+	folderIx                                   strIndex[folderHot]
+	groupIx, projectIx, roleIx, typeIx, ruleIx strIndex[noVal]
 
 	users    vec[*userRec]
 	groups   vec[*groupRec]
@@ -72,19 +74,26 @@ type userGrant struct {
 // inlineGroups is how many group ints a user record holds inline.
 const inlineGroups = 14
 
-// userRec is one user. What a check reads comes first, in the record's
-// first 80 bytes: with gids and pgBits, the groups of most users and
-// whether to look at their project grants are read with the record
-// instead of by a second, dependent cache miss (ten groups a user on the
-// large data set of the benchmarks).
+// userHot is what a check reads of a user. It is the first 80 bytes of
+// the user's record, and a copy of it is the value of the user's slot in
+// userIx, so that the lookup of the id reads it (index.go). With gids and
+// pgBits, the groups of most users and whether to look at their project
+// grants come with it instead of by another dependent cache miss (ten
+// groups a user on the large data set of the benchmarks).
+type userHot struct {
+	live    bool // the user exists: false in the slot of a deleted one
+	active  bool
+	showPI  bool
+	ninl    uint8 // 1 + the number of gids held; 0 when they do not fit
+	role    int32
+	inlFrom int64  // gids are the user's groups at any instant from this one on
+	pgBits  uint64 // bit p%64 set for every project p of pgrants: most checks need not read them
+	gids    [inlineGroups]int32
+}
+
+// userRec is one user.
 type userRec struct {
-	active   bool
-	showPI   bool
-	ninl     uint8 // 1 + the number of gids held; 0 when they do not fit
-	role     int32
-	inlFrom  int64  // gids are the user's groups at any instant from this one on
-	pgBits   uint64 // bit p%64 set for every project p of pgrants: most checks need not read them
-	gids     [inlineGroups]int32
+	userHot
 	gen      uint64
 	id       string
 	username string
@@ -124,9 +133,12 @@ func (u *userRec) setGrants(gs []userGrant) {
 
 func projBit64(p int32) uint64 { return 1 << (uint32(p) & 63) }
 
+// mayHoldGrantOn reports whether u's project grants may include one on p.
+func (u *userHot) mayHoldGrantOn(p int32) bool { return u.pgBits&projBit64(p) != 0 }
+
 // grantOn is u's individual grant on project p, if any.
 func (u *userRec) grantOn(p int32) (userGrant, bool) {
-	if u.pgBits&projBit64(p) == 0 {
+	if !u.mayHoldGrantOn(p) {
 		return userGrant{}, false
 	}
 	if i, found := findBy(u.pgrants, p, userGrantKey); found {
@@ -136,7 +148,7 @@ func (u *userRec) grantOn(p int32) (userGrant, bool) {
 }
 
 // inlineGIDs is u's groups at now from the inline copy, when it holds them.
-func (u *userRec) inlineGIDs(now int64) ([]int32, bool) {
+func (u *userHot) inlineGIDs(now int64) ([]int32, bool) {
 	if u.ninl == 0 || now < u.inlFrom {
 		return nil, false
 	}
@@ -311,8 +323,7 @@ func (e *Engine) Apply(c domain.Change) error {
 			return domain.E(op, fmt.Errorf("revision %d, mutation %d (%s %s): %w", c.Revision, i, c.Mutations[i].Op, c.Mutations[i].Entity, err))
 		}
 	}
-	b.flushEff()
-	b.flushProjNest()
+	b.publish()
 	next.rev = c.Revision
 	e.gen = gen
 	e.cur.Store(&next)

@@ -70,7 +70,7 @@ func ProjectPathsDiff(e *Engine, now time.Time) string {
 		if u == nil {
 			continue
 		}
-		w := who{u: u, now: nanos(now)}
+		w := userWho(u, nanos(now))
 		groups := st.groupsOf(w, nil)
 		for pi := int32(0); pi < st.projects.n; pi++ {
 			p := st.projects.get(pi)
@@ -91,9 +91,11 @@ func ProjectPathsDiff(e *Engine, now time.Time) string {
 // what its grants give (setGrants); each
 // folder's hot slot (eff.go) must be what a computation from the roots
 // down gives: anc, next, and the flat list merged from the records.
+// Every user's and folder's id slot must hold a copy of what its record
+// and hot slot hold, and a deleted one's nothing.
 func LayoutDiff(e *Engine) string {
 	st := e.snapshot()
-	var out []string
+	out := slotDiffs(st)
 	for ui := range st.users.n {
 		u := st.users.get(ui)
 		if u == nil {
@@ -139,4 +141,40 @@ func LayoutDiff(e *Engine) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// slotDiffs compares the values of the user and folder id slots with
+// the records and hot slots they copy.
+func slotDiffs(st *state) []string {
+	var out []string
+	eachSlot(&st.userIx, func(id string, i int32, v *userHot) {
+		var want userHot
+		if u := st.users.get(i); u != nil {
+			want = u.userHot
+		}
+		if *v != want {
+			out = append(out, fmt.Sprintf("user %s: id slot holds %+v; the record %+v", id, *v, want))
+		}
+	})
+	eachSlot(&st.folderIx, func(id string, i int32, v *folderHot) {
+		h := st.hot.get(i)
+		if v.typ1 != h.typ1 || !slices.Equal(v.flat(), h.flat) || (v.n == 0) != (v.flat0 == nil) {
+			out = append(out, fmt.Sprintf("folder %s: id slot holds type+1 %d flat %v (%d); the hot slot %d %v", id, v.typ1, v.flat(), v.n, h.typ1, h.flat))
+		}
+	})
+	return out
+}
+
+// eachSlot calls f with every id of ix, its int and its slot's value.
+func eachSlot[V any](ix *strIndex[V], f func(id string, i int32, v *V)) {
+	for _, sh := range ix.shards {
+		for p := range sh.slots {
+			if sl := &sh.slots[p]; sl.id1 != 0 {
+				f(string(sl.key[:sl.klen]), sl.id1-1, &sl.val)
+			}
+		}
+		for k, e := range sh.long {
+			f(k, e.i, &e.val)
+		}
+	}
 }

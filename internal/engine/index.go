@@ -13,71 +13,94 @@ import (
 // bytes, a second cache miss), found by one hash and linear probing.
 // Keys longer than a slot holds (ids are UUIDs, 36 bytes) go to a map.
 //
-// The index is sharded so that a new id copies one small table, not all
-// of them; a published state's shards are never written again.
-type strIndex struct {
-	shards []*shard
+// A slot also holds a value of type V beside its int: for users and
+// folders, what a check reads of them (userHot, folderHot), so that the
+// slot the lookup finds is the record, and a check reads a subject and a
+// resource with one dependent miss each instead of three (the slot, the
+// vec's leaf, the record). The builder writes the value whenever what it
+// copies changes (syncUsers, setHot). Other kinds hold no value.
+//
+// The index is sharded so that a new id, or a new value, copies one
+// small table, not all of them; a published state's shards are never
+// written again. The price of the values is paid by writes: a change
+// copies the shard of every user and folder whose value it changes, and
+// a level at a root changes the flat list of a seventh of the folders,
+// so it copies most folder shards (docs/benchmarks.md).
+type strIndex[V any] struct {
+	shards []*shard[V]
 	gen    uint64
 }
+
+// noVal is the value of an index whose slots hold none.
+type noVal struct{}
 
 const (
 	shardBits = 10
 	nShards   = 1 << shardBits
-	inlineKey = 42 // bytes of key a slot holds: the slot is 48 bytes
+	inlineKey = 42 // bytes of key a slot holds: 48 bytes before its value
 	minSlots  = 8
 )
 
 var hashSeed = maphash.MakeSeed()
 
 // islot is one slot of a shard's table.
-type islot struct {
+type islot[V any] struct {
 	id1  int32 // the int + 1; 0 marks an empty slot
 	klen uint8
 	tag  uint8 // 8 more bits of the key's hash, so most mismatches read no key
 	key  [inlineKey]byte
+	val  V
 }
 
-type shard struct {
+// longEnt is a long key's int and value. A shard copied by a new
+// generation shares its predecessor's entries: setVal replaces one, never
+// writes it.
+type longEnt[V any] struct {
+	i   int32
+	val V
+}
+
+type shard[V any] struct {
 	gen   uint64
-	slots []islot // a power of two long, at most three quarters full; or nil
+	slots []islot[V] // a power of two long, at most three quarters full; or nil
 	n     int
-	long  map[string]int32 // keys longer than inlineKey
+	long  map[string]*longEnt[V] // keys longer than inlineKey
 }
 
-func newStrIndex(gen uint64) strIndex {
-	s := strIndex{shards: make([]*shard, nShards), gen: gen}
+func newStrIndex[V any](gen uint64) strIndex[V] {
+	s := strIndex[V]{shards: make([]*shard[V], nShards), gen: gen}
 	for i := range s.shards {
-		s.shards[i] = &shard{gen: gen}
+		s.shards[i] = &shard[V]{gen: gen}
 	}
 	return s
 }
 
-func (s *strIndex) get(k string) (int32, bool) {
+func (s *strIndex[V]) get(k string) (int32, bool) {
+	i, _, ok := s.lookup(k)
+	return i, ok
+}
+
+// lookup is k's int and value. The value is the published state's: it
+// is never written again, so the pointer may be kept as long as the state.
+func (s *strIndex[V]) lookup(k string) (int32, *V, bool) {
 	h := maphash.String(hashSeed, k)
-	sh := s.shards[h&(nShards-1)]
 	if len(k) > inlineKey {
-		i, ok := sh.long[k]
-		return i, ok
-	}
-	if sh.slots == nil {
-		return 0, false
-	}
-	mask := uint64(len(sh.slots) - 1)
-	tag := uint8(h >> 56)
-	for p := (h >> shardBits) & mask; ; p = (p + 1) & mask {
-		sl := &sh.slots[p]
-		if sl.id1 == 0 {
-			return 0, false
+		if e := s.shards[h&(nShards-1)].long[k]; e != nil {
+			return e.i, &e.val, true
 		}
-		if sl.tag == tag && int(sl.klen) == len(k) && string(sl.key[:len(k)]) == k {
-			return sl.id1 - 1, true
-		}
+		return 0, nil, false
 	}
+	t := s.shards[h&(nShards-1)].slots
+	if p := find(t, h, k); p >= 0 {
+		sl := &t[p]
+		return sl.id1 - 1, &sl.val, true
+	}
+	return 0, nil, false
 }
 
 // mut returns k's shard owned by generation gen, copying it (and the
 // shard directory) the first time gen writes them.
-func (s *strIndex) mut(gen uint64, h uint64) *shard {
+func (s *strIndex[V]) mut(gen uint64, h uint64) *shard[V] {
 	if s.gen != gen {
 		s.shards = slices.Clone(s.shards)
 		s.gen = gen
@@ -85,20 +108,29 @@ func (s *strIndex) mut(gen uint64, h uint64) *shard {
 	si := h & (nShards - 1)
 	sh := s.shards[si]
 	if sh.gen != gen {
-		sh = &shard{gen: gen, slots: slices.Clone(sh.slots), n: sh.n, long: maps.Clone(sh.long)}
+		sh = &shard[V]{gen: gen, slots: slices.Clone(sh.slots), n: sh.n, long: maps.Clone(sh.long)}
 		s.shards[si] = sh
 	}
 	return sh
 }
 
-func (s *strIndex) put(gen uint64, k string, i int32) {
+// put gives k the int i, keeping its value if k had one.
+func (s *strIndex[V]) put(gen uint64, k string, i int32) {
 	h := maphash.String(hashSeed, k)
 	sh := s.mut(gen, h)
 	if len(k) > inlineKey {
-		if sh.long == nil {
-			sh.long = map[string]int32{}
+		e := &longEnt[V]{i: i}
+		if old := sh.long[k]; old != nil {
+			e.val = old.val
 		}
-		sh.long[k] = i
+		if sh.long == nil {
+			sh.long = map[string]*longEnt[V]{}
+		}
+		sh.long[k] = e
+		return
+	}
+	if p := find(sh.slots, h, k); p >= 0 {
+		sh.slots[p].id1 = i + 1
 		return
 	}
 	if 4*(sh.n+1) > 3*len(sh.slots) {
@@ -107,29 +139,52 @@ func (s *strIndex) put(gen uint64, k string, i int32) {
 	sh.insert(h, k, i)
 }
 
-// insert puts k at its slot, or gives k's slot the int i.
-func (sh *shard) insert(h uint64, k string, i int32) {
-	mask := uint64(len(sh.slots) - 1)
+// setVal gives k, which must have been put, the value v.
+func (s *strIndex[V]) setVal(gen uint64, k string, v V) {
+	h := maphash.String(hashSeed, k)
+	sh := s.mut(gen, h)
+	if len(k) > inlineKey {
+		sh.long[k] = &longEnt[V]{i: sh.long[k].i, val: v}
+		return
+	}
+	sh.slots[find(sh.slots, h, k)].val = v
+}
+
+// find is the slot of k, whose hash is h, in its shard's table t, or -1.
+func find[V any](t []islot[V], h uint64, k string) int {
+	if t == nil {
+		return -1
+	}
+	mask := uint64(len(t) - 1)
 	tag := uint8(h >> 56)
 	for p := (h >> shardBits) & mask; ; p = (p + 1) & mask {
-		sl := &sh.slots[p]
+		sl := &t[p]
 		if sl.id1 == 0 {
-			*sl = islot{id1: i + 1, klen: uint8(len(k)), tag: tag}
-			copy(sl.key[:], k)
-			sh.n++
-			return
+			return -1
 		}
 		if sl.tag == tag && int(sl.klen) == len(k) && string(sl.key[:len(k)]) == k {
-			sl.id1 = i + 1
-			return
+			return int(p)
 		}
 	}
 }
 
+// insert puts the new key k, with int i, at its empty slot.
+func (sh *shard[V]) insert(h uint64, k string, i int32) {
+	mask := uint64(len(sh.slots) - 1)
+	p := (h >> shardBits) & mask
+	for sh.slots[p].id1 != 0 {
+		p = (p + 1) & mask
+	}
+	sl := &sh.slots[p]
+	*sl = islot[V]{id1: i + 1, klen: uint8(len(k)), tag: uint8(h >> 56)}
+	copy(sl.key[:], k)
+	sh.n++
+}
+
 // grow doubles the table (a shard owned by the writing generation).
-func (sh *shard) grow() {
+func (sh *shard[V]) grow() {
 	old := sh.slots
-	sh.slots = make([]islot, max(minSlots, 2*len(old)))
+	sh.slots = make([]islot[V], max(minSlots, 2*len(old)))
 	sh.n = 0
 	mask := uint64(len(sh.slots) - 1)
 	for _, sl := range old {

@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
@@ -121,5 +122,51 @@ func TestR14_UserRecordFiltersItsProjectGrants(t *testing.T) {
 	u.setGrants(nil)
 	if _, ok := u.grantOn(3); ok || u.pgBits != 0 {
 		t.Errorf("after setGrants(nil): grant on 3 found %v, filter %b", ok, u.pgBits)
+	}
+}
+
+// A check reads a user and a folder from their ids' slots (index.go),
+// which copy the records: for short ids held in the slot and for long
+// ones kept beside the table, the copy follows every change, and a
+// deleted object's slot answers not found. R11: a user disabled by a
+// change holds nothing at once; R15: a level entry put by a change
+// counts at once.
+func TestR11_R15_IDSlotsFollowTheirRecords(t *testing.T) {
+	for _, n := range []int{8, inlineKey, inlineKey + 1, 80} {
+		uid, fid := "u"+strings.Repeat("x", n-1), "f"+strings.Repeat("y", n-1)
+		s := &domain.Snapshot{Revision: 1, Roles: domain.BuiltinRoles(), Groups: append(domain.BuiltinGroups(),
+			domain.Group{ID: "g", Name: "G", Scope: domain.ScopeSystem})}
+		s.FolderTypes = []domain.FolderType{domain.BuiltinFolderType()}
+		u := domain.User{ID: uid, Username: "u", Status: domain.UserActive}
+		f := domain.Folder{ID: fid, Name: "f", TypeID: domain.FolderTypeFolderID}
+		s.Users, s.Folders = []domain.User{u}, []domain.Folder{f}
+		s.Memberships = []domain.Membership{{GroupID: "g", UserID: uid}}
+		e, err := New(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := func(what string, want, notFound bool) {
+			t.Helper()
+			ok, err := e.snapshot().check("test", user(uid), "root.read", folder(fid), t0)
+			if ok != want || notFound != domain.Is(err, domain.KindNotFound) || (!notFound && err != nil) {
+				t.Errorf("ids of %d bytes, %s: check = %v, %v; want %v, not found %v", n, what, ok, err, want, notFound)
+			}
+			if d := LayoutDiff(e); d != "" {
+				t.Errorf("ids of %d bytes, %s:\n%s", n, what, d)
+			}
+		}
+		step("no level", false, false)
+		apply(t, e, put(domain.Mutation{Entity: domain.EntityFolderLevel, FolderLevel: &domain.FolderLevel{FolderID: fid, GroupID: "g", Level: domain.LevelView}}))
+		step("a level put", true, false)
+		u.Status = domain.UserDisabled
+		apply(t, e, put(domain.Mutation{Entity: domain.EntityUser, User: &u}))
+		step("the user disabled", false, false)
+		apply(t, e, del(domain.Mutation{Entity: domain.EntityUser, User: &u}))
+		step("the user deleted", false, true)
+		u.Status = domain.UserActive
+		apply(t, e, put(domain.Mutation{Entity: domain.EntityUser, User: &u}), put(domain.Mutation{Entity: domain.EntityMembership, Membership: &domain.Membership{GroupID: "g", UserID: uid}}))
+		step("the user put again", true, false)
+		apply(t, e, del(domain.Mutation{Entity: domain.EntityFolder, Folder: &f}))
+		step("the folder deleted", false, true)
 	}
 }

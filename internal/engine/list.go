@@ -287,7 +287,7 @@ func (e *Engine) ListSubjects(permission string, r Resource, now time.Time) ([]S
 		if err != nil || !ok {
 			return err
 		}
-		w := who{u: u, now: nanos(now)}
+		w := userWho(u, nanos(now))
 		gs := st.sources(w, p, r)
 		slices.Sort(gs)
 		gs = slices.Compact(gs)
