@@ -164,26 +164,33 @@ func binaries(ctx context.Context, cfg config) ([]string, func(), error) {
 // floor process at each concurrency of cfg.floorConc, all taking turns
 // (binary 1, binary 2, ..., floor) in cfg.rounds rounds, so that two
 // builds (before and after a change) meet the same neighbours' load.
-func floorCompare(ctx context.Context, cfg config, dsn, token string, bodies [][]byte, out io.Writer) ([]floorPoint, error) {
+func floorCompare(ctx context.Context, cfg config, dsn, token string, bodies, batches [][]byte, out io.Writer) ([]floorPoint, []batchPoint, error) {
 	bins, cleanup, err := binaries(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer cleanup()
-	var targets []target
+	var targets, batchTargets []target
 	var logs []func() string
 	for _, bin := range bins {
 		gh, stop, err := launchGatehouse(ctx, bin, dsn)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer stop()
 		targets = append(targets, target{gh.URL + "/api/v1/check", token, bodies, gh.Pid()})
+		batchTargets = append(batchTargets, target{gh.URL + "/api/v1/check/batch", token, batches, gh.Pid()})
 		logs = append(logs, gh.Log)
+	}
+	withLogs := func(err error) error {
+		for _, l := range logs {
+			err = fmt.Errorf("%w\n%s", err, l())
+		}
+		return err
 	}
 	fl, err := startFloor(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer fl.stop()
 	targets = append(targets, target{fl.url + trivialPath, "", bodies, fl.cmd.Process.Pid})
@@ -193,13 +200,62 @@ func floorCompare(ctx context.Context, cfg config, dsn, token string, bodies [][
 	for _, c := range cfg.floorConc {
 		pooled, rounds, err := compareRounds(ctx, targets, c, cfg.rounds, cfg.warmup, cfg.dur)
 		if err != nil {
-			for _, l := range logs {
-				err = fmt.Errorf("%w\n%s", err, l())
-			}
-			return nil, err
+			return nil, nil, withLogs(err)
 		}
 		for b, bin := range bins {
 			p := pointOf(bin, b, pooled, rounds)
+			pts = append(pts, p)
+			fmt.Fprintf(out, "  %s\n", p)
+		}
+	}
+	bps, err := batchCompare(ctx, cfg, bins, batchTargets, out)
+	if err != nil {
+		return nil, nil, withLogs(err)
+	}
+	return pts, bps, nil
+}
+
+// batchPoint is one binary's batch throughput at one concurrency, its
+// rounds pooled, with the range of the rounds.
+type batchPoint struct {
+	Binary      string  `json:"binary"`
+	Concurrency int     `json:"concurrency"`
+	Checks      float64 `json:"checks_per_second"` // pooled
+	ChecksMin   float64 `json:"checks_per_second_min"`
+	ChecksMax   float64 `json:"checks_per_second_max"`
+}
+
+func (b batchPoint) String() string {
+	return fmt.Sprintf("%s c=%-3d %8.0f checks/s (%.0f-%.0f)", filepath.Base(b.Binary), b.Concurrency, b.Checks, b.ChecksMin, b.ChecksMax)
+}
+
+// batchCompare measures the binaries' batch checks at each concurrency
+// of cfg.batchConc, taking turns in cfg.rounds rounds as the single
+// checks do, so that two builds' batches meet the same neighbours' load.
+// With one binary it measures nothing: the in-process server's batch
+// sweep follows.
+func batchCompare(ctx context.Context, cfg config, bins []string, targets []target, out io.Writer) ([]batchPoint, error) {
+	if len(bins) < 2 {
+		return nil, nil
+	}
+	fmt.Fprintf(out, "batch check of each binary (%d checks per call), taking turns in %d rounds of %v per point:\n",
+		cfg.batchSize, cfg.rounds, cfg.dur/time.Duration(cfg.rounds))
+	var pts []batchPoint
+	for _, c := range cfg.batchConc {
+		pooled, rounds, err := compareRounds(ctx, targets, c, cfg.rounds, cfg.warmup, cfg.dur)
+		if err != nil {
+			return nil, err
+		}
+		for b, bin := range bins {
+			per := float64(cfg.batchSize)
+			p := batchPoint{Binary: bin, Concurrency: c, Checks: pooled[b].PerSecond * per}
+			for i, r := range rounds {
+				x := r[b].PerSecond * per
+				if i == 0 || x < p.ChecksMin {
+					p.ChecksMin = x
+				}
+				p.ChecksMax = max(p.ChecksMax, x)
+			}
 			pts = append(pts, p)
 			fmt.Fprintf(out, "  %s\n", p)
 		}

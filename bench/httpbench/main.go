@@ -11,6 +11,11 @@
 // ratio is fair. Every run is bounded: a fixed number of load points of
 // fixed duration, a fixed number of writes.
 //
+// With -floor the single check is measured instead on built gatehouse
+// binaries, each in its own process, in turns with a trivial handler in
+// a process of its own (the floor); given two or more binaries (-binary
+// a,b), their batches are compared in turns too.
+//
 //	go run ./bench/httpbench -size large -db sqlite,postgres
 //	go run ./bench/httpbench -quick      # a few seconds, proves it works
 //
@@ -126,7 +131,7 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 	fs.BoolVar(&cfg.floor, "floor", false, "instead of the in-process single-check sweep, run the gatehouse binary and the floor (a trivial net/http JSON handler) as processes of their own and compare them in turns")
 	fs.StringVar(&floorConc, "floor-conc", "1,4,16,64", "concurrencies of the -floor comparison")
 	fs.BoolVar(&cfg.uniform, "uniform", false, "ask about users drawn uniformly over the whole data set instead of its 16 typical users")
-	fs.StringVar(&binaryList, "binary", "", "for -floor: comma-separated built gatehouse binaries, compared in turns (default: build cmd/gatehouse)")
+	fs.StringVar(&binaryList, "binary", "", "for -floor: comma-separated built gatehouse binaries, compared in turns, their single checks with the floor and, for two or more, their batches with each other (default: build cmd/gatehouse)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

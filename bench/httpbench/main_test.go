@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store/postgres/pgtest"
+	"github.com/gatehouse/gatehouse/internal/testserver"
 )
 
 // TestMain lets the test binary be the floor process too, as the
@@ -37,15 +38,21 @@ func TestQuickPostgres(t *testing.T) {
 }
 
 // TestQuickFloor runs the floor comparison: the gatehouse binary (built
-// here, which takes a while) and the floor process, each in its own
-// process.
+// here, which takes a while), twice as two builds would be, and the floor
+// process, each in its own process; then the two binaries' batches in
+// turns.
 func TestQuickFloor(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the gatehouse binary")
 	}
-	r := quickRun(t, "-quick", "-floor", "-uniform")
-	if len(r.Floor) != 2 {
-		t.Fatalf("%d floor points, want 2 (c=1,4)", len(r.Floor))
+	var log strings.Builder
+	bin, err := testserver.Build(context.Background(), t.TempDir(), &log)
+	if err != nil {
+		t.Fatalf("building gatehouse: %v\n%s", err, log.String())
+	}
+	r := quickRun(t, "-quick", "-floor", "-uniform", "-binary", bin+","+bin)
+	if len(r.Floor) != 4 {
+		t.Fatalf("%d floor points, want 4 (two binaries, c=1,4)", len(r.Floor))
 	}
 	for _, p := range r.Floor {
 		for _, x := range []result{p.Check, p.Floor} {
@@ -55,6 +62,14 @@ func TestQuickFloor(t *testing.T) {
 		}
 		if p.Ratio <= 0 || p.RatioMin <= 0 || p.RatioMin > p.RatioMax || p.P50Ratio <= 0 {
 			t.Errorf("c=%d: ratios %v (%v-%v), p50 %v: want positive, min <= max", p.Concurrency, p.Ratio, p.RatioMin, p.RatioMax, p.P50Ratio)
+		}
+	}
+	if len(r.BinaryBatch) != 2 {
+		t.Fatalf("%d batch points of the binaries, want 2 (two binaries, c=1)", len(r.BinaryBatch))
+	}
+	for _, p := range r.BinaryBatch {
+		if p.Checks <= 0 || p.ChecksMin <= 0 || p.ChecksMin > p.ChecksMax {
+			t.Errorf("batch c=%d: %v checks/s (%v-%v): want positive, min <= max", p.Concurrency, p.Checks, p.ChecksMin, p.ChecksMax)
 		}
 	}
 }

@@ -53,6 +53,9 @@ type dbReport struct {
 	// Floor is the -floor comparison: the gatehouse binary against the
 	// floor process (then Check, Trivial and Anonymous are empty).
 	Floor []floorPoint `json:"floor,omitempty"`
+	// BinaryBatch is the -floor run's batch comparison of two or more
+	// binaries in turns.
+	BinaryBatch []batchPoint `json:"binary_batch,omitempty"`
 }
 
 const benchPassword = "httpbench-Secret-1"
@@ -151,14 +154,6 @@ func runDB(ctx context.Context, cfg config, db string, out io.Writer) (*dbReport
 		anonBodies[i], _ = json.Marshal(c)
 	}
 
-	if cfg.floor {
-		if r.Floor, err = floorCompare(ctx, cfg, dsn, token, bodies, out); err != nil {
-			return nil, err
-		}
-	} else if err := sweep(ctx, cfg, srv.url, token, bodies, anonBodies, r, out); err != nil {
-		return nil, err
-	}
-
 	// The batches draw checks of their own, batchesDrawn batches' worth,
 	// none repeated: eight batches cycling over the 4,096 checks above
 	// would be answered from the CPU's caches after the first pass.
@@ -169,6 +164,15 @@ func runDB(ctx context.Context, cfg config, db string, out io.Writer) (*dbReport
 		b, _ := json.Marshal(map[string]any{"checks": items})
 		batches = append(batches, b)
 	}
+
+	if cfg.floor {
+		if r.Floor, r.BinaryBatch, err = floorCompare(ctx, cfg, dsn, token, bodies, batches, out); err != nil {
+			return nil, err
+		}
+	} else if err := sweep(ctx, cfg, srv.url, token, bodies, anonBodies, r, out); err != nil {
+		return nil, err
+	}
+
 	fmt.Fprintf(out, "batch check (POST /api/v1/check/batch, %d checks per call):\n", cfg.batchSize)
 	for _, c := range cfg.batchConc {
 		rbs, err := compare(ctx, []target{{url: api + "/check/batch", token: token, bodies: batches}}, c, 1, cfg.warmup, cfg.dur)
