@@ -52,11 +52,17 @@ func (st *state) subject(op string, s Subject, now time.Time) (who, error) {
 
 // subjectHot resolves s by its slot alone: the check path.
 func (st *state) subjectHot(op string, s Subject, now time.Time) (who, error) {
+	i, h, ok := st.userIx.lookup(s.UserID)
+	return hotWho(op, s, now, i, h, ok)
+}
+
+// hotWho is the subject s, whose id's slot lookup found (ok) int i and
+// value h; an unknown or deleted user is an error (decisions.md).
+func hotWho(op string, s Subject, now time.Time, i int32, h *userHot, ok bool) (who, error) {
 	w := who{now: nanos(now)}
 	if s.UserID == "" {
 		return w, nil
 	}
-	i, h, ok := st.userIx.lookup(s.UserID)
 	if !ok || !h.live {
 		return w, userNotFound(op, s.UserID)
 	}
@@ -336,12 +342,9 @@ func (st *state) checkFolder(op string, s Subject, p permSpec, id string, now ti
 		_, f, _ := st.folderByID(op, id)
 		return false, st.checkContext(op, f, p.ctx)
 	}
-	w := who{now: nanos(now)}
-	if s.UserID != "" {
-		if !known || !uh.live {
-			return false, userNotFound(op, s.UserID)
-		}
-		w.h, w.ui = uh, ui
+	w, err := hotWho(op, s, now, ui, uh, known)
+	if err != nil {
+		return false, err
 	}
 	if w.denied() {
 		return false, nil
