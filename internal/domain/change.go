@@ -99,3 +99,42 @@ type Snapshot struct {
 	Rules            []Rule
 	Settings         []Setting
 }
+
+// Detach points m at a copy of its object, so that m stays valid when the
+// object it pointed to is reused (as a decoder reuses one per kind). The
+// copy is shallow: its strings, slices and maps are the original's.
+func (m *Mutation) Detach() {
+	switch {
+	case m.User != nil:
+		m.User = copyOf(m.User)
+	case m.Project != nil:
+		m.Project = copyOf(m.Project)
+	case m.Group != nil:
+		m.Group = copyOf(m.Group)
+	case m.Membership != nil:
+		m.Membership = copyOf(m.Membership)
+	case m.GroupMembership != nil:
+		m.GroupMembership = copyOf(m.GroupMembership)
+	case m.Role != nil:
+		m.Role = copyOf(m.Role)
+	case m.ProjectGrant != nil:
+		m.ProjectGrant = copyOf(m.ProjectGrant)
+	case m.DomainGrant != nil:
+		m.DomainGrant = copyOf(m.DomainGrant)
+	case m.FolderType != nil:
+		m.FolderType = copyOf(m.FolderType)
+	case m.Folder != nil:
+		m.Folder = copyOf(m.Folder)
+	case m.FolderLevel != nil:
+		m.FolderLevel = copyOf(m.FolderLevel)
+	case m.Rule != nil:
+		m.Rule = copyOf(m.Rule)
+	case m.Setting != nil:
+		m.Setting = copyOf(m.Setting)
+	}
+}
+
+func copyOf[T any](x *T) *T {
+	c := *x
+	return &c
+}

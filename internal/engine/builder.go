@@ -365,6 +365,10 @@ func (x *Builder) matchRules() error {
 // encoding carries no username: users are named by their id. A stream
 // that fails part way builds nothing; its error wraps
 // domain.ErrReplicaSnapshot, while an error of the index does not.
+//
+// It decodes and indexes on one goroutine: on two (as Load does) a large
+// load took 10–15% less time and its peak was a few MB higher, and the
+// replica's goal nearer its edge is memory (≤ 200 MB).
 func LoadReplicaSnapshot(r io.Reader) (*Engine, error) {
 	var x *Builder
 	err := domain.StreamReplicaSnapshotKeyed(r, func(rev int64) error {
