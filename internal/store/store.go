@@ -126,9 +126,13 @@ type Store interface {
 	// read, handing over the revision and the domain.ChangeMark of the
 	// change-log row at it ("" when the log does not hold it) to start,
 	// then each object as a put mutation (put, which must not keep it)
-	// instead of collecting them, so that a large state can be sent
-	// without being held (the replica snapshot). An error of start or put
-	// ends it with that error.
+	// instead of collecting them, so that a large state can be sent or
+	// indexed without being held (the replica snapshot, the follower's
+	// engine). It carries what answers a check and leaves out what none
+	// reads: a user's email, display name, source, external id,
+	// timestamps and version; a membership's creation time and source; a
+	// folder's timestamps and version. An error of start or put ends it
+	// with that error.
 	StreamSnapshot(ctx context.Context, start func(revision int64, mark string) error, put func(*domain.Mutation) error) error
 
 	// Ping reports whether the database is reachable and migrated to at
