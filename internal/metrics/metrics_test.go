@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/engine"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 )
 
@@ -140,5 +142,51 @@ func BenchmarkObserveCheck(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m.ObserveCheck(engine.KindProject, true, 2*time.Microsecond)
+	}
+}
+
+// failingStream is a store whose StreamSnapshot fails with err before it
+// hands anything over, or, with err nil, hands one object over.
+type failingStream struct {
+	store.Store
+	err error
+}
+
+func (f failingStream) StreamSnapshot(_ context.Context, start func(int64, string) error, put func(*domain.Mutation) error) error {
+	if f.err != nil {
+		return f.err
+	}
+	if err := start(1, ""); err != nil {
+		return err
+	}
+	return put(&domain.Mutation{User: &domain.User{ID: "u1"}})
+}
+
+// TestObservedStreamCountsTheStoresFailuresOnly: a snapshot stream that
+// the database fails is a store error; one that the consumer ends (an
+// index refusing an object, a replica that went away) is not.
+func TestObservedStreamCountsTheStoresFailuresOnly(t *testing.T) {
+	ctx := context.Background()
+	m := metrics.New()
+	down := domain.E("test", domain.KindUnavailable, io.ErrUnexpectedEOF)
+	if err := m.ObserveStore(failingStream{err: down}).StreamSnapshot(ctx, nil, nil); !errors.Is(err, down) {
+		t.Fatalf("the store's failure: %v, want it returned", err)
+	}
+	refused := domain.E("test", domain.KindOther, errors.New("the consumer refused"))
+	st := m.ObserveStore(failingStream{})
+	if err := st.StreamSnapshot(ctx, func(int64, string) error { return nil }, func(*domain.Mutation) error { return refused }); !errors.Is(err, refused) {
+		t.Fatalf("the consumer's error: %v, want it returned", err)
+	}
+	if err := st.StreamSnapshot(ctx, func(int64, string) error { return refused }, nil); !errors.Is(err, refused) {
+		t.Fatalf("the consumer's error at start: %v, want it returned", err)
+	}
+	after := scrape(t, m)
+	for series, want := range map[string]float64{
+		`gatehouse_store_errors_total{kind="unavailable"}`: 1,
+		`gatehouse_store_errors_total{kind="other"}`:       0,
+	} {
+		if got := value(after, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
 	}
 }

@@ -44,6 +44,24 @@ func (s *observedStore) LoadSnapshot(ctx context.Context) (*domain.Snapshot, err
 	return snap, err
 }
 
+// StreamSnapshot is observed as LoadSnapshot is (the follower builds its
+// engine from it). An error of start or put is the caller's (an index
+// that refused an object, a replica that went away) and is not counted.
+func (s *observedStore) StreamSnapshot(ctx context.Context, start func(int64, string) error, put func(*domain.Mutation) error) error {
+	var callerErr error
+	err := s.Store.StreamSnapshot(ctx, func(revision int64, mark string) error {
+		callerErr = start(revision, mark)
+		return callerErr
+	}, func(m *domain.Mutation) error {
+		callerErr = put(m)
+		return callerErr
+	})
+	if callerErr == nil {
+		s.m.StoreError(err)
+	}
+	return err
+}
+
 func (s *observedStore) ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
 	c, err := s.Store.ReadChanges(ctx, since, limit)
 	s.m.StoreError(err)

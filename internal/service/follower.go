@@ -16,7 +16,9 @@ import (
 // ChangeSource is what a Follower reads: the store methods that build and
 // advance the engine, and the head revision, to know how far behind it is.
 type ChangeSource interface {
-	LoadSnapshot(ctx context.Context) (*domain.Snapshot, error)
+	// StreamSnapshot is store.Store's: the follower indexes the objects
+	// as they are read (engine.Load) and never holds the snapshot whole.
+	StreamSnapshot(ctx context.Context, start func(revision int64, mark string) error, put func(*domain.Mutation) error) error
 	ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error)
 	Revision(ctx context.Context) (int64, error)
 }
@@ -93,17 +95,25 @@ func NewFollower(ctx context.Context, src ChangeSource) (*Follower, error) {
 	f := &Follower{src: src}
 	f.reloadAfter.Store(DefaultReloadAfter)
 	f.log.Store(slog.Default())
-	snap, err := src.LoadSnapshot(ctx)
+	e, err := loadEngine(ctx, src)
 	if err != nil {
-		return nil, domain.E("service.Follower", err)
-	}
-	e, err := engine.New(snap)
-	if err != nil {
-		return nil, domain.E("service.Follower", err)
+		return nil, err
 	}
 	f.eng.Store(e)
 	f.noteHead(e.Revision())
 	return f, nil
+}
+
+// loadEngine builds an engine from a snapshot of src, read and indexed at
+// once.
+func loadEngine(ctx context.Context, src ChangeSource) (*engine.Engine, error) {
+	e, err := engine.Load(func(start func(int64) error, put func(*domain.Mutation) error) error {
+		return src.StreamSnapshot(ctx, func(revision int64, _ string) error { return start(revision) }, put)
+	})
+	if err != nil {
+		return nil, domain.E("service.Follower", err)
+	}
+	return e, nil
 }
 
 // reload rebuilds the engine from a snapshot. The snapshot is read and
@@ -115,13 +125,9 @@ func NewFollower(ctx context.Context, src ChangeSource) (*Follower, error) {
 func (f *Follower) reload(ctx context.Context, reason string) error {
 	start := time.Now()
 	from := f.Revision()
-	snap, err := f.src.LoadSnapshot(ctx)
+	e, err := loadEngine(ctx, f.src)
 	if err != nil {
-		return domain.E("service.Follower", err)
-	}
-	e, err := engine.New(snap)
-	if err != nil {
-		return domain.E("service.Follower", err)
+		return err
 	}
 	f.mu.Lock()
 	if cur := f.Revision(); e.Revision() < cur && reason != ReloadRefused {

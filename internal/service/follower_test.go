@@ -24,11 +24,12 @@ type fakeLog struct {
 	readErr error
 }
 
-func (l *fakeLog) LoadSnapshot(ctx context.Context) (*domain.Snapshot, error) {
+func (l *fakeLog) StreamSnapshot(ctx context.Context, start func(int64, string) error, put func(*domain.Mutation) error) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.loads++
-	return &domain.Snapshot{Revision: l.head}, nil
+	head := l.head
+	l.mu.Unlock()
+	return start(head, "")
 }
 
 func (l *fakeLog) ReadChanges(ctx context.Context, since int64, limit int) ([]domain.Change, error) {

@@ -18,8 +18,8 @@ import (
 // pruned its log.
 type emptyLog struct{}
 
-func (emptyLog) LoadSnapshot(context.Context) (*domain.Snapshot, error) {
-	return &domain.Snapshot{Revision: 5}, nil
+func (emptyLog) StreamSnapshot(_ context.Context, start func(int64, string) error, _ func(*domain.Mutation) error) error {
+	return start(5, "")
 }
 
 func (emptyLog) ReadChanges(context.Context, int64, int) ([]domain.Change, error) {

@@ -853,11 +853,8 @@ type staleSnapshots struct {
 	at int64
 }
 
-func (s *staleSnapshots) LoadSnapshot(ctx context.Context) (*domain.Snapshot, error) {
-	if _, err := s.fakeLog.LoadSnapshot(ctx); err != nil {
-		return nil, err
-	}
-	return &domain.Snapshot{Revision: s.at}, nil
+func (s *staleSnapshots) StreamSnapshot(ctx context.Context, start func(int64, string) error, put func(*domain.Mutation) error) error {
+	return s.fakeLog.StreamSnapshot(ctx, func(int64, string) error { return start(s.at, "") }, put)
 }
 
 // TestR20AFollowerNeverGoesBackToAnOlderSnapshot: far behind the head, a

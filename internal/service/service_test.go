@@ -176,11 +176,11 @@ type countingSource struct {
 	loads int
 }
 
-func (c *countingSource) LoadSnapshot(ctx context.Context) (*domain.Snapshot, error) {
+func (c *countingSource) StreamSnapshot(ctx context.Context, start func(int64, string) error, put func(*domain.Mutation) error) error {
 	c.mu.Lock()
 	c.loads++
 	c.mu.Unlock()
-	return c.Store.LoadSnapshot(ctx)
+	return c.Store.StreamSnapshot(ctx, start, put)
 }
 
 func TestFollowerCatchUpAppliesInRevisionOrder(t *testing.T) {

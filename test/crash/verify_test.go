@@ -23,7 +23,7 @@ type dbState struct {
 	snap      *domain.Snapshot
 	replayErr error
 	replayed  *engine.Engine // an empty engine that applied the whole change log
-	loaded    *engine.Engine // engine.New(LoadSnapshot), what the server builds at start
+	loaded    *engine.Engine // engine.Load(StreamSnapshot), what the server builds at start
 }
 
 // readDB reads the change log, the audit log and a snapshot, and builds
@@ -67,8 +67,11 @@ func readDB(ctx context.Context, st store.Store, prev *engine.Engine) (*dbState,
 	if d.snap, err = st.LoadSnapshot(ctx); err != nil {
 		return nil, err
 	}
-	if d.loaded, err = engine.New(d.snap); err != nil {
-		return nil, fmt.Errorf("engine.New(LoadSnapshot): %w", err)
+	d.loaded, err = engine.Load(func(start func(int64) error, put func(*domain.Mutation) error) error {
+		return st.StreamSnapshot(ctx, func(rev int64, _ string) error { return start(rev) }, put)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine.Load(StreamSnapshot): %w", err)
 	}
 	// The change log alone, replayed from an empty engine, must describe
 	// the same data as the tables: a change-log row without its data (or
@@ -94,6 +97,9 @@ func (d *dbState) logProblems(writeActions map[string]bool) []string {
 	var out []string
 	if d.snap.Revision != d.rev {
 		out = append(out, fmt.Sprintf("LoadSnapshot is at revision %d, the store at %d", d.snap.Revision, d.rev))
+	}
+	if d.loaded.Revision() != d.rev {
+		out = append(out, fmt.Sprintf("the engine loaded from StreamSnapshot is at revision %d, the store at %d", d.loaded.Revision(), d.rev))
 	}
 	if len(d.changes) != int(d.rev) {
 		out = append(out, fmt.Sprintf("the change log has %d rows for revisions 1..%d", len(d.changes), d.rev))
