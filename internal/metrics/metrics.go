@@ -25,9 +25,7 @@ import (
 type Metrics struct {
 	reg *prometheus.Registry
 
-	// checks[kind][allowed]: kinds in the order of checkKinds.
-	checks   [len(checkKinds)][2]prometheus.Counter
-	checkDur prometheus.Histogram
+	checks *checkStats
 
 	applyDur  prometheus.Histogram
 	reloads   *prometheus.CounterVec
@@ -51,20 +49,7 @@ func New() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	checks := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "gatehouse_checks_total",
-		Help: "Permission checks answered (single and batch items), by resource kind and outcome.",
-	}, []string{"kind", "allowed"})
-	for i, k := range checkKinds {
-		m.checks[i][0] = checks.WithLabelValues(string(k), "false")
-		m.checks[i][1] = checks.WithLabelValues(string(k), "true")
-	}
-	m.checkDur = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "gatehouse_check_duration_seconds",
-		Help: "Time the engine took to answer one check (HTTP handling excluded).",
-		// Checks take microseconds; the default buckets start at 5ms.
-		Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10), // 1µs .. 262ms
-	})
+	m.checks = newCheckStats()
 	m.applyDur = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "gatehouse_change_apply_duration_seconds",
 		Help:    "Time to read and apply one batch of changes from the change log to the engine.",
@@ -93,7 +78,7 @@ func New() *Metrics {
 	for _, r := range []string{"gap", "behind", "refused"} {
 		m.reloads.WithLabelValues(r) // present at 0 from the start
 	}
-	m.reg.MustRegister(checks, m.checkDur, m.applyDur, m.reloads, storeErrs, m.httpReqs, m.httpDur)
+	m.reg.MustRegister(m.checks, m.applyDur, m.reloads, storeErrs, m.httpReqs, m.httpDur)
 	return m
 }
 
@@ -107,23 +92,7 @@ func (m *Metrics) Handler() http.Handler {
 
 // ObserveCheck counts one check and its duration.
 func (m *Metrics) ObserveCheck(kind engine.ResourceKind, allowed bool, d time.Duration) {
-	i := len(checkKinds) - 1
-	switch kind {
-	case engine.KindSystem:
-		i = 0
-	case engine.KindProject:
-		i = 1
-	case engine.KindDomain:
-		i = 2
-	case engine.KindFolder:
-		i = 3
-	}
-	a := 0
-	if allowed {
-		a = 1
-	}
-	m.checks[i][a].Inc()
-	m.checkDur.Observe(d.Seconds())
+	m.checks.observe(kind, allowed, d)
 }
 
 // Follower is what the replication gauges read, at each scrape.

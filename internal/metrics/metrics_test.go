@@ -137,6 +137,52 @@ func TestObserveCheckAllocatesNothing(t *testing.T) {
 	}
 }
 
+// TestBatchChecksAreCountedWhenDone: a batch's checks appear in the
+// counters and the histogram, in the buckets Prometheus's own histogram
+// puts them in (an upper bound inclusive), once done is called, and not
+// before; single checks and batches add up.
+func TestBatchChecksAreCountedWhenDone(t *testing.T) {
+	m := metrics.New()
+	m.ObserveCheck(engine.KindFolder, true, 500*time.Nanosecond)
+	observe, done := m.ObserveBatch()
+	observe(engine.KindFolder, true, time.Microsecond)            // on the first bound
+	observe(engine.KindFolder, false, 1001*time.Nanosecond)       // just above it
+	observe(engine.KindProject, true, 4*time.Microsecond)         // on the second
+	observe(engine.KindSystem, false, 300*time.Millisecond)       // above every bound
+	observe(engine.ResourceKind("bogus"), true, time.Microsecond) // counted as other
+	if got := value(scrape(t, m), "gatehouse_check_duration_seconds_count"); got != 1 {
+		t.Errorf("before done: %v checks counted, want the single one", got)
+	}
+	done()
+	text := scrape(t, m)
+	for series, want := range map[string]float64{
+		`gatehouse_checks_total{allowed="true",kind="folder"}`:   2,
+		`gatehouse_checks_total{allowed="false",kind="folder"}`:  1,
+		`gatehouse_checks_total{allowed="true",kind="project"}`:  1,
+		`gatehouse_checks_total{allowed="false",kind="system"}`:  1,
+		`gatehouse_checks_total{allowed="true",kind="other"}`:    1,
+		`gatehouse_checks_total{allowed="true",kind="domain"}`:   0,
+		`gatehouse_check_duration_seconds_bucket{le="1e-06"}`:    3,
+		`gatehouse_check_duration_seconds_bucket{le="4e-06"}`:    5,
+		`gatehouse_check_duration_seconds_bucket{le="0.262144"}`: 5,
+		`gatehouse_check_duration_seconds_bucket{le="+Inf"}`:     6,
+		"gatehouse_check_duration_seconds_count":                 6,
+		"gatehouse_check_duration_seconds_sum":                   (500 + 1000 + 1001 + 4000 + 300e6 + 1000) / 1e9,
+	} {
+		if got := value(text, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+	observe, done = m.ObserveBatch()
+	if n := testing.AllocsPerRun(100, func() { observe(engine.KindFolder, true, time.Microsecond) }); n != 0 {
+		t.Errorf("observing a batch's check allocates %v times, want 0", n)
+	}
+	done()
+	if got := value(scrape(t, m), "gatehouse_check_duration_seconds_count"); got != 6+101 {
+		t.Errorf("after a second batch: %v checks, want %d", got, 6+101)
+	}
+}
+
 func BenchmarkObserveCheck(b *testing.B) {
 	m := metrics.New()
 	b.ReportAllocs()

@@ -13,11 +13,20 @@ import (
 // it must be cheap and must not block.
 type CheckObserver interface {
 	ObserveCheck(kind service.ResourceKind, allowed bool, d time.Duration)
+	// ObserveBatch returns observe, which counts one check of a batch,
+	// and done, which records the batch's checks at once: a batch's
+	// thousand checks then update the shared counters once, not a
+	// thousand times from every core.
+	ObserveBatch() (observe func(kind service.ResourceKind, allowed bool, d time.Duration), done func())
 }
 
 type noObserver struct{}
 
 func (noObserver) ObserveCheck(service.ResourceKind, bool, time.Duration) {}
+
+func (noObserver) ObserveBatch() (func(service.ResourceKind, bool, time.Duration), func()) {
+	return func(service.ResourceKind, bool, time.Duration) {}, func() {}
+}
 
 // revisionWriter gives every answer an X-Gatehouse-Revision header (R20)
 // when its handler did not set one: the revision the engine is at as the

@@ -93,12 +93,14 @@ func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 	}
 	q := service.BatchQuery{Checks: (*checkItems)(&in.Body.Checks), Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))}
 	out := api.BatchCheckResponse{Results: make([]api.BatchResult, len(in.Body.Checks))}
+	observe, observed := a.checks.ObserveBatch()
+	defer observed()
 	rev, err := a.svc.BatchCheck(ctx, caller(ctx), q, func(i int, d service.Decision, err error) {
 		if err != nil {
 			out.Results[i].Error = itemError(a.problem(err))
 			return
 		}
-		a.checks.ObserveCheck(d.Kind, d.Allowed, d.Took)
+		observe(d.Kind, d.Allowed, d.Took)
 		out.Results[i].Allowed = d.Allowed
 	})
 	if err != nil {

@@ -27,6 +27,26 @@ func (c *countChecks) ObserveCheck(kind engine.ResourceKind, allowed bool, d tim
 	}
 }
 
+// ObserveBatch counts a batch's checks when it is done, as metrics do:
+// a batch whose done is never called is not counted.
+func (c *countChecks) ObserveBatch() (func(engine.ResourceKind, bool, time.Duration), func()) {
+	var tally []struct {
+		kind    engine.ResourceKind
+		allowed bool
+	}
+	observe := func(kind engine.ResourceKind, allowed bool, _ time.Duration) {
+		tally = append(tally, struct {
+			kind    engine.ResourceKind
+			allowed bool
+		}{kind, allowed})
+	}
+	return observe, func() {
+		for _, x := range tally {
+			c.ObserveCheck(x.kind, x.allowed, 0)
+		}
+	}
+}
+
 // R20 across replicas: every answer says which revision it was answered
 // at; a check with at_least a revision another replica committed reads it
 // from the log at once; checks are reported to the observer.
