@@ -1,7 +1,10 @@
 package input_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
@@ -99,4 +102,55 @@ func FuzzCheckJSON(f *testing.F) {
 			t.Errorf("CheckJSON(%q) accepts with folded names but not with exact ones", b)
 		}
 	})
+}
+
+// countingReader counts the reads asked of it.
+type countingReader struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p)
+}
+
+// TestReadBodyBySize: a body is read whole whatever length was announced
+// (exact, unknown, shorter or longer than the body), a body or an
+// announced length over the limit is ErrTooLarge, and a body of the
+// announced length is read into one buffer of its size.
+func TestReadBodyBySize(t *testing.T) {
+	const limit = 100 << 10
+	body := bytes.Repeat([]byte("0123456789"), 12<<10/10)
+	for _, c := range []struct {
+		name    string
+		body    []byte
+		size    int64
+		tooLong bool
+	}{
+		{"announced", body, int64(len(body)), false},
+		{"unknown length", body, -1, false},
+		{"announced shorter than the body", body, 10, false},
+		{"announced longer than the body", body, int64(len(body)) + 50, false},
+		{"empty", nil, 0, false},
+		{"over the limit, announced", make([]byte, limit+1), limit + 1, true},
+		{"over the limit, unknown length", make([]byte, limit+1), -1, true},
+		{"announced over the limit", body, limit + 1, true},
+	} {
+		r := &countingReader{r: bytes.NewReader(c.body)}
+		got, err := input.ReadBody(r, c.size, limit)
+		if c.tooLong {
+			if !errors.Is(err, input.ErrTooLarge) {
+				t.Errorf("%s: %v, want ErrTooLarge", c.name, err)
+			}
+			continue
+		}
+		if err != nil || !bytes.Equal(got, c.body) {
+			t.Errorf("%s: %d bytes, %v; want the %d bytes of the body", c.name, len(got), err, len(c.body))
+		}
+	}
+	r := &countingReader{r: bytes.NewReader(body)}
+	if _, err := input.ReadBody(r, int64(len(body)), limit); err != nil || r.reads > 2 {
+		t.Errorf("a body of its announced length took %d reads (%v), want the body's and the end's", r.reads, err)
+	}
 }

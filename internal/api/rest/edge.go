@@ -114,7 +114,7 @@ func checkBody(o *huma.Operation, r *http.Request) *Problem {
 	if limit <= 0 {
 		limit = MaxBodyBytes
 	}
-	raw, err := input.ReadBody(r.Body, limit)
+	raw, err := input.ReadBody(r.Body, r.ContentLength, limit)
 	if errors.Is(err, input.ErrTooLarge) {
 		return newProblem(http.StatusRequestEntityTooLarge, domain.KindInvalid.String(), "the body is larger than 1 MiB")
 	}

@@ -277,7 +277,7 @@ func schemaOf(kind string) *resourceSchema {
 // application/scim+json or application/json (RFC 7644 §3.1; 415
 // otherwise, a missing Content-Type too).
 func (h *Handler) readBody(q *req) ([]byte, *scimError) {
-	raw, err := input.ReadBody(q.r.Body, MaxBodyBytes)
+	raw, err := input.ReadBody(q.r.Body, q.r.ContentLength, MaxBodyBytes)
 	if err != nil {
 		if errors.Is(err, input.ErrTooLarge) {
 			return nil, &scimError{Status: http.StatusRequestEntityTooLarge, Detail: "the body is larger than 1 MiB"}
