@@ -33,9 +33,18 @@ import (
 // restored: a query string, an escaped path, an Accept header other than
 // JSON, a media type input.MediaType refuses, an empty body or one over
 // the limit. Those answers come from the edge and huma as before.
+//
+// POST /api/v1/check/batch takes the same path (serveBatch): the same
+// decoding and use case as the generic handler (decideBatch), the body
+// read in a few reads into a buffer of its announced size, and the
+// answer appended rather than encoded by reflection (issue 18: a batch is
+// a thousand checks, and huma's copies and encoder were a tenth of it).
 
-// checkPath is the path the lean path serves.
-const checkPath = Prefix + "/check"
+// The paths the lean path serves.
+const (
+	checkPath = Prefix + "/check"
+	batchPath = Prefix + "/check/batch"
+)
 
 // jsonContentType is the Content-Type of a check's answer; a shared,
 // never modified header value, so that setting it allocates nothing.
@@ -43,44 +52,89 @@ var jsonContentType = []string{"application/json"}
 
 // checkScratch is one request's reusable memory.
 type checkScratch struct {
-	body  bytes.Buffer
-	limit io.LimitedReader
-	req   api.CheckRequest
-	out   []byte
+	body    bytes.Buffer
+	limit   io.LimitedReader
+	req     api.CheckRequest
+	batch   api.BatchCheckRequest
+	results []api.BatchResult
+	out     []byte
 }
 
 var checkScratchPool = sync.Pool{New: func() any { return new(checkScratch) }}
 
 // keepBody is the largest body buffer given back to the pool: a check's
-// body is a few hundred bytes, and one odd megabyte must not stay held.
-const keepBody = 16 << 10
+// body is a few hundred bytes and a batch's some 150 KB, and one odd
+// megabyte must not stay held.
+const keepBody = 256 << 10
 
 func getCheckScratch() *checkScratch { return checkScratchPool.Get().(*checkScratch) }
 
 func (s *checkScratch) release() {
-	if s.body.Cap() > keepBody {
+	if s.body.Cap() > keepBody || cap(s.out) > keepBody {
 		return
 	}
-	s.req = api.CheckRequest{}
+	s.req, s.batch = api.CheckRequest{}, api.BatchCheckRequest{}
+	clear(s.results) // their errors
 	checkScratchPool.Put(s)
 }
 
-// leanCheck reports whether r is a check the lean path may answer, as
-// far as its line and headers tell.
-func leanCheck(r *http.Request) bool {
-	if r.Method != http.MethodPost || r.URL.Path != checkPath || r.URL.RawPath != "" || r.URL.RawQuery != "" {
-		return false
+// leanRoute returns the path of a check or a batch the lean path may
+// answer, as far as its line and headers tell, or "".
+func leanRoute(r *http.Request) string {
+	if r.Method != http.MethodPost || r.URL.RawPath != "" || r.URL.RawQuery != "" {
+		return ""
+	}
+	if r.URL.Path != checkPath && r.URL.Path != batchPath {
+		return ""
 	}
 	switch r.Header.Get("Accept") {
 	case "", "application/json", "*/*":
 	default:
-		return false
+		return ""
 	}
 	ct := r.Header.Get("Content-Type")
-	return ct == "application/json" || input.MediaType(ct, "application/json")
+	if ct != "application/json" && !input.MediaType(ct, "application/json") {
+		return ""
+	}
+	return r.URL.Path
 }
 
-// serveCheck answers the check r (leanCheck) in ctx, the request's
+// serveLean answers a request leanRoute accepted on the path route, as
+// serveCheck does.
+func (a *API) serveLean(route string, w http.ResponseWriter, r *http.Request, ctx context.Context, s *checkScratch) bool {
+	if route == batchPath {
+		return a.serveBatch(w, r, ctx, s)
+	}
+	return a.serveCheck(w, r, ctx, s)
+}
+
+// serveBatch is serveCheck for a batch.
+func (a *API) serveBatch(w http.ResponseWriter, r *http.Request, ctx context.Context, s *checkScratch) bool {
+	if !s.readBody(r) {
+		return false
+	}
+	out, err := a.decideBatch(ctx, s.body.Bytes(), &s.batch, s.results)
+	if err != nil {
+		a.writeHandlerError(a.revisionWriter(w), err)
+		return true
+	}
+	s.results = out.Results
+	s.out = appendBatchResponse(s.out[:0], out)
+	writeAnswer(w, out.Revision, s.out)
+	return true
+}
+
+// writeAnswer writes a lean answer: 200, JSON, the revision it was
+// answered at.
+func writeAnswer(w http.ResponseWriter, revision int64, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h[RevisionHeader] = []string{strconv.FormatInt(revision, 10)}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// serveCheck answers the check r (leanRoute) in ctx, the request's
 // context as ServeHTTP built it, and reports true; or, when the body
 // is empty, unreadable or too large, restores the body for the generic
 // path and reports false. The scratch s must outlive the generic path,
@@ -95,12 +149,8 @@ func (a *API) serveCheck(w http.ResponseWriter, r *http.Request, ctx context.Con
 		a.writeHandlerError(a.revisionWriter(w), err)
 		return true
 	}
-	h := w.Header()
-	h["Content-Type"] = jsonContentType
-	h[RevisionHeader] = []string{strconv.FormatInt(d.Revision, 10)}
-	w.WriteHeader(http.StatusOK)
 	s.out = appendCheckResponse(s.out[:0], d)
-	_, _ = w.Write(s.out)
+	writeAnswer(w, d.Revision, s.out)
 	return true
 }
 
@@ -111,6 +161,9 @@ func (s *checkScratch) readBody(r *http.Request) bool {
 	s.body.Reset()
 	if r.Body == nil || r.Body == http.NoBody {
 		return false
+	}
+	if n := r.ContentLength; n > 0 && n <= MaxBodyBytes {
+		s.body.Grow(int(n) + 1) // read in a few reads, as input.ReadBody does
 	}
 	s.limit = io.LimitedReader{R: r.Body, N: MaxBodyBytes + 1}
 	_, err := s.body.ReadFrom(&s.limit)
@@ -130,6 +183,45 @@ func appendCheckResponse(b []byte, d service.Decision) []byte {
 	b = append(b, `,"revision":`...)
 	b = strconv.AppendInt(b, d.Revision, 10)
 	return append(b, "}\n"...)
+}
+
+// appendBatchResponse appends out as the JSON of an
+// api.BatchCheckResponse, as huma's encoder writes it (field order, HTML
+// characters unescaped, a final newline).
+func appendBatchResponse(b []byte, out api.BatchCheckResponse) []byte {
+	b = append(b, `{"results":[`...)
+	for i, r := range out.Results {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch {
+		case r.Error != nil:
+			b = append(b, `{"allowed":`...)
+			b = strconv.AppendBool(b, r.Allowed)
+			b = append(b, `,"error":`...)
+			b = appendJSON(b, r.Error)
+			b = append(b, '}')
+		case r.Allowed:
+			b = append(b, `{"allowed":true}`...)
+		default:
+			b = append(b, `{"allowed":false}`...)
+		}
+	}
+	b = append(b, `],"revision":`...)
+	b = strconv.AppendInt(b, out.Revision, 10)
+	return append(b, "}\n"...)
+}
+
+// appendJSON appends v's JSON without HTML escaping or the newline an
+// encoder ends it with.
+func appendJSON(b []byte, v any) []byte {
+	buf := bytes.NewBuffer(b)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return append(b, "null"...) // an ItemError always encodes
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 // writeHandlerError writes a handler's error as huma does for an

@@ -85,6 +85,13 @@ func TestCheckLeanMatchesGeneric(t *testing.T) {
 		{name: "query string", as: admin, body: `{"permission":"users.view","resource":"system"}`, path: "/api/v1/check?x=%ff"},
 		{name: "escaped path", as: admin, body: `{"permission":"users.view","resource":"system"}`, path: "/api/v1/%63heck"},
 	}
+	sameAnswers(t, e, cases)
+}
+
+// sameAnswers serves each case on both paths and compares status,
+// headers and body.
+func sameAnswers(t *testing.T, e *env, cases []leanCase) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			g, l := serveBoth(e, c)
@@ -95,7 +102,7 @@ func TestCheckLeanMatchesGeneric(t *testing.T) {
 				t.Errorf("headers:\ngeneric %v\nlean    %v", g.Header(), l.Header())
 			}
 			if !bytes.Equal(g.Body.Bytes(), l.Body.Bytes()) {
-				t.Errorf("body:\ngeneric %q\nlean    %q", g.Body.Bytes(), l.Body.Bytes())
+				t.Errorf("body:\ngeneric %.600q\nlean    %.600q", g.Body.Bytes(), l.Body.Bytes())
 			}
 			if g.Body.Len() == 0 && c.body != "" && g.Code != http.StatusNoContent {
 				t.Errorf("empty answer (%d): the case tests nothing", g.Code)
@@ -121,4 +128,54 @@ func sameHeaders(a, b http.Header) bool {
 		}
 	}
 	return true
+}
+
+// The lean path of POST /api/v1/check/batch answers as the generic path
+// does, byte for byte: answers with and without failing items (their
+// details holding characters HTML would escape), and every refusal of
+// the whole batch.
+func TestBatchLeanMatchesGeneric(t *testing.T) {
+	e := newEnv(t)
+	u := e.user("u", "")
+	v := e.user("v", "")
+	admin := "Bearer test:" + e.admin.UserID
+	user := "Bearer test:" + u.UserID
+	item := func(subject, perm, res string) string {
+		s := `{"permission":"` + perm + `","resource":"` + res + `"`
+		if subject != "" {
+			s += `,"subject":"` + subject + `"`
+		}
+		return s + "}"
+	}
+	batch := func(items ...string) string { return `{"checks":[` + strings.Join(items, ",") + `]}` }
+	many := make([]string, 1001)
+	for i := range many {
+		many[i] = item("", "users.view", "system")
+	}
+	const path = "/api/v1/check/batch"
+	cases := []leanCase{
+		{name: "allowed and denied", as: admin, body: batch(item("", "users.view", "system"), item("user:"+u.UserID, "users.manage", "system"))},
+		{name: "failing items", as: admin, body: batch(item("", "no<such>&", "system"), item("user:nobody", "users.view", "system"), item("", "root.read", "folder:nope"))},
+		{name: "about another, not allowed to ask", as: user, body: batch(item("user:"+v.UserID, "users.view", "system"), item("", "users.view", "system"))},
+		{name: "anonymous", body: batch(item("", "users.view", "system"))},
+		{name: "a thousand", as: admin, body: batch(many[:1000]...)},
+		{name: "too many", as: admin, body: batch(many...)},
+		{name: "none", as: admin, body: `{"checks":[]}`},
+		{name: "at_least not yet reached", as: admin, body: `{"checks":[` + item("", "users.view", "system") + `],"at_least":1000000,"wait_ms":0}`},
+		{name: "invalid JSON", as: admin, body: `{"checks":[`},
+		{name: "unknown property", as: admin, body: `{"checks":[],"x":1}`},
+		{name: "empty permission", as: admin, body: batch(item("", "", "system"))},
+		{name: "empty body", as: admin, body: ``},
+		{name: "too large", as: admin, body: batch(item("", strings.Repeat("a", 1<<20), "system"))},
+		{name: "wrong media type", as: admin, body: batch(item("", "users.view", "system")), header: []string{"Content-Type", "text/plain"}},
+		{name: "accept cbor", as: admin, body: batch(item("", "users.view", "system")), header: []string{"Accept", "application/cbor"}},
+		{name: "unauthenticated (bad token)", as: "Bearer nope", body: batch(item("", "users.view", "system"))},
+		{name: "query string", as: admin, body: batch(item("", "users.view", "system")), path: path + "?x=1"},
+	}
+	for i := range cases {
+		if cases[i].path == "" {
+			cases[i].path = path
+		}
+	}
+	sameAnswers(t, e, cases)
 }

@@ -88,11 +88,27 @@ type batchOut struct {
 
 func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 	in := &batchIn{}
-	if err := decodeBatch(raw.RawBody, &in.Body); err != nil {
+	out, err := a.decideBatch(ctx, raw.RawBody, &in.Body, nil)
+	if err != nil {
 		return nil, err
 	}
-	q := service.BatchQuery{Checks: (*checkItems)(&in.Body.Checks), Consistency: consistency(in.Body.AtLeast, waitOf(in.Body.WaitMS))}
-	out := api.BatchCheckResponse{Results: make([]api.BatchResult, len(in.Body.Checks))}
+	return &batchOut{Revisioned{out.Revision}, out}, nil
+}
+
+// decideBatch decodes a batch check from raw into req and answers it, the
+// same for the generic path and the lean one (checklean.go); the results
+// go into results' memory when it is large enough. Every error is a
+// problem.
+func (a *API) decideBatch(ctx context.Context, raw []byte, req *api.BatchCheckRequest, results []api.BatchResult) (api.BatchCheckResponse, error) {
+	if err := decodeBatch(raw, req); err != nil {
+		return api.BatchCheckResponse{}, err
+	}
+	q := service.BatchQuery{Checks: (*checkItems)(&req.Checks), Consistency: consistency(req.AtLeast, waitOf(req.WaitMS))}
+	if cap(results) < len(req.Checks) {
+		results = make([]api.BatchResult, len(req.Checks))
+	}
+	out := api.BatchCheckResponse{Results: results[:len(req.Checks)]}
+	clear(out.Results)
 	observe, observed := a.checks.ObserveBatch()
 	defer observed()
 	rev, err := a.svc.BatchCheck(ctx, caller(ctx), q, func(i int, d service.Decision, err error) {
@@ -104,10 +120,10 @@ func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 		out.Results[i].Allowed = d.Allowed
 	})
 	if err != nil {
-		return nil, a.queryProblem(err)
+		return api.BatchCheckResponse{}, a.queryProblem(err)
 	}
 	out.Revision = rev
-	return &batchOut{Revisioned{rev}, out}, nil
+	return out, nil
 }
 
 // checkItems lets the service read a batch's checks in place.

@@ -98,7 +98,7 @@ type API struct {
 	cookies   Cookies
 	checks    CheckObserver
 	cursorKey []byte
-	// lean serves plain checks on the lean path (checklean.go); the
+	// lean serves plain checks and batches on the lean path (checklean.go); the
 	// tests turn it off to compare it with the generic one.
 	lean bool
 }
@@ -212,10 +212,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.streamChanges(w, r.WithContext(ctx))
 		return
 	}
-	if a.lean && leanCheck(r) {
+	if route := leanRoute(r); a.lean && route != "" {
 		s := getCheckScratch()
 		defer s.release()
-		if a.serveCheck(w, r, ctx, s) {
+		if a.serveLean(route, w, r, ctx, s) {
 			return
 		}
 	}
