@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"sync/atomic"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 )
@@ -14,10 +15,9 @@ import (
 // read runs on a goroutine of its own while the caller's indexes what it
 // has read so far: reading rows from the database costs more CPU than
 // indexing them, and a server starting or reloading has its other cores
-// idle (issue 18: cold start). If read
-// fails, Load returns its error and builds nothing; if the index refuses
-// an object, read's next put returns errLoadStopped and Load returns the
-// index's error.
+// idle (issue 18: cold start). If read fails, Load returns its error and
+// builds nothing; if the index refuses an object, read's next put returns
+// errLoadStopped and Load returns the index's error.
 func Load(read func(start func(revision int64) error, put func(*domain.Mutation) error) error) (*Engine, error) {
 	l := &loader{
 		full:    make(chan *loadBatch, loadBatches),
@@ -96,23 +96,24 @@ func newLoadBatch() *loadBatch {
 }
 
 // loader hands batches from the reading goroutine to the indexing one.
-// rev and started are written by start, before the first batch is sent
-// or, for an empty stream, before full is closed: build reads them after
-// receiving either.
+// start sets rev and started; they are atomics because a stream that
+// breaks its contract (a put before start) may set them while build
+// reads them.
 type loader struct {
 	full, free chan *loadBatch
 	stop       chan struct{} // closed by build when the index refused an object
 	readErr    chan error
 	cur        *loadBatch
-	rev        int64
-	started    bool
+	rev        atomic.Int64
+	started    atomic.Bool
 }
 
 func (l *loader) read(read func(start func(int64) error, put func(*domain.Mutation) error) error) {
 	defer close(l.full)
 	l.cur = newLoadBatch()
 	err := read(func(r int64) error {
-		l.rev, l.started = r, true
+		l.rev.Store(r)
+		l.started.Store(true)
 		return nil
 	}, func(m *domain.Mutation) error {
 		l.cur.add(m)
@@ -148,8 +149,8 @@ func (l *loader) build() (*Engine, error) {
 	var x *Builder
 	var buildErr error
 	for b := range l.full {
-		if x == nil && l.started {
-			x = NewBuilder(l.rev)
+		if x == nil && l.started.Load() {
+			x = NewBuilder(l.rev.Load())
 		} else if x == nil {
 			buildErr = domain.E("engine.Load", domain.KindInvalid, errorf("the snapshot stream put an object before its revision"))
 		}
@@ -175,10 +176,10 @@ func (l *loader) build() (*Engine, error) {
 		return nil, buildErr
 	}
 	if x == nil {
-		if !l.started {
+		if !l.started.Load() {
 			return nil, domain.E("engine.Load", domain.KindInvalid, errorf("the snapshot stream ended before its revision"))
 		}
-		x = NewBuilder(l.rev)
+		x = NewBuilder(l.rev.Load())
 	}
 	return x.Engine()
 }
