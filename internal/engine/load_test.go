@@ -3,6 +3,7 @@ package engine_test
 import (
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
@@ -163,8 +164,8 @@ func TestLoadReturnsTheReadersError(t *testing.T) {
 		t.Errorf("a put before the revision: %v; want invalid", err)
 	}
 	_, err = engine.Load(func(func(int64) error, func(*domain.Mutation) error) error { return nil })
-	if !domain.Is(err, domain.KindInvalid) {
-		t.Errorf("a stream without a revision: %v; want invalid", err)
+	if !domain.Is(err, domain.KindInvalid) || !strings.Contains(err.Error(), "ended before its revision") {
+		t.Errorf("a stream without a revision: %v; want invalid, ended before its revision", err)
 	}
 	e, err = engine.Load(func(start func(int64) error, _ func(*domain.Mutation) error) error { return start(9) })
 	if err != nil || e.Revision() != 9 {

@@ -133,6 +133,8 @@ func TestReadBodyBySize(t *testing.T) {
 		{"announced shorter than the body", body, 10, false},
 		{"announced longer than the body", body, int64(len(body)) + 50, false},
 		{"empty", nil, 0, false},
+		{"exactly the limit, announced", make([]byte, limit), limit, false},
+		{"exactly the limit, unknown length", make([]byte, limit), -1, false},
 		{"over the limit, announced", make([]byte, limit+1), limit + 1, true},
 		{"over the limit, unknown length", make([]byte, limit+1), -1, true},
 		{"announced over the limit", body, limit + 1, true},

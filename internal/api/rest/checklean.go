@@ -162,7 +162,9 @@ func (s *checkScratch) readBody(r *http.Request) bool {
 	if r.Body == nil || r.Body == http.NoBody {
 		return false
 	}
-	if n := r.ContentLength; n > 0 && n <= MaxBodyBytes {
+	if n := r.ContentLength; n > MaxBodyBytes {
+		return false // the generic path refuses it unread, as too large
+	} else if n > 0 {
 		s.body.Grow(int(n) + 1) // read in a few reads, as input.ReadBody does
 	}
 	s.limit = io.LimitedReader{R: r.Body, N: MaxBodyBytes + 1}
