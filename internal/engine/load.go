@@ -33,8 +33,9 @@ func Load(read func(start func(revision int64) error, put func(*domain.Mutation)
 var errLoadStopped = errors.New("engine: load stopped: the index refused an object")
 
 const (
-	loadBatchLen = 1024 // objects handed from the reader to the indexer at once
-	loadBatches  = 4    // batches in flight: the reader runs that far ahead
+	loadBatchLen  = 1024 // objects handed from the reader to the indexer at once
+	firstBatchLen = 64   // the first batch's: a small snapshot (a test's) allocates little
+	loadBatches   = 4    // batches in flight: the reader runs that far ahead
 )
 
 // loadBatch is a run of objects read, copied out of the reader's reuse.
@@ -49,11 +50,15 @@ type loadBatch struct {
 	folders slab[domain.Folder]
 }
 
-// slab holds copies of objects of one kind; its capacity is a batch's,
-// so it never grows and the pointers into it stay valid.
+// slab holds copies of objects of one kind; its capacity is its batch's,
+// so it never grows and the pointers into it stay valid. It is allocated
+// when its batch first holds an object of its kind.
 type slab[T any] []T
 
-func (s *slab[T]) hold(x *T) *T {
+func (s *slab[T]) hold(x *T, capacity int) *T {
+	if *s == nil {
+		*s = make(slab[T], 0, capacity)
+	}
 	*s = append(*s, *x)
 	return &(*s)[len(*s)-1]
 }
@@ -68,11 +73,11 @@ func (b *loadBatch) add(m *domain.Mutation) {
 	c := *m
 	switch {
 	case m.Membership != nil:
-		c.Membership = b.membs.hold(m.Membership)
+		c.Membership = b.membs.hold(m.Membership, cap(b.items))
 	case m.User != nil:
-		c.User = b.users.hold(m.User)
+		c.User = b.users.hold(m.User, cap(b.items))
 	case m.Folder != nil:
-		c.Folder = b.folders.hold(m.Folder)
+		c.Folder = b.folders.hold(m.Folder, cap(b.items))
 	default:
 		c.Detach()
 	}
@@ -90,9 +95,9 @@ func (b *loadBatch) reset() {
 	b.folders.reset()
 }
 
-func newLoadBatch() *loadBatch {
-	return &loadBatch{items: make([]domain.Mutation, 0, loadBatchLen), membs: make(slab[domain.Membership], 0, loadBatchLen),
-		users: make(slab[domain.User], 0, loadBatchLen), folders: make(slab[domain.Folder], 0, loadBatchLen)}
+// newLoadBatch returns a batch of n objects.
+func newLoadBatch(n int) *loadBatch {
+	return &loadBatch{items: make([]domain.Mutation, 0, n)}
 }
 
 // loader hands batches from the reading goroutine to the indexing one.
@@ -104,13 +109,15 @@ type loader struct {
 	stop       chan struct{} // closed by build when the index refused an object
 	readErr    chan error
 	cur        *loadBatch
+	next       int // the size of the next batch made
 	rev        atomic.Int64
 	started    atomic.Bool
 }
 
 func (l *loader) read(read func(start func(int64) error, put func(*domain.Mutation) error) error) {
 	defer close(l.full)
-	l.cur = newLoadBatch()
+	l.next = firstBatchLen
+	l.cur = l.newBatch()
 	err := read(func(r int64) error {
 		l.rev.Store(r)
 		l.started.Store(true)
@@ -128,6 +135,14 @@ func (l *loader) read(read func(start func(int64) error, put func(*domain.Mutati
 	l.readErr <- err
 }
 
+// newBatch returns a new batch, each twice the last one's size up to
+// loadBatchLen.
+func (l *loader) newBatch() *loadBatch {
+	b := newLoadBatch(l.next)
+	l.next = min(2*l.next, loadBatchLen)
+	return b
+}
+
 // send hands the current batch over and takes a free one, or reports
 // that build has stopped.
 func (l *loader) send() bool {
@@ -139,7 +154,7 @@ func (l *loader) send() bool {
 	select {
 	case l.cur = <-l.free:
 	default:
-		l.cur = newLoadBatch()
+		l.cur = l.newBatch()
 	}
 	return true
 }
