@@ -249,13 +249,7 @@ func batchCompare(ctx context.Context, cfg config, bins []string, targets []targ
 		for b, bin := range bins {
 			per := float64(cfg.batchSize)
 			p := batchPoint{Binary: bin, Concurrency: c, Checks: pooled[b].PerSecond * per}
-			for i, r := range rounds {
-				x := r[b].PerSecond * per
-				if i == 0 || x < p.ChecksMin {
-					p.ChecksMin = x
-				}
-				p.ChecksMax = max(p.ChecksMax, x)
-			}
+			p.ChecksMin, p.ChecksMax = rangeOf(rounds, func(r []result) float64 { return r[b].PerSecond * per })
 			pts = append(pts, p)
 			fmt.Fprintf(out, "  %s\n", p)
 		}
@@ -272,12 +266,18 @@ func pointOf(bin string, b int, pooled []result, rounds [][]result) floorPoint {
 	if pooled[b].CPUPerReq > 0 {
 		p.CPURatio = float64(pooled[f].CPUPerReq) / float64(pooled[b].CPUPerReq)
 	}
-	for i, r := range rounds {
-		x := r[b].PerSecond / r[f].PerSecond
-		if i == 0 || x < p.RatioMin {
-			p.RatioMin = x
-		}
-		p.RatioMax = max(p.RatioMax, x)
-	}
+	p.RatioMin, p.RatioMax = rangeOf(rounds, func(r []result) float64 { return r[b].PerSecond / r[f].PerSecond })
 	return p
+}
+
+// rangeOf is the least and the greatest of a figure over the rounds.
+func rangeOf(rounds [][]result, figure func([]result) float64) (lo, hi float64) {
+	for i, r := range rounds {
+		x := figure(r)
+		if i == 0 || x < lo {
+			lo = x
+		}
+		hi = max(hi, x)
+	}
+	return lo, hi
 }

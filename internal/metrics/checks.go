@@ -30,13 +30,19 @@ type checkCounts struct {
 }
 
 func (c *checkCounts) add(kind engine.ResourceKind, allowed bool, d time.Duration) {
-	a := 0
+	k, a, b := countedAt(kind, allowed, d)
+	c.outcomes[k][a]++
+	c.buckets[b]++
+	c.nanos += uint64(max(d, 0))
+}
+
+// countedAt is where a check is counted: its kind's row and its
+// outcome's column of the outcomes, and its duration's bucket.
+func countedAt(kind engine.ResourceKind, allowed bool, d time.Duration) (k, a, b int) {
 	if allowed {
 		a = 1
 	}
-	c.outcomes[kindIndex(kind)][a]++
-	c.buckets[bucketOf(d)]++
-	c.nanos += uint64(max(d, 0))
+	return kindIndex(kind), a, bucketOf(d)
 }
 
 // checkStats holds the check counters and histogram as plain atomics,
@@ -63,12 +69,9 @@ func newCheckStats() *checkStats {
 }
 
 func (s *checkStats) observe(kind engine.ResourceKind, allowed bool, d time.Duration) {
-	a := 0
-	if allowed {
-		a = 1
-	}
-	s.outcomes[kindIndex(kind)][a].Add(1)
-	s.buckets[bucketOf(d)].Add(1)
+	k, a, b := countedAt(kind, allowed, d)
+	s.outcomes[k][a].Add(1)
+	s.buckets[b].Add(1)
 	s.nanos.Add(uint64(max(d, 0)))
 }
 
