@@ -16,7 +16,7 @@ const maxGroupsOnStack = 64
 // who is a resolved subject: nil h for anonymous. A check resolves a
 // user by the value of their id's slot (h, a copy of the record's hot
 // part) and reads the record itself (u, or users[ui] through record) only
-// for what the copy does not hold: groups that do not fit inline, grants.
+// for what the copy does not hold: grants.
 type who struct {
 	h   *userHot
 	u   *userRec // nil until read; subject reads it, checks may not
@@ -86,7 +86,7 @@ func (st *state) groupsOf(w who, buf []int32) []int32 {
 	if gids, ok := w.h.inlineGIDs(w.now); ok {
 		return st.appendEffectiveIDs(buf, gids, w.now)
 	}
-	return st.appendEffective(buf, st.record(w).groups, w.now)
+	return st.appendEffective(buf, w.h.memberships(), w.now)
 }
 
 // directGroupsOf is groupsOf without nesting: the groups the subject's
@@ -104,7 +104,7 @@ func (st *state) directGroupsOf(w who, buf []int32) ([]int32, nestBloom) {
 		}
 		return buf, bloom
 	}
-	for _, m := range st.record(w).groups {
+	for _, m := range w.h.memberships() {
 		if w.now < m.exp {
 			buf = append(buf, m.g)
 			bloom.add(m.g)
