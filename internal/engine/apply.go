@@ -19,8 +19,9 @@ type builder struct {
 	// dirty holds the folders whose effective grants must be recomputed
 	// with their subtree before the state is published.
 	dirty map[int32]bool
-	// ancOwned: this builder has copied the state's ancBits (closure.go).
-	ancOwned bool
+	// ancOwned, sysOwned: this builder has copied the state's ancBits
+	// (closure.go), sysBits (setGsys).
+	ancOwned, sysOwned bool
 	// projDirty holds the projects whose nested lists must be recomputed
 	// before the state is published, true for the whole list; reclosed
 	// the groups whose closures changed (projnest.go).
@@ -268,7 +269,13 @@ func (b *builder) refreshGsys(gi int32) {
 			}
 		}
 	}
+	b.setGsys(gi, m)
+}
+
+// setGsys sets group gi's closed system permissions and its sysBits bit.
+func (b *builder) setGsys(gi int32, m uint64) {
 	b.s.gsys.set(b.gen, gi, m)
+	b.s.sysBits.set(gi, m != 0, &b.sysOwned)
 }
 
 // internFolder interns a folder id, keeping hot as long as folders.
@@ -641,7 +648,7 @@ func (b *builder) deleteGroup(gi int32) {
 	}
 	b.unnestGroup(gi)
 	b.s.groups.set(b.gen, gi, nil)
-	b.s.gsys.set(b.gen, gi, 0)
+	b.setGsys(gi, 0)
 }
 
 func (b *builder) putMembership(m *domain.Membership) error {

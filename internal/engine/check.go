@@ -153,7 +153,9 @@ func (st *state) sysOf(w who, groups []int32) uint64 {
 	}
 	m := st.roleSys(w.h.role)
 	for _, gi := range groups {
-		m |= st.gsys.get(gi) // 0 for Public and deleted groups
+		if st.sysBits.has(gi) { // clear where gsys is 0: Public, deleted groups
+			m |= st.gsys.get(gi)
+		}
 	}
 	return m
 }

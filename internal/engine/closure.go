@@ -65,13 +65,10 @@ func (n *nestRec) until(g int32) (int64, bool) {
 // hasAnc reports whether group gi has ancestors: one bit per group, a
 // few kilobytes that stay in cache, so that a check reads no nestRec for
 // the groups that are in no other group.
-func (st *state) hasAnc(gi int32) bool {
-	w := int(gi >> 6)
-	return w < len(st.ancBits) && st.ancBits[w]&(1<<(gi&63)) != 0
-}
+func (st *state) hasAnc(gi int32) bool { return st.ancBits.has(gi) }
 
 // setNest stores gi's record, nil when it has no edge left, and keeps
-// its ancBits bit; the bitset is copied once per change that flips one.
+// its ancBits bit.
 func (b *builder) setNest(gi int32, n *nestRec) {
 	for b.s.nest.n <= gi {
 		b.s.nest.push(b.gen, nil)
@@ -83,16 +80,7 @@ func (b *builder) setNest(gi int32, n *nestRec) {
 		b.closureChanged(gi, old, n.ancestors()) // projnest.go
 	}
 	b.s.nest.set(b.gen, gi, n)
-	if has := n != nil && len(n.anc) > 0; has != b.s.hasAnc(gi) {
-		if !b.ancOwned {
-			b.s.ancBits = slices.Clone(b.s.ancBits)
-			b.ancOwned = true
-		}
-		for int(gi>>6) >= len(b.s.ancBits) {
-			b.s.ancBits = append(b.s.ancBits, 0)
-		}
-		b.s.ancBits[gi>>6] ^= 1 << (gi & 63)
-	}
+	b.s.ancBits.set(gi, n != nil && len(n.anc) > 0, &b.ancOwned)
 }
 
 // nestCopy returns a private copy of gi's record to edit.

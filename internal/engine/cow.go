@@ -125,3 +125,30 @@ func containsSorted(s []int32, x int32) bool {
 	_, found := slices.BinarySearch(s, x)
 	return found
 }
+
+// groupBits is a set of group ints as bits: a few kilobytes that stay in
+// cache, read by checks for every group of the subject instead of a
+// record. A published state's bitset is never written: a builder copies
+// it the first time it flips a bit.
+type groupBits []uint64
+
+func (g groupBits) has(gi int32) bool {
+	w := int(gi >> 6)
+	return w < len(g) && g[w]&(1<<(gi&63)) != 0
+}
+
+// set gives gi's bit the value on, copying the bitset first unless
+// *owned says this builder already has.
+func (g *groupBits) set(gi int32, on bool, owned *bool) {
+	if on == g.has(gi) {
+		return
+	}
+	if !*owned {
+		*g = slices.Clone(*g)
+		*owned = true
+	}
+	for int(gi>>6) >= len(*g) {
+		*g = append(*g, 0)
+	}
+	(*g)[gi>>6] ^= 1 << (gi & 63)
+}

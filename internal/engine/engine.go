@@ -53,7 +53,8 @@ type state struct {
 
 	nest      vec[*nestRec] // parallel to groups: nested groups (closure.go)
 	nestEdges int32         // group memberships in the index
-	ancBits   []uint64      // bit g: group g has ancestors (closure.go)
+	ancBits   groupBits     // group g has ancestors (closure.go)
+	sysBits   groupBits     // group g holds system permissions: gsys[g] != 0
 }
 
 // memb is one direct membership; exp is the expiry in Unix nanoseconds,

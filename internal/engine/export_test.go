@@ -92,7 +92,8 @@ func ProjectPathsDiff(e *Engine, now time.Time) string {
 // folder's hot slot (eff.go) must be what a computation from the roots
 // down gives: anc, next, and the flat list merged from the records.
 // Every user's and folder's id slot must hold a copy of what its record
-// and hot slot hold, and a deleted one's nothing.
+// and hot slot hold, and a deleted one's nothing. The groups' bitsets
+// must say what gsys and the nesting records say.
 func LayoutDiff(e *Engine) string {
 	st := e.snapshot()
 	out := slotDiffs(st)
@@ -113,6 +114,7 @@ func LayoutDiff(e *Engine) string {
 				u.id, held(u), u.ninl, u.inlFrom, held(&want), want.ninl, want.inlFrom))
 		}
 	}
+	out = append(out, groupBitsDiffs(st)...)
 	type item struct{ x, seen int32 }
 	var stack []item
 	for fi := range st.folders.n {
@@ -141,6 +143,21 @@ func LayoutDiff(e *Engine) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// groupBitsDiffs compares the groups' bitsets with what they summarize:
+// ancBits with the nested groups' records, sysBits with gsys.
+func groupBitsDiffs(st *state) []string {
+	var out []string
+	for gi := range max(st.groups.n, int32(64*len(st.ancBits)), int32(64*len(st.sysBits))) {
+		if want := len(st.nestOf(gi).ancestors()) > 0; st.hasAnc(gi) != want {
+			out = append(out, fmt.Sprintf("group %d: ancBits says %v; its nesting record %v", gi, st.hasAnc(gi), want))
+		}
+		if want := st.gsys.get(gi) != 0; st.sysBits.has(gi) != want {
+			out = append(out, fmt.Sprintf("group %d: sysBits says %v; gsys %b", gi, st.sysBits.has(gi), st.gsys.get(gi)))
+		}
+	}
+	return out
 }
 
 // slotDiffs compares the values of the user and folder id slots with

@@ -27,6 +27,7 @@ var (
 		m[domain.PermDomainAccess] = permSpec{kind: KindDomain}
 		return m
 	}()
+	fixedByBytes      = newFixedTable(fixedPerms)
 	bitPersonalInfo   = uint64(1) << fixedPerms[domain.PermPersonalInfoView].bit
 	bitFilesAdmin     = uint64(1) << fixedPerms[domain.PermFilesAdmin].bit
 	bitProjPersonalPI = uint8(1) << fixedPerms[domain.PermProjectViewPI].bit
@@ -101,6 +102,43 @@ func projKeysOf(m uint8) []string {
 	return out
 }
 
+// fixedTable finds a fixed permission by its length and three of its
+// bytes instead of hashing it: a folder permission (most checks) is
+// told apart in a few instructions, where a miss in the map cost as much
+// as the rest of a cached check. A bucket holds the keys of its slot,
+// usually one.
+type fixedTable [128][]fixedEntry
+
+type fixedEntry struct {
+	key  string
+	spec permSpec
+}
+
+func newFixedTable(m map[string]permSpec) *fixedTable {
+	t := new(fixedTable)
+	for k, spec := range m {
+		i := fixedSlot(k)
+		t[i] = append(t[i], fixedEntry{k, spec})
+	}
+	return t
+}
+
+func fixedSlot(p string) int {
+	if p == "" {
+		return 0
+	}
+	return (len(p)*37 + int(p[0])*11 + int(p[len(p)/2])*7 + int(p[len(p)-1])) & 127
+}
+
+func (t *fixedTable) lookup(p string) (permSpec, bool) {
+	for _, e := range t[fixedSlot(p)] {
+		if e.key == p {
+			return e.spec, true
+		}
+	}
+	return permSpec{}, false
+}
+
 // permSpec is a parsed permission: a fixed key (kind + bit) or a folder
 // permission (context + action).
 type permSpec struct {
@@ -113,7 +151,7 @@ type permSpec struct {
 // parsePerm classifies a permission without allocating; only an invalid
 // permission builds an error.
 func parsePerm(op, p string) (permSpec, error) {
-	if s, ok := fixedPerms[p]; ok {
+	if s, ok := fixedByBytes.lookup(p); ok {
 		return s, nil
 	}
 	ctx, act, ok := strings.Cut(p, ".")
