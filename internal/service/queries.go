@@ -265,7 +265,10 @@ func (s *Service) BatchCheck(ctx context.Context, c Caller, q BatchQuery, answer
 	}
 	now := s.now()
 	var othersOK *error
-	for i := range q.Checks.Len() {
+	n := q.Checks.Len()
+	ahead := func(j int) (engine.Subject, engine.Resource, bool) { return prefetchTarget(c, q.Checks.At(j)) }
+	for i := range n {
+		eng.PrefetchAhead(i, n, ahead)
 		ch := q.Checks.At(i)
 		var d Decision
 		sub, err := s.subject(ctx, c, ch.Subject, &othersOK)
@@ -278,6 +281,19 @@ func (s *Service) BatchCheck(ctx context.Context, c Caller, q BatchQuery, answer
 		answer(i, d, err)
 	}
 	return eng.Revision(), nil
+}
+
+// prefetchTarget is a batch check's subject and resource as the
+// engine's prefetches read them (engine.PrefetchAhead): parsed, not
+// authorized; false for one that cannot be parsed or names a user by
+// username, which the check itself answers or refuses.
+func prefetchTarget(c Caller, ch CheckItem) (engine.Subject, engine.Resource, bool) {
+	sub, _, username, err := parseSubject(c, ch.Subject)
+	if err != nil || username != "" {
+		return sub, engine.Resource{}, false
+	}
+	r, err := engine.ParseResource(ch.Resource)
+	return sub, r, err == nil
 }
 
 // fieldsUnder prefixes the field names of err: an item's fields within

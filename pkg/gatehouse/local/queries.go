@@ -118,7 +118,13 @@ func (r *Replica) BatchCheck(ctx context.Context, q gatehouse.BatchCheckRequest)
 	defer r.applyMu.RUnlock()
 	now := r.opts.Now()
 	out := gatehouse.BatchDecision{Results: make([]gatehouse.BatchResult, len(q.Checks)), Revision: e.Revision()}
+	ahead := func(j int) (engine.Subject, engine.Resource, bool) {
+		sub, _, _ := subject(q.Checks[j].Subject)
+		res, err := engine.ParseResource(q.Checks[j].Resource)
+		return sub, res, err == nil
+	}
 	for i, c := range q.Checks {
+		e.PrefetchAhead(i, len(q.Checks), ahead)
 		at := func(f string) string { return fmt.Sprintf("checks[%d].%s", i, f) }
 		sub, _, _ := subject(c.Subject)
 		res, err := engine.ParseResource(c.Resource)
