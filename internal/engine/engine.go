@@ -162,6 +162,10 @@ func (u *userRec) grantOn(p int32) (userGrant, bool) {
 // memberships is the record's groups, read through the copy.
 func (u *userHot) memberships() []memb { return unsafe.Slice(u.mem, u.nmem) }
 
+// inlineAlways reports whether the inline copy holds u's groups at any
+// instant: they fit, and none of u's memberships expires.
+func (u *userHot) inlineAlways() bool { return u.ninl != 0 && u.inlFrom == math.MinInt64 }
+
 // inlineGIDs is u's groups at now from the inline copy, when it holds them.
 func (u *userHot) inlineGIDs(now int64) ([]int32, bool) {
 	if u.ninl == 0 || now < u.inlFrom {

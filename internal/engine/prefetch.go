@@ -55,7 +55,8 @@ func (st *state) prefetchSlots(s Subject, r Resource) {
 
 // prefetchLists reads the slots of s's and r's ids, and prefetches what
 // a check reads through them: a folder's flat list, and a user's
-// memberships when their groups are not inline.
+// memberships when a check may not find their groups inline (the
+// instant it asks about is not known here).
 func (st *state) prefetchLists(s Subject, r Resource) {
 	if r.Kind == KindFolder {
 		if _, fh, found := st.folderIx.lookup(r.ID); found && fh.n > 0 {
@@ -65,7 +66,7 @@ func (st *state) prefetchLists(s Subject, r Resource) {
 	if s.UserID == "" {
 		return
 	}
-	if _, uh, found := st.userIx.lookup(s.UserID); found && uh.ninl == 0 && uh.nmem > 0 {
+	if _, uh, found := st.userIx.lookup(s.UserID); found && !uh.inlineAlways() && uh.nmem > 0 {
 		prefetchBytes(unsafe.Pointer(uh.mem), uintptr(uh.nmem)*unsafe.Sizeof(memb{}))
 	}
 }

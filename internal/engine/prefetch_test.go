@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 	. "github.com/gatehouse/gatehouse/internal/engine"
@@ -14,7 +15,9 @@ import (
 // and must change no answer, whatever the checks name: users and folders
 // that exist, were deleted or never did, anonymous, ids longer than an
 // index slot holds, every kind of resource, and a batch shorter than the
-// distances. Run with -race, the unsafe reads are checked too.
+// distances. Run with -race (the race stage of make test), checkptr
+// holds every prefetched address inside the slot or list it is in: a
+// size one line too long fails there.
 func TestPrefetchAheadChangesNoAnswer_R20(t *testing.T) {
 	d := enginegen.Generate(3, enginegen.Small())
 	e, err := New(d.Snapshot)
@@ -29,6 +32,21 @@ func TestPrefetchAheadChangesNoAnswer_R20(t *testing.T) {
 		{Op: domain.OpDelete, Entity: domain.EntityUser, User: &domain.User{ID: gone}},
 		{Op: domain.OpDelete, Entity: domain.EntityFolder, Folder: &domain.Folder{ID: goneFolder}},
 	}}); err != nil {
+		t.Fatal(err)
+	}
+	// A user in more groups than fit inline, and one with a membership
+	// still to expire: checks read their memberships, and so do the
+	// prefetches.
+	many, expiring := d.Snapshot.Users[6].ID, d.Snapshot.Users[7].ID
+	later := enginegen.Now.Add(time.Hour)
+	var adds []domain.Mutation
+	for _, g := range d.Snapshot.Groups[3:20] {
+		adds = append(adds, domain.Mutation{Op: domain.OpPut, Entity: domain.EntityMembership,
+			Membership: &domain.Membership{GroupID: g.ID, UserID: many}})
+	}
+	adds = append(adds, domain.Mutation{Op: domain.OpPut, Entity: domain.EntityMembership,
+		Membership: &domain.Membership{GroupID: d.Snapshot.Groups[21].ID, UserID: expiring, ExpiresAt: &later}})
+	if err := e.Apply(domain.Change{Revision: e.Revision() + 1, Mutations: adds}); err != nil {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("x", 80)
