@@ -109,9 +109,10 @@ type userRec struct {
 	pgrants  []userGrant // individual project grants, sorted by p; set by setGrants
 }
 
-// setGroups sets u's memberships and the inline copy of their groups:
-// the groups of the memberships that never expire, which are all that
-// count once the last expiring one has expired (inlFrom, R6).
+// setGroups sets u's memberships, the hot part's pointer at them (mem),
+// and the inline copy of their groups: the groups of the memberships
+// that never expire, which are all that count once the last expiring
+// one has expired (inlFrom, R6).
 func (u *userRec) setGroups(gs []memb) {
 	u.groups = gs
 	u.mem, u.nmem = nil, int32(len(gs))
