@@ -495,7 +495,7 @@ func BenchmarkCheckBatch(b *testing.B) {
 }
 
 // runBatches answers qs in batches of batchSize, as the service does,
-// with the prefetches of PrefetchAhead or without.
+// with a Prefetcher's prefetches or without.
 func runBatches(b *testing.B, qs []query, ahead bool) {
 	e, now := large.e, enginegen.Now
 	b.ReportAllocs()
@@ -504,9 +504,10 @@ func runBatches(b *testing.B, qs []query, ahead bool) {
 	for i := 0; i < b.N; i++ {
 		batch := qs[(i*batchSize)%len(qs):][:batchSize]
 		at := func(j int) (Subject, Resource, bool) { return batch[j].s, batch[j].r, true }
+		pf := e.Prefetcher()
 		for j := range batch {
 			if ahead {
-				e.PrefetchAhead(j, len(batch), at)
+				pf.Before(j, len(batch), at)
 			}
 			q := &batch[j]
 			if _, err := e.Check(q.s, q.perm, q.r, now); err != nil {

@@ -21,22 +21,54 @@ const (
 	listsAhead = 4
 )
 
-// PrefetchAhead makes the prefetches a batch makes before it answers
-// check i of n: the slots of check i+slotsAhead, the lists of check
-// i+listsAhead. at returns check j's subject and resource, false for one
-// that cannot be asked (it will fail on its own). Nothing is decided or
-// changed; the answers are the same with or without it.
-func (e *Engine) PrefetchAhead(i, n int, at func(j int) (Subject, Resource, bool)) {
-	st := e.cur.Load()
-	if j := i + slotsAhead; j < n {
-		if s, r, ok := at(j); ok {
-			st.prefetchSlots(s, r)
+// A Prefetcher reads a batch ahead of the check it answers, on the
+// state it was made on. Each check is asked for once: its subject and
+// resource are kept from the turn its slots are prefetched to the turn
+// its lists are. One per batch, used by one goroutine.
+type Prefetcher struct {
+	st      *state
+	pending [slotsAhead - listsAhead]target // checks j whose slots were asked for, at j % len
+}
+
+// target is a check as the prefetches read it; ok false for one that
+// cannot be asked (it fails on its own when answered).
+type target struct {
+	s  Subject
+	r  Resource
+	ok bool
+}
+
+// Prefetcher returns a prefetcher for a batch on e's current state.
+func (e *Engine) Prefetcher() Prefetcher { return Prefetcher{st: e.cur.Load()} }
+
+// Before makes the prefetches a batch makes before it answers check i
+// of n: the lists of check i+listsAhead, the slots of check i+slotsAhead
+// (before the first check, the slots of the first slotsAhead). at
+// returns check j's subject and resource, false for one that cannot be
+// asked; it is called once per check. Nothing is decided or changed:
+// the answers are the same with or without it.
+func (p *Prefetcher) Before(i, n int, at func(j int) (Subject, Resource, bool)) {
+	if i == 0 {
+		for j := range min(slotsAhead, n) {
+			p.ask(j, at)
 		}
 	}
 	if j := i + listsAhead; j < n {
-		if s, r, ok := at(j); ok {
-			st.prefetchLists(s, r)
+		if t := &p.pending[j%len(p.pending)]; t.ok {
+			p.st.prefetchLists(t.s, t.r)
 		}
+	}
+	if j := i + slotsAhead; j < n {
+		p.ask(j, at) // in the place check i+listsAhead's has just left
+	}
+}
+
+// ask prefetches check j's slots and keeps it for its lists' turn.
+func (p *Prefetcher) ask(j int, at func(j int) (Subject, Resource, bool)) {
+	s, r, ok := at(j)
+	p.pending[j%len(p.pending)] = target{s, r, ok}
+	if ok {
+		p.st.prefetchSlots(s, r)
 	}
 }
 

@@ -11,14 +11,14 @@ import (
 	"github.com/gatehouse/gatehouse/internal/engine/enginegen"
 )
 
-// A batch's prefetches (PrefetchAhead) read ahead of the check answered
-// and must change no answer, whatever the checks name: users and folders
+// A batch's prefetches (Prefetcher) read ahead of the check answered,
+// each check once, and must change no answer, whatever the checks name: users and folders
 // that exist, were deleted or never did, anonymous, ids longer than an
 // index slot holds, every kind of resource, and a batch shorter than the
 // distances. Run with -race (the race stage of make test), checkptr
 // holds every prefetched address inside the slot or list it is in: a
 // size one line too long fails there.
-func TestPrefetchAheadChangesNoAnswer_R20(t *testing.T) {
+func TestPrefetcherChangesNoAnswer_R20(t *testing.T) {
 	d := enginegen.Generate(3, enginegen.Small())
 	e, err := New(d.Snapshot)
 	if err != nil {
@@ -77,13 +77,23 @@ func TestPrefetchAheadChangesNoAnswer_R20(t *testing.T) {
 		for i := range batch {
 			batch[i] = item{Subject{UserID: users[r.IntN(len(users))]}, resources[r.IntN(len(resources))]}
 		}
-		at := func(j int) (Subject, Resource, bool) { return batch[j].s, batch[j].r, true }
+		asked := make([]int, n)
+		at := func(j int) (Subject, Resource, bool) {
+			asked[j]++
+			return batch[j].s, batch[j].r, true
+		}
+		pf := e.Prefetcher()
 		for i, it := range batch {
 			want, wantErr := e.Check(it.s, perm[it.r.Kind], it.r, enginegen.Now)
-			e.PrefetchAhead(i, n, at)
+			pf.Before(i, n, at)
 			got, err := e.Check(it.s, perm[it.r.Kind], it.r, enginegen.Now)
 			if got != want || (err == nil) != (wantErr == nil) {
 				t.Fatalf("check %d of %d (%v on %v): %v, %v after the prefetches; %v, %v before", i, n, it.s, it.r, got, err, want, wantErr)
+			}
+		}
+		for j, k := range asked {
+			if k != 1 {
+				t.Errorf("batch of %d: check %d read %d times by the prefetcher; want once", n, j, k)
 			}
 		}
 	}

@@ -267,8 +267,9 @@ func (s *Service) BatchCheck(ctx context.Context, c Caller, q BatchQuery, answer
 	var othersOK *error
 	n := q.Checks.Len()
 	ahead := func(j int) (engine.Subject, engine.Resource, bool) { return prefetchTarget(c, q.Checks.At(j)) }
+	pf := eng.Prefetcher()
 	for i := range n {
-		eng.PrefetchAhead(i, n, ahead)
+		pf.Before(i, n, ahead)
 		ch := q.Checks.At(i)
 		var d Decision
 		sub, err := s.subject(ctx, c, ch.Subject, &othersOK)
@@ -284,7 +285,7 @@ func (s *Service) BatchCheck(ctx context.Context, c Caller, q BatchQuery, answer
 }
 
 // prefetchTarget is a batch check's subject and resource as the
-// engine's prefetches read them (engine.PrefetchAhead): parsed, not
+// engine's prefetches read them (engine.Prefetcher): parsed, not
 // authorized; false for one that cannot be parsed or names a user by
 // username, which the check itself answers or refuses.
 func prefetchTarget(c Caller, ch CheckItem) (engine.Subject, engine.Resource, bool) {

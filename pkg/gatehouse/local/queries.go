@@ -123,8 +123,9 @@ func (r *Replica) BatchCheck(ctx context.Context, q gatehouse.BatchCheckRequest)
 		res, err := engine.ParseResource(q.Checks[j].Resource)
 		return sub, res, err == nil
 	}
+	pf := e.Prefetcher()
 	for i, c := range q.Checks {
-		e.PrefetchAhead(i, len(q.Checks), ahead)
+		pf.Before(i, len(q.Checks), ahead)
 		at := func(f string) string { return fmt.Sprintf("checks[%d].%s", i, f) }
 		sub, _, _ := subject(c.Subject)
 		res, err := engine.ParseResource(c.Resource)
