@@ -153,7 +153,5 @@ func (m *Metrics) StoreError(err error) {
 // Instrument counts and times the requests h answers under api (rest,
 // scim, console, health or metrics).
 func (m *Metrics) Instrument(api string, h http.Handler) http.Handler {
-	l := prometheus.Labels{"api": api}
-	return promhttp.InstrumentHandlerCounter(m.httpReqs.MustCurryWith(l),
-		promhttp.InstrumentHandlerDuration(m.httpDur.MustCurryWith(l), h))
+	return newInstrumented(m.httpReqs.MustCurryWith(prometheus.Labels{"api": api}), m.httpDur.WithLabelValues(api), h)
 }
