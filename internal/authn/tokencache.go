@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"crypto/sha256"
 	"sync"
 	"time"
 )
@@ -16,12 +17,16 @@ const DefaultTokenCacheTTL = 5 * time.Second
 // which costs one database read per token in use.
 const maxCachedTokens = 10000
 
-// tokenCache remembers recently verified tokens by the hash of their secret.
+// tokenCache remembers recently verified tokens by the SHA-256 of their
+// secret (as an array: a key that costs no allocation to look up).
 type tokenCache struct {
 	ttl time.Duration // <= 0: no caching
 	mu  sync.RWMutex
-	m   map[string]cachedToken
+	m   map[secretSum]cachedToken
 }
+
+// secretSum is the SHA-256 of a secret; HashSecret is its hex.
+type secretSum = [sha256.Size]byte
 
 type cachedToken struct {
 	id        Identity
@@ -29,7 +34,7 @@ type cachedToken struct {
 	until     time.Time  // when to verify against the database again
 }
 
-func (c *tokenCache) get(hash string, now time.Time) (Identity, bool) {
+func (c *tokenCache) get(hash secretSum, now time.Time) (Identity, bool) {
 	if c.ttl <= 0 {
 		return Identity{}, false
 	}
@@ -42,14 +47,14 @@ func (c *tokenCache) get(hash string, now time.Time) (Identity, bool) {
 	return e.id, true
 }
 
-func (c *tokenCache) put(hash string, id Identity, expiresAt *time.Time, now time.Time) {
+func (c *tokenCache) put(hash secretSum, id Identity, expiresAt *time.Time, now time.Time) {
 	if c.ttl <= 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxCachedTokens {
-		c.m = make(map[string]cachedToken)
+		c.m = make(map[secretSum]cachedToken)
 	}
 	c.m[hash] = cachedToken{id: id, expiresAt: expiresAt, until: now.Add(c.ttl)}
 }

@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"crypto/sha256"
 	"strconv"
 	"testing"
 	"time"
@@ -105,12 +106,53 @@ func TestTokenCacheStartsOverWhenFull(t *testing.T) {
 	c := &tokenCache{ttl: time.Minute}
 	now := time.Now()
 	for i := range maxCachedTokens + 1 {
-		c.put(strconv.Itoa(i), Identity{TokenID: strconv.Itoa(i)}, nil, now)
+		c.put(sha256.Sum256([]byte(strconv.Itoa(i))), Identity{TokenID: strconv.Itoa(i)}, nil, now)
 		if len(c.m) > maxCachedTokens {
 			t.Fatalf("after %d puts the cache holds %d tokens, more than %d", i+1, len(c.m), maxCachedTokens)
 		}
 	}
-	if _, ok := c.get(strconv.Itoa(maxCachedTokens), now); !ok || len(c.m) != 1 {
+	if _, ok := c.get(sha256.Sum256([]byte(strconv.Itoa(maxCachedTokens))), now); !ok || len(c.m) != 1 {
 		t.Errorf("the put that found the cache full should start it over with that token alone; %d held", len(c.m))
+	}
+}
+
+// TestCachedTokenIsOnlyItsOwnSecret: the cache, asked before the
+// secret's form is checked, answers for the exact secret it verified and
+// nothing else (one character changed, the same with its checksum
+// broken, a prefix, a longer string), and answers it without allocating.
+func TestCachedTokenIsOnlyItsOwnSecret(t *testing.T) {
+	e := newEnv(t)
+	e.user("tess", "pw", cheap)
+	me := e.login("tess", "pw").Identity
+	nt, err := e.a.CreateToken(e.ctx, me, TokenRequest{Name: "checks"})
+	e.must(err)
+	if _, err := e.a.AuthenticateToken(e.ctx, nt.Secret); err != nil {
+		t.Fatal(err)
+	}
+	s := nt.Secret
+	flip := func(i int) string {
+		b := []byte(s)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		return string(b)
+	}
+	for name, other := range map[string]string{
+		"a character of the body changed": flip(len(TokenPrefix) + 3),
+		"its checksum changed":            flip(len(s) - 1),
+		"its prefix alone":                s[:len(s)-1],
+		"a character more":                s + "A",
+	} {
+		_, err := e.a.AuthenticateToken(e.ctx, other)
+		wantUnauth(t, name, err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := e.a.AuthenticateToken(e.ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("a cached token costs %v allocations, want 0", n)
 	}
 }
