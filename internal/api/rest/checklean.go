@@ -80,6 +80,14 @@ func (s *checkScratch) release() {
 
 // leanRoute returns the path of a check or a batch the lean path may
 // answer, as far as its line and headers tell, or "".
+// IsHot reports whether r asks one of the API's hot routes, the check
+// and the batch check (POST to their exact, unescaped paths), which a
+// server may hand to the API directly: a mux in front, routing by path,
+// would choose the API for them (cmd/gatehouse's hotRoutes).
+func IsHot(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.RawPath == "" && (r.URL.Path == checkPath || r.URL.Path == batchPath)
+}
+
 func leanRoute(r *http.Request) string {
 	if r.Method != http.MethodPost || r.URL.RawPath != "" || r.URL.RawQuery != "" {
 		return ""
