@@ -49,7 +49,7 @@ func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	h.next.ServeHTTP(sw, r)
 	h.dur.Observe(time.Since(start).Seconds())
-	h.counter(seriesKey{code: codeOf(sw.status), method: methodOf(r.Method)}).Inc()
+	h.counter(seriesKey{code: sw.code(), method: methodOf(r.Method)}).Inc()
 }
 
 // counter returns k's series, resolving it the first time k is seen.
@@ -73,16 +73,17 @@ func (h *instrumented) counter(k seriesKey) prometheus.Counter {
 	return c
 }
 
-// codeOf is the status a response counts under: 200 when the handler
-// wrote nothing (net/http answers 200), 0 for a code outside 100–599.
-func codeOf(status int) int {
+// code is the status the response counts under: 200 when the handler
+// wrote no final status (net/http answers 200), 0 for a code outside
+// 100–599.
+func (w *statusWriter) code() int {
 	switch {
-	case status == 0:
+	case !w.final:
 		return http.StatusOK
-	case status < 100 || status > 599:
+	case w.status < 100 || w.status > 599:
 		return 0
 	}
-	return status
+	return w.status
 }
 
 func codeLabel(code int) string {
@@ -122,7 +123,7 @@ func methodLabel(i int) string {
 
 // statusWriter records the status of the response it passes on: the
 // first final status written (a 1xx other than 101 may precede it), or
-// 200 once a body or a flush is written without one.
+// 200 once a body or a flush is written without one (code).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -132,9 +133,15 @@ type statusWriter struct {
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.final {
 		w.status = code
-		w.final = code >= 200 || code == http.StatusSwitchingProtocols
+		w.final = !informational(code)
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// informational reports whether code is a 1xx status that a final one
+// follows (all but 101 Switching Protocols).
+func informational(code int) bool {
+	return code >= 100 && code < 200 && code != http.StatusSwitchingProtocols
 }
 
 func (w *statusWriter) wrote() {

@@ -80,8 +80,12 @@ func TestInstrumentCountsEachResponseUnderItsStatus(t *testing.T) {
 		{"switching protocols", func(w http.ResponseWriter) { w.WriteHeader(101) }, "101"},
 		{"a flush", func(w http.ResponseWriter) { w.(http.Flusher).Flush() }, "200"},
 		{"a copy", func(w http.ResponseWriter) { _, _ = io.Copy(w, strings.NewReader("xyz")) }, "200"},
-		{"a status over 599", func(w http.ResponseWriter) { w.WriteHeader(999) }, "unknown"},
-		{"a status under 100", func(w http.ResponseWriter) { w.WriteHeader(42) }, "unknown"},
+		{"ok, then a superfluous error", func(w http.ResponseWriter) { w.WriteHeader(200); w.WriteHeader(500) }, "200"},
+		{"continue alone", func(w http.ResponseWriter) { w.WriteHeader(100) }, "200"}, // net/http then answers 200
+		{"continue, then a body", func(w http.ResponseWriter) { w.WriteHeader(100); _, _ = io.WriteString(w, "x") }, "200"},
+		{"the last status there is", func(w http.ResponseWriter) { w.WriteHeader(599) }, "599"},
+		{"a status over 599", func(w http.ResponseWriter) { w.WriteHeader(600) }, "unknown"},
+		{"a status under 100", func(w http.ResponseWriter) { w.WriteHeader(99) }, "unknown"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := metrics.New()
