@@ -1,12 +1,14 @@
 // Command coldstart measures how long `gatehouse serve` takes from its
-// start to serving on a large SQLite database, and its resident memory
-// then (issue 18): 100,000 users, 1,000,000 memberships and 100,000
-// folders by default, written by plain SQL (much faster than the store's
-// write path; the rows are what the store would hold). Several binaries
-// (-binary a,b) start in turns, -rounds times each, on the same database,
-// so that a build before and after a change meet the same load.
+// start to serving on a large database, SQLite or PostgreSQL
+// (-postgres), and its resident memory then (issue 18): 100,000 users,
+// 1,000,000 memberships and 100,000 folders by default, written by plain
+// SQL (much faster than the store's write path; the rows are what the
+// store would hold). Several binaries (-binary a,b) start in turns,
+// -rounds times each, on the same database, so that a build before and
+// after a change meet the same load.
 //
 //	go run ./bench/coldstart -binary /tmp/gh-main,/tmp/gh-new -rounds 3
+//	go run ./bench/coldstart -binary /tmp/gh-new -postgres
 package main
 
 import (
@@ -21,6 +23,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gatehouse/gatehouse/bench/internal/benchdb"
+	"github.com/gatehouse/gatehouse/internal/store/postgres"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testserver"
 )
@@ -29,6 +35,9 @@ type config struct {
 	binaries                        []string
 	rounds                          int
 	db                              string
+	pgServer                        string // with postgres: a scratch database is made there, and dropped
+	pgDSN                           string // with postgres: or this empty database is used, and kept
+	postgres                        bool
 	users, groups, perUser, folders int
 }
 
@@ -38,6 +47,10 @@ func main() {
 	flag.StringVar(&bins, "binary", "", "comma-separated gatehouse binaries to start in turns (required)")
 	flag.IntVar(&cfg.rounds, "rounds", 3, "starts of each binary")
 	flag.StringVar(&cfg.db, "db", "", "SQLite file to use: seeded when it does not exist, kept afterwards (default: a temporary one)")
+	flag.BoolVar(&cfg.postgres, "postgres", false, "seed a scratch PostgreSQL database instead (on -pg; dropped afterwards)")
+	flag.StringVar(&cfg.pgServer, "pg", envOr("GATEHOUSE_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+		"with -postgres: the PostgreSQL server (env GATEHOUSE_TEST_POSTGRES)")
+	flag.StringVar(&cfg.pgDSN, "pg-dsn", "", "with -postgres: seed this empty database instead of a scratch one")
 	flag.IntVar(&cfg.users, "users", 100000, "users")
 	flag.IntVar(&cfg.groups, "groups", 10000, "system groups")
 	flag.IntVar(&cfg.perUser, "per-user", 10, "memberships per user")
@@ -57,27 +70,15 @@ func main() {
 // run seeds (unless cfg.db exists), starts every binary in turns and
 // returns each one's samples, in the order of the rounds.
 func run(ctx context.Context, cfg config) (map[string][]sample, error) {
-	dir, err := os.MkdirTemp("", "coldstart")
+	dsn, cleanup, err := database(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	path := cfg.db
-	if path == "" {
-		path = filepath.Join(dir, "gatehouse.db")
-	}
-	if _, err := os.Stat(path); err != nil {
-		start := time.Now()
-		if err := seed(ctx, path, cfg); err != nil {
-			return nil, err
-		}
-		fmt.Printf("seeded %d users, %d groups, %d memberships, %d folders in %v\n",
-			cfg.users, cfg.groups, cfg.users*cfg.perUser, cfg.folders, time.Since(start).Round(time.Millisecond))
-	}
+	defer cleanup()
 	results := map[string][]sample{}
 	for r := 0; r < cfg.rounds; r++ {
 		for _, bin := range cfg.binaries {
-			s, err := startOnce(ctx, bin, path)
+			s, err := startOnce(ctx, bin, dsn)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", bin, err)
 			}
@@ -108,6 +109,56 @@ func summary(bin string, ss []sample) string {
 	return fmt.Sprintf("%-20s ready median %v (%v–%v), RSS at ready median %d MB (%d–%d)", filepath.Base(bin),
 		readies[len(ss)/2].Round(time.Millisecond), readies[0].Round(time.Millisecond), readies[len(ss)-1].Round(time.Millisecond),
 		rss[len(ss)/2], rss[0], rss[len(ss)-1])
+}
+
+// database returns the --db of the binaries: cfg.db, seeded when it
+// does not exist, a temporary SQLite file, or a scratch PostgreSQL
+// database; cleanup removes what was made for this run.
+func database(ctx context.Context, cfg config) (dsn string, cleanup func(), err error) {
+	seeded := func(start time.Time) {
+		fmt.Printf("seeded %d users, %d groups, %d memberships, %d folders in %v\n",
+			cfg.users, cfg.groups, cfg.users*cfg.perUser, cfg.folders, time.Since(start).Round(time.Millisecond))
+	}
+	if cfg.postgres {
+		dsn, drop := cfg.pgDSN, func() {}
+		if dsn == "" {
+			if dsn, drop, err = benchdb.Scratch(ctx, cfg.pgServer); err != nil {
+				return "", nil, err
+			}
+		}
+		start := time.Now()
+		if err := seedPostgres(ctx, dsn, cfg); err != nil {
+			drop()
+			return "", nil, err
+		}
+		seeded(start)
+		return dsn, drop, nil
+	}
+	dir, err := os.MkdirTemp("", "coldstart")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	path := cfg.db
+	if path == "" {
+		path = filepath.Join(dir, "gatehouse.db")
+	}
+	if _, err := os.Stat(path); err != nil {
+		start := time.Now()
+		if err := seedSQLite(ctx, path, cfg); err != nil {
+			cleanup()
+			return "", nil, err
+		}
+		seeded(start)
+	}
+	return path, cleanup, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // startOnce starts bin on the database, times it until it logs that it
@@ -156,9 +207,9 @@ func loadAverage() string {
 	return "?"
 }
 
-// seed creates the schema through the store (its migrations), then writes
-// the rows with a few INSERT … SELECT statements.
-func seed(ctx context.Context, path string, cfg config) error {
+// seedSQLite creates the schema through the store (its migrations), then
+// writes the rows.
+func seedSQLite(ctx context.Context, path string, cfg config) error {
 	st, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return err
@@ -169,9 +220,40 @@ func seed(ctx context.Context, path string, cfg config) error {
 		return err
 	}
 	defer raw.Close()
+	for _, q := range seedStatements(cfg) {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// seedPostgres is seedSQLite on PostgreSQL: the same statements, which
+// both databases read alike.
+func seedPostgres(ctx context.Context, dsn string, cfg config) error {
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	st.Close()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	for _, q := range seedStatements(cfg) {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// seedStatements write the rows with a few INSERT … SELECT statements.
+func seedStatements(cfg config) []string {
 	now := time.Now().UnixMicro()
 	const series = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) `
-	stmts := []string{
+	return []string{
 		fmt.Sprintf(series+`INSERT INTO groups (id, name, name_key, description, scope, builtin, system_permissions, default_project_permissions, created_at, updated_at, version)
 		 SELECT 'g' || i, 'group ' || i, 'group ' || i, '', 'system', '', 'null', 'null', %d, %d, 1 FROM n`, cfg.groups, now, now),
 		fmt.Sprintf(series+`INSERT INTO users (id, username, username_key, email, email_key, display_name, display_name_key, status, source, external_id, show_personal_info, created_at, updated_at, version)
@@ -189,10 +271,4 @@ func seed(ctx context.Context, path string, cfg config) error {
 		 SELECT 'f' || (i * 10), 'g' || (1 + i %% %d), 2 FROM n`, cfg.folders/10, cfg.groups),
 		`ANALYZE`,
 	}
-	for _, q := range stmts {
-		if _, err := raw.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
-	}
-	return nil
 }
