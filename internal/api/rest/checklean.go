@@ -78,8 +78,6 @@ func (s *checkScratch) release() {
 	checkScratchPool.Put(s)
 }
 
-// leanRoute returns the path of a check or a batch the lean path may
-// answer, as far as its line and headers tell, or "".
 // IsHot reports whether r asks one of the API's hot routes, the check
 // and the batch check (POST to their exact, unescaped paths), which a
 // server may hand to the API directly: a mux in front, routing by path,
@@ -88,6 +86,8 @@ func IsHot(r *http.Request) bool {
 	return r.Method == http.MethodPost && r.URL.RawPath == "" && (r.URL.Path == checkPath || r.URL.Path == batchPath)
 }
 
+// leanRoute returns the path of a check or a batch the lean path may
+// answer, as far as its line and headers tell, or "".
 func leanRoute(r *http.Request) string {
 	if r.Method != http.MethodPost || r.URL.RawPath != "" || r.URL.RawQuery != "" {
 		return ""
