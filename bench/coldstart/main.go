@@ -48,7 +48,7 @@ func main() {
 	flag.IntVar(&cfg.rounds, "rounds", 3, "starts of each binary")
 	flag.StringVar(&cfg.db, "db", "", "SQLite file to use: seeded when it does not exist, kept afterwards (default: a temporary one)")
 	flag.BoolVar(&cfg.postgres, "postgres", false, "seed a scratch PostgreSQL database instead (on -pg; dropped afterwards)")
-	flag.StringVar(&cfg.pgServer, "pg", envOr("GATEHOUSE_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+	flag.StringVar(&cfg.pgServer, "pg", benchdb.Server(),
 		"with -postgres: the PostgreSQL server (env GATEHOUSE_TEST_POSTGRES)")
 	flag.StringVar(&cfg.pgDSN, "pg-dsn", "", "with -postgres: seed this empty database instead of a scratch one")
 	flag.IntVar(&cfg.users, "users", 100000, "users")
@@ -152,13 +152,6 @@ func database(ctx context.Context, cfg config) (dsn string, cleanup func(), err 
 		seeded(start)
 	}
 	return path, cleanup, nil
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // startOnce starts bin on the database, times it until it logs that it

@@ -35,6 +35,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/bench/internal/benchdb"
 )
 
 func main() {
@@ -115,7 +117,7 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 	quick := fs.Bool("quick", false, "a short run for tests: small data set, SQLite, short load points, few writes")
 	fs.StringVar(&cfg.size, "size", "small", "data set: small (enginegen.Small, seconds to seed) or large (enginegen.Large: 100k users, 1M memberships; ~1 min to seed on SQLite, 2-3 on PostgreSQL)")
 	fs.StringVar(&dbs, "db", "sqlite", "comma-separated databases: sqlite, postgres")
-	fs.StringVar(&cfg.pgServer, "pg", envOr("GATEHOUSE_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+	fs.StringVar(&cfg.pgServer, "pg", benchdb.Server(),
 		"PostgreSQL server on which a scratch database is created and dropped (env GATEHOUSE_TEST_POSTGRES)")
 	fs.StringVar(&cfg.pgDSN, "pg-dsn", "", "use this empty PostgreSQL database instead of creating one")
 	fs.DurationVar(&cfg.dur, "dur", 2*time.Second, "measured time per endpoint and load point")
@@ -202,11 +204,4 @@ func ints(name, s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }

@@ -27,6 +27,8 @@ import (
 	"os"
 	"os/signal"
 	"time"
+
+	"github.com/gatehouse/gatehouse/bench/internal/benchdb"
 )
 
 func main() {
@@ -75,7 +77,7 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 	var cfg config
 	quick := fs.Bool("quick", false, "a short run for tests: few users, short load points, few writes")
 	fs.StringVar(&cfg.binary, "binary", "", "the gatehouse binary to run (default: go build ./cmd/gatehouse into a temporary directory)")
-	fs.StringVar(&cfg.pgServer, "pg", envOr("GATEHOUSE_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+	fs.StringVar(&cfg.pgServer, "pg", benchdb.Server(),
 		"PostgreSQL server on which a scratch database is created and dropped (env GATEHOUSE_TEST_POSTGRES)")
 	fs.StringVar(&cfg.pgDSN, "pg-dsn", "", "use this empty PostgreSQL database instead of creating one")
 	fs.IntVar(&cfg.users, "users", 2000, "users to seed (each in two groups)")
@@ -125,11 +127,4 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 		return cfg, fmt.Errorf("-write-rate %v: want more than 0 and at most 1000 per second", cfg.writeRate)
 	}
 	return cfg, nil
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }

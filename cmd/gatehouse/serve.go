@@ -485,7 +485,7 @@ func loadApp(ctx context.Context, st store.Store, cfg serveConfig, log *slog.Log
 // and every other request to mux, whose routing by path would choose hot
 // for them: its matching and the allocation of its match cost a check
 // about 1 µs of the ~50 µs of CPU a request costs the server
-// (docs/benchmarks.md, "The server's own work").
+// (docs/benchmarks.md, "The server's own work per check").
 func hotRoutes(hot, mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rest.IsHot(r) {

@@ -15,9 +15,9 @@ import (
 // It records what promhttp.InstrumentHandlerCounter and
 // InstrumentHandlerDuration record, with the same series and label
 // values, but resolves each series once: promhttp builds a label map and
-// looks the series up by it on every request, 2.2 µs and 4 allocations a
-// request (BenchmarkInstrument), as much as a whole check over HTTP
-// spends in the engine and its decoding.
+// looks the series up on every request, ~0.8 µs and 4 allocations a
+// request (BenchmarkInstrument/promhttp), where this costs ~0.2 µs and
+// the status writer's allocation.
 type instrumented struct {
 	next http.Handler
 	reqs *prometheus.CounterVec // curried with the API

@@ -9,10 +9,21 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
+
+// Server is the PostgreSQL server a benchmark program makes its scratch
+// database on unless told another (their -pg flag):
+// GATEHOUSE_TEST_POSTGRES, as for the tests, or the local one.
+func Server() string {
+	if v := os.Getenv("GATEHOUSE_TEST_POSTGRES"); v != "" {
+		return v
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
 
 // Scratch creates an empty database with a random name on the PostgreSQL
 // server at serverDSN and returns its DSN and a function that drops it.
