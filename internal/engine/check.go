@@ -1,10 +1,10 @@
 package engine
 
 import (
-	"math"
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 )
@@ -83,7 +83,8 @@ func (st *state) groupsOf(w who, buf []int32) []int32 {
 	if !member {
 		return buf
 	}
-	if gids, ok := w.h.inlineGIDs(w.now); ok {
+	var inl [maxInline]int32
+	if gids, ok := w.h.inlineGIDs(w.now, &inl); ok {
 		return st.appendEffectiveIDs(buf, gids, w.now)
 	}
 	return st.appendEffective(buf, w.h.memberships(), w.now)
@@ -97,7 +98,8 @@ func (st *state) directGroupsOf(w who, buf []int32) ([]int32, nestBloom) {
 	if !member {
 		return buf, bloom
 	}
-	if gids, ok := w.h.inlineGIDs(w.now); ok {
+	var inl [maxInline]int32
+	if gids, ok := w.h.inlineGIDs(w.now, &inl); ok {
 		for _, g := range gids {
 			buf = append(buf, g)
 			bloom.add(g)
@@ -321,24 +323,27 @@ func (st *state) flatAllows(groups []int32, flat []fent, ctx string, a domain.Ac
 
 // checkFolder answers a folder check (check). The folder's reads and the
 // subject's do not depend on each other, and on a large data set each is
-// a cache miss: so they are made in pairs, both ids' slots (which hold
-// what the check reads of the folder and of the user, index.go), then
-// the folder's flat list and, for a user whose groups do not fit in the
-// slot, the record; the CPU waits for each pair at once rather than for
-// one after the other.
+// a cache miss: so both ids' slots are read together (they hold what the
+// check reads of the folder and of the user, index.go), and the folder's
+// flat list is asked for at once, without waiting for it. Most checks
+// then end with the folder slot's filter of the list's groups
+// (groupFilter): the list is read only when one of the subject's groups
+// may be in it.
 func (st *state) checkFolder(op string, s Subject, p permSpec, id string, now time.Time) (bool, error) {
 	_, fh, found := st.folderIx.lookup(id)
+	if found {
+		// The filter is the slot's second line; which word of it the
+		// check reads depends on the subject's groups, so without this
+		// its miss would only begin once the user's slot had come.
+		prefetch(unsafe.Pointer(&fh.groups))
+	}
 	ui, uh, known := st.userIx.lookup(s.UserID)
 	if !found || !fh.live() {
 		_, _, err := st.folderByID(op, id)
 		return false, err
 	}
-	flat := fh.flat()
-	// The list's first group, read now so that its miss overlaps the
-	// subject's: groups below it match nothing.
-	first := int32(math.MaxInt32)
-	if len(flat) > 0 {
-		first = flat[0].g
+	if fh.n > 0 {
+		prefetch(unsafe.Pointer(fh.flat0))
 	}
 	if !st.typeDeclares(fh.typ(), p.ctx) {
 		_, f, _ := st.folderByID(op, id)
@@ -356,7 +361,11 @@ func (st *state) checkFolder(op string, s Subject, p permSpec, id string, now ti
 	if st.sysOf(w, groups)&bitFilesAdmin != 0 { // R17
 		return true, nil
 	}
-	for len(groups) > 0 && groups[0] < first {
+	if !fh.groups.mayHoldAny(groups) {
+		return false, nil // no group of the subject's is in the list
+	}
+	flat := fh.flat()
+	for len(groups) > 0 && groups[0] < flat[0].g { // they match nothing
 		groups = groups[1:]
 	}
 	return st.flatAllows(groups, flat, p.ctx, p.action), nil

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"testing"
 
@@ -50,6 +51,33 @@ func TestStrIndexMatchesAMap(t *testing.T) {
 			if _, ok := ix.get(k); ok {
 				t.Fatalf("%s: get(%q) found a key never put", name, k)
 			}
+		}
+		// Tables grow by half (grow), so that most are not a power of
+		// two long; each holds n keys and is at most three quarters full.
+		// A key is found one or two slots from its home (find reads
+		// both at once): the homes spread over the table.
+		lengths := map[int]bool{}
+		displaced, keys := 0, 0
+		for si, sh := range ix.shards {
+			used := 0
+			for p, sl := range sh.slots {
+				if sl.id1 != 0 {
+					used++
+					h := home(maphash.Bytes(hashSeed, sl.key[:sl.klen]), len(sh.slots))
+					displaced += (p - h + len(sh.slots)) % len(sh.slots)
+					keys++
+				}
+			}
+			if used != sh.n || 4*sh.n > 3*len(sh.slots) {
+				t.Fatalf("%s: shard %d holds %d keys, counts %d, in %d slots", name, si, used, sh.n, len(sh.slots))
+			}
+			lengths[len(sh.slots)] = true
+		}
+		if mean := float64(displaced) / float64(keys); mean > 1.5 {
+			t.Errorf("%s: keys are %.1f slots past their home on average; want at most 1.5", name, mean)
+		}
+		if !lengths[27] || !lengths[40] {
+			t.Errorf("%s: table lengths %v; want some of 27 and 40 (8, 12, 18, 27, 40, ...)", name, lengths)
 		}
 	}
 	check("generation 2", &ix, want)

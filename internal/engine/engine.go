@@ -73,8 +73,16 @@ type userGrant struct {
 	raw  uint8
 }
 
-// inlineGroups is how many group ints a user record holds inline.
-const inlineGroups = 11
+// inlineGroups is how many group ints a user record holds inline; twice
+// as many when every one of them is below 1<<16 (narrow): the large data
+// set's users are in 9 groups at the median and 14 at the 90th
+// percentile, and a user whose groups are not inline costs a folder
+// check a second miss.
+const (
+	inlineGroups = 11
+	maxInline    = 2 * inlineGroups
+	narrowInline = 0x80 // ninl's flag: gids holds uint16s, two a word
+)
 
 // userHot is what a check reads of a user. It is the first 80 bytes of
 // the user's record, and a copy of it is the value of the user's slot in
@@ -90,13 +98,13 @@ type userHot struct {
 	live    bool // the user exists: false in the slot of a deleted one
 	active  bool
 	showPI  bool
-	ninl    uint8 // 1 + the number of gids held; 0 when they do not fit
+	ninl    uint8 // 1 + the number of groups held, | narrowInline; 0 when they do not fit
 	role    int32
-	inlFrom int64  // gids are the user's groups at any instant from this one on
-	pgBits  uint64 // bit p%64 set for every project p of pgrants: most checks need not read them
-	mem     *memb  // the record's groups[0]; nil for none
-	nmem    int32  // len(groups)
-	gids    [inlineGroups]int32
+	inlFrom int64                // gids are the user's groups at any instant from this one on
+	pgBits  uint64               // bit p%64 set for every project p of pgrants: most checks need not read them
+	mem     *memb                // the record's groups[0]; nil for none
+	nmem    int32                // len(groups)
+	gids    [inlineGroups]uint32 // int32s, or when narrow uint16s: group i in word i/2, low half first
 }
 
 // userRec is one user.
@@ -119,20 +127,33 @@ func (u *userRec) setGroups(gs []memb) {
 	if len(gs) > 0 {
 		u.mem = &gs[0]
 	}
-	u.ninl, u.inlFrom = 0, math.MinInt64
-	n := 0
+	u.ninl, u.inlFrom, u.gids = 0, math.MinInt64, [inlineGroups]uint32{}
+	var held [maxInline]int32
+	n, narrow := 0, true
 	for _, m := range gs {
 		if m.exp != math.MaxInt64 {
 			u.inlFrom = max(u.inlFrom, m.exp)
 			continue
 		}
-		if n == inlineGroups {
+		if n == len(held) {
 			return
 		}
-		u.gids[n] = m.g
+		held[n] = m.g
+		narrow = narrow && m.g < 1<<16
 		n++
 	}
-	u.ninl = uint8(n) + 1
+	switch {
+	case narrow && n <= maxInline:
+		for i, g := range held[:n] {
+			u.gids[i/2] |= uint32(g) << (16 * (i % 2))
+		}
+		u.ninl = uint8(n+1) | narrowInline
+	case n <= inlineGroups:
+		for i, g := range held[:n] {
+			u.gids[i] = uint32(g)
+		}
+		u.ninl = uint8(n + 1)
+	}
 }
 
 // setGrants sets u's individual project grants and their filter.
@@ -167,12 +188,23 @@ func (u *userHot) memberships() []memb { return unsafe.Slice(u.mem, u.nmem) }
 // instant: they fit, and none of u's memberships expires.
 func (u *userHot) inlineAlways() bool { return u.ninl != 0 && u.inlFrom == math.MinInt64 }
 
-// inlineGIDs is u's groups at now from the inline copy, when it holds them.
-func (u *userHot) inlineGIDs(now int64) ([]int32, bool) {
+// inlineGIDs is u's groups at now from the inline copy, when it holds
+// them, unpacked into dst.
+func (u *userHot) inlineGIDs(now int64, dst *[maxInline]int32) ([]int32, bool) {
 	if u.ninl == 0 || now < u.inlFrom {
 		return nil, false
 	}
-	return u.gids[:u.ninl-1], true
+	n := int(u.ninl&^narrowInline) - 1
+	if u.ninl&narrowInline == 0 {
+		for i := range n {
+			dst[i] = int32(u.gids[i])
+		}
+	} else {
+		for i := range n {
+			dst[i] = int32(u.gids[i/2] >> (16 * (i % 2)) & 0xFFFF)
+		}
+	}
+	return dst[:n], true
 }
 
 type groupRec struct {

@@ -108,7 +108,11 @@ func LayoutDiff(e *Engine) string {
 		if u.pgBits != want.pgBits {
 			out = append(out, fmt.Sprintf("user %s: project grant filter %b; its grants give %b", u.id, u.pgBits, want.pgBits))
 		}
-		held := func(u *userRec) []int32 { return u.gids[:max(int(u.ninl), 1)-1] }
+		held := func(u *userRec) []int32 {
+			var inl [maxInline]int32
+			gids, _ := u.inlineGIDs(u.inlFrom, &inl)
+			return gids
+		}
 		if u.ninl != want.ninl || u.inlFrom != want.inlFrom || !slices.Equal(held(u), held(&want)) {
 			out = append(out, fmt.Sprintf("user %s: inline groups %v (%d) from %d; memberships give %v (%d) from %d",
 				u.id, held(u), u.ninl, u.inlFrom, held(&want), want.ninl, want.inlFrom))
@@ -175,8 +179,8 @@ func slotDiffs(st *state) []string {
 	})
 	eachSlot(&st.folderIx, func(id string, i int32, v *folderHot) {
 		h := st.hot.get(i)
-		if v.typ1 != h.typ1 || !slices.Equal(v.flat(), h.flat) || (v.n == 0) != (v.flat0 == nil) {
-			out = append(out, fmt.Sprintf("folder %s: id slot holds type+1 %d flat %v (%d); the hot slot %d %v", id, v.typ1, v.flat(), v.n, h.typ1, h.flat))
+		if v.typ1 != h.typ1 || !slices.Equal(v.flat(), h.flat) || (v.n == 0) != (v.flat0 == nil) || v.groups != filterOf(h.flat) {
+			out = append(out, fmt.Sprintf("folder %s: id slot holds type+1 %d flat %v (%d) filter %x; the hot slot %d %v", id, v.typ1, v.flat(), v.n, v.groups, h.typ1, h.flat))
 		}
 	})
 	return out

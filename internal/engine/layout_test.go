@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -20,7 +22,10 @@ func TestR6_UserRecordHoldsNeverExpiringGroupsInline(t *testing.T) {
 		}
 		return ms
 	}
-	held := func(u *userRec, now int64) ([]int32, bool) { return u.inlineGIDs(now) }
+	held := func(u *userRec, now int64) ([]int32, bool) {
+		var inl [maxInline]int32
+		return u.inlineGIDs(now, &inl)
+	}
 	var u userRec
 
 	u.setGroups(nil)
@@ -31,17 +36,34 @@ func TestR6_UserRecordHoldsNeverExpiringGroupsInline(t *testing.T) {
 	if gids, ok := held(&u, 0); !ok || !slices.Equal(gids, []int32{3, 5, 9}) {
 		t.Errorf("three memberships: inline %v, %v; want [3 5 9], true", gids, ok)
 	}
-	many := make([]int32, inlineGroups)
-	for i := range many {
-		many[i] = int32(10 + i)
-	}
-	u.setGroups(never(many...))
-	if gids, ok := held(&u, 0); !ok || !slices.Equal(gids, many) {
-		t.Errorf("%d memberships: inline %v, %v; want all of them", inlineGroups, gids, ok)
-	}
-	u.setGroups(never(append(many, 99)...))
-	if gids, ok := held(&u, 0); ok {
-		t.Errorf("%d memberships: inline %v; want none (they do not fit)", inlineGroups+1, gids)
+	// Up to 22 groups below 1<<16 fit, two to a word; up to 11 when one
+	// of them is not.
+	for _, c := range []struct {
+		name string
+		n    int
+		last int32 // the last group's int
+		fit  bool
+	}{
+		{"22 small", maxInline, 1<<16 - 1, true},
+		{"23 small", maxInline + 1, 1<<16 - 1, false},
+		{"11 with a large one", inlineGroups, 1 << 16, true},
+		{"12 with a large one", inlineGroups + 1, 1 << 16, false},
+		{"11 with the largest", inlineGroups, math.MaxInt32, true},
+		{"12 small", inlineGroups + 1, 40000, true},
+	} {
+		many := make([]int32, c.n)
+		for i := range many {
+			many[i] = int32(10 + 3000*i)
+		}
+		many[c.n-1] = c.last
+		u.setGroups(never(many...))
+		gids, ok := held(&u, 0)
+		if c.fit && (!ok || !slices.Equal(gids, many)) {
+			t.Errorf("%s: inline %v, %v; want all of %v", c.name, gids, ok, many)
+		}
+		if !c.fit && ok {
+			t.Errorf("%s: inline %v; want none (they do not fit)", c.name, gids)
+		}
 	}
 
 	// Two expiring memberships among never-expiring ones: the inline
@@ -169,4 +191,110 @@ func TestR11_R15_IDSlotsFollowTheirRecords(t *testing.T) {
 		apply(t, e, del(domain.Mutation{Entity: domain.EntityFolder, Folder: &f}))
 		step("the folder deleted", false, true)
 	}
+}
+
+// A folder's slot holds a filter of the groups its flat list names: a
+// check reads the list only for a subject with a group the filter may
+// hold, so every group of the list must be in it (R15, R16: else a
+// level or rule would go unseen), and most other groups must not be
+// (else it saves nothing).
+func TestR15_R16_FolderFilterHoldsEveryGroupOfItsList(t *testing.T) {
+	var empty groupFilter
+	if empty.mayHoldAny([]int32{gEveryone, gPublic, 7}) {
+		t.Error("the empty list's filter may hold a group; want none")
+	}
+	r := rand.New(rand.NewPCG(3, 5))
+	falsePos, asked := 0, 0
+	implicitPos := 0 // Everyone's and Public's: every subject asks them
+	const lists = 2000
+	for range lists {
+		var flat []fent
+		in := map[int32]bool{}
+		for range 43 {
+			g := r.Int32N(10_000)
+			if r.IntN(20) == 0 {
+				g = r.Int32() // any int a group may have
+			}
+			flat = append(flat, fent{g: g, v: r.Int32N(5) - 3})
+			in[g] = true
+		}
+		f := filterOf(flat)
+		for g := range in {
+			if !f.mayHold(g) || !f.mayHoldAny([]int32{gEveryone, g}) {
+				t.Fatalf("filter of %v does not hold its group %d", flat, g)
+			}
+		}
+		for _, g := range []int32{gEveryone, gPublic} {
+			if !in[g] && f.mayHold(g) {
+				implicitPos++
+			}
+		}
+		for range 13 {
+			if g := r.Int32N(10_000); !in[g] {
+				asked++
+				if f.mayHold(g) {
+					falsePos++
+				}
+			}
+		}
+	}
+	if rate := float64(falsePos) / float64(asked); rate > 0.02 {
+		t.Errorf("filters of 43 groups hold %.2f%% of the groups not in them; want at most 2%%", 100*rate)
+	}
+	if rate := float64(implicitPos) / (2 * lists); rate > 0.02 {
+		t.Errorf("filters of 43 groups hold Everyone or Public, not in them, %.2f%% of the time; want at most 2%%", 100*rate)
+	}
+}
+
+// A subject whose groups the folder's filter holds by chance, none of
+// them in the folder's list, is denied by the list (R15): the filter
+// only ever spares a read, it never answers yes. Here every group of
+// the subject's ints is below the list's first: the check steps past
+// them all.
+func TestR15_FilterFalsePositiveReadsTheListAndDenies(t *testing.T) {
+	s := fixture()
+	for i := range 200 {
+		id := fmt.Sprintf("g-fp-%03d", i)
+		s.Groups = append(s.Groups, domain.Group{ID: id, Name: id, Scope: domain.ScopeSystem})
+		if i >= 100 {
+			s.FolderLevels = append(s.FolderLevels, domain.FolderLevel{FolderID: "fp-root", GroupID: id, Level: domain.LevelEdit})
+		}
+	}
+	s.Folders = append(s.Folders, domain.Folder{ID: "fp-root", Name: "fp-root", TypeID: domain.FolderTypeFolderID})
+	e, err := New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := e.cur.Load()
+	_, fh, _ := st.folderIx.lookup("fp-root")
+	first := fh.flat()[0].g
+	chance := ""
+	for i := range 100 {
+		id := fmt.Sprintf("g-fp-%03d", i)
+		if g, _ := st.groupIx.get(id); g < first && fh.groups.mayHold(g) {
+			chance = id
+			break
+		}
+	}
+	if chance == "" {
+		t.Fatal("no group below the list's first is in its filter by chance; the test needs one")
+	}
+	s.Users = append(s.Users,
+		domain.User{ID: "fp-user", Username: "fp-user", Status: domain.UserActive},
+		domain.User{ID: "fp-editor", Username: "fp-editor", Status: domain.UserActive})
+	s.Memberships = append(s.Memberships,
+		domain.Membership{GroupID: chance, UserID: "fp-user"},
+		domain.Membership{GroupID: "g-fp-150", UserID: "fp-editor"})
+	if e, err = New(s); err != nil {
+		t.Fatal(err)
+	}
+	st = e.cur.Load()
+	_, fh, _ = st.folderIx.lookup("fp-root")
+	if g, _ := st.groupIx.get(chance); !fh.groups.mayHold(g) {
+		t.Fatalf("the rebuilt filter does not hold %s", chance)
+	}
+	runCases(t, e, t0, []checkCase{
+		{user("fp-user"), "root.read", folder("fp-root"), false},
+		{user("fp-editor"), "root.edit", folder("fp-root"), true},
+	})
 }

@@ -115,8 +115,8 @@ func prefetchBytes(p unsafe.Pointer, n uintptr) {
 	}
 }
 
-// prefetch prefetches the slot k's lookup reads first: its home slot,
-// where most keys are found (a table is at most three quarters full).
+// prefetch prefetches the slots k's lookup reads first: its home slot
+// and the next, which find reads together (most keys are in one of them).
 func (s *strIndex[V]) prefetch(k string) {
 	if len(k) > inlineKey {
 		return
@@ -126,6 +126,8 @@ func (s *strIndex[V]) prefetch(k string) {
 	if len(t) == 0 {
 		return
 	}
-	sl := &t[(h>>shardBits)&uint64(len(t)-1)]
-	prefetchBytes(unsafe.Pointer(sl), unsafe.Sizeof(*sl))
+	p := home(h, len(t))
+	for _, sl := range [2]*islot[V]{&t[p], &t[next(p, len(t))]} {
+		prefetchBytes(unsafe.Pointer(sl), unsafe.Sizeof(*sl))
+	}
 }
