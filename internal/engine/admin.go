@@ -611,7 +611,7 @@ func (d *delta) folders() {
 		for _, g := range levelChanges(fb.levels, fa.levels) {
 			pairs = append(pairs, pair{g, fi})
 		}
-		if fb.parent != fa.parent || fb.typ != fa.typ || !mapsEqual(fb.props, fa.props) {
+		if fb.parent != fa.parent || fb.typ != fa.typ || !slices.Equal(fb.props, fa.props) {
 			for _, g := range d.groupsAround(fi) {
 				pairs = append(pairs, pair{g, fi})
 			}

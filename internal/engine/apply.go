@@ -763,7 +763,7 @@ func (b *builder) putDomainGrant(d *domain.DomainGrant) error {
 
 func (b *builder) newFolderRec(f *domain.Folder) *folderRec {
 	return &folderRec{gen: b.gen, id: f.ID, name: f.Name, parent: none,
-		typ: intern(b, &b.s.typeIx, &b.s.types, f.TypeID), props: f.Properties}
+		typ: intern(b, &b.s.typeIx, &b.s.types, f.TypeID), props: propsOf(f.Properties)}
 }
 
 func (b *builder) putFolder(f *domain.Folder) error {
@@ -790,8 +790,8 @@ func (b *builder) putFolder(f *domain.Folder) error {
 	} else {
 		rec = b.folderMut(fi)
 		typ := intern(b, &b.s.typeIx, &b.s.types, f.TypeID)
-		rematch = typ != old.typ || !mapsEqual(old.props, f.Properties)
-		rec.name, rec.typ, rec.props = f.Name, typ, f.Properties
+		rematch = typ != old.typ || !old.props.sameAs(f.Properties)
+		rec.name, rec.typ, rec.props = f.Name, typ, propsOf(f.Properties)
 		if old.parent != parent && old.parent != none {
 			p := b.folderMut(old.parent)
 			p.children = removeSorted(p.children, fi)
@@ -807,18 +807,6 @@ func (b *builder) putFolder(f *domain.Folder) error {
 	}
 	b.touch(fi)
 	return nil
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // rematchFolder recomputes which rules match folder fi itself after its
@@ -950,7 +938,7 @@ func ruleMatches(r *ruleRec, f *folderRec) bool {
 		if c.typ != f.typ {
 			return false
 		}
-		v, ok := f.props[c.prop]
+		v, ok := f.props.get(c.prop)
 		switch c.op {
 		case domain.OpEq:
 			ok = ok && v == c.value

@@ -616,7 +616,7 @@ func TestApplyRuleAndFolderPropertyChange(t *testing.T) {
 }
 
 func TestCriteriaOperators(t *testing.T) {
-	f := &folderRec{typ: 1, props: map[string]string{"a": "GRT-1", "e": ""}}
+	f := &folderRec{typ: 1, props: propsOf(map[string]string{"a": "GRT-1", "e": ""})}
 	cases := []struct {
 		c    crit
 		want bool
@@ -743,7 +743,7 @@ func TestR15_R16_EffectiveGrantsMatchAncestorWalk(t *testing.T) {
 				continue
 			}
 			cur := *e.snapshot().folders.get(fi)
-			f.ParentID, f.Properties = p.ID, cur.props
+			f.ParentID, f.Properties = p.ID, cur.props.asMap()
 			m = put(domain.Mutation{Entity: domain.EntityFolder, Folder: &f})
 		case 1:
 			l := domain.FolderLevel{FolderID: snap.Folders[r.IntN(len(snap.Folders))].ID, GroupID: snap.Groups[r.IntN(len(snap.Groups))].ID,

@@ -199,3 +199,15 @@ func eachSlot[V any](ix *strIndex[V], f func(id string, i int32, v *V)) {
 		}
 	}
 }
+
+// asMap is p as the map a domain.Folder holds.
+func (p folderProps) asMap() map[string]string {
+	if p == nil {
+		return nil
+	}
+	m := make(map[string]string, len(p))
+	for _, kv := range p {
+		m[kv.k] = kv.v
+	}
+	return m
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -297,4 +298,42 @@ func TestR15_FilterFalsePositiveReadsTheListAndDenies(t *testing.T) {
 		{user("fp-user"), "root.read", folder("fp-root"), false},
 		{user("fp-editor"), "root.edit", folder("fp-root"), true},
 	})
+}
+
+// A folder keeps its properties as a sorted list, not the map it was
+// given (R16: rules' criteria read them): each answers as the map would,
+// and two are the same exactly when their maps are.
+func TestR16_FolderPropsAnswerAsTheirMap(t *testing.T) {
+	if propsOf(nil) != nil || propsOf(map[string]string{}) != nil {
+		t.Error("no properties: want a nil list")
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	randMap := func() map[string]string {
+		m := map[string]string{}
+		for range r.IntN(16) { // past 8 a list is searched
+			m[fmt.Sprint("k", r.IntN(20))] = fmt.Sprint("v", r.IntN(3))
+		}
+		return m
+	}
+	for range 2000 {
+		a, b := randMap(), randMap()
+		p := propsOf(a)
+		if !slices.IsSortedFunc(p, func(x, y propKV) int { return strings.Compare(x.k, y.k) }) {
+			t.Fatalf("propsOf(%v) = %v: not sorted by key", a, p)
+		}
+		for i := range 21 {
+			k := fmt.Sprint("k", i)
+			gv, gok := p.get(k)
+			wv, wok := a[k]
+			if gv != wv || gok != wok {
+				t.Fatalf("propsOf(%v).get(%q) = %q, %v; want %q, %v", a, k, gv, gok, wv, wok)
+			}
+		}
+		if got, want := p.sameAs(b), maps.Equal(a, b); got != want {
+			t.Fatalf("propsOf(%v).sameAs(%v) = %v; want %v", a, b, got, want)
+		}
+		if got, want := slices.Equal(p, propsOf(b)), maps.Equal(a, b); got != want {
+			t.Fatalf("lists of %v and %v equal = %v; want %v", a, b, got, want)
+		}
+	}
 }

@@ -109,8 +109,8 @@ func TestR16ARuleGivenToAnotherGroupOutlivesItsFormerGroup(t *testing.T) {
 }
 
 // TestR16AFolderPutIsMatchedAgainByTheRules: a folder that gains a
-// property, even with none before (mapsEqual: a map holding a subset of
-// the other's entries is not equal to it), or that changes type with
+// property, even with none before (folderProps.sameAs: a map holding a
+// subset of the other's entries is not equal to it), or that changes type with
 // the same properties, is matched again by the rules (apply.go putFolder).
 func TestR16AFolderPutIsMatchedAgainByTheRules(t *testing.T) {
 	open := map[string]string{"status": "open"}
