@@ -329,7 +329,17 @@ func (st *state) flatAllows(groups []int32, flat []fent, ctx string, a domain.Ac
 // then end with the folder slot's filter of the list's groups
 // (groupFilter): the list is read only when one of the subject's groups
 // may be in it.
+//
+// The user's slots are prefetched before the folder's lookup: that
+// lookup branches on what its slot holds, and when the CPU guesses the
+// branch wrong it would ask for the user's slot only once the folder's
+// had come (in one process, three runs: random checks 5–9 % faster at
+// the median, random allowed ones ~20 %, typical ones 3–10 %).
 func (st *state) checkFolder(op string, s Subject, p permSpec, id string, now time.Time) (bool, error) {
+	uhash := hashOf(s.UserID)
+	if len(s.UserID) <= inlineKey {
+		st.userIx.prefetchHashed(uhash)
+	}
 	_, fh, found := st.folderIx.lookup(id)
 	if found {
 		// The filter is the slot's second line; which word of it the
@@ -337,7 +347,7 @@ func (st *state) checkFolder(op string, s Subject, p permSpec, id string, now ti
 		// its miss would only begin once the user's slot had come.
 		prefetch(unsafe.Pointer(&fh.groups))
 	}
-	ui, uh, known := st.userIx.lookup(s.UserID)
+	ui, uh, known := st.userIx.lookupHashed(s.UserID, uhash)
 	if !found || !fh.live() {
 		_, _, err := st.folderByID(op, id)
 		return false, err

@@ -83,7 +83,14 @@ func (s *strIndex[V]) get(k string) (int32, bool) {
 // lookup is k's int and value. The value is the published state's: it
 // is never written again, so the pointer may be kept as long as the state.
 func (s *strIndex[V]) lookup(k string) (int32, *V, bool) {
-	h := maphash.String(hashSeed, k)
+	return s.lookupHashed(k, hashOf(k))
+}
+
+// hashOf is k's hash in every index.
+func hashOf(k string) uint64 { return maphash.String(hashSeed, k) }
+
+// lookupHashed is lookup of k, whose hash h (hashOf) the caller made.
+func (s *strIndex[V]) lookupHashed(k string, h uint64) (int32, *V, bool) {
 	if len(k) > inlineKey {
 		if e := s.shards[h&(nShards-1)].long[k]; e != nil {
 			return e.i, &e.val, true
@@ -116,7 +123,7 @@ func (s *strIndex[V]) mut(gen uint64, h uint64) *shard[V] {
 
 // put gives k the int i, keeping its value if k had one.
 func (s *strIndex[V]) put(gen uint64, k string, i int32) {
-	h := maphash.String(hashSeed, k)
+	h := hashOf(k)
 	sh := s.mut(gen, h)
 	if len(k) > inlineKey {
 		e := &longEnt[V]{i: i}
@@ -141,7 +148,7 @@ func (s *strIndex[V]) put(gen uint64, k string, i int32) {
 
 // setVal gives k, which must have been put, the value v.
 func (s *strIndex[V]) setVal(gen uint64, k string, v V) {
-	h := maphash.String(hashSeed, k)
+	h := hashOf(k)
 	sh := s.mut(gen, h)
 	if len(k) > inlineKey {
 		sh.long[k] = &longEnt[V]{i: sh.long[k].i, val: v}

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"hash/maphash"
-	"unsafe"
-)
+import "unsafe"
 
 // A batch's checks are independent, and on a large data set each waits
 // for its reads from memory: a folder check for two in a row (the ids'
@@ -118,10 +115,13 @@ func prefetchBytes(p unsafe.Pointer, n uintptr) {
 // prefetch prefetches the slots k's lookup reads first: its home slot
 // and the next, which find reads together (most keys are in one of them).
 func (s *strIndex[V]) prefetch(k string) {
-	if len(k) > inlineKey {
-		return
+	if len(k) <= inlineKey {
+		s.prefetchHashed(hashOf(k))
 	}
-	h := maphash.String(hashSeed, k)
+}
+
+// prefetchHashed is prefetch of a key whose hash is h, held in a slot.
+func (s *strIndex[V]) prefetchHashed(h uint64) {
 	t := s.shards[h&(nShards-1)].slots
 	if len(t) == 0 {
 		return
