@@ -10,6 +10,20 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
+// verifiedToken makes a user and an API token of theirs, and
+// authenticates it once, so that the cache holds it; it returns the
+// token and the user's identity.
+func (e *env) verifiedToken(username string) (NewToken, Identity) {
+	e.t.Helper()
+	e.user(username, "pw", cheap)
+	me := e.login(username, "pw").Identity
+	nt, err := e.a.CreateToken(e.ctx, me, TokenRequest{Name: "checks"})
+	e.must(err)
+	_, err = e.a.AuthenticateToken(e.ctx, nt.Secret)
+	e.must(err)
+	return nt, me
+}
+
 // revokeElsewhere revokes a token straight in the database, as another
 // replica would: this Authenticator is not told.
 func (e *env) revokeElsewhere(tokenID string) {
@@ -20,47 +34,29 @@ func (e *env) revokeElsewhere(tokenID string) {
 
 func TestVerifiedTokensAreTrustedForTheCacheTTL(t *testing.T) {
 	e := newEnv(t)
-	e.user("tina", "pw", cheap)
-	me := e.login("tina", "pw").Identity
-	nt, err := e.a.CreateToken(e.ctx, me, TokenRequest{Name: "checks"})
-	e.must(err)
-	if _, err := e.a.AuthenticateToken(e.ctx, nt.Secret); err != nil {
-		t.Fatal(err)
-	}
+	nt, _ := e.verifiedToken("tina")
 	e.revokeElsewhere(nt.Token.ID)
 	if _, err := e.a.AuthenticateToken(e.ctx, nt.Secret); err != nil {
 		t.Errorf("within the cache TTL a verified token is trusted without a read, got %v", err)
 	}
 	e.clock.advance(DefaultTokenCacheTTL)
-	_, err = e.a.AuthenticateToken(e.ctx, nt.Secret)
+	_, err := e.a.AuthenticateToken(e.ctx, nt.Secret)
 	wantUnauth(t, "a token revoked elsewhere, after the TTL", err)
 }
 
 func TestRevokingHereStopsATokenAtOnce(t *testing.T) {
 	e := newEnv(t)
-	e.user("tim", "pw", cheap)
-	me := e.login("tim", "pw").Identity
-	nt, err := e.a.CreateToken(e.ctx, me, TokenRequest{Name: "checks"})
-	e.must(err)
-	if _, err := e.a.AuthenticateToken(e.ctx, nt.Secret); err != nil {
-		t.Fatal(err)
-	}
+	nt, me := e.verifiedToken("tim")
 	e.must(e.a.RevokeToken(e.ctx, me, nt.Token.ID))
-	_, err = e.a.AuthenticateToken(e.ctx, nt.Secret)
+	_, err := e.a.AuthenticateToken(e.ctx, nt.Secret)
 	wantUnauth(t, "a token revoked on this server", err)
 }
 
 func TestTokenCacheCanBeTurnedOff(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.TokenCacheTTL = -1 })
-	e.user("tod", "pw", cheap)
-	me := e.login("tod", "pw").Identity
-	nt, err := e.a.CreateToken(e.ctx, me, TokenRequest{Name: "checks"})
-	e.must(err)
-	if _, err := e.a.AuthenticateToken(e.ctx, nt.Secret); err != nil {
-		t.Fatal(err)
-	}
+	nt, _ := e.verifiedToken("tod")
 	e.revokeElsewhere(nt.Token.ID)
-	_, err = e.a.AuthenticateToken(e.ctx, nt.Secret)
+	_, err := e.a.AuthenticateToken(e.ctx, nt.Secret)
 	wantUnauth(t, "without the cache, a token revoked elsewhere", err)
 }
 
@@ -122,13 +118,7 @@ func TestTokenCacheStartsOverWhenFull(t *testing.T) {
 // broken, a prefix, a longer string), and answers it without allocating.
 func TestCachedTokenIsOnlyItsOwnSecret(t *testing.T) {
 	e := newEnv(t)
-	e.user("tess", "pw", cheap)
-	me := e.login("tess", "pw").Identity
-	nt, err := e.a.CreateToken(e.ctx, me, TokenRequest{Name: "checks"})
-	e.must(err)
-	if _, err := e.a.AuthenticateToken(e.ctx, nt.Secret); err != nil {
-		t.Fatal(err)
-	}
+	nt, _ := e.verifiedToken("tess")
 	s := nt.Secret
 	flip := func(i int) string {
 		b := []byte(s)

@@ -90,8 +90,9 @@ const (
 // the user's record, and a copy of it is the value of the user's slot in
 // userIx, so that the lookup of the id reads it (index.go). With gids and
 // pgBits, the groups of most users and whether to look at their project
-// grants come with it instead of by another dependent cache miss (ten
-// groups a user on the large data set of the benchmarks). For the others
+// grants come with it instead of by another dependent cache miss (nine
+// groups a user at the median on the large data set of the benchmarks,
+// up to 22 held). For the others
 // (more groups than fit, or a membership still to expire at the check's
 // instant), mem points at the memberships themselves: one miss away, not
 // the three of the record's vec leaf, record and slice, and that miss is
