@@ -2,6 +2,7 @@ package engine
 
 import (
 	"io"
+	"runtime"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 )
@@ -369,6 +370,15 @@ func (x *Builder) matchRules() error {
 // It decodes and indexes on one goroutine: on two (as Load does) a large
 // load took 10–15% less time and its peak was a few MB higher, and the
 // replica's goal nearer its edge is memory (≤ 200 MB).
+//
+// Between the two it runs a garbage collection. Decoding leaves 30–45 MB
+// of garbage on the large data set (the decoder's tables, the id tables'
+// earlier sizes), which the heap's goal lets stand; the last pass (the
+// folders' lists, the users' slots) then allocates ~40 MB more, and
+// without the collection took them from the operating system: peak
+// resident 197–204 MB, with it 179–183 MB, for one collection's ~25 ms of
+// CPU once a load (docs/benchmarks.md, "The replica's load: one
+// collection before the last pass").
 func LoadReplicaSnapshot(r io.Reader) (*Engine, error) {
 	var x *Builder
 	err := domain.StreamReplicaSnapshotKeyed(r, func(rev int64) error {
@@ -383,5 +393,6 @@ func LoadReplicaSnapshot(r io.Reader) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	runtime.GC()
 	return x.Engine()
 }
