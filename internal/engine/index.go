@@ -22,12 +22,18 @@ import (
 //
 // The index is sharded so that a new id, or a new value, copies one
 // small table, not all of them; a published state's shards are never
-// written again. The price of the values is paid by writes: a change
+// written again. The shards' headers are held in the directory itself,
+// not behind a pointer each: a lookup reads the directory's entry, then
+// the slot, and in a server whose caches the network stack has churned
+// between two checks the header behind a pointer was a miss of its own
+// (a third of a check's engine time under httpbench -floor; issue 18,
+// twelfth session). A generation that writes copies the directory,
+// 48 KB, once. The price of the values is paid by writes: a change
 // copies the shard of every user and folder whose value it changes, and
 // a level at a root changes the flat list of a seventh of the folders,
 // so it copies most folder shards (docs/benchmarks.md).
 type strIndex[V any] struct {
-	shards []*shard[V]
+	shards []shard[V]
 	gen    uint64
 }
 
@@ -68,9 +74,9 @@ type shard[V any] struct {
 }
 
 func newStrIndex[V any](gen uint64) strIndex[V] {
-	s := strIndex[V]{shards: make([]*shard[V], nShards), gen: gen}
+	s := strIndex[V]{shards: make([]shard[V], nShards), gen: gen}
 	for i := range s.shards {
-		s.shards[i] = &shard[V]{gen: gen}
+		s.shards[i].gen = gen
 	}
 	return s
 }
@@ -91,13 +97,14 @@ func hashOf(k string) uint64 { return maphash.String(hashSeed, k) }
 
 // lookupHashed is lookup of k, whose hash h (hashOf) the caller made.
 func (s *strIndex[V]) lookupHashed(k string, h uint64) (int32, *V, bool) {
+	sh := &s.shards[h&(nShards-1)]
 	if len(k) > inlineKey {
-		if e := s.shards[h&(nShards-1)].long[k]; e != nil {
+		if e := sh.long[k]; e != nil {
 			return e.i, &e.val, true
 		}
 		return 0, nil, false
 	}
-	t := s.shards[h&(nShards-1)].slots
+	t := sh.slots
 	if p := find(t, h, k); p >= 0 {
 		sl := &t[p]
 		return sl.id1 - 1, &sl.val, true
@@ -106,17 +113,16 @@ func (s *strIndex[V]) lookupHashed(k string, h uint64) (int32, *V, bool) {
 }
 
 // mut returns k's shard owned by generation gen, copying it (and the
-// shard directory) the first time gen writes them.
+// shard directory) the first time gen writes them. The shard is gen's
+// entry of gen's own directory: it stays valid until gen is published.
 func (s *strIndex[V]) mut(gen uint64, h uint64) *shard[V] {
 	if s.gen != gen {
 		s.shards = slices.Clone(s.shards)
 		s.gen = gen
 	}
-	si := h & (nShards - 1)
-	sh := s.shards[si]
+	sh := &s.shards[h&(nShards-1)]
 	if sh.gen != gen {
-		sh = &shard[V]{gen: gen, slots: slices.Clone(sh.slots), n: sh.n, long: maps.Clone(sh.long)}
-		s.shards[si] = sh
+		*sh = shard[V]{gen: gen, slots: slices.Clone(sh.slots), n: sh.n, long: maps.Clone(sh.long)}
 	}
 	return sh
 }
