@@ -24,11 +24,12 @@ import (
 // small table, not all of them; a published state's shards are never
 // written again. The shards' headers are held in the directory itself,
 // not behind a pointer each: a lookup reads the directory's entry, then
-// the slot, and in a server whose caches the network stack has churned
-// between two checks the header behind a pointer was a miss of its own
-// (a third of a check's engine time under httpbench -floor; issue 18,
-// twelfth session). A generation that writes copies the directory,
-// 48 KB, once. The price of the values is paid by writes: a change
+// the slot. In a server, whose caches the network stack churns between
+// two checks, the header behind a pointer was a miss of its own: the
+// prefetch of the user's slots, which only computes their address, cost
+// as much as the folder's whole lookup (perf under httpbench -floor;
+// docs/benchmarks.md, twelfth session). A generation that writes copies
+// the directory, 48 KB, once. The price of the values is paid by writes: a change
 // copies the shard of every user and folder whose value it changes, and
 // a level at a root changes the flat list of a seventh of the folders,
 // so it copies most folder shards (docs/benchmarks.md).

@@ -85,8 +85,6 @@ func TestVerifierCatchesDamage(t *testing.T) {
 	}
 }
 
-// clone is a copy of h with its own client states, verifying the database
-// open opens.
 // lostWriteGroups are the groups the clients' lost (unacknowledged)
 // writes touched.
 func (h *harness) lostWriteGroups() []string {
@@ -112,6 +110,8 @@ func sqlStrings(ss []string) string {
 	return strings.Join(q, ", ")
 }
 
+// clone is a copy of h with its own client states, verifying the database
+// open opens.
 func (h *harness) clone(open func(context.Context) (store.Store, error)) *harness {
 	c := *h
 	c.open = open
