@@ -78,12 +78,15 @@ type userGrant struct {
 // inlineGroups is how many group ints a user record holds inline; twice
 // as many when every one of them is below 1<<16 (narrow): the large data
 // set's users are in 9 groups at the median and 14 at the 90th
-// percentile, and a user whose groups are not inline costs a folder
-// check a second miss.
+// percentile, 18 at most, and a user whose groups are not inline costs a
+// folder check a second miss. Nine words, not eleven, so that the record
+// has room for the expiring groups' mask and the instant until which all
+// its groups count (inlUntil).
 const (
-	inlineGroups = 11
+	inlineGroups = 9
 	maxInline    = 2 * inlineGroups
 	narrowInline = 0x80 // ninl's flag: gids holds uint16s, two a word
+	maskedInline = 16   // expMask's bits: with an expiring membership, at most this many groups are held
 )
 
 // userHot is what a check reads of a user. It is the first 80 bytes of
@@ -92,22 +95,31 @@ const (
 // pgBits, the groups of most users and whether to look at their project
 // grants come with it instead of by another dependent cache miss (nine
 // groups a user at the median on the large data set of the benchmarks,
-// up to 22 held). For the others
-// (more groups than fit, or a membership still to expire at the check's
-// instant), mem points at the memberships themselves: one miss away, not
-// the three of the record's vec leaf, record and slice, and that miss is
-// taken while a folder check waits for the folder's flat list.
+// up to 18 held).
+//
+// The groups held count at two kinds of instant (R6): from inlFrom on,
+// once every expiring membership has expired, those not in expMask (the
+// never-expiring ones); and before inlUntil, when none has yet, all of
+// them. A user with an expiring membership still to expire was read
+// through mem on every check before the second kind (16 % of the large
+// data set's random users). Between the first expiry and the last, and
+// for a user with more groups than fit, mem points at the memberships
+// themselves: one miss away, not the three of the record's vec leaf,
+// record and slice, and that miss is taken while a folder check waits
+// for the folder's flat list.
 type userHot struct {
-	live    bool // the user exists: false in the slot of a deleted one
-	active  bool
-	showPI  bool
-	ninl    uint8 // 1 + the number of groups held, | narrowInline; 0 when they do not fit
-	role    int32
-	inlFrom int64                // gids are the user's groups at any instant from this one on
-	pgBits  uint64               // bit p%64 set for every project p of pgrants: most checks need not read them
-	mem     *memb                // the record's groups[0]; nil for none
-	nmem    int32                // len(groups)
-	gids    [inlineGroups]uint32 // int32s, or when narrow uint16s: group i in word i/2, low half first
+	live     bool // the user exists: false in the slot of a deleted one
+	active   bool
+	showPI   bool
+	ninl     uint8 // 1 + the number of groups held, | narrowInline; 0 when they do not fit
+	role     int32
+	inlFrom  int64                // the groups not in expMask are the user's groups at any instant from this one on
+	inlUntil uint32               // all groups held are the user's groups before this second (Unix time); 0: at no instant
+	nmem     int32                // len(groups)
+	pgBits   uint64               // bit p%64 set for every project p of pgrants: most checks need not read them
+	mem      *memb                // the record's groups[0]; nil for none
+	gids     [inlineGroups]uint32 // int32s, or when narrow uint16s: group i in word i/2, low half first
+	expMask  uint16               // bit i set: group i held is an expiring membership's
 }
 
 // userRec is one user.
@@ -121,32 +133,57 @@ type userRec struct {
 }
 
 // setGroups sets u's memberships, the hot part's pointer at them (mem),
-// and the inline copy of their groups: the groups of the memberships
-// that never expire, which are all that count once the last expiring
-// one has expired (inlFrom, R6).
+// and the inline copy of their groups (userHot): all of them when they
+// fit, the expiring ones marked, which count until the first expiry;
+// else, when those fit, the groups of the memberships that never expire,
+// which are all that count once the last expiring one has expired (R6).
 func (u *userRec) setGroups(gs []memb) {
 	u.groups = gs
 	u.mem, u.nmem = nil, int32(len(gs))
 	if len(gs) > 0 {
 		u.mem = &gs[0]
 	}
-	u.ninl, u.inlFrom, u.gids = 0, math.MinInt64, [inlineGroups]uint32{}
+	u.inlFrom, u.inlUntil = math.MinInt64, 0
+	first := int64(math.MaxInt64)
+	for _, m := range gs {
+		if m.exp != math.MaxInt64 {
+			first, u.inlFrom = min(first, m.exp), max(u.inlFrom, m.exp)
+		}
+	}
+	switch until := untilSecond(first); {
+	case u.inlFrom == math.MinInt64: // none expires
+		u.hold(gs, true)
+	case until != 0 && len(gs) <= maskedInline && u.hold(gs, true):
+		u.inlUntil = until
+	default:
+		u.hold(gs, false)
+	}
+}
+
+// hold copies the groups of gs into gids, every one (marking the
+// expiring ones in expMask) or only those that never expire, and reports
+// whether they fit; when they do not, nothing is held (ninl 0).
+func (u *userRec) hold(gs []memb, withExpiring bool) bool {
+	u.ninl, u.expMask, u.gids = 0, 0, [inlineGroups]uint32{}
 	var held [maxInline]int32
 	n, narrow := 0, true
 	for _, m := range gs {
 		if m.exp != math.MaxInt64 {
-			u.inlFrom = max(u.inlFrom, m.exp)
-			continue
+			if !withExpiring {
+				continue
+			}
+			u.expMask |= 1 << n
 		}
 		if n == len(held) {
-			return
+			u.expMask = 0
+			return false
 		}
 		held[n] = m.g
 		narrow = narrow && m.g < 1<<16
 		n++
 	}
 	switch {
-	case narrow && n <= maxInline:
+	case narrow:
 		for i, g := range held[:n] {
 			u.gids[i/2] |= uint32(g) << (16 * (i % 2))
 		}
@@ -156,6 +193,25 @@ func (u *userRec) setGroups(gs []memb) {
 			u.gids[i] = uint32(g)
 		}
 		u.ninl = uint8(n + 1)
+	default:
+		u.expMask = 0
+		return false
+	}
+	return true
+}
+
+// untilSecond is the last whole second (Unix time) at or before the
+// instant exp, in nanoseconds, as inlUntil holds it; 0, at no instant,
+// for one before 1970's second second. Rounding down keeps the inline
+// copy from answering for an instant at which a membership had expired.
+func untilSecond(exp int64) uint32 {
+	switch s := exp / 1e9; {
+	case s < 1:
+		return 0
+	case s > math.MaxUint32:
+		return math.MaxUint32
+	default:
+		return uint32(s)
 	}
 }
 
@@ -192,22 +248,31 @@ func (u *userHot) memberships() []memb { return unsafe.Slice(u.mem, u.nmem) }
 func (u *userHot) inlineAlways() bool { return u.ninl != 0 && u.inlFrom == math.MinInt64 }
 
 // inlineGIDs is u's groups at now from the inline copy, when it holds
-// them, unpacked into dst.
+// them, unpacked into dst: from inlFrom on those not in expMask, before
+// inlUntil all.
 func (u *userHot) inlineGIDs(now int64, dst *[maxInline]int32) ([]int32, bool) {
-	if u.ninl == 0 || now < u.inlFrom {
+	var skip uint16
+	switch {
+	case u.ninl == 0:
+		return nil, false
+	case now >= u.inlFrom:
+		skip = u.expMask
+	case u.inlUntil == 0 || now >= int64(u.inlUntil)*1e9:
 		return nil, false
 	}
-	n := int(u.ninl&^narrowInline) - 1
-	if u.ninl&narrowInline == 0 {
-		for i := range n {
-			dst[i] = int32(u.gids[i])
+	n, k := int(u.ninl&^narrowInline)-1, 0
+	for i := range n {
+		if skip>>i&1 != 0 {
+			continue
 		}
-	} else {
-		for i := range n {
-			dst[i] = int32(u.gids[i/2] >> (16 * (i % 2)) & 0xFFFF)
+		if u.ninl&narrowInline == 0 {
+			dst[k] = int32(u.gids[i])
+		} else {
+			dst[k] = int32(u.gids[i/2] >> (16 * (i % 2)) & 0xFFFF)
 		}
+		k++
 	}
-	return dst[:n], true
+	return dst[:k], true
 }
 
 type groupRec struct {

@@ -113,9 +113,9 @@ func LayoutDiff(e *Engine) string {
 			gids, _ := u.inlineGIDs(u.inlFrom, &inl)
 			return gids
 		}
-		if u.ninl != want.ninl || u.inlFrom != want.inlFrom || !slices.Equal(held(u), held(&want)) {
-			out = append(out, fmt.Sprintf("user %s: inline groups %v (%d) from %d; memberships give %v (%d) from %d",
-				u.id, held(u), u.ninl, u.inlFrom, held(&want), want.ninl, want.inlFrom))
+		if u.ninl != want.ninl || u.inlFrom != want.inlFrom || u.inlUntil != want.inlUntil || u.expMask != want.expMask || u.gids != want.gids {
+			out = append(out, fmt.Sprintf("user %s: inline groups %v (%d, mask %b) from %d, all until %d s; memberships give %v (%d, mask %b) from %d, all until %d s",
+				u.id, held(u), u.ninl, u.expMask, u.inlFrom, u.inlUntil, held(&want), want.ninl, want.expMask, want.inlFrom, want.inlUntil))
 		}
 	}
 	out = append(out, groupBitsDiffs(st)...)

@@ -14,7 +14,8 @@ import (
 
 // A user record holds the groups of its never-expiring memberships
 // inline, as many as fit, and says from which instant they are all that
-// count: after the last expiring membership has expired (R6).
+// count: after the last expiring membership has expired (R6); and, when
+// at most 16 fit, all its groups until the first expiry.
 func TestR6_UserRecordHoldsNeverExpiringGroupsInline(t *testing.T) {
 	never := func(gs ...int32) []memb {
 		var ms []memb
@@ -37,7 +38,7 @@ func TestR6_UserRecordHoldsNeverExpiringGroupsInline(t *testing.T) {
 	if gids, ok := held(&u, 0); !ok || !slices.Equal(gids, []int32{3, 5, 9}) {
 		t.Errorf("three memberships: inline %v, %v; want [3 5 9], true", gids, ok)
 	}
-	// Up to 22 groups below 1<<16 fit, two to a word; up to 11 when one
+	// Up to 18 groups below 1<<16 fit, two to a word; up to 9 when one
 	// of them is not.
 	for _, c := range []struct {
 		name string
@@ -45,12 +46,12 @@ func TestR6_UserRecordHoldsNeverExpiringGroupsInline(t *testing.T) {
 		last int32 // the last group's int
 		fit  bool
 	}{
-		{"22 small", maxInline, 1<<16 - 1, true},
-		{"23 small", maxInline + 1, 1<<16 - 1, false},
-		{"11 with a large one", inlineGroups, 1 << 16, true},
-		{"12 with a large one", inlineGroups + 1, 1 << 16, false},
-		{"11 with the largest", inlineGroups, math.MaxInt32, true},
-		{"12 small", inlineGroups + 1, 40000, true},
+		{"18 small", maxInline, 1<<16 - 1, true},
+		{"19 small", maxInline + 1, 1<<16 - 1, false},
+		{"9 with a large one", inlineGroups, 1 << 16, true},
+		{"10 with a large one", inlineGroups + 1, 1 << 16, false},
+		{"9 with the largest", inlineGroups, math.MaxInt32, true},
+		{"10 small", inlineGroups + 1, 40000, true},
 	} {
 		many := make([]int32, c.n)
 		for i := range many {
@@ -78,6 +79,82 @@ func TestR6_UserRecordHoldsNeverExpiringGroupsInline(t *testing.T) {
 	}
 	if gids, ok := held(&u, 100); !ok || !slices.Equal(gids, []int32{4, 8}) {
 		t.Errorf("at the last expiry: inline %v, %v; want [4 8], true", gids, ok)
+	}
+	if gids, ok := held(&u, 49); ok {
+		t.Errorf("before the first expiry, 50 ns after 1970: inline %v; want none (no whole second before it)", gids)
+	}
+
+	// Before the first expiry all groups count, the expiring ones too:
+	// held until the last whole second before it. Between the first
+	// expiry and the last the memberships are read; from the last on, the
+	// never-expiring groups count.
+	const sec = int64(1e9)
+	ms = never(4, 8)
+	ms = slices.Insert(ms, 1, memb{g: 6, exp: 5*sec + sec/2})
+	ms = append(ms, memb{g: 12, exp: 9 * sec})
+	u.setGroups(ms)
+	for _, c := range []struct {
+		name string
+		now  int64
+		want []int32 // nil: not answered inline
+	}{
+		{"before 1970", -1, []int32{4, 6, 8, 12}},
+		{"before the first expiry", 4 * sec, []int32{4, 6, 8, 12}},
+		{"the last nanosecond of the second before it", 5*sec - 1, []int32{4, 6, 8, 12}},
+		{"in the second of the first expiry, before it", 5 * sec, nil},
+		{"after the first expiry", 6 * sec, nil},
+		{"at the last expiry", 9 * sec, []int32{4, 8}},
+	} {
+		gids, ok := held(&u, c.now)
+		if ok != (c.want != nil) || !slices.Equal(gids, c.want) {
+			t.Errorf("%s: inline %v, %v; want %v", c.name, gids, ok, c.want)
+		}
+	}
+	// An expiry in 1970's second second: held until its first.
+	u.setGroups([]memb{{g: 3, exp: sec + sec/2}})
+	if gids, ok := held(&u, sec/2); !ok || !slices.Equal(gids, []int32{3}) {
+		t.Errorf("an expiry 1.5 s after 1970, at 0.5 s: inline %v, %v; want [3], true", gids, ok)
+	}
+	if gids, ok := held(&u, sec); ok {
+		t.Errorf("an expiry 1.5 s after 1970, at 1 s: inline %v; want none (rounded down to the second)", gids)
+	}
+	// An expiry past 2106 is held as the last second a record can name.
+	u.setGroups([]memb{{g: 3, exp: math.MaxInt64 - 1}})
+	if gids, ok := held(&u, 4*sec); !ok || !slices.Equal(gids, []int32{3}) {
+		t.Errorf("an expiry in 292 years: inline %v, %v; want [3], true", gids, ok)
+	}
+	// With an expiring membership all groups are held when there are at
+	// most 16 (the mask's bits) and they fit; else the never-expiring
+	// ones, as before.
+	for _, c := range []struct {
+		name        string
+		n           int
+		large       bool
+		beforeFirst bool // answered inline before the first expiry
+		afterLast   bool // answered inline from the last expiry on
+	}{
+		{"16 small", maskedInline, false, true, true},
+		{"17 small", maskedInline + 1, false, false, true},
+		{"9 with a large one", inlineGroups, true, true, true},
+		{"10 with a large one", inlineGroups + 1, true, false, true},
+	} {
+		ms := make([]memb, c.n)
+		for i := range ms {
+			ms[i] = memb{g: int32(10 + 100*i), exp: math.MaxInt64}
+		}
+		ms[0].exp = 7 * sec
+		if c.large {
+			ms[c.n-1].g = 1 << 16
+		}
+		u.setGroups(ms)
+		gids, ok := held(&u, sec)
+		if ok != c.beforeFirst || ok && len(gids) != c.n {
+			t.Errorf("%s, before the expiry: inline %d groups, %v; want all %d: %v", c.name, len(gids), ok, c.n, c.beforeFirst)
+		}
+		gids, ok = held(&u, 7*sec)
+		if ok != c.afterLast || ok && !slices.Equal(gids, groupsOfMembs(ms[1:])) {
+			t.Errorf("%s, after the expiry: inline %v, %v; want the %d never expiring: %v", c.name, gids, ok, c.n-1, c.afterLast)
+		}
 	}
 
 	// A record's copy shares nothing with it.
@@ -336,4 +413,13 @@ func TestR16_FolderPropsAnswerAsTheirMap(t *testing.T) {
 			t.Fatalf("lists of %v and %v equal = %v; want %v", a, b, got, want)
 		}
 	}
+}
+
+// groupsOfMembs is the groups of ms, in order.
+func groupsOfMembs(ms []memb) []int32 {
+	gs := make([]int32, len(ms))
+	for i, m := range ms {
+		gs[i] = m.g
+	}
+	return gs
 }
