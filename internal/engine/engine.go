@@ -100,9 +100,9 @@ const (
 // The groups held count at two kinds of instant (R6): from inlFrom on,
 // once every expiring membership has expired, those not in expMask (the
 // never-expiring ones); and before inlUntil, when none has yet, all of
-// them. A user with an expiring membership still to expire was read
-// through mem on every check before the second kind (16 % of the large
-// data set's random users). Between the first expiry and the last, and
+// them: until the second kind was held, a user with a membership still
+// to expire was read through mem on every check (16 % of the large data
+// set's random users). Between the first expiry and the last, and
 // for a user with more groups than fit, mem points at the memberships
 // themselves: one miss away, not the three of the record's vec leaf,
 // record and slice, and that miss is taken while a folder check waits

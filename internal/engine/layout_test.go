@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/gatehouse/gatehouse/internal/domain"
 )
@@ -422,4 +423,18 @@ func groupsOfMembs(ms []memb) []int32 {
 		gs[i] = m.g
 	}
 	return gs
+}
+
+// A user's and a folder's id slots are two cache lines each, as the
+// records' layout and the prefetches assume (index.go, userHot).
+func TestIDSlotsAreTwoCacheLines(t *testing.T) {
+	if n := unsafe.Sizeof(userHot{}); n != 80 {
+		t.Errorf("userHot is %d bytes; want 80", n)
+	}
+	if n := unsafe.Sizeof(islot[userHot]{}); n != 128 {
+		t.Errorf("a user's slot is %d bytes; want 128", n)
+	}
+	if n := unsafe.Sizeof(islot[folderHot]{}); n != 128 {
+		t.Errorf("a folder's slot is %d bytes; want 128", n)
+	}
 }
