@@ -29,10 +29,10 @@ import (
 // prefetch of the user's slots, which only computes their address, cost
 // as much as the folder's whole lookup (perf under httpbench -floor;
 // docs/benchmarks.md, twelfth session). A generation that writes copies
-// the directory, 48 KB, once. The price of the values is paid by writes: a change
-// copies the shard of every user and folder whose value it changes, and
-// a level at a root changes the flat list of a seventh of the folders,
-// so it copies most folder shards (docs/benchmarks.md).
+// the directory, 48 KB, once. The price of the values is paid by
+// writes: a change copies the shard of every user and folder whose value
+// it changes, and a level at a root changes the flat list of a seventh
+// of the folders, so it copies most folder shards (docs/benchmarks.md).
 type strIndex[V any] struct {
 	shards []shard[V]
 	gen    uint64

@@ -279,11 +279,13 @@ func goneAfterRetention(t *testing.T, args ...string) {
 			}
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET /changes?after=%d answers %d after the retention: %s", after, code, b)
-		}
-		if code != 410 {
+		switch {
+		case time.Now().After(deadline):
+			t.Fatalf("GET /changes?after=%d still answers %d after the retention: %s", after, code, b)
+		case code == 200:
 			continue // the first pruning has not run yet
+		case code != 410:
+			t.Fatalf("GET /changes?after=%d: %d: %s", after, code, b)
 		}
 		var p obj
 		if err := json.Unmarshal(b, &p); err != nil {
