@@ -438,3 +438,22 @@ func TestIDSlotsAreTwoCacheLines(t *testing.T) {
 		t.Errorf("a folder's slot is %d bytes; want 128", n)
 	}
 }
+
+// prefetchBytes is assembly: it must return for every span, empty or
+// not, at a line's start or not, and must not write.
+func TestPrefetchBytesNeverFaults(t *testing.T) {
+	buf := make([]byte, 4096)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	base := unsafe.Pointer(&buf[0])
+	for _, span := range [][2]uintptr{{0, 0}, {0, 1}, {1, 63}, {60, 128}, {63, 2}, {0, 4096}, {4095, 1}} {
+		prefetchBytes(unsafe.Add(base, span[0]), span[1])
+	}
+	prefetchBytes(nil, 0)
+	for i := range buf {
+		if buf[i] != byte(i) {
+			t.Fatalf("byte %d changed to %d", i, buf[i])
+		}
+	}
+}

@@ -11,3 +11,12 @@ import "unsafe"
 //
 //go:noescape
 func prefetch(p unsafe.Pointer)
+
+// prefetchBytes prefetches every cache line of the n bytes at p: a line
+// from p on each 64 bytes, and the last byte's, which is a line of its
+// own when p is not at a line's start. One call for them all: an
+// assembly function is not inlined, and each call costs about what a
+// prefetch does.
+//
+//go:noescape
+func prefetchBytes(p unsafe.Pointer, n uintptr)
