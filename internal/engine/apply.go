@@ -592,8 +592,7 @@ func (b *builder) putGroup(g *domain.Group) (int32, error) {
 	}
 	if rec.project != proj && rec.project != none && b.s.projects.get(rec.project) != nil {
 		// Scope is fixed (R1); should a put move it anyway, leave the old project.
-		p := b.projectMut(rec.project)
-		p.groups = removeBy(p.groups, gi, presenceKey)
+		b.projectMut(rec.project).removePresent(gi)
 	}
 	rec.id, rec.name, rec.builtin = g.ID, g.Name, g.Builtin
 	rec.project = proj
@@ -605,7 +604,7 @@ func (b *builder) putGroup(g *domain.Group) (int32, error) {
 		p := b.projectMut(proj)
 		if _, found := findBy(p.groups, gi, presenceKey); !found || b.bulk {
 			// A project group is always present in its project (decisions.md).
-			p.groups = upsertBy(p.groups, presence{g: gi, role: none}, presenceKey, b.bulk)
+			p.putPresent(presence{g: gi, role: none}, b.bulk)
 		}
 	}
 	return gi, nil
@@ -630,8 +629,7 @@ func (b *builder) deleteGroup(gi int32) {
 	}
 	for _, pi := range projs {
 		if b.s.projects.get(pi) != nil {
-			p := b.projectMut(pi)
-			p.groups = removeBy(p.groups, gi, presenceKey)
+			b.projectMut(pi).removePresent(gi)
 		}
 	}
 	for _, fi := range g.levelFolders {
@@ -704,8 +702,7 @@ func (b *builder) putProjectGrant(pg *domain.ProjectGrant) error {
 		if gp := b.s.groups.get(gi).project; gp != none && gp != pi {
 			return nil // a project group has no rights on another project (decisions.md)
 		}
-		p := b.projectMut(pi)
-		p.groups = upsertBy(p.groups, presence{g: gi, role: role, mask: mask, raw: projRaw(pg.Permissions), row: true}, presenceKey, b.bulk)
+		b.projectMut(pi).putPresent(presence{g: gi, role: role, mask: mask, raw: projRaw(pg.Permissions), row: true}, b.bulk)
 		g := b.groupMut(gi)
 		g.projects = b.addInt(g.projects, pi)
 	default:
@@ -736,7 +733,7 @@ func (b *builder) deleteProjectGrant(pg *domain.ProjectGrant) {
 				p.groups[i] = presence{g: gi, role: none}
 			}
 		} else {
-			p.groups = removeBy(p.groups, gi, presenceKey)
+			p.removePresent(gi)
 		}
 		g := b.groupMut(gi)
 		g.projects = removeSorted(g.projects, pi)

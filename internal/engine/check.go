@@ -91,28 +91,24 @@ func (st *state) groupsOf(w who, buf []int32) []int32 {
 }
 
 // directGroupsOf is groupsOf without nesting: the groups the subject's
-// unexpired memberships name, sorted, and their bloom (projnest.go).
-func (st *state) directGroupsOf(w who, buf []int32) ([]int32, nestBloom) {
-	var bloom nestBloom
+// unexpired memberships name, sorted. The inline copy is unpacked
+// straight into buf when it has room.
+func (st *state) directGroupsOf(w who, buf []int32) []int32 {
 	buf, member := implicitGroups(w, buf)
 	if !member {
-		return buf, bloom
+		return buf
 	}
-	var inl [maxInline]int32
-	if gids, ok := w.h.inlineGIDs(w.now, &inl); ok {
-		for _, g := range gids {
-			buf = append(buf, g)
-			bloom.add(g)
+	if n := len(buf); cap(buf)-n >= maxInline {
+		if gids, ok := w.h.inlineGIDs(w.now, (*[maxInline]int32)(buf[n:n+maxInline])); ok {
+			return buf[:n+len(gids)]
 		}
-		return buf, bloom
 	}
 	for _, m := range w.h.memberships() {
 		if w.now < m.exp {
 			buf = append(buf, m.g)
-			bloom.add(m.g)
 		}
 	}
-	return buf, bloom
+	return buf
 }
 
 // implicitGroups appends the built-in groups w is in (R12) and reports
@@ -176,7 +172,8 @@ func (st *state) projOf(w who, groups []int32, p *projectRec, pi int32) uint8 {
 	if w.denied() {
 		return 0
 	}
-	return st.projRights(w, p, pi, st.present(groups, p))
+	pg, _ := st.present(groups, p)
+	return st.projRights(w, p, pi, pg)
 }
 
 // projOfDirect is projOf from the subject's direct groups: the groups
@@ -187,9 +184,9 @@ func (st *state) projOfDirect(w who, p *projectRec, pi int32) uint8 {
 		return 0
 	}
 	var buf [maxGroupsOnStack]int32
-	direct, bloom := st.directGroupsOf(w, buf[:0])
-	pg := st.present(direct, p)
-	if p.nestBloom.meets(&bloom) {
+	direct := st.directGroupsOf(w, buf[:0])
+	pg, mayNest := st.present(direct, p)
+	if mayNest {
 		st.nestedPresent(&pg, direct, p, w.now)
 	}
 	return st.projRights(w, p, pi, pg)
@@ -430,15 +427,7 @@ func (st *state) check(op string, s Subject, permission string, r Resource, now 
 		}
 		return st.hasSys(w, st.groupsOf(w, buf[:0]), p.bit), nil
 	case KindProject:
-		pi, pr, err := st.projectByID(op, r.ID)
-		if err != nil {
-			return false, err
-		}
-		w, err := st.subjectHot(op, s, now)
-		if err != nil {
-			return false, err
-		}
-		return st.hasProjDirect(w, pr, pi, p.bit), nil
+		return st.checkProject(op, s, p, r.ID, now)
 	case KindDomain:
 		if r.ID == "" {
 			return false, noDomain(op)
@@ -455,6 +444,30 @@ func (st *state) check(op string, s Subject, permission string, r Resource, now 
 		return st.checkFolder(op, s, p, r.ID, now)
 	}
 	return false, domain.E(op, domain.KindInvalid, errorf("unknown resource kind %q", r.Kind))
+}
+
+// checkProject is check of a project permission. The user's slot is
+// fetched while the project is looked up, and the project's list of
+// present groups while the user is, as checkFolder does: the three
+// misses overlap instead of following one another.
+func (st *state) checkProject(op string, s Subject, p permSpec, id string, now time.Time) (bool, error) {
+	uhash := hashOf(s.UserID)
+	if s.UserID != "" && len(s.UserID) <= inlineKey {
+		st.userIx.prefetchHashed(uhash)
+	}
+	pi, pr, err := st.projectByID(op, id)
+	if err != nil {
+		return false, err
+	}
+	if len(pr.groups) > 0 {
+		prefetch(unsafe.Pointer(&pr.groups[0]))
+	}
+	ui, uh, known := st.userIx.lookupHashed(s.UserID, uhash)
+	w, err := hotWho(op, s, now, ui, uh, known)
+	if err != nil {
+		return false, err
+	}
+	return st.hasProjDirect(w, pr, pi, p.bit), nil
 }
 
 func (st *state) projectByID(op, id string) (int32, *projectRec, error) {

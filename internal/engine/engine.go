@@ -261,6 +261,18 @@ func (u *userHot) inlineGIDs(now int64, dst *[maxInline]int32) ([]int32, bool) {
 		return nil, false
 	}
 	n, k := int(u.ninl&^narrowInline)-1, 0
+	if skip == 0 { // most users: every group held, unpacked without a branch a group
+		if u.ninl&narrowInline == 0 {
+			for i := range u.gids {
+				dst[i] = int32(u.gids[i])
+			}
+		} else {
+			for i, w := range u.gids {
+				dst[2*i], dst[2*i+1] = int32(w&0xFFFF), int32(w>>16)
+			}
+		}
+		return dst[:n], true
+	}
 	for i := range n {
 		if skip>>i&1 != 0 {
 			continue
@@ -305,8 +317,9 @@ type presence struct {
 // of the 128-byte record.
 type projectRec struct {
 	exclusive bool
-	groups    []presence // sorted by g
-	nestBloom nestBloom  // the groups of nested, so that most checks do not read it
+	groups    []presence // sorted by g; changed by putPresent and removePresent
+	presBloom groupBloom // the groups of groups
+	nestBloom groupBloom // the groups d of nested, so that most checks do not read it
 	nested    []nestPres // the groups nested below those, sorted by (d, g); projnest.go
 	gen       uint64
 	id        string

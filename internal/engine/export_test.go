@@ -119,6 +119,7 @@ func LayoutDiff(e *Engine) string {
 		}
 	}
 	out = append(out, groupBitsDiffs(st)...)
+	out = append(out, projectBloomDiffs(st)...)
 	type item struct{ x, seen int32 }
 	var stack []item
 	for fi := range st.folders.n {
@@ -159,6 +160,26 @@ func groupBitsDiffs(st *state) []string {
 		}
 		if want := st.gsys.get(gi) != 0; st.sysBits.has(gi) != want {
 			out = append(out, fmt.Sprintf("group %d: sysBits says %v; gsys %b", gi, st.sysBits.has(gi), st.gsys.get(gi)))
+		}
+	}
+	return out
+}
+
+// projectBloomDiffs compares each project's blooms with the lists they
+// summarize: a group missing from one would be missed by checks.
+func projectBloomDiffs(st *state) []string {
+	var out []string
+	for pi := range st.projects.n {
+		p := st.projects.get(pi)
+		if p == nil {
+			continue
+		}
+		var nest groupBloom
+		for _, e := range p.nested {
+			nest.add(e.d)
+		}
+		if pres := presBloomOf(p.groups); p.presBloom != pres || p.nestBloom != nest {
+			out = append(out, fmt.Sprintf("project %s: blooms %x, %x; its lists give %x, %x", p.id, p.presBloom, p.nestBloom, pres, nest))
 		}
 	}
 	return out

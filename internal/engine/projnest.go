@@ -33,22 +33,45 @@ type nestPres struct {
 	exp  int64
 }
 
-// nestBloom has bit g mod 256 set for each group g of a set: a project's
-// nested list is read only when one of the subject's direct groups may
-// be in it, which saves most checks a cache miss (the list is its own
-// allocation). With the large data set's three groups per list and a
-// dozen direct groups per user, one denied check in eleven reads it.
-type nestBloom [4]uint64
+// groupBloom has bit g mod 256 set for each group g of a set. A
+// project's nested list is read only when one of the subject's direct
+// groups may be in it (nestBloom), which saves most checks a cache miss
+// (the list is its own allocation): with the large data set's three
+// groups per list and a dozen direct groups per user, one denied check
+// in eleven reads it. Its present groups are searched only for the
+// subject's groups that may be among them (presBloom): a search for one
+// or two groups instead of a merge of both lists, whose comparisons of
+// random ids mispredict every other step.
+type groupBloom [4]uint64
 
-func (nb *nestBloom) add(g int32) { nb[g>>6&3] |= 1 << (g & 63) }
+func (gb *groupBloom) add(g int32) { gb[g>>6&3] |= 1 << (g & 63) }
 
-func (nb *nestBloom) meets(o *nestBloom) bool {
-	return nb[0]&o[0]|nb[1]&o[1]|nb[2]&o[2]|nb[3]&o[3] != 0
+func (gb *groupBloom) has(g int32) bool { return gb[g>>6&3]>>(g&63)&1 != 0 }
+
+// presBloomOf is the bloom of the groups present.
+func presBloomOf(ps []presence) groupBloom {
+	var gb groupBloom
+	for _, e := range ps {
+		gb.add(e.g)
+	}
+	return gb
+}
+
+// putPresent adds or replaces g's presence in p (upsertBy).
+func (p *projectRec) putPresent(e presence, bulk bool) {
+	p.groups = upsertBy(p.groups, e, presenceKey, bulk)
+	p.presBloom.add(e.g)
+}
+
+// removePresent removes g's presence from p.
+func (p *projectRec) removePresent(g int32) {
+	p.groups = removeBy(p.groups, g, presenceKey)
+	p.presBloom = presBloomOf(p.groups)
 }
 
 // setNested gives p its nested list and the list's bloom.
 func (p *projectRec) setNested(n []nestPres) {
-	p.nested, p.nestBloom = n, nestBloom{}
+	p.nested, p.nestBloom = n, groupBloom{}
 	for _, e := range n {
 		p.nestBloom.add(e.d)
 	}
@@ -71,23 +94,36 @@ func (pg *projGrants) add(st *state, g, role int32, mask uint8) {
 	}
 }
 
-// present merges the sorted groups with the groups present in p.
-func (st *state) present(groups []int32, p *projectRec) projGrants {
-	var pg projGrants
-	i, j := 0, 0
-	for i < len(groups) && j < len(p.groups) {
-		switch a, e := groups[i], p.groups[j]; {
-		case a < e.g:
-			i++
-		case a > e.g:
-			j++
-		default:
-			pg.add(st, a, e.role, e.mask)
-			i++
-			j++
+// present is what the groups present in p among groups give, and
+// whether one of groups may be in p's nested list (nestBloom).
+func (st *state) present(groups []int32, p *projectRec) (pg projGrants, mayNest bool) {
+	for _, g := range groups {
+		mayNest = mayNest || p.nestBloom.has(g)
+		if !p.presBloom.has(g) {
+			continue
+		}
+		if e := findPresence(p.groups, g); e != nil {
+			pg.add(st, g, e.role, e.mask)
 		}
 	}
-	return pg
+	return pg, mayNest
+}
+
+// findPresence is g's presence in ps (sorted by g), or nil.
+func findPresence(ps []presence, g int32) *presence {
+	lo, hi := 0, len(ps)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ps[m].g < g {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(ps) && ps[lo].g == g {
+		return &ps[lo]
+	}
+	return nil
 }
 
 // nestedPresent adds to pg the present groups that direct, the subject's
