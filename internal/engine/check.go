@@ -52,7 +52,12 @@ func (st *state) subject(op string, s Subject, now time.Time) (who, error) {
 
 // subjectHot resolves s by its slot alone: the check path.
 func (st *state) subjectHot(op string, s Subject, now time.Time) (who, error) {
-	i, h, ok := st.userIx.lookup(s.UserID)
+	return st.subjectHashed(op, s, hashOf(s.UserID), now)
+}
+
+// subjectHashed is subjectHot of a subject whose id hashes to uhash.
+func (st *state) subjectHashed(op string, s Subject, uhash uint64, now time.Time) (who, error) {
+	i, h, ok := st.userIx.lookupHashed(s.UserID, uhash)
 	return hotWho(op, s, now, i, h, ok)
 }
 
@@ -327,16 +332,13 @@ func (st *state) flatAllows(groups []int32, flat []fent, ctx string, a domain.Ac
 // (groupFilter): the list is read only when one of the subject's groups
 // may be in it.
 //
-// The user's slots are prefetched before the folder's lookup: that
-// lookup branches on what its slot holds, and when the CPU guesses the
-// branch wrong it would ask for the user's slot only once the folder's
-// had come (in one process, three runs: random checks 5–9 % faster at
-// the median, random allowed ones ~20 %, typical ones 3–10 %).
-func (st *state) checkFolder(op string, s Subject, p permSpec, id string, now time.Time) (bool, error) {
-	uhash := hashOf(s.UserID)
-	if len(s.UserID) <= inlineKey {
-		st.userIx.prefetchHashed(uhash)
-	}
+// The user's slots, whose id hashes to uhash, were prefetched before the
+// folder's lookup (check): that lookup branches on what its slot holds,
+// and when the CPU guesses the branch wrong it would ask for the user's
+// slot only once the folder's had come (in one process, three runs:
+// random checks 5–9 % faster at the median, random allowed ones ~20 %,
+// typical ones 3–10 %).
+func (st *state) checkFolder(op string, s Subject, uhash uint64, p permSpec, id string, now time.Time) (bool, error) {
 	_, fh, found := st.folderIx.lookup(id)
 	if found {
 		// The filter is the slot's second line; which word of it the
@@ -410,7 +412,13 @@ func (e *Engine) Check(s Subject, permission string, r Resource, now time.Time) 
 	return Decision{Allowed: ok, Revision: st.rev}, err
 }
 
+// check answers Check on st. Every kind of check needs the user's slot,
+// and on a large data set the slot is a miss from memory: it is asked
+// for first of all, so that its wait overlaps the rest of what a check
+// does before it reads the user (the permission's parsing, the
+// resource's lookup).
 func (st *state) check(op string, s Subject, permission string, r Resource, now time.Time) (bool, error) {
+	uhash := st.userIx.prefetchKey(s.UserID)
 	p, err := parsePerm(op, permission)
 	if err != nil {
 		return false, err
@@ -421,18 +429,18 @@ func (st *state) check(op string, s Subject, permission string, r Resource, now 
 	var buf [maxGroupsOnStack]int32
 	switch r.Kind {
 	case KindSystem:
-		w, err := st.subjectHot(op, s, now)
+		w, err := st.subjectHashed(op, s, uhash, now)
 		if err != nil {
 			return false, err
 		}
 		return st.hasSys(w, st.groupsOf(w, buf[:0]), p.bit), nil
 	case KindProject:
-		return st.checkProject(op, s, p, r.ID, now)
+		return st.checkProject(op, s, uhash, p, r.ID, now)
 	case KindDomain:
 		if r.ID == "" {
 			return false, noDomain(op)
 		}
-		w, err := st.subjectHot(op, s, now)
+		w, err := st.subjectHashed(op, s, uhash, now)
 		if err != nil {
 			return false, err
 		}
@@ -441,20 +449,16 @@ func (st *state) check(op string, s Subject, permission string, r Resource, now 
 		}
 		return st.hasDomain(st.groupsOf(w, buf[:0]), r.ID), nil
 	case KindFolder:
-		return st.checkFolder(op, s, p, r.ID, now)
+		return st.checkFolder(op, s, uhash, p, r.ID, now)
 	}
 	return false, domain.E(op, domain.KindInvalid, errorf("unknown resource kind %q", r.Kind))
 }
 
-// checkProject is check of a project permission. The user's slot is
-// fetched while the project is looked up, and the project's list of
-// present groups while the user is, as checkFolder does: the three
-// misses overlap instead of following one another.
-func (st *state) checkProject(op string, s Subject, p permSpec, id string, now time.Time) (bool, error) {
-	uhash := hashOf(s.UserID)
-	if s.UserID != "" && len(s.UserID) <= inlineKey {
-		st.userIx.prefetchHashed(uhash)
-	}
+// checkProject is check of a project permission, the user's slot asked
+// for (check). The project's list of present groups is fetched while
+// the user is looked up, as checkFolder does: the misses overlap instead
+// of following one another.
+func (st *state) checkProject(op string, s Subject, uhash uint64, p permSpec, id string, now time.Time) (bool, error) {
 	pi, pr, err := st.projectByID(op, id)
 	if err != nil {
 		return false, err
@@ -462,8 +466,7 @@ func (st *state) checkProject(op string, s Subject, p permSpec, id string, now t
 	if len(pr.groups) > 0 {
 		prefetch(unsafe.Pointer(&pr.groups[0]))
 	}
-	ui, uh, known := st.userIx.lookupHashed(s.UserID, uhash)
-	w, err := hotWho(op, s, now, ui, uh, known)
+	w, err := st.subjectHashed(op, s, uhash, now)
 	if err != nil {
 		return false, err
 	}

@@ -108,6 +108,20 @@ func (s *strIndex[V]) prefetch(k string) {
 	}
 }
 
+// prefetchKey is prefetch of k, for a lookup of k to follow: it returns
+// k's hash (lookupHashed). An empty key (the anonymous subject) is not
+// looked up, and asks for nothing.
+func (s *strIndex[V]) prefetchKey(k string) uint64 {
+	if k == "" {
+		return 0
+	}
+	h := hashOf(k)
+	if len(k) <= inlineKey {
+		s.prefetchHashed(h)
+	}
+	return h
+}
+
 // prefetchHashed is prefetch of a key whose hash is h, held in a slot.
 func (s *strIndex[V]) prefetchHashed(h uint64) {
 	t := s.shards[h&(nShards-1)].slots
