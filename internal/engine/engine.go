@@ -313,12 +313,12 @@ type presence struct {
 	row  bool
 }
 
-// The fields a project check reads come first, within one cache line
-// of the 128-byte record.
+// The fields a project check reads come first: its first 96 bytes, of
+// 160.
 type projectRec struct {
 	exclusive bool
 	groups    []presence // sorted by g; changed by putPresent and removePresent
-	presBloom groupBloom // the groups of groups
+	presBloom groupBloom // the groups in groups, so that a check searches it for few
 	nestBloom groupBloom // the groups d of nested, so that most checks do not read it
 	nested    []nestPres // the groups nested below those, sorted by (d, g); projnest.go
 	gen       uint64

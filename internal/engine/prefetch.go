@@ -109,8 +109,8 @@ func (s *strIndex[V]) prefetch(k string) {
 }
 
 // prefetchKey is prefetch of k, for a lookup of k to follow: it returns
-// k's hash (lookupHashed). An empty key (the anonymous subject) is not
-// looked up, and asks for nothing.
+// k's hash (lookupHashed). An empty key (the anonymous subject) is in no
+// slot: it asks for nothing, and its hash is 0.
 func (s *strIndex[V]) prefetchKey(k string) uint64 {
 	if k == "" {
 		return 0

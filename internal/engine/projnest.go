@@ -11,8 +11,8 @@ import (
 // effective groups with the project's costs reading a closure per nested
 // group and sorting the longer list; instead each project keeps, beside
 // its present groups, the groups nested below them (nestPres), so that a
-// project check merges the user's direct groups with both lists and
-// reads no closure.
+// project check looks the user's direct groups up in both lists (each
+// behind its bloom, groupBloom) and reads no closure.
 //
 // The list depends on the project's present groups and on the closures
 // of the groups below them. It is recomputed for the projects a change
