@@ -260,29 +260,27 @@ func (u *userHot) inlineGIDs(now int64, dst *[maxInline]int32) ([]int32, bool) {
 	case u.inlUntil == 0 || now >= int64(u.inlUntil)*1e9:
 		return nil, false
 	}
-	n, k := int(u.ninl&^narrowInline)-1, 0
-	if skip == 0 { // most users: every group held, unpacked without a branch a group
-		if u.ninl&narrowInline == 0 {
-			for i := range u.gids {
-				dst[i] = int32(u.gids[i])
-			}
-		} else {
-			for i, w := range u.gids {
-				dst[2*i], dst[2*i+1] = int32(w&0xFFFF), int32(w>>16)
-			}
+	// Every word is unpacked, without a branch a group; the masked
+	// groups, when some are, are then dropped in place.
+	n := int(u.ninl&^narrowInline) - 1
+	if u.ninl&narrowInline == 0 {
+		for i := range u.gids {
+			dst[i] = int32(u.gids[i])
 		}
+	} else {
+		for i, w := range u.gids {
+			dst[2*i], dst[2*i+1] = int32(w&0xFFFF), int32(w>>16)
+		}
+	}
+	if skip == 0 { // most users: every group held counts
 		return dst[:n], true
 	}
+	k := 0
 	for i := range n {
-		if skip>>i&1 != 0 {
-			continue
+		if skip>>i&1 == 0 {
+			dst[k] = dst[i]
+			k++
 		}
-		if u.ninl&narrowInline == 0 {
-			dst[k] = int32(u.gids[i])
-		} else {
-			dst[k] = int32(u.gids[i/2] >> (16 * (i % 2)) & 0xFFFF)
-		}
-		k++
 	}
 	return dst[:k], true
 }

@@ -174,11 +174,7 @@ func projectBloomDiffs(st *state) []string {
 		if p == nil {
 			continue
 		}
-		var nest groupBloom
-		for _, e := range p.nested {
-			nest.add(e.d)
-		}
-		if pres := presBloomOf(p.groups); p.presBloom != pres || p.nestBloom != nest {
+		if pres, nest := presBloomOf(p.groups), nestBloomOf(p.nested); p.presBloom != pres || p.nestBloom != nest {
 			out = append(out, fmt.Sprintf("project %s: blooms %x, %x; its lists give %x, %x", p.id, p.presBloom, p.nestBloom, pres, nest))
 		}
 	}

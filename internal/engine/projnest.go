@@ -57,7 +57,7 @@ func presBloomOf(ps []presence) groupBloom {
 	return gb
 }
 
-// putPresent adds or replaces g's presence in p (upsertBy).
+// putPresent adds or replaces e's group's presence in p (upsertBy).
 func (p *projectRec) putPresent(e presence, bulk bool) {
 	p.groups = upsertBy(p.groups, e, presenceKey, bulk)
 	p.presBloom.add(e.g)
@@ -70,11 +70,15 @@ func (p *projectRec) removePresent(g int32) {
 }
 
 // setNested gives p its nested list and the list's bloom.
-func (p *projectRec) setNested(n []nestPres) {
-	p.nested, p.nestBloom = n, groupBloom{}
+func (p *projectRec) setNested(n []nestPres) { p.nested, p.nestBloom = n, nestBloomOf(n) }
+
+// nestBloomOf is the bloom of the groups d of a nested list.
+func nestBloomOf(n []nestPres) groupBloom {
+	var gb groupBloom
 	for _, e := range n {
-		p.nestBloom.add(e.d)
+		gb.add(e.d)
 	}
+	return gb
 }
 
 // projGrants gathers the rights of the groups present in a project that
