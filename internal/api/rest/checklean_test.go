@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/api/rest"
 )
 
 // leanCase is one request for TestCheckLeanMatchesGeneric.
@@ -221,4 +224,99 @@ func TestLeanPathsAreTaken(t *testing.T) {
 			t.Errorf("%s: %.0f allocations with the lean path on, %.0f with it off: the lean path was not taken", c.name, lean, generic)
 		}
 	}
+}
+
+// Answers on the lean path share one X-Gatehouse-Revision value while the
+// revision stays (API.revisionValue); a write makes the next answer carry
+// the new revision, and the value an earlier answer was given is left as
+// it was.
+func TestLeanRevisionHeaderFollowsWrites(t *testing.T) {
+	e := newEnv(t)
+	check := func() (header []string, body string) {
+		t.Helper()
+		req := httptest.NewRequest("POST", "/api/v1/check", strings.NewReader(`{"permission":"users.view","resource":"system"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer test:"+e.admin.UserID)
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("check: %d %s", w.Code, w.Body.Bytes())
+		}
+		return w.Header()[rest.RevisionHeader], w.Body.String()
+	}
+	revisionIn := func(header []string, body string) string {
+		t.Helper()
+		if len(header) != 1 {
+			t.Fatalf("%s: %q, want one value", rest.RevisionHeader, header)
+		}
+		if want := `"revision":` + header[0] + "}"; !strings.Contains(body, want) {
+			t.Fatalf("answer %q does not carry the header's revision %s", body, header[0])
+		}
+		return header[0]
+	}
+	first, body := check()
+	r1 := revisionIn(first, body)
+	again, body := check()
+	if got := revisionIn(again, body); got != r1 {
+		t.Fatalf("second answer at %s, want %s: nothing was written between them", got, r1)
+	}
+	e.user("written", "")
+	after, body := check()
+	r2 := revisionIn(after, body)
+	if n1, n2 := revisionNumber(t, r1), revisionNumber(t, r2); n2 <= n1 {
+		t.Fatalf("answer after a write at revision %d, want more than %d", n2, n1)
+	}
+	if first[0] != r1 {
+		t.Errorf("the first answer's header value changed from %s to %s", r1, first[0])
+	}
+}
+
+// The lean check allocates nothing of its own but the decoded request's
+// strings: the caller goes to the service without a context value, and
+// the revision header is shared (measured against a handler that reads
+// the body and writes a fixed answer, with the same request and
+// recorder).
+func TestLeanCheckAllocatesOnlyTheRequest(t *testing.T) {
+	e := newEnv(t)
+	other := e.user("other", "")
+	body := `{"subject":"user:` + other.UserID + `","permission":"users.view","resource":"system"}`
+	fixed := []byte(`{"allowed":true,"revision":1}` + "\n")
+	contentType, buf := []string{"application/json"}, make([]byte, 512)
+	floor := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for {
+			if _, err := r.Body.Read(buf); err != nil {
+				break
+			}
+		}
+		w.Header()["Content-Type"] = contentType
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(fixed)
+	})
+	allocs := func(h http.Handler) float64 {
+		return testing.AllocsPerRun(200, func() {
+			req := httptest.NewRequest("POST", "/api/v1/check", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer test:"+e.admin.UserID)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				t.Fatalf("%d %s", w.Code, w.Body.Bytes())
+			}
+		})
+	}
+	own := allocs(e.h) - allocs(floor)
+	t.Logf("the lean check allocates %.0f more than a handler writing a fixed answer", own)
+	if own > 1 {
+		t.Errorf("the lean check allocates %.0f more than a fixed answer, want at most 1 (the decoded strings)", own)
+	}
+}
+
+// revisionNumber parses a revision header's value.
+func revisionNumber(t *testing.T, v string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		t.Fatalf("revision %q: %v", v, err)
+	}
+	return n
 }

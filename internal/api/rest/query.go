@@ -55,21 +55,21 @@ type checkOut struct {
 
 func (a *API) check(ctx context.Context, raw *rawIn) (*checkOut, error) {
 	in := &checkIn{}
-	d, err := a.decideCheck(ctx, raw.RawBody, &in.Body)
+	d, err := a.decideCheck(ctx, caller(ctx), raw.RawBody, &in.Body)
 	if err != nil {
 		return nil, err
 	}
 	return &checkOut{Revisioned{d.Revision}, api.CheckResponse{Allowed: d.Allowed, Revision: d.Revision}}, nil
 }
 
-// decideCheck decodes a check's body into req and answers it: the one
-// check of the generic handler (check) and the lean path (serveCheck).
-// Its errors are problems.
-func (a *API) decideCheck(ctx context.Context, raw []byte, req *api.CheckRequest) (service.Decision, error) {
+// decideCheck decodes a check's body into req and answers it for the
+// caller c: the one check of the generic handler (check) and the lean
+// path (serveCheck). Its errors are problems.
+func (a *API) decideCheck(ctx context.Context, c service.Caller, raw []byte, req *api.CheckRequest) (service.Decision, error) {
 	if err := decodeCheck(raw, req); err != nil {
 		return service.Decision{}, err
 	}
-	d, err := a.svc.Check(ctx, caller(ctx), service.CheckQuery{Subject: req.Subject, Permission: req.Permission,
+	d, err := a.svc.Check(ctx, c, service.CheckQuery{Subject: req.Subject, Permission: req.Permission,
 		Resource: req.Resource, Consistency: consistency(req.AtLeast, waitOf(req.WaitMS))})
 	if err != nil {
 		return service.Decision{}, a.queryProblem(err)
@@ -88,18 +88,19 @@ type batchOut struct {
 
 func (a *API) batchCheck(ctx context.Context, raw *rawIn) (*batchOut, error) {
 	in := &batchIn{}
-	out, err := a.decideBatch(ctx, raw.RawBody, &in.Body, nil)
+	out, err := a.decideBatch(ctx, caller(ctx), raw.RawBody, &in.Body, nil)
 	if err != nil {
 		return nil, err
 	}
 	return &batchOut{Revisioned{out.Revision}, out}, nil
 }
 
-// decideBatch decodes a batch check from raw into req and answers it, the
-// same for the generic path and the lean one (checklean.go); the results
+// decideBatch decodes a batch check from raw into req and answers it for
+// the caller c, the same for the generic path and the lean one
+// (checklean.go); the results
 // go into results' memory when it is large enough. Every error is a
 // problem.
-func (a *API) decideBatch(ctx context.Context, raw []byte, req *api.BatchCheckRequest, results []api.BatchResult) (api.BatchCheckResponse, error) {
+func (a *API) decideBatch(ctx context.Context, c service.Caller, raw []byte, req *api.BatchCheckRequest, results []api.BatchResult) (api.BatchCheckResponse, error) {
 	if err := decodeBatch(raw, req); err != nil {
 		return api.BatchCheckResponse{}, err
 	}
@@ -111,7 +112,7 @@ func (a *API) decideBatch(ctx context.Context, raw []byte, req *api.BatchCheckRe
 	clear(out.Results)
 	observe, observed := a.checks.ObserveBatch()
 	defer observed()
-	rev, err := a.svc.BatchCheck(ctx, caller(ctx), q, func(i int, d service.Decision, err error) {
+	rev, err := a.svc.BatchCheck(ctx, c, q, func(i int, d service.Decision, err error) {
 		if err != nil {
 			out.Results[i].Error = itemError(a.problem(err))
 			return

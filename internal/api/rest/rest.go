@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -101,6 +102,8 @@ type API struct {
 	// lean serves plain checks and batches on the lean path (checklean.go); the
 	// tests turn it off to compare it with the generic one.
 	lean bool
+	// lastRevision is the revision header of the lean path's last answer.
+	lastRevision atomic.Pointer[revisionValue]
 }
 
 // New builds the API over svc. The handler serves every path under
@@ -207,17 +210,20 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if id.RemoteAddr == "" {
 		id.RemoteAddr = httpauth.RemoteIP(r)
 	}
+	if route := leanRoute(r); a.lean && route != "" {
+		// The lean path hands the caller to the service itself: the
+		// identity goes into a context (two allocations) only for the
+		// generic path.
+		s := getCheckScratch()
+		defer s.release()
+		if a.serveLean(route, w, r, id.Principal, s) {
+			return
+		}
+	}
 	ctx := httpauth.WithIdentity(r.Context(), id)
 	if wantsEventStream(r) {
 		a.streamChanges(w, r.WithContext(ctx))
 		return
-	}
-	if route := leanRoute(r); a.lean && route != "" {
-		s := getCheckScratch()
-		defer s.release()
-		if a.serveLean(route, w, r, ctx, s) {
-			return
-		}
 	}
 	a.mux.ServeHTTP(a.revisionWriter(w), r.WithContext(ctx))
 }
