@@ -144,11 +144,11 @@ func (a *API) writeAnswer(w http.ResponseWriter, revision int64, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// revisionValue is the value of an X-Gatehouse-Revision header, made once
-// for each revision and shared by the answers given at it. Like
+// sharedRevision is the value of an X-Gatehouse-Revision header, made
+// once for each revision and shared by the answers given at it. Like
 // jsonContentType it is never modified: net/http copies a header's values
 // when it writes the answer's head.
-type revisionValue struct {
+type sharedRevision struct {
 	revision int64
 	value    []string
 }
@@ -160,7 +160,7 @@ func (a *API) revisionValue(revision int64) []string {
 	if v := a.lastRevision.Load(); v != nil && v.revision == revision {
 		return v.value
 	}
-	v := &revisionValue{revision: revision, value: []string{strconv.FormatInt(revision, 10)}}
+	v := &sharedRevision{revision: revision, value: []string{strconv.FormatInt(revision, 10)}}
 	a.lastRevision.Store(v)
 	return v.value
 }

@@ -103,7 +103,7 @@ type API struct {
 	// tests turn it off to compare it with the generic one.
 	lean bool
 	// lastRevision is the revision header of the lean path's last answer.
-	lastRevision atomic.Pointer[revisionValue]
+	lastRevision atomic.Pointer[sharedRevision]
 }
 
 // New builds the API over svc. The handler serves every path under
