@@ -115,7 +115,7 @@ type floorPoint struct {
 	Check       result  `json:"check"` // the gatehouse process, bearer token, rounds pooled
 	Floor       result  `json:"floor"`
 	Ratio       float64 `json:"ratio"`     // pooled: check req/s / floor req/s
-	RatioMin    float64 `json:"ratio_min"` // over the rounds, each a check slice and the floor slice after it
+	RatioMin    float64 `json:"ratio_min"` // over the rounds, each a check slice and the floor slice of the same round
 	RatioMax    float64 `json:"ratio_max"`
 	P50Ratio    float64 `json:"p50_ratio"` // check p50 / floor p50 (pooled); the issue asks <= 1.2 at c=1
 	// CPURatio is the floor's server CPU per request over the check's
@@ -162,8 +162,9 @@ func binaries(ctx context.Context, cfg config) ([]string, func(), error) {
 
 // floorCompare measures each gatehouse binary's single check against the
 // floor process at each concurrency of cfg.floorConc, all taking turns
-// (binary 1, binary 2, ..., floor) in cfg.rounds rounds, so that two
-// builds (before and after a change) meet the same neighbours' load.
+// (binary 1, binary 2, ..., floor; the next round starting one later) in
+// cfg.rounds rounds, so that two builds (before and after a change) meet
+// the same neighbours' load.
 func floorCompare(ctx context.Context, cfg config, dsn, token string, bodies, batches [][]byte, out io.Writer) ([]floorPoint, []batchPoint, error) {
 	bins, cleanup, err := binaries(ctx, cfg)
 	if err != nil {

@@ -173,11 +173,15 @@ func procCPU(pid int) time.Duration {
 }
 
 // compare measures the targets at one concurrency in rounds that take
-// turns (A B C A B C ...), dur/rounds each, and sums each target's
-// rounds. On a machine shared with others' builds and tests the load
-// moves from second to second; taking turns in short slices lets every
-// target see the same neighbours, so their ratio stays meaningful even
-// when the absolute figures move.
+// turns (A B C, B C A, C A B, ...), dur/rounds each, and sums each
+// target's rounds. On a machine shared with others' builds and tests the
+// load moves from second to second; taking turns in short slices lets
+// every target see the same neighbours, so their ratio stays meaningful
+// even when the absolute figures move. Each round starts one target
+// later (turnOrder), so that no target always holds the same place in
+// the round: measured with a fixed order, the build second in every
+// round came out a few per cent behind the first even when the two were
+// alike (docs/benchmarks.md, fourteenth session).
 func compare(ctx context.Context, targets []target, conc, rounds int, warmup, dur time.Duration) ([]result, error) {
 	pooled, _, err := compareRounds(ctx, targets, conc, rounds, warmup, dur)
 	return pooled, err
@@ -191,8 +195,8 @@ func compareRounds(ctx context.Context, targets []target, conc, rounds int, warm
 	cpu := make([]time.Duration, len(targets))
 	for r := 0; r < rounds; r++ {
 		round := make([]result, len(targets))
-		for i, tg := range targets {
-			l, el, c, err := load(ctx, tg, conc, warmup, dur/time.Duration(rounds))
+		for _, i := range turnOrder(len(targets), r) {
+			l, el, c, err := load(ctx, targets[i], conc, warmup, dur/time.Duration(rounds))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -210,6 +214,17 @@ func compareRounds(ctx context.Context, targets []target, conc, rounds int, warm
 		pooled[i].CPUPerReq = cpu[i] / time.Duration(len(lat[i]))
 	}
 	return pooled, perRound, nil
+}
+
+// turnOrder is the order in which round r measures n targets: all of
+// them, starting with target r mod n, so that over n rounds each target
+// holds each place once.
+func turnOrder(n, r int) []int {
+	order := make([]int, n)
+	for k := range order {
+		order[k] = (r + k) % n
+	}
+	return order
 }
 
 // summarize turns latency samples over elapsed time into a result.

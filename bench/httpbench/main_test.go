@@ -140,3 +140,34 @@ func TestFlags(t *testing.T) {
 		t.Errorf("-quick with -adds 7: %+v, %v; want the flag set on the command line to win", cfg, err)
 	}
 }
+
+// Over n rounds every target is measured once a round and holds each
+// place of the round once: no build is always measured first or always
+// right after another's slice.
+func TestTurnOrderGivesEveryTargetEveryPlace(t *testing.T) {
+	for n := 1; n <= 4; n++ {
+		places := make([]map[int]bool, n) // places[target] = the places it held
+		for i := range places {
+			places[i] = map[int]bool{}
+		}
+		for r := 0; r < n; r++ {
+			order := turnOrder(n, r)
+			seen := map[int]bool{}
+			for place, target := range order {
+				if target < 0 || target >= n || seen[target] {
+					t.Fatalf("n=%d round %d: order %v is not each target once", n, r, order)
+				}
+				seen[target] = true
+				places[target][place] = true
+			}
+			if len(order) != n {
+				t.Fatalf("n=%d round %d: order %v, want %d targets", n, r, order, n)
+			}
+		}
+		for target, held := range places {
+			if len(held) != n {
+				t.Errorf("n=%d: target %d held places %v over %d rounds, want every place once", n, target, held, n)
+			}
+		}
+	}
+}
